@@ -1,0 +1,146 @@
+"""What every subcommand shares: one-line errors, the layer flags, the spec they give."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+from typing import Any, NoReturn
+
+from ..config import BUILTINS, load_config
+from ..errors import SpecError
+from ..specs import LAYER_TYPES, Layer, Network
+
+DEFAULT_CONFIG = "appendix_a"
+
+
+class UsageError(Exception):
+    """Bad command-line usage: printed as one line, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but an error is one line on stderr and exit code 2, never usage spam."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+_SIZE = re.compile(r"^\d{1,6}(?:[x,]\d{1,6})*$")
+
+
+def ints(text: str, name: str, counts: tuple[int, ...]) -> int | tuple[int, ...]:
+    """``"3x4"``, ``"1,2"`` or ``"3"`` as integers; never evaluated."""
+    if not _SIZE.match(text.strip()):
+        raise SpecError(name, f"must be integers separated by 'x' or ',', got {text[:40]!r}")
+    values = tuple(int(t) for t in re.split(r"[x,]", text.strip()))
+    if len(values) not in counts:
+        shown = " or ".join(str(c) for c in counts)
+        raise SpecError(name, f"takes {shown} numbers, got {len(values)} in {text!r}")
+    return values[0] if len(values) == 1 else values
+
+
+def add_layer_flags(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("the layer (or give --config)")
+    g.add_argument("--config", metavar="FILE", help=f"TOML config, or a built-in name: {', '.join(BUILTINS)}")
+    g.add_argument("--layer", choices=list(LAYER_TYPES), help="layer type")
+    g.add_argument("--input", metavar="HxW", help="input size, e.g. 3x4")
+    g.add_argument("--kernel", metavar="HxW", help="conv2d kernel size")
+    g.add_argument("--window", metavar="HxW", help="pooling window size")
+    g.add_argument("--padding", metavar="P", help="P, PH,PW or TOP,BOTTOM,LEFT,RIGHT")
+    g.add_argument("--stride", metavar="SH,SW", help="stride (pooling default: the window)")
+    g.add_argument("--dilation", metavar="DH,DW", help="dilation (default 1,1)")
+    g.add_argument("--in-channels", metavar="N", help="conv2d input channels")
+    g.add_argument("--out-channels", metavar="N", help="conv2d output channels (kernels)")
+    g.add_argument("--channels", metavar="N", help="channels of a pooling, activation or flatten layer")
+    g.add_argument("--features", metavar="N", help="vector length for an activation on a vector")
+    g.add_argument("--in-features", metavar="N", help="dense input size")
+    g.add_argument("--out-features", metavar="N", help="dense output size")
+    g.add_argument("--classes", metavar="N", help="softmax_cross_entropy classes")
+    g.add_argument("--no-bias", action="store_true", help="conv2d/dense without bias")
+    g.add_argument("--pad-value", metavar="V", help="maxpool2d: value of padded entries, 0 or -inf (default 0)")
+
+
+_FLAG_PARAMS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "input": ("input", (1, 2)),
+    "kernel": ("kernel", (1, 2)),
+    "window": ("window", (1, 2)),
+    "padding": ("padding", (1, 2, 4)),
+    "stride": ("stride", (1, 2)),
+    "dilation": ("dilation", (1, 2)),
+    "in_channels": ("in_channels", (1,)),
+    "out_channels": ("out_channels", (1,)),
+    "channels": ("channels", (1,)),
+    "features": ("features", (1,)),
+    "in_features": ("in_features", (1,)),
+    "out_features": ("out_features", (1,)),
+    "classes": ("classes", (1,)),
+}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFIG) -> Layer | Network:
+    """The spec the flags describe: ``--config``, else ``--layer`` and its flags, else ``default``."""
+    given = {k: getattr(args, k) for k in _FLAG_PARAMS if getattr(args, k, None) is not None}
+    extras = bool(given) or args.no_bias or args.pad_value is not None
+    if args.config is not None:
+        if args.layer is not None or extras:
+            raise SpecError("--config", "give either --config or layer flags, not both")
+        return load_config(args.config)
+    if args.layer is None:
+        if extras:
+            raise SpecError("--layer", "is required with layer flags")
+        if default is None:
+            raise SpecError("--layer", "give --layer with its flags, or --config")
+        return load_config(default)
+    cls = LAYER_TYPES[args.layer]
+    import dataclasses
+
+    accepted = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    kwargs: dict[str, Any] = {}
+    for key, text in given.items():
+        param, counts = _FLAG_PARAMS[key]
+        if param not in accepted:
+            raise SpecError(_flag(key), f"does not apply to {args.layer}")
+        kwargs[param] = ints(text, _flag(key), counts)
+    if args.no_bias:
+        if "bias" not in accepted:
+            raise SpecError("--no-bias", f"does not apply to {args.layer}")
+        kwargs["bias"] = False
+    if args.pad_value is not None:
+        if "pad_value" not in accepted:
+            raise SpecError("--pad-value", f"does not apply to {args.layer}")
+        kwargs["pad_value"] = _pad_value(args.pad_value)
+    try:
+        spec = cls(**kwargs)
+    except SpecError as err:
+        raise SpecError(_flag(err.parameter), err.rule) from None
+    except TypeError:
+        required = [
+            f.name
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+        missing = next((r for r in required if r not in kwargs), args.layer)
+        raise SpecError(_flag(missing), f"is required for {args.layer}") from None
+    if not spec.is_bound:
+        flag = {"dense": "--in-features", "softmax_cross_entropy": "--classes"}.get(args.layer, "--input")
+        raise SpecError(flag, f"is required for {args.layer}")
+    return spec
+
+
+def _pad_value(text: str) -> float:
+    t = text.strip().lower()
+    if t in ("-inf", "-infinity"):
+        return -math.inf
+    if re.fullmatch(r"-?\d{1,12}(\.\d{1,12})?", t):
+        return float(t)
+    raise SpecError("--pad-value", f"must be a number or -inf, got {text[:40]!r}")
+
+
+def error_line(message: str) -> None:
+    """Print one line on stderr (newlines folded)."""
+    print("symconv: error: " + " ".join(str(message).split()), file=sys.stderr)

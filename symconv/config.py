@@ -1,0 +1,125 @@
+"""TOML configs: one ``[layer]`` table or a ``[network]``; shared by every subcommand
+and by claims files.
+
+```toml
+[layer]
+type = "conv2d"
+input = [3, 4]
+kernel = [2, 2]
+padding = [1, 1]      # or [top, bottom, left, right]
+stride = [1, 2]
+```
+
+Built-in configs (``symconv/configs/*.toml``) can be named instead of a path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+from .specs import LAYER_TYPES, Layer, MaxPool2D, Network
+
+BUILTINS = ("appendix_a", "appendix_b", "seed_cnn", "hand_sign")
+MAX_CONFIG_BYTES = 1_000_000
+
+
+def builtin_path(name: str) -> Path:
+    return Path(str(resources.files("symconv.configs").joinpath(f"{name}.toml")))
+
+
+def load_config(source: str | Path) -> Layer | Network:
+    """A spec from a TOML file, or from the name of a built-in config."""
+    if isinstance(source, str) and source in BUILTINS:
+        path = builtin_path(source)
+    else:
+        path = Path(source)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError("config", f"no such file: {path} (built-in configs: {', '.join(BUILTINS)})") from None
+    except OSError as err:
+        raise SpecError("config", f"cannot read {path}: {err.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise SpecError("config", f"{path} is larger than {MAX_CONFIG_BYTES} bytes")
+    return parse_config(data, str(path))
+
+
+def read_toml(data: bytes, name: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SpecError("config", f"{name} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SpecError("config", f"{name} is not valid TOML: {err}") from None
+
+
+def parse_config(data: bytes, name: str = "config") -> Layer | Network:
+    return spec_from_document(read_toml(data, name))
+
+
+def spec_from_document(doc: dict[str, Any]) -> Layer | Network:
+    """The spec of a parsed TOML document holding ``[layer]`` or ``[network]``."""
+    has_layer, has_net = "layer" in doc, "network" in doc
+    if has_layer == has_net:
+        raise SpecError("config", "must have exactly one of a [layer] table and a [network] table")
+    if has_layer:
+        return layer_from_table(doc["layer"], "layer", bound=True)
+    return network_from_table(doc["network"])
+
+
+def _table(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SpecError(where, "must be a table")
+    return value
+
+
+def layer_from_table(table: Any, where: str, *, bound: bool) -> Layer:
+    """A layer spec from a table whose keys are the API's argument names plus ``type``."""
+    table = dict(_table(table, where))
+    kind = table.pop("type", None)
+    if kind not in LAYER_TYPES:
+        raise SpecError(f"{where}.type", f"must be one of {', '.join(LAYER_TYPES)}, got {kind!r}")
+    cls = LAYER_TYPES[kind]
+    names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    for key in table:
+        if key not in names:
+            raise SpecError(f"{where}.{key}", f"is not a parameter of {kind}; expected one of {', '.join(names)}")
+    if cls is MaxPool2D and table.get("pad_value") == "-inf":
+        table["pad_value"] = float("-inf")
+    try:
+        spec = cls(**table)
+    except SpecError as err:
+        raise SpecError(f"{where}.{err.parameter}", err.rule) from None
+    except TypeError:  # a required argument is missing
+        required = [
+            f.name
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+        missing = [n for n in required if n not in table]
+        raise SpecError(f"{where}.{missing[0] if missing else kind}", f"is required for {kind}") from None
+    if bound and not spec.is_bound:
+        raise SpecError(f"{where}.input", f"is required for a {kind} layer outside a network")
+    return spec
+
+
+def network_from_table(table: Any) -> Network:
+    table = _table(table, "network")
+    for key in table:
+        if key not in ("input", "channels", "layers"):
+            raise SpecError(f"network.{key}", "is not a network parameter; expected input, channels, layers")
+    if "input" not in table:
+        raise SpecError("network.input", "is required")
+    layers = table.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise SpecError("network.layers", "must be a non-empty list of layer tables ([[network.layers]])")
+    specs = [layer_from_table(t, f"network.layers[{n}]", bound=False) for n, t in enumerate(layers)]
+    try:
+        return Network(input=table["input"], channels=table.get("channels", 1), layers=tuple(specs))
+    except SpecError as err:
+        raise SpecError(f"network.{err.parameter}", err.rule) from None

@@ -1,0 +1,124 @@
+"""Window geometry shared by convolution and pooling: one output-size rule, one window map.
+
+The seed's output size (section 2, Appendix B)::
+
+    h_z = floor((h_a + 2 h_p - h_k) / h_s) + 1
+
+is generalised here to per-side padding (top + bottom instead of 2 h_p) and to
+dilation (the kernel then spans ``d (h_k - 1) + 1`` rows).  With symmetric padding
+and no dilation it is exactly the seed's formula.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from .errors import SpecError
+
+
+def output_size(n: int, k: int, before: int, after: int, stride: int, dilation: int = 1) -> int:
+    """``floor((n + before + after - d(k-1) - 1) / s) + 1``; below 1 means no window fits."""
+    return (n + before + after - dilation * (k - 1) - 1) // stride + 1
+
+
+def _dims(shape: tuple[int, int]) -> str:
+    return f"{shape[0]}x{shape[1]}"
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A 2D window sliding over a zero-padded input (cross-correlation, no flip).
+
+    ``input`` is ``(h, w)``; ``kernel`` the window ``(h_k, w_k)``; ``padding`` is
+    ``(top, bottom, left, right)``; ``stride`` and ``dilation`` are ``(h, w)`` pairs.
+    """
+
+    input: tuple[int, int]
+    kernel: tuple[int, int]
+    padding: tuple[int, int, int, int]
+    stride: tuple[int, int]
+    dilation: tuple[int, int] = (1, 1)
+
+    def check(self, kernel_name: str) -> None:
+        """Raise ``SpecError`` unless at least one window fits the padded input."""
+        span = self.span
+        padded = self.padded
+        if span[0] > padded[0] or span[1] > padded[1]:
+            shown = _dims(self.kernel)
+            if self.dilation != (1, 1):
+                shown += f" (dilated to {_dims(span)})"
+            raise SpecError(
+                kernel_name,
+                f"{shown} is larger than the padded input {_dims(padded)}, so the output would be empty",
+            )
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Rows and columns covered by one (dilated) window."""
+        return (
+            self.dilation[0] * (self.kernel[0] - 1) + 1,
+            self.dilation[1] * (self.kernel[1] - 1) + 1,
+        )
+
+    @property
+    def padded(self) -> tuple[int, int]:
+        t, b, left, right = self.padding
+        return (self.input[0] + t + b, self.input[1] + left + right)
+
+    @property
+    def output(self) -> tuple[int, int]:
+        """``(h_z, w_z)`` by :func:`output_size`."""
+        t, b, left, right = self.padding
+        return (
+            output_size(self.input[0], self.kernel[0], t, b, self.stride[0], self.dilation[0]),
+            output_size(self.input[1], self.kernel[1], left, right, self.stride[1], self.dilation[1]),
+        )
+
+    def top_left(self, p: int, q: int) -> tuple[int, int]:
+        """eq.b-2.2: the 1-based input position of the top-left entry of window ``(p, q)``
+        (``p, q`` 1-based); it is outside ``1..h`` / ``1..w`` when it lies in the padding."""
+        return (1 + self.stride[0] * (p - 1) - self.padding[0], 1 + self.stride[1] * (q - 1) - self.padding[2])
+
+    @cached_property
+    def windows(self) -> np.ndarray:
+        """The window map, rep.1 as index data.
+
+        An int64 array of shape ``(h_z, w_z, h_k, w_k)``: entry ``[p, q, r, s]`` is the
+        column-major (vec) index ``col * h + row`` of the input entry that window
+        ``(p, q)`` puts at kernel position ``(r, s)``, or ``-1`` where that position is
+        padding.  All indices are 0-based.  Read-only.
+        """
+        h, w = self.input
+        hz, wz = self.output
+        hk, wk = self.kernel
+        rows = (np.arange(hz)[:, None] * self.stride[0] + np.arange(hk)[None, :] * self.dilation[0]) - self.padding[0]
+        cols = (np.arange(wz)[:, None] * self.stride[1] + np.arange(wk)[None, :] * self.dilation[1]) - self.padding[2]
+        inside = ((rows >= 0) & (rows < h))[:, None, :, None] & ((cols >= 0) & (cols < w))[None, :, None, :]
+        flat = cols[None, :, None, :] * h + rows[:, None, :, None]
+        out = np.where(inside, flat, -1).astype(np.int64)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def triplets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (output, kernel position, input entry) that meets inside the input.
+
+        Three equally long int64 arrays of vec indices: ``out`` into ``vec(Z)``
+        (``q h_z + p``), ``ker`` into ``vec(K)`` (``s h_k + r``) and ``inp`` into
+        ``vec(A)``.  Padded positions are left out, so the arrays have exactly one
+        element per structural nonzero of ``d vec(Z) / d vec(K)``.
+        """
+        win = self.windows
+        hz, wz, hk, wk = win.shape
+        out = np.arange(hz)[:, None] + np.arange(wz)[None, :] * hz
+        ker = np.arange(hk)[:, None] + np.arange(wk)[None, :] * hk
+        out4 = np.broadcast_to(out[:, :, None, None], win.shape)
+        ker4 = np.broadcast_to(ker[None, None, :, :], win.shape)
+        inside = win >= 0
+        arrays = (out4[inside], ker4[inside], win[inside])
+        for a in arrays:
+            a.setflags(write=False)
+        return arrays

@@ -1,0 +1,210 @@
+"""A network's derivation: every Jacobian of seed section 3.1, the chain, gradients (3.2)
+and the gradient-descent update (section 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from .errors import SpecError
+from .rules.base import Derivation, JacobianInfo
+from .rules.elementwise import SoftmaxDerivation
+from .rules.pool import MaxPoolDerivation
+from .sparse import VecJacobian
+from .specs import Network
+from .symbols import Tensor, vec_order
+
+
+def layer_numbers(net: Network) -> list[int]:
+    """The seed's layer index ``l`` of each spec: a conv or dense layer starts a new
+    ``l``; activations, pooling and flatten belong to the layer before them."""
+    numbers, current, seen_params = [], 1, False
+    for spec in net.layers:
+        if spec.has_params:
+            if seen_params:
+                current += 1
+            seen_params = True
+        numbers.append(current)
+    return numbers
+
+
+@dataclass(frozen=True)
+class Param:
+    """A trainable tensor of the network: ``key`` is its name and layer, e.g. ``K1``."""
+
+    key: str
+    position: int  # index of its layer in ``Network.layers``
+    name: str
+    tensor: Tensor
+
+
+class NetworkDerivation:
+    """All layers bound to symbols named as in the seed: ``A^{[0]}`` the input, and per
+    layer ``l``: ``K^{[l]}, b^{[l]}, Z^{[l]}, I^{[l]}, A^{[l]}``, ``B^{[l]}`` after a flatten,
+    ``W^{[l]}`` for a dense layer.
+
+    Numeric arrays use PyTorch's layouts: the input ``(c, h, w)``, kernels
+    ``(c_out, c_in, h_k, w_k)``, dense weights ``(n_in, n_out)`` (``Z = W^T B + b``).
+    """
+
+    def __init__(self, spec: Network) -> None:
+        from .derive import derive_layer, output_name
+
+        self.spec = spec
+        self.numbers = layer_numbers(spec)
+        self.input = Tensor("A", "a", spec.in_shape, 0, channel_index=True)
+        layers: list[Derivation] = []
+        used: set[tuple[str, int]] = {("A", 0)}
+        current = self.input
+        for spec_l, number in zip(spec.layers, self.numbers, strict=True):
+            name, letter = output_name(spec_l)
+            while (name, number) in used:  # e.g. two activations in a row: I, then I'
+                name, letter = name + "'", letter + "'"
+            used.add((name, number))
+            d = derive_layer(spec_l, input=current, layer=number, output=(name, letter))
+            layers.append(d)
+            current = d.output
+        self.layers = layers
+
+    # -- structure -----------------------------------------------------------------
+    @cached_property
+    def params(self) -> list[Param]:
+        out = []
+        for pos, (d, number) in enumerate(zip(self.layers, self.numbers, strict=True)):
+            for name, tensor in d.params.items():
+                out.append(Param(f"{name}{number}", pos, name, tensor))
+        return out
+
+    @property
+    def loss_layer(self) -> SoftmaxDerivation | None:
+        last = self.layers[-1]
+        return last if isinstance(last, SoftmaxDerivation) else None
+
+    def jacobian_list(self) -> list[tuple[int, JacobianInfo]]:
+        """Every layer's Jacobians (position in ``layers``, info), first layer first."""
+        return [(pos, info) for pos, d in enumerate(self.layers) for info in d.jacobian_list()]
+
+    # -- numeric: the seed's route, Jacobian by Jacobian ------------------------------------
+    def _param_vecs(self, params: Mapping[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+        out: list[dict[str, np.ndarray]] = [{} for _ in self.layers]
+        for p in self.params:
+            if p.key not in params:
+                raise SpecError("params", f"missing {p.key} (expected {', '.join(q.key for q in self.params)})")
+            arr = np.asarray(params[p.key], dtype=float)
+            expected = p.tensor.shape
+            if arr.shape != expected:
+                raise SpecError(f"params.{p.key}", f"must have shape {expected}, got {arr.shape}")
+            out[p.position][p.name] = vec_order(arr)
+        return out
+
+    def forward_numeric(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
+        """Values (vec order) of the input and of every layer's output."""
+        x = np.asarray(x, dtype=float)
+        if x.shape != self.spec.in_shape:
+            raise SpecError("x", f"must have shape {self.spec.in_shape}, got {x.shape}")
+        vecs = self._param_vecs(params)
+        values = [vec_order(x)]
+        for d, pv in zip(self.layers, vecs, strict=True):
+            values.append(d.numeric_forward(values[-1], pv))
+        return values
+
+    def gradients(
+        self, x: np.ndarray, label: int, params: Mapping[str, np.ndarray]
+    ) -> tuple[float, dict[str, np.ndarray]]:
+        """``J`` and ``grad_P J`` for every parameter ``P`` at one example, computed as the
+        seed does: ``dJ/dvZ`` carried back through each layer's vec Jacobian, and each
+        gradient the transpose of a Jacobian (3.2).  Gradients come back in the
+        parameters' own shapes."""
+        loss = self.loss_layer
+        if loss is None:
+            raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < loss.n:
+            raise SpecError("label", f"must be a class index in 0..{loss.n - 1}, got {label!r}")
+        vecs = self._param_vecs(params)
+        values = self.forward_numeric(x, params)
+        a = values[-1]
+        y = np.zeros(loss.n)
+        y[label] = 1.0
+        j_value = float(-np.log(a[label]))
+        g = -y / a  # dJ/dA^{[L]} (3.1.1)
+        grads: dict[str, np.ndarray] = {}
+        for pos in range(len(self.layers) - 1, -1, -1):
+            d = self.layers[pos]
+            env = d.env(values[pos], vecs[pos])
+            for name, tensor in d.params.items():
+                key = next(p.key for p in self.params if p.position == pos and p.name == name)
+                gvec = d.full_jacobian(name).rmatvec(g, env)  # dJ/dvP = dJ/dvY dvY/dvP
+                grads[key] = _unvec(gvec, tensor.shape)  # the gradient: the transpose, reshaped
+            g = self._input_jacobian(d, values[pos]).rmatvec(g, env)
+        return j_value, grads
+
+    @staticmethod
+    def _input_jacobian(d: Derivation, x: np.ndarray) -> VecJacobian:
+        if isinstance(d, MaxPoolDerivation):
+            return d.full_mask(x)
+        return d.full_jacobian(_input_key(d))
+
+    # -- symbolic (small networks) ----------------------------------------------------------
+    def leaf_map(self) -> dict[sp.Symbol, sp.Expr]:
+        """Each intermediate symbol (``z``, ``I``, ``a`` of every layer) as an expression of
+        the input and the parameters; the forward pass composed."""
+        out: dict[sp.Symbol, sp.Expr] = {}
+        for d in self.layers:
+            if d.output.source is not None:
+                continue
+            for sym, expr in zip(d.output.flat, d.forward(), strict=True):
+                out[sym] = sp.sympify(expr).xreplace(out)
+        return out
+
+    def loss_expression(self) -> sp.Expr:
+        """``J`` as an expression of the input, parameters and labels ``y``."""
+        loss = self.loss_layer
+        if loss is None:
+            raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
+        leaves = self.leaf_map()
+        return loss.loss([leaves[a] for a in loss.output.flat])
+
+    def symbolic_gradients(self, point: np.ndarray | None = None) -> dict[str, list[sp.Expr]]:
+        """``dJ/dvP`` for every parameter as rows of expressions in the intermediate
+        symbols (chain of section 3.1).  Max-pooling needs the numeric input ``point``
+        (its mask depends on it); the other layers are fully symbolic."""
+        loss = self.loss_layer
+        if loss is None:
+            raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
+        g: list[sp.Expr] = loss.loss_gradient()
+        values = None
+        if any(isinstance(d, MaxPoolDerivation) for d in self.layers):
+            if point is None:
+                raise SpecError("point", "a network with max-pooling needs numeric values for its symbols")
+            values = point
+        grads: dict[str, list[sp.Expr]] = {}
+        for pos in range(len(self.layers) - 1, -1, -1):
+            d = self.layers[pos]
+            for name in d.params:
+                key = next(p.key for p in self.params if p.position == pos and p.name == name)
+                grads[key] = d.full_jacobian(name).rmul_symbolic(g)
+            if isinstance(d, MaxPoolDerivation):
+                assert values is not None
+                jac = d.full_mask(values[pos])
+            else:
+                jac = d.full_jacobian(_input_key(d))
+            g = jac.rmul_symbolic(g)
+        return grads
+
+
+def _input_key(d: Derivation) -> str:
+    from .derive import RULES
+
+    return RULES[d.kind][1][0]
+
+
+def _unvec(v: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of :func:`vec_order`."""
+    if len(shape) == 1:
+        return v.reshape(shape)
+    swapped = (*shape[:-2], shape[-1], shape[-2])
+    return np.swapaxes(v.reshape(swapped), -1, -2)

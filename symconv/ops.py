@@ -1,0 +1,51 @@
+"""The seed's ``*``: cross-correlation over the zero-padded input, on SymPy matrices."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .geometry import Geometry
+
+
+def vec(m: sp.MatrixBase) -> sp.ImmutableMatrix:
+    """Stack the columns of ``m`` (column-major), the seed's ``{}_v``."""
+    return sp.ImmutableMatrix(m.T.reshape(m.rows * m.cols, 1)) if m.rows and m.cols else sp.ImmutableMatrix(m)
+
+
+def unit(shape: tuple[int, int], r: int, s: int) -> sp.ImmutableMatrix:
+    """``dX/dX_rs``: the matrix with a single 1 at 0-based ``(r, s)`` (eq.a1-2, eq.a2-2)."""
+    return sp.ImmutableMatrix(shape[0], shape[1], lambda i, j: 1 if (i, j) == (r, s) else 0)
+
+
+def padded(x: sp.MatrixBase, geom: Geometry, fill: sp.Expr = sp.S.Zero) -> sp.ImmutableMatrix:
+    """``x`` surrounded by ``geom``'s padding (top, bottom, left, right) of ``fill``."""
+    t, b, left, right = geom.padding
+    h, w = x.shape
+    return sp.ImmutableMatrix(
+        h + t + b,
+        w + left + right,
+        lambda i, j: x[i - t, j - left] if t <= i < t + h and left <= j < left + w else fill,
+    )
+
+
+def window(x: sp.MatrixBase, geom: Geometry, p: int, q: int, fill: sp.Expr = sp.S.Zero) -> sp.ImmutableMatrix:
+    """rep.1: the ``h_k x w_k`` block of padded ``x`` behind output ``(p, q)`` (0-based)."""
+    win = geom.windows[p, q]
+    h = x.shape[0]
+    return sp.ImmutableMatrix(
+        win.shape[0],
+        win.shape[1],
+        lambda r, s: fill if win[r, s] < 0 else x[int(win[r, s]) % h, int(win[r, s]) // h],
+    )
+
+
+def correlate(x: sp.MatrixBase, y: sp.MatrixBase, geom: Geometry) -> sp.ImmutableMatrix:
+    """``x * y``: ``z_pq = sum_rs xpad[p s_h + r d_h, q s_w + s d_w] y_rs`` (Appendix A, rep.1-2)."""
+    if tuple(x.shape) != geom.input or tuple(y.shape) != geom.kernel:
+        raise ValueError(f"correlate needs {geom.input} * {geom.kernel}, got {x.shape} * {y.shape}")
+    hz, wz = geom.output
+    return sp.ImmutableMatrix(
+        hz,
+        wz,
+        lambda p, q: sp.Add(*[a * k for a, k in zip(window(x, geom, p, q), y, strict=True)]),
+    )

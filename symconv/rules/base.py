@@ -1,0 +1,121 @@
+"""What every layer's derivation provides: symbols, forward, vec Jacobians."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import sympy as sp
+
+from ..errors import SpecError
+from ..sparse import Env, Exprs, VecJacobian
+from ..specs import Layer
+from ..symbols import Tensor
+
+ONE = Exprs((sp.S.One,))
+
+
+@dataclass(frozen=True)
+class JacobianInfo:
+    """One Jacobian of a layer, for listings: its key, channel indices, size and nonzeros.
+
+    ``nnz`` is ``None`` where the pattern depends on the input (max-pooling);
+    ``max_nnz`` bounds it."""
+
+    key: str
+    index: tuple[tuple[str, int], ...]
+    shape: tuple[int, int]
+    nnz: int | None
+    max_nnz: int
+    of: str
+    wrt: str
+
+
+def label(t: Tensor, *lead: int, vec: bool = True) -> str:
+    """LaTeX for ``vec`` of one channel of ``t`` (1-based indices shown): ``{}_v\\mathbf{Z}_{1}^{[2]}``."""
+    sub = ",".join(str(i + 1) for i in lead) if t.channel_index and lead else ""
+    sup = f"^{{[{t.layer}]}}" if t.layer is not None else ""
+    base = f"\\mathbf{{{t.name}}}" if t.name != "b" else "\\mathbf{b}"
+    return ("{}_v" if vec else "") + base + (f"_{{{sub}}}" if sub else "") + sup
+
+
+def identity(n: int, of: str, wrt: str) -> VecJacobian:
+    idx = np.arange(n)
+    return VecJacobian.build((n, n), idx, idx, np.zeros(n, dtype=np.int64), ONE, of, wrt)
+
+
+class Derivation:
+    """Base class: a layer spec bound to symbol tensors.
+
+    ``input`` holds the symbols of the layer's input, ``output`` the names of its
+    output entries (rep.3), ``params`` the trainable tensors.  Jacobians are
+    ``d vec(output) / d vec(x)`` for ``x`` the input or a parameter.
+    """
+
+    kind: ClassVar[str]
+    #: the seed section the layer's rule comes from
+    section: ClassVar[str]
+
+    def __init__(self, spec: Layer, input: Tensor, output: Tensor, layer: int | None) -> None:
+        self.spec = spec
+        self.input = input
+        self.output = output
+        self.layer = layer
+
+    # -- symbols -------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, Tensor]:
+        return {}
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """``(h, w)`` of each output channel, or ``(n,)`` for a vector."""
+        shape = self.spec.out_shape
+        return shape[1:] if len(shape) == 3 else shape
+
+    # -- Jacobians -----------------------------------------------------------
+    def jacobian(self, wrt: str, **index: int) -> VecJacobian:
+        """``d vec(output channel) / d vec(wrt channel)``; indices are 0-based."""
+        raise NotImplementedError
+
+    def jacobian_list(self) -> list[JacobianInfo]:
+        """Every Jacobian of the layer with its size and number of nonzeros."""
+        raise NotImplementedError
+
+    def full_jacobian(self, wrt: str) -> VecJacobian:
+        """``d vec(output) / d vec(wrt)`` over all channels at once (the channel vecs stacked)."""
+        raise NotImplementedError
+
+    def _info(self, key: str, jac: VecJacobian, **index: int) -> JacobianInfo:
+        return JacobianInfo(key, tuple(index.items()), jac.shape, jac.nnz, jac.nnz, jac.of, jac.wrt)
+
+    # -- forward ---------------------------------------------------------------
+    def forward(self) -> list[sp.Expr]:
+        """The output entries as expressions of the input and parameters, in vec order."""
+        raise NotImplementedError
+
+    def numeric_forward(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Output values in vec order for input values ``x`` in vec order."""
+        raise NotImplementedError
+
+    def env(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> Env:
+        """Numbers for every symbol a Jacobian of this layer may use, at input ``x``:
+        the input's, the parameters' and the output's."""
+        out: dict[sp.Symbol, float] = dict(zip(self.input.flat, np.asarray(x, dtype=float).tolist(), strict=True))
+        y = self.numeric_forward(x, params)
+        out.update(zip(self.output.flat, y.tolist(), strict=True))
+        for name, tensor in self.params.items():
+            out.update(zip(tensor.flat, np.asarray(params[name], dtype=float).reshape(-1).tolist(), strict=True))
+        return out
+
+
+def check_index(name: str, value: int, count: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < count:
+        raise SpecError(name, f"must be an integer in 0..{count - 1} (0-based), got {value!r}")
+    return int(value)
+
+
+def unknown(wrt: str, choices: str) -> SpecError:
+    return SpecError("wrt", f"must be one of {choices}, got {wrt!r}")

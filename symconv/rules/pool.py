@@ -1,0 +1,252 @@
+"""Average pooling (3.1.3) and max pooling (3.1.3, Appendix B)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from .. import ops
+from ..errors import SpecError
+from ..sparse import Exprs, VecJacobian
+from ..specs import AvgPool2D, MaxPool2D
+from ..symbols import Tensor
+from .base import Derivation, JacobianInfo, check_index, label, unknown
+
+
+class _PoolDerivation(Derivation):
+    def __init__(self, spec: AvgPool2D | MaxPool2D, input: Tensor, output: Tensor, layer: int | None) -> None:
+        super().__init__(spec, input, output, layer)
+        self.geometry = spec.geometry
+        self.channels = spec.in_shape[0]
+
+    @cached_property
+    def I(self) -> list[sp.ImmutableMatrix]:  # noqa: N802, E743 - the seed's name
+        """``I_j``: one symbol matrix per channel."""
+        return [self.input.matrix(j) for j in range(self.channels)]
+
+    @property
+    def a(self) -> Tensor:
+        """rep.3: the named output entries."""
+        return self.output
+
+    def window(self, p: int, q: int, j: int = 0) -> sp.ImmutableMatrix:
+        """rep.1: the block of padded ``I_j`` behind output ``(p, q)``."""
+        return ops.window(self.I[check_index("j", j, self.channels)], self.geometry, p, q, self._fill)
+
+    def padded(self, j: int = 0) -> sp.ImmutableMatrix:
+        return ops.padded(self.I[check_index("j", j, self.channels)], self.geometry, self._fill)
+
+    _fill: sp.Expr = sp.S.Zero
+
+    @property
+    def _sizes(self) -> tuple[int, int]:
+        hz, wz = self.geometry.output
+        h, w = self.geometry.input
+        return hz * wz, h * w
+
+    def forward(self) -> list[sp.Expr]:
+        return [e for aj in self.A for e in ops.vec(aj)]
+
+    @property
+    def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
+        raise NotImplementedError
+
+
+class AvgPoolDerivation(_PoolDerivation):
+    """``A_j = I_j * P`` with ``P`` all ``1/(h_l w_l)``, same padding and stride (3.1.3).
+
+    ``d vA_j / d vI_j`` has column ``(r, s)`` equal to ``vec(dI/dI_rs * P)``; it is the
+    same for every channel."""
+
+    kind = "avgpool2d"
+    section = "3.1.3"
+
+    def __init__(self, spec: AvgPool2D, input: Tensor, output: Tensor, layer: int | None) -> None:
+        super().__init__(spec, input, output, layer)
+        hl, wl = spec.window
+        self.coefficient = sp.Rational(1, hl * wl)
+
+    @cached_property
+    def P(self) -> sp.ImmutableMatrix:  # noqa: N802
+        hl, wl = self.geometry.kernel
+        return sp.ImmutableMatrix(hl, wl, lambda r, s: self.coefficient)
+
+    @cached_property
+    def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
+        return [ops.correlate(i, self.P, self.geometry) for i in self.I]
+
+    def column(self, r: int, s: int) -> sp.ImmutableMatrix:
+        """``vec(dI/dI_rs * P)``: one column as 3.1.3 builds it (0-based ``r, s``)."""
+        h, w = self.geometry.input
+        e = ops.unit((h, w), check_index("r", r, h), check_index("s", s, w))
+        return ops.vec(ops.correlate(e, self.P, self.geometry))
+
+    def jacobian(self, wrt: str = "I", **index: int) -> VecJacobian:
+        if wrt != "I":
+            raise unknown(wrt, "'I'")
+        j = check_index("j", index.get("j", 0), self.channels)
+        out, _, inp = self.geometry.triplets
+        return VecJacobian.build(
+            self._sizes,
+            out,
+            inp,
+            np.zeros_like(out),
+            Exprs((self.coefficient,)),
+            label(self.output, j),
+            label(self.input, j),
+        )
+
+    def full_jacobian(self, wrt: str = "I") -> VecJacobian:
+        if wrt != "I":
+            raise unknown(wrt, "'I'")
+        out, _, inp = self.geometry.triplets
+        nz, n = self._sizes
+        j = np.arange(self.channels)[:, None]
+        return VecJacobian.build(
+            (self.channels * nz, self.channels * n),
+            j * nz + out,
+            j * n + inp,
+            np.zeros((self.channels, out.size)),
+            Exprs((self.coefficient,)),
+            label(self.output),
+            label(self.input),
+        )
+
+    def jacobian_list(self) -> list[JacobianInfo]:
+        return [self._info("I", self.jacobian("I", j=j), j=j) for j in range(self.channels)]
+
+    def numeric_forward(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> np.ndarray:
+        out, _, inp = self.geometry.triplets
+        nz, _ = self._sizes
+        xi = np.asarray(x, dtype=float).reshape(self.channels, -1)
+        c = float(self.coefficient)
+        return np.stack([np.bincount(out, weights=xi[j, inp] * c, minlength=nz) for j in range(self.channels)]).reshape(
+            -1
+        )
+
+
+class MaxPoolDerivation(_PoolDerivation):
+    """``A_pq = max`` of window ``(p, q)`` of padded ``I`` (Appendix B, rep.1-3).
+
+    The derivative depends on the input: :meth:`switches` gives the seed's ``i_pq``
+    (1-based, column-major inside the window, first maximum on ties) and :meth:`mask`
+    builds ``d vA / d vI`` from them by eq.b-2.1 to eq.b-2.3."""
+
+    kind = "maxpool2d"
+    section = "3.1.3; Appendix B"
+
+    def __init__(self, spec: MaxPool2D, input: Tensor, output: Tensor, layer: int | None) -> None:
+        super().__init__(spec, input, output, layer)
+        self.spec: MaxPool2D = spec
+        self.pad_value = spec.pad_value
+        self._fill = sp.S.NegativeInfinity if math.isinf(spec.pad_value) else sp.nsimplify(spec.pad_value)
+
+    @cached_property
+    def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
+        """rep.2: each entry the ``Max`` of its window (padded entries as ``pad_value``)."""
+        hz, wz = self.geometry.output
+        return [
+            sp.ImmutableMatrix(hz, wz, lambda p, q, j=j: sp.Max(*self.window(p, q, j))) for j in range(self.channels)
+        ]
+
+    # -- switches and mask -----------------------------------------------------------
+    def _channels_of(self, values: np.ndarray) -> tuple[np.ndarray, bool]:
+        arr = np.asarray(values, dtype=float)
+        single = arr.ndim == 2
+        if single:
+            arr = arr[None]
+        if arr.shape != (arr.shape[0], *self.geometry.input) or (not single and arr.shape[0] != self.channels):
+            shapes = f"{self.geometry.input} or {(self.channels, *self.geometry.input)}"
+            raise SpecError("I", f"must have shape {shapes}, got {np.shape(values)}")
+        return arr, single
+
+    def window_values(self, values: np.ndarray) -> np.ndarray:
+        """``{}_v^{pq}Omega`` for every output: shape ``(c, h_a, w_a, h_l w_l)``, column-major
+        inside each window, padded entries set to ``pad_value``."""
+        arr, _ = self._channels_of(values)
+        flat = np.swapaxes(arr, 1, 2).reshape(arr.shape[0], -1)  # vec of each channel
+        win = np.swapaxes(self.geometry.windows, 2, 3).reshape(*self.geometry.output, -1)  # column-major window
+        vals = np.where(win >= 0, flat[:, np.maximum(win, 0)], self.pad_value)
+        return vals
+
+    def switches(self, values: np.ndarray) -> np.ndarray:
+        """The seed's ``i_pq`` for a numeric input: 1-based index of the maximum in
+        ``{}_v^{pq}Omega``, the first one on ties.  ``values`` is ``(h, w)`` or ``(c, h, w)``."""
+        _, single = self._channels_of(values)
+        idx = np.argmax(self.window_values(values), axis=-1) + 1
+        return idx[0] if single else idx
+
+    def selected(self, switches: np.ndarray) -> np.ndarray:
+        """eq.b-2.1 to eq.b-2.3: the 1-based vec index ``(c_i - 1) h_i + r_i`` of the input
+        entry each switch picks, or 0 where the maximum is a padded entry."""
+        sw = np.asarray(switches)
+        hl = self.geometry.kernel[0]
+        h, w = self.geometry.input
+        hz, wz = self.geometry.output
+        c_b = -(-sw // hl)  # eq.b-2.1: ceil(i / h_l)
+        r_b = sw - (c_b - 1) * hl
+        p = np.arange(1, hz + 1)[:, None]
+        q = np.arange(1, wz + 1)[None, :]
+        top_r, top_c = self.geometry.top_left(p, q)  # eq.b-2.2
+        r_i = top_r + (r_b - 1) * self.geometry.dilation[0]  # eq.b-2.3
+        c_i = top_c + (c_b - 1) * self.geometry.dilation[1]
+        inside = (r_i >= 1) & (r_i <= h) & (c_i >= 1) & (c_i <= w)
+        return np.where(inside, (c_i - 1) * h + r_i, 0)
+
+    def mask(self, values: np.ndarray, j: int = 0) -> VecJacobian:
+        """``d vA_j / d vI_j`` at input ``values`` (eq.b-1): row ``A_pq`` has one 1, at
+        column ``(c_i - 1) h_i + r_i``, or none when the maximum is a padded entry.
+        ``values`` is ``(h, w)``, or ``(c, h, w)`` with channel ``j`` used."""
+        arr, single = self._channels_of(values)
+        j = 0 if single else check_index("j", j, self.channels)
+        sel = self.selected(self.switches(arr[j])).reshape(-1, order="F")
+        rows = np.nonzero(sel)[0]
+        return VecJacobian.build(
+            self._sizes,
+            rows,
+            sel[rows] - 1,
+            np.zeros_like(rows),
+            Exprs((sp.S.One,)),
+            label(self.output, j),
+            label(self.input, j),
+        )
+
+    def jacobian(self, wrt: str = "I", **index: int) -> VecJacobian:
+        raise SpecError("wrt", "a max-pool Jacobian depends on the input: use mask(I) for a numeric input I")
+
+    def full_mask(self, values: np.ndarray) -> VecJacobian:
+        """The mask over all channels (channel vecs stacked), ``values`` in vec order."""
+        arr = np.asarray(values, dtype=float).reshape(self.channels, self.geometry.input[1], self.geometry.input[0])
+        arr = np.swapaxes(arr, 1, 2)
+        nz, n = self._sizes
+        parts = [self.mask(arr, j) if self.channels > 1 else self.mask(arr[0]) for j in range(self.channels)]
+        rows = np.concatenate([m.rows + j * nz for j, m in enumerate(parts)])
+        cols = np.concatenate([m.cols + j * n for j, m in enumerate(parts)])
+        return VecJacobian.build(
+            (self.channels * nz, self.channels * n),
+            rows,
+            cols,
+            np.zeros_like(rows),
+            Exprs((sp.S.One,)),
+            label(self.output),
+            label(self.input),
+        )
+
+    def full_jacobian(self, wrt: str = "I") -> VecJacobian:
+        return self.jacobian(wrt)
+
+    def jacobian_list(self) -> list[JacobianInfo]:
+        nz, n = self._sizes
+        return [
+            JacobianInfo("I", (("j", j),), (nz, n), None, nz, label(self.output, j), label(self.input, j))
+            for j in range(self.channels)
+        ]
+
+    def numeric_forward(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> np.ndarray:
+        arr = np.asarray(x, dtype=float).reshape(self.channels, self.geometry.input[1], self.geometry.input[0])
+        vals = self.window_values(np.swapaxes(arr, 1, 2))
+        return np.swapaxes(vals.max(axis=-1), 1, 2).reshape(-1)

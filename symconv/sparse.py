@@ -1,0 +1,193 @@
+"""vec Jacobians stored sparsely: one triplet per structural nonzero.
+
+A :class:`VecJacobian` is ``d vec(Y) / d vec(X)`` in numerator layout (``m x n`` for
+``Y`` with ``m`` entries and ``X`` with ``n``, seed 3.2).  Entry values are not stored
+one SymPy object per nonzero: each triplet carries an id into a small value table
+(the input's symbols for ``dZ/dK``, the kernel's for ``dZ/dA``, one constant for
+average pooling, ``f'(z_pq)`` for an activation), so building a Jacobian costs a few
+NumPy operations on index arrays, proportional to the number of nonzeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+import sympy as sp
+
+Env = Mapping[sp.Symbol, float]
+
+
+class Table(Protocol):
+    """Values of a Jacobian's entries, looked up by id."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, k: int) -> sp.Expr: ...
+
+    def numeric(self, env: Env) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class Exprs:
+    """A table of given SymPy expressions (symbols, numbers, or small formulas)."""
+
+    items: Sequence[sp.Expr]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k: int) -> sp.Expr:
+        return self.items[k]
+
+    def numeric(self, env: Env) -> np.ndarray:
+        out = np.empty(len(self.items))
+        for k, e in enumerate(self.items):
+            out[k] = env[e] if isinstance(e, sp.Symbol) else float(sp.sympify(e).xreplace(dict(env)))
+        return out
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Entry ``k`` is ``rule(args[k])``: one derivative rule applied entrywise (3.1.4).
+
+    Entries are built when first asked for; numeric values come from the rule
+    evaluated on all arguments at once."""
+
+    rule: sp.Lambda
+    args: Sequence[sp.Symbol]
+
+    def __len__(self) -> int:
+        return len(self.args)
+
+    def __getitem__(self, k: int) -> sp.Expr:
+        return self._cache.setdefault(k, self.rule(self.args[k]))
+
+    @cached_property
+    def _cache(self) -> dict[int, sp.Expr]:
+        return {}
+
+    @cached_property
+    def _fn(self):  # type: ignore[no-untyped-def]
+        (x,) = self.rule.variables
+        # lambdify prints our own rule (never user text) to NumPy code
+        return sp.lambdify(x, self.rule.expr, modules="numpy")
+
+    def numeric(self, env: Env) -> np.ndarray:
+        x = np.array([env[a] for a in self.args], dtype=float)
+        return np.broadcast_to(np.asarray(self._fn(x), dtype=float), x.shape).copy()
+
+
+@dataclass(frozen=True)
+class VecJacobian:
+    """``d vec(Y) / d vec(X)``: triplets ``(rows[k], cols[k], table[ids[k]])``, sorted
+    column by column (each column is the derivative w.r.t. one entry of ``X``).
+
+    ``of`` and ``wrt`` are the LaTeX names of ``vec(Y)`` and ``vec(X)``.
+    """
+
+    shape: tuple[int, int]
+    rows: np.ndarray
+    cols: np.ndarray
+    ids: np.ndarray
+    table: Table
+    of: str = "Y"
+    wrt: str = "X"
+
+    @staticmethod
+    def build(
+        shape: tuple[int, int],
+        rows: np.ndarray,
+        cols: np.ndarray,
+        ids: np.ndarray,
+        table: Table,
+        of: str,
+        wrt: str,
+    ) -> VecJacobian:
+        """Broadcast the three index arrays together, sort the triplets column by column
+        and freeze them."""
+        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.int64) for a in (rows, cols, ids)))
+        rows, cols, ids = (a.reshape(-1) for a in arrays)
+        order = np.lexsort((rows, cols))
+        arrays = [rows[order], cols[order], ids[order]]
+        for a in arrays:
+            a.setflags(write=False)
+        return VecJacobian(shape, arrays[0], arrays[1], arrays[2], table, of, wrt)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.rows.size)
+
+    @property
+    def T(self) -> VecJacobian:  # noqa: N802 - matrix transpose, as in NumPy and SymPy
+        """The transpose: a gradient is the transpose of a Jacobian (seed 3.2)."""
+        return VecJacobian.build(
+            (self.shape[1], self.shape[0]), self.cols, self.rows, self.ids, self.table, self.wrt, self.of
+        )
+
+    @cached_property
+    def _position(self) -> dict[tuple[int, int], int]:
+        return {(int(r), int(c)): k for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True))}
+
+    def __getitem__(self, rc: tuple[int, int]) -> sp.Expr:
+        r, c = rc
+        if not (0 <= r < self.shape[0] and 0 <= c < self.shape[1]):
+            raise IndexError(f"({r}, {c}) is outside a {self.shape[0]}x{self.shape[1]} Jacobian")
+        k = self._position.get((r, c))
+        return sp.S.Zero if k is None else self.table[int(self.ids[k])]
+
+    def column(self, c: int) -> list[tuple[int, sp.Expr]]:
+        """The nonzeros of column ``c``: ``(row, value)`` pairs."""
+        lo, hi = np.searchsorted(self.cols, [c, c + 1])
+        return [(int(self.rows[k]), self.table[int(self.ids[k])]) for k in range(lo, hi)]
+
+    def to_matrix(self) -> sp.ImmutableSparseMatrix:
+        """The Jacobian as a SymPy sparse matrix (every entry materialised)."""
+        entries = {(int(r), int(c)): self.table[int(i)] for r, c, i in zip(self.rows, self.cols, self.ids, strict=True)}
+        return sp.ImmutableSparseMatrix(self.shape[0], self.shape[1], entries)
+
+    def numeric_values(self, env: Env) -> np.ndarray:
+        """The value of every stored entry, in triplet order."""
+        return self.table.numeric(env)[self.ids] if self.nnz else np.zeros(0)
+
+    def to_numpy(self, env: Env | None = None) -> np.ndarray:
+        """A dense float array; ``env`` gives numbers for the symbols the entries use."""
+        out = np.zeros(self.shape)
+        np.add.at(out, (self.rows, self.cols), self.numeric_values(env or {}))
+        return out
+
+    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+        out = self.to_numpy()
+        return out if dtype is None else out.astype(dtype)
+
+    def rmatvec(self, g: np.ndarray, env: Env | None = None) -> np.ndarray:
+        """``g @ J`` for a row vector (or rows) ``g``: the chain rule's step, numerically."""
+        g = np.asarray(g, dtype=float)
+        vals = self.numeric_values(env or {})
+        contrib = g[..., self.rows] * vals
+        out = np.zeros((*g.shape[:-1], self.shape[1]))
+        for idx in np.ndindex(*g.shape[:-1]):
+            out[idx] = np.bincount(self.cols, weights=contrib[idx], minlength=self.shape[1])
+        return out
+
+    def rmul_symbolic(self, g: Sequence[sp.Expr]) -> list[sp.Expr]:
+        """``g J`` for a symbolic row vector ``g`` (small shapes)."""
+        out: list[list[sp.Expr]] = [[] for _ in range(self.shape[1])]
+        for r, c, i in zip(self.rows, self.cols, self.ids, strict=True):
+            out[int(c)].append(g[int(r)] * self.table[int(i)])
+        return [sp.Add(*terms) for terms in out]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, VecJacobian):
+            return self.shape == other.shape and self.to_matrix() == other.to_matrix()
+        if isinstance(other, sp.MatrixBase):
+            return self.to_matrix() == sp.ImmutableSparseMatrix(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"VecJacobian(d {self.of} / d {self.wrt}, shape={self.shape}, nnz={self.nnz})"

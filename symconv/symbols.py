@@ -1,0 +1,142 @@
+"""Symbols named like the seed's: 1-based entries, channel and layer indices.
+
+``a_{32}`` is row 3, column 2 of a single-channel input; ``a_{1,32}`` is the same entry
+of channel 1; inside a network the layer is a superscript, ``a_{1,32}^{[0]}``.  When a
+dimension reaches 10 the row and column are separated, ``a_{10,2}``, so names stay
+unambiguous.  Names are built here only, from integers; user text never becomes a name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+
+def entry_name(letter: str, index: tuple[int, ...], *, wide: bool, layer: int | None = None) -> str:
+    """The symbol name for 1-based ``index``; the last two indices are (row, col) of a
+    matrix when ``len(index) >= 2`` and are joined without a comma unless ``wide``."""
+    parts = [str(i) for i in index]
+    if len(parts) >= 2 and not wide:
+        parts = [*parts[:-2], parts[-2] + parts[-1]]
+    name = f"{letter}_{{{','.join(parts)}}}" if parts else letter
+    if layer is not None:
+        name += f"^{{[{layer}]}}"
+    return name
+
+
+def real(name: str) -> sp.Symbol:
+    """Every symbol symconv makes is real."""
+    return sp.Symbol(name, real=True)
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """A named tensor of symbols: ``shape`` is ``(*lead, h, w)`` (matrices indexed by
+    leading channel indices, e.g. ``(c, h, w)`` for an image or ``(c_out, c_in, h_k, w_k)``
+    for kernels), or ``(n,)`` (a vector).
+
+    ``name`` is the seed's matrix name (``A``, ``K``, ``Z``...), ``letter`` the entry letter
+    (``a``, ``k``, ``z``...).  ``channel_index`` says whether the channel index is part of
+    entry names (it is when there are several channels, or inside a network).
+    Entries are created on first use.
+    """
+
+    name: str
+    letter: str
+    shape: tuple[int, ...]
+    layer: int | None = None
+    channel_index: bool = False
+    prefix: tuple[int, ...] = field(default=())
+    #: a tensor that is another one reshaped (``B`` = stacked ``vec(A_j)``) shares its symbols
+    source: Tensor | None = None
+
+    @property
+    def latex_name(self) -> str:
+        """``\\mathbf{A}^{[1]}`` style name of the whole tensor."""
+        sup = f"^{{[{self.layer}]}}" if self.layer is not None else ""
+        return f"\\mathbf{{{self.name}}}{sup}" if self.name.isupper() else f"{self.name}{sup}"
+
+    @property
+    def wide(self) -> bool:
+        return max(self.shape[-2:]) > 9 if len(self.shape) >= 2 else False
+
+    def entry(self, *index: int) -> sp.Symbol:
+        """The symbol at 0-based ``index`` (channel first for an image)."""
+        return self.flat[self.flat_index(*index)]
+
+    def flat_index(self, *index: int) -> int:
+        """Position in :attr:`flat`: leading indices in row-major order, each matrix in vec
+        (column-major) order."""
+        if len(index) != len(self.shape):
+            raise IndexError(f"{self.name} takes {len(self.shape)} indices")
+        for i, n in zip(index, self.shape, strict=True):
+            if not 0 <= i < n:
+                raise IndexError(f"index {index} out of range for {self.name} of shape {self.shape}")
+        if len(self.shape) == 1:
+            return index[0]
+        *lead, r, c = index
+        h, w = self.shape[-2:]
+        block = int(np.ravel_multi_index(lead, self.shape[:-2])) if lead else 0
+        return block * h * w + c * h + r
+
+    @cached_property
+    def flat(self) -> list[sp.Symbol]:
+        """All entries in the seed's vec order: ``[vec(X_1); vec(X_2); ...]``."""
+        if self.source is not None:
+            return self.source.flat
+        if len(self.shape) == 1:
+            return [self._make(i) for i in range(self.shape[0])]
+        h, w = self.shape[-2:]
+        leads = list(np.ndindex(*self.shape[:-2]))
+        return [self._make(*lead, r, c) for lead in leads for c in range(w) for r in range(h)]
+
+    def _make(self, *index: int) -> sp.Symbol:
+        one_based = tuple(i + 1 for i in index)
+        if len(index) == 1 and self.shape == (1,) and not self.channel_index:
+            one_based = ()
+        if len(index) > 2 and not self.channel_index:
+            one_based = one_based[-2:]
+        return real(entry_name(self.letter, self.prefix + one_based, wide=self.wide, layer=self.layer))
+
+    def _block(self, lead: tuple[int, ...]) -> int:
+        if len(lead) != len(self.shape) - 2:
+            raise IndexError(f"{self.name} takes {len(self.shape) - 2} channel indices, got {len(lead)}")
+        return int(np.ravel_multi_index(lead, self.shape[:-2])) if lead else 0
+
+    def matrix(self, *lead: int) -> sp.ImmutableMatrix:
+        """The ``h x w`` SymPy matrix at channel indices ``lead`` (a column for a vector)."""
+        if len(self.shape) == 1:
+            return sp.ImmutableMatrix(self.flat)
+        h, w = self.shape[-2:]
+        base = self._block(lead) * h * w
+        return sp.ImmutableMatrix(h, w, lambda r, c: self.flat[base + c * h + r])
+
+    def vec(self, *lead: int) -> list[sp.Symbol]:
+        """``vec`` of the matrix at channel indices ``lead``, as a list."""
+        if len(self.shape) == 1:
+            return self.flat
+        n = self.shape[-1] * self.shape[-2]
+        base = self._block(lead) * n
+        return self.flat[base : base + n]
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def values(self, array: np.ndarray) -> dict[sp.Symbol, object]:
+        """Map each entry to the matching number of ``array`` (shaped like the tensor)."""
+        arr = np.asarray(array)
+        if arr.shape != self.shape:
+            raise ValueError(f"{self.name} needs an array of shape {self.shape}, got {arr.shape}")
+        return dict(zip(self.flat, vec_order(arr).tolist(), strict=True))
+
+
+def vec_order(array: np.ndarray) -> np.ndarray:
+    """Flatten like :attr:`Tensor.flat`: leading axes row-major, the last two column-major."""
+    arr = np.asarray(array)
+    if arr.ndim < 2:
+        return arr.reshape(-1)
+    return np.swapaxes(arr, -1, -2).reshape(-1)

@@ -1,0 +1,74 @@
+"""Coercion of user-given parameters, each rule stated once.
+
+Every function takes the parameter's name so that the error it raises names it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import SpecError
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
+    text = repr(tuple(value)) if isinstance(value, list) else repr(value)
+    return text if len(text) <= 60 else text[:60] + "..."
+
+
+def integer(name: str, value: Any, *, minimum: int) -> int:
+    """An int (not a bool, not a float) no smaller than ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(name, f"must be an integer, got {_show(value)}")
+    if value < minimum:
+        rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise SpecError(name, f"must be {rule}, got {value}")
+    return int(value)
+
+
+def positive(name: str, value: Any) -> int:
+    return integer(name, value, minimum=1)
+
+
+def pair(name: str, value: Any, *, minimum: int = 1) -> tuple[int, int]:
+    """An int (used for both directions) or a pair ``(height, width)``."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if len(value) != 2:
+            raise SpecError(name, f"must be an integer or a pair (height, width), got {_show(value)}")
+        return (integer(name, value[0], minimum=minimum), integer(name, value[1], minimum=minimum))
+    if isinstance(value, (int, bool)) or not isinstance(value, (str, float)):
+        n = integer(name, value, minimum=minimum)
+        return (n, n)
+    raise SpecError(name, f"must be an integer or a pair (height, width), got {_show(value)}")
+
+
+def padding(name: str, value: Any) -> tuple[int, int, int, int]:
+    """``P``, ``(PH, PW)`` or ``(TOP, BOTTOM, LEFT, RIGHT)``, all >= 0, as a 4-tuple."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        items = [integer(name, v, minimum=0) for v in value]
+        if len(items) == 2:
+            return (items[0], items[0], items[1], items[1])
+        if len(items) == 4:
+            return (items[0], items[1], items[2], items[3])
+        raise SpecError(name, f"must have 1, 2 or 4 entries (P, PH,PW or TOP,BOTTOM,LEFT,RIGHT), got {len(items)}")
+    p = integer(name, value, minimum=0)
+    return (p, p, p, p)
+
+
+def flag(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise SpecError(name, f"must be true or false, got {_show(value)}")
+    return value
+
+
+def pad_value(name: str, value: Any) -> float:
+    """A real number or -inf (the value padded entries take inside a max)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(name, f"must be a number or -inf, got {_show(value)}")
+    v = float(value)
+    if math.isnan(v) or v == math.inf:
+        raise SpecError(name, f"must be a finite number or -inf, got {value}")
+    return v
