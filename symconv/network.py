@@ -70,6 +70,15 @@ class NetworkDerivation:
             current = d.output
         self.layers = layers
 
+    def latex(self) -> str:
+        """The network's derivation (section 3) as a LaTeX fragment (MathJax-safe)."""
+        from .latex import fragment
+
+        return fragment(self)
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
     # -- structure -----------------------------------------------------------------
     @cached_property
     def params(self) -> list[Param]:

@@ -91,6 +91,16 @@ class Derivation:
     def _info(self, key: str, jac: VecJacobian, **index: int) -> JacobianInfo:
         return JacobianInfo(key, tuple(index.items()), jac.shape, jac.nnz, jac.nnz, jac.of, jac.wrt)
 
+    # -- LaTeX -------------------------------------------------------------------------
+    def latex(self) -> str:
+        """This layer's derivation as a LaTeX fragment (MathJax-safe macros only)."""
+        from ..latex import fragment
+
+        return fragment(self)
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
     # -- forward ---------------------------------------------------------------
     def forward(self) -> list[sp.Expr]:
         """The output entries as expressions of the input and parameters, in vec order."""

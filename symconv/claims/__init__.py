@@ -1,0 +1,1 @@
+"""Claims files shipped with symconv (the seed audit)."""
