@@ -1,0 +1,1 @@
+"""symconv.codegen (being built)."""

@@ -1,0 +1,1 @@
+"""symconv.latex (being built)."""

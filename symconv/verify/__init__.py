@@ -1,0 +1,1 @@
+"""symconv.verify (being built)."""
