@@ -73,6 +73,7 @@ def _dense(shape, rows, cols, values, dtype):
 
 
 def _too_large(entries):
+    """Refuse to build dense Jacobians that are too large (or were not written into the module)."""
     raise ValueError(
         f"this layer's dense vec Jacobians have {entries} entries or their index tables were too large to "
         f"write into the module (JACOBIAN_LIMIT = {JACOBIAN_LIMIT}); generate a smaller layer to inspect them"

@@ -108,6 +108,7 @@ def _dense(shape, rows, cols, values, dtype):
 
 
 def _too_large(entries):
+    """Refuse to build dense Jacobians that are too large (or were not written into the module)."""
     raise ValueError(
         f"this layer's dense vec Jacobians have {entries} entries or their index tables were too large to "
         f"write into the module (JACOBIAN_LIMIT = {JACOBIAN_LIMIT}); generate a smaller layer to inspect them"
@@ -1266,6 +1267,7 @@ def l9_softmax_cross_entropy_forward(Z):
 
 
 def l9_softmax_cross_entropy__labels(labels, n):
+    """``labels`` checked: ``n`` integer class indices (the one-hot ``y`` of 3.1.1)."""
     labels = np.asarray(labels)
     if labels.shape != (n,) or labels.dtype.kind not in "iu":
         raise ValueError(f"labels must be {n} integer class indices, got shape {labels.shape} of {labels.dtype}")

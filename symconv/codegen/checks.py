@@ -257,7 +257,11 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
     fd_x = _finite_differences(lambda v: loss(v, params), x, rng)
     report.add(f"d{key} vs central finite differences", grads[key].reshape(-1)[fd_x[0]], fd_x[1], TOL_FD)
     for name in d.params:
-        fd = _finite_differences(lambda v, name=name: loss(x, {**params, name: v}), params[name], rng)
+
+        def loss_of(v: np.ndarray, name: str = name) -> float:
+            return loss(x, {**params, name: v})
+
+        fd = _finite_differences(loss_of, params[name], rng)
         report.add(f"d{name} vs central finite differences", grads[name].reshape(-1)[fd[0]], fd[1], TOL_FD)
     # float32 in, float32 out, close to float64
     f32, b32 = _layer_calls(module, d, params)
@@ -337,9 +341,11 @@ def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> No
         want_g = np.mean([r[1][p.key] for r in ref], axis=0)
         report.add(f"grad {p.key} vs the seed's route (core gradients)", grads[p.key], want_g)
     for p in net.params:
-        fd = _finite_differences(
-            lambda v, key=p.key: float(module.loss_and_gradients(x, labels, {**params, key: v})[0]), params[p.key], rng
-        )
+
+        def loss_of(v: np.ndarray, key: str = p.key) -> float:
+            return float(module.loss_and_gradients(x, labels, {**params, key: v})[0])
+
+        fd = _finite_differences(loss_of, params[p.key], rng)
         report.add(f"grad {p.key} vs central finite differences", grads[p.key].reshape(-1)[fd[0]], fd[1], TOL_FD)
     p32 = {k: v.astype(np.float32) for k, v in params.items()}
     loss32, grads32 = module.loss_and_gradients(x.astype(np.float32), labels, p32)

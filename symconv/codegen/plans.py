@@ -121,7 +121,7 @@ def _window_order(d: MaxPoolDerivation, m: SliceModel) -> list[tuple[int, ...]]:
     hl, wl = m.kernel
     rstop, cstop = m.stops()
     predicted = m.vec_index()  # [p, q, r, s] -> vec index or -1
-    out = []
+    out: list[tuple[int, ...]] = []
     for i in range(1, hl * wl + 1):
         c_b = -(-i // hl)  # eq.b-2.1
         r_b = i - (c_b - 1) * hl

@@ -9,6 +9,7 @@ copy text.  Names that reach code are checked ASCII identifiers (:func:`identifi
 
 from __future__ import annotations
 
+import ast
 import keyword
 import re
 from collections.abc import Sequence
@@ -60,6 +61,11 @@ class CodePrinter(NumPyPrinter):
             out = f"np.where({self._print(cond)}, {self._print(value)}, {out})"
         return out
 
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:  # noqa: N802
+        if expr.exp == -1:
+            return f"1 / ({self._print(expr.base)})"
+        return super()._print_Pow(expr, rational)
+
     def _print_Rational(self, expr: sp.Rational) -> str:  # noqa: N802
         return repr(float(expr))
 
@@ -71,7 +77,19 @@ def code(expr: sp.Expr, names: dict[sp.Symbol, str] | None = None) -> str:
     """NumPy source for ``expr``; ``names`` renames symbols to identifiers of the generated code."""
     if names:
         expr = expr.xreplace({s: sp.Symbol(identifier(n), real=True) for s, n in names.items()})
-    return CodePrinter().doprint(expr)
+    return layout(CodePrinter().doprint(expr))
+
+
+#: ``a ** b`` with simple operands (names, attribute chains, numbers, unary minus) is
+#: written ``a**b`` by ruff format; other operators get one space on each side
+_SIMPLE = r"-?(?:[A-Za-z_][\w.]*|\d+(?:\.\d+)?)"
+_HUG = re.compile(rf"(?<![\w.)\]])({_SIMPLE}) \*\* ({_SIMPLE})(?![\w.(\[])")
+
+
+def layout(source: str) -> str:
+    """An expression's source re-laid out as ``ruff format`` writes it: ``ast.unparse``
+    (spaces around operators, minimal parentheses), then simple powers hugged."""
+    return _HUG.sub(r"\1**\2", ast.unparse(ast.parse(source, mode="eval")))
 
 
 def literal_lines(values: Sequence[object], indent: int = 4, width: int = WIDTH) -> list[str]:

@@ -133,13 +133,14 @@ def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
         raise SpecError("spec", f"must be a layer spec or a Network, got {type(spec).__name__}")
     if isinstance(spec, Layer):
         spec.require_bound()
-    d = derive(spec)
-    if isinstance(d, NetworkDerivation):
-        blocks, templates, layers = _network_blocks(d)
+    if isinstance(spec, Network):
+        net = derive(spec)
+        blocks, templates, layers = _network_blocks(net)
         title = f"A {len(spec.layers)}-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD."
-        description = ["Layers, input " + _dims(d.spec.in_shape) + ":", *layers]
+        description = ["Layers, input " + _dims(spec.in_shape) + ":", *layers]
         config = spec.config()
     else:
+        d = derive(spec)
         blocks, templates = _layer_blocks(d)
         title = f"A {spec.kind} layer: forward and backward passes (seed {d.section})."
         description = [_describe(spec) + "."]

@@ -1,0 +1,159 @@
+"""Property test: random valid layers, generated code against the plain-loop reference.
+
+Every example draws stride, per-side padding, dilation, channels, kernel/window and input
+sizes (and the max-pool pad value, 0 or -inf); the module generated for that layer must
+agree with tests/reference_loops.py in float64 (1e-10 relative) and in float32 (relative
+to the largest float64 entry: 1e-5; float32 carries 24 bits, ~6e-8 per rounding, and the
+sums here have at most a few hundred terms).  Max-pool inputs are small integers, so ties
+are common and must go to the first maximum in the seed's column-major order.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+
+import numpy as np
+import reference_loops as ref
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symconv
+from symconv.codegen import generate
+from symconv.errors import SpecError
+
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TOL64 = 1e-10
+TOL32 = 1e-5
+
+
+def load(spec):
+    """The generated module of ``spec``, executed from its source (code we generated)."""
+    module = types.ModuleType("generated_under_test")
+    exec(compile(generate(spec), "<generated>", "exec"), module.__dict__)
+    return module
+
+
+@st.composite
+def layers(draw):
+    kind = draw(st.sampled_from(["conv2d", "conv2d", "maxpool2d", "avgpool2d"]))
+    h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    dil = (draw(st.sampled_from([1, 1, 2])), draw(st.sampled_from([1, 1, 2])))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    span = (dil[0] * (k[0] - 1) + 1, dil[1] * (k[1] - 1) + 1)
+    limit = (span[0] - 1, span[1] - 1) if kind != "conv2d" else (3, 3)  # pooling: each side < window
+    pad = tuple(draw(st.integers(0, min(2, limit[a // 2]))) for a in range(4))
+    channels = draw(st.integers(1, 3))
+    try:
+        if kind == "conv2d":
+            spec = symconv.Conv2D(
+                input=(h, w),
+                kernel=k,
+                padding=pad,
+                stride=stride,
+                dilation=dil,
+                in_channels=channels,
+                out_channels=draw(st.integers(1, 3)),
+                bias=draw(st.booleans()),
+            )
+        elif kind == "maxpool2d":
+            spec = symconv.MaxPool2D(
+                input=(h, w),
+                window=k,
+                padding=pad,
+                stride=stride,
+                dilation=dil,
+                channels=channels,
+                pad_value=draw(st.sampled_from([0.0, -math.inf])),
+            )
+        else:
+            spec = symconv.AvgPool2D(
+                input=(h, w), window=k, padding=pad, stride=stride, dilation=dil, channels=channels
+            )
+    except SpecError:  # no window fits: not a valid layer
+        spec = symconv.Conv2D(input=(h + span[0], w + span[1]), kernel=k, dilation=dil, in_channels=channels)
+    return spec
+
+
+def _close(got, want, tol):
+    scale = max(float(np.abs(want).max()) if want.size else 0.0, 1.0)
+    assert got.shape == want.shape
+    assert float(np.abs(got - want).max() if want.size else 0.0) <= tol * scale
+
+
+@SETTINGS
+@given(spec=layers(), n=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_generated_layer_matches_reference_loops(spec, n, seed):
+    rng = np.random.default_rng(seed)
+    m = load(spec)
+    cfg = spec.config()
+    pad, stride, dil = tuple(cfg["padding"]), tuple(cfg["stride"]), tuple(cfg["dilation"])
+    if spec.kind == "conv2d":
+        x = rng.standard_normal((n, *spec.in_shape))
+        K = rng.standard_normal((spec.out_channels, spec.in_shape[0], *spec.kernel))
+        b = rng.standard_normal(spec.out_channels) if spec.bias else None
+        params = (K, b) if spec.bias else (K,)
+        Z = m.forward(x, *params)
+        _close(Z, ref.conv_forward(x, K, b, pad, stride, dil), TOL64)
+        g = rng.standard_normal(Z.shape)
+        got = m.backward(g, x, K)
+        want = ref.conv_backward(g, x, K, pad, stride, dil)
+        for a, e in zip(got, want[: len(got)], strict=True):
+            _close(a, e, TOL64)
+        # float32 in, float32 out
+        Z32 = m.forward(x.astype(np.float32), *[p.astype(np.float32) for p in params])
+        assert Z32.dtype == np.float32
+        _close(Z32.astype(np.float64), Z, TOL32)
+        for a, e in zip(m.backward(g.astype(np.float32), x.astype(np.float32), K.astype(np.float32)), got, strict=True):
+            assert a.dtype == np.float32
+            _close(a.astype(np.float64), e, TOL32)
+    elif spec.kind == "maxpool2d":
+        x = rng.integers(-2, 2, size=(n, *spec.in_shape)).astype(np.float64)  # ties on purpose
+        A, switches = m.forward(x)
+        A_ref, sw_ref = ref.maxpool_forward(x, spec.window, pad, stride, dil, spec.pad_value)
+        np.testing.assert_array_equal(A, A_ref)
+        np.testing.assert_array_equal(switches, sw_ref)
+        g = rng.standard_normal(A.shape)
+        _close(m.backward(g, switches), ref.maxpool_backward(g, sw_ref, x.shape, spec.window, pad, stride, dil), TOL64)
+        A32, sw32 = m.forward(x.astype(np.float32))
+        assert A32.dtype == np.float32
+        np.testing.assert_array_equal(sw32, switches)
+        assert m.backward(g.astype(np.float32), sw32).dtype == np.float32
+    else:
+        x = rng.standard_normal((n, *spec.in_shape))
+        A = m.forward(x)
+        _close(A, ref.avgpool_forward(x, spec.window, pad, stride, dil), TOL64)
+        g = rng.standard_normal(A.shape)
+        dI = m.backward(g)
+        _close(dI, ref.avgpool_backward(g, x.shape, spec.window, pad, stride, dil), TOL64)
+        assert m.forward(x.astype(np.float32)).dtype == np.float32
+        _close(m.backward(g.astype(np.float32)).astype(np.float64), dI, TOL32)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(spec=layers(), seed=st.integers(0, 2**16))
+def test_generated_backward_matches_central_differences(spec, seed):
+    """J = sum(G * forward(x)): the generated dJ/dx against central differences in float64."""
+    if spec.kind == "maxpool2d":
+        return  # piecewise linear with ties by construction: covered by the exact loops above
+    rng = np.random.default_rng(seed)
+    m = load(spec)
+    x = rng.standard_normal((2, *spec.in_shape))
+    params = [rng.standard_normal(t.shape) for t in symconv.derive(spec).params.values()]
+    y = m.forward(x, *params)
+    G = rng.standard_normal(y.shape)
+    dx = m.backward(G, x, params[0])[0] if spec.kind == "conv2d" else m.backward(G)
+    h = 1e-6
+    for idx in list(np.ndindex(*x.shape))[:: max(1, x.size // 10)]:
+        plus, minus = x.copy(), x.copy()
+        plus[idx] += h
+        minus[idx] -= h
+        fd = (np.sum(G * m.forward(plus, *params)) - np.sum(G * m.forward(minus, *params))) / (2 * h)
+        assert abs(fd - dx[idx]) <= 1e-6 * max(1.0, abs(fd))
