@@ -104,6 +104,8 @@ _K_SHAPE = (1, 1, 2, 2)
 _OUT_SHAPE = (1, 4, 3)
 _ROWS = slice(_T, _T + _H)
 _COLS = slice(_L, _L + _W)
+#: examples per step: the gathered windows of a chunk take about 2097024 bytes in float64
+_CHUNK = 5461
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
 # fmt: off
@@ -122,27 +124,15 @@ _JAC_INP = (
 # fmt: on
 
 
-def _padded(A, dtype, channels_first):
-    """The zero-padded input (Appendix A, first line); ``channels_first`` puts the channel
-    axis before the batch axis, the layout the backward pass contracts over."""
-    n = A.shape[0]
-    if channels_first:
-        out = np.zeros((_CIN, n, _HP, _WP), dtype)
-        out[:, :, _ROWS, _COLS] = A.transpose(1, 0, 2, 3)
-    else:
-        out = np.zeros((n, _CIN, _HP, _WP), dtype)
-        out[:, :, _ROWS, _COLS] = A
-    return out
-
-
 def _windows(Ap, channels_first):
-    """rep.1 for every output at once: a read-only view whose ``[.., r, s, .., p, q]`` entry is
-    the padded input at ``(r d_h + p s_h, s d_w + q s_w)``, the slices of ``OFFSETS``."""
+    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
+    whose ``[.., r, s, .., p, q]`` entry is ``Ap[.., r d_h + p s_h, s d_w + q s_w]``, the slices
+    of ``OFFSETS``."""
     s0, s1, s2, s3 = Ap.strides
-    if channels_first:  # (C_in, h_k, w_k, N, h_z, w_z)
+    if channels_first:  # Ap is (C_in, n, h_p, w_p); the view (C_in, h_k, w_k, n, h_z, w_z)
         shape = (_CIN, _HK, _WK, Ap.shape[1], _HZ, _WZ)
         strides = (s0, s2 * _DH, s3 * _DW, s1, s2 * _SH, s3 * _SW)
-    else:  # (N, C_in, h_k, w_k, h_z, w_z)
+    else:  # Ap is (n, C_in, h_p, w_p); the view (n, C_in, h_k, w_k, h_z, w_z)
         shape = (Ap.shape[0], _CIN, _HK, _WK, _HZ, _WZ)
         strides = (s0, s1, s2 * _DH, s3 * _DW, s2 * _SH, s3 * _SW)
     return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
@@ -152,14 +142,20 @@ def forward(A, K):
     """``Z_j = sum_i A_i * K_{j,i}`` (section 2): ``A`` is ``(N,) + (1, 3, 4)``,
     ``K`` is (1, 1, 2, 2); returns ``Z`` of shape ``(N,) + (1, 4, 3)``.
 
-    Every output is the window of rep.1 times the kernel (rep.2), so all outputs are one
-    product of the kernels with the gathered windows."""
+    Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk
+    of ``CHUNK`` examples are one product of the kernels with the gathered windows."""
     A = _batch(A, _IN_SHAPE, "A")
     K = _fixed(K, _K_SHAPE, "K")
     dtype = np.result_type(A, K)
     n = A.shape[0]
-    X = _windows(_padded(A, dtype, False), False).reshape(n, _CKK, _NZ)
-    Z = np.matmul(K.reshape(_COUT, _CKK).astype(dtype, copy=False), X)
+    Km = K.reshape(_COUT, _CKK).astype(dtype, copy=False)
+    Z = np.empty((n, _COUT, _NZ), dtype)
+    Ap = np.zeros((min(n, _CHUNK), _CIN, _HP, _WP), dtype)  # the padding stays zero
+    for n0 in range(0, n, _CHUNK):
+        m = min(_CHUNK, n - n0)
+        Ap[:m, :, _ROWS, _COLS] = A[n0 : n0 + m]
+        X = _windows(Ap[:m], False).reshape(m, _CKK, _NZ)
+        np.matmul(Km, X, out=Z[n0 : n0 + m])
     return Z.reshape(n, _COUT, _HZ, _WZ)
 
 
@@ -170,22 +166,34 @@ def backward(dZ, A, K):
       (eq.a1-3): the windows of ``OFFSETS`` times ``dZ``;
     * ``dJ/dvA_i = sum_j dJ/dvZ_j dvZ_j/dvA_i``, column ``(r, s)`` being ``vec(E_rs * K_{j,i})``
       (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice.
+
+    Examples are taken ``CHUNK`` at a time so that the gathered windows stay in cache.
     """
     A = _batch(A, _IN_SHAPE, "A")
     dZ = _batch(dZ, _OUT_SHAPE, "dZ")
     K = _fixed(K, _K_SHAPE, "K")
     n = _same_batch(A, dZ)
     dtype = np.result_type(dZ, A, K)
-    X = _windows(_padded(A, dtype, True), True).reshape(_CKK, n * _NZ)
-    G = dZ.transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_COUT, n * _NZ)
-    dK = (X @ G.T).T.reshape(_K_SHAPE)
     Kt = K.reshape(_COUT, _CKK).T.astype(dtype, copy=False)
-    D = (Kt @ G).reshape(_CIN, _HK, _WK, n, _HZ, _WZ)
-    dAp = np.zeros((_CIN, n, _HP, _WP), dtype)
-    for r, s, r0, r1, c0, c1 in _OFFSETS:
-        dAp[:, :, r0:r1:_SH, c0:c1:_SW] += D[:, r, s]
-    dA = np.ascontiguousarray(dAp[:, :, _ROWS, _COLS].transpose(1, 0, 2, 3))
-    return dA, np.ascontiguousarray(dK)
+    dKt = np.zeros((_CKK, _COUT), dtype)
+    dA = np.empty(A.shape, dtype)
+    size = (min(n, _CHUNK), _HP, _WP)
+    Ap = np.zeros((_CIN, *size), dtype)  # channels first: the padding stays zero
+    dAp = np.empty((_CIN, *size), dtype)
+    for n0 in range(0, n, _CHUNK):
+        m = min(_CHUNK, n - n0)
+        Ap[:, :m, _ROWS, _COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = _windows(Ap[:, :m], True).reshape(_CKK, m * _NZ)
+        G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_COUT, m * _NZ)
+        dKt += X @ G.T
+        D = (Kt @ G).reshape(_CIN, _HK, _WK, m, _HZ, _WZ)
+        chunk = dAp[:, :m]
+        chunk[...] = 0
+        for r, s, r0, r1, c0, c1 in _OFFSETS:
+            chunk[:, :, r0:r1:_SH, c0:c1:_SW] += D[:, r, s]
+        dA[n0 : n0 + m] = chunk[:, :, _ROWS, _COLS].transpose(1, 0, 2, 3)
+    dK = np.ascontiguousarray(dKt.T).reshape(_K_SHAPE)
+    return dA, dK
 
 
 def jacobians(A, K):

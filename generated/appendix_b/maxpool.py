@@ -104,7 +104,33 @@ _COLS = slice(_L, _L + _W)
 _ORDER = (
     (1, 0, 3, 0, 5), (2, 1, 4, 0, 5), (3, 2, 5, 0, 5), (4, 0, 3, 1, 6), (5, 1, 4, 1, 6), (6, 2, 5, 1, 6),
 )
+#: (i, r_b - 1, c_b - 1): the window position of entry i of vΩ (eq.b-2.1), 0-based
+_POSITIONS = (
+    (1, 0, 0), (2, 1, 0), (3, 2, 0), (4, 0, 1), (5, 1, 1), (6, 2, 1),
+)
+#: [r][p]: the input row that window row r of output row p holds (eq.b-2.2, eq.b-2.3), -1 in the padding
+_IN_ROWS = (
+    (-1, 0, 1), (0, 1, 2), (1, 2, -1),
+)
+#: [s][q]: the same for columns
+_IN_COLS = (
+    (-1, 1, 3), (0, 2, -1),
+)
 # fmt: on
+
+
+def _selected():
+    """``[i - 1, p w_z + q]``: the row-major index into an input channel of the entry that switch
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry."""
+    rows, cols = np.array(_IN_ROWS), np.array(_IN_COLS)
+    out = np.empty((len(_POSITIONS), _HZ, _WZ), np.int64)
+    for i, r, s in _POSITIONS:
+        inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
+        out[i - 1] = np.where(inside, rows[r][:, None] * _W + cols[s][None, :], -1)
+    return out.reshape(len(_POSITIONS), _HZ * _WZ)
+
+
+_SELECTED = _selected()
 
 
 def forward(I):
@@ -118,7 +144,7 @@ def forward(I):
     Ip[:, :, _ROWS, _COLS] = I
     _, r0, r1, c0, c1 = _ORDER[0]
     A = Ip[:, :, r0:r1:_SH, c0:c1:_SW].copy()
-    switches = np.ones(A.shape, np.int64)
+    switches = np.ones(A.shape, np.uint8)
     for i, r0, r1, c0, c1 in _ORDER[1:]:
         V = Ip[:, :, r0:r1:_SH, c0:c1:_SW]
         larger = V > A
@@ -135,10 +161,14 @@ def backward(dA, switches):
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
-    dIp = np.zeros((n, _C, _HP, _WP), dA.dtype)
-    for i, r0, r1, c0, c1 in _ORDER:
-        dIp[:, :, r0:r1:_SH, c0:c1:_SW] += np.where(switches == i, dA, 0)
-    return np.ascontiguousarray(dIp[:, :, _ROWS, _COLS])
+    planes = n * _C
+    index = _SELECTED[switches.reshape(planes, -1).astype(np.intp) - 1, np.arange(_HZ * _WZ)]
+    keep = index >= 0  # a maximum in the padding routes nowhere
+    index += (np.arange(planes) * (_H * _W))[:, None]
+    index, values = index[keep], dA.reshape(planes, -1)[keep]
+    # windows overlap: an input entry may be selected by several outputs, so the routed values add up
+    dI = np.bincount(index, weights=values, minlength=planes * _H * _W).astype(dA.dtype, copy=False)
+    return dI.reshape(n, _C, _H, _W)
 
 
 def jacobians(I):

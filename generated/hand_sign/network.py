@@ -153,6 +153,8 @@ _L1_K_SHAPE = (8, 3, 4, 4)
 _L1_OUT_SHAPE = (8, 64, 64)
 _L1_ROWS = slice(_L1_T, _L1_T + _L1_H)
 _L1_COLS = slice(_L1_L, _L1_L + _L1_W)
+#: examples per step: the gathered windows of a chunk take about 1572864 bytes in float64
+_L1_CHUNK = 1
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
 # fmt: off
@@ -165,27 +167,15 @@ _L1_OFFSETS = (
 # fmt: on
 
 
-def l1_conv2d__padded(A, dtype, channels_first):
-    """The zero-padded input (Appendix A, first line); ``channels_first`` puts the channel
-    axis before the batch axis, the layout the backward pass contracts over."""
-    n = A.shape[0]
-    if channels_first:
-        out = np.zeros((_L1_CIN, n, _L1_HP, _L1_WP), dtype)
-        out[:, :, _L1_ROWS, _L1_COLS] = A.transpose(1, 0, 2, 3)
-    else:
-        out = np.zeros((n, _L1_CIN, _L1_HP, _L1_WP), dtype)
-        out[:, :, _L1_ROWS, _L1_COLS] = A
-    return out
-
-
 def l1_conv2d__windows(Ap, channels_first):
-    """rep.1 for every output at once: a read-only view whose ``[.., r, s, .., p, q]`` entry is
-    the padded input at ``(r d_h + p s_h, s d_w + q s_w)``, the slices of ``OFFSETS``."""
+    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
+    whose ``[.., r, s, .., p, q]`` entry is ``Ap[.., r d_h + p s_h, s d_w + q s_w]``, the slices
+    of ``OFFSETS``."""
     s0, s1, s2, s3 = Ap.strides
-    if channels_first:  # (C_in, h_k, w_k, N, h_z, w_z)
+    if channels_first:  # Ap is (C_in, n, h_p, w_p); the view (C_in, h_k, w_k, n, h_z, w_z)
         shape = (_L1_CIN, _L1_HK, _L1_WK, Ap.shape[1], _L1_HZ, _L1_WZ)
         strides = (s0, s2 * _L1_DH, s3 * _L1_DW, s1, s2 * _L1_SH, s3 * _L1_SW)
-    else:  # (N, C_in, h_k, w_k, h_z, w_z)
+    else:  # Ap is (n, C_in, h_p, w_p); the view (n, C_in, h_k, w_k, h_z, w_z)
         shape = (Ap.shape[0], _L1_CIN, _L1_HK, _L1_WK, _L1_HZ, _L1_WZ)
         strides = (s0, s1, s2 * _L1_DH, s3 * _L1_DW, s2 * _L1_SH, s3 * _L1_SW)
     return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
@@ -195,15 +185,21 @@ def l1_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (3, 64, 64)``,
     ``K`` is (8, 3, 4, 4), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (8, 64, 64)``.
 
-    Every output is the window of rep.1 times the kernel (rep.2), so all outputs are one
-    product of the kernels with the gathered windows."""
+    Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk
+    of ``CHUNK`` examples are one product of the kernels with the gathered windows."""
     A = _batch(A, _L1_IN_SHAPE, "A")
     K = _fixed(K, _L1_K_SHAPE, "K")
     b = _fixed(b, (_L1_COUT,), "b")
     dtype = np.result_type(A, K, b)
     n = A.shape[0]
-    X = l1_conv2d__windows(l1_conv2d__padded(A, dtype, False), False).reshape(n, _L1_CKK, _L1_NZ)
-    Z = np.matmul(K.reshape(_L1_COUT, _L1_CKK).astype(dtype, copy=False), X)
+    Km = K.reshape(_L1_COUT, _L1_CKK).astype(dtype, copy=False)
+    Z = np.empty((n, _L1_COUT, _L1_NZ), dtype)
+    Ap = np.zeros((min(n, _L1_CHUNK), _L1_CIN, _L1_HP, _L1_WP), dtype)  # the padding stays zero
+    for n0 in range(0, n, _L1_CHUNK):
+        m = min(_L1_CHUNK, n - n0)
+        Ap[:m, :, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m]
+        X = l1_conv2d__windows(Ap[:m], False).reshape(m, _L1_CKK, _L1_NZ)
+        np.matmul(Km, X, out=Z[n0 : n0 + m])
     Z += b.astype(dtype, copy=False)[:, None]
     return Z.reshape(n, _L1_COUT, _L1_HZ, _L1_WZ)
 
@@ -216,23 +212,34 @@ def l1_conv2d_backward(dZ, A, K):
     * ``dJ/db_j = dJ/dvZ_j 1``;
     * ``dJ/dvA_i = sum_j dJ/dvZ_j dvZ_j/dvA_i``, column ``(r, s)`` being ``vec(E_rs * K_{j,i})``
       (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice.
+
+    Examples are taken ``CHUNK`` at a time so that the gathered windows stay in cache.
     """
     A = _batch(A, _L1_IN_SHAPE, "A")
     dZ = _batch(dZ, _L1_OUT_SHAPE, "dZ")
     K = _fixed(K, _L1_K_SHAPE, "K")
     n = _same_batch(A, dZ)
     dtype = np.result_type(dZ, A, K)
-    X = l1_conv2d__windows(l1_conv2d__padded(A, dtype, True), True).reshape(_L1_CKK, n * _L1_NZ)
-    G = dZ.transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L1_COUT, n * _L1_NZ)
-    dK = (X @ G.T).T.reshape(_L1_K_SHAPE)
-    db = G.sum(axis=1)
     Kt = K.reshape(_L1_COUT, _L1_CKK).T.astype(dtype, copy=False)
-    D = (Kt @ G).reshape(_L1_CIN, _L1_HK, _L1_WK, n, _L1_HZ, _L1_WZ)
-    dAp = np.zeros((_L1_CIN, n, _L1_HP, _L1_WP), dtype)
-    for r, s, r0, r1, c0, c1 in _L1_OFFSETS:
-        dAp[:, :, r0:r1:_L1_SH, c0:c1:_L1_SW] += D[:, r, s]
-    dA = np.ascontiguousarray(dAp[:, :, _L1_ROWS, _L1_COLS].transpose(1, 0, 2, 3))
-    return dA, np.ascontiguousarray(dK), db
+    dKt = np.zeros((_L1_CKK, _L1_COUT), dtype)
+    dA = np.empty(A.shape, dtype)
+    size = (min(n, _L1_CHUNK), _L1_HP, _L1_WP)
+    Ap = np.zeros((_L1_CIN, *size), dtype)  # channels first: the padding stays zero
+    dAp = np.empty((_L1_CIN, *size), dtype)
+    for n0 in range(0, n, _L1_CHUNK):
+        m = min(_L1_CHUNK, n - n0)
+        Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = l1_conv2d__windows(Ap[:, :m], True).reshape(_L1_CKK, m * _L1_NZ)
+        G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L1_COUT, m * _L1_NZ)
+        dKt += X @ G.T
+        D = (Kt @ G).reshape(_L1_CIN, _L1_HK, _L1_WK, m, _L1_HZ, _L1_WZ)
+        chunk = dAp[:, :m]
+        chunk[...] = 0
+        for r, s, r0, r1, c0, c1 in _L1_OFFSETS:
+            chunk[:, :, r0:r1:_L1_SH, c0:c1:_L1_SW] += D[:, r, s]
+        dA[n0 : n0 + m] = chunk[:, :, _L1_ROWS, _L1_COLS].transpose(1, 0, 2, 3)
+    dK = np.ascontiguousarray(dKt.T).reshape(_L1_K_SHAPE)
+    return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
 
 
 def l1_conv2d_jacobians(A, K):
@@ -315,7 +322,43 @@ _L3_ORDER = (
     (56, 7, 64, 6, 63), (57, 0, 57, 7, 64), (58, 1, 58, 7, 64), (59, 2, 59, 7, 64), (60, 3, 60, 7, 64),
     (61, 4, 61, 7, 64), (62, 5, 62, 7, 64), (63, 6, 63, 7, 64), (64, 7, 64, 7, 64),
 )
+#: (i, r_b - 1, c_b - 1): the window position of entry i of vΩ (eq.b-2.1), 0-based
+_L3_POSITIONS = (
+    (1, 0, 0), (2, 1, 0), (3, 2, 0), (4, 3, 0), (5, 4, 0), (6, 5, 0), (7, 6, 0), (8, 7, 0), (9, 0, 1), (10, 1, 1),
+    (11, 2, 1), (12, 3, 1), (13, 4, 1), (14, 5, 1), (15, 6, 1), (16, 7, 1), (17, 0, 2), (18, 1, 2), (19, 2, 2),
+    (20, 3, 2), (21, 4, 2), (22, 5, 2), (23, 6, 2), (24, 7, 2), (25, 0, 3), (26, 1, 3), (27, 2, 3), (28, 3, 3),
+    (29, 4, 3), (30, 5, 3), (31, 6, 3), (32, 7, 3), (33, 0, 4), (34, 1, 4), (35, 2, 4), (36, 3, 4), (37, 4, 4),
+    (38, 5, 4), (39, 6, 4), (40, 7, 4), (41, 0, 5), (42, 1, 5), (43, 2, 5), (44, 3, 5), (45, 4, 5), (46, 5, 5),
+    (47, 6, 5), (48, 7, 5), (49, 0, 6), (50, 1, 6), (51, 2, 6), (52, 3, 6), (53, 4, 6), (54, 5, 6), (55, 6, 6),
+    (56, 7, 6), (57, 0, 7), (58, 1, 7), (59, 2, 7), (60, 3, 7), (61, 4, 7), (62, 5, 7), (63, 6, 7), (64, 7, 7),
+)
+#: [r][p]: the input row that window row r of output row p holds (eq.b-2.2, eq.b-2.3), -1 in the padding
+_L3_IN_ROWS = (
+    (0, 8, 16, 24, 32, 40, 48, 56), (1, 9, 17, 25, 33, 41, 49, 57), (2, 10, 18, 26, 34, 42, 50, 58),
+    (3, 11, 19, 27, 35, 43, 51, 59), (4, 12, 20, 28, 36, 44, 52, 60), (5, 13, 21, 29, 37, 45, 53, 61),
+    (6, 14, 22, 30, 38, 46, 54, 62), (7, 15, 23, 31, 39, 47, 55, 63),
+)
+#: [s][q]: the same for columns
+_L3_IN_COLS = (
+    (0, 8, 16, 24, 32, 40, 48, 56), (1, 9, 17, 25, 33, 41, 49, 57), (2, 10, 18, 26, 34, 42, 50, 58),
+    (3, 11, 19, 27, 35, 43, 51, 59), (4, 12, 20, 28, 36, 44, 52, 60), (5, 13, 21, 29, 37, 45, 53, 61),
+    (6, 14, 22, 30, 38, 46, 54, 62), (7, 15, 23, 31, 39, 47, 55, 63),
+)
 # fmt: on
+
+
+def l3_maxpool2d__selected():
+    """``[i - 1, p w_z + q]``: the row-major index into an input channel of the entry that switch
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry."""
+    rows, cols = np.array(_L3_IN_ROWS), np.array(_L3_IN_COLS)
+    out = np.empty((len(_L3_POSITIONS), _L3_HZ, _L3_WZ), np.int64)
+    for i, r, s in _L3_POSITIONS:
+        inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
+        out[i - 1] = np.where(inside, rows[r][:, None] * _L3_W + cols[s][None, :], -1)
+    return out.reshape(len(_L3_POSITIONS), _L3_HZ * _L3_WZ)
+
+
+_L3_SELECTED = l3_maxpool2d__selected()
 
 
 def l3_maxpool2d_forward(I):
@@ -329,7 +372,7 @@ def l3_maxpool2d_forward(I):
     Ip[:, :, _L3_ROWS, _L3_COLS] = I
     _, r0, r1, c0, c1 = _L3_ORDER[0]
     A = Ip[:, :, r0:r1:_L3_SH, c0:c1:_L3_SW].copy()
-    switches = np.ones(A.shape, np.int64)
+    switches = np.ones(A.shape, np.uint8)
     for i, r0, r1, c0, c1 in _L3_ORDER[1:]:
         V = Ip[:, :, r0:r1:_L3_SH, c0:c1:_L3_SW]
         larger = V > A
@@ -346,10 +389,14 @@ def l3_maxpool2d_backward(dA, switches):
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
-    dIp = np.zeros((n, _L3_C, _L3_HP, _L3_WP), dA.dtype)
-    for i, r0, r1, c0, c1 in _L3_ORDER:
-        dIp[:, :, r0:r1:_L3_SH, c0:c1:_L3_SW] = np.where(switches == i, dA, 0)
-    return np.ascontiguousarray(dIp[:, :, _L3_ROWS, _L3_COLS])
+    planes = n * _L3_C
+    index = _L3_SELECTED[switches.reshape(planes, -1).astype(np.intp) - 1, np.arange(_L3_HZ * _L3_WZ)]
+    index += (np.arange(planes) * (_L3_H * _L3_W))[:, None]
+    index, values = index.reshape(-1), dA.reshape(-1)
+    # windows do not overlap: each input entry is selected at most once
+    dI = np.zeros(planes * _L3_H * _L3_W, dA.dtype)
+    dI[index] = values
+    return dI.reshape(n, _L3_C, _L3_H, _L3_W)
 
 
 def l3_maxpool2d_jacobians(I):
@@ -399,6 +446,8 @@ _L4_K_SHAPE = (16, 8, 2, 2)
 _L4_OUT_SHAPE = (16, 8, 8)
 _L4_ROWS = slice(_L4_T, _L4_T + _L4_H)
 _L4_COLS = slice(_L4_L, _L4_L + _L4_W)
+#: examples per step: the gathered windows of a chunk take about 2097152 bytes in float64
+_L4_CHUNK = 128
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
 # fmt: off
@@ -437,27 +486,15 @@ _L4_JAC_INP = (
 # fmt: on
 
 
-def l4_conv2d__padded(A, dtype, channels_first):
-    """The zero-padded input (Appendix A, first line); ``channels_first`` puts the channel
-    axis before the batch axis, the layout the backward pass contracts over."""
-    n = A.shape[0]
-    if channels_first:
-        out = np.zeros((_L4_CIN, n, _L4_HP, _L4_WP), dtype)
-        out[:, :, _L4_ROWS, _L4_COLS] = A.transpose(1, 0, 2, 3)
-    else:
-        out = np.zeros((n, _L4_CIN, _L4_HP, _L4_WP), dtype)
-        out[:, :, _L4_ROWS, _L4_COLS] = A
-    return out
-
-
 def l4_conv2d__windows(Ap, channels_first):
-    """rep.1 for every output at once: a read-only view whose ``[.., r, s, .., p, q]`` entry is
-    the padded input at ``(r d_h + p s_h, s d_w + q s_w)``, the slices of ``OFFSETS``."""
+    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
+    whose ``[.., r, s, .., p, q]`` entry is ``Ap[.., r d_h + p s_h, s d_w + q s_w]``, the slices
+    of ``OFFSETS``."""
     s0, s1, s2, s3 = Ap.strides
-    if channels_first:  # (C_in, h_k, w_k, N, h_z, w_z)
+    if channels_first:  # Ap is (C_in, n, h_p, w_p); the view (C_in, h_k, w_k, n, h_z, w_z)
         shape = (_L4_CIN, _L4_HK, _L4_WK, Ap.shape[1], _L4_HZ, _L4_WZ)
         strides = (s0, s2 * _L4_DH, s3 * _L4_DW, s1, s2 * _L4_SH, s3 * _L4_SW)
-    else:  # (N, C_in, h_k, w_k, h_z, w_z)
+    else:  # Ap is (n, C_in, h_p, w_p); the view (n, C_in, h_k, w_k, h_z, w_z)
         shape = (Ap.shape[0], _L4_CIN, _L4_HK, _L4_WK, _L4_HZ, _L4_WZ)
         strides = (s0, s1, s2 * _L4_DH, s3 * _L4_DW, s2 * _L4_SH, s3 * _L4_SW)
     return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
@@ -467,15 +504,21 @@ def l4_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (8, 8, 8)``,
     ``K`` is (16, 8, 2, 2), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (16, 8, 8)``.
 
-    Every output is the window of rep.1 times the kernel (rep.2), so all outputs are one
-    product of the kernels with the gathered windows."""
+    Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk
+    of ``CHUNK`` examples are one product of the kernels with the gathered windows."""
     A = _batch(A, _L4_IN_SHAPE, "A")
     K = _fixed(K, _L4_K_SHAPE, "K")
     b = _fixed(b, (_L4_COUT,), "b")
     dtype = np.result_type(A, K, b)
     n = A.shape[0]
-    X = l4_conv2d__windows(l4_conv2d__padded(A, dtype, False), False).reshape(n, _L4_CKK, _L4_NZ)
-    Z = np.matmul(K.reshape(_L4_COUT, _L4_CKK).astype(dtype, copy=False), X)
+    Km = K.reshape(_L4_COUT, _L4_CKK).astype(dtype, copy=False)
+    Z = np.empty((n, _L4_COUT, _L4_NZ), dtype)
+    Ap = np.zeros((min(n, _L4_CHUNK), _L4_CIN, _L4_HP, _L4_WP), dtype)  # the padding stays zero
+    for n0 in range(0, n, _L4_CHUNK):
+        m = min(_L4_CHUNK, n - n0)
+        Ap[:m, :, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m]
+        X = l4_conv2d__windows(Ap[:m], False).reshape(m, _L4_CKK, _L4_NZ)
+        np.matmul(Km, X, out=Z[n0 : n0 + m])
     Z += b.astype(dtype, copy=False)[:, None]
     return Z.reshape(n, _L4_COUT, _L4_HZ, _L4_WZ)
 
@@ -488,23 +531,34 @@ def l4_conv2d_backward(dZ, A, K):
     * ``dJ/db_j = dJ/dvZ_j 1``;
     * ``dJ/dvA_i = sum_j dJ/dvZ_j dvZ_j/dvA_i``, column ``(r, s)`` being ``vec(E_rs * K_{j,i})``
       (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice.
+
+    Examples are taken ``CHUNK`` at a time so that the gathered windows stay in cache.
     """
     A = _batch(A, _L4_IN_SHAPE, "A")
     dZ = _batch(dZ, _L4_OUT_SHAPE, "dZ")
     K = _fixed(K, _L4_K_SHAPE, "K")
     n = _same_batch(A, dZ)
     dtype = np.result_type(dZ, A, K)
-    X = l4_conv2d__windows(l4_conv2d__padded(A, dtype, True), True).reshape(_L4_CKK, n * _L4_NZ)
-    G = dZ.transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L4_COUT, n * _L4_NZ)
-    dK = (X @ G.T).T.reshape(_L4_K_SHAPE)
-    db = G.sum(axis=1)
     Kt = K.reshape(_L4_COUT, _L4_CKK).T.astype(dtype, copy=False)
-    D = (Kt @ G).reshape(_L4_CIN, _L4_HK, _L4_WK, n, _L4_HZ, _L4_WZ)
-    dAp = np.zeros((_L4_CIN, n, _L4_HP, _L4_WP), dtype)
-    for r, s, r0, r1, c0, c1 in _L4_OFFSETS:
-        dAp[:, :, r0:r1:_L4_SH, c0:c1:_L4_SW] += D[:, r, s]
-    dA = np.ascontiguousarray(dAp[:, :, _L4_ROWS, _L4_COLS].transpose(1, 0, 2, 3))
-    return dA, np.ascontiguousarray(dK), db
+    dKt = np.zeros((_L4_CKK, _L4_COUT), dtype)
+    dA = np.empty(A.shape, dtype)
+    size = (min(n, _L4_CHUNK), _L4_HP, _L4_WP)
+    Ap = np.zeros((_L4_CIN, *size), dtype)  # channels first: the padding stays zero
+    dAp = np.empty((_L4_CIN, *size), dtype)
+    for n0 in range(0, n, _L4_CHUNK):
+        m = min(_L4_CHUNK, n - n0)
+        Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = l4_conv2d__windows(Ap[:, :m], True).reshape(_L4_CKK, m * _L4_NZ)
+        G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L4_COUT, m * _L4_NZ)
+        dKt += X @ G.T
+        D = (Kt @ G).reshape(_L4_CIN, _L4_HK, _L4_WK, m, _L4_HZ, _L4_WZ)
+        chunk = dAp[:, :m]
+        chunk[...] = 0
+        for r, s, r0, r1, c0, c1 in _L4_OFFSETS:
+            chunk[:, :, r0:r1:_L4_SH, c0:c1:_L4_SW] += D[:, r, s]
+        dA[n0 : n0 + m] = chunk[:, :, _L4_ROWS, _L4_COLS].transpose(1, 0, 2, 3)
+    dK = np.ascontiguousarray(dKt.T).reshape(_L4_K_SHAPE)
+    return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
 
 
 def l4_conv2d_jacobians(A, K):
@@ -588,7 +642,34 @@ _L6_ORDER = (
     (7, 2, 7, 1, 6), (8, 3, 8, 1, 6), (9, 0, 5, 2, 7), (10, 1, 6, 2, 7), (11, 2, 7, 2, 7), (12, 3, 8, 2, 7),
     (13, 0, 5, 3, 8), (14, 1, 6, 3, 8), (15, 2, 7, 3, 8), (16, 3, 8, 3, 8),
 )
+#: (i, r_b - 1, c_b - 1): the window position of entry i of vΩ (eq.b-2.1), 0-based
+_L6_POSITIONS = (
+    (1, 0, 0), (2, 1, 0), (3, 2, 0), (4, 3, 0), (5, 0, 1), (6, 1, 1), (7, 2, 1), (8, 3, 1), (9, 0, 2), (10, 1, 2),
+    (11, 2, 2), (12, 3, 2), (13, 0, 3), (14, 1, 3), (15, 2, 3), (16, 3, 3),
+)
+#: [r][p]: the input row that window row r of output row p holds (eq.b-2.2, eq.b-2.3), -1 in the padding
+_L6_IN_ROWS = (
+    (0, 4), (1, 5), (2, 6), (3, 7),
+)
+#: [s][q]: the same for columns
+_L6_IN_COLS = (
+    (0, 4), (1, 5), (2, 6), (3, 7),
+)
 # fmt: on
+
+
+def l6_maxpool2d__selected():
+    """``[i - 1, p w_z + q]``: the row-major index into an input channel of the entry that switch
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry."""
+    rows, cols = np.array(_L6_IN_ROWS), np.array(_L6_IN_COLS)
+    out = np.empty((len(_L6_POSITIONS), _L6_HZ, _L6_WZ), np.int64)
+    for i, r, s in _L6_POSITIONS:
+        inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
+        out[i - 1] = np.where(inside, rows[r][:, None] * _L6_W + cols[s][None, :], -1)
+    return out.reshape(len(_L6_POSITIONS), _L6_HZ * _L6_WZ)
+
+
+_L6_SELECTED = l6_maxpool2d__selected()
 
 
 def l6_maxpool2d_forward(I):
@@ -602,7 +683,7 @@ def l6_maxpool2d_forward(I):
     Ip[:, :, _L6_ROWS, _L6_COLS] = I
     _, r0, r1, c0, c1 = _L6_ORDER[0]
     A = Ip[:, :, r0:r1:_L6_SH, c0:c1:_L6_SW].copy()
-    switches = np.ones(A.shape, np.int64)
+    switches = np.ones(A.shape, np.uint8)
     for i, r0, r1, c0, c1 in _L6_ORDER[1:]:
         V = Ip[:, :, r0:r1:_L6_SH, c0:c1:_L6_SW]
         larger = V > A
@@ -619,10 +700,14 @@ def l6_maxpool2d_backward(dA, switches):
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
-    dIp = np.zeros((n, _L6_C, _L6_HP, _L6_WP), dA.dtype)
-    for i, r0, r1, c0, c1 in _L6_ORDER:
-        dIp[:, :, r0:r1:_L6_SH, c0:c1:_L6_SW] = np.where(switches == i, dA, 0)
-    return np.ascontiguousarray(dIp[:, :, _L6_ROWS, _L6_COLS])
+    planes = n * _L6_C
+    index = _L6_SELECTED[switches.reshape(planes, -1).astype(np.intp) - 1, np.arange(_L6_HZ * _L6_WZ)]
+    index += (np.arange(planes) * (_L6_H * _L6_W))[:, None]
+    index, values = index.reshape(-1), dA.reshape(-1)
+    # windows do not overlap: each input entry is selected at most once
+    dI = np.zeros(planes * _L6_H * _L6_W, dA.dtype)
+    dI[index] = values
+    return dI.reshape(n, _L6_C, _L6_H, _L6_W)
 
 
 def l6_maxpool2d_jacobians(I):

@@ -139,6 +139,8 @@ _L1_K_SHAPE = (4, 3, 3, 3)
 _L1_OUT_SHAPE = (4, 16, 16)
 _L1_ROWS = slice(_L1_T, _L1_T + _L1_H)
 _L1_COLS = slice(_L1_L, _L1_L + _L1_W)
+#: examples per step: the gathered windows of a chunk take about 2045952 bytes in float64
+_L1_CHUNK = 37
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
 # fmt: off
@@ -389,27 +391,15 @@ _L1_JAC_INP = (
 # fmt: on
 
 
-def l1_conv2d__padded(A, dtype, channels_first):
-    """The zero-padded input (Appendix A, first line); ``channels_first`` puts the channel
-    axis before the batch axis, the layout the backward pass contracts over."""
-    n = A.shape[0]
-    if channels_first:
-        out = np.zeros((_L1_CIN, n, _L1_HP, _L1_WP), dtype)
-        out[:, :, _L1_ROWS, _L1_COLS] = A.transpose(1, 0, 2, 3)
-    else:
-        out = np.zeros((n, _L1_CIN, _L1_HP, _L1_WP), dtype)
-        out[:, :, _L1_ROWS, _L1_COLS] = A
-    return out
-
-
 def l1_conv2d__windows(Ap, channels_first):
-    """rep.1 for every output at once: a read-only view whose ``[.., r, s, .., p, q]`` entry is
-    the padded input at ``(r d_h + p s_h, s d_w + q s_w)``, the slices of ``OFFSETS``."""
+    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
+    whose ``[.., r, s, .., p, q]`` entry is ``Ap[.., r d_h + p s_h, s d_w + q s_w]``, the slices
+    of ``OFFSETS``."""
     s0, s1, s2, s3 = Ap.strides
-    if channels_first:  # (C_in, h_k, w_k, N, h_z, w_z)
+    if channels_first:  # Ap is (C_in, n, h_p, w_p); the view (C_in, h_k, w_k, n, h_z, w_z)
         shape = (_L1_CIN, _L1_HK, _L1_WK, Ap.shape[1], _L1_HZ, _L1_WZ)
         strides = (s0, s2 * _L1_DH, s3 * _L1_DW, s1, s2 * _L1_SH, s3 * _L1_SW)
-    else:  # (N, C_in, h_k, w_k, h_z, w_z)
+    else:  # Ap is (n, C_in, h_p, w_p); the view (n, C_in, h_k, w_k, h_z, w_z)
         shape = (Ap.shape[0], _L1_CIN, _L1_HK, _L1_WK, _L1_HZ, _L1_WZ)
         strides = (s0, s1, s2 * _L1_DH, s3 * _L1_DW, s2 * _L1_SH, s3 * _L1_SW)
     return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
@@ -419,15 +409,21 @@ def l1_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (3, 16, 16)``,
     ``K`` is (4, 3, 3, 3), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (4, 16, 16)``.
 
-    Every output is the window of rep.1 times the kernel (rep.2), so all outputs are one
-    product of the kernels with the gathered windows."""
+    Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk
+    of ``CHUNK`` examples are one product of the kernels with the gathered windows."""
     A = _batch(A, _L1_IN_SHAPE, "A")
     K = _fixed(K, _L1_K_SHAPE, "K")
     b = _fixed(b, (_L1_COUT,), "b")
     dtype = np.result_type(A, K, b)
     n = A.shape[0]
-    X = l1_conv2d__windows(l1_conv2d__padded(A, dtype, False), False).reshape(n, _L1_CKK, _L1_NZ)
-    Z = np.matmul(K.reshape(_L1_COUT, _L1_CKK).astype(dtype, copy=False), X)
+    Km = K.reshape(_L1_COUT, _L1_CKK).astype(dtype, copy=False)
+    Z = np.empty((n, _L1_COUT, _L1_NZ), dtype)
+    Ap = np.zeros((min(n, _L1_CHUNK), _L1_CIN, _L1_HP, _L1_WP), dtype)  # the padding stays zero
+    for n0 in range(0, n, _L1_CHUNK):
+        m = min(_L1_CHUNK, n - n0)
+        Ap[:m, :, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m]
+        X = l1_conv2d__windows(Ap[:m], False).reshape(m, _L1_CKK, _L1_NZ)
+        np.matmul(Km, X, out=Z[n0 : n0 + m])
     Z += b.astype(dtype, copy=False)[:, None]
     return Z.reshape(n, _L1_COUT, _L1_HZ, _L1_WZ)
 
@@ -440,23 +436,34 @@ def l1_conv2d_backward(dZ, A, K):
     * ``dJ/db_j = dJ/dvZ_j 1``;
     * ``dJ/dvA_i = sum_j dJ/dvZ_j dvZ_j/dvA_i``, column ``(r, s)`` being ``vec(E_rs * K_{j,i})``
       (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice.
+
+    Examples are taken ``CHUNK`` at a time so that the gathered windows stay in cache.
     """
     A = _batch(A, _L1_IN_SHAPE, "A")
     dZ = _batch(dZ, _L1_OUT_SHAPE, "dZ")
     K = _fixed(K, _L1_K_SHAPE, "K")
     n = _same_batch(A, dZ)
     dtype = np.result_type(dZ, A, K)
-    X = l1_conv2d__windows(l1_conv2d__padded(A, dtype, True), True).reshape(_L1_CKK, n * _L1_NZ)
-    G = dZ.transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L1_COUT, n * _L1_NZ)
-    dK = (X @ G.T).T.reshape(_L1_K_SHAPE)
-    db = G.sum(axis=1)
     Kt = K.reshape(_L1_COUT, _L1_CKK).T.astype(dtype, copy=False)
-    D = (Kt @ G).reshape(_L1_CIN, _L1_HK, _L1_WK, n, _L1_HZ, _L1_WZ)
-    dAp = np.zeros((_L1_CIN, n, _L1_HP, _L1_WP), dtype)
-    for r, s, r0, r1, c0, c1 in _L1_OFFSETS:
-        dAp[:, :, r0:r1:_L1_SH, c0:c1:_L1_SW] += D[:, r, s]
-    dA = np.ascontiguousarray(dAp[:, :, _L1_ROWS, _L1_COLS].transpose(1, 0, 2, 3))
-    return dA, np.ascontiguousarray(dK), db
+    dKt = np.zeros((_L1_CKK, _L1_COUT), dtype)
+    dA = np.empty(A.shape, dtype)
+    size = (min(n, _L1_CHUNK), _L1_HP, _L1_WP)
+    Ap = np.zeros((_L1_CIN, *size), dtype)  # channels first: the padding stays zero
+    dAp = np.empty((_L1_CIN, *size), dtype)
+    for n0 in range(0, n, _L1_CHUNK):
+        m = min(_L1_CHUNK, n - n0)
+        Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = l1_conv2d__windows(Ap[:, :m], True).reshape(_L1_CKK, m * _L1_NZ)
+        G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L1_COUT, m * _L1_NZ)
+        dKt += X @ G.T
+        D = (Kt @ G).reshape(_L1_CIN, _L1_HK, _L1_WK, m, _L1_HZ, _L1_WZ)
+        chunk = dAp[:, :m]
+        chunk[...] = 0
+        for r, s, r0, r1, c0, c1 in _L1_OFFSETS:
+            chunk[:, :, r0:r1:_L1_SH, c0:c1:_L1_SW] += D[:, r, s]
+        dA[n0 : n0 + m] = chunk[:, :, _L1_ROWS, _L1_COLS].transpose(1, 0, 2, 3)
+    dK = np.ascontiguousarray(dKt.T).reshape(_L1_K_SHAPE)
+    return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
 
 
 def l1_conv2d_jacobians(A, K):
@@ -538,6 +545,14 @@ _L3_COLS = slice(_L3_L, _L3_L + _L3_W)
 _L3_OFFSETS = (
     (0, 0, 0, 15, 0, 15), (0, 1, 0, 15, 1, 16), (1, 0, 1, 16, 0, 15), (1, 1, 1, 16, 1, 16),
 )
+#: (p0, p1, i0, i1): outputs p0..p1-1 of window row r read input rows i0, i0 + SH, ... < i1
+_L3_ROW_CUTS = (
+    (0, 8, 0, 15), (0, 8, 1, 16),
+)
+#: the same for the window columns
+_L3_COL_CUTS = (
+    (0, 8, 0, 15), (0, 8, 1, 16),
+)
 _L3_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
     10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 16, 16,
@@ -585,10 +600,11 @@ def l3_avgpool2d_backward(dA):
     dA = _batch(dA, _L3_OUT_SHAPE, "dA")
     n = dA.shape[0]
     G = dA * _L3_COEF
-    dIp = np.zeros((n, _L3_C, _L3_HP, _L3_WP), dA.dtype)
-    for _, _, r0, r1, c0, c1 in _L3_OFFSETS:
-        dIp[:, :, r0:r1:_L3_SH, c0:c1:_L3_SW] = G
-    return np.ascontiguousarray(dIp[:, :, _L3_ROWS, _L3_COLS])
+    dI = np.zeros((n, *_L3_IN_SHAPE), dA.dtype)
+    # the windows tile the input exactly: each input entry gets the value of its one window
+    tiled = dI.reshape(n, _L3_C, _L3_HZ, 2, _L3_WZ, 2)
+    tiled[...] = G[:, :, :, None, :, None]
+    return dI
 
 
 def l3_avgpool2d_jacobians(I=None):
@@ -624,6 +640,8 @@ _L4_K_SHAPE = (8, 4, 3, 3)
 _L4_OUT_SHAPE = (8, 8, 8)
 _L4_ROWS = slice(_L4_T, _L4_T + _L4_H)
 _L4_COLS = slice(_L4_L, _L4_L + _L4_W)
+#: examples per step: the gathered windows of a chunk take about 2082816 bytes in float64
+_L4_CHUNK = 113
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
 # fmt: off
@@ -688,27 +706,15 @@ _L4_JAC_INP = (
 # fmt: on
 
 
-def l4_conv2d__padded(A, dtype, channels_first):
-    """The zero-padded input (Appendix A, first line); ``channels_first`` puts the channel
-    axis before the batch axis, the layout the backward pass contracts over."""
-    n = A.shape[0]
-    if channels_first:
-        out = np.zeros((_L4_CIN, n, _L4_HP, _L4_WP), dtype)
-        out[:, :, _L4_ROWS, _L4_COLS] = A.transpose(1, 0, 2, 3)
-    else:
-        out = np.zeros((n, _L4_CIN, _L4_HP, _L4_WP), dtype)
-        out[:, :, _L4_ROWS, _L4_COLS] = A
-    return out
-
-
 def l4_conv2d__windows(Ap, channels_first):
-    """rep.1 for every output at once: a read-only view whose ``[.., r, s, .., p, q]`` entry is
-    the padded input at ``(r d_h + p s_h, s d_w + q s_w)``, the slices of ``OFFSETS``."""
+    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
+    whose ``[.., r, s, .., p, q]`` entry is ``Ap[.., r d_h + p s_h, s d_w + q s_w]``, the slices
+    of ``OFFSETS``."""
     s0, s1, s2, s3 = Ap.strides
-    if channels_first:  # (C_in, h_k, w_k, N, h_z, w_z)
+    if channels_first:  # Ap is (C_in, n, h_p, w_p); the view (C_in, h_k, w_k, n, h_z, w_z)
         shape = (_L4_CIN, _L4_HK, _L4_WK, Ap.shape[1], _L4_HZ, _L4_WZ)
         strides = (s0, s2 * _L4_DH, s3 * _L4_DW, s1, s2 * _L4_SH, s3 * _L4_SW)
-    else:  # (N, C_in, h_k, w_k, h_z, w_z)
+    else:  # Ap is (n, C_in, h_p, w_p); the view (n, C_in, h_k, w_k, h_z, w_z)
         shape = (Ap.shape[0], _L4_CIN, _L4_HK, _L4_WK, _L4_HZ, _L4_WZ)
         strides = (s0, s1, s2 * _L4_DH, s3 * _L4_DW, s2 * _L4_SH, s3 * _L4_SW)
     return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
@@ -718,15 +724,21 @@ def l4_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (4, 8, 8)``,
     ``K`` is (8, 4, 3, 3), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (8, 8, 8)``.
 
-    Every output is the window of rep.1 times the kernel (rep.2), so all outputs are one
-    product of the kernels with the gathered windows."""
+    Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk
+    of ``CHUNK`` examples are one product of the kernels with the gathered windows."""
     A = _batch(A, _L4_IN_SHAPE, "A")
     K = _fixed(K, _L4_K_SHAPE, "K")
     b = _fixed(b, (_L4_COUT,), "b")
     dtype = np.result_type(A, K, b)
     n = A.shape[0]
-    X = l4_conv2d__windows(l4_conv2d__padded(A, dtype, False), False).reshape(n, _L4_CKK, _L4_NZ)
-    Z = np.matmul(K.reshape(_L4_COUT, _L4_CKK).astype(dtype, copy=False), X)
+    Km = K.reshape(_L4_COUT, _L4_CKK).astype(dtype, copy=False)
+    Z = np.empty((n, _L4_COUT, _L4_NZ), dtype)
+    Ap = np.zeros((min(n, _L4_CHUNK), _L4_CIN, _L4_HP, _L4_WP), dtype)  # the padding stays zero
+    for n0 in range(0, n, _L4_CHUNK):
+        m = min(_L4_CHUNK, n - n0)
+        Ap[:m, :, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m]
+        X = l4_conv2d__windows(Ap[:m], False).reshape(m, _L4_CKK, _L4_NZ)
+        np.matmul(Km, X, out=Z[n0 : n0 + m])
     Z += b.astype(dtype, copy=False)[:, None]
     return Z.reshape(n, _L4_COUT, _L4_HZ, _L4_WZ)
 
@@ -739,23 +751,34 @@ def l4_conv2d_backward(dZ, A, K):
     * ``dJ/db_j = dJ/dvZ_j 1``;
     * ``dJ/dvA_i = sum_j dJ/dvZ_j dvZ_j/dvA_i``, column ``(r, s)`` being ``vec(E_rs * K_{j,i})``
       (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice.
+
+    Examples are taken ``CHUNK`` at a time so that the gathered windows stay in cache.
     """
     A = _batch(A, _L4_IN_SHAPE, "A")
     dZ = _batch(dZ, _L4_OUT_SHAPE, "dZ")
     K = _fixed(K, _L4_K_SHAPE, "K")
     n = _same_batch(A, dZ)
     dtype = np.result_type(dZ, A, K)
-    X = l4_conv2d__windows(l4_conv2d__padded(A, dtype, True), True).reshape(_L4_CKK, n * _L4_NZ)
-    G = dZ.transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L4_COUT, n * _L4_NZ)
-    dK = (X @ G.T).T.reshape(_L4_K_SHAPE)
-    db = G.sum(axis=1)
     Kt = K.reshape(_L4_COUT, _L4_CKK).T.astype(dtype, copy=False)
-    D = (Kt @ G).reshape(_L4_CIN, _L4_HK, _L4_WK, n, _L4_HZ, _L4_WZ)
-    dAp = np.zeros((_L4_CIN, n, _L4_HP, _L4_WP), dtype)
-    for r, s, r0, r1, c0, c1 in _L4_OFFSETS:
-        dAp[:, :, r0:r1:_L4_SH, c0:c1:_L4_SW] += D[:, r, s]
-    dA = np.ascontiguousarray(dAp[:, :, _L4_ROWS, _L4_COLS].transpose(1, 0, 2, 3))
-    return dA, np.ascontiguousarray(dK), db
+    dKt = np.zeros((_L4_CKK, _L4_COUT), dtype)
+    dA = np.empty(A.shape, dtype)
+    size = (min(n, _L4_CHUNK), _L4_HP, _L4_WP)
+    Ap = np.zeros((_L4_CIN, *size), dtype)  # channels first: the padding stays zero
+    dAp = np.empty((_L4_CIN, *size), dtype)
+    for n0 in range(0, n, _L4_CHUNK):
+        m = min(_L4_CHUNK, n - n0)
+        Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = l4_conv2d__windows(Ap[:, :m], True).reshape(_L4_CKK, m * _L4_NZ)
+        G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L4_COUT, m * _L4_NZ)
+        dKt += X @ G.T
+        D = (Kt @ G).reshape(_L4_CIN, _L4_HK, _L4_WK, m, _L4_HZ, _L4_WZ)
+        chunk = dAp[:, :m]
+        chunk[...] = 0
+        for r, s, r0, r1, c0, c1 in _L4_OFFSETS:
+            chunk[:, :, r0:r1:_L4_SH, c0:c1:_L4_SW] += D[:, r, s]
+        dA[n0 : n0 + m] = chunk[:, :, _L4_ROWS, _L4_COLS].transpose(1, 0, 2, 3)
+    dK = np.ascontiguousarray(dKt.T).reshape(_L4_K_SHAPE)
+    return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
 
 
 def l4_conv2d_jacobians(A, K):
@@ -837,6 +860,14 @@ _L6_COLS = slice(_L6_L, _L6_L + _L6_W)
 _L6_OFFSETS = (
     (0, 0, 0, 7, 0, 7), (0, 1, 0, 7, 1, 8), (1, 0, 1, 8, 0, 7), (1, 1, 1, 8, 1, 8),
 )
+#: (p0, p1, i0, i1): outputs p0..p1-1 of window row r read input rows i0, i0 + SH, ... < i1
+_L6_ROW_CUTS = (
+    (0, 4, 0, 7), (0, 4, 1, 8),
+)
+#: the same for the window columns
+_L6_COL_CUTS = (
+    (0, 4, 0, 7), (0, 4, 1, 8),
+)
 _L6_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
     10, 11, 11, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15, 12, 12, 13, 13, 14, 14, 15, 15,
@@ -869,10 +900,11 @@ def l6_avgpool2d_backward(dA):
     dA = _batch(dA, _L6_OUT_SHAPE, "dA")
     n = dA.shape[0]
     G = dA * _L6_COEF
-    dIp = np.zeros((n, _L6_C, _L6_HP, _L6_WP), dA.dtype)
-    for _, _, r0, r1, c0, c1 in _L6_OFFSETS:
-        dIp[:, :, r0:r1:_L6_SH, c0:c1:_L6_SW] = G
-    return np.ascontiguousarray(dIp[:, :, _L6_ROWS, _L6_COLS])
+    dI = np.zeros((n, *_L6_IN_SHAPE), dA.dtype)
+    # the windows tile the input exactly: each input entry gets the value of its one window
+    tiled = dI.reshape(n, _L6_C, _L6_HZ, 2, _L6_WZ, 2)
+    tiled[...] = G[:, :, :, None, :, None]
+    return dI
 
 
 def l6_avgpool2d_jacobians(I=None):

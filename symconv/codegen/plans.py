@@ -27,6 +27,8 @@ from .slices import SliceModel, assert_input_jacobian, assert_kernel_jacobian, s
 
 #: the largest dense vec Jacobian (entries) a generated ``jacobians`` function returns
 JACOBIAN_LIMIT = 1_000_000
+#: the conv passes gather the windows of this many bytes (float64) at a time, to stay in cache
+CHUNK_BYTES = 1 << 21
 #: index tables longer than this are not written into a module (its ``jacobians`` refuses)
 TABLE_LIMIT = 20_000
 
@@ -132,6 +134,34 @@ def _window_order(d: MaxPoolDerivation, m: SliceModel) -> list[tuple[int, ...]]:
     return out
 
 
+def _input_lines(m: SliceModel) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
+    """For each window row ``r``: the unpadded input row that output row ``p`` reads there, or
+    -1 in the padding (and the same for columns); read off the checked slice model."""
+    rows, cols = m.positions()
+    t, _, left, _ = m.padding
+    h, w = m.input
+    r_in = rows[:, 0, :, 0].T - t  # [r, p]
+    c_in = cols[0, :, 0, :].T - left  # [s, q]
+    r_in = np.where((r_in >= 0) & (r_in < h), r_in, -1)
+    c_in = np.where((c_in >= 0) & (c_in < w), c_in, -1)
+    return [tuple(int(v) for v in row) for row in r_in], [tuple(int(v) for v in col) for col in c_in]
+
+
+def _cuts(lines: list[tuple[int, ...]], step: int) -> list[tuple[int, ...]]:
+    """For each window row (or column) whose outputs read some input: ``(p0, p1, i0, i1)``, the
+    outputs ``p0 .. p1 - 1`` read input rows ``i0, i0 + step, ... < i1`` (padding left out)."""
+    out = []
+    for line in lines:
+        inside = [p for p, i in enumerate(line) if i >= 0]
+        if not inside:
+            continue
+        p0, p1 = inside[0], inside[-1] + 1
+        assert inside == list(range(p0, p1)), f"outputs reading the input are not contiguous: {line}"
+        assert all(line[p] == line[p0] + (p - p0) * step for p in inside), f"not a strided run: {line}"
+        out.append((p0, p1, line[p0], line[p1 - 1] + 1))
+    return out
+
+
 def _jacobian_size(shapes: list[tuple[int, int]], count: int) -> tuple[int, bool]:
     entries = max(a * b for a, b in shapes) * count
     return entries, entries <= JACOBIAN_LIMIT
@@ -168,10 +198,14 @@ def plan_conv(d: ConvDerivation, names: Names) -> Block:
             *_geometry_constants(m),
         ]
     )
+    per_example = cin * hk * wk * nz * 8
+    chunk = max(1, CHUNK_BYTES // per_example)
     context = {
         "fn": names.fn,
         "c": c,
         "constants": constants,
+        "chunk": chunk,
+        "chunk_bytes": chunk * per_example,
         "offsets": literal_lines(_offsets(m)),
         "bias": bias,
         "in_shape": _shape((cin, *m.input)),
@@ -209,6 +243,15 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
     m = slice_model(d.geometry)
     jac = d.jacobian("I", j=0)
     assert_input_jacobian(m, jac, ids_are_kernel=False)
+    rows, cols = _input_lines(m)
+    row_cuts, col_cuts = _cuts(rows, m.stride[0]), _cuts(cols, m.stride[1])
+    hl, wl = m.kernel
+    tiles = (
+        not any(m.padding)
+        and m.stride == m.kernel
+        and m.dilation == (1, 1)
+        and (m.output[0] * hl, m.output[1] * wl) == m.input
+    )
     values = {jac.table[int(i)] for i in set(jac.ids.tolist())}
     assert values == {d.coefficient}, f"average-pooling Jacobian values {values}"
     nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
@@ -219,6 +262,10 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
         "c": c,
         "constants": _constants([("C", str(d.channels)), *_geometry_constants(m), ("COEF", code(d.coefficient))]),
         "coefficient": str(d.coefficient),
+        "row_cuts": literal_lines(row_cuts),
+        "col_cuts": literal_lines(col_cuts),
+        "tiles": tiles,
+        "window": m.kernel,
         "offsets": literal_lines(_offsets(m)),
         "overlapping": m.overlapping(),
         "in_shape": _shape((d.channels, *m.input)),
@@ -249,10 +296,18 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
     nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
     entries, _ = _jacobian_size([(nz, n)], 1)
     c = names.const
+    rows, cols = _input_lines(m)
+    hl, wl = m.kernel
+    switch_type = "np.uint8" if hl * wl < 2**8 else "np.int16" if hl * wl < 2**15 else "np.int64"
     context = {
         "fn": names.fn,
         "c": c,
         "constants": _constants([("C", str(d.channels)), *_geometry_constants(m), ("PAD_VALUE", code(d._fill))]),
+        "switch_type": switch_type,
+        "row_lines": literal_lines(rows),
+        "col_lines": literal_lines(cols),
+        "positions": literal_lines([(i, (i - 1) % hl, (i - 1) // hl) for i, *_ in order]),
+        "padded": any(m.padding),
         "order": literal_lines(order),
         "pad_value": code(d._fill),
         "window": m.kernel,
