@@ -1,3 +1,4 @@
+# ruff: noqa: B023 - each timed closure runs in the loop iteration that defines it
 """Generated NumPy code against PyTorch's CPU kernels, in one process (not a test).
 
     python benchmarks/bench_codegen.py [--reps N] [--quick]
@@ -34,11 +35,11 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-import symconv  # noqa: E402
-from symconv.codegen import write_module  # noqa: E402
-from symconv.codegen.checks import load_module  # noqa: E402
+import symconv
+from symconv.codegen import write_module
+from symconv.codegen.checks import load_module
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -60,16 +61,18 @@ POOL_SHAPES = [
 ]
 
 
-def best(fns: list[Callable[[], object]], reps: int) -> list[float]:
-    """Best time of each function over ``reps`` interleaved rounds (after one warm-up each)."""
+def best(fns: list[Callable[[], object]], reps: int, block: int = 3) -> list[float]:
+    """Best time of each function over ``reps`` interleaved rounds of ``block`` runs each
+    (after one warm-up each): a round runs every function, so all see the same machine."""
     for f in fns:
         f()
     times = [math.inf] * len(fns)
     for _ in range(reps):
         for k, f in enumerate(fns):
-            t0 = time.perf_counter()
-            f()
-            times[k] = min(times[k], time.perf_counter() - t0)
+            for _ in range(block):
+                t0 = time.perf_counter()
+                f()
+                times[k] = min(times[k], time.perf_counter() - t0)
     return times
 
 
@@ -103,7 +106,7 @@ def conv_rows(torch, dtype, reps: int, folder: Path) -> list[tuple[str, float, f
             F.conv2d(At, Kt, bt, stride=stride, padding=pad).backward(dZt)
 
         reference()
-        dA, dK, db = m.backward(dZ, A, K)
+        dA, dK, _ = m.backward(dZ, A, K)
         tol = 1e-9 if dtype == np.float64 else 1e-3
         for got, want in ((Z, F.conv2d(At, Kt, bt, stride=stride, padding=pad)), (dA, At.grad), (dK, Kt.grad)):
             want = want.detach().numpy()
