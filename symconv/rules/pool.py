@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -129,6 +130,18 @@ class AvgPoolDerivation(_PoolDerivation):
         )
 
 
+class SelectionSteps(NamedTuple):
+    """The quantities of eq.b-2.1 to eq.b-2.3 for each output ``A_pq`` (1-based)."""
+
+    c_b: np.ndarray  # eq.b-2.1: column of the maximum inside the block
+    r_b: np.ndarray  # eq.b-2.1: its row inside the block
+    top_r: np.ndarray  # eq.b-2.2: input row of the block's top-left entry
+    top_c: np.ndarray  # eq.b-2.2: input column of the block's top-left entry
+    r_i: np.ndarray  # eq.b-2.3: input row of the maximum
+    c_i: np.ndarray  # eq.b-2.3: input column of the maximum
+    vec_index: np.ndarray  # (c_i - 1) h_i + r_i, or 0 when the maximum is a padded entry
+
+
 class MaxPoolDerivation(_PoolDerivation):
     """``A_pq = max`` of window ``(p, q)`` of padded ``I`` (Appendix B, rep.1-3).
 
@@ -180,9 +193,10 @@ class MaxPoolDerivation(_PoolDerivation):
         idx = np.argmax(self.window_values(values), axis=-1) + 1
         return idx[0] if single else idx
 
-    def selected(self, switches: np.ndarray) -> np.ndarray:
-        """eq.b-2.1 to eq.b-2.3: the 1-based vec index ``(c_i - 1) h_i + r_i`` of the input
-        entry each switch picks, or 0 where the maximum is a padded entry."""
+    def selection_steps(self, switches: np.ndarray) -> SelectionSteps:
+        """eq.b-2.1 to eq.b-2.3 step by step, for every output at once (1-based arrays
+        shaped like ``switches``): the block position, the window's top-left input
+        position, the input position and the vec index it gives (0 for padding)."""
         sw = np.asarray(switches)
         hl = self.geometry.kernel[0]
         h, w = self.geometry.input
@@ -195,7 +209,15 @@ class MaxPoolDerivation(_PoolDerivation):
         r_i = top_r + (r_b - 1) * self.geometry.dilation[0]  # eq.b-2.3
         c_i = top_c + (c_b - 1) * self.geometry.dilation[1]
         inside = (r_i >= 1) & (r_i <= h) & (c_i >= 1) & (c_i <= w)
-        return np.where(inside, (c_i - 1) * h + r_i, 0)
+        index = np.where(inside, (c_i - 1) * h + r_i, 0)
+        shape = np.broadcast_shapes(sw.shape, (hz, wz))
+        rows, cols = np.broadcast_to(np.asarray(top_r), shape), np.broadcast_to(np.asarray(top_c), shape)
+        return SelectionSteps(c_b, r_b, rows, cols, r_i, c_i, index)
+
+    def selected(self, switches: np.ndarray) -> np.ndarray:
+        """eq.b-2.1 to eq.b-2.3: the 1-based vec index ``(c_i - 1) h_i + r_i`` of the input
+        entry each switch picks, or 0 where the maximum is a padded entry."""
+        return self.selection_steps(switches).vec_index
 
     def mask(self, values: np.ndarray, j: int = 0) -> VecJacobian:
         """``d vA_j / d vI_j`` at input ``values`` (eq.b-1): row ``A_pq`` has one 1, at
