@@ -1,15 +1,118 @@
-"""`symconv latex` (placeholder while it is being built)."""
+"""``symconv latex``: write the derivation of a layer or network as a standalone LaTeX
+document (default: the seed's Appendix A layer), and compile it with ``--pdf``.
+
+Exit codes: 0 written, 1 pdflatex or pdftoppm failed, 2 invalid input.
+"""
 
 from __future__ import annotations
 
 import argparse
+import math
+import re
+from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from .. import latex
+from ..errors import SpecError
+from ..specs import Layer, MaxPool2D, Network
+from .common import add_layer_flags, error_line, ints, spec_from_args
+
+#: longest ``--values`` text accepted
+MAX_VALUES_CHARS = 1_000_000
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
+_SEPARATORS = re.compile(r"[\s,;]+")
+_FLAGS = {"entry": "--entry", "values": "--values", "seed": "--seed", "stem": "--output"}
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("latex", help="(being built)")
+    p = sub.add_parser(
+        "latex",
+        help="write the derivation as a LaTeX document (default: the seed's Appendix A layer)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    add_layer_flags(p)
+    g = p.add_argument_group("the document")
+    g.add_argument("-o", "--output", metavar="FILE.tex", default="derivation.tex", help="default: derivation.tex")
+    g.add_argument("--pdf", action="store_true", help="compile it with pdflatex (FILE.pdf beside it)")
+    g.add_argument("--png", action="store_true", help="also render the pages with pdftoppm (FILE-1.png, ...)")
+    g.add_argument(
+        "--entry",
+        metavar="P,Q,R,S",
+        help="the worked entry, 1-based: conv2d P,Q,R,S (output z_pq, kernel k_rs) or J,I,P,Q,R,S; "
+        "maxpool2d P,Q or J,P,Q; avgpool2d R,S (input entry)",
+    )
+    g.add_argument("--seed", metavar="N", help="max pooling: seed of the random example input (default 0)")
+    g.add_argument(
+        "--values",
+        metavar="NUMBERS",
+        help="max pooling: the example input, row by row, numbers separated by commas or spaces",
+    )
     p.set_defaults(run=run)
 
 
+def parse_values(text: str) -> np.ndarray:
+    """Numbers separated by commas, semicolons or spaces, parsed strictly as decimal
+    numbers (never evaluated)."""
+    if len(text) > MAX_VALUES_CHARS:
+        raise SpecError("--values", f"is longer than {MAX_VALUES_CHARS} characters")
+    tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
+    if not tokens:
+        raise SpecError("--values", "must hold at least one number")
+    out = []
+    for t in tokens:
+        if not _NUMBER.fullmatch(t):
+            raise SpecError("--values", f"must be decimal numbers separated by commas or spaces, got {t[:20]!r}")
+        value = float(t)
+        if not math.isfinite(value):
+            raise SpecError("--values", f"must be finite numbers, got {t[:20]!r}")
+        out.append(value)
+    return np.array(out)
+
+
+def _has_max_pool(spec: Layer | Network) -> bool:
+    layers = spec.layers if isinstance(spec, Network) else (spec,)
+    return any(isinstance(layer, MaxPool2D) for layer in layers)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("latex")
+    spec = spec_from_args(args)
+    out = Path(args.output)
+    if out.suffix != ".tex" or not out.stem:
+        raise SpecError("--output", f"must be a file name ending in .tex, got {args.output!r}")
+    entry = None
+    if args.entry is not None:
+        parsed = ints(args.entry, "--entry", (2, 3, 4, 6))
+        entry = parsed if isinstance(parsed, tuple) else (parsed,)
+    seed = 0
+    if args.seed is not None:
+        if not _has_max_pool(spec):
+            raise SpecError("--seed", "sets the example input of max pooling; this spec has no maxpool2d layer")
+        seed = int(ints(args.seed, "--seed", (1,)))  # type: ignore[arg-type]
+    values = None
+    if args.values is not None:
+        if not isinstance(spec, MaxPool2D):
+            raise SpecError("--values", "gives the input of a single maxpool2d layer")
+        if args.seed is not None:
+            raise SpecError("--values", "give either --values or --seed, not both")
+        values = parse_values(args.values)
+    try:
+        paths = latex.write_document(
+            spec,
+            out.parent,
+            pdf=args.pdf or args.png,
+            png=args.png,
+            stem=out.stem,
+            entry=entry,
+            seed=seed,
+            values=values,
+        )
+    except SpecError as err:
+        raise SpecError(_FLAGS.get(err.parameter, err.parameter), err.rule) from None
+    except latex.LatexError as err:
+        error_line(str(err))
+        return 1
+    for path in paths:
+        print(path)
+    return 0

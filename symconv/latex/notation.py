@@ -1,0 +1,76 @@
+"""The seed's notation for whole tensors and derivatives, built from core tensors.
+
+``{}_v\\mathbf{Z}`` is ``vec(Z)`` (seed 3.1); a layer's tensors carry ``[l]`` as a
+superscript; channel indices are subscripts (``\\mathbf{K}_{j,i}^{[2]}``).  Entry
+symbols are printed by :mod:`.printer`; this module names whole matrices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..symbols import Tensor
+
+Index = int | str
+
+
+def _sub(index: Sequence[Index]) -> str:
+    return ",".join(str(i + 1) if isinstance(i, int) else i for i in index)
+
+
+def mat(t: Tensor, *index: Index, show: bool | None = None) -> str:
+    """``\\mathbf{A}_{i}^{[l]}``: ``index`` entries are 0-based integers (printed 1-based)
+    or index names such as ``"j"``; they are shown when the tensor's entry names carry a
+    channel index, or when ``show`` says so."""
+    visible = t.channel_index if show is None else show
+    sub = _sub(index) if index and visible else ""
+    sup = f"^{{[{t.layer}]}}" if t.layer is not None else ""
+    # matrices are bold (A, K, Z, ...); the bias is b_j entry by entry and bold as a vector
+    bold = t.name[:1].isupper() or (t.name == "b" and not sub)
+    base = f"\\mathbf{{{t.name}}}" if bold else t.name
+    return base + (f"_{{{sub}}}" if sub else "") + sup
+
+
+def is_vector(t: Tensor) -> bool:
+    return len(t.shape) == 1
+
+
+def vname(t: Tensor, *index: Index, show: bool | None = None) -> str:
+    """``{}_v\\mathbf{Z}_{j}^{[l]}``; a vector is its own vec and is written without ``{}_v``."""
+    name = mat(t, *index, show=show)
+    return name if is_vector(t) else "{}_v" + name
+
+
+def frac_d(of: str, wrt: str) -> str:
+    """``\\frac{d of}{d wrt}`` (a total derivative of whole matrices)."""
+    return f"\\frac{{d{_space(of)}}}{{d{_space(wrt)}}}"
+
+
+def frac_partial(of: str, wrt: str) -> str:
+    """``\\frac{\\partial of}{\\partial wrt}``."""
+    return f"\\frac{{\\partial {of}}}{{\\partial {wrt}}}"
+
+
+def _space(name: str) -> str:
+    """``d`` followed by a name: a space keeps ``d`` apart from a letter (``d b``)."""
+    return name if name.startswith(("{", "\\")) else " " + name
+
+
+def dims(*n: int) -> str:
+    """``3 \\times 4``."""
+    return " \\times ".join(str(k) for k in n)
+
+
+def space(*n: int) -> str:
+    """``\\mathbb{R}^{3 \\times 4}``."""
+    return f"\\mathbb{{R}}^{{{dims(*n)}}}"
+
+
+def pair(values: Sequence[int]) -> str:
+    """``(1, 2)``."""
+    return "(" + ", ".join(str(v) for v in values) + ")"
+
+
+def ones(*n: int) -> str:
+    """``\\mathbf{1}_{(12, 1)}``, the seed's matrix of ones."""
+    return f"\\mathbf{{1}}_{{{pair(n)}}}"

@@ -1,0 +1,487 @@
+"""Pooling layers' document data: average pooling as a convolution with ``P`` (3.1.3)
+and max pooling as Appendix B, with the switches worked out on concrete numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import SpecError
+from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
+from ..symbols import vec_order
+from . import common
+from .layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row
+from .notation import frac_d, frac_partial, mat, space, vname
+from .printer import join_sum, number, tex
+
+#: entries of a rep.2 ``max{...}`` or average shown before eliding
+SET_TERMS = 6
+#: rows of the switch table shown before eliding
+TABLE_ROWS = 12
+
+
+def _shapes(d: AvgPoolDerivation | MaxPoolDerivation, j: int) -> dict[str, Any]:
+    """Names and sizes shared by both poolings (Appendix B's names: ``I``, ``A``, ``h_l``)."""
+    g = d.geometry
+    (hi, wi), (hl, wl), (ha, wa) = g.input, g.kernel, g.output
+    many = d.channels > 1
+    return {
+        "I": mat(d.input, j),
+        "A": mat(d.output, j),
+        "vI": vname(d.input, j),
+        "vA": vname(d.output, j),
+        "I_all": mat(d.input, show=False),
+        "A_all": mat(d.output, show=False),
+        "many": many,
+        "c": d.channels,
+        "j": j + 1,
+        "hi": hi,
+        "wi": wi,
+        "hl": hl,
+        "wl": wl,
+        "ha": ha,
+        "wa": wa,
+        "I_space": space(hi, wi),
+        "A_space": space(ha, wa),
+        "padding": common.padding_note(g, common.POOL_AXES),
+        "stride": f"$({{}}^{{l}}h_s, {{}}^{{l}}w_s) = ({g.stride[0]}, {g.stride[1]})$",
+        "dilation": f"$(d_h, d_w) = ({g.dilation[0]}, {g.dilation[1]})$" if g.dilation != (1, 1) else "",
+        "size_lines": common.size_lines(g, common.POOL_AXES),
+    }
+
+
+def _window_corners(d: AvgPoolDerivation | MaxPoolDerivation, p: int, q: int) -> tuple[list[int], list[int]]:
+    g = d.geometry
+    rows = [p * g.stride[0], p * g.stride[0] + g.span[0] - 1]
+    cols = [q * g.stride[1], q * g.stride[1] + g.span[1] - 1]
+    return rows, cols
+
+
+def _entries(window: Any) -> list[str]:
+    """The input entries of a window (rep.1 block), padding left out, row by row."""
+    return [tex(v) for v in window if v.free_symbols]
+
+
+def _chain(d: AvgPoolDerivation | MaxPoolDerivation, what: str) -> list[Line]:
+    """3.1.3: ``dJ/d vI_j = dJ/d vA_j d vA_j / d vI_j`` with dimensions, stacked over channels."""
+    (hi, wi), (ha, wa) = d.geometry.input, d.geometry.output
+    n, m = hi * wi, ha * wa
+    s = common.sized
+    many = d.channels > 1
+    i_j, a_j = vname(d.input, "j", show=many), vname(d.output, "j", show=many)
+    lines = [Line(s(frac_d("J", i_j), 1, n), "= " + s(frac_d("J", a_j), 1, m) + s(frac_d(a_j, i_j), m, n), what)]
+    if many:
+        stacked = column([frac_d("J", vname(d.input, c, show=True)) for c in range(d.channels)], rows=4)
+        lines.append(Line(s(frac_d("J", vname(d.input, show=False)), d.channels, n), "= " + stacked))
+    return lines
+
+
+# -- average pooling (3.1.3) ---------------------------------------------------------------------
+
+
+def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dict[str, Any]:
+    """Everything the average-pooling template lays out."""
+    g = d.geometry
+    (hi, wi), (hl, wl), (ha, wa) = g.input, g.kernel, g.output
+    win = g.windows
+    if entry is None:
+        p, q = common.central(g, (win >= 0).sum(axis=(2, 3)))
+        spot = common.nearest_inside(win[p, q], hl // 2, (wl - 1) // 2)
+        flat = int(win[p, q][spot]) if spot is not None else 0
+        x, y = flat % hi, flat // hi
+    else:
+        x, y = common.check_entry(
+            entry, [("R", hi, f"the input has {hi} rows"), ("S", wi, f"the input has {wi} columns")]
+        )
+    at = y * hi + x
+    jac = d.jacobian("I", j=0)
+    covering = [r for r, _ in jac.column(at)]
+    p, q = (covering[0] % ha, covering[0] // ha) if covering else (0, 0)
+    info = _shapes(d, 0)
+    i_name, a_name, vi, va = info["I"], info["A"], info["vI"], info["vA"]
+    coef = tex(d.coefficient)
+    p_tex = common.sym_matrix(d.P, inline=True, rows=6, budget=200)
+
+    def rep1_cell(r: int, c: int) -> str:
+        if hl * wl > 9:
+            return f"{{}}^{{{common.pq(r + 1, c + 1, d.output.wide)}}}{i_name} * \\mathbf{{P}}"
+        return common.sym_matrix(d.window(r, c, 0), inline=True, rows=4, budget=120) + " * \\mathbf{P}"
+
+    def rep2_cell(r: int, c: int) -> str:
+        terms = _entries(d.window(r, c, 0))
+        if len(terms) > SET_TERMS:
+            terms = [*terms[: SET_TERMS - 2], "\\cdots", terms[-1]]
+        return f"{coef}\\left({join_sum(terms)}\\right)" if terms else "0"
+
+    prow, pcol = _window_corners(d, p, q)
+    forward = [
+        Line(a_name, f"= {i_name} * \\mathbf{{P}}"),
+        Line(
+            "",
+            "= "
+            + common.sym_matrix(d.padded(0), keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 140)
+            + f" * {p_tex}",
+        ),
+        Line(
+            "",
+            "= " + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap="4pt"),
+            tag="(rep.1)",
+        ),
+        Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
+        Line("", "= " + common.sym_matrix(d.output.matrix(0), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
+    ]
+    entry_sym = d.I[0][x, y]
+    wrt = tex(entry_sym)
+    col = d.column(x, y)
+    unit = common.unit_matrix((hi, wi), x, y)
+    lhs = frac_d(a_name, wrt)
+    d_i = frac_d(i_name, wrt)
+    construction = [
+        *fit(
+            lhs,
+            [
+                f"= {d_i} * \\mathbf{{P}}",
+                f"= {unit} * \\mathbf{{P}}",
+                "= "
+                + common.sym_matrix(common.unvec(list(col), (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
+            ],
+        ),
+        *fit(
+            frac_d(va, wrt),
+            [
+                f"= \\operatorname{{vec}}\\left({d_i} * \\mathbf{{P}}\\right)",
+                "= " + column([tex(v) for v in col], keep=[q * ha + p]),
+            ],
+        ),
+    ]
+    ins = d.input.vec(0)
+    labels = [f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s))} * \\mathbf{{P}}\\right)" for s in ins]
+    whole = [
+        Line(
+            frac_d(va, vi),
+            "= "
+            + row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], keep=[at], budget=LINE - 120)
+            + f" \\otimes {va}",
+        ),
+        Line("", "= " + row(labels, keep=[at], budget=LINE - 40)),
+        Line("", "= " + common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40)),
+    ]
+    summary = [
+        Line(a_name, f"= {i_name} * \\mathbf{{P}}, \\quad \\mathbf{{P}} = {p_tex}"),
+        Line(frac_d(va, vi), "= " + common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=8, budget=300)),
+    ]
+    return {
+        **info,
+        "P": common.sym_matrix(d.P, rows=8),
+        "coefficient": coef,
+        "forward": forward,
+        "vecs": [
+            Line(
+                vi,
+                "= "
+                + column([tex(s) for s in ins], keep=[at])
+                + f"; \\quad {va} = "
+                + column([tex(s) for s in d.output.vec(0)], keep=[q * ha + p]),
+            )
+        ],
+        "entry": wrt,
+        "construction": construction,
+        "whole": whole,
+        "chain": _chain(d, ""),
+        "summary": summary,
+        "compact": hl * wl > 9,
+        "dims": f"{ha * wa} \\times {hi * wi}",
+    }
+
+
+# -- max pooling (Appendix B) -----------------------------------------------------------------------
+
+
+def example_input(d: MaxPoolDerivation, values: np.ndarray | None, seed: int) -> tuple[np.ndarray, str]:
+    """The worked example's input, ``(c, h, w)``: the user's numbers, or random integers
+    in ``-9..9`` from ``seed``; and how the document describes it."""
+    shape = (d.channels, *d.geometry.input)
+    if values is None:
+        rng = np.random.default_rng(seed)
+        return rng.integers(-9, 10, size=shape).astype(float), f"random integers (seed {seed})"
+    arr = np.asarray(values, dtype=float)
+    shown = shape[1:] if shape[0] == 1 else shape
+    if arr.size != int(np.prod(shape)):
+        raise SpecError(
+            "values",
+            f"must hold {int(np.prod(shape))} numbers (the input is {'x'.join(map(str, shown))}), got {arr.size}",
+        )
+    if not np.isfinite(arr).all():
+        raise SpecError("values", "must be finite numbers")
+    return arr.reshape(shape), "the given numbers"
+
+
+def _max_set(d: MaxPoolDerivation, p: int, q: int, j: int) -> str:
+    """rep.2: ``max{0, I_11, I_21}``, the pad value once, then the input entries in vΩ
+    (column-major) order."""
+    window = d.window(p, q, j)
+    entries = [tex(window[r, c]) for c in range(window.cols) for r in range(window.rows) if window[r, c].free_symbols]
+    padded = any(not window[r, c].free_symbols for r in range(window.rows) for c in range(window.cols))
+    items = ([number(d.pad_value)] if padded else []) + entries
+    if len(items) > SET_TERMS:
+        items = [*items[: SET_TERMS - 2], "\\ldots", items[-1]]
+    return "\\max\\{" + ", ".join(items) + "\\}"
+
+
+def max_context(
+    d: MaxPoolDerivation, entry: Sequence[int] | None = None, values: np.ndarray | None = None, seed: int = 0
+) -> dict[str, Any]:
+    """Everything the max-pooling template lays out (Appendix B)."""
+    g = d.geometry
+    (hi, wi), (hl, wl), (ha, wa) = g.input, g.kernel, g.output
+    example, source = example_input(d, values, seed)
+    j = 0
+    given: tuple[int, ...] | None = None
+    if entry is not None:
+        limits = [("P", ha, f"the output has {ha} rows"), ("Q", wa, f"the output has {wa} columns")]
+        if len(entry) == 3:
+            limits = [("J", d.channels, f"{d.channels} channels"), *limits]
+        elif len(entry) != 2:
+            raise SpecError("entry", f"takes P,Q or J,P,Q for maxpool2d, got {len(entry)} numbers")
+        given = common.check_entry(entry, limits)
+        j = given[0] if len(given) == 3 else 0
+    values_j = example[j]
+    switches = d.switches(values_j)
+    steps = d.selection_steps(switches)
+    if given is not None:
+        p, q = given[-2:]
+    else:
+        padded_window = (g.windows < 0).any(axis=(2, 3))
+        real = steps.vec_index > 0
+        p, q = common.central(g, real * 2 + (real & padded_window))
+    info = _shapes(d, j)
+    i_name, a_name, vi, va = info["I"], info["A"], info["vI"], info["vA"]
+    wide = d.output.wide
+    at_out = q * ha + p
+    compact = hl * wl > 9
+
+    # -- the symbolic part: I, Omega, A, rep.1..3, vec forms, eq.b-1 -----------------------------
+    omega = [[f"\\Omega_{{{common.pq(r + 1, c + 1, max(hl, wl) > 9)}}}" for c in range(wl)] for r in range(hl)]
+    omega_tex = matrix(lambda r, c: omega[r][c], (hl, wl), rows=8, budget=200)
+
+    def rep1_cell(r: int, c: int) -> str:
+        if compact:
+            return f"\\max {{}}^{{{common.pq(r + 1, c + 1, wide)}}}\\Omega"
+        return "\\max " + common.sym_matrix(d.window(r, c, j), inline=True, rows=4, budget=110)
+
+    prow, pcol = _window_corners(d, p, q)
+    forward = [
+        Line(a_name, f"= {i_name} * \\max \\Omega"),
+        Line(
+            "",
+            "= "
+            + common.sym_matrix(d.padded(j), keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 60)
+            + " * \\max \\Omega",
+        ),
+        Line(
+            "",
+            "= " + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap="4pt"),
+            tag="(rep.1)",
+        ),
+        Line(
+            "",
+            "= " + matrix(lambda r, c: _max_set(d, r, c, j), (ha, wa), keep_rows=[p], keep_cols=[q], rows=10),
+            tag="(rep.2)",
+        ),
+        Line("", "= " + common.sym_matrix(d.output.matrix(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
+    ]
+    ins, outs = d.input.vec(j), d.output.vec(j)
+    vomega = [omega[r][c] for c in range(wl) for r in range(hl)]
+    vecs = [
+        Line(
+            vi,
+            "= "
+            + column([tex(s) for s in ins])
+            + f"; \\quad {va} = "
+            + column([tex(s) for s in outs], keep=[at_out])
+            + "; \\quad {}_v\\Omega = "
+            + column(vomega),
+        )
+    ]
+    partials = matrix(
+        lambda r, c: frac_partial(tex(outs[r]), tex(ins[c])),
+        (len(outs), len(ins)),
+        keep_rows=[at_out],
+        rows=8,
+        budget=LINE - 40,
+        gap=FRACTIONS,
+    )
+    eq_b1 = [
+        Line(
+            frac_d(va, vi),
+            "= "
+            + row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], budget=LINE - 120)
+            + f" \\otimes {va}",
+        ),
+        Line("", f"= {partials}", tag="eq.b-1"),
+    ]
+
+    # -- the switches on numbers: eq.b-2.1 .. eq.b-2.3 ---------------------------------------------------
+    out_vec = d.numeric_forward(vec_order(example), {}).reshape(d.channels, wa, ha)[j].T
+    window_vals = d.window_values(values_j)[0, p, q]
+    i_pq = int(switches[p, q])
+    at = common.pq(p + 1, q + 1, wide)
+    st = {k: int(np.asarray(v)[p, q]) for k, v in steps._asdict().items()}
+    top, left = g.padding[0], g.padding[2]
+    in_rows = [max(0, r - top) for r in prow]
+    in_cols = [max(0, c - left) for c in pcol]
+    numbers = [
+        Line(i_name, "= " + common.num_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=12)),
+        Line(a_name, "= " + common.num_matrix(out_vec, keep_rows=[p], keep_cols=[q], rows=12)),
+        Line("i", "= " + common.num_matrix(switches, keep_rows=[p], keep_cols=[q], rows=12)),
+    ]
+    omega_vals = window_vals.reshape(wl, hl).T  # vΩ back to the h_l x w_l block
+    block = [
+        Line(
+            f"{{}}^{{{at}}}\\Omega",
+            "= "
+            + common.num_matrix(
+                omega_vals, keep_rows=[(i_pq - 1) % hl], keep_cols=[(i_pq - 1) // hl], rows=10, budget=200
+            )
+            + f", \\quad {{}}^{{{at}}}_v\\Omega = "
+            + row([number(v) for v in window_vals], keep=[i_pq - 1], budget=LINE - 220)
+            + "^\\top",
+        ),
+        Line(
+            tex(d.output.entry(j, p, q)),
+            f"= {number(out_vec[p, q])}, \\quad i_{{{at}}} = {i_pq}",
+        ),
+    ]
+    steps_lines = _step_lines(d, at, i_pq, (p, q), st)
+    mask = d.mask(example, j) if d.channels > 1 else d.mask(values_j)
+    selected = st["vec_index"]
+    if selected:
+        steps_lines.append(
+            Line(
+                "j",
+                f"= ({{}}^{{{at}}}c_i - 1) h_i + {{}}^{{{at}}}r_i "
+                f"= ({st['c_i']} - 1) \\cdot {hi} + {st['r_i']} = {selected}",
+            )
+        )
+        mask_row = [tex(mask[at_out, c]) for c in range(hi * wi)]
+        steps_lines.append(
+            Line(
+                frac_d(tex(d.output.entry(j, p, q)), vi),
+                "= " + row(mask_row, keep=[selected - 1], budget=LINE - 80),
+            )
+        )
+    header = ["A_{pq}", "i_{pq}", "c_b", "r_b", "{}_{t}r_i", "{}_{t}c_i", "r_i", "c_i", "j"]
+    n_out = ha * wa
+
+    def table_row(k: int) -> list[str]:
+        r, c = k % ha, k // ha
+        vals = [
+            int(np.asarray(getattr(steps, name))[r, c])
+            for name in ("c_b", "r_b", "top_r", "top_c", "r_i", "c_i", "vec_index")
+        ]
+        return [
+            tex(d.output.entry(j, r, c)),
+            str(int(switches[r, c])),
+            *[str(v) for v in vals[:-1]],
+            str(vals[-1]) if vals[-1] else "-",
+        ]
+
+    shown = pick(n_out, [at_out], TABLE_ROWS)
+    body = []
+    for k in shown:
+        body.append(" & ".join(["\\vdots"] * len(header)) if k is None else " & ".join(table_row(k)))
+    table = (
+        "\\begin{array}{c|cccccccc}\n"
+        + " & ".join(header)
+        + " \\\\\n\\hline\n"
+        + " \\\\\n".join(body)
+        + "\n\\end{array}"
+    )
+    summary = [
+        Line(
+            a_name,
+            "= "
+            + matrix(lambda r, c: _max_set(d, r, c, j), (ha, wa), keep_rows=[p], keep_cols=[q], rows=6, budget=300),
+            tag="(rep.2)",
+        ),
+        Line(i_name, "= " + common.num_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=8, budget=300)),
+        Line(frac_d(va, vi), "= " + common.jac_matrix(mask, keep_rows=[at_out], rows=8, budget=300)),
+    ]
+    return {
+        **info,
+        "pad_value": number(d.pad_value),
+        "general": fit(
+            i_name,
+            [
+                "= " + matrix(lambda r, c: tex(d.I[j][r, c]), (hi, wi), rows=8, budget=200) + ",",
+                "\\qquad \\Omega = " + omega_tex + ",",
+                f"\\qquad {a_name} = "
+                + matrix(lambda r, c: tex(d.output.entry(j, r, c)), (ha, wa), rows=8, budget=200),
+            ],
+        ),
+        "forward": forward,
+        "compact": compact,
+        "vecs": vecs,
+        "nl": hl * wl,
+        "eq_b1": eq_b1,
+        "source": source,
+        "numbers": numbers,
+        "block": block,
+        "out": tex(d.output.entry(j, p, q)),
+        "at": at,
+        "steps": steps_lines,
+        "selected": selected,
+        "table": table,
+        "mask": [
+            Line(
+                frac_d(va, vi),
+                "= "
+                + common.jac_matrix(
+                    mask, keep_rows=[at_out], keep_cols=[selected - 1] if selected else [], rows=12, budget=LINE - 40
+                ),
+            )
+        ],
+        "dims": f"{n_out} \\times {hi * wi}",
+        "chain": _chain(d, "the mask of eq.b-1"),
+        "summary": summary,
+    }
+
+
+def _step_lines(d: MaxPoolDerivation, at: str, i_pq: int, pq: tuple[int, int], st: dict[str, int]) -> list[Line]:
+    """eq.b-2.1 to eq.b-2.3 for one output, the general form and then the numbers; the
+    results are the core's (:meth:`MaxPoolDerivation.selection_steps`)."""
+    g = d.geometry
+    hl = g.kernel[0]
+    p, q = pq
+    (sh, sw), (dh, dw) = g.stride, g.dilation
+    top, left = g.padding[0], g.padding[2]
+    c_b, r_b, t_r, t_c, r_i, c_i = (
+        f"{{}}^{{{at}}}{name}" for name in ("c_b", "r_b", "_{t}r_i", "_{t}c_i", "r_i", "c_i")
+    )
+    i = f"i_{{{at}}}"
+
+    def inner(t: str, b: str, dil: int, name: str, t_val: int, b_val: int) -> str:
+        if dil == 1:  # the seed's form
+            return f"{b} + {t} - 1 = {b_val} + {t_val} - 1"
+        return f"{t} + {name} ({b} - 1) = {t_val} + {dil} \\cdot ({b_val} - 1)"
+
+    return [
+        Line(
+            c_b,
+            f"= \\left\\lceil \\frac{{{i}}}{{h_l}} \\right\\rceil "
+            f"= \\left\\lceil \\frac{{{i_pq}}}{{{hl}}} \\right\\rceil = {st['c_b']}",
+        ),
+        Line(r_b, f"= {i} - ({c_b} - 1) h_l = {i_pq} - ({st['c_b']} - 1) \\cdot {hl} = {st['r_b']}", tag="eq.b-2.1"),
+        Line(
+            t_r, f"= 1 + {{}}^{{l}}h_s (p - 1) - {{}}^{{l}}h_p = 1 + {sh} \\cdot ({p + 1} - 1) - {top} = {st['top_r']}"
+        ),
+        Line(
+            t_c,
+            f"= 1 + {{}}^{{l}}w_s (q - 1) - {{}}^{{l}}w_p = 1 + {sw} \\cdot ({q + 1} - 1) - {left} = {st['top_c']}",
+            tag="eq.b-2.2",
+        ),
+        Line(r_i, f"= {inner(t_r, r_b, dh, 'd_h', st['top_r'], st['r_b'])} = {st['r_i']}"),
+        Line(c_i, f"= {inner(t_c, c_b, dw, 'd_w', st['top_c'], st['c_b'])} = {st['c_i']}", tag="eq.b-2.3"),
+    ]

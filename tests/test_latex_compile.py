@@ -1,0 +1,244 @@
+"""Every document compiles with a real pdflatex, reproducibly, and failures are one line.
+
+Without pdflatex these tests skip with a reason, except under ``CI=true`` where a missing
+pdflatex is a failure (``.ci/run`` installs texlive-latex-base, texlive-latex-recommended
+and poppler-utils).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+import symconv
+from symconv.cli import main
+from symconv.config import load_config
+from symconv.errors import SpecError
+from symconv.latex import GOLDEN, LatexError, compile_pdf, document, golden_files, have_pdflatex
+from symconv.latex.compile import first_error, run_pdflatex
+
+#: the widest overfull box a document may have, in points (a rough width estimate decides
+#: how much of a large matrix is shown; this bounds how far it may be off)
+OVERFULL_PT = 20.0
+
+
+def require_pdflatex() -> None:
+    """Skip without pdflatex, but fail under CI=true, where it must be installed."""
+    if have_pdflatex():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("pdflatex is not on PATH but CI=true: install texlive-latex-base and texlive-latex-recommended")
+    pytest.skip("pdflatex is not on PATH (install texlive-latex-base and texlive-latex-recommended)")
+
+
+@pytest.fixture
+def tex() -> None:
+    require_pdflatex()
+
+
+def test_missing_pdflatex_skips_locally_and_fails_under_ci(monkeypatch):
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        require_pdflatex()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        require_pdflatex()
+
+
+def overfull(log: str) -> float:
+    """The widest ``Overfull \\hbox`` in a pdflatex log, in points (0 when none)."""
+    return max((float(m) for m in re.findall(r"Overfull \\hbox \(([\d.]+)pt too wide\)", log)), default=0.0)
+
+
+def compile_text(text: str) -> tuple[bytes, str]:
+    pdf, log = run_pdflatex(text.encode("utf-8"))
+    assert pdf.startswith(b"%PDF")
+    assert "LaTeX Warning: Reference" not in log
+    return pdf, log
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict[str, str]:
+    return golden_files()
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden_documents_compile(tex, golden, name):
+    _, log = compile_text(golden[name])
+    assert overfull(log) <= OVERFULL_PT, name
+
+
+def _random_layer(kind: str, rng: random.Random) -> symconv.Layer:
+    """A random valid layer of ``kind`` (may raise SpecError for an invalid draw)."""
+    h, w = rng.randint(1, 12), rng.randint(1, 12)
+    if kind == "conv2d":
+        return symconv.Conv2D(
+            input=(h, w),
+            kernel=(rng.randint(1, min(h + 2, 4)), rng.randint(1, min(w + 2, 4))),
+            padding=tuple(rng.randint(0, 2) for _ in range(4)),
+            stride=(rng.randint(1, 3), rng.randint(1, 3)),
+            dilation=(rng.choice([1, 1, 2]), 1),
+            in_channels=rng.randint(1, 3),
+            out_channels=rng.randint(1, 3),
+            bias=rng.random() < 0.7,
+        )
+    if kind in ("maxpool2d", "avgpool2d"):
+        window = (rng.randint(1, min(h, 4)), rng.randint(1, min(w, 4)))
+        cls = symconv.MaxPool2D if kind == "maxpool2d" else symconv.AvgPool2D
+        extra = {"pad_value": rng.choice([0.0, float("-inf")])} if kind == "maxpool2d" else {}
+        return cls(
+            input=(h, w),
+            window=window,
+            padding=(rng.randint(0, window[0] - 1), rng.randint(0, window[1] - 1)),
+            stride=(rng.randint(1, 3), rng.randint(1, 3)),
+            channels=rng.randint(1, 3),
+            **extra,
+        )
+    if kind in ("relu", "sigmoid", "tanh"):
+        cls = {"relu": symconv.ReLU, "sigmoid": symconv.Sigmoid, "tanh": symconv.Tanh}[kind]
+        if rng.random() < 0.5:
+            return cls(features=rng.randint(1, 20))
+        return cls(input=(h, w), channels=rng.randint(1, 3))
+    if kind == "flatten":
+        return symconv.Flatten(input=(h, w), channels=rng.randint(1, 3))
+    if kind == "dense":
+        return symconv.Dense(in_features=rng.randint(1, 30), out_features=rng.randint(1, 12), bias=rng.random() < 0.8)
+    if kind == "softmax_cross_entropy":
+        return symconv.SoftmaxCrossEntropy(classes=rng.randint(2, 12))
+    raise AssertionError(kind)
+
+
+def _random_network(rng: random.Random) -> symconv.Network:
+    c = rng.randint(1, 2)
+    pool = rng.choice([symconv.MaxPool2D, symconv.AvgPool2D])
+    return symconv.Network(
+        input=(rng.randint(6, 10), rng.randint(6, 10)),
+        channels=c,
+        layers=(
+            symconv.Conv2D(kernel=(3, 3), padding=(1, 1), out_channels=rng.randint(1, 3)),
+            rng.choice([symconv.ReLU, symconv.Sigmoid, symconv.Tanh])(),
+            pool(window=(2, 2)),
+            symconv.Flatten(),
+            symconv.Dense(out_features=rng.randint(2, 5)),
+            symconv.SoftmaxCrossEntropy(),
+        ),
+    )
+
+
+def random_specs(per_kind: int = 3, seed: int = 20220405) -> list:
+    rng = random.Random(seed)
+    kinds = ["conv2d", "maxpool2d", "avgpool2d", "relu", "sigmoid", "tanh", "flatten", "dense", "softmax_cross_entropy"]
+    out = []
+    for kind in kinds:
+        made = 0
+        while made < per_kind:
+            try:
+                spec = _random_layer(kind, rng)
+            except SpecError:
+                continue
+            out.append(pytest.param(spec, id=f"{kind}-{made}"))
+            made += 1
+    out += [pytest.param(_random_network(rng), id=f"network-{n}") for n in range(2)]
+    return out
+
+
+EDGE_CASES = [
+    pytest.param(symconv.Conv2D(input=(3, 3), kernel=(1, 1)), id="conv-1x1-kernel"),
+    pytest.param(symconv.Conv2D(input=(2, 3), kernel=(4, 5), padding=(1, 1)), id="conv-kernel-as-large-as-padded"),
+    pytest.param(symconv.Conv2D(input=(7, 7), kernel=(2, 2), stride=(3, 3)), id="conv-stride-past-kernel"),
+    pytest.param(symconv.Conv2D(input=(12, 11), kernel=(3, 2), padding=(0, 2, 1, 0)), id="conv-wide-names-asymmetric"),
+    pytest.param(symconv.Conv2D(input=(6, 6), kernel=(5, 5), in_channels=4, out_channels=2), id="conv-5x5-4-channels"),
+    pytest.param(symconv.Conv2D(input=(3, 3), kernel=(1, 1), padding=(1, 1)), id="conv-window-all-padding"),
+    pytest.param(
+        symconv.MaxPool2D(input=(20, 20), window=(5, 5), pad_value=float("-inf"), padding=(2, 2)), id="max-large"
+    ),
+    pytest.param(symconv.AvgPool2D(input=(9, 9), window=(4, 4), stride=(1, 1)), id="avg-overlapping-4x4"),
+]
+
+
+@pytest.mark.parametrize("spec", random_specs() + EDGE_CASES)
+def test_random_layers_compile(tex, spec):
+    _, log = compile_text(document(spec))
+    assert overfull(log) <= OVERFULL_PT
+
+
+def test_pdf_is_byte_identical_across_compiles(tex, tmp_path):
+    text = document(load_config("appendix_a"))
+    first = tmp_path / "one" / "a.tex"
+    second = tmp_path / "two" / "other-name.tex"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    one, two = compile_pdf(first), compile_pdf(second)
+    assert one == first.with_suffix(".pdf") and two == second.with_suffix(".pdf")
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_latex_error_is_one_line_with_the_first_error(tex, tmp_path):
+    broken = tmp_path / "broken.tex"
+    broken.write_text("\\documentclass{article}\n\\begin{document}\nfine\n\\undefinedmacro\n\\end{document}\n")
+    with pytest.raises(LatexError) as err:
+        compile_pdf(broken)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "broken.tex" in message and "Undefined control sequence" in message and "line 4" in message
+    assert not broken.with_suffix(".pdf").exists()
+
+
+def test_pdflatex_cannot_read_outside_or_run_commands(tex, tmp_path):
+    marker = tmp_path / "ran"
+    reads = tmp_path / "reads.tex"
+    reads.write_text("\\documentclass{article}\n\\begin{document}\n\\input{/etc/passwd}\n\\end{document}\n")
+    with pytest.raises(LatexError):
+        compile_pdf(reads)
+    shell = tmp_path / "shell.tex"
+    shell.write_text(
+        "\\documentclass{article}\n\\begin{document}\n\\immediate\\write18{touch "
+        + str(marker)
+        + "}\nx\n\\end{document}\n"
+    )
+    compile_pdf(shell)
+    assert not marker.exists()
+
+
+def test_cli_latex_error_exits_1_with_one_line(tex, tmp_path, monkeypatch, capsys):
+    import symconv.latex as latex
+
+    monkeypatch.setattr(
+        latex, "document", lambda *a, **k: "\\documentclass{article}\\begin{document}\\oops\\end{document}"
+    )
+    code = main(["latex", "--pdf", "-o", str(tmp_path / "x.tex")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.count("\n") == 1 and err.startswith("symconv: error: pdflatex failed on x.tex")
+    assert "Undefined control sequence" in err
+
+
+def test_cli_pdf_and_png(tex, tmp_path, capsys):
+    if not Path("/usr/bin/pdftoppm").exists() and not os.environ.get("CI"):
+        import shutil
+
+        if shutil.which("pdftoppm") is None:
+            pytest.skip("pdftoppm is not on PATH (install poppler-utils)")
+    out = tmp_path / "b" / "doc.tex"
+    code = main(["latex", "--config", "appendix_b", "--png", "-o", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out.split()
+    pages = sorted(out.parent.glob("doc-*.png"))
+    assert out.exists() and out.with_suffix(".pdf").exists() and pages
+    assert printed == [
+        str(out),
+        str(out.with_suffix(".pdf")),
+        *(str(p) for p in sorted(pages, key=lambda p: int(p.stem.split("-")[1]))),
+    ]
+    assert pages[0].read_bytes().startswith(b"\x89PNG")
+
+
+def test_first_error_reads_a_log():
+    log = "stuff\n! Missing $ inserted.\n<inserted text>\n $\nl.12 a_\n             b\n! Another\n"
+    assert first_error(log) == "Missing $ inserted. at line 12 (a_)"
