@@ -120,14 +120,15 @@ _IN_COLS = (
 
 
 def _selected():
-    """``[i - 1, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry."""
+    """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry
+    (row 0, no switch, is all -1)."""
     rows, cols = np.array(_IN_ROWS), np.array(_IN_COLS)
-    out = np.empty((len(_POSITIONS), _HZ, _WZ), np.int64)
+    out = np.full((len(_POSITIONS) + 1, _HZ, _WZ), -1, np.int64)
     for i, r, s in _POSITIONS:
         inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i - 1] = np.where(inside, rows[r][:, None] * _W + cols[s][None, :], -1)
-    return out.reshape(len(_POSITIONS), _HZ * _WZ)
+        out[i] = np.where(inside, rows[r][:, None] * _W + cols[s][None, :], -1)
+    return out.reshape(len(_POSITIONS) + 1, _HZ * _WZ)
 
 
 _SELECTED = _selected()
@@ -162,7 +163,7 @@ def backward(dA, switches):
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
     planes = n * _C
-    index = _SELECTED[switches.reshape(planes, -1).astype(np.intp) - 1, np.arange(_HZ * _WZ)]
+    index = _SELECTED[switches.reshape(planes, -1), np.arange(_HZ * _WZ)]
     keep = index >= 0  # a maximum in the padding routes nowhere
     index += (np.arange(planes) * (_H * _W))[:, None]
     index, values = index[keep], dA.reshape(planes, -1)[keep]

@@ -348,14 +348,15 @@ _L3_IN_COLS = (
 
 
 def l3_maxpool2d__selected():
-    """``[i - 1, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry."""
+    """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry
+    (row 0, no switch, is all -1)."""
     rows, cols = np.array(_L3_IN_ROWS), np.array(_L3_IN_COLS)
-    out = np.empty((len(_L3_POSITIONS), _L3_HZ, _L3_WZ), np.int64)
+    out = np.full((len(_L3_POSITIONS) + 1, _L3_HZ, _L3_WZ), -1, np.int64)
     for i, r, s in _L3_POSITIONS:
         inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i - 1] = np.where(inside, rows[r][:, None] * _L3_W + cols[s][None, :], -1)
-    return out.reshape(len(_L3_POSITIONS), _L3_HZ * _L3_WZ)
+        out[i] = np.where(inside, rows[r][:, None] * _L3_W + cols[s][None, :], -1)
+    return out.reshape(len(_L3_POSITIONS) + 1, _L3_HZ * _L3_WZ)
 
 
 _L3_SELECTED = l3_maxpool2d__selected()
@@ -390,7 +391,7 @@ def l3_maxpool2d_backward(dA, switches):
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
     planes = n * _L3_C
-    index = _L3_SELECTED[switches.reshape(planes, -1).astype(np.intp) - 1, np.arange(_L3_HZ * _L3_WZ)]
+    index = _L3_SELECTED[switches.reshape(planes, -1), np.arange(_L3_HZ * _L3_WZ)]
     index += (np.arange(planes) * (_L3_H * _L3_W))[:, None]
     index, values = index.reshape(-1), dA.reshape(-1)
     # windows do not overlap: each input entry is selected at most once
@@ -659,14 +660,15 @@ _L6_IN_COLS = (
 
 
 def l6_maxpool2d__selected():
-    """``[i - 1, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry."""
+    """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry
+    (row 0, no switch, is all -1)."""
     rows, cols = np.array(_L6_IN_ROWS), np.array(_L6_IN_COLS)
-    out = np.empty((len(_L6_POSITIONS), _L6_HZ, _L6_WZ), np.int64)
+    out = np.full((len(_L6_POSITIONS) + 1, _L6_HZ, _L6_WZ), -1, np.int64)
     for i, r, s in _L6_POSITIONS:
         inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i - 1] = np.where(inside, rows[r][:, None] * _L6_W + cols[s][None, :], -1)
-    return out.reshape(len(_L6_POSITIONS), _L6_HZ * _L6_WZ)
+        out[i] = np.where(inside, rows[r][:, None] * _L6_W + cols[s][None, :], -1)
+    return out.reshape(len(_L6_POSITIONS) + 1, _L6_HZ * _L6_WZ)
 
 
 _L6_SELECTED = l6_maxpool2d__selected()
@@ -701,7 +703,7 @@ def l6_maxpool2d_backward(dA, switches):
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
     planes = n * _L6_C
-    index = _L6_SELECTED[switches.reshape(planes, -1).astype(np.intp) - 1, np.arange(_L6_HZ * _L6_WZ)]
+    index = _L6_SELECTED[switches.reshape(planes, -1), np.arange(_L6_HZ * _L6_WZ)]
     index += (np.arange(planes) * (_L6_H * _L6_W))[:, None]
     index, values = index.reshape(-1), dA.reshape(-1)
     # windows do not overlap: each input entry is selected at most once
