@@ -125,6 +125,13 @@ def test_golden_modules_pass_their_checks(rel):
     assert report.ok, "\n".join(report.lines())
 
 
+@pytest.mark.parametrize("name", [n for n in SPECS if n not in BUILTINS])
+def test_check_module_passes_for_every_layer_kind(tmp_path, name):
+    report = check_module(write_module(SPECS[name], tmp_path))
+    assert report.ok, "\n".join(report.lines())
+    assert len(report.results) >= 3
+
+
 def test_write_module_is_atomic_and_named(tmp_path):
     path = write_module(SPECS["avgpool"], tmp_path)
     assert path == tmp_path / "avgpool.py"
