@@ -121,13 +121,14 @@ _IN_COLS = (
 
 def _selected():
     """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry
-    (row 0, no switch, is all -1)."""
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), or ``h w``, a sink slot just past
+    the channel, where it is a padded entry (row 0, no switch, is all sink)."""
     rows, cols = np.array(_IN_ROWS), np.array(_IN_COLS)
-    out = np.full((len(_POSITIONS) + 1, _HZ, _WZ), -1, np.int64)
+    sink = _H * _W
+    out = np.full((len(_POSITIONS) + 1, _HZ, _WZ), sink, np.int64)
     for i, r, s in _POSITIONS:
         inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i] = np.where(inside, rows[r][:, None] * _W + cols[s][None, :], -1)
+        out[i] = np.where(inside, rows[r][:, None] * _W + cols[s][None, :], sink)
     return out.reshape(len(_POSITIONS) + 1, _HZ * _WZ)
 
 
@@ -163,13 +164,13 @@ def backward(dA, switches):
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
     planes = n * _C
+    plane = _H * _W + 1  # each channel, then its sink slot for maxima in the padding
     index = _SELECTED[switches.reshape(planes, -1), np.arange(_HZ * _WZ)]
-    keep = index >= 0  # a maximum in the padding routes nowhere
-    index += (np.arange(planes) * (_H * _W))[:, None]
-    index, values = index[keep], dA.reshape(planes, -1)[keep]
+    index += (np.arange(planes) * plane)[:, None]
     # windows overlap: an input entry may be selected by several outputs, so the routed values add up
-    dI = np.bincount(index, weights=values, minlength=planes * _H * _W).astype(dA.dtype, copy=False)
-    return dI.reshape(n, _C, _H, _W)
+    dI = np.bincount(index.reshape(-1), weights=dA.reshape(-1), minlength=planes * plane)
+    dI = dI.astype(dA.dtype, copy=False)
+    return dI.reshape(planes, plane)[:, :-1].reshape(n, _C, _H, _W)  # a view without the sinks
 
 
 def jacobians(I):

@@ -349,13 +349,14 @@ _L3_IN_COLS = (
 
 def l3_maxpool2d__selected():
     """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry
-    (row 0, no switch, is all -1)."""
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), or ``h w``, a sink slot just past
+    the channel, where it is a padded entry (row 0, no switch, is all sink)."""
     rows, cols = np.array(_L3_IN_ROWS), np.array(_L3_IN_COLS)
-    out = np.full((len(_L3_POSITIONS) + 1, _L3_HZ, _L3_WZ), -1, np.int64)
+    sink = _L3_H * _L3_W
+    out = np.full((len(_L3_POSITIONS) + 1, _L3_HZ, _L3_WZ), sink, np.int64)
     for i, r, s in _L3_POSITIONS:
         inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i] = np.where(inside, rows[r][:, None] * _L3_W + cols[s][None, :], -1)
+        out[i] = np.where(inside, rows[r][:, None] * _L3_W + cols[s][None, :], sink)
     return out.reshape(len(_L3_POSITIONS) + 1, _L3_HZ * _L3_WZ)
 
 
@@ -391,12 +392,12 @@ def l3_maxpool2d_backward(dA, switches):
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
     planes = n * _L3_C
+    plane = _L3_H * _L3_W  # no padding: every switch selects an input entry
     index = _L3_SELECTED[switches.reshape(planes, -1), np.arange(_L3_HZ * _L3_WZ)]
-    index += (np.arange(planes) * (_L3_H * _L3_W))[:, None]
-    index, values = index.reshape(-1), dA.reshape(-1)
+    index += (np.arange(planes) * plane)[:, None]
     # windows do not overlap: each input entry is selected at most once
-    dI = np.zeros(planes * _L3_H * _L3_W, dA.dtype)
-    dI[index] = values
+    dI = np.zeros(planes * plane, dA.dtype)
+    dI[index.reshape(-1)] = dA.reshape(-1)
     return dI.reshape(n, _L3_C, _L3_H, _L3_W)
 
 
@@ -661,13 +662,14 @@ _L6_IN_COLS = (
 
 def l6_maxpool2d__selected():
     """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), -1 where it is a padded entry
-    (row 0, no switch, is all -1)."""
+    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), or ``h w``, a sink slot just past
+    the channel, where it is a padded entry (row 0, no switch, is all sink)."""
     rows, cols = np.array(_L6_IN_ROWS), np.array(_L6_IN_COLS)
-    out = np.full((len(_L6_POSITIONS) + 1, _L6_HZ, _L6_WZ), -1, np.int64)
+    sink = _L6_H * _L6_W
+    out = np.full((len(_L6_POSITIONS) + 1, _L6_HZ, _L6_WZ), sink, np.int64)
     for i, r, s in _L6_POSITIONS:
         inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i] = np.where(inside, rows[r][:, None] * _L6_W + cols[s][None, :], -1)
+        out[i] = np.where(inside, rows[r][:, None] * _L6_W + cols[s][None, :], sink)
     return out.reshape(len(_L6_POSITIONS) + 1, _L6_HZ * _L6_WZ)
 
 
@@ -703,12 +705,12 @@ def l6_maxpool2d_backward(dA, switches):
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
     n = dA.shape[0]
     planes = n * _L6_C
+    plane = _L6_H * _L6_W  # no padding: every switch selects an input entry
     index = _L6_SELECTED[switches.reshape(planes, -1), np.arange(_L6_HZ * _L6_WZ)]
-    index += (np.arange(planes) * (_L6_H * _L6_W))[:, None]
-    index, values = index.reshape(-1), dA.reshape(-1)
+    index += (np.arange(planes) * plane)[:, None]
     # windows do not overlap: each input entry is selected at most once
-    dI = np.zeros(planes * _L6_H * _L6_W, dA.dtype)
-    dI[index] = values
+    dI = np.zeros(planes * plane, dA.dtype)
+    dI[index.reshape(-1)] = dA.reshape(-1)
     return dI.reshape(n, _L6_C, _L6_H, _L6_W)
 
 
