@@ -376,3 +376,26 @@ def test_cross_check_against_torch():
     Pt.backward(torch.ones_like(Pt))
     np.testing.assert_allclose(avg.forward(A), Pt.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(avg.backward(np.ones_like(P)), It.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_any_batch_size(n):
+    """Chunked passes (conv), sink slots (padded max-pool) and tiling (avg-pool) for any N."""
+    conv = load(symconv.Conv2D(input=(5, 6), kernel=(3, 2), padding=(1, 1), in_channels=2, out_channels=3))
+    A, K, b = RNG.standard_normal((n, 2, 5, 6)), RNG.standard_normal((3, 2, 3, 2)), RNG.standard_normal(3)
+    Z = conv.forward(A, K, b)
+    assert Z.shape == (n, 3, 5, 7)
+    dA, dK, db = conv.backward(np.ones_like(Z), A, K)
+    assert dA.shape == A.shape and dK.shape == K.shape and db.shape == (3,)
+    if n:
+        np.testing.assert_allclose(Z, ref.conv_forward(A, K, b, (1, 1, 1, 1), (1, 1)), rtol=1e-12, atol=1e-12)
+    for spec in (
+        symconv.MaxPool2D(input=(6, 6), window=(3, 3), padding=(1, 1), stride=(2, 2)),
+        symconv.AvgPool2D(input=(6, 6), window=(2, 2)),
+    ):
+        m = load(spec)
+        x = RNG.standard_normal((n, 1, 6, 6))
+        out = m.forward(x)
+        y, sw = out if isinstance(out, tuple) else (out, None)
+        dx = m.backward(np.ones_like(y), sw) if sw is not None else m.backward(np.ones_like(y))
+        assert dx.shape == x.shape

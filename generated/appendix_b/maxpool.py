@@ -165,7 +165,7 @@ def backward(dA, switches):
     n = dA.shape[0]
     planes = n * _C
     plane = _H * _W + 1  # each channel, then its sink slot for maxima in the padding
-    index = _SELECTED[switches.reshape(planes, -1), np.arange(_HZ * _WZ)]
+    index = _SELECTED[switches.reshape(planes, _HZ * _WZ), np.arange(_HZ * _WZ)]
     index += (np.arange(planes) * plane)[:, None]
     # windows overlap: an input entry may be selected by several outputs, so the routed values add up
     dI = np.bincount(index.reshape(-1), weights=dA.reshape(-1), minlength=planes * plane)
