@@ -83,7 +83,7 @@ def pq(p: int, q: int, wide: bool) -> str:
 
 
 def sym_matrix(
-    m: sp.MatrixBase,
+    m: sp.MatrixBase | np.ndarray,
     *,
     keep_rows: Iterable[int] = (),
     keep_cols: Iterable[int] = (),
@@ -91,10 +91,10 @@ def sym_matrix(
     budget: float = LINE,
     inline: bool = False,
 ) -> str:
-    """A SymPy matrix, printed entry by entry (elided when large)."""
+    """A SymPy matrix or a 2-D NumPy array, printed entry by entry (elided when large)."""
     return matrix(
         lambda r, c: tex(m[r, c]),
-        (m.rows, m.cols),
+        (int(m.shape[0]), int(m.shape[1])),
         keep_rows=keep_rows,
         keep_cols=keep_cols,
         rows=rows,
@@ -114,26 +114,6 @@ def jac_matrix(
     """A sparse vec Jacobian written out (only the shown entries are looked up)."""
     return matrix(
         lambda r, c: tex(jac[r, c]), jac.shape, keep_rows=keep_rows, keep_cols=keep_cols, rows=rows, budget=budget
-    )
-
-
-def num_matrix(
-    values: np.ndarray,
-    *,
-    keep_rows: Iterable[int] = (),
-    keep_cols: Iterable[int] = (),
-    rows: int = MAX_ROWS,
-    budget: float = LINE,
-) -> str:
-    """A numeric 2-D array."""
-    arr = np.asarray(values)
-    return matrix(
-        lambda r, c: tex(arr[r, c].item()),
-        (arr.shape[0], arr.shape[1]),
-        keep_rows=keep_rows,
-        keep_cols=keep_cols,
-        rows=rows,
-        budget=budget,
     )
 
 

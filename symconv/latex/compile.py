@@ -63,6 +63,18 @@ def first_error(log: str) -> str:
     return tail[-1] if tail else "no log was written"
 
 
+def _run(
+    command: list[str], cwd: Path, timeout: float, name: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run a fixed command (no shell, no user text in it) with a time limit."""
+    try:
+        return subprocess.run(  # noqa: S603
+            command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise LatexError(f"{command[0]} took longer than {timeout:g} s on {name}") from None
+
+
 def run_pdflatex(source: bytes, *, name: str = "document.tex", timeout: float = TIMEOUT) -> tuple[bytes, str]:
     """Compile LaTeX ``source`` in a fresh temporary folder; return the PDF and the log.
     ``name`` only appears in error messages."""
@@ -71,18 +83,7 @@ def run_pdflatex(source: bytes, *, name: str = "document.tex", timeout: float = 
     with tempfile.TemporaryDirectory(prefix="symconv-latex-") as tmp:
         work = Path(tmp)
         (work / f"{_JOB}.tex").write_bytes(source)
-        try:
-            proc = subprocess.run(  # noqa: S603 - a fixed command, no shell, no user text in it
-                [*PDFLATEX, f"{_JOB}.tex"],
-                cwd=work,
-                env=_environment(),
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise LatexError(f"pdflatex took longer than {timeout:g} s on {name}") from None
+        proc = _run([*PDFLATEX, f"{_JOB}.tex"], work, timeout, name, env=_environment())
         log_path = work / f"{_JOB}.log"
         log = log_path.read_text(encoding="latin-1") if log_path.exists() else proc.stdout.decode("latin-1")
         pdf = work / f"{_JOB}.pdf"
@@ -106,16 +107,8 @@ def render_png(pdf_path: str | Path, *, dpi: int = PNG_DPI, timeout: float = TIM
         raise LatexError("pdftoppm is not on PATH (install poppler-utils)")
     with tempfile.TemporaryDirectory(prefix="symconv-png-") as tmp:
         work = Path(tmp)
-        try:
-            proc = subprocess.run(  # noqa: S603 - a fixed command, no shell
-                ["pdftoppm", "-png", "-r", str(dpi), str(pdf_path.resolve()), str(work / "page")],  # noqa: S607
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise LatexError(f"pdftoppm took longer than {timeout:g} s on {pdf_path.name}") from None
+        command = ["pdftoppm", "-png", "-r", str(dpi), str(pdf_path.resolve()), str(work / "page")]
+        proc = _run(command, work, timeout, pdf_path.name)
         if proc.returncode != 0:
             message = " ".join(proc.stderr.decode("utf-8", "replace").split()) or f"exit code {proc.returncode}"
             raise LatexError(f"pdftoppm failed on {pdf_path.name}: {message}")

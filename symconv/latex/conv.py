@@ -276,8 +276,11 @@ class _ConvDocument:
         k = self.k_matrix
         named = self.compact or width(f"{frac_partial(w, wrt)} * {k} + {w} * {frac_partial(k, wrt)}") > LINE - 60
         defined = []
-        if named:  # the matrices are too wide to repeat: name them once
-            defined = [Line(self.window_name(self.e.p, self.e.q), f"= {w}, \\qquad {self.k_name} = {k}")]
+        if named:  # the matrices are too wide to repeat: name them once, with more room
+            whole = common.sym_matrix(
+                self.d.window(self.e.p, self.e.q, self.e.i), inline=True, rows=8, budget=LINE / 2 - 30
+            )
+            defined = [Line(self.window_name(self.e.p, self.e.q), f"= {whole}, \\qquad {self.k_name} = {k}")]
             w, k = self.window_name(self.e.p, self.e.q), self.k_name
         others = self.d.cin > 1 or self.bias
         note = "using rep.1" + ("; nothing else involves it" if others else "")

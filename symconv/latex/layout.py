@@ -299,6 +299,12 @@ def matrix(
         return sum(cw(c) for c in s) + 10.0 * (len(s) - 1) + 12.0 <= budget
 
     shown_cols = pick(shape[1], keep_cols, cols, fits)
+    if not gap:  # tall entries get room between rows
+        shown = [get(r, c) for r in shown_rows if r is not None for c in shown_cols if c is not None]
+        if any("\\frac" in t for t in shown):
+            gap = FRACTIONS
+        elif any("^{" in t and "_{" in t for t in shown):
+            gap = "2pt"
     lines = []
     for r in shown_rows:
         if r is None:

@@ -3,7 +3,7 @@ and max pooling as Appendix B, with the switches worked out on concrete numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,7 +12,7 @@ from ..errors import SpecError
 from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
 from ..symbols import vec_order
 from . import common
-from .layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row
+from .layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row, width
 from .notation import frac_d, frac_partial, mat, space, vname
 from .printer import join_sum, number, tex
 
@@ -62,6 +62,34 @@ def _window_corners(d: AvgPoolDerivation | MaxPoolDerivation, p: int, q: int) ->
 def _entries(window: Any) -> list[str]:
     """The input entries of a window (rep.1 block), padding left out, row by row."""
     return [tex(v) for v in window if v.free_symbols]
+
+
+def _forward(
+    d: AvgPoolDerivation | MaxPoolDerivation,
+    j: int,
+    worked: tuple[int, int],
+    op: tuple[str, str],
+    rep1_cell: Callable[[int, int], str],
+    rep2_cell: Callable[[int, int], str],
+) -> list[Line]:
+    """``A = I * op`` written out: the padded input, rep.1, rep.2 and rep.3 (Appendix B's
+    form, also the convolution form of 3.1.3).  ``op`` is the operator's name and the
+    way it is shown beside the padded input; the worked entry stays visible."""
+    p, q = worked
+    (hl, _), (ha, wa) = d.geometry.kernel, d.geometry.output
+    prow, pcol = _window_corners(d, p, q)
+    padded = common.sym_matrix(d.padded(j), keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 60 - width(op[1]))
+    return [
+        Line(mat(d.output, j), f"= {mat(d.input, j)} * {op[0]}"),
+        Line("", f"= {padded} * {op[1]}"),
+        Line(
+            "",
+            "= " + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap="4pt"),
+            tag="(rep.1)",
+        ),
+        Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
+        Line("", "= " + common.sym_matrix(d.output.matrix(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
+    ]
 
 
 def _chain(d: AvgPoolDerivation | MaxPoolDerivation, what: str) -> list[Line]:
@@ -115,23 +143,7 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
             terms = [*terms[: SET_TERMS - 2], "\\cdots", terms[-1]]
         return f"{coef}\\left({join_sum(terms)}\\right)" if terms else "0"
 
-    prow, pcol = _window_corners(d, p, q)
-    forward = [
-        Line(a_name, f"= {i_name} * \\mathbf{{P}}"),
-        Line(
-            "",
-            "= "
-            + common.sym_matrix(d.padded(0), keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 140)
-            + f" * {p_tex}",
-        ),
-        Line(
-            "",
-            "= " + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap="4pt"),
-            tag="(rep.1)",
-        ),
-        Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
-        Line("", "= " + common.sym_matrix(d.output.matrix(0), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
-    ]
+    forward = _forward(d, 0, (p, q), ("\\mathbf{P}", p_tex), rep1_cell, rep2_cell)
     entry_sym = d.I[0][x, y]
     wrt = tex(entry_sym)
     col = d.column(x, y)
@@ -272,26 +284,7 @@ def max_context(
         return "\\max " + common.sym_matrix(d.window(r, c, j), inline=True, rows=4, budget=110)
 
     prow, pcol = _window_corners(d, p, q)
-    forward = [
-        Line(a_name, f"= {i_name} * \\max \\Omega"),
-        Line(
-            "",
-            "= "
-            + common.sym_matrix(d.padded(j), keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 60)
-            + " * \\max \\Omega",
-        ),
-        Line(
-            "",
-            "= " + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap="4pt"),
-            tag="(rep.1)",
-        ),
-        Line(
-            "",
-            "= " + matrix(lambda r, c: _max_set(d, r, c, j), (ha, wa), keep_rows=[p], keep_cols=[q], rows=10),
-            tag="(rep.2)",
-        ),
-        Line("", "= " + common.sym_matrix(d.output.matrix(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
-    ]
+    forward = _forward(d, j, (p, q), ("\\max \\Omega", "\\max \\Omega"), rep1_cell, lambda r, c: _max_set(d, r, c, j))
     ins, outs = d.input.vec(j), d.output.vec(j)
     vomega = [omega[r][c] for c in range(wl) for r in range(hl)]
     vecs = [
@@ -333,16 +326,16 @@ def max_context(
     in_rows = [max(0, r - top) for r in prow]
     in_cols = [max(0, c - left) for c in pcol]
     numbers = [
-        Line(i_name, "= " + common.num_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=12)),
-        Line(a_name, "= " + common.num_matrix(out_vec, keep_rows=[p], keep_cols=[q], rows=12)),
-        Line("i", "= " + common.num_matrix(switches, keep_rows=[p], keep_cols=[q], rows=12)),
+        Line(i_name, "= " + common.sym_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=12)),
+        Line(a_name, "= " + common.sym_matrix(out_vec, keep_rows=[p], keep_cols=[q], rows=12)),
+        Line("(i_{pq})", "= " + common.sym_matrix(switches, keep_rows=[p], keep_cols=[q], rows=12)),
     ]
     omega_vals = window_vals.reshape(wl, hl).T  # vΩ back to the h_l x w_l block
     block = [
         Line(
             f"{{}}^{{{at}}}\\Omega",
             "= "
-            + common.num_matrix(
+            + common.sym_matrix(
                 omega_vals, keep_rows=[(i_pq - 1) % hl], keep_cols=[(i_pq - 1) // hl], rows=10, budget=200
             )
             + f", \\quad {{}}^{{{at}}}_v\\Omega = "
@@ -406,7 +399,7 @@ def max_context(
             + matrix(lambda r, c: _max_set(d, r, c, j), (ha, wa), keep_rows=[p], keep_cols=[q], rows=6, budget=300),
             tag="(rep.2)",
         ),
-        Line(i_name, "= " + common.num_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=8, budget=300)),
+        Line(i_name, "= " + common.sym_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=8, budget=300)),
         Line(frac_d(va, vi), "= " + common.jac_matrix(mask, keep_rows=[at_out], rows=8, budget=300)),
     ]
     return {
