@@ -201,17 +201,29 @@ def table(title: str, rows: list[tuple[str, float, float]], other: str = "torch"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        help="limit NumPy's BLAS (OpenBLAS) to this many threads; PyTorch keeps 2 (useful on a loaded machine, "
+        "where OpenBLAS's spinning threads lose whole time slices at every call)",
+    )
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(2)
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if args.blas_threads:
+        threadpool_limits(limits=args.blas_threads, user_api="blas")
+        torch.set_num_threads(2)
 
     for info in threadpool_info():
         print(
             f"# {info['user_api']}: {info['internal_api']} {info.get('version')} "
             f"{info.get('architecture', '')} threads={info['num_threads']} ({Path(info['filepath']).name})"
         )
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"# load average {load} on {os.cpu_count()} cores (other work on the machine skews every timing)")
     print(
         f"# numpy {np.__version__}, torch {torch.__version__}, torch threads {torch.get_num_threads()}, "
         f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}"

@@ -599,11 +599,10 @@ def l3_avgpool2d_backward(dA):
     ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice."""
     dA = _batch(dA, _L3_OUT_SHAPE, "dA")
     n = dA.shape[0]
-    G = dA * _L3_COEF
-    dI = np.zeros((n, *_L3_IN_SHAPE), dA.dtype)
     # the windows tile the input exactly: each input entry gets the value of its one window
+    dI = np.empty((n, *_L3_IN_SHAPE), dA.dtype)
     tiled = dI.reshape(n, _L3_C, _L3_HZ, 2, _L3_WZ, 2)
-    tiled[...] = G[:, :, :, None, :, None]
+    np.multiply(dA[:, :, :, None, :, None], _L3_COEF, out=tiled)
     return dI
 
 
@@ -899,11 +898,10 @@ def l6_avgpool2d_backward(dA):
     ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice."""
     dA = _batch(dA, _L6_OUT_SHAPE, "dA")
     n = dA.shape[0]
-    G = dA * _L6_COEF
-    dI = np.zeros((n, *_L6_IN_SHAPE), dA.dtype)
     # the windows tile the input exactly: each input entry gets the value of its one window
+    dI = np.empty((n, *_L6_IN_SHAPE), dA.dtype)
     tiled = dI.reshape(n, _L6_C, _L6_HZ, 2, _L6_WZ, 2)
-    tiled[...] = G[:, :, :, None, :, None]
+    np.multiply(dA[:, :, :, None, :, None], _L6_COEF, out=tiled)
     return dI
 
 
