@@ -27,7 +27,7 @@ import numpy as np
 from ..config import layer_from_table, network_from_table
 from ..derive import derive
 from ..errors import SpecError
-from ..network import NetworkDerivation, _unvec
+from ..network import NetworkDerivation, _input_key, _unvec
 from ..rules.base import Derivation
 from ..rules.pool import MaxPoolDerivation
 from ..specs import Layer, Network
@@ -182,12 +182,6 @@ _rng = np.random.default_rng
 
 def _param_arrays(d: Derivation, rng: np.random.Generator) -> dict[str, np.ndarray]:
     return {name: rng.standard_normal(t.shape) for name, t in d.params.items()}
-
-
-def _input_key(d: Derivation) -> str:
-    from ..derive import RULES
-
-    return RULES[d.kind][1][0]
 
 
 def _layer_calls(

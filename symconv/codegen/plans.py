@@ -113,6 +113,14 @@ def _offsets(m: SliceModel) -> list[tuple[int, ...]]:
     return [(r, s, m.row0[r], rstop[r], m.col0[s], cstop[s]) for r in range(m.kernel[0]) for s in range(m.kernel[1])]
 
 
+def vomega_position(i: int, hl: int) -> tuple[int, int]:
+    """eq.b-2.1: entry ``i`` (1-based) of ``vΩ`` sits at block row ``r_b = i - (c_b - 1) h_l`` and
+    column ``c_b = ceil(i / h_l)``; returned 0-based, ``(r_b - 1, c_b - 1)``."""
+    c_b = -(-i // hl)
+    r_b = i - (c_b - 1) * hl
+    return r_b - 1, c_b - 1
+
+
 def _window_order(d: MaxPoolDerivation, m: SliceModel) -> list[tuple[int, ...]]:
     """``(i, row start, row stop, column start, column stop)`` for ``i = 1 .. h_l w_l``,
     the seed's index into ``vΩ`` (column-major inside the window).
@@ -125,9 +133,7 @@ def _window_order(d: MaxPoolDerivation, m: SliceModel) -> list[tuple[int, ...]]:
     predicted = m.vec_index()  # [p, q, r, s] -> vec index or -1
     out: list[tuple[int, ...]] = []
     for i in range(1, hl * wl + 1):
-        c_b = -(-i // hl)  # eq.b-2.1
-        r_b = i - (c_b - 1) * hl
-        r, s = r_b - 1, c_b - 1
+        r, s = vomega_position(i, hl)
         chosen = d.selected(np.full(m.output, i)) - 1  # 0-based vec index, -1 in the padding
         assert np.array_equal(chosen, predicted[:, :, r, s]), f"switch {i} does not select slice ({r}, {s})"
         out.append((i, m.row0[r], rstop[r], m.col0[s], cstop[s]))
@@ -150,7 +156,7 @@ def _input_lines(m: SliceModel) -> tuple[list[tuple[int, ...]], list[tuple[int, 
 def _cuts(lines: list[tuple[int, ...]], step: int) -> list[tuple[int, ...]]:
     """For each window row (or column) whose outputs read some input: ``(p0, p1, i0, i1)``, the
     outputs ``p0 .. p1 - 1`` read input rows ``i0, i0 + step, ... < i1`` (padding left out)."""
-    out = []
+    out: list[tuple[int, ...]] = []
     for line in lines:
         inside = [p for p, i in enumerate(line) if i >= 0]
         if not inside:
@@ -306,7 +312,7 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
         "switch_type": switch_type,
         "row_lines": literal_lines(rows),
         "col_lines": literal_lines(cols),
-        "positions": literal_lines([(i, (i - 1) % hl, (i - 1) // hl) for i, *_ in order]),
+        "positions": literal_lines([(i, *vomega_position(i, hl)) for i, *_ in order]),
         "padded": any(m.padding),
         "order": literal_lines(order),
         "pad_value": code(d._fill),
