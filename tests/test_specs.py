@@ -1,0 +1,255 @@
+"""Specs: validation (one table of invalid specs with their exact messages), shapes,
+the output-size rule and network chaining."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from seed_reference import seed_output_size
+
+import symconv as sc
+from symconv.config import parse_config
+from symconv.geometry import output_size
+
+# (constructor, kwargs, exact message)
+INVALID = [
+    (sc.Conv2D, {"input": (3, 4), "kernel": (0, 2)}, "kernel: must be a positive integer, got 0"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": (2, -1)}, "kernel: must be a positive integer, got -1"),
+    (sc.Conv2D, {"input": (0, 4), "kernel": 1}, "input: must be a positive integer, got 0"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": 2, "stride": 0}, "stride: must be a positive integer, got 0"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": 2, "padding": -1}, "padding: must be an integer >= 0, got -1"),
+    (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": 2, "padding": (1, 1, 1)},
+        "padding: must have 1, 2 or 4 entries (P, PH,PW or TOP,BOTTOM,LEFT,RIGHT), got 3",
+    ),
+    (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": (6, 2)},
+        "kernel: 6x2 is larger than the padded input 3x4, so the output would be empty",
+    ),
+    (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": (2, 2), "dilation": 3},
+        "kernel: 2x2 (dilated to 4x4) is larger than the padded input 3x4, so the output would be empty",
+    ),
+    (sc.Conv2D, {"input": (3, 4), "kernel": 2.5}, "kernel: must be an integer or a pair (height, width), got 2.5"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": (2.0, 2)}, "kernel: must be an integer, got 2.0"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": True}, "kernel: must be an integer, got True"),
+    (sc.Conv2D, {"input": "3x4", "kernel": 2}, "input: must be an integer or a pair (height, width), got '3x4'"),
+    (
+        sc.Conv2D,
+        {"input": (3, 4, 5), "kernel": 2},
+        "input: must be an integer or a pair (height, width), got (3, 4, 5)",
+    ),
+    (sc.Conv2D, {"input": (3, 4), "kernel": 2, "out_channels": 0}, "out_channels: must be a positive integer, got 0"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": 2, "in_channels": -2}, "in_channels: must be a positive integer, got -2"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": 2, "bias": 1}, "bias: must be true or false, got 1"),
+    (
+        sc.MaxPool2D,
+        {"input": (3, 4), "window": 2, "padding": 2},
+        "padding: each side must be smaller than the window 2x2 so that every window overlaps the input, got 2,2,2,2",
+    ),
+    (
+        sc.AvgPool2D,
+        {"input": (3, 4), "window": (5, 1)},
+        "window: 5x1 is larger than the padded input 3x4, so the output would be empty",
+    ),
+    (
+        sc.MaxPool2D,
+        {"input": (3, 4), "window": 2, "pad_value": math.nan},
+        "pad_value: must be a finite number or -inf, got nan",
+    ),
+    (sc.MaxPool2D, {"input": (3, 4), "window": 2, "pad_value": "0"}, "pad_value: must be a number or -inf, got '0'"),
+    (sc.MaxPool2D, {"input": (3, 4), "window": 2, "channels": 0}, "channels: must be a positive integer, got 0"),
+    (sc.Dense, {"in_features": 4, "out_features": 0}, "out_features: must be a positive integer, got 0"),
+    (sc.SoftmaxCrossEntropy, {"classes": 1}, "classes: must be an integer >= 2, got 1"),
+    (
+        sc.ReLU,
+        {"input": (2, 2), "features": 3},
+        "features: give either input (an image) or features (a vector), not both",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "message"), INVALID, ids=[m.split(":")[0] + str(i) for i, (_, _, m) in enumerate(INVALID)]
+)
+def test_invalid_spec_has_exact_message(cls, kwargs, message):
+    with pytest.raises(sc.SpecError) as info:
+        cls(**kwargs)
+    assert str(info.value) == message
+    assert isinstance(info.value, ValueError)
+
+
+NET_INVALID = [
+    (
+        {"input": (5, 5), "channels": 2, "layers": [sc.Conv2D(kernel=2, in_channels=3)]},
+        "layers[0].in_channels: is 3 but the previous layer gives 2 channels",
+    ),
+    (
+        {"input": (5, 5), "layers": [sc.Conv2D(kernel=2), sc.Dense(out_features=2)]},
+        "layers[1].input: a dense layer needs a vector input, got 1 channel of 4x4; put a flatten layer before it",
+    ),
+    (
+        {"input": (5, 5), "layers": [sc.Flatten(), sc.Conv2D(kernel=2)]},
+        "layers[1].input: a conv2d layer needs an image input (channels x height x width), got a vector of 25",
+    ),
+    (
+        {"input": (4, 4), "layers": [sc.Conv2D(kernel=2, input=(5, 5))]},
+        "layers[0].input: is 5x5 but the previous layer gives 4x4 as input size",
+    ),
+    (
+        {"input": (4, 4), "layers": [sc.Conv2D(kernel=3), sc.Conv2D(kernel=3)]},
+        "layers[1].kernel: 3x3 is larger than the padded input 2x2, so the output would be empty",
+    ),
+    (
+        {"input": (4, 4), "layers": [sc.Flatten(), sc.SoftmaxCrossEntropy(), sc.ReLU()]},
+        "layers[1]: softmax_cross_entropy must be the last layer",
+    ),
+    ({"input": (4, 4), "layers": []}, "layers: must be a non-empty list of layers"),
+    (
+        {"input": (4, 4), "layers": [sc.Flatten(), sc.Dense(in_features=3, out_features=2)]},
+        "layers[1].in_features: is 3 but the previous layer gives 16 features",
+    ),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "message"), NET_INVALID)
+def test_invalid_network_has_exact_message(kwargs, message):
+    with pytest.raises(sc.SpecError) as info:
+        sc.Network(**kwargs)
+    assert str(info.value) == message
+
+
+def test_output_size_is_the_seeds_formula_for_symmetric_padding():
+    for n, k, p, s in itertools.product(range(1, 9), range(1, 6), range(0, 3), range(1, 4)):
+        if k > n + 2 * p:
+            continue
+        assert output_size(n, k, p, p, s) == seed_output_size(n, k, p, s)
+
+
+def test_output_size_with_per_side_padding_and_dilation_counts_window_positions():
+    for n, k, t, b, s, d in itertools.product(range(1, 7), range(1, 4), range(3), range(3), range(1, 4), range(1, 3)):
+        span = d * (k - 1) + 1
+        if span > n + t + b:
+            continue
+        positions = [start for start in range(0, n + t + b) if start % s == 0 and start + span <= n + t + b]
+        assert output_size(n, k, t, b, s, d) == len(positions)
+
+
+def test_seed_examples_shapes():
+    conv = sc.Conv2D(input=(3, 4), kernel=(2, 2), padding=(1, 1), stride=(1, 2))
+    assert conv.out_shape == (1, 4, 3)
+    assert sc.derive(conv).output_shape == (4, 3)
+    pool = sc.MaxPool2D(input=(3, 4), window=(3, 2), padding=(1, 1), stride=(1, 2))
+    assert pool.out_shape == (1, 3, 3)
+
+
+def test_padding_forms_normalise_to_four_sides():
+    assert sc.Conv2D(input=(3, 4), kernel=2, padding=1).padding == (1, 1, 1, 1)
+    assert sc.Conv2D(input=(3, 4), kernel=2, padding=(1, 2)).padding == (1, 1, 2, 2)
+    assert sc.Conv2D(input=(3, 4), kernel=2, padding=(0, 1, 2, 3)).padding == (0, 1, 2, 3)
+
+
+def test_specs_are_immutable():
+    conv = sc.Conv2D(input=(3, 4), kernel=2)
+    with pytest.raises(AttributeError):
+        conv.kernel = (3, 3)  # type: ignore[misc]
+
+
+def test_pool_stride_defaults_to_window():
+    assert sc.MaxPool2D(input=(4, 4), window=2).stride == (2, 2)
+
+
+def test_network_chains_and_config_round_trips():
+    net = sc.Network(
+        input=(8, 8),
+        channels=2,
+        layers=[
+            sc.Conv2D(kernel=3, out_channels=3, padding=1),
+            sc.ReLU(),
+            sc.AvgPool2D(window=2),
+            sc.Flatten(),
+            sc.Dense(out_features=4),
+            sc.SoftmaxCrossEntropy(),
+        ],
+    )
+    assert [layer.out_shape for layer in net.layers] == [(3, 8, 8), (3, 8, 8), (3, 4, 4), (48,), (4,), (4,)]
+    import tomllib
+
+    text = _to_toml({"network": net.config()})
+    again = parse_config(text.encode())
+    assert again == net
+    assert tomllib.loads(text)
+
+
+def _to_toml(doc: dict) -> str:
+    """A tiny TOML writer for the test (network config only)."""
+    net = doc["network"]
+    lines = ["[network]", f"input = {net['input']}", f"channels = {net['channels']}"]
+    for layer in net["layers"]:
+        lines.append("[[network.layers]]")
+        for key, value in layer.items():
+            if isinstance(value, bool):
+                lines.append(f"{key} = {'true' if value else 'false'}")
+            elif isinstance(value, str):
+                lines.append(f'{key} = "{value}"')
+            else:
+                lines.append(f"{key} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+CONFIG_INVALID = [
+    (
+        b"[layer]\ntype = 'conv3d'\n",
+        "layer.type: must be one of conv2d, maxpool2d, avgpool2d, relu, sigmoid, tanh, "
+        "flatten, dense, softmax_cross_entropy, got 'conv3d'",
+    ),
+    (
+        b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\nkernal = [2, 2]\n",
+        "layer.kernal: is not a parameter of conv2d; expected one of input, padding, dilation, kernel, stride, "
+        "in_channels, out_channels, bias",
+    ),
+    (b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\n", "layer.kernel: is required for conv2d"),
+    (b"[layer]\ntype = 'conv2d'\nkernel = [2, 2]\n", "layer.input: is required for a conv2d layer outside a network"),
+    (b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\nkernel = [2, 0]\n", "layer.kernel: must be a positive integer, got 0"),
+    (b"x = ", None),  # not TOML: message starts with "config: config is not valid TOML"
+    (b"[network]\ninput = [4, 4]\n", "network.layers: must be a non-empty list of layer tables ([[network.layers]])"),
+    (
+        b"[network]\ninput = [4, 4]\n[[network.layers]]\ntype = 'dense'\nout_features = 2\n",
+        "network.layers[0].input: a dense layer needs a vector input, got 1 channel of 4x4; "
+        "put a flatten layer before it",
+    ),
+    (b"[a]\n", "config: must have exactly one of a [layer] table and a [network] table"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), CONFIG_INVALID)
+def test_invalid_config_has_exact_message(text, message):
+    with pytest.raises(sc.SpecError) as info:
+        parse_config(text)
+    if message is None:
+        assert str(info.value).startswith("config: config is not valid TOML")
+    else:
+        assert str(info.value) == message
+
+
+def test_builtin_configs_load():
+    from symconv.config import BUILTINS, load_config
+
+    shapes = {name: load_config(name).out_shape for name in BUILTINS}
+    assert shapes["appendix_a"] == (1, 4, 3)
+    assert shapes["appendix_b"] == (1, 3, 3)
+    assert shapes["hand_sign"] == (6,)
+    hand = load_config("hand_sign")
+    assert [layer.out_shape for layer in hand.layers][:6] == [
+        (8, 64, 64),
+        (8, 64, 64),
+        (8, 8, 8),
+        (16, 8, 8),
+        (16, 8, 8),
+        (16, 2, 2),
+    ]
