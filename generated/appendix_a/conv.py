@@ -124,17 +124,14 @@ _JAC_INP = (
 # fmt: on
 
 
-def _windows(Ap, channels_first):
+def _windows(Ap):
     """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
-    whose ``[.., r, s, .., p, q]`` entry is ``Ap[.., r d_h + p s_h, s d_w + q s_w]``, the slices
-    of ``OFFSETS``."""
+    (``(C_in, n, h_p, w_p)``, channels first) whose ``[i, r, s, e, p, q]`` entry is
+    ``Ap[i, e, r d_h + p s_h, s d_w + q s_w]``, the slices of ``OFFSETS``; reshaped, the
+    columns of ``d vZ / d vK`` (eq.a1-3) side by side for every example of the chunk."""
     s0, s1, s2, s3 = Ap.strides
-    if channels_first:  # Ap is (C_in, n, h_p, w_p); the view (C_in, h_k, w_k, n, h_z, w_z)
-        shape = (_CIN, _HK, _WK, Ap.shape[1], _HZ, _WZ)
-        strides = (s0, s2 * _DH, s3 * _DW, s1, s2 * _SH, s3 * _SW)
-    else:  # Ap is (n, C_in, h_p, w_p); the view (n, C_in, h_k, w_k, h_z, w_z)
-        shape = (Ap.shape[0], _CIN, _HK, _WK, _HZ, _WZ)
-        strides = (s0, s1, s2 * _DH, s3 * _DW, s2 * _SH, s3 * _SW)
+    shape = (_CIN, _HK, _WK, Ap.shape[1], _HZ, _WZ)
+    strides = (s0, s2 * _DH, s3 * _DW, s1, s2 * _SH, s3 * _SW)
     return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
 
 
@@ -150,12 +147,12 @@ def forward(A, K):
     n = A.shape[0]
     Km = K.reshape(_COUT, _CKK).astype(dtype, copy=False)
     Z = np.empty((n, _COUT, _NZ), dtype)
-    Ap = np.zeros((min(n, _CHUNK), _CIN, _HP, _WP), dtype)  # the padding stays zero
+    Ap = np.zeros((_CIN, min(n, _CHUNK), _HP, _WP), dtype)  # the padding stays zero
     for n0 in range(0, n, _CHUNK):
         m = min(_CHUNK, n - n0)
-        Ap[:m, :, _ROWS, _COLS] = A[n0 : n0 + m]
-        X = _windows(Ap[:m], False).reshape(m, _CKK, _NZ)
-        np.matmul(Km, X, out=Z[n0 : n0 + m])
+        Ap[:, :m, _ROWS, _COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = _windows(Ap[:, :m]).reshape(_CKK, m * _NZ)
+        Z[n0 : n0 + m] = (Km @ X).reshape(_COUT, m, _NZ).transpose(1, 0, 2)
     return Z.reshape(n, _COUT, _HZ, _WZ)
 
 
@@ -183,7 +180,7 @@ def backward(dZ, A, K):
     for n0 in range(0, n, _CHUNK):
         m = min(_CHUNK, n - n0)
         Ap[:, :m, _ROWS, _COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        X = _windows(Ap[:, :m], True).reshape(_CKK, m * _NZ)
+        X = _windows(Ap[:, :m]).reshape(_CKK, m * _NZ)
         G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_COUT, m * _NZ)
         dKt += X @ G.T
         D = (Kt @ G).reshape(_CIN, _HK, _WK, m, _HZ, _WZ)

@@ -167,17 +167,14 @@ _L1_OFFSETS = (
 # fmt: on
 
 
-def l1_conv2d__windows(Ap, channels_first):
+def l1_conv2d__windows(Ap):
     """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
-    whose ``[.., r, s, .., p, q]`` entry is ``Ap[.., r d_h + p s_h, s d_w + q s_w]``, the slices
-    of ``OFFSETS``."""
+    (``(C_in, n, h_p, w_p)``, channels first) whose ``[i, r, s, e, p, q]`` entry is
+    ``Ap[i, e, r d_h + p s_h, s d_w + q s_w]``, the slices of ``OFFSETS``; reshaped, the
+    columns of ``d vZ / d vK`` (eq.a1-3) side by side for every example of the chunk."""
     s0, s1, s2, s3 = Ap.strides
-    if channels_first:  # Ap is (C_in, n, h_p, w_p); the view (C_in, h_k, w_k, n, h_z, w_z)
-        shape = (_L1_CIN, _L1_HK, _L1_WK, Ap.shape[1], _L1_HZ, _L1_WZ)
-        strides = (s0, s2 * _L1_DH, s3 * _L1_DW, s1, s2 * _L1_SH, s3 * _L1_SW)
-    else:  # Ap is (n, C_in, h_p, w_p); the view (n, C_in, h_k, w_k, h_z, w_z)
-        shape = (Ap.shape[0], _L1_CIN, _L1_HK, _L1_WK, _L1_HZ, _L1_WZ)
-        strides = (s0, s1, s2 * _L1_DH, s3 * _L1_DW, s2 * _L1_SH, s3 * _L1_SW)
+    shape = (_L1_CIN, _L1_HK, _L1_WK, Ap.shape[1], _L1_HZ, _L1_WZ)
+    strides = (s0, s2 * _L1_DH, s3 * _L1_DW, s1, s2 * _L1_SH, s3 * _L1_SW)
     return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
 
 
@@ -194,12 +191,12 @@ def l1_conv2d_forward(A, K, b):
     n = A.shape[0]
     Km = K.reshape(_L1_COUT, _L1_CKK).astype(dtype, copy=False)
     Z = np.empty((n, _L1_COUT, _L1_NZ), dtype)
-    Ap = np.zeros((min(n, _L1_CHUNK), _L1_CIN, _L1_HP, _L1_WP), dtype)  # the padding stays zero
+    Ap = np.zeros((_L1_CIN, min(n, _L1_CHUNK), _L1_HP, _L1_WP), dtype)  # the padding stays zero
     for n0 in range(0, n, _L1_CHUNK):
         m = min(_L1_CHUNK, n - n0)
-        Ap[:m, :, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m]
-        X = l1_conv2d__windows(Ap[:m], False).reshape(m, _L1_CKK, _L1_NZ)
-        np.matmul(Km, X, out=Z[n0 : n0 + m])
+        Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = l1_conv2d__windows(Ap[:, :m]).reshape(_L1_CKK, m * _L1_NZ)
+        Z[n0 : n0 + m] = (Km @ X).reshape(_L1_COUT, m, _L1_NZ).transpose(1, 0, 2)
     Z += b.astype(dtype, copy=False)[:, None]
     return Z.reshape(n, _L1_COUT, _L1_HZ, _L1_WZ)
 
@@ -229,7 +226,7 @@ def l1_conv2d_backward(dZ, A, K):
     for n0 in range(0, n, _L1_CHUNK):
         m = min(_L1_CHUNK, n - n0)
         Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        X = l1_conv2d__windows(Ap[:, :m], True).reshape(_L1_CKK, m * _L1_NZ)
+        X = l1_conv2d__windows(Ap[:, :m]).reshape(_L1_CKK, m * _L1_NZ)
         G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L1_COUT, m * _L1_NZ)
         dKt += X @ G.T
         D = (Kt @ G).reshape(_L1_CIN, _L1_HK, _L1_WK, m, _L1_HZ, _L1_WZ)
@@ -488,17 +485,14 @@ _L4_JAC_INP = (
 # fmt: on
 
 
-def l4_conv2d__windows(Ap, channels_first):
+def l4_conv2d__windows(Ap):
     """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
-    whose ``[.., r, s, .., p, q]`` entry is ``Ap[.., r d_h + p s_h, s d_w + q s_w]``, the slices
-    of ``OFFSETS``."""
+    (``(C_in, n, h_p, w_p)``, channels first) whose ``[i, r, s, e, p, q]`` entry is
+    ``Ap[i, e, r d_h + p s_h, s d_w + q s_w]``, the slices of ``OFFSETS``; reshaped, the
+    columns of ``d vZ / d vK`` (eq.a1-3) side by side for every example of the chunk."""
     s0, s1, s2, s3 = Ap.strides
-    if channels_first:  # Ap is (C_in, n, h_p, w_p); the view (C_in, h_k, w_k, n, h_z, w_z)
-        shape = (_L4_CIN, _L4_HK, _L4_WK, Ap.shape[1], _L4_HZ, _L4_WZ)
-        strides = (s0, s2 * _L4_DH, s3 * _L4_DW, s1, s2 * _L4_SH, s3 * _L4_SW)
-    else:  # Ap is (n, C_in, h_p, w_p); the view (n, C_in, h_k, w_k, h_z, w_z)
-        shape = (Ap.shape[0], _L4_CIN, _L4_HK, _L4_WK, _L4_HZ, _L4_WZ)
-        strides = (s0, s1, s2 * _L4_DH, s3 * _L4_DW, s2 * _L4_SH, s3 * _L4_SW)
+    shape = (_L4_CIN, _L4_HK, _L4_WK, Ap.shape[1], _L4_HZ, _L4_WZ)
+    strides = (s0, s2 * _L4_DH, s3 * _L4_DW, s1, s2 * _L4_SH, s3 * _L4_SW)
     return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
 
 
@@ -515,12 +509,12 @@ def l4_conv2d_forward(A, K, b):
     n = A.shape[0]
     Km = K.reshape(_L4_COUT, _L4_CKK).astype(dtype, copy=False)
     Z = np.empty((n, _L4_COUT, _L4_NZ), dtype)
-    Ap = np.zeros((min(n, _L4_CHUNK), _L4_CIN, _L4_HP, _L4_WP), dtype)  # the padding stays zero
+    Ap = np.zeros((_L4_CIN, min(n, _L4_CHUNK), _L4_HP, _L4_WP), dtype)  # the padding stays zero
     for n0 in range(0, n, _L4_CHUNK):
         m = min(_L4_CHUNK, n - n0)
-        Ap[:m, :, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m]
-        X = l4_conv2d__windows(Ap[:m], False).reshape(m, _L4_CKK, _L4_NZ)
-        np.matmul(Km, X, out=Z[n0 : n0 + m])
+        Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = l4_conv2d__windows(Ap[:, :m]).reshape(_L4_CKK, m * _L4_NZ)
+        Z[n0 : n0 + m] = (Km @ X).reshape(_L4_COUT, m, _L4_NZ).transpose(1, 0, 2)
     Z += b.astype(dtype, copy=False)[:, None]
     return Z.reshape(n, _L4_COUT, _L4_HZ, _L4_WZ)
 
@@ -550,7 +544,7 @@ def l4_conv2d_backward(dZ, A, K):
     for n0 in range(0, n, _L4_CHUNK):
         m = min(_L4_CHUNK, n - n0)
         Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        X = l4_conv2d__windows(Ap[:, :m], True).reshape(_L4_CKK, m * _L4_NZ)
+        X = l4_conv2d__windows(Ap[:, :m]).reshape(_L4_CKK, m * _L4_NZ)
         G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L4_COUT, m * _L4_NZ)
         dKt += X @ G.T
         D = (Kt @ G).reshape(_L4_CIN, _L4_HK, _L4_WK, m, _L4_HZ, _L4_WZ)
