@@ -542,13 +542,14 @@ _L3_COLS = slice(_L3_L, _L3_L + _L3_W)
 _L3_OFFSETS = (
     (0, 0, 0, 15, 0, 15), (0, 1, 0, 15, 1, 16), (1, 0, 1, 16, 0, 15), (1, 1, 1, 16, 1, 16),
 )
-#: (p0, p1, i0, i1): outputs p0..p1-1 of window row r read input rows i0, i0 + SH, ... < i1
+#: (p0, p1, i0, i1, first): outputs p0..p1-1 of window row r read input rows i0, i0 + SH, ... < i1;
+#: first: no earlier row of the window wrote those rows (so the backward pass assigns)
 _L3_ROW_CUTS = (
-    (0, 8, 0, 15), (0, 8, 1, 16),
+    (0, 8, 0, 15, 1), (0, 8, 1, 16, 1),
 )
 #: the same for the window columns
 _L3_COL_CUTS = (
-    (0, 8, 0, 15), (0, 8, 1, 16),
+    (0, 8, 0, 15, 1), (0, 8, 1, 16, 1),
 )
 _L3_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
@@ -853,13 +854,14 @@ _L6_COLS = slice(_L6_L, _L6_L + _L6_W)
 _L6_OFFSETS = (
     (0, 0, 0, 7, 0, 7), (0, 1, 0, 7, 1, 8), (1, 0, 1, 8, 0, 7), (1, 1, 1, 8, 1, 8),
 )
-#: (p0, p1, i0, i1): outputs p0..p1-1 of window row r read input rows i0, i0 + SH, ... < i1
+#: (p0, p1, i0, i1, first): outputs p0..p1-1 of window row r read input rows i0, i0 + SH, ... < i1;
+#: first: no earlier row of the window wrote those rows (so the backward pass assigns)
 _L6_ROW_CUTS = (
-    (0, 4, 0, 7), (0, 4, 1, 8),
+    (0, 4, 0, 7, 1), (0, 4, 1, 8, 1),
 )
 #: the same for the window columns
 _L6_COL_CUTS = (
-    (0, 4, 0, 7), (0, 4, 1, 8),
+    (0, 4, 0, 7, 1), (0, 4, 1, 8, 1),
 )
 _L6_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,

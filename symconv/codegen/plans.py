@@ -168,6 +168,27 @@ def _cuts(lines: list[tuple[int, ...]], step: int) -> list[tuple[int, ...]]:
     return out
 
 
+def _first_writes(cuts: list[tuple[int, ...]], size: int, step: int) -> tuple[list[tuple[int, ...]], bool]:
+    """Each cut with a flag ``first``: whether it may assign instead of add, because no earlier
+    cut wrote its rows.  The second value says whether those first writes cover every row and
+    every later cut only adds to written rows; only then can the target start uninitialised
+    (otherwise all flags are off and the target starts at zero)."""
+    cuts = sorted(cuts, key=lambda cut: cut[1] - cut[0], reverse=True)  # the longest runs write first
+    covered = np.zeros(size, dtype=bool)
+    flags = []
+    exact = True
+    for _, _, i0, i1 in cuts:
+        rows = np.arange(i0, i1, step)
+        first = not covered[rows].any()
+        if first:
+            covered[rows] = True
+        elif not covered[rows].all():
+            exact = False
+        flags.append(first)
+    exact = exact and bool(covered.all())
+    return [(*cut, int(flag and exact)) for cut, flag in zip(cuts, flags, strict=True)], exact
+
+
 def _jacobian_size(shapes: list[tuple[int, int]], count: int) -> tuple[int, bool]:
     entries = max(a * b for a, b in shapes) * count
     return entries, entries <= JACOBIAN_LIMIT
@@ -250,7 +271,8 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
     jac = d.jacobian("I", j=0)
     assert_input_jacobian(m, jac, ids_are_kernel=False)
     rows, cols = _input_lines(m)
-    row_cuts, col_cuts = _cuts(rows, m.stride[0]), _cuts(cols, m.stride[1])
+    row_cuts = _first_writes(_cuts(rows, m.stride[0]), m.input[0], m.stride[0])
+    col_cuts = _first_writes(_cuts(cols, m.stride[1]), m.input[1], m.stride[1])
     hl, wl = m.kernel
     tiles = (
         not any(m.padding)
@@ -268,8 +290,10 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
         "c": c,
         "constants": _constants([("C", str(d.channels)), *_geometry_constants(m), ("COEF", code(d.coefficient))]),
         "coefficient": str(d.coefficient),
-        "row_cuts": literal_lines(row_cuts),
-        "col_cuts": literal_lines(col_cuts),
+        "row_cuts": literal_lines(row_cuts[0]),
+        "col_cuts": literal_lines(col_cuts[0]),
+        "rows_exact": row_cuts[1],
+        "cols_exact": col_cuts[1],
         "tiles": tiles,
         "window": m.kernel,
         "offsets": literal_lines(_offsets(m)),
