@@ -1,15 +1,64 @@
-"""`symconv verify` (placeholder while it is being built)."""
+"""``symconv verify CLAIMS.toml``: check hand-derived claims about a layer or network.
+
+Prints one line per claim (details for those that fail or are invalid) and exits 0 if all
+hold, 1 if any fails, 2 if the file or a claim is invalid.  ``seed_audit`` names the
+shipped audit of the seed's own equations.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
+
+from ..verify import BUILTINS, verify_file
+from ..verify.claims import Report
+from ..verify.values import short
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("verify", help="(being built)")
+    p = sub.add_parser(
+        "verify",
+        help="check hand-derived claims (a claims TOML file, or the built-in seed_audit)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
+    p.add_argument("claims", metavar="CLAIMS", help=f"claims file (TOML) or a built-in name: {', '.join(BUILTINS)}")
+    p.add_argument("--verbose", "-v", action="store_true", help="show every claim's text, not only failing ones")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
     p.set_defaults(run=run)
 
 
+def as_json(report: Report) -> str:
+    out = []
+    for r in report.results:
+        item: dict[str, Any] = {
+            "id": r.id,
+            "status": r.status,
+            "method": r.method,
+            "message": r.message,
+            "part": r.part,
+        }
+        if r.claim is not None and r.claim.where:
+            item["where"] = r.claim.where
+        if r.correct is not None:
+            item["correct"] = short(r.correct, 2000)
+        if r.differing:
+            item["differing"] = [
+                {"entry": list(d.entry), "lhs": short(d.lhs, 500), "rhs": short(d.rhs, 500)} for d in r.differing
+            ]
+        if r.counterexample is not None:
+            cx = r.counterexample
+            item["counterexample"] = {
+                "values": {str(s): str(v) for s, v in cx.values},
+                "entry": list(cx.entry),
+                "lhs": str(cx.lhs),
+                "rhs": str(cx.rhs),
+            }
+        out.append(item)
+    return json.dumps({"name": report.name, "exit_code": report.exit_code, "results": out}, indent=2)
+
+
 def run(args: argparse.Namespace) -> int:
-    raise NotImplementedError("verify")
+    report = verify_file(args.claims)
+    print(as_json(report) if args.json else report.text(verbose=args.verbose), end="" if not args.json else "\n")
+    return report.exit_code

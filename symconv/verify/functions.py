@@ -1,0 +1,435 @@
+"""The functions of the claims language, shared by the expression and the LaTeX readers.
+
+Each takes evaluated arguments; all math is the core's (``ops.vec``, ``ops.correlate``,
+``ops.unit``, ``Geometry``, the layer's ``window``/``switches``/``mask``, the activations)
+or SymPy's.  Indices are 1-based, as in the seed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .. import ops
+from .. import validate as v
+from ..errors import SpecError
+from ..geometry import Geometry
+from ..rules.conv import ConvDerivation
+from ..rules.elementwise import ACTIVATIONS
+from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
+from .calculus import Calculus
+from .namespace import Namespace
+from .values import (
+    MAX_MAX_ARGS,
+    Budget,
+    ClaimError,
+    Shape,
+    TensorView,
+    Value,
+    check_size,
+    describe,
+    is_matrix,
+    is_scalar,
+    matrix,
+    short,
+    to_int,
+    to_matrix,
+    to_scalar,
+)
+
+
+@dataclass
+class Context:
+    """What evaluating one claim needs: the names, derivatives, a work budget and the
+    file's ``[define]`` values."""
+
+    namespace: Namespace
+    calculus: Calculus
+    budget: Budget = field(default_factory=Budget)
+    defines: dict[str, Value] = field(default_factory=dict)
+
+    def lookup(self, name: str) -> Value:
+        if name in self.defines:
+            return self.defines[name]
+        return self.namespace.value(name)
+
+    def is_bound(self, name: str) -> bool:
+        return (
+            name in self.defines
+            or self.namespace.has(name)
+            or name in self.namespace.jacobians
+            or name in FUNCTIONS
+            or name in LOOPS
+        )
+
+
+Impl = Callable[[Context, list[Value], dict[str, Value]], Value]
+
+
+@dataclass(frozen=True)
+class Function:
+    impl: Impl
+    min_args: int
+    max_args: int | None
+    keywords: tuple[str, ...] = ()
+    usage: str = ""
+
+
+FUNCTIONS: dict[str, Function] = {}
+#: loop constructs, evaluated by the expression reader itself: name -> what they build
+LOOPS = {"sum_for": "sum", "hstack_for": "hstack", "vstack_for": "vstack"}
+
+
+def function(name: str, min_args: int, max_args: int | None, usage: str, keywords: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    def register(impl: Impl) -> Impl:
+        FUNCTIONS[name] = Function(impl, min_args, max_args, keywords, usage)
+        return impl
+
+    return register
+
+
+def call(ctx: Context, name: str, args: list[Value], kwargs: dict[str, Value]) -> Value:
+    """Apply function ``name`` (or a Jacobian family ``J_...``) after checking its arity."""
+    if name in ctx.namespace.jacobians:
+        if kwargs:
+            raise ClaimError(f"{name} takes no keyword arguments")
+        return ctx.namespace.jacobian(name, tuple(to_int(a, f"a channel index of {name}") for a in args))
+    fn = FUNCTIONS.get(name)
+    if fn is None:
+        raise ClaimError(f"unknown function {name!r}; functions: {', '.join(sorted([*FUNCTIONS, *LOOPS]))}")
+    if len(args) < fn.min_args or (fn.max_args is not None and len(args) > fn.max_args):
+        raise ClaimError(f"{name} takes {_arity(fn)}: {fn.usage}")
+    for k in kwargs:
+        if k not in fn.keywords:
+            raise ClaimError(f"{name} has no keyword {k!r}: {fn.usage}")
+    ctx.budget.spend()
+    return fn.impl(ctx, args, kwargs)
+
+
+def _arity(fn: Function) -> str:
+    if fn.max_args == fn.min_args:
+        return f"{fn.min_args} argument{'s' if fn.min_args != 1 else ''}"
+    if fn.max_args is None:
+        return f"at least {fn.min_args} arguments"
+    return f"{fn.min_args} to {fn.max_args} arguments"
+
+
+# -- calculus ----------------------------------------------------------------------------
+@function("diff", 2, 2, "diff(y, x): dy/dx in the seed's numerator layout")
+def _diff(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return ctx.calculus.diff(a[0], a[1], ctx.budget)
+
+
+@function("grad", 2, 2, "grad(y, X): the gradient of a scalar y, shaped like X")
+def _grad(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return ctx.calculus.grad(a[0], a[1], ctx.budget)
+
+
+@function("uses", 2, 2, "uses(y, X): 1 if y contains an entry of X, else 0")
+def _uses(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return ctx.calculus.uses(a[0], a[1])
+
+
+@function("subs", 3, 3, "subs(y, X, values): y as a function of X, at X = values (same shape)")
+def _subs(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    xs = ctx.calculus.variables(a[1], "the second argument of subs")
+    old = [xs] if isinstance(xs, sp.Symbol) else list(xs)
+    new_v = a[2]
+    new = [to_scalar(new_v, "the replacement")] if is_scalar(new_v) else list(to_matrix(new_v, "the replacement"))
+    if len(new) != len(old) or (
+        is_matrix(new_v) and not isinstance(xs, sp.Symbol) and to_matrix(new_v, "v").shape != xs.shape
+    ):
+        raise ClaimError(f"subs needs replacements shaped like the variables: {describe(a[1])} and {describe(new_v)}")
+    mapping = dict(zip(old, new, strict=True))
+    level = max(ctx.namespace.graph.level[s] for s in old)
+    y = a[0]
+    ctx.budget.spend(len(mapping))
+
+    def put(e: sp.Expr) -> sp.Expr:
+        return ctx.calculus.express(e, level, ctx.budget).xreplace(mapping)
+
+    if isinstance(y, TensorView):
+        raise ClaimError("subs of a tensor: pick a channel or use flat(...)")
+    if is_matrix(y):
+        m = to_matrix(y, "y")
+        return matrix(m.rows, m.cols, [put(e) for e in m])
+    return put(to_scalar(y, "y"))
+
+
+# -- shapes and building matrices -----------------------------------------------------------
+def vec(x: Value) -> sp.ImmutableMatrix:
+    """The seed's ``{}_v``: a matrix's columns stacked; a ``c``-channel tensor gives the
+    ``hw x c`` matrix whose column ``j`` is ``vec`` of channel ``j`` (3.1)."""
+    if isinstance(x, TensorView):
+        if len(x.shape) != 3:
+            raise ClaimError(f"vec of {describe(x)} is not defined; pick a kernel first, e.g. vec(K2[j, i])")
+        c, h, w = x.shape
+        entries = x.entries()
+        return matrix(h * w, c, [entries[j * h * w + k] for k in range(h * w) for j in range(c)])
+    if is_matrix(x):
+        return sp.ImmutableMatrix(ops.vec(to_matrix(x, "vec's argument")))
+    if isinstance(x, Shape):
+        raise ClaimError("vec of a tuple is not defined")
+    return matrix(1, 1, [to_scalar(x, "vec's argument")])
+
+
+@function("vec", 1, 1, "vec(X): the columns of X stacked (a c-channel tensor gives hw x c)")
+def _vec(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return vec(a[0])
+
+
+@function("flat", 1, 1, "flat(X): the channel vecs of X stacked into one column (3.1.2)")
+def _flat(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    x = a[0]
+    if isinstance(x, TensorView):
+        e = x.entries()
+        return matrix(len(e), 1, e)
+    return vec(x)
+
+
+def transpose(x: Value) -> Value:
+    if is_matrix(x):
+        return sp.ImmutableMatrix(to_matrix(x, "transpose's argument").T)
+    return to_scalar(x, "transpose's argument")
+
+
+@function("transpose", 1, 1, "transpose(X)")
+def _transpose(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return transpose(a[0])
+
+
+@function("reshape", 3, 3, "reshape(X, m, n): the entries of X, read and written row by row")
+def _reshape(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    m = to_matrix(a[0], "reshape's argument")
+    rows, cols = to_int(a[1], "rows"), to_int(a[2], "columns")
+    check_size(rows, cols)
+    if rows * cols != m.rows * m.cols:
+        raise ClaimError(f"cannot reshape {describe(m)} into {rows}x{cols}")
+    return matrix(rows, cols, list(m))
+
+
+def shape_of(x: Value) -> Shape:
+    if isinstance(x, TensorView):
+        return Shape(tuple(sp.Integer(n) for n in x.shape))
+    if is_matrix(x):
+        m = to_matrix(x, "value")
+        return Shape((sp.Integer(m.rows), sp.Integer(m.cols)))
+    if isinstance(x, Shape):
+        return Shape((sp.Integer(len(x.items)),))
+    return Shape(())
+
+
+@function("shape", 1, 1, "shape(X): its dimensions, e.g. (4, 3)")
+def _shape(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return shape_of(a[0])
+
+
+def ones(rows: int, cols: int) -> sp.ImmutableMatrix:
+    check_size(rows, cols)
+    return sp.ImmutableMatrix.ones(rows, cols)
+
+
+@function("ones", 2, 2, "ones(m, n): the seed's 1_(m, n)")
+def _ones(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return ones(to_int(a[0], "rows"), to_int(a[1], "columns"))
+
+
+@function("zeros", 2, 2, "zeros(m, n)")
+def _zeros(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return matrix(to_int(a[0], "rows"), to_int(a[1], "columns"))
+
+
+@function("eye", 1, 1, "eye(n): the identity")
+def _eye(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    n = to_int(a[0], "n")
+    check_size(n, n)
+    return sp.ImmutableMatrix.eye(n)
+
+
+@function("unit", 4, 4, "unit(m, n, r, s): the m x n matrix with a single 1 at (r, s), e.g. d beta / d beta_21")
+def _unit(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    m, n, r, s = (to_int(x, name) for x, name in zip(a, ("rows", "columns", "r", "s"), strict=True))
+    check_size(m, n)
+    if not (1 <= r <= m and 1 <= s <= n):
+        raise ClaimError(f"unit({m}, {n}, {r}, {s}): the position must lie inside the matrix")
+    return sp.ImmutableMatrix(ops.unit((m, n), r - 1, s - 1))
+
+
+@function("diag", 1, 1, "diag(v): the diagonal matrix of a vector")
+def _diag(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    m = to_matrix(a[0], "diag's argument")
+    if m.rows != 1 and m.cols != 1:
+        raise ClaimError(f"diag needs a vector, got {describe(m)}")
+    n = len(m)
+    check_size(n, n)
+    return sp.ImmutableMatrix(sp.diag(*list(m)))
+
+
+@function("trace", 1, 1, "trace(M)")
+def _trace(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    m = to_matrix(a[0], "trace's argument")
+    if m.rows != m.cols:
+        raise ClaimError(f"trace needs a square matrix, got {describe(m)}")
+    return m.trace()
+
+
+def stack(values: list[Value], horizontal: bool) -> sp.ImmutableMatrix:
+    """Matrices (scalars count as 1x1) side by side or one below the other."""
+    mats = [to_matrix(x, "a block") if is_matrix(x) else matrix(1, 1, [to_scalar(x, "a block")]) for x in values]
+    if not mats:
+        raise ClaimError("nothing to stack")
+    key = 0 if horizontal else 1
+    if len({m.shape[key] for m in mats}) != 1:
+        shown = ", ".join(describe(m) for m in mats[:6])
+        kind, what = ("h", "heights") if horizontal else ("v", "widths")
+        raise ClaimError(f"cannot {kind}stack blocks of different {what}: {shown}")
+    rows = mats[0].rows if horizontal else sum(m.rows for m in mats)
+    cols = sum(m.cols for m in mats) if horizontal else mats[0].cols
+    check_size(rows, cols)
+    return sp.ImmutableMatrix(sp.Matrix.hstack(*mats) if horizontal else sp.Matrix.vstack(*mats))
+
+
+@function("hstack", 1, None, "hstack(X, Y, ...): blocks side by side")
+def _hstack(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return stack(a, True)
+
+
+@function("vstack", 1, None, "vstack(X, Y, ...): blocks one below the other")
+def _vstack(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return stack(a, False)
+
+
+# -- convolution and the layer's own forms ------------------------------------------------
+def convolve(
+    x: Value, y: Value, padding: tuple[int, int, int, int], stride: tuple[int, int], budget: Budget
+) -> sp.ImmutableMatrix:
+    """The seed's ``*`` (cross-correlation over the zero-padded input, Appendix A)."""
+    xm, ym = to_matrix(x, "conv's first argument"), to_matrix(y, "conv's second argument")
+    try:
+        geom = Geometry((xm.rows, xm.cols), (ym.rows, ym.cols), padding, stride)
+        geom.check("conv")
+    except SpecError as err:
+        raise ClaimError(str(err)) from None
+    hz, wz = geom.output
+    check_size(hz, wz)
+    budget.spend(hz * wz * ym.rows * ym.cols)
+    return sp.ImmutableMatrix(ops.correlate(xm, ym, geom))
+
+
+def _ints(x: Value, what: str) -> list[int]:
+    if isinstance(x, Shape):
+        return [to_int(i, what) for i in x.items]
+    return [to_int(x, what)]
+
+
+@function(
+    "conv",
+    2,
+    2,
+    "conv(X, Y, padding=P, stride=S): the seed's X * Y; P is p, (ph, pw) or (top, bottom, left, right); "
+    "S is s or (sh, sw)",
+    ("padding", "stride"),
+)
+def _conv(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    pads = _ints(kw["padding"], "padding") if "padding" in kw else [0]
+    strides = _ints(kw["stride"], "stride") if "stride" in kw else [1]
+    try:
+        pad = v.padding("padding", pads[0] if len(pads) == 1 else pads)
+        stride = v.pair("stride", strides[0] if len(strides) == 1 else strides)
+    except SpecError as err:
+        raise ClaimError(str(err)) from None
+    return convolve(a[0], a[1], pad, stride, ctx.budget)
+
+
+@function("window", 2, 3, "window(p, q) or window(i, p, q): the block of the padded input behind output (p, q) (rep.1)")
+def _window(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    d = ctx.namespace.layer
+    if not isinstance(d, ConvDerivation | AvgPoolDerivation | MaxPoolDerivation):
+        raise ClaimError("window(...) needs a single conv2d or pooling layer")
+    idx = [to_int(x, "an index of window") for x in a]
+    channel, p, q = (1, *idx) if len(idx) == 2 else idx
+    hz, wz = d.geometry.output
+    channels = d.cin if isinstance(d, ConvDerivation) else d.channels
+    if not (1 <= p <= hz and 1 <= q <= wz and 1 <= channel <= channels):
+        raise ClaimError(f"window({', '.join(map(str, idx))}) is outside the {hz}x{wz} output ({channels} channels)")
+    return sp.ImmutableMatrix(d.window(p - 1, q - 1, channel - 1))
+
+
+def _maxpool(ctx: Context, what: str) -> MaxPoolDerivation:
+    d = ctx.namespace.layer
+    if not isinstance(d, MaxPoolDerivation):
+        raise ClaimError(f"{what}(X) needs a single maxpool2d layer")
+    return d
+
+
+def _numbers(ctx: Context, x: Value, d: MaxPoolDerivation, what: str) -> np.ndarray:
+    m = to_matrix(x, f"{what}'s argument")
+    if tuple(m.shape) != d.geometry.input:
+        raise ClaimError(f"{what}(X) needs X of the input's shape {d.geometry.input}, got {describe(m)}")
+    out = np.empty(m.shape)
+    for (r, c), e in np.ndenumerate(np.array(m.tolist(), dtype=object)):
+        if not isinstance(e, sp.Basic) or not e.is_Rational:
+            raise ClaimError(f"{what}(X) needs numbers, got {short(e)} at ({r + 1}, {c + 1})")
+        out[r, c] = float(e)
+    return out
+
+
+@function("switches", 1, 1, "switches(X): the seed's i_pq for input values X (Appendix B)")
+def _switches(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    d = _maxpool(ctx, "switches")
+    sw = d.switches(_numbers(ctx, a[0], d, "switches"))
+    return sp.ImmutableMatrix(sw.tolist())
+
+
+@function("selected", 1, 1, "selected(X): the 1-based vec index of the input entry each A_pq takes (0: padding)")
+def _selected(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    d = _maxpool(ctx, "selected")
+    sw = d.switches(_numbers(ctx, a[0], d, "selected"))
+    win = np.swapaxes(d.geometry.windows, 2, 3).reshape(*d.geometry.output, -1)  # each window in vec order
+    picked = np.take_along_axis(win, (sw - 1)[..., None], axis=-1)[..., 0]
+    return sp.ImmutableMatrix((picked + 1).tolist())  # -1 (padding) becomes 0
+
+
+@function("mask", 1, 1, "mask(X): d vA / d vI at input values X (eq.b-1), from the core")
+def _mask(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    d = _maxpool(ctx, "mask")
+    jac = d.mask(_numbers(ctx, a[0], d, "mask"))
+    return sp.ImmutableMatrix(jac.to_matrix())
+
+
+# -- scalar functions -----------------------------------------------------------------
+def entrywise(x: Value, f: Callable[[sp.Expr], sp.Expr], name: str) -> Value:
+    if is_matrix(x):
+        m = to_matrix(x, f"{name}'s argument")
+        return matrix(m.rows, m.cols, [f(e) for e in m])
+    return f(to_scalar(x, f"{name}'s argument"))
+
+
+def maximum(args: list[Value], smallest: bool) -> sp.Expr:
+    """``Max`` of scalars, or of the entries of one matrix (``max`` of a window, Appendix B)."""
+    if len(args) == 1 and is_matrix(args[0]):
+        items = list(to_matrix(args[0], "the argument"))
+    else:
+        items = [to_scalar(x, "an argument of Max") for x in args]
+    if len(items) > MAX_MAX_ARGS:
+        raise ClaimError(f"Max/Min take at most {MAX_MAX_ARGS} arguments")
+    return sp.Min(*items) if smallest else sp.Max(*items)
+
+
+for _name, _small in (("Max", False), ("max", False), ("Min", True), ("min", True)):
+    function(_name, 1, None, f"{_name}(x, y, ...) or {_name}(M) for the entries of a matrix")(
+        lambda ctx, a, kw, _s=_small: maximum(a, _s)
+    )
+
+for _act in ACTIVATIONS:
+    function(_act, 1, 1, f"{_act}(x): the core's {_act}, entrywise on a matrix")(
+        lambda ctx, a, kw, _f=ACTIVATIONS[_act], _n=_act: entrywise(a[0], _f, _n)
+    )
+
+for _name, _f in (("exp", sp.exp), ("log", sp.log), ("floor", sp.floor), ("ceil", sp.ceiling)):
+    function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(
+        lambda ctx, a, kw, _g=_f, _n=_name: entrywise(a[0], _g, _n)
+    )

@@ -1,0 +1,355 @@
+"""The claims expression language: Python syntax, read by ``ast.parse(mode="eval")`` and
+evaluated by walking a whitelist of node types.  Nothing is ever ``eval``-ed, ``exec``-ed
+or ``sympify``-ed; names are looked up in the layer's :class:`Namespace`.
+
+Caps: text length, bracket nesting, AST depth and node count, integer literal size,
+exponent size (``9**9**9`` is refused), matrix size, loop length, and a work budget.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from fractions import Fraction
+
+import sympy as sp
+
+from . import functions as fn
+from .functions import LOOPS, Context
+from .namespace import TensorName
+from .values import (
+    ClaimError,
+    Shape,
+    TensorView,
+    Value,
+    add,
+    check_number,
+    describe,
+    divide,
+    is_matrix,
+    is_scalar,
+    matmul,
+    matrix,
+    mul,
+    negate,
+    power,
+    to_int,
+    to_matrix,
+    to_scalar,
+)
+
+MAX_CHARS = 20_000
+MAX_NESTING = 40
+MAX_NODES = 5_000
+MAX_DEPTH = 60
+MAX_DIGITS = 40
+MAX_LOOP = 1_000
+
+_ALLOWED: tuple[type[ast.AST], ...] = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Subscript,
+    ast.Tuple,
+    ast.List,
+    ast.Slice,
+    ast.keyword,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.MatMult,
+    ast.Mod,
+    ast.FloorDiv,
+    ast.USub,
+    ast.UAdd,
+)
+
+_REFUSED: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access ('.') is not allowed",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed; use sum_for, hstack_for or vstack_for",
+    ast.SetComp: "comprehensions are not allowed; use sum_for, hstack_for or vstack_for",
+    ast.DictComp: "comprehensions are not allowed; use sum_for, hstack_for or vstack_for",
+    ast.GeneratorExp: "comprehensions are not allowed; use sum_for, hstack_for or vstack_for",
+    ast.Compare: "comparisons are not allowed inside a side; a claim states lhs == rhs",
+    ast.BoolOp: "'and' / 'or' are not allowed",
+    ast.IfExp: "'if ... else' is not allowed",
+    ast.Starred: "'*' unpacking is not allowed",
+    ast.Dict: "dictionaries are not allowed",
+    ast.Set: "sets are not allowed",
+    ast.JoinedStr: "strings are not allowed",
+    ast.NamedExpr: "':=' is not allowed",
+    ast.Await: "'await' is not allowed",
+    ast.Yield: "'yield' is not allowed",
+    ast.YieldFrom: "'yield' is not allowed",
+    ast.BitAnd: "bit operators are not allowed",
+    ast.BitOr: "bit operators are not allowed",
+    ast.BitXor: "bit operators are not allowed",
+    ast.LShift: "shift operators are not allowed",
+    ast.RShift: "shift operators are not allowed",
+    ast.Invert: "'~' is not allowed",
+    ast.Not: "'not' is not allowed",
+}
+
+
+def parse(text: object) -> ast.Expression:
+    """Parse one side of a claim, refusing anything outside the whitelist or the caps."""
+    if not isinstance(text, str):
+        raise ClaimError(f"must be a string, got {type(text).__name__}")
+    if len(text) > MAX_CHARS:
+        raise ClaimError(f"is {len(text)} characters long; the limit is {MAX_CHARS}")
+    if not text.strip():
+        raise ClaimError("is empty")
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise ClaimError(f"brackets are nested {deepest} deep; the limit is {MAX_NESTING}")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        where = f" at column {err.offset}" if err.offset else ""
+        raise ClaimError(f"cannot be read: {err.msg}{where}") from None
+    except (RecursionError, MemoryError):
+        raise ClaimError("is too long or too deeply nested to read") from None
+    except ValueError as err:  # e.g. a NUL character
+        raise ClaimError(f"cannot be read: {err}") from None
+    _check(tree)
+    return tree
+
+
+def _check(tree: ast.AST) -> None:
+    count = 0
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise ClaimError(f"has more than {MAX_NODES} parts; split it into smaller claims")
+        if depth > MAX_DEPTH:
+            raise ClaimError(f"is nested more than {MAX_DEPTH} levels deep")
+        if not isinstance(node, _ALLOWED):
+            message = _REFUSED.get(type(node), f"{type(node).__name__} is not allowed in a claim")
+            raise ClaimError(message)
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise ClaimError(f"names starting with '_' are not allowed ({node.id!r})")
+        if isinstance(node, ast.Call) and not isinstance(node.func, ast.Name):
+            raise ClaimError("only named functions can be called, e.g. diff(y, x)")
+        if isinstance(node, ast.keyword) and node.arg is None:
+            raise ClaimError("'**' unpacking is not allowed")
+        if isinstance(node, ast.Constant):
+            _constant(node.value)
+        stack.extend((child, depth + 1) for child in reversed(list(ast.iter_child_nodes(node))))  # left to right
+
+
+def _constant(value: object) -> sp.Expr:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ClaimError(f"only numbers are allowed as constants, got {type(value).__name__} {str(value)[:30]!r}")
+    if isinstance(value, int):
+        if len(str(abs(value))) > MAX_DIGITS:
+            raise ClaimError(f"numbers may have at most {MAX_DIGITS} digits")
+        return sp.Integer(value)
+    if not math.isfinite(value) or abs(value) > 10.0**MAX_DIGITS:
+        raise ClaimError(f"the number {value!r} is not a finite number of at most {MAX_DIGITS} digits")
+    f = Fraction(repr(value))  # the decimal the user wrote, exactly: 0.1 is 1/10
+    return sp.Rational(f.numerator, f.denominator)
+
+
+_FULL = object()  # a ':' index
+
+
+class Evaluator:
+    """Evaluates one parsed side in a :class:`Context`."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.loops: dict[str, sp.Integer] = {}
+
+    def run(self, tree: ast.Expression) -> Value:
+        return self.eval(tree.body)
+
+    def eval(self, node: ast.AST) -> Value:
+        self.ctx.budget.spend()
+        if isinstance(node, ast.Constant):
+            return _constant(node.value)
+        if isinstance(node, ast.Name):
+            return self.name(node.id)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node)
+        if isinstance(node, ast.UnaryOp):
+            x = self.eval(node.operand)
+            return negate(x) if isinstance(node.op, ast.USub) else x
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node)
+        if isinstance(node, ast.Tuple):
+            return Shape(tuple(to_scalar(self.eval(e), "a tuple item") for e in node.elts))
+        if isinstance(node, ast.List):
+            return self.matrix_literal(node)
+        raise ClaimError(f"{type(node).__name__} cannot be used here")
+
+    def name(self, name: str) -> Value:
+        if name in self.loops:
+            return self.loops[name]
+        if name in fn.FUNCTIONS or name in LOOPS:
+            usage = fn.FUNCTIONS[name].usage if name in fn.FUNCTIONS else name + "(...)"
+            raise ClaimError(f"{name} is a function: call it, e.g. {usage}")
+        return self.ctx.lookup(name)
+
+    def binop(self, node: ast.BinOp) -> Value:
+        x, y = self.eval(node.left), self.eval(node.right)
+        op = node.op
+        if isinstance(op, ast.Add | ast.Sub):
+            return add(x, y, "+" if isinstance(op, ast.Add) else "-")
+        if isinstance(op, ast.Mult):
+            out = mul(x, y)
+            return check_number(out) if is_scalar(out) else out  # type: ignore[arg-type]
+        if isinstance(op, ast.MatMult):
+            return matmul(x, y)
+        if isinstance(op, ast.Div):
+            return divide(x, y)
+        if isinstance(op, ast.Pow):
+            return power(x, y)
+        a, b = to_scalar(x, "the left operand"), to_scalar(y, "the right operand")
+        if not (a.is_Integer and b.is_Integer):
+            raise ClaimError("'//' and '%' need integers")
+        if b == 0:
+            raise ClaimError("division by zero")
+        return sp.Integer(int(a) // int(b)) if isinstance(op, ast.FloorDiv) else sp.Integer(int(a) % int(b))
+
+    def call(self, node: ast.Call) -> Value:
+        assert isinstance(node.func, ast.Name)
+        name = node.func.id
+        if name in LOOPS:
+            return self.loop(name, node)
+        args = [self.eval(a) for a in node.args]
+        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg is not None}
+        return fn.call(self.ctx, name, args, kwargs)
+
+    def loop(self, name: str, node: ast.Call) -> Value:
+        """``sum_for(i, lo, hi, body)``, ``hstack_for``, ``vstack_for``: ``body`` for
+        ``i = lo..hi`` (inclusive), added or stacked."""
+        usage = f"{name}(i, first, last, expression)"
+        if len(node.args) != 4 or node.keywords:
+            raise ClaimError(f"{name} takes 4 arguments: {usage}")
+        var = node.args[0]
+        if not isinstance(var, ast.Name):
+            raise ClaimError(f"the first argument of {name} must be a new variable name: {usage}")
+        if var.id in self.loops or self.ctx.is_bound(var.id):
+            raise ClaimError(f"the loop variable {var.id!r} is already a name; choose another one")
+        lo, hi = to_int(self.eval(node.args[1]), "the first value"), to_int(self.eval(node.args[2]), "the last value")
+        count = hi - lo + 1
+        if count > MAX_LOOP:
+            raise ClaimError(f"{name} would run {count} times; the limit is {MAX_LOOP}")
+        if count < 1:
+            if LOOPS[name] == "sum":
+                return sp.S.Zero
+            raise ClaimError(f"{name} from {lo} to {hi} has nothing to stack")
+        items: list[Value] = []
+        try:
+            for i in range(lo, hi + 1):
+                self.loops[var.id] = sp.Integer(i)
+                items.append(self.eval(node.args[3]))
+        finally:
+            self.loops.pop(var.id, None)
+        if LOOPS[name] == "sum":
+            total = items[0]
+            for item in items[1:]:
+                total = add(total, item)
+            return total
+        return fn.stack(items, LOOPS[name] == "hstack")
+
+    def index(self, node: ast.AST) -> list[object]:
+        parts = node.elts if isinstance(node, ast.Tuple) else [node]
+        out: list[object] = []
+        for p in parts:
+            if isinstance(p, ast.Slice):
+                if p.lower is not None or p.upper is not None or p.step is not None:
+                    raise ClaimError("only the full slice ':' is allowed, e.g. J_K[:, 2]")
+                out.append(_FULL)
+            else:
+                out.append(to_int(self.eval(p), "an index"))
+        return out
+
+    def subscript(self, node: ast.Subscript) -> Value:
+        idx = self.index(node.slice)
+        base = node.value
+        if isinstance(base, ast.Name) and base.id not in self.loops and base.id not in self.ctx.defines:
+            tn = self.ctx.namespace.tensors.get(base.id)
+            if tn is not None:
+                if _FULL in idx:
+                    raise ClaimError(
+                        f"'{base.id}[...]' takes numbers; take a row or column of a matrix with M[r, :] or M[:, c]"
+                    )
+                return self.ctx.namespace.tensor_value(tn, tuple(idx))  # type: ignore[arg-type]
+        return index_value(self.ctx, self.eval(base), idx)
+
+    def matrix_literal(self, node: ast.List) -> Value:
+        if not node.elts:
+            raise ClaimError("an empty list is not a matrix")
+        if all(isinstance(e, ast.List) for e in node.elts):
+            rows = [[self.entry(e) for e in r.elts] for r in node.elts]  # type: ignore[attr-defined]
+            widths = {len(r) for r in rows}
+            if len(widths) != 1 or 0 in widths:
+                raise ClaimError("the rows of a matrix must all have the same, non-zero length")
+            return matrix(len(rows), len(rows[0]), [e for r in rows for e in r])
+        if any(isinstance(e, ast.List) for e in node.elts):
+            raise ClaimError("a matrix is a list of rows, each a list of entries; this one mixes rows and entries")
+        items = [self.entry(e) for e in node.elts]
+        return matrix(len(items), 1, items)
+
+    def entry(self, node: ast.AST) -> sp.Expr:
+        if isinstance(node, ast.List):
+            raise ClaimError("matrices are nested only two levels deep: [[row 1], [row 2], ...]")
+        return to_scalar(self.eval(node), "a matrix entry")
+
+
+def index_value(ctx: Context, value: Value, idx: list[object]) -> Value:
+    """``value[idx]`` with 1-based indices (``_FULL`` for ``:``)."""
+    if isinstance(value, Shape):
+        if len(idx) != 1 or idx[0] is _FULL:
+            raise ClaimError("a tuple takes one index")
+        k = idx[0]
+        assert isinstance(k, int)
+        if not 1 <= k <= len(value.items):
+            raise ClaimError(f"index {k} is out of range 1..{len(value.items)} for a tuple")
+        return value.items[k - 1]
+    if isinstance(value, TensorView):
+        if _FULL in idx:
+            raise ClaimError("a tensor takes numbers as indices")
+        lead = tuple(i + 1 for i in value.lead)
+        return ctx.namespace.tensor_value(TensorName(value.tensor, value.label, False), (*lead, *idx))  # type: ignore[arg-type]
+    if not is_matrix(value):
+        raise ClaimError(f"cannot index {describe(value)}")
+    m = to_matrix(value, "value")
+    if len(idx) == 1 and (m.rows == 1 or m.cols == 1):
+        idx = [1, idx[0]] if m.rows == 1 else [idx[0], 1]
+    if len(idx) != 2:
+        raise ClaimError(f"{describe(m)} takes two indices (row, column)")
+    r, c = idx
+    for k, n, what in ((r, m.rows, "row"), (c, m.cols, "column")):
+        if k is not _FULL and not 1 <= k <= n:  # type: ignore[operator]
+            raise ClaimError(f"{what} {k} is out of range 1..{n} for {describe(m)}")
+    if r is _FULL and c is _FULL:
+        return m
+    if r is _FULL:
+        return sp.ImmutableMatrix(m[:, c - 1])  # type: ignore[operator]
+    if c is _FULL:
+        return sp.ImmutableMatrix(m[r - 1, :])  # type: ignore[operator]
+    return m[r - 1, c - 1]  # type: ignore[operator,no-any-return]
+
+
+def evaluate(text: object, ctx: Context) -> Value:
+    """Read and evaluate one side of a claim."""
+    return Evaluator(ctx).run(parse(text))

@@ -1,0 +1,321 @@
+"""The names a claim may use, bound to the core's symbols for one layer or network.
+
+Names map to the derivation's :class:`~symconv.symbols.Tensor` objects; an entry is
+reached through ``Tensor.flat_index`` with the claim's 1-based indices made 0-based, so
+user text never becomes a symbol name.
+
+Single layer (the seed's appendices)::
+
+    conv2d      A / a (input), K / k / beta (kernel), b (bias), Z / z (output),
+                J_K, J_A, J_b (Jacobians), window(p, q)
+    maxpool2d   I (input), A / a (output), Omega (the window), window(p, q),
+                switches(X), selected(X), mask(X)
+    avgpool2d   I, A / a, P (the averaging matrix), J_I
+    relu, ...   Z / z (input), I (output), J_Z
+    flatten     A / a, B;  dense: B, W / w, b, Z / z, J_W, J_B, J_b
+    softmax_cross_entropy: Z / z, A / a, y (labels), J (the loss), J_Z
+
+Network (section 3): the same names with the layer number appended, ``A0`` the input,
+``Z1, I1, A1, K1, b1, ..., B2, W3, b3, Z3, A3``, entries ``a0[i,p,q]``, ``k2[j,i,r,s]``,
+Jacobians ``J_K2(j, i)``; ``y`` and ``J`` for the loss.
+
+Sizes: ``h_x, w_x`` for every image tensor with entry letter ``x`` (``h_a, w_z, h_k``...),
+``n_x`` for vectors, ``c1, c2`` for the channels of ``A1, A2``; convolution padding and
+stride ``h_p, w_p, h_s, w_s``; pooling window ``h_l, w_l`` and the pool's padding and
+stride ``lh_p, lw_p, lh_s, lw_s`` (the seed's left superscript ``l``).  In a network each
+carries the layer number: ``h_z2``, ``lh_s1``, ``c1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from ..derive import derive
+from ..network import NetworkDerivation
+from ..rules.base import Derivation
+from ..rules.conv import ConvDerivation
+from ..rules.elementwise import SoftmaxDerivation
+from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
+from ..specs import AvgPool2D, Conv2D, Layer, MaxPool2D, Network
+from ..symbols import Tensor, real
+from .values import ClaimError, TensorView, Value, check_size
+
+
+@dataclass(frozen=True)
+class TensorName:
+    """A name bound to a symbol tensor.  ``collapse``: the leading indices are all of size
+    one and are not part of the symbol names (a single-channel layer), so ``a[p,q]`` and
+    ``A`` (a matrix) work as well as the full ``a[1,p,q]``."""
+
+    tensor: Tensor
+    label: str
+    collapse: bool
+
+
+@dataclass(frozen=True)
+class JacobianFamily:
+    """``J_K(j, i)`` and friends: the core's sparse vec Jacobian of one layer."""
+
+    derivation: Derivation
+    key: str
+    indices: tuple[str, ...]
+    counts: tuple[int, ...]
+
+
+@dataclass
+class Graph:
+    """Which symbols are defined by others: the forward pass as substitutions.
+
+    ``defs`` maps each layer output symbol (and ``J``) to its expression in the layer's
+    input and parameters; ``level`` orders every symbol so that a definition only uses
+    symbols of lower level; ``labels`` are the one-hot labels ``y``."""
+
+    defs: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    level: dict[sp.Symbol, int] = field(default_factory=dict)
+    labels: tuple[sp.Symbol, ...] = ()
+
+    def leaf(self, s: sp.Symbol, level: int) -> None:
+        self.level.setdefault(s, level)
+
+    def define(self, s: sp.Symbol, expr: sp.Expr, level: int) -> None:
+        self.defs[s] = expr if isinstance(expr, sp.Basic) else sp.Integer(expr)
+        self.level[s] = level
+
+    @cached_property
+    def order(self) -> tuple[sp.Symbol, ...]:
+        """Defined symbols by increasing level (stable within a level)."""
+        return tuple(sorted(self.defs, key=lambda s: self.level[s]))
+
+    @cached_property
+    def leaves(self) -> tuple[sp.Symbol, ...]:
+        return tuple(s for s in self.level if s not in self.defs)
+
+
+def _one_based(index: tuple[int, ...]) -> str:
+    return ",".join(str(i + 1) for i in index)
+
+
+class Namespace:
+    """Every name a claim about ``spec`` may use (see the module docstring)."""
+
+    def __init__(self, spec: Layer | Network) -> None:
+        self.spec = spec
+        self.tensors: dict[str, TensorName] = {}
+        self.constants: dict[str, int] = {}
+        self.jacobians: dict[str, JacobianFamily] = {}
+        self.scalars: dict[str, sp.Expr] = {}
+        self.matrices: dict[str, sp.ImmutableMatrix] = {}
+        self.graph = Graph()
+        self.layer: Derivation | None = None
+        self.network: NetworkDerivation | None = None
+        if isinstance(spec, Network):
+            self.network = derive(spec)
+            self._build_network(self.network)
+        else:
+            self.layer = derive(spec)
+            self._build_layer(self.layer)
+
+    # -- building ----------------------------------------------------------------------
+    def _tensor(self, names: tuple[str, ...], tensor: Tensor, label: str, collapse: bool, sizes: bool = True) -> None:
+        for name in names:
+            if name.isidentifier() and name not in self.tensors:
+                self.tensors[name] = TensorName(tensor, label, collapse)
+        if sizes and names[-1].isidentifier():
+            self._sizes(tensor, names[-1], collapse)
+
+    def _sizes(self, tensor: Tensor, letter: str, collapse: bool) -> None:
+        """``h_x, w_x`` (images) or ``n_x`` (vectors) for entry letter ``x``."""
+        suffix = "" if tensor.layer is None or self.network is None else str(tensor.layer)
+        x = letter.rstrip("0123456789").lower()
+        if len(tensor.shape) >= 3 or (len(tensor.shape) == 2 and collapse):
+            self.constants.setdefault(f"h_{x}{suffix}", tensor.shape[-2])
+            self.constants.setdefault(f"w_{x}{suffix}", tensor.shape[-1])
+        elif len(tensor.shape) == 1:
+            self.constants.setdefault(f"n_{x}{suffix}", tensor.shape[0])
+
+    def _hyper(self, spec: Layer, suffix: str) -> None:
+        """Padding, stride and pooling window, named as the seed names them."""
+        if isinstance(spec, Conv2D | AvgPool2D | MaxPool2D):
+            pre = "" if isinstance(spec, Conv2D) else "l"
+            t, b, left, right = spec.padding
+            if t == b:
+                self.constants[f"{pre}h_p{suffix}"] = t
+            if left == right:
+                self.constants[f"{pre}w_p{suffix}"] = left
+            stride = spec.stride
+            assert stride is not None
+            self.constants[f"{pre}h_s{suffix}"] = stride[0]
+            self.constants[f"{pre}w_s{suffix}"] = stride[1]
+            if not isinstance(spec, Conv2D):
+                self.constants[f"h_l{suffix}"] = spec.window[0]
+                self.constants[f"w_l{suffix}"] = spec.window[1]
+
+    def _jacobians(self, d: Derivation, suffix: str) -> None:
+        if isinstance(d, MaxPoolDerivation):
+            return
+        found: dict[str, JacobianFamily] = {}
+        counts: dict[str, dict[str, int]] = {}
+        for info in d.jacobian_list():
+            seen = counts.setdefault(info.key, {})
+            for name, value in info.index:
+                seen[name] = max(seen.get(name, 0), value + 1)
+        for key, seen in counts.items():
+            found[f"J_{key}{suffix}"] = JacobianFamily(d, key, tuple(seen), tuple(seen.values()))
+        for name, fam in found.items():
+            if name in self.jacobians:  # two layers of one number with the same key: ambiguous
+                self.jacobians[name] = JacobianFamily(d, "", (), ())
+            else:
+                self.jacobians[name] = fam
+
+    def _build_layer(self, d: Derivation) -> None:
+        g = self.graph
+        single = not d.input.channel_index
+        inp = d.input
+        self._tensor(_names(inp), inp, inp.name, single and len(inp.shape) >= 3)
+        for s in inp.flat:
+            g.leaf(s, 0)
+        for key, tensor in d.params.items():
+            collapse = not tensor.channel_index
+            self._tensor(_names(tensor), tensor, key, collapse)
+            for s in tensor.flat:
+                g.leaf(s, 0)
+        out = d.output
+        self._tensor(_names(out), out, out.name, not out.channel_index and len(out.shape) >= 3)
+        if out.source is None:
+            for s, e in zip(out.flat, d.forward(), strict=True):
+                g.define(s, e, 1)
+        if isinstance(d, ConvDerivation):
+            self.tensors.setdefault("beta", self.tensors["K"])
+        if isinstance(d, MaxPoolDerivation):
+            omega = Tensor("Omega", "\\Omega", d.geometry.kernel, None)
+            self._tensor(("Omega",), omega, "Omega", True, sizes=False)
+            for s in omega.flat:
+                g.leaf(s, 0)
+        if isinstance(d, AvgPoolDerivation):
+            self.matrices["P"] = sp.ImmutableMatrix(d.P)
+        if isinstance(d, SoftmaxDerivation):
+            self._loss(d, 1)
+        self._hyper(d.spec, "")
+        self._jacobians(d, "")
+
+    def _build_network(self, nd: NetworkDerivation) -> None:
+        g = self.graph
+        self._tensor(("A0", "a0"), nd.input, "A0", False)
+        for s in nd.input.flat:
+            g.leaf(s, 0)
+        if len(nd.input.shape) == 3:
+            self.constants["c0"] = nd.input.shape[0]
+        for pos, (d, number) in enumerate(zip(nd.layers, nd.numbers, strict=True)):
+            n = str(number)
+            for key, tensor in d.params.items():
+                self._tensor((key + n, tensor.letter + n), tensor, key + n, False)
+                for s in tensor.flat:
+                    g.leaf(s, pos)
+            out = d.output
+            self._tensor((out.name + n, out.letter + n), out, out.name + n, False)
+            if out.source is None:
+                for s, e in zip(out.flat, d.forward(), strict=True):
+                    g.define(s, e, pos + 1)
+            if out.name == "A" and len(out.shape) == 3:
+                self.constants[f"c{n}"] = out.shape[0]
+            if isinstance(d, AvgPoolDerivation):
+                self.matrices.setdefault("P" + n, sp.ImmutableMatrix(d.P))
+            if isinstance(d, SoftmaxDerivation):
+                self._loss(d, len(nd.layers))
+            self._hyper(d.spec, n)
+            self._jacobians(d, n)
+
+    def _loss(self, d: SoftmaxDerivation, level: int) -> None:
+        labels = d.labels
+        self._tensor(("y",), labels, "y", False)
+        for s in labels.flat:
+            self.graph.leaf(s, level)
+        self.graph.labels = tuple(labels.flat)
+        j = real("J")
+        self.graph.define(j, d.loss(), level + 1)
+        self.scalars["J"] = j
+
+    # -- lookups -----------------------------------------------------------------------
+    def known(self) -> list[str]:
+        """Every name, sorted, for error messages and the documentation."""
+        return sorted({*self.tensors, *self.constants, *self.jacobians, *self.scalars, *self.matrices})
+
+    def has(self, name: str) -> bool:
+        return name in self.tensors or name in self.constants or name in self.scalars or name in self.matrices
+
+    def value(self, name: str) -> Value:
+        """The value of a bare name."""
+        if name in self.tensors:
+            return self.tensor_value(self.tensors[name], ())
+        if name in self.constants:
+            return sp.Integer(self.constants[name])
+        if name in self.scalars:
+            return self.scalars[name]
+        if name in self.matrices:
+            return self.matrices[name]
+        if name in self.jacobians:
+            return self.jacobian(name, ())
+        raise self.unknown(name)
+
+    def unknown(self, name: str) -> ClaimError:
+        names = self.known()
+        shown = ", ".join(names[:60]) + (", ..." if len(names) > 60 else "")
+        return ClaimError(f"unknown name {name!r}; this {self.subject_kind()} knows: {shown}")
+
+    def subject_kind(self) -> str:
+        return f"{self.spec.kind} layer" if isinstance(self.spec, Layer) else "network"
+
+    def tensor_value(self, tn: TensorName, index: tuple[int, ...]) -> Value:
+        """``tn`` with 1-based ``index`` applied: an entry, a channel's matrix or a view.
+
+        A collapsed (single-channel) tensor also takes the short form ``a[p, q]``."""
+        t = tn.tensor
+        rank = len(t.shape)
+        if tn.collapse and rank >= 3 and len(index) == 2:
+            index = (1,) * (rank - 2) + tuple(index)
+        if len(index) > rank:
+            raise ClaimError(f"{tn.label} takes at most {rank} indices, got {len(index)}")
+        zero = []
+        for pos, (i, n) in enumerate(zip(index, t.shape, strict=False)):
+            if not 1 <= i <= n:
+                raise ClaimError(f"index {i} is out of range 1..{n} for index {pos + 1} of {tn.label}")
+            zero.append(i - 1)
+        rest = rank - len(zero)
+        if rest == 0:
+            return t.entry(*zero)
+        if rank == 1:
+            return t.flat[0] if tn.collapse and t.shape == (1,) else sp.ImmutableMatrix(t.flat)
+        if rest == 1:
+            raise ClaimError(f"{tn.label}[{_one_based(tuple(zero))}] leaves one index open; give row and column")
+        if rest == 2:
+            return sp.ImmutableMatrix(t.matrix(*zero))
+        if tn.collapse:
+            return sp.ImmutableMatrix(t.matrix(*zero, *([0] * (rest - 2))))
+        return TensorView(t, tuple(zero), tn.label)
+
+    def jacobian(self, name: str, args: tuple[int, ...]) -> sp.ImmutableMatrix:
+        """``J_K(j, i)`` (1-based channel indices; none needed when there is one channel)."""
+        fam = self.jacobians[name]
+        if not fam.key:
+            raise ClaimError(f"{name} is ambiguous: two layers of this number have that Jacobian")
+        if not args and any(c > 1 for c in fam.counts):
+            raise ClaimError(f"{name} takes channel indices: {name}({', '.join(fam.indices)})")
+        if args and len(args) != len(fam.indices):
+            shown = ", ".join(fam.indices) if fam.indices else "no indices"
+            raise ClaimError(f"{name} takes {len(fam.indices)} channel indices ({shown}), got {len(args)}")
+        index: dict[str, int] = {}
+        for name_i, n, value in zip(fam.indices, fam.counts, args or (1,) * len(fam.indices), strict=True):
+            if not 1 <= value <= n:
+                raise ClaimError(f"{name}: {name_i} = {value} is out of range 1..{n}")
+            index[name_i] = value - 1
+        jac = fam.derivation.jacobian(fam.key, **index)
+        check_size(*jac.shape)
+        return sp.ImmutableMatrix(jac.to_matrix())
+
+
+def _names(t: Tensor) -> tuple[str, ...]:
+    """The matrix name and the entry letter (the letter last: it names the sizes)."""
+    return (t.name, t.letter) if t.letter != t.name else (t.name,)

@@ -1,0 +1,68 @@
+"""The readable report printed by ``symconv verify``."""
+
+from __future__ import annotations
+
+from .claims import ClaimResult, Report
+from .values import short
+
+_TAG = {"holds": "holds  ", "fails": "FAILS  ", "invalid": "INVALID"}
+_INDENT = " " * 11
+
+
+def _position(entry: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(i) for i in entry) + ")" if entry else ""
+
+
+def claim_lines(r: ClaimResult, *, verbose: bool = False) -> list[str]:
+    """The lines for one claim: a heading, then details for failing and invalid claims."""
+    claim = r.claim
+    where = f"  [{claim.where}]" if claim is not None and claim.where else ""
+    how = f"  ({r.method})" if r.holds and r.method else ""
+    lines = [f"  {_TAG[r.status]}  {r.id}{where}{how}"]
+    if claim is not None and (verbose or not r.holds):
+        kind = "LaTeX" if claim.latex else "expr"
+        lines.append(f"{_INDENT}claim ({kind}): {short(claim.lhs, 160)}  {claim.relation}  {short(claim.rhs, 160)}")
+    if r.invalid:
+        lines.append(f"{_INDENT}error: {r.message}")
+    if r.fails:
+        lines.append(f"{_INDENT}{r.message}; decided by {r.method}")
+        if r.correct is not None:
+            lines.append(f"{_INDENT}correct value: {short(r.correct)}")
+        for d in r.differing[:6]:
+            at = _position(d.entry)
+            lines.append(
+                f"{_INDENT}differs{' at ' + at if at else ''}: left {short(d.lhs, 120)}  vs  right {short(d.rhs, 120)}"
+            )
+        if r.n_differing > 6:
+            lines.append(f"{_INDENT}... and {r.n_differing - 6} more entries")
+        cx = r.counterexample
+        if cx is not None and not cx.values:
+            lines.append(f"{_INDENT}(no variables: the two sides are different numbers)")
+        elif cx is not None:
+            values = ", ".join(f"{s} = {v}" for s, v in cx.values[:24])
+            more = f" (and {len(cx.values) - 24} more)" if len(cx.values) > 24 else ""
+            at = _position(cx.entry)
+            lines.append(
+                f"{_INDENT}counterexample: {values}{more}  ->  left {short(cx.lhs, 60)}, right {short(cx.rhs, 60)}"
+                + (f" at {at}" if at else "")
+            )
+    if claim is not None and claim.note and (verbose or not r.holds):
+        lines.append(f"{_INDENT}note: {claim.note}")
+    return lines
+
+
+def format_report(report: Report, *, verbose: bool = False) -> str:
+    lines = [f"symconv verify: {report.name}" + (f" -- {report.title}" if report.title else "")]
+    current = None
+    for r in report.results:
+        if r.part != current:
+            current = r.part
+            part = next((p for p in report.parts if (p.title or p.subject) == r.part), None)
+            lines.append("")
+            lines.append(f"[{r.part}]" + (f" {part.subject}" if part is not None and part.title else ""))
+        lines.extend(claim_lines(r, verbose=verbose))
+    c = report.counts()
+    total = sum(c.values())
+    lines.append("")
+    lines.append(f"{total} claims: {c['holds']} hold, {c['fails']} fail, {c['invalid']} invalid")
+    return "\n".join(lines) + "\n"

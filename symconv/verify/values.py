@@ -1,0 +1,278 @@
+"""Values of the claims language and the operations on them.
+
+A claim side evaluates to one of:
+
+* a scalar (a SymPy expression),
+* a matrix (``sympy.ImmutableMatrix``; a vector is an ``n x 1`` column),
+* a :class:`TensorView`: a symbol tensor with three or more indices (channels first, as
+  in the seed's section 3: ``A^{[1]}`` is ``c x h x w``, ``K^{[2]}`` is ``c_out x c_in x h x w``),
+* a :class:`Shape`: a tuple of integers, from ``shape(...)`` or a literal ``(4, 3)``.
+
+Every operation here checks its operands' kinds and shapes and raises
+:class:`ClaimError` with a sentence a person can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeAlias
+
+import sympy as sp
+
+from ..symbols import Tensor
+
+
+class ClaimError(Exception):
+    """A claim that cannot be read or evaluated; it is reported as invalid with this message."""
+
+
+@dataclass(frozen=True)
+class TensorView:
+    """A symbol tensor with ``lead`` (0-based) leading indices already fixed and at least
+    three indices left, e.g. all channels of ``A^{[1]}`` or kernel ``j`` of ``K^{[2]}``."""
+
+    tensor: Tensor
+    lead: tuple[int, ...]
+    label: str
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.tensor.shape[len(self.lead) :]
+
+    def entries(self) -> list[sp.Expr]:
+        """Every entry, leading indices row-major and each matrix in vec order (the seed's
+        stacked ``[vec(X_1); vec(X_2); ...]``)."""
+        block = 1
+        for n in self.shape:
+            block *= n
+        start = self.tensor.flat_index(*self.lead, *([0] * len(self.shape)))
+        return list(self.tensor.flat[start : start + block])
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A tuple of integers (a dimension)."""
+
+    items: tuple[sp.Expr, ...]
+
+
+Value: TypeAlias = sp.Expr | sp.ImmutableMatrix | TensorView | Shape
+
+#: caps that keep every claim small enough to decide quickly
+MAX_ENTRIES = 10_000
+MAX_DIM = 2_000
+MAX_MAX_ARGS = 256
+
+
+def describe(v: Value) -> str:
+    """``a 4x3 matrix``, ``a scalar``, ``a 2x3x3 tensor``, ``the tuple (4, 3)``."""
+    if isinstance(v, sp.MatrixBase):
+        return f"a {v.rows}x{v.cols} matrix"
+    if isinstance(v, TensorView):
+        return f"a {'x'.join(str(n) for n in v.shape)} tensor ({v.label})"
+    if isinstance(v, Shape):
+        return f"the tuple {show_shape(v)}"
+    return "a scalar"
+
+
+def show_shape(s: Shape) -> str:
+    return "(" + ", ".join(str(i) for i in s.items) + ("," if len(s.items) == 1 else "") + ")"
+
+
+def matrix(rows: int, cols: int, entries: Sequence[sp.Expr] | None = None) -> sp.ImmutableMatrix:
+    """A matrix within the size caps; ``entries`` row by row (zeros if omitted)."""
+    check_size(rows, cols)
+    if entries is None:
+        return sp.ImmutableMatrix.zeros(rows, cols)
+    return sp.ImmutableMatrix(rows, cols, list(entries))
+
+
+def check_size(rows: int, cols: int) -> None:
+    if rows < 1 or cols < 1:
+        raise ClaimError(f"a matrix needs at least one row and one column, got {rows}x{cols}")
+    if rows > MAX_DIM or cols > MAX_DIM or rows * cols > MAX_ENTRIES:
+        raise ClaimError(f"a {rows}x{cols} matrix is larger than the limit of {MAX_ENTRIES} entries")
+
+
+def to_matrix(v: Value, what: str) -> sp.ImmutableMatrix:
+    """``v`` as a matrix (it must already be one)."""
+    if isinstance(v, sp.MatrixBase):
+        return sp.ImmutableMatrix(v)
+    raise ClaimError(f"{what} must be a matrix, got {describe(v)}")
+
+
+def to_scalar(v: Value, what: str) -> sp.Expr:
+    """``v`` as a scalar; a 1x1 matrix counts as its entry."""
+    if isinstance(v, sp.MatrixBase) and v.shape == (1, 1):
+        return v[0, 0]  # type: ignore[no-any-return]
+    if isinstance(v, sp.Basic) and not isinstance(v, sp.MatrixBase):
+        return v  # type: ignore[return-value]
+    raise ClaimError(f"{what} must be a scalar, got {describe(v)}")
+
+
+def to_int(v: Value, what: str) -> int:
+    """``v`` as a Python integer (it must evaluate to one)."""
+    s = to_scalar(v, what)
+    if not (isinstance(s, sp.Integer) or (s.is_Number and s.is_integer)):
+        raise ClaimError(f"{what} must be an integer, got {short(s)}")
+    return int(s)
+
+
+def _nodes(e: sp.Basic, cap: int) -> int:
+    count, stack = 0, [e]
+    while stack and count <= cap:
+        count += 1
+        stack.extend(stack.pop().args)
+    return count
+
+
+def short(e: object, limit: int = 300) -> str:
+    """A one-line rendering of a value, cut at ``limit`` characters (very large
+    expressions are not printed at all)."""
+    if isinstance(e, sp.Basic) and _nodes(e, 20 * limit) > 20 * limit:
+        return f"(an expression of more than {20 * limit} nodes)"
+    if isinstance(e, Shape):
+        text = show_shape(e)
+    elif isinstance(e, TensorView):
+        text = f"{e.label} ({'x'.join(str(n) for n in e.shape)})"
+    elif isinstance(e, sp.MatrixBase):
+        text = "[" + ", ".join("[" + ", ".join(sp.sstr(x) for x in e.row(r)) + "]" for r in range(e.rows)) + "]"
+    else:
+        text = sp.sstr(e)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def is_matrix(v: Value) -> bool:
+    return isinstance(v, sp.MatrixBase)
+
+
+def is_scalar(v: Value) -> bool:
+    return isinstance(v, sp.Basic) and not isinstance(v, sp.MatrixBase)
+
+
+# -- arithmetic ---------------------------------------------------------------------------
+def add(x: Value, y: Value, op: str = "+") -> Value:
+    """``x + y`` (or ``x - y``): scalars with scalars, matrices of one shape."""
+    sign = 1 if op == "+" else -1
+    if is_scalar(x) and is_scalar(y):
+        return x + sign * y  # type: ignore[operator]
+    if is_matrix(x) and is_matrix(y):
+        a, b = to_matrix(x, "left"), to_matrix(y, "right")
+        if a.shape != b.shape:
+            raise ClaimError(f"cannot add {describe(a)} and {describe(b)}")
+        return sp.ImmutableMatrix(a + sign * b)
+    if is_matrix(x) and to_scalar_or_none(x) is not None and is_scalar(y):
+        return to_scalar(x, "left") + sign * y  # type: ignore[operator]
+    if is_scalar(x) and is_matrix(y) and to_scalar_or_none(y) is not None:
+        return x + sign * to_scalar(y, "right")  # type: ignore[operator]
+    raise ClaimError(
+        f"cannot {'add' if op == '+' else 'subtract'} {describe(y)} {'to' if op == '+' else 'from'} {describe(x)}"
+    )
+
+
+def to_scalar_or_none(v: Value) -> sp.Expr | None:
+    if is_scalar(v):
+        return v  # type: ignore[return-value]
+    if isinstance(v, sp.MatrixBase) and v.shape == (1, 1):
+        return v[0, 0]  # type: ignore[no-any-return]
+    return None
+
+
+def mul(x: Value, y: Value) -> Value:
+    """``x * y``: scalar products, a scalar times a matrix, or the matrix product."""
+    if is_scalar(x) and is_scalar(y):
+        return x * y  # type: ignore[operator]
+    if is_scalar(x) and is_matrix(y):
+        return sp.ImmutableMatrix(to_matrix(y, "right") * x)
+    if is_matrix(x) and is_scalar(y):
+        return sp.ImmutableMatrix(to_matrix(x, "left") * y)
+    if is_matrix(x) and is_matrix(y):
+        return matmul(x, y)
+    raise ClaimError(f"cannot multiply {describe(x)} by {describe(y)}")
+
+
+def matmul(x: Value, y: Value) -> sp.ImmutableMatrix:
+    """The matrix product ``x @ y``."""
+    a, b = to_matrix(x, "the left factor"), to_matrix(y, "the right factor")
+    if a.cols != b.rows:
+        raise ClaimError(f"cannot multiply {describe(a)} by {describe(b)}: {a.cols} columns against {b.rows} rows")
+    check_size(a.rows, b.cols)
+    return sp.ImmutableMatrix(a * b)
+
+
+def divide(x: Value, y: Value) -> Value:
+    d = to_scalar_or_none(y)
+    if d is None:
+        raise ClaimError(f"cannot divide by {describe(y)}")
+    if d == 0:
+        raise ClaimError("division by zero")
+    if is_matrix(x):
+        return sp.ImmutableMatrix(to_matrix(x, "the numerator") / d)
+    return to_scalar(x, "the numerator") / d
+
+
+def negate(x: Value) -> Value:
+    if is_matrix(x):
+        return sp.ImmutableMatrix(-to_matrix(x, "the operand"))
+    return -to_scalar(x, "the operand")
+
+
+MAX_EXPONENT_NUMBER = 64
+MAX_EXPONENT_SYMBOLIC = 16
+MAX_NUMBER_BITS = 4096
+
+
+def power(x: Value, e: Value) -> Value:
+    """``x ** e`` for an integer ``e``: small for symbols, a little larger for numbers;
+    a square matrix to a power from 0 to 16."""
+    n = to_scalar(e, "an exponent")
+    if not n.is_Integer:
+        raise ClaimError(f"an exponent must be an integer, got {short(n)}")
+    k = int(n)
+    if is_matrix(x):
+        m = to_matrix(x, "the base")
+        if m.rows != m.cols or not 0 <= k <= MAX_EXPONENT_SYMBOLIC:
+            raise ClaimError(f"a matrix power needs a square matrix and an exponent in 0..{MAX_EXPONENT_SYMBOLIC}")
+        return sp.ImmutableMatrix(m**k)
+    base = to_scalar(x, "the base")
+    cap = MAX_EXPONENT_NUMBER if base.is_Number else MAX_EXPONENT_SYMBOLIC
+    if abs(k) > cap:
+        shown = str(k) if abs(k) < 10**12 else f"with {len(str(abs(k)))} digits"
+        raise ClaimError(f"exponent {shown} is larger than {cap} in absolute value")
+    if base == 0 and k < 0:
+        raise ClaimError("division by zero")
+    out = base**k
+    if out.is_Rational and max(abs(out.p).bit_length(), abs(out.q).bit_length()) > MAX_NUMBER_BITS:  # type: ignore[attr-defined]
+        raise ClaimError(f"the number is larger than {MAX_NUMBER_BITS} bits")
+    return out
+
+
+def check_number(x: sp.Expr) -> sp.Expr:
+    """Refuse numbers larger than the cap (they would make every later step slow)."""
+    if x.is_Rational and max(abs(x.p).bit_length(), abs(x.q).bit_length()) > MAX_NUMBER_BITS:  # type: ignore[attr-defined]
+        raise ClaimError(f"the number is larger than {MAX_NUMBER_BITS} bits")
+    return x
+
+
+def mat_entries(v: Value) -> list[sp.Expr]:
+    """Entries in row-major order (a scalar is one entry)."""
+    if is_matrix(v):
+        return list(to_matrix(v, "value"))
+    return [to_scalar(v, "value")]
+
+
+class Budget:
+    """A per-claim allowance of work (AST nodes visited, matrix entries built, loop turns,
+    adjoint steps): a claim that needs more is invalid, so every claim ends in bounded time
+    whatever its text."""
+
+    def __init__(self, limit: int = 2_000_000) -> None:
+        self.limit = limit
+        self.used = 0
+
+    def spend(self, n: int = 1) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise ClaimError(f"the claim needs more than {self.limit} steps of work; split it into smaller claims")
