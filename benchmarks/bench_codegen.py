@@ -201,6 +201,7 @@ def table(title: str, rows: list[tuple[str, float, float]], other: str = "torch"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--only", choices=["conv", "pool", "loops"], help="run one part only")
     parser.add_argument(
         "--blas-threads",
         type=int,
@@ -230,21 +231,24 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        table(
-            "conv2d forward+backward, float64 (goal: geometric mean <= 1.0, none above 1.5)",
-            conv_rows(torch, np.float64, args.reps, folder),
-        )
-        table(
-            "conv2d forward+backward, float32 (PyTorch uses oneDNN here)",
-            conv_rows(torch, np.float32, args.reps, folder),
-        )
-        for kind in ("max", "avg"):
-            rows = pool_rows(torch, kind, args.reps, folder)
-            table(f"{kind}-pool backward, float64 (goal: ratio <= 1.0)", [(r[0], r[1], r[2]) for r in rows])
-            table(f"{kind}-pool forward, float64 (for information)", [(r[0], r[3], r[4]) for r in rows])
-        name, tg, tl = loops_row(folder)
-        print("\nconv2d forward+backward against the plain-loop reference (tests/reference_loops.py), float64")
-        print(f"{name:58} {tg * 1e3:13.3f} ms generated {tl * 1e3:10.1f} ms loops: {tl / tg:,.0f}x faster")
+        if args.only in (None, "conv"):
+            table(
+                "conv2d forward+backward, float64 (goal: geometric mean <= 1.0, none above 1.5)",
+                conv_rows(torch, np.float64, args.reps, folder),
+            )
+            table(
+                "conv2d forward+backward, float32 (PyTorch uses oneDNN here)",
+                conv_rows(torch, np.float32, args.reps, folder),
+            )
+        if args.only in (None, "pool"):
+            for kind in ("max", "avg"):
+                rows = pool_rows(torch, kind, args.reps, folder)
+                table(f"{kind}-pool backward, float64 (goal: ratio <= 1.0)", [(r[0], r[1], r[2]) for r in rows])
+                table(f"{kind}-pool forward, float64 (for information)", [(r[0], r[3], r[4]) for r in rows])
+        if args.only in (None, "loops"):
+            name, tg, tl = loops_row(folder)
+            print("\nconv2d forward+backward against the plain-loop reference (tests/reference_loops.py), float64")
+            print(f"{name:58} {tg * 1e3:13.3f} ms generated {tl * 1e3:10.1f} ms loops: {tl / tg:,.0f}x faster")
     return 0
 
 

@@ -597,10 +597,11 @@ def l3_avgpool2d_backward(dA):
     ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice."""
     dA = _batch(dA, _L3_OUT_SHAPE, "dA")
     n = dA.shape[0]
-    # the windows tile the input exactly: each input entry gets the value of its one window
+    # the windows tile the input exactly: each input entry gets the value of its one window,
+    # repeated along the window's columns, then copied to each of its rows
+    T = np.repeat(dA * _L3_COEF, 2, axis=-1)
     dI = np.empty((n, *_L3_IN_SHAPE), dA.dtype)
-    tiled = dI.reshape(n, _L3_C, _L3_HZ, 2, _L3_WZ, 2)
-    np.multiply(dA[:, :, :, None, :, None], _L3_COEF, out=tiled)
+    dI.reshape(n, _L3_C, _L3_HZ, 2, _L3_W)[...] = T[:, :, :, None, :]
     return dI
 
 
@@ -894,10 +895,11 @@ def l6_avgpool2d_backward(dA):
     ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice."""
     dA = _batch(dA, _L6_OUT_SHAPE, "dA")
     n = dA.shape[0]
-    # the windows tile the input exactly: each input entry gets the value of its one window
+    # the windows tile the input exactly: each input entry gets the value of its one window,
+    # repeated along the window's columns, then copied to each of its rows
+    T = np.repeat(dA * _L6_COEF, 2, axis=-1)
     dI = np.empty((n, *_L6_IN_SHAPE), dA.dtype)
-    tiled = dI.reshape(n, _L6_C, _L6_HZ, 2, _L6_WZ, 2)
-    np.multiply(dA[:, :, :, None, :, None], _L6_COEF, out=tiled)
+    dI.reshape(n, _L6_C, _L6_HZ, 2, _L6_W)[...] = T[:, :, :, None, :]
     return dI
 
 
