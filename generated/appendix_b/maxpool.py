@@ -139,19 +139,21 @@ def forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (1, 3, 4)``; returns ``(A, switches)``,
     ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties (a later entry replaces it only when strictly larger)."""
+    first one on ties (``np.argmax`` returns the first occurrence)."""
     I = _batch(I, _IN_SHAPE, "I")
     n = I.shape[0]
     Ip = np.full((n, _C, _HP, _WP), _PAD_VALUE, I.dtype)
     Ip[:, :, _ROWS, _COLS] = I
-    _, r0, r1, c0, c1 = _ORDER[0]
-    A = Ip[:, :, r0:r1:_SH, c0:c1:_SW].copy()
-    switches = np.ones(A.shape, np.uint8)
-    for i, r0, r1, c0, c1 in _ORDER[1:]:
-        V = Ip[:, :, r0:r1:_SH, c0:c1:_SW]
-        larger = V > A
-        np.copyto(A, V, where=larger)
-        np.copyto(switches, i, where=larger)
+    # vΩ of every window, column by column: [.., p, q, s, r] = Ip[.., r d_h + p s_h, s d_w + q s_w],
+    # entry i = s h_l + r + 1 of vΩ being the slice of ORDER numbered i (eq.b-2.1)
+    s0, s1, s2, s3 = Ip.strides
+    shape = (n, _C, _HZ, _WZ, 2, 3)
+    strides = (s0, s1, s2 * _SH, s3 * _SW, s3 * _DW, s2 * _DH)
+    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
+    V = V.reshape(n, _C, _HZ, _WZ, 6)
+    first = V.argmax(axis=-1)
+    A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
+    switches = (first + 1).astype(np.uint8)
     return A, switches
 
 

@@ -364,19 +364,21 @@ def l3_maxpool2d_forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (8, 64, 64)``; returns ``(A, switches)``,
     ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties (a later entry replaces it only when strictly larger)."""
+    first one on ties (``np.argmax`` returns the first occurrence)."""
     I = _batch(I, _L3_IN_SHAPE, "I")
     n = I.shape[0]
     Ip = np.full((n, _L3_C, _L3_HP, _L3_WP), _L3_PAD_VALUE, I.dtype)
     Ip[:, :, _L3_ROWS, _L3_COLS] = I
-    _, r0, r1, c0, c1 = _L3_ORDER[0]
-    A = Ip[:, :, r0:r1:_L3_SH, c0:c1:_L3_SW].copy()
-    switches = np.ones(A.shape, np.uint8)
-    for i, r0, r1, c0, c1 in _L3_ORDER[1:]:
-        V = Ip[:, :, r0:r1:_L3_SH, c0:c1:_L3_SW]
-        larger = V > A
-        np.copyto(A, V, where=larger)
-        np.copyto(switches, i, where=larger)
+    # vΩ of every window, column by column: [.., p, q, s, r] = Ip[.., r d_h + p s_h, s d_w + q s_w],
+    # entry i = s h_l + r + 1 of vΩ being the slice of ORDER numbered i (eq.b-2.1)
+    s0, s1, s2, s3 = Ip.strides
+    shape = (n, _L3_C, _L3_HZ, _L3_WZ, 8, 8)
+    strides = (s0, s1, s2 * _L3_SH, s3 * _L3_SW, s3 * _L3_DW, s2 * _L3_DH)
+    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
+    V = V.reshape(n, _L3_C, _L3_HZ, _L3_WZ, 64)
+    first = V.argmax(axis=-1)
+    A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
+    switches = (first + 1).astype(np.uint8)
     return A, switches
 
 
@@ -674,19 +676,21 @@ def l6_maxpool2d_forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (16, 8, 8)``; returns ``(A, switches)``,
     ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties (a later entry replaces it only when strictly larger)."""
+    first one on ties (``np.argmax`` returns the first occurrence)."""
     I = _batch(I, _L6_IN_SHAPE, "I")
     n = I.shape[0]
     Ip = np.full((n, _L6_C, _L6_HP, _L6_WP), _L6_PAD_VALUE, I.dtype)
     Ip[:, :, _L6_ROWS, _L6_COLS] = I
-    _, r0, r1, c0, c1 = _L6_ORDER[0]
-    A = Ip[:, :, r0:r1:_L6_SH, c0:c1:_L6_SW].copy()
-    switches = np.ones(A.shape, np.uint8)
-    for i, r0, r1, c0, c1 in _L6_ORDER[1:]:
-        V = Ip[:, :, r0:r1:_L6_SH, c0:c1:_L6_SW]
-        larger = V > A
-        np.copyto(A, V, where=larger)
-        np.copyto(switches, i, where=larger)
+    # vΩ of every window, column by column: [.., p, q, s, r] = Ip[.., r d_h + p s_h, s d_w + q s_w],
+    # entry i = s h_l + r + 1 of vΩ being the slice of ORDER numbered i (eq.b-2.1)
+    s0, s1, s2, s3 = Ip.strides
+    shape = (n, _L6_C, _L6_HZ, _L6_WZ, 4, 4)
+    strides = (s0, s1, s2 * _L6_SH, s3 * _L6_SW, s3 * _L6_DW, s2 * _L6_DH)
+    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
+    V = V.reshape(n, _L6_C, _L6_HZ, _L6_WZ, 16)
+    first = V.argmax(axis=-1)
+    A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
+    switches = (first + 1).astype(np.uint8)
     return A, switches
 
 

@@ -334,6 +334,7 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
         "c": c,
         "constants": _constants([("C", str(d.channels)), *_geometry_constants(m), ("PAD_VALUE", code(d._fill))]),
         "switch_type": switch_type,
+        "window_size": hl * wl,
         "row_lines": literal_lines(rows),
         "col_lines": literal_lines(cols),
         "positions": literal_lines([(i, *vomega_position(i, hl)) for i, *_ in order]),
