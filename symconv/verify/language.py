@@ -287,11 +287,7 @@ class Evaluator:
         base = node.value
         if isinstance(base, ast.Name) and base.id not in self.loops and base.id not in self.ctx.defines:
             tn = self.ctx.namespace.tensors.get(base.id)
-            if tn is not None:
-                if _FULL in idx:
-                    raise ClaimError(
-                        f"'{base.id}[...]' takes numbers; take a row or column of a matrix with M[r, :] or M[:, c]"
-                    )
+            if tn is not None and _FULL not in idx:
                 return self.ctx.namespace.tensor_value(tn, tuple(idx))  # type: ignore[arg-type]
         return index_value(self.ctx, self.eval(base), idx)
 

@@ -1,0 +1,139 @@
+"""The shipped audit of the seed: the verdict expected for every claim, derived by reading
+the seed (each failing one names the passage and why it is wrong), then checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_verify_common import arrays_from, reference_conv
+
+from symconv.verify import Report, builtin_path, verify
+
+# Claims expected to FAIL, with the reason read off the seed.
+SEED_ERRORS = {
+    # rep.1 draws the block behind z_41 as [[0, 0], [0, a_31]]; the window at rows 3-4
+    # (row 4 is padding), columns 0-1 (column 0 is padding) is [[0, a_31], [0, 0]]; rep.2's
+    # own z_41 = a_31 beta_12 agrees with the latter, not with rep.1.
+    "A.rep1": "rep.1 block (4, 1)",
+    "A.rep1.window-41": "rep.1 block (4, 1)",
+    # eq.a2-2 writes the rep.2 sum with a_23 A_12 instead of a_23 beta_12 ...
+    "A.eq-a2-2.rep2-as-written": "a_23 A_12",
+    # ... so its first line is not dz_32/dA_23 (= beta_12) but A_12 ...
+    "A.eq-a2-2.step1": "a_23 A_12",
+    # ... and the step from that line to beta_12 is wrong.
+    "A.eq-a2-2.step1-to-2": "a_23 A_12",
+    # Appendix B says Omega is (h_l, w_l) but draws it with entries up to Omega_{h_a w_a}.
+    "B.setup.omega-displayed": "Omega drawn h_a x w_a",
+    # 'since A_pq = I_kl ... each row has one entry equal to 1': with the padded zeros in the
+    # max (the seed's own max{0, ...}), a negative input makes A_pq the padded 0, no I_kl.
+    "B.eq-b-1.one-per-row.padding-max": "padding can be the maximum",
+    # '1 <= l <= w_l': l is a column of I, up to w_i (A_13 can be I_14, l = 4 > w_l = 2).
+    "B.eq-b-1.range-l": "l <= w_l",
+    # 3.1.5: 'depends only on the entries of i-th channel of A^[2]' -- it is A^[1].
+    "N.3.1.5.dZ-dK-uses-A2": "A^[2] for A^[1]",
+    # 3.1.5: dJ/db^[2] = [... dJ/d vZ_{c^[1]}^[2] 1]: the list must run to c^[2].
+    "N.3.1.5.dJ-db.list": "c^[1] for c^[2]",
+    # 3.1.5: 'h_z^[2] w_z^[2] x h_a^[2] w_a^[2]' -- the columns are the entries of A^[1].
+    "N.3.1.5.dZ-dA-shape": "A^[2] for A^[1]",
+    # 3.1.5: the display differentiates by vA_i^[2]; its columns are those of A^[1].
+    "N.3.1.5.dZ-dA-display": "A^[2] for A^[1]",
+    # 3.2: grad_b J = (d vZ^[2] / d vb^[l])^T has no J in it; it should be (dJ/db)^T.
+    "N.3.2.grad-b": "gradient of b",
+}
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return verify("seed_audit")
+
+
+def test_every_claim_is_valid_and_the_verdicts_are_the_seeds(report: Report) -> None:
+    assert not [r.id for r in report.results if r.invalid]
+    failing = {r.id for r in report.results if r.fails}
+    assert failing == set(SEED_ERRORS)
+    assert report.exit_code == 1
+    assert len(report.results) >= 100
+
+
+@pytest.mark.parametrize(
+    "claim_id",
+    [
+        "A.rep2",  # rep.2 is right entry by entry
+        "A.eq-a1-2.step1",
+        "A.eq-a1-2.step4",
+        "A.eq-a1-2.step6",
+        "A.eq-a1-3",
+        "A.eq-a2-2.step2",  # the value beta_12 is right
+        "A.eq-a2-2.step5",
+        "A.dZ-dA23.unit",
+        "A.eq-a2-3.all-columns",
+        "B.rep1",
+        "B.rep2",
+        "B.output-size.h",
+        "B.output-size.w",
+        "B.switch.i21",
+        "B.eq-b-2.1",
+        "B.eq-b-2.3",
+        "B.mask.position",
+        "B.eq-b-1.mask-is-derivative",
+        "N.2.output-size.l1",
+        "N.3.1.1.dJ-dW3",
+        "N.3.1.1.dJ-dB2",
+        "N.3.1.2.reshape",
+        "N.3.1.3.shape",  # 'h_a w_a x h_z w_z' is right in 3.1.3
+        "N.3.1.5.dJ-db",  # (dJ/d vZ 1)^T is right
+        "N.3.1.6.dJ-db1",
+        "N.3.2.grad-K",
+    ],
+)
+def test_statements_the_seed_gets_right_hold(report: Report, claim_id: str) -> None:
+    r = report.result(claim_id)
+    assert r.holds, r.message
+
+
+def test_rep1_counterexample_against_the_reference_convolution(report: Report) -> None:
+    r = report.result("A.rep1")
+    assert [d.entry for d in r.differing] == [(4, 1)]
+    cx = r.counterexample
+    assert cx is not None and cx.entry == (4, 1)
+    v = arrays_from(cx.values, {"a": (3, 4), "k": (2, 2)})
+    z = reference_conv(v["a"], v["k"], (1, 1), (1, 2))
+    drawn = v["a"][2, 0] * v["k"][1, 1]  # [[0, 0], [0, a_31]] * beta
+    assert z[3, 0] == cx.lhs and drawn == cx.rhs and z[3, 0] != drawn
+
+
+def test_eq_a2_2_counterexample(report: Report) -> None:
+    r = report.result("A.eq-a2-2.step1-to-2")
+    cx = r.counterexample
+    assert cx is not None
+    v = arrays_from(cx.values, {"a": (3, 4), "k": (2, 2)})
+    assert cx.lhs == v["a"][0, 1]  # d/dA_23 of a_23 A_12 is A_12
+    assert cx.rhs == v["k"][0, 1]  # beta_12
+    assert cx.lhs != cx.rhs
+
+
+def test_shape_findings_give_the_true_dimensions(report: Report) -> None:
+    assert tuple(report.result("B.setup.omega-displayed").correct.items) == (3, 2)  # (h_l, w_l)
+    # the network: h_z^[2] w_z^[2] = 9 rows, h_a^[1] w_a^[1] = 4 columns (not h_a^[2] w_a^[2] = 2)
+    assert tuple(report.result("N.3.1.5.dZ-dA-shape").correct.items) == (9, 4)
+    assert report.result("B.eq-b-1.range-l").correct == 4
+
+
+def test_padding_max_lists_the_rows_without_a_one(report: Report) -> None:
+    r = report.result("B.eq-b-1.one-per-row.padding-max")
+    # every window of the 3x3 output except the centre one includes padding
+    assert sorted(d.entry for d in r.differing[:8]) == [(k, 1) for k in (1, 2, 3, 4, 6, 7, 8, 9)]
+    assert np.array_equal(np.array(r.correct.tolist(), dtype=int).ravel(), [0, 0, 0, 0, 1, 0, 0, 0, 0])
+
+
+def test_the_findings_document_names_every_failing_claim() -> None:
+    doc = Path(__file__).resolve().parents[1] / "docs" / "seed_audit.md"
+    text = doc.read_text(encoding="utf-8")
+    for claim_id in SEED_ERRORS:
+        assert claim_id in text, claim_id
+
+
+def test_builtin_claims_ship_as_package_data() -> None:
+    assert builtin_path("seed_audit").is_file()
