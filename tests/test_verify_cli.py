@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_verify_common import APPENDIX_A
 
 from symconv.cli import main
 from symconv.errors import SpecError
@@ -141,14 +142,7 @@ def test_python_api_entry_points(tmp_path: Path) -> None:
     by_text = verify_text(HEAD + HOLDS + FAILS)
     by_doc = verify_document(
         {
-            "layer": {
-                "type": "conv2d",
-                "input": [3, 4],
-                "kernel": [2, 2],
-                "padding": [1, 1],
-                "stride": [1, 2],
-                "bias": False,
-            },
+            "layer": APPENDIX_A,
             "claims": [{"id": "rep2", "lhs": "z[3,2]", "rhs": "conv(window(3, 2), beta)"}],
         }
     )

@@ -230,3 +230,17 @@ def test_defines_and_relations() -> None:
     assert r.fails and r.method == "numbers" and r.correct == 4
     r = one("a[1,1]", "1", relation="<=")
     assert r.invalid and r.message.startswith("'<=' claims compare numbers")
+
+
+def test_forward_definitions_are_built_only_for_the_layers_a_claim_reaches() -> None:
+    """A claim about the last layers of a 16x16x3 network does not expand the convolutions."""
+    from symconv.config import load_config
+    from symconv.verify.calculus import Calculus
+    from symconv.verify.claims import Claim, check_claim
+    from symconv.verify.namespace import Namespace
+
+    ns = Namespace(load_config("seed_cnn"))
+    r = check_claim(Claim("c", "diff(J, W3)", "transpose(diff(J, Z3)) * transpose(B2)"), ns, Calculus(ns.graph), {})
+    assert r.holds
+    built = set(ns.graph.defs._done)
+    assert built and all(ns.graph.level[s] >= len(ns.network.layers) - 1 for s in built)

@@ -203,6 +203,9 @@ _TEX_TOKENS = (
 ).split()
 
 
+FUZZ = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+
+
 def _run_one(text: str, latex: bool) -> None:
     (r,) = _check([text], latex=latex)
     assert r.status in ("holds", "fails", "invalid")
@@ -211,23 +214,13 @@ def _run_one(text: str, latex: bool) -> None:
     assert r.work <= Budget().limit + 1_000
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@FUZZ
 @given(st.lists(st.sampled_from(_PY_TOKENS), min_size=1, max_size=30).map(" ".join))
 def test_fuzz_expressions(text: str) -> None:
     _run_one(text, latex=False)
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+@FUZZ
 @given(st.lists(st.sampled_from(_TEX_TOKENS), min_size=1, max_size=25).map(" ".join))
 def test_fuzz_latex(text: str) -> None:
     _run_one(text, latex=True)

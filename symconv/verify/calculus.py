@@ -21,7 +21,6 @@ from __future__ import annotations
 import heapq
 
 import sympy as sp
-from sympy.core.sorting import default_sort_key
 
 from .namespace import Graph
 from .values import Budget, ClaimError, TensorView, Value, describe, is_matrix, is_scalar, matrix, to_matrix
@@ -34,9 +33,10 @@ class Calculus:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self._rank = {s: k for k, s in enumerate(sorted(graph.level, key=default_sort_key))}
+        self._rank = {s: k for k, s in enumerate(graph.level)}  # the namespace's deterministic order
         self._partials: dict[tuple[sp.Symbol, sp.Symbol], sp.Expr] = {}
         self._parents: dict[sp.Symbol, list[sp.Symbol]] = {}
+        self._by_symbol: dict[sp.Symbol, dict[sp.Basic, list[sp.Expr]]] = {}
         self._passes: dict[tuple[sp.Expr, int], dict[sp.Symbol, sp.Expr]] = {}
 
     def parents(self, s: sp.Symbol) -> list[sp.Symbol]:
@@ -45,11 +45,27 @@ class Calculus:
         return self._parents[s]
 
     def partial(self, s: sp.Symbol, t: sp.Symbol) -> sp.Expr:
-        """``d def(s) / d t`` by ``sympy.diff``, once."""
+        """``d def(s) / d t`` by ``sympy.diff``, once.  A sum is differentiated term by
+        term, over the terms that contain ``t`` only (the others have derivative 0), so a
+        long sum such as a dense layer's output costs one pass, not one per variable."""
         key = (s, t)
         if key not in self._partials:
-            self._partials[key] = sp.diff(self.graph.defs[s], t)
+            expr = self.graph.defs[s]
+            if isinstance(expr, sp.Add):
+                terms = self._terms_with(s, expr).get(t, [])
+                self._partials[key] = sp.Add(*[sp.diff(term, t) for term in terms])
+            else:
+                self._partials[key] = sp.diff(expr, t)
         return self._partials[key]
+
+    def _terms_with(self, s: sp.Symbol, expr: sp.Add) -> dict[sp.Basic, list[sp.Expr]]:
+        if s not in self._by_symbol:
+            index: dict[sp.Basic, list[sp.Expr]] = {}
+            for term in expr.args:
+                for sym in term.free_symbols:
+                    index.setdefault(sym, []).append(term)  # type: ignore[arg-type]
+            self._by_symbol[s] = index
+        return self._by_symbol[s]
 
     def adjoints(self, y: sp.Expr, stop: int, budget: Budget) -> dict[sp.Symbol, sp.Expr]:
         """``dy/ds`` for every symbol ``s`` reached from ``y`` through definitions of level

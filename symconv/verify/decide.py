@@ -479,14 +479,7 @@ class Decider:
     def forward(self, leaves: dict[sp.Symbol, sp.Expr], symbols: set[sp.Symbol]) -> dict[sp.Symbol, sp.Expr] | None:
         """Values of ``symbols`` and everything they are defined from, at ``leaves``
         (``None`` at a tie of a max or a ReLU, or an undefined value)."""
-        need: set[sp.Symbol] = set()
-        stack = [s for s in symbols if s in self.graph.defs]
-        while stack:
-            s = stack.pop()
-            if s in need:
-                continue
-            need.add(s)
-            stack.extend(t for t in self.graph.defs[s].free_symbols if t in self.graph.defs)  # type: ignore[misc]
+        need = self._ancestors(symbols)
         values = dict(leaves)
         for s in self.graph.order:
             if s not in need:
@@ -500,6 +493,18 @@ class Decider:
                 return None
             values[s] = val
         return values
+
+    def _ancestors(self, symbols: set[sp.Symbol]) -> set[sp.Symbol]:
+        """The defined symbols among ``symbols`` and everything they are defined from."""
+        need: set[sp.Symbol] = set()
+        stack = [s for s in symbols if s in self.graph.defs]
+        while stack:
+            s = stack.pop()
+            if s in need:
+                continue
+            need.add(s)
+            stack.extend(t for t in self.graph.defs[s].free_symbols if t in self.graph.defs)  # type: ignore[misc]
+        return need
 
     def _tie(self, e: sp.Basic, values: dict[sp.Symbol, sp.Expr]) -> bool:
         for node in _piecewise_nodes(e):
@@ -574,7 +579,10 @@ class Decider:
 
     def _forward_with_ties(self, point: dict[sp.Symbol, sp.Expr], e: sp.Expr) -> dict[sp.Symbol, sp.Expr] | None:
         values = dict(point)
+        need = self._ancestors(set(e.free_symbols))  # type: ignore[arg-type]
         for s in self.graph.order:
+            if s not in need:
+                continue
             val = _number(self.graph.defs[s].xreplace(values))
             if val is None:
                 return None

@@ -28,6 +28,7 @@ carries the layer number: ``h_z2``, ``lh_s1``, ``c1``.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -65,6 +66,41 @@ class JacobianFamily:
     counts: tuple[int, ...]
 
 
+class Definitions(Mapping[sp.Symbol, sp.Expr]):
+    """Symbol -> forward expression, built one layer at a time when first asked for (a
+    large layer's forward pass is only computed if a claim reaches into it)."""
+
+    def __init__(self) -> None:
+        self._owner: dict[sp.Symbol, int] = {}
+        self._layers: list[tuple[list[sp.Symbol], Callable[[], list[sp.Expr]]]] = []
+        self._done: dict[sp.Symbol, sp.Expr] = {}
+
+    def add_layer(self, symbols: list[sp.Symbol], forward: Callable[[], list[sp.Expr]]) -> None:
+        k = len(self._layers)
+        self._layers.append((symbols, forward))
+        for sym in symbols:
+            self._owner[sym] = k
+
+    def add(self, sym: sp.Symbol, expr: sp.Expr) -> None:
+        self.add_layer([sym], lambda: [expr])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._owner
+
+    def __getitem__(self, key: sp.Symbol) -> sp.Expr:
+        if key not in self._done:
+            symbols, forward = self._layers[self._owner[key]]
+            for sym, expr in zip(symbols, forward(), strict=True):
+                self._done[sym] = expr if isinstance(expr, sp.Basic) else sp.Integer(expr)
+        return self._done[key]
+
+    def __iter__(self) -> Iterator[sp.Symbol]:
+        return iter(self._owner)
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+
 @dataclass
 class Graph:
     """Which symbols are defined by others: the forward pass as substitutions.
@@ -73,25 +109,22 @@ class Graph:
     input and parameters; ``level`` orders every symbol so that a definition only uses
     symbols of lower level; ``labels`` are the one-hot labels ``y``."""
 
-    defs: dict[sp.Symbol, sp.Expr] = field(default_factory=dict)
+    defs: Definitions = field(default_factory=Definitions)
     level: dict[sp.Symbol, int] = field(default_factory=dict)
     labels: tuple[sp.Symbol, ...] = ()
 
     def leaf(self, s: sp.Symbol, level: int) -> None:
         self.level.setdefault(s, level)
 
-    def define(self, s: sp.Symbol, expr: sp.Expr, level: int) -> None:
-        self.defs[s] = expr if isinstance(expr, sp.Basic) else sp.Integer(expr)
-        self.level[s] = level
+    def define_layer(self, symbols: list[sp.Symbol], forward: Callable[[], list[sp.Expr]], level: int) -> None:
+        self.defs.add_layer(symbols, forward)
+        for sym in symbols:
+            self.level[sym] = level
 
     @cached_property
     def order(self) -> tuple[sp.Symbol, ...]:
         """Defined symbols by increasing level (stable within a level)."""
         return tuple(sorted(self.defs, key=lambda s: self.level[s]))
-
-    @cached_property
-    def leaves(self) -> tuple[sp.Symbol, ...]:
-        return tuple(s for s in self.level if s not in self.defs)
 
 
 def _one_based(index: tuple[int, ...]) -> str:
@@ -185,8 +218,7 @@ class Namespace:
         out = d.output
         self._tensor(_names(out), out, out.name, not out.channel_index and len(out.shape) >= 3)
         if out.source is None:
-            for s, e in zip(out.flat, d.forward(), strict=True):
-                g.define(s, e, 1)
+            g.define_layer(list(out.flat), d.forward, 1)
         if isinstance(d, ConvDerivation):
             self.tensors.setdefault("beta", self.tensors["K"])
         if isinstance(d, MaxPoolDerivation):
@@ -217,8 +249,7 @@ class Namespace:
             out = d.output
             self._tensor((out.name + n, out.letter + n), out, out.name + n, False)
             if out.source is None:
-                for s, e in zip(out.flat, d.forward(), strict=True):
-                    g.define(s, e, pos + 1)
+                g.define_layer(list(out.flat), d.forward, pos + 1)
             if out.name == "A" and len(out.shape) == 3:
                 self.constants[f"c{n}"] = out.shape[0]
             if isinstance(d, AvgPoolDerivation):
@@ -235,7 +266,7 @@ class Namespace:
             self.graph.leaf(s, level)
         self.graph.labels = tuple(labels.flat)
         j = real("J")
-        self.graph.define(j, d.loss(), level + 1)
+        self.graph.define_layer([j], lambda: [d.loss()], level + 1)
         self.scalars["J"] = j
 
     # -- lookups -----------------------------------------------------------------------
