@@ -38,15 +38,21 @@ def load_config(source: str | Path) -> Layer | Network:
         path = builtin_path(source)
     else:
         path = Path(source)
+    return parse_config(read_file(path, "config", f"built-in configs: {', '.join(BUILTINS)}"), str(path))
+
+
+def read_file(path: Path, parameter: str, builtins: str) -> bytes:
+    """The bytes of a TOML file, at most ``MAX_CONFIG_BYTES``; errors name ``parameter``
+    (a config here, a claims file in symconv.verify) and list the built-in names."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise SpecError("config", f"no such file: {path} (built-in configs: {', '.join(BUILTINS)})") from None
+        raise SpecError(parameter, f"no such file: {path} ({builtins})") from None
     except OSError as err:
-        raise SpecError("config", f"cannot read {path}: {err.strerror}") from None
+        raise SpecError(parameter, f"cannot read {path}: {err.strerror}") from None
     if len(data) > MAX_CONFIG_BYTES:
-        raise SpecError("config", f"{path} is larger than {MAX_CONFIG_BYTES} bytes")
-    return parse_config(data, str(path))
+        raise SpecError(parameter, f"{path} is larger than {MAX_CONFIG_BYTES} bytes")
+    return data
 
 
 def read_toml(data: bytes, name: str) -> dict[str, Any]:

@@ -180,3 +180,9 @@ rhs = "Max(0, z[1,2])"
     assert [r.status for r in report.results] == ["holds", "holds"]
     assert report.result("two").method.startswith("every region")
     assert "[conv]" in report.text()
+
+
+def test_the_example_claims_file_holds(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / "verify_conv_channels.toml"
+    assert main(["verify", str(example)]) == 0
+    assert "8 claims: 8 hold, 0 fail, 0 invalid" in capsys.readouterr().out

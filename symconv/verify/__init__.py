@@ -41,7 +41,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..config import MAX_CONFIG_BYTES, read_toml
+from ..config import MAX_CONFIG_BYTES, read_file, read_toml
 from ..errors import SpecError
 from .claims import Claim, ClaimResult, Part, Report, check_document
 from .decide import Counterexample, Difference
@@ -90,16 +90,7 @@ def verify_file(source: str | Path) -> Report:
         path = builtin_path(source)
     else:
         path = Path(source)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError("claims", f"no such file: {path} (built-in claims: {', '.join(BUILTINS)})") from None
-    except IsADirectoryError:
-        raise SpecError("claims", f"{path} is a directory, not a claims file") from None
-    except OSError as err:
-        raise SpecError("claims", f"cannot read {path}: {err.strerror}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise SpecError("claims", f"{path} is larger than {MAX_CONFIG_BYTES} bytes")
+    data = read_file(path, "claims", f"built-in claims: {', '.join(BUILTINS)}")
     return check_document(read_toml(data, str(path)), path.name)
 
 

@@ -24,6 +24,7 @@ from .values import (
     Value,
     add,
     check_number,
+    check_text,
     describe,
     divide,
     is_matrix,
@@ -100,12 +101,7 @@ _REFUSED: dict[type[ast.AST], str] = {
 
 def parse(text: object) -> ast.Expression:
     """Parse one side of a claim, refusing anything outside the whitelist or the caps."""
-    if not isinstance(text, str):
-        raise ClaimError(f"must be a string, got {type(text).__name__}")
-    if len(text) > MAX_CHARS:
-        raise ClaimError(f"is {len(text)} characters long; the limit is {MAX_CHARS}")
-    if not text.strip():
-        raise ClaimError("is empty")
+    text = check_text(text, MAX_CHARS)
     depth = deepest = 0
     for ch in text:
         if ch in "([{":

@@ -22,6 +22,7 @@ What cannot be read is reported as such; nothing is guessed.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -36,10 +37,10 @@ from .values import (
     ClaimError,
     Value,
     add,
+    check_text,
     describe,
     is_matrix,
     is_scalar,
-    matmul,
     matrix,
     mul,
     power,
@@ -499,13 +500,7 @@ class Reader:
     lark_chars: int = 0
 
     def read(self, text: object) -> Value:
-        if not isinstance(text, str):
-            raise ClaimError(f"must be a string, got {type(text).__name__}")
-        if len(text) > MAX_LATEX:
-            raise ClaimError(f"is {len(text)} characters long; the limit for LaTeX is {MAX_LATEX}")
-        if not text.strip():
-            raise ClaimError("is empty")
-        toks = tokens(text)
+        toks = tokens(check_text(text, MAX_LATEX, " for LaTeX"))
         if not toks:
             raise ClaimError("has no content")
         return self.value(_Parser(toks).document())
@@ -680,27 +675,14 @@ class Reader:
                 return self.walk(e[0, 0])
             return matrix(e.rows, e.cols, [to_scalar(self.walk(x), "a matrix entry") for x in e])
         if isinstance(e, sp.Add | sp.MatAdd):
+            return functools.reduce(add, [self.walk(a) for a in e.args])
+        if isinstance(e, sp.Mul | sp.MatMul):
             args = [self.walk(a) for a in e.args]
-            total = args[0]
-            for a in args[1:]:
-                total = add(total, a)
-            return total
-        if isinstance(e, sp.Mul):
-            args = [self.walk(a) for a in e.args]
-            if sum(1 for a in args if is_matrix(a)) > 1:
+            if isinstance(e, sp.Mul) and sum(1 for a in args if is_matrix(a)) > 1:
                 raise ClaimError(
                     "the order of this matrix product is unclear; write it with \\cdot between the matrices"
                 )
-            out = args[0]
-            for a in args[1:]:
-                out = mul(out, a)
-            return out
-        if isinstance(e, sp.MatMul):
-            args = [self.walk(a) for a in e.args]
-            out = args[0]
-            for a in args[1:]:
-                out = matmul(out, a) if is_matrix(out) and is_matrix(a) else mul(out, a)
-            return out
+            return functools.reduce(mul, args)  # MatMul keeps lark's order: mul is the matrix product
         if isinstance(e, sp.Pow):
             return power(self.walk(e.base), self.walk(e.exp))
         if isinstance(e, sp.Max | sp.Min):

@@ -27,6 +27,17 @@ class ClaimError(Exception):
     """A claim that cannot be read or evaluated; it is reported as invalid with this message."""
 
 
+def check_text(text: object, limit: int, kind: str = "") -> str:
+    """One side of a claim: a non-empty string of at most ``limit`` characters."""
+    if not isinstance(text, str):
+        raise ClaimError(f"must be a string, got {type(text).__name__}")
+    if len(text) > limit:
+        raise ClaimError(f"is {len(text)} characters long; the limit{kind} is {limit}")
+    if not text.strip():
+        raise ClaimError("is empty")
+    return text
+
+
 @dataclass(frozen=True)
 class TensorView:
     """A symbol tensor with ``lead`` (0-based) leading indices already fixed and at least
