@@ -20,7 +20,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "verify",
         help="check hand-derived claims (a claims TOML file, or the built-in seed_audit)",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description="Check hand-derived claims about a layer or network (exit 0: all hold, 1: some fail, 2: invalid).",
     )
     p.add_argument("claims", metavar="CLAIMS", help=f"claims file (TOML) or a built-in name: {', '.join(BUILTINS)}")
     p.add_argument("--verbose", "-v", action="store_true", help="show every claim's text, not only failing ones")
