@@ -167,7 +167,10 @@ def backward(dA, switches):
     n = dA.shape[0]
     planes = n * _C
     plane = _H * _W + 1  # each channel, then its sink slot for maxima in the padding
-    index = _SELECTED[switches.reshape(planes, _HZ * _WZ), np.arange(_HZ * _WZ)]
+    index = switches.reshape(planes, _HZ * _WZ).astype(np.intp)
+    index *= _HZ * _WZ
+    index += np.arange(_HZ * _WZ)
+    index = _SELECTED.take(index)  # row i_pq, column p w_z + q of the table
     index += (np.arange(planes) * plane)[:, None]
     # windows overlap: an input entry may be selected by several outputs, so the routed values add up
     dI = np.bincount(index.reshape(-1), weights=dA.reshape(-1), minlength=planes * plane)

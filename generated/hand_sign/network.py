@@ -392,7 +392,10 @@ def l3_maxpool2d_backward(dA, switches):
     n = dA.shape[0]
     planes = n * _L3_C
     plane = _L3_H * _L3_W  # no padding: every switch selects an input entry
-    index = _L3_SELECTED[switches.reshape(planes, _L3_HZ * _L3_WZ), np.arange(_L3_HZ * _L3_WZ)]
+    index = switches.reshape(planes, _L3_HZ * _L3_WZ).astype(np.intp)
+    index *= _L3_HZ * _L3_WZ
+    index += np.arange(_L3_HZ * _L3_WZ)
+    index = _L3_SELECTED.take(index)  # row i_pq, column p w_z + q of the table
     index += (np.arange(planes) * plane)[:, None]
     # windows do not overlap: each input entry is selected at most once
     dI = np.zeros(planes * plane, dA.dtype)
@@ -704,7 +707,10 @@ def l6_maxpool2d_backward(dA, switches):
     n = dA.shape[0]
     planes = n * _L6_C
     plane = _L6_H * _L6_W  # no padding: every switch selects an input entry
-    index = _L6_SELECTED[switches.reshape(planes, _L6_HZ * _L6_WZ), np.arange(_L6_HZ * _L6_WZ)]
+    index = switches.reshape(planes, _L6_HZ * _L6_WZ).astype(np.intp)
+    index *= _L6_HZ * _L6_WZ
+    index += np.arange(_L6_HZ * _L6_WZ)
+    index = _L6_SELECTED.take(index)  # row i_pq, column p w_z + q of the table
     index += (np.arange(planes) * plane)[:, None]
     # windows do not overlap: each input entry is selected at most once
     dI = np.zeros(planes * plane, dA.dtype)
