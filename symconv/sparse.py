@@ -145,6 +145,10 @@ class VecJacobian:
             a.setflags(write=False)
         return VecJacobian(shape, arrays[0], arrays[1], arrays[2], table, of, wrt)
 
+    def with_values(self, table: Table, of: str, wrt: str) -> VecJacobian:
+        """The same sparsity pattern and ids with another value table and names."""
+        return VecJacobian(self.shape, self.rows, self.cols, self.ids, table, of, wrt)
+
     @property
     def nnz(self) -> int:
         return int(self.rows.size)
@@ -172,10 +176,16 @@ class VecJacobian:
         lo, hi = np.searchsorted(self.cols, [c, c + 1])
         return [(int(self.rows[k]), self.table[int(self.ids[k])]) for k in range(lo, hi)]
 
-    def to_matrix(self) -> sp.ImmutableSparseMatrix:
-        """The Jacobian as a SymPy sparse matrix (every entry materialised)."""
-        entries = {(int(r), int(c)): self.table[int(i)] for r, c, i in zip(self.rows, self.cols, self.ids, strict=True)}
-        return sp.ImmutableSparseMatrix(self.shape[0], self.shape[1], entries)
+    def to_matrix(self) -> sp.SparseMatrix:
+        """The Jacobian as a SymPy sparse matrix, every entry materialised.
+
+        (A mutable ``SparseMatrix``: SymPy's immutable one sorts its entries on
+        construction, which costs twenty times more.)"""
+        values = [self.table[k] for k in range(len(self.table))]
+        entries = {
+            (r, c): values[i] for r, c, i in zip(self.rows.tolist(), self.cols.tolist(), self.ids.tolist(), strict=True)
+        }
+        return sp.SparseMatrix(self.shape[0], self.shape[1], entries)
 
     def numeric_values(self, env: Env) -> np.ndarray:
         """The value of every stored entry, in triplet order."""

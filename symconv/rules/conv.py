@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 import sympy as sp
@@ -132,7 +132,6 @@ class ConvDerivation(Derivation):
     def jacobian(self, wrt: str, **index: int) -> VecJacobian:
         """``d vZ_j/d vK_{j,i}`` (``wrt="K"``), ``d vZ_j/d vA_i`` (``"A"``), ``d vZ_j/d b_j`` (``"b"``)."""
         j = check_index("j", index.get("j", 0), self.cout)
-        out, ker, inp = self.geometry.triplets
         nz = self.geometry.output[0] * self.geometry.output[1]
         of = label(self.output, j)
         if wrt == "b":
@@ -141,14 +140,24 @@ class ConvDerivation(Derivation):
             return VecJacobian.build((nz, 1), np.arange(nz), np.zeros(nz), np.zeros(nz), ONE, of, label(self.bias, j))
         i = check_index("i", index.get("i", 0), self.cin)
         hw = self.geometry.input[0] * self.geometry.input[1]
-        nk = self.spec.kernel[0] * self.spec.kernel[1]
         if wrt == "K":
             table = Exprs(self.input.flat[i * hw : (i + 1) * hw])
-            return VecJacobian.build((nz, nk), out, ker, inp, table, of, label(self.kernel, j, i))
+            return self._pattern("K").with_values(table, of, label(self.kernel, j, i))
         if wrt == "A":
-            table = Exprs(self.kernel.vec(j, i))
-            return VecJacobian.build((nz, hw), out, inp, ker, table, of, label(self.input, i))
+            return self._pattern("A").with_values(Exprs(self.kernel.vec(j, i)), of, label(self.input, i))
         raise unknown(wrt, "'K', 'A' or 'b'")
+
+    @cache  # noqa: B019 - one pattern per derivation and key, shared by every (j, i) block
+    def _pattern(self, wrt: str) -> VecJacobian:
+        """The sorted triplets of one (j, i) block: the same for every block (3.1.5 notes that
+        ``d vZ_j/d vK_{j,i}`` depends on ``A_i`` only); blocks differ in their value table."""
+        out, ker, inp = self.geometry.triplets
+        nz = self.geometry.output[0] * self.geometry.output[1]
+        hw = self.geometry.input[0] * self.geometry.input[1]
+        nk = self.spec.kernel[0] * self.spec.kernel[1]
+        if wrt == "K":
+            return VecJacobian.build((nz, nk), out, ker, inp, ONE, "", "")
+        return VecJacobian.build((nz, hw), out, inp, ker, ONE, "", "")
 
     def full_jacobian(self, wrt: str) -> VecJacobian:
         out, ker, inp = self.geometry.triplets

@@ -90,16 +90,13 @@ class AvgPoolDerivation(_PoolDerivation):
         if wrt != "I":
             raise unknown(wrt, "'I'")
         j = check_index("j", index.get("j", 0), self.channels)
+        return self._pattern.with_values(Exprs((self.coefficient,)), label(self.output, j), label(self.input, j))
+
+    @cached_property
+    def _pattern(self) -> VecJacobian:
+        """The sorted triplets shared by every channel."""
         out, _, inp = self.geometry.triplets
-        return VecJacobian.build(
-            self._sizes,
-            out,
-            inp,
-            np.zeros_like(out),
-            Exprs((self.coefficient,)),
-            label(self.output, j),
-            label(self.input, j),
-        )
+        return VecJacobian.build(self._sizes, out, inp, np.zeros_like(out), Exprs((self.coefficient,)), "", "")
 
     def full_jacobian(self, wrt: str = "I") -> VecJacobian:
         if wrt != "I":
