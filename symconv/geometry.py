@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 import numpy as np
 
 from .errors import SpecError
+
+IntOrArray = TypeVar("IntOrArray", int, np.ndarray)
 
 
 def output_size(n: int, k: int, before: int, after: int, stride: int, dilation: int = 1) -> int:
@@ -77,9 +80,10 @@ class Geometry:
             output_size(self.input[1], self.kernel[1], left, right, self.stride[1], self.dilation[1]),
         )
 
-    def top_left(self, p: int, q: int) -> tuple[int, int]:
+    def top_left(self, p: IntOrArray, q: IntOrArray) -> tuple[IntOrArray, IntOrArray]:
         """eq.b-2.2: the 1-based input position of the top-left entry of window ``(p, q)``
-        (``p, q`` 1-based); it is outside ``1..h`` / ``1..w`` when it lies in the padding."""
+        (``p, q`` 1-based, integers or arrays); it is outside ``1..h`` / ``1..w`` when it lies
+        in the padding."""
         return (1 + self.stride[0] * (p - 1) - self.padding[0], 1 + self.stride[1] * (q - 1) - self.padding[2])
 
     @cached_property

@@ -137,13 +137,12 @@ class VecJacobian:
     ) -> VecJacobian:
         """Broadcast the three index arrays together, sort the triplets column by column
         and freeze them."""
-        arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.int64) for a in (rows, cols, ids)))
-        rows, cols, ids = (a.reshape(-1) for a in arrays)
-        order = np.lexsort((rows, cols))
-        arrays = [rows[order], cols[order], ids[order]]
-        for a in arrays:
+        flat = [a.reshape(-1) for a in np.broadcast_arrays(*(np.asarray(a, dtype=np.int64) for a in (rows, cols, ids)))]
+        order = np.lexsort((flat[0], flat[1]))
+        rows, cols, ids = (a[order] for a in flat)
+        for a in (rows, cols, ids):
             a.setflags(write=False)
-        return VecJacobian(shape, arrays[0], arrays[1], arrays[2], table, of, wrt)
+        return VecJacobian(shape, rows, cols, ids, table, of, wrt)
 
     def with_values(self, table: Table, of: str, wrt: str) -> VecJacobian:
         """The same sparsity pattern and ids with another value table and names."""
@@ -197,7 +196,7 @@ class VecJacobian:
         np.add.at(out, (self.rows, self.cols), self.numeric_values(env or {}))
         return out
 
-    def __array__(self, dtype: object = None, copy: object = None) -> np.ndarray:
+    def __array__(self, dtype: np.typing.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         out = self.to_numpy()
         return out if dtype is None else out.astype(dtype)
 

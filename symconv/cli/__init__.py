@@ -25,10 +25,21 @@ def build_parser() -> Parser:
     return parser
 
 
+def _join_negative_values(argv: Sequence[str]) -> list[str]:
+    """``--pad-value -inf`` as ``--pad-value=-inf``: argparse takes ``-inf`` for a flag."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--pad-value" and arg.startswith("-"):
+            out[-1] = f"--pad-value={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else argv))
         if args.command is None:
             parser.print_help()
             return 2

@@ -1,23 +1,38 @@
 """``symconv derive``: the main job.  For one layer or network (default: the seed's
 Appendix A layer) print every layer's shapes and every Jacobian's size and number of
-nonzeros, and write the derivation's outputs into a folder."""
+nonzeros, and write into the output folder the LaTeX derivation (and its PDF when
+pdflatex is installed) and the generated NumPy module, whose numeric checks are run.
+
+Exit codes: 0 done and every check passed, 1 a check or the LaTeX compile failed,
+2 invalid input."""
 
 from __future__ import annotations
 
 import argparse
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
+from .. import codegen, latex
 from ..derive import derive
 from ..network import NetworkDerivation
 from ..rules.base import Derivation, JacobianInfo
 from ..specs import Layer, Network
-from .common import add_layer_flags, spec_from_args
+from .common import add_layer_flags, error_line, spec_from_args
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("derive", help="derive a layer or network (default: the seed's Appendix A layer)")
+    p = sub.add_parser(
+        "derive",
+        help="derive a layer or network (default: the seed's Appendix A layer)",
+        description=__doc__.splitlines()[0] if __doc__ else None,
+    )
     add_layer_flags(p)
+    g = p.add_argument_group("outputs")
+    g.add_argument("-o", "--output", metavar="DIR", default="symconv-out", help="output folder (default symconv-out)")
+    g.add_argument("--no-pdf", action="store_true", help="write the .tex but do not run pdflatex")
+    g.add_argument("--no-code", action="store_true", help="do not write and check the NumPy module")
+    g.add_argument("--no-tex", action="store_true", help="do not write the LaTeX derivation")
     p.set_defaults(run=run)
 
 
@@ -63,15 +78,11 @@ def _jacobian_lines(layer: Derivation) -> list[str]:
                 f"{n}={r[0]}..{r[-1]}" if len(r) > 1 else f"{n}={r[0]}" for n, r in ranges.items()
             )
             span += f" ({len(items)} Jacobians)"
-        out_index = {"j": index["j"]} if "j" in index else {}
-        wrt_layer = layer.layer if key in layer.params else layer.input.layer
-        wrt_index = {k: v for k, v in index.items() if k in ("j", "i")} if key != "b" else out_index
-        if key not in layer.params and key != "b":
-            wrt_index = (
-                {"j": index["j"]} if "j" in index and "i" not in index else {"i": index["i"]} if "i" in index else {}
-            )
-        of = _name(layer.output.name, layer.layer, out_index)
-        wrt = _name(key, wrt_layer, wrt_index)
+        # the output channel is j; the input channel of a conv is i (d vZ_j / d vA_i)
+        is_input = key not in layer.params
+        wrt_names = ["i"] if is_input and "i" in index else list(index)
+        of = _name(layer.output.name, layer.layer, {k: v for k, v in index.items() if k == "j"})
+        wrt = _name(key, layer.input.layer if is_input else layer.layer, {k: index[k] for k in wrt_names})
         count = f"{nnz} nonzeros" if nnz is not None else f"at most {items[0].max_nnz} nonzeros (set by the input)"
         each = " each" if len(items) > 1 else ""
         lines.append(f"    d vec({of}) / d vec({wrt}){span}: {shape[0]} x {shape[1]}, {count}{each}")
@@ -105,4 +116,24 @@ def run(args: argparse.Namespace) -> int:
     print(f"symconv derive: {title}")
     for line in report(d):
         print(line)
-    return 0
+    out = Path(args.output)
+    status = 0
+    if not args.no_tex:
+        pdf = not args.no_pdf and latex.have_pdflatex()
+        try:
+            for path in latex.write_document(d, out, pdf=pdf):
+                print(f"wrote {path}")
+        except latex.LatexError as err:
+            error_line(str(err))
+            status = 1
+        if not pdf and not args.no_pdf:
+            print("pdflatex not found: wrote the .tex only (install texlive-latex-base and texlive-latex-recommended)")
+    if not args.no_code:
+        module = codegen.write_module(spec, out, command="symconv derive")
+        print(f"wrote {module}")
+        checks = codegen.check_module(module)
+        for line in checks.lines():
+            print(line)
+        if not checks.ok:
+            status = 1
+    return status
