@@ -5,6 +5,8 @@ as the seed's appendices derive them, and LaTeX, NumPy code and a claims checker
 produced from those same objects.
 """
 
+from . import config
+from .config import load_config
 from .derive import derive
 from .errors import SpecError
 from .geometry import Geometry, output_size
@@ -40,6 +42,8 @@ __all__ = [
     "SpecError",
     "Tanh",
     "VecJacobian",
+    "config",
     "derive",
+    "load_config",
     "output_size",
 ]
