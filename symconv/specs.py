@@ -102,12 +102,21 @@ class _Windowed(Layer):
     def _stride(self) -> tuple[int, int]:
         raise NotImplementedError
 
+    #: the field that holds the input's channel count
+    channels_field: ClassVar[str] = "channels"
+
     def _normalise(self) -> None:
         set_ = object.__setattr__
         if self.input is not None:
             set_(self, "input", v.pair("input", self.input))
         set_(self, "padding", v.padding("padding", self.padding))
         set_(self, "dilation", v.pair("dilation", self.dilation))
+        field_ = self.channels_field
+        channels = getattr(self, field_)
+        if channels is not None:
+            set_(self, field_, v.positive(field_, channels))
+        elif self.input is not None:
+            set_(self, field_, 1)
 
     def _check_geometry(self) -> None:
         if self.input is not None:
@@ -123,6 +132,23 @@ class _Windowed(Layer):
         assert self.input is not None
         return Geometry(self.input, self._window(), self.padding, self._stride(), self.dilation)
 
+    @property
+    def in_shape(self) -> Shape:
+        self.require_bound()
+        channels = getattr(self, self.channels_field)
+        assert self.input is not None and channels is not None
+        return (channels, *self.input)
+
+    def bind(self, shape: Shape, where: str) -> _Windowed:
+        c, h, w = _image(shape, where, self.kind)
+        _agree(where, "input", self.input, (h, w), "as input size")
+        _agree(where, self.channels_field, getattr(self, self.channels_field), c, "channels")
+        changes: dict[str, Any] = {"input": (h, w), self.channels_field: c}
+        try:
+            return dataclasses.replace(self, **changes)
+        except SpecError as err:
+            raise SpecError(f"{where}.{err.parameter}", err.rule) from None
+
 
 @dataclass(frozen=True, kw_only=True)
 class Conv2D(_Windowed):
@@ -130,6 +156,7 @@ class Conv2D(_Windowed):
 
     kind: ClassVar[str] = "conv2d"
     has_params: ClassVar[bool] = True
+    channels_field: ClassVar[str] = "in_channels"
     kernel: tuple[int, int]
     stride: tuple[int, int] = (1, 1)
     in_channels: int | None = None
@@ -141,10 +168,6 @@ class Conv2D(_Windowed):
         set_ = object.__setattr__
         set_(self, "kernel", v.pair("kernel", self.kernel))
         set_(self, "stride", v.pair("stride", self.stride))
-        if self.in_channels is not None:
-            set_(self, "in_channels", v.positive("in_channels", self.in_channels))
-        elif self.input is not None:
-            set_(self, "in_channels", 1)
         set_(self, "out_channels", v.positive("out_channels", self.out_channels))
         set_(self, "bias", v.flag("bias", self.bias))
         self._check_geometry()
@@ -156,23 +179,8 @@ class Conv2D(_Windowed):
         return self.stride
 
     @property
-    def in_shape(self) -> Shape:
-        self.require_bound()
-        assert self.input is not None and self.in_channels is not None
-        return (self.in_channels, *self.input)
-
-    @property
     def out_shape(self) -> Shape:
         return (self.out_channels, *self.geometry.output)
-
-    def bind(self, shape: Shape, where: str) -> Conv2D:
-        c, h, w = _image(shape, where, self.kind)
-        _agree(where, "input", self.input, (h, w), "as input size")
-        _agree(where, "in_channels", self.in_channels, c, "channels")
-        try:
-            return dataclasses.replace(self, input=(h, w), in_channels=c)
-        except SpecError as err:
-            raise SpecError(f"{where}.{err.parameter}", err.rule) from None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,10 +196,6 @@ class _Pool(_Windowed):
         set_(self, "window", v.pair("window", self.window))
         # PyTorch's default: the stride is the window (non-overlapping windows)
         set_(self, "stride", self.window if self.stride is None else v.pair("stride", self.stride))
-        if self.channels is not None:
-            set_(self, "channels", v.positive("channels", self.channels))
-        elif self.input is not None:
-            set_(self, "channels", 1)
         self._extra_checks()
         span = (self.dilation[0] * (self.window[0] - 1) + 1, self.dilation[1] * (self.window[1] - 1) + 1)
         t, b, left, right = self.padding
@@ -214,24 +218,9 @@ class _Pool(_Windowed):
         return self.stride
 
     @property
-    def in_shape(self) -> Shape:
-        self.require_bound()
-        assert self.input is not None and self.channels is not None
-        return (self.channels, *self.input)
-
-    @property
     def out_shape(self) -> Shape:
         assert self.channels is not None
         return (self.channels, *self.geometry.output)
-
-    def bind(self, shape: Shape, where: str) -> _Pool:
-        c, h, w = _image(shape, where, self.kind)
-        _agree(where, "input", self.input, (h, w), "as input size")
-        _agree(where, "channels", self.channels, c, "channels")
-        try:
-            return dataclasses.replace(self, input=(h, w), channels=c)
-        except SpecError as err:
-            raise SpecError(f"{where}.{err.parameter}", err.rule) from None
 
 
 @dataclass(frozen=True, kw_only=True)
