@@ -133,11 +133,14 @@ def load_module(path: Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise SpecError("module", f"{path} cannot be imported as a Python module")
     module = importlib.util.module_from_spec(spec)
+    write_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # leave no __pycache__ beside the user's module
     try:
         spec.loader.exec_module(module)
     except Exception as err:
         raise SpecError("module", f"{path} does not import: {type(err).__name__}: {err}") from None
     finally:
+        sys.dont_write_bytecode = write_bytecode
         sys.modules.pop(name, None)
     return module
 
