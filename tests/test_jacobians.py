@@ -212,3 +212,35 @@ def test_large_layer_is_stored_by_nonzeros_only():
     inside = sum((min(p + 2, 63) - max(p - 1, 0) + 1) for p in range(64)) ** 2
     assert jk.nnz == ja.nnz == inside
     assert ja.rows.nbytes < 1_000_000
+
+
+def test_appendix_a_comes_out_as_printed_in_the_seed():
+    """Appendix A's rep.2, written here from the seed's text (β_rs is our k_rs), and
+    eq.a1-2 / eq.a2-2: dz_32/dβ_21 = a_32, dz_32/dA_23 = β_12."""
+    from symconv.config import load_config
+
+    d = sc.derive(load_config("appendix_a"))
+    a = {f"{r}{c}": d.input.entry(0, r - 1, c - 1) for r in range(1, 4) for c in range(1, 5)}
+    k = {f"{r}{s}": d.kernel.entry(0, 0, r - 1, s - 1) for r in (1, 2) for s in (1, 2)}
+    seed_rep2 = [
+        [a["11"] * k["22"], a["12"] * k["21"] + a["13"] * k["22"], a["14"] * k["21"]],
+        [
+            a["11"] * k["12"] + a["21"] * k["22"],
+            a["12"] * k["11"] + a["13"] * k["12"] + a["22"] * k["21"] + a["23"] * k["22"],
+            a["14"] * k["11"] + a["24"] * k["21"],
+        ],
+        [
+            a["21"] * k["12"] + a["31"] * k["22"],
+            a["22"] * k["11"] + a["23"] * k["12"] + a["32"] * k["21"] + a["33"] * k["22"],
+            a["24"] * k["11"] + a["34"] * k["21"],
+        ],
+        [a["31"] * k["12"], a["32"] * k["11"] + a["33"] * k["12"], a["34"] * k["11"]],
+    ]
+    assert d.output_shape == (4, 3)
+    assert sp.Matrix(d.Z[0]) == sp.Matrix(seed_rep2)
+    # row of z_32 in vec(Z) is (2 - 1) * 4 + 3 = 7th (0-based 6); column of k_21 in vec(K) is 2nd
+    assert d.jacobian("K")[6, 1] == a["32"]
+    # column of A_23 in vec(A) is (3 - 1) * 3 + 2 = 8th (0-based 7)
+    assert d.jacobian("A")[6, 7] == k["12"]
+    # dZ/dβ_21 = A * [[0, 0], [1, 0]] (after eq.a1-2)
+    assert d.column("K", 1, 0) == vec(sp.Matrix(4, 3, lambda p, q: seed_rep2[p][q].diff(k["21"])))
