@@ -94,6 +94,8 @@ _SW = 2
 _DH = 1
 _DW = 1
 _PAD_VALUE = 0
+_CHUNK = 2184
+_FRESH_BYTES = 33554432
 _IN_SHAPE = (1, 3, 4)
 _OUT_SHAPE = (1, 3, 3)
 _ROWS = slice(_T, _T + _H)
@@ -104,35 +106,32 @@ _COLS = slice(_L, _L + _W)
 _ORDER = (
     (1, 0, 3, 0, 5), (2, 1, 4, 0, 5), (3, 2, 5, 0, 5), (4, 0, 3, 1, 6), (5, 1, 4, 1, 6), (6, 2, 5, 1, 6),
 )
-#: (i, r_b - 1, c_b - 1): the window position of entry i of vΩ (eq.b-2.1), 0-based
-_POSITIONS = (
-    (1, 0, 0), (2, 1, 0), (3, 2, 0), (4, 0, 1), (5, 1, 1), (6, 2, 1),
+#: the backward routes in a row-major padded plane (h_p x w_p, the padding around the input):
+#: window (p, q) starts at ROW_CORNERS[p] + COL_CORNERS[q] (eq.b-2.2), and entry i of its vΩ
+#: lies OFFSETS[i] further on (eq.b-2.1, eq.b-2.3; i is 1-based, OFFSETS[0] is not used)
+_ROW_CORNERS = (
+    0, 6, 12,
 )
-#: [r][p]: the input row that window row r of output row p holds (eq.b-2.2, eq.b-2.3), -1 in the padding
-_IN_ROWS = (
-    (-1, 0, 1), (0, 1, 2), (1, 2, -1),
+_COL_CORNERS = (
+    0, 2, 4,
 )
-#: [s][q]: the same for columns
-_IN_COLS = (
-    (-1, 1, 3), (0, 2, -1),
+_OFFSETS = np.array(
+    (
+        0, 0, 6, 12, 1, 7, 13,
+    ),
+    np.intp,
 )
 # fmt: on
 
 
-def _selected():
-    """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), or ``h w``, a sink slot just past
-    the channel, where it is a padded entry (row 0, no switch, is all sink)."""
-    rows, cols = np.array(_IN_ROWS), np.array(_IN_COLS)
-    sink = _H * _W
-    out = np.full((len(_POSITIONS) + 1, _HZ, _WZ), sink, np.int64)
-    for i, r, s in _POSITIONS:
-        inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i] = np.where(inside, rows[r][:, None] * _W + cols[s][None, :], sink)
-    return out.reshape(len(_POSITIONS) + 1, _HZ * _WZ)
+def _corners():
+    """``[k, p w_z + q]``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane ``k`` of a
+    chunk of ``CHUNK`` row-major padded planes."""
+    corners = np.add.outer(_ROW_CORNERS, _COL_CORNERS).reshape(-1)
+    return np.add.outer(np.arange(_CHUNK) * (_HP * _WP), corners).astype(np.intp)
 
 
-_SELECTED = _selected()
+_CORNERS = _corners()
 
 
 def forward(I):
@@ -158,24 +157,37 @@ def forward(I):
 
 
 def backward(dA, switches):
-    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry
-    ``i_pq`` of window ``(p, q)`` (eq.b-2.1 to eq.b-2.3); a maximum in the padding routes nowhere."""
+    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry ``i_pq``
+    of window ``(p, q)``: its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
+    (eq.b-2.1 to eq.b-2.3).  The routes are taken in padded planes, a chunk of planes at a time
+    (zeroed, then scattered into while in the CPU cache); a maximum in the padding lands in the
+    padding, which is not returned, so it routes nowhere."""
     dA = _batch(dA, _OUT_SHAPE, "dA")
     switches = np.asarray(switches)
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
+    if switches.size and not (1 <= switches.min() and switches.max() <= 6):
+        low, high = switches.min(), switches.max()
+        raise ValueError(f"switches are the seed's i_pq, 1 .. 6; got values from {low} to {high}")
     n = dA.shape[0]
     planes = n * _C
-    plane = _H * _W + 1  # each channel, then its sink slot for maxima in the padding
-    index = switches.reshape(planes, _HZ * _WZ).astype(np.intp)
-    index *= _HZ * _WZ
-    index += np.arange(_HZ * _WZ)
-    index = _SELECTED.take(index)  # row i_pq, column p w_z + q of the table
-    index += (np.arange(planes) * plane)[:, None]
-    # windows overlap: an input entry may be selected by several outputs, so the routed values add up
-    dI = np.bincount(index.reshape(-1), weights=dA.reshape(-1), minlength=planes * plane)
-    dI = dI.astype(dA.dtype, copy=False)
-    return dI.reshape(planes, plane)[:, :-1].reshape(n, _C, _H, _W)  # a view without the sinks
+    # a large output comes zeroed from the operating system (fresh pages, zeroed when first
+    # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
+    fresh = planes * _HP * _WP * dA.itemsize >= _FRESH_BYTES
+    dI = (np.zeros if fresh else np.empty)((planes, _HP * _WP), dA.dtype)
+    values = dA.reshape(planes, _HZ * _WZ)
+    index = switches.reshape(planes, _HZ * _WZ)
+    for a in range(0, planes, _CHUNK):
+        b = min(a + _CHUNK, planes)
+        target = dI[a:b].reshape(-1)
+        if not fresh:
+            target.fill(0)
+        routes = _OFFSETS.take(index[a:b])
+        routes += _CORNERS[: b - a]
+        # windows overlap: an input entry may be selected by several outputs, so the routed values add up
+        np.add.at(target, routes.reshape(-1), values[a:b].reshape(-1))
+    dI = dI.reshape(n, _C, _HP, _WP)
+    return dI[:, :, _ROWS, _COLS]  # a view without the padding
 
 
 def jacobians(I):

@@ -297,6 +297,8 @@ _L3_SW = 8
 _L3_DH = 1
 _L3_DW = 1
 _L3_PAD_VALUE = 0
+_L3_CHUNK = 16
+_L3_FRESH_BYTES = 33554432
 _L3_IN_SHAPE = (8, 64, 64)
 _L3_OUT_SHAPE = (8, 8, 8)
 _L3_ROWS = slice(_L3_T, _L3_T + _L3_H)
@@ -319,45 +321,34 @@ _L3_ORDER = (
     (56, 7, 64, 6, 63), (57, 0, 57, 7, 64), (58, 1, 58, 7, 64), (59, 2, 59, 7, 64), (60, 3, 60, 7, 64),
     (61, 4, 61, 7, 64), (62, 5, 62, 7, 64), (63, 6, 63, 7, 64), (64, 7, 64, 7, 64),
 )
-#: (i, r_b - 1, c_b - 1): the window position of entry i of vΩ (eq.b-2.1), 0-based
-_L3_POSITIONS = (
-    (1, 0, 0), (2, 1, 0), (3, 2, 0), (4, 3, 0), (5, 4, 0), (6, 5, 0), (7, 6, 0), (8, 7, 0), (9, 0, 1), (10, 1, 1),
-    (11, 2, 1), (12, 3, 1), (13, 4, 1), (14, 5, 1), (15, 6, 1), (16, 7, 1), (17, 0, 2), (18, 1, 2), (19, 2, 2),
-    (20, 3, 2), (21, 4, 2), (22, 5, 2), (23, 6, 2), (24, 7, 2), (25, 0, 3), (26, 1, 3), (27, 2, 3), (28, 3, 3),
-    (29, 4, 3), (30, 5, 3), (31, 6, 3), (32, 7, 3), (33, 0, 4), (34, 1, 4), (35, 2, 4), (36, 3, 4), (37, 4, 4),
-    (38, 5, 4), (39, 6, 4), (40, 7, 4), (41, 0, 5), (42, 1, 5), (43, 2, 5), (44, 3, 5), (45, 4, 5), (46, 5, 5),
-    (47, 6, 5), (48, 7, 5), (49, 0, 6), (50, 1, 6), (51, 2, 6), (52, 3, 6), (53, 4, 6), (54, 5, 6), (55, 6, 6),
-    (56, 7, 6), (57, 0, 7), (58, 1, 7), (59, 2, 7), (60, 3, 7), (61, 4, 7), (62, 5, 7), (63, 6, 7), (64, 7, 7),
+#: the backward routes in a row-major padded plane (h_p x w_p, the padding around the input):
+#: window (p, q) starts at ROW_CORNERS[p] + COL_CORNERS[q] (eq.b-2.2), and entry i of its vΩ
+#: lies OFFSETS[i] further on (eq.b-2.1, eq.b-2.3; i is 1-based, OFFSETS[0] is not used)
+_L3_ROW_CORNERS = (
+    0, 512, 1024, 1536, 2048, 2560, 3072, 3584,
 )
-#: [r][p]: the input row that window row r of output row p holds (eq.b-2.2, eq.b-2.3), -1 in the padding
-_L3_IN_ROWS = (
-    (0, 8, 16, 24, 32, 40, 48, 56), (1, 9, 17, 25, 33, 41, 49, 57), (2, 10, 18, 26, 34, 42, 50, 58),
-    (3, 11, 19, 27, 35, 43, 51, 59), (4, 12, 20, 28, 36, 44, 52, 60), (5, 13, 21, 29, 37, 45, 53, 61),
-    (6, 14, 22, 30, 38, 46, 54, 62), (7, 15, 23, 31, 39, 47, 55, 63),
+_L3_COL_CORNERS = (
+    0, 8, 16, 24, 32, 40, 48, 56,
 )
-#: [s][q]: the same for columns
-_L3_IN_COLS = (
-    (0, 8, 16, 24, 32, 40, 48, 56), (1, 9, 17, 25, 33, 41, 49, 57), (2, 10, 18, 26, 34, 42, 50, 58),
-    (3, 11, 19, 27, 35, 43, 51, 59), (4, 12, 20, 28, 36, 44, 52, 60), (5, 13, 21, 29, 37, 45, 53, 61),
-    (6, 14, 22, 30, 38, 46, 54, 62), (7, 15, 23, 31, 39, 47, 55, 63),
+_L3_OFFSETS = np.array(
+    (
+        0, 0, 64, 128, 192, 256, 320, 384, 448, 1, 65, 129, 193, 257, 321, 385, 449, 2, 66, 130, 194, 258, 322, 386,
+        450, 3, 67, 131, 195, 259, 323, 387, 451, 4, 68, 132, 196, 260, 324, 388, 452, 5, 69, 133, 197, 261, 325,
+        389, 453, 6, 70, 134, 198, 262, 326, 390, 454, 7, 71, 135, 199, 263, 327, 391, 455,
+    ),
+    np.intp,
 )
 # fmt: on
 
 
-def l3_maxpool2d__selected():
-    """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), or ``h w``, a sink slot just past
-    the channel, where it is a padded entry (row 0, no switch, is all sink)."""
-    rows, cols = np.array(_L3_IN_ROWS), np.array(_L3_IN_COLS)
-    sink = _L3_H * _L3_W
-    out = np.full((len(_L3_POSITIONS) + 1, _L3_HZ, _L3_WZ), sink, np.int64)
-    for i, r, s in _L3_POSITIONS:
-        inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i] = np.where(inside, rows[r][:, None] * _L3_W + cols[s][None, :], sink)
-    return out.reshape(len(_L3_POSITIONS) + 1, _L3_HZ * _L3_WZ)
+def l3_maxpool2d__corners():
+    """``[k, p w_z + q]``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane ``k`` of a
+    chunk of ``CHUNK`` row-major padded planes."""
+    corners = np.add.outer(_L3_ROW_CORNERS, _L3_COL_CORNERS).reshape(-1)
+    return np.add.outer(np.arange(_L3_CHUNK) * (_L3_HP * _L3_WP), corners).astype(np.intp)
 
 
-_L3_SELECTED = l3_maxpool2d__selected()
+_L3_CORNERS = l3_maxpool2d__corners()
 
 
 def l3_maxpool2d_forward(I):
@@ -383,24 +374,37 @@ def l3_maxpool2d_forward(I):
 
 
 def l3_maxpool2d_backward(dA, switches):
-    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry
-    ``i_pq`` of window ``(p, q)`` (eq.b-2.1 to eq.b-2.3); a maximum in the padding routes nowhere."""
+    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry ``i_pq``
+    of window ``(p, q)``: its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
+    (eq.b-2.1 to eq.b-2.3).  The routes are taken in padded planes, a chunk of planes at a time
+    (zeroed, then scattered into while in the CPU cache); a maximum in the padding lands in the
+    padding, which is not returned, so it routes nowhere."""
     dA = _batch(dA, _L3_OUT_SHAPE, "dA")
     switches = np.asarray(switches)
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
+    if switches.size and not (1 <= switches.min() and switches.max() <= 64):
+        low, high = switches.min(), switches.max()
+        raise ValueError(f"switches are the seed's i_pq, 1 .. 64; got values from {low} to {high}")
     n = dA.shape[0]
     planes = n * _L3_C
-    plane = _L3_H * _L3_W  # no padding: every switch selects an input entry
-    index = switches.reshape(planes, _L3_HZ * _L3_WZ).astype(np.intp)
-    index *= _L3_HZ * _L3_WZ
-    index += np.arange(_L3_HZ * _L3_WZ)
-    index = _L3_SELECTED.take(index)  # row i_pq, column p w_z + q of the table
-    index += (np.arange(planes) * plane)[:, None]
-    # windows do not overlap: each input entry is selected at most once
-    dI = np.zeros(planes * plane, dA.dtype)
-    dI[index.reshape(-1)] = dA.reshape(-1)
-    return dI.reshape(n, _L3_C, _L3_H, _L3_W)
+    # a large output comes zeroed from the operating system (fresh pages, zeroed when first
+    # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
+    fresh = planes * _L3_HP * _L3_WP * dA.itemsize >= _L3_FRESH_BYTES
+    dI = (np.zeros if fresh else np.empty)((planes, _L3_HP * _L3_WP), dA.dtype)
+    values = dA.reshape(planes, _L3_HZ * _L3_WZ)
+    index = switches.reshape(planes, _L3_HZ * _L3_WZ)
+    for a in range(0, planes, _L3_CHUNK):
+        b = min(a + _L3_CHUNK, planes)
+        target = dI[a:b].reshape(-1)
+        if not fresh:
+            target.fill(0)
+        routes = _L3_OFFSETS.take(index[a:b])
+        routes += _L3_CORNERS[: b - a]
+        # windows do not overlap: each input entry is selected at most once
+        target[routes.reshape(-1)] = values[a:b].reshape(-1)
+    dI = dI.reshape(n, _L3_C, _L3_HP, _L3_WP)
+    return dI
 
 
 def l3_maxpool2d_jacobians(I):
@@ -631,6 +635,8 @@ _L6_SW = 4
 _L6_DH = 1
 _L6_DW = 1
 _L6_PAD_VALUE = 0
+_L6_CHUNK = 1024
+_L6_FRESH_BYTES = 33554432
 _L6_IN_SHAPE = (16, 8, 8)
 _L6_OUT_SHAPE = (16, 2, 2)
 _L6_ROWS = slice(_L6_T, _L6_T + _L6_H)
@@ -643,36 +649,32 @@ _L6_ORDER = (
     (7, 2, 7, 1, 6), (8, 3, 8, 1, 6), (9, 0, 5, 2, 7), (10, 1, 6, 2, 7), (11, 2, 7, 2, 7), (12, 3, 8, 2, 7),
     (13, 0, 5, 3, 8), (14, 1, 6, 3, 8), (15, 2, 7, 3, 8), (16, 3, 8, 3, 8),
 )
-#: (i, r_b - 1, c_b - 1): the window position of entry i of vΩ (eq.b-2.1), 0-based
-_L6_POSITIONS = (
-    (1, 0, 0), (2, 1, 0), (3, 2, 0), (4, 3, 0), (5, 0, 1), (6, 1, 1), (7, 2, 1), (8, 3, 1), (9, 0, 2), (10, 1, 2),
-    (11, 2, 2), (12, 3, 2), (13, 0, 3), (14, 1, 3), (15, 2, 3), (16, 3, 3),
+#: the backward routes in a row-major padded plane (h_p x w_p, the padding around the input):
+#: window (p, q) starts at ROW_CORNERS[p] + COL_CORNERS[q] (eq.b-2.2), and entry i of its vΩ
+#: lies OFFSETS[i] further on (eq.b-2.1, eq.b-2.3; i is 1-based, OFFSETS[0] is not used)
+_L6_ROW_CORNERS = (
+    0, 32,
 )
-#: [r][p]: the input row that window row r of output row p holds (eq.b-2.2, eq.b-2.3), -1 in the padding
-_L6_IN_ROWS = (
-    (0, 4), (1, 5), (2, 6), (3, 7),
+_L6_COL_CORNERS = (
+    0, 4,
 )
-#: [s][q]: the same for columns
-_L6_IN_COLS = (
-    (0, 4), (1, 5), (2, 6), (3, 7),
+_L6_OFFSETS = np.array(
+    (
+        0, 0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27,
+    ),
+    np.intp,
 )
 # fmt: on
 
 
-def l6_maxpool2d__selected():
-    """``[i, p w_z + q]``: the row-major index into an input channel of the entry that switch
-    ``i`` selects for output ``(p, q)`` (eq.b-2.1 to eq.b-2.3), or ``h w``, a sink slot just past
-    the channel, where it is a padded entry (row 0, no switch, is all sink)."""
-    rows, cols = np.array(_L6_IN_ROWS), np.array(_L6_IN_COLS)
-    sink = _L6_H * _L6_W
-    out = np.full((len(_L6_POSITIONS) + 1, _L6_HZ, _L6_WZ), sink, np.int64)
-    for i, r, s in _L6_POSITIONS:
-        inside = (rows[r][:, None] >= 0) & (cols[s][None, :] >= 0)
-        out[i] = np.where(inside, rows[r][:, None] * _L6_W + cols[s][None, :], sink)
-    return out.reshape(len(_L6_POSITIONS) + 1, _L6_HZ * _L6_WZ)
+def l6_maxpool2d__corners():
+    """``[k, p w_z + q]``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane ``k`` of a
+    chunk of ``CHUNK`` row-major padded planes."""
+    corners = np.add.outer(_L6_ROW_CORNERS, _L6_COL_CORNERS).reshape(-1)
+    return np.add.outer(np.arange(_L6_CHUNK) * (_L6_HP * _L6_WP), corners).astype(np.intp)
 
 
-_L6_SELECTED = l6_maxpool2d__selected()
+_L6_CORNERS = l6_maxpool2d__corners()
 
 
 def l6_maxpool2d_forward(I):
@@ -698,24 +700,37 @@ def l6_maxpool2d_forward(I):
 
 
 def l6_maxpool2d_backward(dA, switches):
-    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry
-    ``i_pq`` of window ``(p, q)`` (eq.b-2.1 to eq.b-2.3); a maximum in the padding routes nowhere."""
+    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry ``i_pq``
+    of window ``(p, q)``: its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
+    (eq.b-2.1 to eq.b-2.3).  The routes are taken in padded planes, a chunk of planes at a time
+    (zeroed, then scattered into while in the CPU cache); a maximum in the padding lands in the
+    padding, which is not returned, so it routes nowhere."""
     dA = _batch(dA, _L6_OUT_SHAPE, "dA")
     switches = np.asarray(switches)
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
+    if switches.size and not (1 <= switches.min() and switches.max() <= 16):
+        low, high = switches.min(), switches.max()
+        raise ValueError(f"switches are the seed's i_pq, 1 .. 16; got values from {low} to {high}")
     n = dA.shape[0]
     planes = n * _L6_C
-    plane = _L6_H * _L6_W  # no padding: every switch selects an input entry
-    index = switches.reshape(planes, _L6_HZ * _L6_WZ).astype(np.intp)
-    index *= _L6_HZ * _L6_WZ
-    index += np.arange(_L6_HZ * _L6_WZ)
-    index = _L6_SELECTED.take(index)  # row i_pq, column p w_z + q of the table
-    index += (np.arange(planes) * plane)[:, None]
-    # windows do not overlap: each input entry is selected at most once
-    dI = np.zeros(planes * plane, dA.dtype)
-    dI[index.reshape(-1)] = dA.reshape(-1)
-    return dI.reshape(n, _L6_C, _L6_H, _L6_W)
+    # a large output comes zeroed from the operating system (fresh pages, zeroed when first
+    # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
+    fresh = planes * _L6_HP * _L6_WP * dA.itemsize >= _L6_FRESH_BYTES
+    dI = (np.zeros if fresh else np.empty)((planes, _L6_HP * _L6_WP), dA.dtype)
+    values = dA.reshape(planes, _L6_HZ * _L6_WZ)
+    index = switches.reshape(planes, _L6_HZ * _L6_WZ)
+    for a in range(0, planes, _L6_CHUNK):
+        b = min(a + _L6_CHUNK, planes)
+        target = dI[a:b].reshape(-1)
+        if not fresh:
+            target.fill(0)
+        routes = _L6_OFFSETS.take(index[a:b])
+        routes += _L6_CORNERS[: b - a]
+        # windows do not overlap: each input entry is selected at most once
+        target[routes.reshape(-1)] = values[a:b].reshape(-1)
+    dI = dI.reshape(n, _L6_C, _L6_HP, _L6_WP)
+    return dI
 
 
 def l6_maxpool2d_jacobians(I):

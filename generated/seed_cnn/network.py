@@ -532,6 +532,7 @@ _L3_SW = 2
 _L3_DH = 1
 _L3_DW = 1
 _L3_COEF = 0.25
+_L3_CHUNK = 256
 _L3_IN_SHAPE = (4, 16, 16)
 _L3_OUT_SHAPE = (4, 8, 8)
 _L3_ROWS = slice(_L3_T, _L3_T + _L3_H)
@@ -542,14 +543,15 @@ _L3_COLS = slice(_L3_L, _L3_L + _L3_W)
 _L3_OFFSETS = (
     (0, 0, 0, 15, 0, 15), (0, 1, 0, 15, 1, 16), (1, 0, 1, 16, 0, 15), (1, 1, 1, 16, 1, 16),
 )
-#: (p0, p1, i0, i1, first): outputs p0..p1-1 of window row r read input rows i0, i0 + SH, ... < i1;
-#: first: no earlier row of the window wrote those rows (so the backward pass assigns)
-_L3_ROW_CUTS = (
-    (0, 8, 0, 15, 1), (0, 8, 1, 16, 1),
+#: (i0, i1, starts): the backward pass gives input rows i0, i0 + SH, ... < i1 (m of them) the sum,
+#: over p0 in starts, of rows p0 .. p0 + m - 1 of P-weighted dA (no starts: no window reads them);
+#: every input row is in one run, so each is written once
+_L3_ROW_RUNS = (
+    (0, 15, (0,)), (1, 16, (0,)),
 )
-#: the same for the window columns
-_L3_COL_CUTS = (
-    (0, 8, 0, 15, 1), (0, 8, 1, 16, 1),
+#: the same for the columns (step SW)
+_L3_COL_RUNS = (
+    (0, 15, (0,)), (1, 16, (0,)),
 )
 _L3_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
@@ -592,17 +594,44 @@ def l3_avgpool2d_forward(I):
     return A
 
 
+def l3_avgpool2d__spread(out, source, runs, step):
+    """Along the last axis: ``out[..., i0:i1:step]`` gets the sum, over the run's ``starts``, of
+    ``source[..., p0:p0 + m]`` (zero for a run no window reads), for each run ``(i0, i1, starts)``."""
+    for i0, i1, starts in runs:
+        part = out[..., i0:i1:step]
+        m = part.shape[-1]
+        if not starts:
+            part[...] = 0
+        elif len(starts) == 1:
+            part[...] = source[..., starts[0] : starts[0] + m]
+        else:
+            np.add(source[..., starts[0] : starts[0] + m], source[..., starts[1] : starts[1] + m], out=part)
+            for p0 in starts[2:]:
+                part += source[..., p0 : p0 + m]
+
+
 def l3_avgpool2d_backward(dA):
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``(r, s)`` of the Jacobian is
-    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice."""
+    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice.
+    ``P`` is a column of ones times a row of ones, so the sum over the window positions is
+    spread along the columns, then along the rows, a chunk of planes at a time (kept in the
+    CPU cache)."""
     dA = _batch(dA, _L3_OUT_SHAPE, "dA")
     n = dA.shape[0]
-    # the windows tile the input exactly: each input entry gets the value of its one window,
-    # repeated along the window's columns, then copied to each of its rows
-    T = np.repeat(dA * _L3_COEF, 2, axis=-1)
-    dI = np.empty((n, *_L3_IN_SHAPE), dA.dtype)
-    dI.reshape(n, _L3_C, _L3_HZ, 2, _L3_W)[...] = T[:, :, :, None, :]
-    return dI
+    planes = n * _L3_C
+    G = dA.reshape(planes, _L3_HZ, _L3_WZ)
+    dI = np.empty((planes, _L3_H, _L3_W), dA.dtype)
+    chunk = min(_L3_CHUNK, planes)
+    scaled = np.empty((chunk, _L3_HZ, _L3_WZ), dA.dtype)  # P-weighted dA of a chunk
+    spread = np.empty((chunk, _L3_HZ, _L3_W), dA.dtype)  # the same, spread along the columns
+    for a in range(0, planes, _L3_CHUNK):
+        b = min(a + _L3_CHUNK, planes)
+        S = np.multiply(G[a:b], _L3_COEF, out=scaled[: b - a])
+        T = spread[: b - a]
+        l3_avgpool2d__spread(T, S, _L3_COL_RUNS, _L3_SW)
+        # the windows tile the input: each row of T is copied to the 2 input rows of its windows
+        dI[a:b].reshape(b - a, _L3_HZ, 2, _L3_W)[...] = T[:, :, None, :]
+    return dI.reshape(n, *_L3_IN_SHAPE)
 
 
 def l3_avgpool2d_jacobians(I=None):
@@ -845,6 +874,7 @@ _L6_SW = 2
 _L6_DH = 1
 _L6_DW = 1
 _L6_COEF = 0.25
+_L6_CHUNK = 1024
 _L6_IN_SHAPE = (8, 8, 8)
 _L6_OUT_SHAPE = (8, 4, 4)
 _L6_ROWS = slice(_L6_T, _L6_T + _L6_H)
@@ -855,14 +885,15 @@ _L6_COLS = slice(_L6_L, _L6_L + _L6_W)
 _L6_OFFSETS = (
     (0, 0, 0, 7, 0, 7), (0, 1, 0, 7, 1, 8), (1, 0, 1, 8, 0, 7), (1, 1, 1, 8, 1, 8),
 )
-#: (p0, p1, i0, i1, first): outputs p0..p1-1 of window row r read input rows i0, i0 + SH, ... < i1;
-#: first: no earlier row of the window wrote those rows (so the backward pass assigns)
-_L6_ROW_CUTS = (
-    (0, 4, 0, 7, 1), (0, 4, 1, 8, 1),
+#: (i0, i1, starts): the backward pass gives input rows i0, i0 + SH, ... < i1 (m of them) the sum,
+#: over p0 in starts, of rows p0 .. p0 + m - 1 of P-weighted dA (no starts: no window reads them);
+#: every input row is in one run, so each is written once
+_L6_ROW_RUNS = (
+    (0, 7, (0,)), (1, 8, (0,)),
 )
-#: the same for the window columns
-_L6_COL_CUTS = (
-    (0, 4, 0, 7, 1), (0, 4, 1, 8, 1),
+#: the same for the columns (step SW)
+_L6_COL_RUNS = (
+    (0, 7, (0,)), (1, 8, (0,)),
 )
 _L6_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
@@ -890,17 +921,44 @@ def l6_avgpool2d_forward(I):
     return A
 
 
+def l6_avgpool2d__spread(out, source, runs, step):
+    """Along the last axis: ``out[..., i0:i1:step]`` gets the sum, over the run's ``starts``, of
+    ``source[..., p0:p0 + m]`` (zero for a run no window reads), for each run ``(i0, i1, starts)``."""
+    for i0, i1, starts in runs:
+        part = out[..., i0:i1:step]
+        m = part.shape[-1]
+        if not starts:
+            part[...] = 0
+        elif len(starts) == 1:
+            part[...] = source[..., starts[0] : starts[0] + m]
+        else:
+            np.add(source[..., starts[0] : starts[0] + m], source[..., starts[1] : starts[1] + m], out=part)
+            for p0 in starts[2:]:
+                part += source[..., p0 : p0 + m]
+
+
 def l6_avgpool2d_backward(dA):
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``(r, s)`` of the Jacobian is
-    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice."""
+    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice.
+    ``P`` is a column of ones times a row of ones, so the sum over the window positions is
+    spread along the columns, then along the rows, a chunk of planes at a time (kept in the
+    CPU cache)."""
     dA = _batch(dA, _L6_OUT_SHAPE, "dA")
     n = dA.shape[0]
-    # the windows tile the input exactly: each input entry gets the value of its one window,
-    # repeated along the window's columns, then copied to each of its rows
-    T = np.repeat(dA * _L6_COEF, 2, axis=-1)
-    dI = np.empty((n, *_L6_IN_SHAPE), dA.dtype)
-    dI.reshape(n, _L6_C, _L6_HZ, 2, _L6_W)[...] = T[:, :, :, None, :]
-    return dI
+    planes = n * _L6_C
+    G = dA.reshape(planes, _L6_HZ, _L6_WZ)
+    dI = np.empty((planes, _L6_H, _L6_W), dA.dtype)
+    chunk = min(_L6_CHUNK, planes)
+    scaled = np.empty((chunk, _L6_HZ, _L6_WZ), dA.dtype)  # P-weighted dA of a chunk
+    spread = np.empty((chunk, _L6_HZ, _L6_W), dA.dtype)  # the same, spread along the columns
+    for a in range(0, planes, _L6_CHUNK):
+        b = min(a + _L6_CHUNK, planes)
+        S = np.multiply(G[a:b], _L6_COEF, out=scaled[: b - a])
+        T = spread[: b - a]
+        l6_avgpool2d__spread(T, S, _L6_COL_RUNS, _L6_SW)
+        # the windows tile the input: each row of T is copied to the 2 input rows of its windows
+        dI[a:b].reshape(b - a, _L6_HZ, 2, _L6_W)[...] = T[:, :, None, :]
+    return dI.reshape(n, *_L6_IN_SHAPE)
 
 
 def l6_avgpool2d_jacobians(I=None):

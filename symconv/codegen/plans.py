@@ -21,6 +21,7 @@ from ..rules.base import Derivation
 from ..rules.conv import ConvDerivation
 from ..rules.elementwise import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
 from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
+from ..sparse import VecJacobian
 from ..symbols import vec_order
 from .printer import code, identifier, literal_lines, tuple_text
 from .slices import SliceModel, assert_input_jacobian, assert_kernel_jacobian, slice_model
@@ -29,6 +30,12 @@ from .slices import SliceModel, assert_input_jacobian, assert_kernel_jacobian, s
 JACOBIAN_LIMIT = 1_000_000
 #: the conv passes gather the windows of this many bytes (float64) at a time, to stay in cache
 CHUNK_BYTES = 1 << 21
+#: the pooling backward passes fill this many bytes of input planes (float64) at a time, so a
+#: chunk's planes are still in the CPU cache when they are zeroed, scattered into or summed
+POOL_CHUNK_BYTES = 1 << 19
+#: arrays this large are allocated as fresh, already zeroed pages (glibc's largest mmap
+#: threshold), so the max-pool backward pass takes them from ``np.zeros`` and does not zero them again
+FRESH_BYTES = 1 << 25
 #: index tables longer than this are not written into a module (its ``jacobians`` refuses)
 TABLE_LIMIT = 20_000
 
@@ -153,40 +160,46 @@ def _input_lines(m: SliceModel) -> tuple[list[tuple[int, ...]], list[tuple[int, 
     return [tuple(int(v) for v in row) for row in r_in], [tuple(int(v) for v in col) for col in c_in]
 
 
-def _cuts(lines: list[tuple[int, ...]], step: int) -> list[tuple[int, ...]]:
-    """For each window row (or column) whose outputs read some input: ``(p0, p1, i0, i1)``, the
-    outputs ``p0 .. p1 - 1`` read input rows ``i0, i0 + step, ... < i1`` (padding left out)."""
-    out: list[tuple[int, ...]] = []
-    for line in lines:
-        inside = [p for p, i in enumerate(line) if i >= 0]
-        if not inside:
-            continue
-        p0, p1 = inside[0], inside[-1] + 1
-        assert inside == list(range(p0, p1)), f"outputs reading the input are not contiguous: {line}"
-        assert all(line[p] == line[p0] + (p - p0) * step for p in inside), f"not a strided run: {line}"
-        out.append((p0, p1, line[p0], line[p1 - 1] + 1))
+Run = tuple[int, int, tuple[int, ...]]
+
+
+def _runs(lines: list[tuple[int, ...]], size: int, step: int) -> list[Run]:
+    """The backward spread along one axis as write-once runs ``(i0, i1, starts)``: the input
+    rows ``i0, i0 + step, ... < i1`` (``m`` of them) receive the sum, over ``p0`` in ``starts``
+    (in window-row order), of the output rows ``p0 .. p0 + m - 1``; no starts: no window reads
+    those rows.  ``lines[r][p]`` is the input row window row ``r`` of output row ``p`` holds
+    (-1 in the padding).  Every input row is in exactly one run, so each is written once."""
+    terms: list[list[tuple[int, int]]] = [[] for _ in range(size)]  # (r, p) reading input row i
+    for r, line in enumerate(lines):
+        for p, i in enumerate(line):
+            if i >= 0:
+                terms[i].append((r, p))
+
+    def continues(head: list[tuple[int, int]], here: list[tuple[int, int]], shift: int) -> bool:
+        """Whether ``here`` reads the same window rows as ``head``, each ``shift`` outputs on."""
+        return [r for r, _ in here] == [r for r, _ in head] and all(
+            p == p0 + shift for (_, p), (_, p0) in zip(here, head, strict=True)
+        )
+
+    runs: list[Run] = []
+    for residue in range(min(step, size)):
+        rows = range(residue, size, step)
+        start = 0
+        for k in range(1, len(rows) + 1):
+            if k < len(rows) and continues(terms[rows[start]], terms[rows[k]], k - start):
+                continue
+            runs.append((rows[start], rows[k - 1] + 1, tuple(p for _, p in terms[rows[start]])))
+            start = k
+    return sorted(runs)
+
+
+def _run_terms(runs: list[Run], size: int, step: int) -> list[list[int]]:
+    """``[i]``: the output rows the runs add into input row ``i`` (to check them against the core)."""
+    out: list[list[int]] = [[] for _ in range(size)]
+    for i0, i1, starts in runs:
+        for k, i in enumerate(range(i0, i1, step)):
+            out[i] += [p0 + k for p0 in starts]
     return out
-
-
-def _first_writes(cuts: list[tuple[int, ...]], size: int, step: int) -> tuple[list[tuple[int, ...]], bool]:
-    """Each cut with a flag ``first``: whether it may assign instead of add, because no earlier
-    cut wrote its rows.  The second value says whether those first writes cover every row and
-    every later cut only adds to written rows; only then can the target start uninitialised
-    (otherwise all flags are off and the target starts at zero)."""
-    cuts = sorted(cuts, key=lambda cut: cut[1] - cut[0], reverse=True)  # the longest runs write first
-    covered = np.zeros(size, dtype=bool)
-    flags = []
-    exact = True
-    for _, _, i0, i1 in cuts:
-        rows = np.arange(i0, i1, step)
-        first = not covered[rows].any()
-        if first:
-            covered[rows] = True
-        elif not covered[rows].all():
-            exact = False
-        flags.append(first)
-    exact = exact and bool(covered.all())
-    return [(*cut, int(flag and exact)) for cut, flag in zip(cuts, flags, strict=True)], exact
 
 
 def _jacobian_size(shapes: list[tuple[int, int]], count: int) -> tuple[int, bool]:
@@ -264,15 +277,34 @@ def plan_conv(d: ConvDerivation, names: Names) -> Block:
 # -- pooling ------------------------------------------------------------------------------
 
 
+def _pool_chunk(plane: tuple[int, int]) -> int:
+    """How many (float64) planes of this size a pooling backward pass handles at a time."""
+    return max(1, POOL_CHUNK_BYTES // (plane[0] * plane[1] * 8))
+
+
+def _checked_runs(m: SliceModel, jac: VecJacobian) -> tuple[list[Run], list[Run]]:
+    """The row and column runs of the average-pooling backward pass (:func:`_runs`), read off the
+    slice model; together they must add output ``(p, q)`` into exactly the input entries of its
+    column of the core's ``d vA/d vI`` (3.1.3)."""
+    (h, w), (hz, _) = m.input, m.output
+    rows, cols = _input_lines(m)
+    row_runs, col_runs = _runs(rows, h, m.stride[0]), _runs(cols, w, m.stride[1])
+    row_terms, col_terms = _run_terms(row_runs, h, m.stride[0]), _run_terms(col_runs, w, m.stride[1])
+    pairs = sorted(
+        (q * hz + p, j * h + i) for i in range(h) for j in range(w) for p in row_terms[i] for q in col_terms[j]
+    )
+    assert pairs == sorted(zip(jac.rows.tolist(), jac.cols.tolist(), strict=True)), "runs differ from d vA/d vI"
+    return row_runs, col_runs
+
+
 def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
     """3.1.3: ``A_j = I_j * P``.  The slices are checked against ``d vA/d vI`` of the
-    core, whose every stored value must be the coefficient ``1/(h_l w_l)``."""
+    core, whose every stored value must be the coefficient ``1/(h_l w_l)``; so are the runs
+    the backward pass spreads ``dA`` with (:func:`_checked_runs`)."""
     m = slice_model(d.geometry)
     jac = d.jacobian("I", j=0)
     assert_input_jacobian(m, jac, ids_are_kernel=False)
-    rows, cols = _input_lines(m)
-    row_cuts = _first_writes(_cuts(rows, m.stride[0]), m.input[0], m.stride[0])
-    col_cuts = _first_writes(_cuts(cols, m.stride[1]), m.input[1], m.stride[1])
+    row_runs, col_runs = _checked_runs(m, jac)
     hl, wl = m.kernel
     tiles = (
         not any(m.padding)
@@ -281,23 +313,23 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
         and (m.output[0] * hl, m.output[1] * wl) == m.input
     )
     values = {jac.table[int(i)] for i in set(jac.ids.tolist())}
-    assert values == {d.coefficient}, f"average-pooling Jacobian values {values}"
+    assert values <= {d.coefficient}, f"average-pooling Jacobian values {values}"  # none: windows all in the padding
     nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
     entries, small = _jacobian_size([(nz, n)], 1)
     c = names.const
+    chunk = ("CHUNK", str(_pool_chunk(m.input)))
     context = {
         "fn": names.fn,
         "c": c,
-        "constants": _constants([("C", str(d.channels)), *_geometry_constants(m), ("COEF", code(d.coefficient))]),
+        "constants": _constants(
+            [("C", str(d.channels)), *_geometry_constants(m), ("COEF", code(d.coefficient)), chunk]
+        ),
         "coefficient": str(d.coefficient),
-        "row_cuts": literal_lines(row_cuts[0]),
-        "col_cuts": literal_lines(col_cuts[0]),
-        "rows_exact": row_cuts[1],
-        "cols_exact": col_cuts[1],
+        "row_runs": literal_lines(row_runs),
+        "col_runs": literal_lines(col_runs),
         "tiles": tiles,
         "window": m.kernel,
         "offsets": literal_lines(_offsets(m)),
-        "overlapping": m.overlapping(),
         "in_shape": _shape((d.channels, *m.input)),
         "out_shape": _shape((d.channels, *m.output)),
         "tables": [
@@ -318,26 +350,59 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
     )
 
 
+def _routes(d: MaxPoolDerivation, m: SliceModel) -> tuple[list[int], list[int], list[int]]:
+    """Where the backward pass routes ``dA_pq`` in a row-major padded plane: the top-left corner
+    of window ``(p, q)``, row part ``[p]`` and column part ``[q]`` (eq.b-2.2, read off the core),
+    plus the offset ``[i]`` of entry ``i`` of ``vΩ`` inside the window (eq.b-2.1; 1-based, entry 0
+    unused).  For every switch ``i``, corner plus offset must be the padded position of the entry
+    the core's eq.b-2.1 to eq.b-2.3 select (:meth:`MaxPoolDerivation.selection_steps`)."""
+    hl, wl = m.kernel
+    wp = m.padded[1]
+    t, _, left, _ = m.padding
+    first = d.selection_steps(np.ones(m.output, dtype=np.int64))
+    rows = [int(v) for v in (first.top_r[:, 0] - 1 + t) * wp]
+    cols = [int(v) for v in first.top_c[0, :] - 1 + left]
+    corners = np.add.outer(rows, cols)
+    offsets = [0]
+    for i in range(1, hl * wl + 1):
+        r, s = vomega_position(i, hl)
+        offsets.append(r * m.dilation[0] * wp + s * m.dilation[1])
+        steps = d.selection_steps(np.full(m.output, i))
+        at = (steps.r_i - 1 + t) * wp + steps.c_i - 1 + left
+        assert np.array_equal(corners + offsets[i], at), f"switch {i} is not routed to the entry eq.b-2.3 selects"
+    return rows, cols, offsets
+
+
 def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
     """Appendix B: the window order is the seed's ``vΩ`` (eq.b-2.1), each slice checked
-    against the core's eq.b-2.1 to eq.b-2.3; padded entries take part as ``pad_value``."""
+    against the core's eq.b-2.1 to eq.b-2.3; padded entries take part as ``pad_value``.
+    The backward routes are checked the same way (:func:`_routes`)."""
     m = slice_model(d.geometry)
     order = _window_order(d, m)
+    row_corners, col_corners, offsets = _routes(d, m)
     nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
     entries, _ = _jacobian_size([(nz, n)], 1)
     c = names.const
-    rows, cols = _input_lines(m)
     hl, wl = m.kernel
     switch_type = "np.uint8" if hl * wl < 2**8 else "np.int16" if hl * wl < 2**15 else "np.int64"
+    chunk = ("CHUNK", str(_pool_chunk(m.padded)))
     context = {
         "fn": names.fn,
         "c": c,
-        "constants": _constants([("C", str(d.channels)), *_geometry_constants(m), ("PAD_VALUE", code(d._fill))]),
+        "constants": _constants(
+            [
+                ("C", str(d.channels)),
+                *_geometry_constants(m),
+                ("PAD_VALUE", code(d._fill)),
+                chunk,
+                ("FRESH_BYTES", str(FRESH_BYTES)),
+            ]
+        ),
         "switch_type": switch_type,
         "window_size": hl * wl,
-        "row_lines": literal_lines(rows),
-        "col_lines": literal_lines(cols),
-        "positions": literal_lines([(i, *vomega_position(i, hl)) for i, *_ in order]),
+        "row_corners": literal_lines(row_corners),
+        "col_corners": literal_lines(col_corners),
+        "offsets": literal_lines(offsets, indent=8),
         "padded": any(m.padding),
         "order": literal_lines(order),
         "pad_value": code(d._fill),
