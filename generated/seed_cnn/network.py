@@ -549,9 +549,15 @@ _L3_OFFSETS = (
 _L3_ROW_RUNS = (
     (0, 15, (0,)), (1, 16, (0,)),
 )
-#: the same for the columns (step SW)
+#: (e, shifts): columns e, e + SW, ... of the flattened planes get the sum over the shifts d of
+#: entry x + d of the flattened P-weighted dA (x counting those columns), the longest run of
+#: each column class taken over the whole class (the width is SW times the output's)
+_L3_COL_CLASSES = (
+    (0, (0,)), (1, (0,)),
+)
+#: the column runs written after the classes (step SW), which overwrite the entries the
+#: classes summed for other runs
 _L3_COL_RUNS = (
-    (0, 15, (0,)), (1, 16, (0,)),
 )
 _L3_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
@@ -594,20 +600,21 @@ def l3_avgpool2d_forward(I):
     return A
 
 
-def l3_avgpool2d__spread(out, source, runs, step):
-    """Along the last axis: ``out[..., i0:i1:step]`` gets the sum, over the run's ``starts``, of
-    ``source[..., p0:p0 + m]`` (zero for a run no window reads), for each run ``(i0, i1, starts)``."""
-    for i0, i1, starts in runs:
-        part = out[..., i0:i1:step]
-        m = part.shape[-1]
-        if not starts:
+def l3_avgpool2d__spread_classes(out, source, classes, step):
+    """Flattened, ``out`` ``step`` times as long as ``source``: ``out[e::step][x]`` gets the sum, over
+    the class's shifts ``d``, of ``source[x + d]``, wherever those entries exist."""
+    for e, shifts in classes:
+        part = out[e::step]
+        if not shifts:
             part[...] = 0
-        elif len(starts) == 1:
-            part[...] = source[..., starts[0] : starts[0] + m]
+            continue
+        lo, hi = max(0, -min(shifts)), part.size - max(0, max(shifts))
+        if len(shifts) == 1:
+            part[lo:hi] = source[lo + shifts[0] : hi + shifts[0]]
         else:
-            np.add(source[..., starts[0] : starts[0] + m], source[..., starts[1] : starts[1] + m], out=part)
-            for p0 in starts[2:]:
-                part += source[..., p0 : p0 + m]
+            np.add(source[lo + shifts[0] : hi + shifts[0]], source[lo + shifts[1] : hi + shifts[1]], out=part[lo:hi])
+            for d in shifts[2:]:
+                part[lo:hi] += source[lo + d : hi + d]
 
 
 def l3_avgpool2d_backward(dA):
@@ -628,7 +635,7 @@ def l3_avgpool2d_backward(dA):
         b = min(a + _L3_CHUNK, planes)
         S = np.multiply(G[a:b], _L3_COEF, out=scaled[: b - a])
         T = spread[: b - a]
-        l3_avgpool2d__spread(T, S, _L3_COL_RUNS, _L3_SW)
+        l3_avgpool2d__spread_classes(T.reshape(-1), S.reshape(-1), _L3_COL_CLASSES, _L3_SW)
         # the windows tile the input: each row of T is copied to the 2 input rows of its windows
         dI[a:b].reshape(b - a, _L3_HZ, 2, _L3_W)[...] = T[:, :, None, :]
     return dI.reshape(n, *_L3_IN_SHAPE)
@@ -891,9 +898,15 @@ _L6_OFFSETS = (
 _L6_ROW_RUNS = (
     (0, 7, (0,)), (1, 8, (0,)),
 )
-#: the same for the columns (step SW)
+#: (e, shifts): columns e, e + SW, ... of the flattened planes get the sum over the shifts d of
+#: entry x + d of the flattened P-weighted dA (x counting those columns), the longest run of
+#: each column class taken over the whole class (the width is SW times the output's)
+_L6_COL_CLASSES = (
+    (0, (0,)), (1, (0,)),
+)
+#: the column runs written after the classes (step SW), which overwrite the entries the
+#: classes summed for other runs
 _L6_COL_RUNS = (
-    (0, 7, (0,)), (1, 8, (0,)),
 )
 _L6_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
@@ -921,20 +934,21 @@ def l6_avgpool2d_forward(I):
     return A
 
 
-def l6_avgpool2d__spread(out, source, runs, step):
-    """Along the last axis: ``out[..., i0:i1:step]`` gets the sum, over the run's ``starts``, of
-    ``source[..., p0:p0 + m]`` (zero for a run no window reads), for each run ``(i0, i1, starts)``."""
-    for i0, i1, starts in runs:
-        part = out[..., i0:i1:step]
-        m = part.shape[-1]
-        if not starts:
+def l6_avgpool2d__spread_classes(out, source, classes, step):
+    """Flattened, ``out`` ``step`` times as long as ``source``: ``out[e::step][x]`` gets the sum, over
+    the class's shifts ``d``, of ``source[x + d]``, wherever those entries exist."""
+    for e, shifts in classes:
+        part = out[e::step]
+        if not shifts:
             part[...] = 0
-        elif len(starts) == 1:
-            part[...] = source[..., starts[0] : starts[0] + m]
+            continue
+        lo, hi = max(0, -min(shifts)), part.size - max(0, max(shifts))
+        if len(shifts) == 1:
+            part[lo:hi] = source[lo + shifts[0] : hi + shifts[0]]
         else:
-            np.add(source[..., starts[0] : starts[0] + m], source[..., starts[1] : starts[1] + m], out=part)
-            for p0 in starts[2:]:
-                part += source[..., p0 : p0 + m]
+            np.add(source[lo + shifts[0] : hi + shifts[0]], source[lo + shifts[1] : hi + shifts[1]], out=part[lo:hi])
+            for d in shifts[2:]:
+                part[lo:hi] += source[lo + d : hi + d]
 
 
 def l6_avgpool2d_backward(dA):
@@ -955,7 +969,7 @@ def l6_avgpool2d_backward(dA):
         b = min(a + _L6_CHUNK, planes)
         S = np.multiply(G[a:b], _L6_COEF, out=scaled[: b - a])
         T = spread[: b - a]
-        l6_avgpool2d__spread(T, S, _L6_COL_RUNS, _L6_SW)
+        l6_avgpool2d__spread_classes(T.reshape(-1), S.reshape(-1), _L6_COL_CLASSES, _L6_SW)
         # the windows tile the input: each row of T is copied to the 2 input rows of its windows
         dI[a:b].reshape(b - a, _L6_HZ, 2, _L6_W)[...] = T[:, :, None, :]
     return dI.reshape(n, *_L6_IN_SHAPE)

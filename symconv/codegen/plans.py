@@ -33,6 +33,8 @@ CHUNK_BYTES = 1 << 21
 #: the pooling backward passes fill this many bytes of input planes (float64) at a time, so a
 #: chunk's planes are still in the CPU cache when they are zeroed, scattered into or summed
 POOL_CHUNK_BYTES = 1 << 19
+#: tiled average pooling spreads the columns with ``np.repeat`` from this window width on
+REPEAT_FROM = 4
 #: arrays this large are allocated as fresh, already zeroed pages (glibc's largest mmap
 #: threshold), so the max-pool backward pass takes them from ``np.zeros`` and does not zero them again
 FRESH_BYTES = 1 << 25
@@ -193,6 +195,26 @@ def _runs(lines: list[tuple[int, ...]], size: int, step: int) -> list[Run]:
     return sorted(runs)
 
 
+def _whole_classes(
+    runs: list[Run], size: int, step: int, source: int
+) -> tuple[list[tuple[int, tuple[int, ...]]], list[Run]]:
+    """When ``size == step * source`` (each row of the target holds ``step`` entries per source
+    entry), a run's entries ``e, e + step, ...`` form, over all the rows of a chunk, one evenly
+    spaced slice of the flattened target, and its sources shifted slices of the flattened
+    source.  For each residue class ``e`` its longest run is so written over the whole class
+    at once: ``(e, shifts)``, shift ``p0 - i0 // step`` per start (entries of other runs get
+    wrong sums there); the runs left are written after it and overwrite those entries."""
+    if size != step * source:
+        return [], runs
+    classes, rest = [], []
+    for e in range(step):
+        mine = [run for run in runs if run[0] % step == e]
+        longest = max(mine, key=lambda run: len(range(run[0], run[1], step)))
+        classes.append((e, tuple(p0 - longest[0] // step for p0 in longest[2])))
+        rest += [run for run in mine if run is not longest]
+    return classes, sorted(rest)
+
+
 def _run_terms(runs: list[Run], size: int, step: int) -> list[list[int]]:
     """``[i]``: the output rows the runs add into input row ``i`` (to check them against the core)."""
     out: list[list[int]] = [[] for _ in range(size)]
@@ -312,6 +334,11 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
         and m.dilation == (1, 1)
         and (m.output[0] * hl, m.output[1] * wl) == m.input
     )
+    # wide tiles: one np.repeat spreads the columns faster than a strided copy per window column
+    repeat_columns = tiles and wl >= REPEAT_FROM
+    col_classes, col_rest = _whole_classes(col_runs, m.input[1], m.stride[1], m.output[1])
+    if repeat_columns:
+        col_classes, col_rest = [], []
     values = {jac.table[int(i)] for i in set(jac.ids.tolist())}
     assert values <= {d.coefficient}, f"average-pooling Jacobian values {values}"  # none: windows all in the padding
     nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
@@ -326,8 +353,11 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
         ),
         "coefficient": str(d.coefficient),
         "row_runs": literal_lines(row_runs),
-        "col_runs": literal_lines(col_runs),
+        "col_classes": literal_lines(col_classes),
+        "col_runs": literal_lines(col_rest),
         "tiles": tiles,
+        "repeat_columns": repeat_columns,
+        "spread_runs": bool(col_rest) or not tiles,
         "window": m.kernel,
         "offsets": literal_lines(_offsets(m)),
         "in_shape": _shape((d.channels, *m.input)),
