@@ -5,7 +5,8 @@
 
 * conv forward+backward against ``torch.nn.functional.conv2d`` forward+backward (the
   issue's five shapes), float64 then float32;
-* max-pool and avg-pool backward against PyTorch's (and forward, for information);
+* max-pool and avg-pool backward against PyTorch's, float64 (and forward, and float32
+  backward, for information);
 * the generated conv against the plain-loop reference of tests/reference_loops.py, on a
   small shape (the loops are far too slow for the large ones).
 
@@ -116,7 +117,7 @@ def conv_rows(torch, dtype, reps: int, folder: Path) -> list[tuple[str, float, f
     return rows
 
 
-def pool_rows(torch, kind: str, reps: int, folder: Path) -> list[tuple[str, float, float, float, float]]:
+def pool_rows(torch, kind: str, dtype, reps: int, folder: Path) -> list[tuple[str, float, float, float, float]]:
     F = torch.nn.functional
     rows = []
     rng = np.random.default_rng(1)
@@ -125,7 +126,7 @@ def pool_rows(torch, kind: str, reps: int, folder: Path) -> list[tuple[str, floa
         extra = {"pad_value": -math.inf} if kind == "max" else {}
         spec = cls(input=(h, w), window=(win, win), padding=(pad, pad), stride=(stride, stride), channels=c, **extra)
         m = module_for(spec, folder)
-        x = rng.standard_normal((n, c, h, w))
+        x = rng.standard_normal((n, c, h, w)).astype(dtype)
         xt = torch.tensor(x, requires_grad=True)
         if kind == "max":
             out, switches = m.forward(x)
@@ -133,11 +134,13 @@ def pool_rows(torch, kind: str, reps: int, folder: Path) -> list[tuple[str, floa
         else:
             out, switches = m.forward(x), None
             yt = F.avg_pool2d(xt, win, stride, padding=pad)
-        g = rng.standard_normal(out.shape)
+        g = rng.standard_normal(out.shape).astype(dtype)
         gt = torch.tensor(g)
         yt.backward(gt)
         got = m.backward(g, switches) if kind == "max" else m.backward(g)
-        assert np.abs(got - xt.grad.numpy()).max() <= 1e-12 * max(1.0, np.abs(got).max()), "differs from PyTorch"
+        tol = 1e-12 if dtype == np.float64 else 1e-5
+        assert got.dtype == dtype, f"{kind}-pool backward returned {got.dtype} for {np.dtype(dtype)}"
+        assert np.abs(got - xt.grad.numpy()).max() <= tol * max(1.0, np.abs(got).max()), "differs from PyTorch"
 
         def gen_fwd() -> None:
             m.forward(x)
@@ -242,9 +245,12 @@ def main() -> int:
             )
         if args.only in (None, "pool"):
             for kind in ("max", "avg"):
-                rows = pool_rows(torch, kind, args.reps, folder)
+                rows = pool_rows(torch, kind, np.float64, args.reps, folder)
                 table(f"{kind}-pool backward, float64 (goal: ratio <= 1.0)", [(r[0], r[1], r[2]) for r in rows])
                 table(f"{kind}-pool forward, float64 (for information)", [(r[0], r[3], r[4]) for r in rows])
+            for kind in ("max", "avg"):
+                rows = pool_rows(torch, kind, np.float32, args.reps, folder)
+                table(f"{kind}-pool backward, float32 (for information)", [(r[0], r[1], r[2]) for r in rows])
         if args.only in (None, "loops"):
             name, tg, tl = loops_row(folder)
             print("\nconv2d forward+backward against the plain-loop reference (tests/reference_loops.py), float64")
