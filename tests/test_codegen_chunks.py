@@ -1,0 +1,66 @@
+# ruff: noqa: E741 - the seed's name I
+"""Pooling backward works a chunk of planes at a time; force tiny chunks so that every
+shape goes through several, and check against the plain-loop reference.  Switches outside
+1..h_l w_l are refused."""
+
+from __future__ import annotations
+
+import math
+import types
+
+import numpy as np
+import pytest
+import reference_loops as ref
+
+import symconv
+from symconv.codegen import generate, plans
+
+
+def load(spec):
+    module = types.ModuleType("generated_under_test")
+    exec(compile(generate(spec), "<generated>", "exec"), module.__dict__)
+    return module
+
+
+POOLS = [
+    ((6, 5), (2, 2), (0, 0, 0, 0), (2, 2)),
+    ((7, 6), (3, 3), (1, 1, 1, 1), (2, 2)),
+    ((5, 7), (3, 2), (2, 0, 1, 1), (1, 2)),
+]
+
+
+@pytest.mark.parametrize("kind", ["maxpool2d", "avgpool2d"])
+@pytest.mark.parametrize(("inp", "window", "padding", "stride"), POOLS)
+def test_backward_over_many_chunks_matches_the_loops(monkeypatch, kind, inp, window, padding, stride):
+    monkeypatch.setattr(plans, "POOL_CHUNK_BYTES", 1)  # one plane per chunk
+    cls = symconv.MaxPool2D if kind == "maxpool2d" else symconv.AvgPool2D
+    extra = {"pad_value": -math.inf} if kind == "maxpool2d" and padding[0] else {}
+    spec = cls(input=inp, window=window, padding=padding, stride=stride, channels=3, **extra)
+    module = load(spec)
+    rng = np.random.default_rng(7)
+    I = rng.integers(-3, 4, size=(5, 3, *inp)).astype(np.float64)  # ties included
+    if kind == "maxpool2d":
+        A, switches = module.forward(I)
+        ref_A, ref_switches = ref.maxpool_forward(I, window, padding, stride, pad_value=extra.get("pad_value", 0.0))
+        np.testing.assert_array_equal(switches, ref_switches)
+        dA = rng.standard_normal(A.shape)
+        got = module.backward(dA, switches)
+        want = ref.maxpool_backward(dA, ref_switches, I.shape, window, padding, stride)
+    else:
+        A = module.forward(I)
+        ref_A = ref.avgpool_forward(I, window, padding, stride)
+        dA = rng.standard_normal(A.shape)
+        got = module.backward(dA)
+        want = ref.avgpool_backward(dA, I.shape, window, padding, stride)
+    np.testing.assert_allclose(A, ref_A, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_switches_out_of_range_are_refused():
+    module = load(symconv.MaxPool2D(input=(4, 4), window=2))
+    A, switches = module.forward(np.zeros((1, 1, 4, 4)))
+    for bad in (0, 5):
+        wrong = switches.copy()
+        wrong[0, 0, 0, 0] = bad
+        with pytest.raises(ValueError, match=r"switches are the seed's i_pq, 1 \.\. 4"):
+            module.backward(np.ones_like(A), wrong)
