@@ -37,7 +37,7 @@ class Layer:
     """Common behaviour of every layer spec."""
 
     kind: ClassVar[str]
-    #: parameter names accepted from configs and claims, in the order shown to users
+    #: whether the layer has trainable parameters (it then starts a new seed layer index l)
     has_params: ClassVar[bool] = False
 
     @property
