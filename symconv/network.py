@@ -3,7 +3,7 @@ and the gradient-descent update (section 3)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -93,6 +93,17 @@ class NetworkDerivation:
         last = self.layers[-1]
         return last if isinstance(last, SoftmaxDerivation) else None
 
+    def _require_loss(self) -> SoftmaxDerivation:
+        loss = self.loss_layer
+        if loss is None:
+            raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
+        return loss
+
+    @cached_property
+    def _keys(self) -> dict[tuple[int, str], str]:
+        """``(position, name) -> key``, e.g. ``(0, "K") -> "K1"``."""
+        return {(p.position, p.name): p.key for p in self.params}
+
     def jacobian_list(self) -> list[tuple[int, JacobianInfo]]:
         """Every layer's Jacobians (position in ``layers``, info), first layer first."""
         return [(pos, info) for pos, d in enumerate(self.layers) for info in d.jacobian_list()]
@@ -112,10 +123,12 @@ class NetworkDerivation:
 
     def forward_numeric(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
         """Values (vec order) of the input and of every layer's output."""
+        return self._forward(x, self._param_vecs(params))
+
+    def _forward(self, x: np.ndarray, vecs: list[dict[str, np.ndarray]]) -> list[np.ndarray]:
         x = np.asarray(x, dtype=float)
         if x.shape != self.spec.in_shape:
             raise SpecError("x", f"must have shape {self.spec.in_shape}, got {x.shape}")
-        vecs = self._param_vecs(params)
         values = [vec_order(x)]
         for d, pv in zip(self.layers, vecs, strict=True):
             values.append(d.numeric_forward(values[-1], pv))
@@ -128,13 +141,11 @@ class NetworkDerivation:
         seed does: ``dJ/dvZ`` carried back through each layer's vec Jacobian, and each
         gradient the transpose of a Jacobian (3.2).  Gradients come back in the
         parameters' own shapes."""
-        loss = self.loss_layer
-        if loss is None:
-            raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
+        loss = self._require_loss()
         if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < loss.n:
             raise SpecError("label", f"must be a class index in 0..{loss.n - 1}, got {label!r}")
         vecs = self._param_vecs(params)
-        values = self.forward_numeric(x, params)
+        values = self._forward(x, vecs)
         a = values[-1]
         y = np.zeros(loss.n)
         y[label] = 1.0
@@ -145,15 +156,17 @@ class NetworkDerivation:
             d = self.layers[pos]
             env = d.env(values[pos], vecs[pos])
             for name, tensor in d.params.items():
-                key = next(p.key for p in self.params if p.position == pos and p.name == name)
                 gvec = d.full_jacobian(name).rmatvec(g, env)  # dJ/dvP = dJ/dvY dvY/dvP
-                grads[key] = _unvec(gvec, tensor.shape)  # the gradient: the transpose, reshaped
+                grads[self._keys[pos, name]] = _unvec(gvec, tensor.shape)  # the gradient: the transpose, reshaped
             g = self._input_jacobian(d, values[pos]).rmatvec(g, env)
         return j_value, grads
 
     @staticmethod
-    def _input_jacobian(d: Derivation, x: np.ndarray) -> VecJacobian:
+    def _input_jacobian(d: Derivation, x: np.ndarray | None) -> VecJacobian:
+        """``d vec(output) / d vec(input)``; a max-pool's is its mask at the input ``x``."""
         if isinstance(d, MaxPoolDerivation):
+            if x is None:
+                raise SpecError("point", "a network with max-pooling needs numeric values for its symbols")
             return d.full_mask(x)
         return d.full_jacobian(_input_key(d))
 
@@ -171,37 +184,22 @@ class NetworkDerivation:
 
     def loss_expression(self) -> sp.Expr:
         """``J`` as an expression of the input, parameters and labels ``y``."""
-        loss = self.loss_layer
-        if loss is None:
-            raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
+        loss = self._require_loss()
         leaves = self.leaf_map()
         return loss.loss([leaves[a] for a in loss.output.flat])
 
-    def symbolic_gradients(self, point: np.ndarray | None = None) -> dict[str, list[sp.Expr]]:
+    def symbolic_gradients(self, point: Sequence[np.ndarray] | None = None) -> dict[str, list[sp.Expr]]:
         """``dJ/dvP`` for every parameter as rows of expressions in the intermediate
-        symbols (chain of section 3.1).  Max-pooling needs the numeric input ``point``
-        (its mask depends on it); the other layers are fully symbolic."""
-        loss = self.loss_layer
-        if loss is None:
-            raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
-        g: list[sp.Expr] = loss.loss_gradient()
-        values = None
-        if any(isinstance(d, MaxPoolDerivation) for d in self.layers):
-            if point is None:
-                raise SpecError("point", "a network with max-pooling needs numeric values for its symbols")
-            values = point
+        symbols (chain of section 3.1).  A max-pool's mask depends on its input, so a
+        network with max-pooling needs ``point``: every layer's input values, as
+        :meth:`forward_numeric` returns them; the other layers are fully symbolic."""
+        g: list[sp.Expr] = self._require_loss().loss_gradient()
         grads: dict[str, list[sp.Expr]] = {}
         for pos in range(len(self.layers) - 1, -1, -1):
             d = self.layers[pos]
             for name in d.params:
-                key = next(p.key for p in self.params if p.position == pos and p.name == name)
-                grads[key] = d.full_jacobian(name).rmul_symbolic(g)
-            if isinstance(d, MaxPoolDerivation):
-                assert values is not None
-                jac = d.full_mask(values[pos])
-            else:
-                jac = d.full_jacobian(_input_key(d))
-            g = jac.rmul_symbolic(g)
+                grads[self._keys[pos, name]] = d.full_jacobian(name).rmul_symbolic(g)
+            g = self._input_jacobian(d, None if point is None else point[pos]).rmul_symbolic(g)
         return grads
 
 
