@@ -15,14 +15,13 @@ Built-in configs (``symconv/configs/*.toml``) can be named instead of a path.
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-from .specs import LAYER_TYPES, Layer, MaxPool2D, Network
+from .specs import LAYER_TYPES, Layer, MaxPool2D, Network, layer_params, make_layer
 
 BUILTINS = ("appendix_a", "appendix_b", "seed_cnn", "hand_sign")
 MAX_CONFIG_BYTES = 1_000_000
@@ -90,25 +89,13 @@ def layer_from_table(table: Any, where: str, *, bound: bool) -> Layer:
     kind = table.pop("type", None)
     if kind not in LAYER_TYPES:
         raise SpecError(f"{where}.type", f"must be one of {', '.join(LAYER_TYPES)}, got {kind!r}")
-    cls = LAYER_TYPES[kind]
-    names = [f.name for f in dataclasses.fields(cls) if f.init]  # type: ignore[arg-type]
+    names = layer_params(kind)
     for key in table:
         if key not in names:
             raise SpecError(f"{where}.{key}", f"is not a parameter of {kind}; expected one of {', '.join(names)}")
-    if cls is MaxPool2D and table.get("pad_value") == "-inf":
+    if kind == MaxPool2D.kind and table.get("pad_value") == "-inf":
         table["pad_value"] = float("-inf")
-    try:
-        spec = cls(**table)
-    except SpecError as err:
-        raise SpecError(f"{where}.{err.parameter}", err.rule) from None
-    except TypeError:  # a required argument is missing
-        required = [
-            f.name
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        ]
-        missing = [n for n in required if n not in table]
-        raise SpecError(f"{where}.{missing[0] if missing else kind}", f"is required for {kind}") from None
+    spec = make_layer(kind, table, lambda param: f"{where}.{param}")
     if bound and not spec.is_bound:
         raise SpecError(f"{where}.input", f"is required for a {kind} layer outside a network")
     return spec

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
@@ -495,3 +495,27 @@ class Network:
 
 
 Spec: TypeAlias = Layer | Network
+
+
+def layer_params(kind: str) -> list[str]:
+    """The argument names a layer kind takes (config keys, less ``type``)."""
+    return [f.name for f in dataclasses.fields(LAYER_TYPES[kind]) if f.init]  # type: ignore[arg-type]
+
+
+def make_layer(kind: str, kwargs: dict[str, Any], name: Callable[[str], str]) -> Layer:
+    """``LAYER_TYPES[kind](**kwargs)``, with every error naming its parameter as the caller
+    shows it (``name("kernel")`` is ``layer.kernel`` in a config, ``--kernel`` on the
+    command line), a missing required argument included."""
+    cls = LAYER_TYPES[kind]
+    try:
+        return cls(**kwargs)
+    except SpecError as err:
+        raise SpecError(name(err.parameter), err.rule) from None
+    except TypeError:  # a required argument is missing
+        required = [
+            f.name
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+        ]
+        missing = next((r for r in required if r not in kwargs), kind)
+        raise SpecError(name(missing), f"is required for {kind}") from None

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from ..config import BUILTINS, load_config
 from ..errors import SpecError
-from ..specs import LAYER_TYPES, Layer, Network
+from ..specs import LAYER_TYPES, Layer, Network, layer_params, make_layer
 
 DEFAULT_CONFIG = "appendix_a"
 
@@ -96,10 +96,7 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
         if default is None:
             raise SpecError("--layer", "give --layer with its flags, or --config")
         return load_config(default)
-    cls = LAYER_TYPES[args.layer]
-    import dataclasses
-
-    accepted = {f.name for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
+    accepted = set(layer_params(args.layer))
     kwargs: dict[str, Any] = {}
     for key, text in given.items():
         param, counts = _FLAG_PARAMS[key]
@@ -114,18 +111,7 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
         if "pad_value" not in accepted:
             raise SpecError("--pad-value", f"does not apply to {args.layer}")
         kwargs["pad_value"] = _pad_value(args.pad_value)
-    try:
-        spec = cls(**kwargs)
-    except SpecError as err:
-        raise SpecError(_flag(err.parameter), err.rule) from None
-    except TypeError:
-        required = [
-            f.name
-            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
-            if f.init and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-        ]
-        missing = next((r for r in required if r not in kwargs), args.layer)
-        raise SpecError(_flag(missing), f"is required for {args.layer}") from None
+    spec = make_layer(args.layer, kwargs, _flag)
     if not spec.is_bound:
         flag = {"dense": "--in-features", "softmax_cross_entropy": "--classes"}.get(args.layer, "--input")
         raise SpecError(flag, f"is required for {args.layer}")
