@@ -26,6 +26,11 @@ POOLS = [
     ((6, 5), (2, 2), (0, 0, 0, 0), (2, 2)),
     ((7, 6), (3, 3), (1, 1, 1, 1), (2, 2)),
     ((5, 7), (3, 2), (2, 0, 1, 1), (1, 2)),
+    # an odd number of outputs per plane: max pooling looks routes up in pairs across planes
+    ((6, 6), (2, 2), (0, 0, 0, 0), (2, 2)),
+    ((5, 5), (3, 3), (0, 0, 0, 0), (1, 1)),
+    # a window past PAIR_WINDOW_LIMIT: one route per lookup
+    ((7, 6), (5, 4), (1, 1, 0, 0), (2, 2)),
 ]
 
 
@@ -54,6 +59,19 @@ def test_backward_over_many_chunks_matches_the_loops(monkeypatch, kind, inp, win
         want = ref.avgpool_backward(dA, I.shape, window, padding, stride)
     np.testing.assert_allclose(A, ref_A, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_pairs_cover_small_windows_only():
+    assert 2 * 2 <= plans.PAIR_WINDOW_LIMIT < 5 * 4
+    assert "PAIR_OFFSETS" in generate(symconv.MaxPool2D(input=(6, 6), window=2))
+    assert "PAIR_OFFSETS" not in generate(symconv.MaxPool2D(input=(7, 6), window=(5, 4)))
+
+
+def test_switches_that_are_not_integers_are_refused():
+    module = load(symconv.MaxPool2D(input=(4, 4), window=2))
+    A, switches = module.forward(np.zeros((1, 1, 4, 4)))
+    with pytest.raises(ValueError, match="switches must hold integers"):
+        module.backward(np.ones_like(A), switches.astype(np.float64))
 
 
 def test_switches_out_of_range_are_refused():

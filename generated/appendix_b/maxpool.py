@@ -94,6 +94,7 @@ _SW = 2
 _DH = 1
 _DW = 1
 _PAD_VALUE = 0
+_WINDOW = 6
 _CHUNK = 2184
 _FRESH_BYTES = 33554432
 _IN_SHAPE = (1, 3, 4)
@@ -134,6 +135,20 @@ def _corners():
 _CORNERS = _corners()
 
 
+def _pair_offsets():
+    """``OFFSETS`` for two neighbouring outputs at once: their switches ``(i, j)``, read as one
+    16-bit number ``u``, index the row ``(OFFSETS[i], OFFSETS[j])`` (built through the same
+    view, so it holds on either byte order)."""
+    i, j = np.indices((_WINDOW + 1, _WINDOW + 1))
+    u = np.stack([i, j], axis=-1).astype(np.uint8).view(np.uint16)[..., 0]
+    table = np.zeros((256 * (_WINDOW + 1), 2), np.intp)
+    table[u] = np.stack([_OFFSETS[i], _OFFSETS[j]], axis=-1)
+    return table
+
+
+_PAIR_OFFSETS = _pair_offsets()
+
+
 def forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (1, 3, 4)``; returns ``(A, switches)``,
@@ -166,7 +181,9 @@ def backward(dA, switches):
     switches = np.asarray(switches)
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
-    if switches.size and not (1 <= switches.min() and switches.max() <= 6):
+    if switches.dtype.kind not in "iu":
+        raise ValueError(f"switches must hold integers (the seed's i_pq), got {switches.dtype}")
+    if switches.size and not (1 <= switches.min() and switches.max() <= _WINDOW):
         low, high = switches.min(), switches.max()
         raise ValueError(f"switches are the seed's i_pq, 1 .. 6; got values from {low} to {high}")
     n = dA.shape[0]
@@ -176,16 +193,24 @@ def backward(dA, switches):
     fresh = planes * _HP * _WP * dA.itemsize >= _FRESH_BYTES
     dI = (np.zeros if fresh else np.empty)((planes, _HP * _WP), dA.dtype)
     values = dA.reshape(planes, _HZ * _WZ)
-    index = switches.reshape(planes, _HZ * _WZ)
+    # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
+    index = np.ascontiguousarray(switches, np.uint8).reshape(planes, _HZ * _WZ)
+    routes = np.empty((_CHUNK, _HZ * _WZ), np.intp)
     for a in range(0, planes, _CHUNK):
         b = min(a + _CHUNK, planes)
         target = dI[a:b].reshape(-1)
         if not fresh:
             target.fill(0)
-        routes = _OFFSETS.take(index[a:b])
-        routes += _CORNERS[: b - a]
+        chunk = routes[: b - a]
+        route, switch = chunk.reshape(-1), index[a:b].reshape(-1)
+        # two neighbouring outputs per lookup (CHUNK is even when a plane has an odd count)
+        even = switch.size - switch.size % 2
+        pairs = switch[:even].view(np.uint16)
+        np.take(_PAIR_OFFSETS, pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
+        route[even:] = _OFFSETS[switch[even:]]
+        chunk += _CORNERS[: b - a]
         # windows overlap: an input entry may be selected by several outputs, so the routed values add up
-        np.add.at(target, routes.reshape(-1), values[a:b].reshape(-1))
+        np.add.at(target, route, values[a:b].reshape(-1))
     dI = dI.reshape(n, _C, _HP, _WP)
     return dI[:, :, _ROWS, _COLS]  # a view without the padding
 

@@ -297,6 +297,7 @@ _L3_SW = 8
 _L3_DH = 1
 _L3_DW = 1
 _L3_PAD_VALUE = 0
+_L3_WINDOW = 64
 _L3_CHUNK = 16
 _L3_FRESH_BYTES = 33554432
 _L3_IN_SHAPE = (8, 64, 64)
@@ -383,7 +384,9 @@ def l3_maxpool2d_backward(dA, switches):
     switches = np.asarray(switches)
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
-    if switches.size and not (1 <= switches.min() and switches.max() <= 64):
+    if switches.dtype.kind not in "iu":
+        raise ValueError(f"switches must hold integers (the seed's i_pq), got {switches.dtype}")
+    if switches.size and not (1 <= switches.min() and switches.max() <= _L3_WINDOW):
         low, high = switches.min(), switches.max()
         raise ValueError(f"switches are the seed's i_pq, 1 .. 64; got values from {low} to {high}")
     n = dA.shape[0]
@@ -393,16 +396,20 @@ def l3_maxpool2d_backward(dA, switches):
     fresh = planes * _L3_HP * _L3_WP * dA.itemsize >= _L3_FRESH_BYTES
     dI = (np.zeros if fresh else np.empty)((planes, _L3_HP * _L3_WP), dA.dtype)
     values = dA.reshape(planes, _L3_HZ * _L3_WZ)
-    index = switches.reshape(planes, _L3_HZ * _L3_WZ)
+    # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
+    index = np.ascontiguousarray(switches, np.uint8).reshape(planes, _L3_HZ * _L3_WZ)
+    routes = np.empty((_L3_CHUNK, _L3_HZ * _L3_WZ), np.intp)
     for a in range(0, planes, _L3_CHUNK):
         b = min(a + _L3_CHUNK, planes)
         target = dI[a:b].reshape(-1)
         if not fresh:
             target.fill(0)
-        routes = _L3_OFFSETS.take(index[a:b])
-        routes += _L3_CORNERS[: b - a]
+        chunk = routes[: b - a]
+        route, switch = chunk.reshape(-1), index[a:b].reshape(-1)
+        np.take(_L3_OFFSETS, switch, out=route, mode="clip")
+        chunk += _L3_CORNERS[: b - a]
         # windows do not overlap: each input entry is selected at most once
-        target[routes.reshape(-1)] = values[a:b].reshape(-1)
+        target[route] = values[a:b].reshape(-1)
     dI = dI.reshape(n, _L3_C, _L3_HP, _L3_WP)
     return dI
 
@@ -635,6 +642,7 @@ _L6_SW = 4
 _L6_DH = 1
 _L6_DW = 1
 _L6_PAD_VALUE = 0
+_L6_WINDOW = 16
 _L6_CHUNK = 1024
 _L6_FRESH_BYTES = 33554432
 _L6_IN_SHAPE = (16, 8, 8)
@@ -677,6 +685,20 @@ def l6_maxpool2d__corners():
 _L6_CORNERS = l6_maxpool2d__corners()
 
 
+def l6_maxpool2d__pair_offsets():
+    """``OFFSETS`` for two neighbouring outputs at once: their switches ``(i, j)``, read as one
+    16-bit number ``u``, index the row ``(OFFSETS[i], OFFSETS[j])`` (built through the same
+    view, so it holds on either byte order)."""
+    i, j = np.indices((_L6_WINDOW + 1, _L6_WINDOW + 1))
+    u = np.stack([i, j], axis=-1).astype(np.uint8).view(np.uint16)[..., 0]
+    table = np.zeros((256 * (_L6_WINDOW + 1), 2), np.intp)
+    table[u] = np.stack([_L6_OFFSETS[i], _L6_OFFSETS[j]], axis=-1)
+    return table
+
+
+_L6_PAIR_OFFSETS = l6_maxpool2d__pair_offsets()
+
+
 def l6_maxpool2d_forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (16, 8, 8)``; returns ``(A, switches)``,
@@ -709,7 +731,9 @@ def l6_maxpool2d_backward(dA, switches):
     switches = np.asarray(switches)
     if switches.shape != dA.shape:
         raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
-    if switches.size and not (1 <= switches.min() and switches.max() <= 16):
+    if switches.dtype.kind not in "iu":
+        raise ValueError(f"switches must hold integers (the seed's i_pq), got {switches.dtype}")
+    if switches.size and not (1 <= switches.min() and switches.max() <= _L6_WINDOW):
         low, high = switches.min(), switches.max()
         raise ValueError(f"switches are the seed's i_pq, 1 .. 16; got values from {low} to {high}")
     n = dA.shape[0]
@@ -719,16 +743,23 @@ def l6_maxpool2d_backward(dA, switches):
     fresh = planes * _L6_HP * _L6_WP * dA.itemsize >= _L6_FRESH_BYTES
     dI = (np.zeros if fresh else np.empty)((planes, _L6_HP * _L6_WP), dA.dtype)
     values = dA.reshape(planes, _L6_HZ * _L6_WZ)
-    index = switches.reshape(planes, _L6_HZ * _L6_WZ)
+    # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
+    index = np.ascontiguousarray(switches, np.uint8).reshape(planes, _L6_HZ * _L6_WZ)
+    routes = np.empty((_L6_CHUNK, _L6_HZ * _L6_WZ), np.intp)
     for a in range(0, planes, _L6_CHUNK):
         b = min(a + _L6_CHUNK, planes)
         target = dI[a:b].reshape(-1)
         if not fresh:
             target.fill(0)
-        routes = _L6_OFFSETS.take(index[a:b])
-        routes += _L6_CORNERS[: b - a]
+        chunk = routes[: b - a]
+        route, switch = chunk.reshape(-1), index[a:b].reshape(-1)
+        # two neighbouring outputs per lookup (CHUNK is even when a plane has an odd count)
+        even = switch.size - switch.size % 2
+        pairs = switch[:even].view(np.uint16)
+        np.take(_L6_PAIR_OFFSETS, pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
+        chunk += _L6_CORNERS[: b - a]
         # windows do not overlap: each input entry is selected at most once
-        target[routes.reshape(-1)] = values[a:b].reshape(-1)
+        target[route] = values[a:b].reshape(-1)
     dI = dI.reshape(n, _L6_C, _L6_HP, _L6_WP)
     return dI
 

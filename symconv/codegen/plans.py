@@ -33,6 +33,9 @@ CHUNK_BYTES = 1 << 21
 #: the pooling backward passes fill this many bytes of input planes (float64) at a time, so a
 #: chunk's planes are still in the CPU cache when they are zeroed, scattered into or summed
 POOL_CHUNK_BYTES = 1 << 19
+#: the max-pool backward pass looks up the routes of two neighbouring outputs at once up to
+#: this window size (its table has 256 (h_l w_l + 1) rows of two offsets, 68 KiB at 16)
+PAIR_WINDOW_LIMIT = 16
 #: tiled average pooling spreads the columns with ``np.repeat`` from this window width on
 REPEAT_FROM = 4
 #: arrays this large are allocated as fresh, already zeroed pages (glibc's largest mmap
@@ -415,7 +418,10 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
     c = names.const
     hl, wl = m.kernel
     switch_type = "np.uint8" if hl * wl < 2**8 else "np.int16" if hl * wl < 2**15 else "np.int64"
-    chunk = ("CHUNK", str(_pool_chunk(m.padded)))
+    pairs = hl * wl <= PAIR_WINDOW_LIMIT
+    odd_plane = nz % 2 == 1
+    chunk = _pool_chunk(m.padded)
+    chunk += chunk % 2 if pairs and odd_plane else 0  # chunks of pairs start on a pair
     context = {
         "fn": names.fn,
         "c": c,
@@ -424,7 +430,8 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
                 ("C", str(d.channels)),
                 *_geometry_constants(m),
                 ("PAD_VALUE", code(d._fill)),
-                chunk,
+                ("WINDOW", str(hl * wl)),
+                ("CHUNK", str(chunk)),
                 ("FRESH_BYTES", str(FRESH_BYTES)),
             ]
         ),
@@ -438,6 +445,8 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
         "pad_value": code(d._fill),
         "window": m.kernel,
         "overlapping": m.overlapping(),
+        "pairs": pairs,
+        "odd_plane": odd_plane,
         "in_shape": _shape((d.channels, *m.input)),
         "out_shape": _shape((d.channels, *m.output)),
         "jacobian_entries": entries,
