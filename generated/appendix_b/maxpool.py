@@ -126,10 +126,11 @@ _OFFSETS = np.array(
 
 
 def _corners():
-    """``[k, p w_z + q]``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane ``k`` of a
-    chunk of ``CHUNK`` row-major padded planes."""
+    """Entry ``k h_z w_z + p w_z + q``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane
+    ``k`` of a chunk of ``CHUNK`` row-major padded planes, all laid end to end."""
     corners = np.add.outer(_ROW_CORNERS, _COL_CORNERS).reshape(-1)
-    return np.add.outer(np.arange(_CHUNK) * (_HP * _WP), corners).astype(np.intp)
+    planes = np.arange(_CHUNK) * (_HP * _WP)
+    return np.add.outer(planes, corners).astype(np.intp).reshape(-1)
 
 
 _CORNERS = _corners()
@@ -192,25 +193,27 @@ def backward(dA, switches):
     # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
     fresh = planes * _HP * _WP * dA.itemsize >= _FRESH_BYTES
     dI = (np.zeros if fresh else np.empty)((planes, _HP * _WP), dA.dtype)
-    values = dA.reshape(planes, _HZ * _WZ)
+    # planes laid end to end: a chunk of planes is one run of dI, of values, of switches
+    targets, values = dI.reshape(-1), dA.reshape(-1)
     # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
-    index = np.ascontiguousarray(switches, np.uint8).reshape(planes, _HZ * _WZ)
-    routes = np.empty((_CHUNK, _HZ * _WZ), np.intp)
+    index = np.ascontiguousarray(switches, np.uint8).reshape(-1)
+    routes = np.empty(_CHUNK * _HZ * _WZ, np.intp)
     for a in range(0, planes, _CHUNK):
         b = min(a + _CHUNK, planes)
-        target = dI[a:b].reshape(-1)
+        target = targets[a * _HP * _WP : b * _HP * _WP]
         if not fresh:
             target.fill(0)
-        chunk = routes[: b - a]
-        route, switch = chunk.reshape(-1), index[a:b].reshape(-1)
+        outputs = slice(a * _HZ * _WZ, b * _HZ * _WZ)
+        switch = index[outputs]
+        route = routes[: switch.size]
         # two neighbouring outputs per lookup (CHUNK is even when a plane has an odd count)
         even = switch.size - switch.size % 2
         pairs = switch[:even].view(np.uint16)
-        np.take(_PAIR_OFFSETS, pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
+        _PAIR_OFFSETS.take(pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
         route[even:] = _OFFSETS[switch[even:]]
-        chunk += _CORNERS[: b - a]
+        route += _CORNERS[: switch.size]
         # windows overlap: an input entry may be selected by several outputs, so the routed values add up
-        np.add.at(target, route, values[a:b].reshape(-1))
+        np.add.at(target, route, values[outputs])
     dI = dI.reshape(n, _C, _HP, _WP)
     return dI[:, :, _ROWS, _COLS]  # a view without the padding
 

@@ -343,10 +343,11 @@ _L3_OFFSETS = np.array(
 
 
 def l3_maxpool2d__corners():
-    """``[k, p w_z + q]``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane ``k`` of a
-    chunk of ``CHUNK`` row-major padded planes."""
+    """Entry ``k h_z w_z + p w_z + q``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane
+    ``k`` of a chunk of ``CHUNK`` row-major padded planes, all laid end to end."""
     corners = np.add.outer(_L3_ROW_CORNERS, _L3_COL_CORNERS).reshape(-1)
-    return np.add.outer(np.arange(_L3_CHUNK) * (_L3_HP * _L3_WP), corners).astype(np.intp)
+    planes = np.arange(_L3_CHUNK) * (_L3_HP * _L3_WP)
+    return np.add.outer(planes, corners).astype(np.intp).reshape(-1)
 
 
 _L3_CORNERS = l3_maxpool2d__corners()
@@ -395,21 +396,23 @@ def l3_maxpool2d_backward(dA, switches):
     # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
     fresh = planes * _L3_HP * _L3_WP * dA.itemsize >= _L3_FRESH_BYTES
     dI = (np.zeros if fresh else np.empty)((planes, _L3_HP * _L3_WP), dA.dtype)
-    values = dA.reshape(planes, _L3_HZ * _L3_WZ)
+    # planes laid end to end: a chunk of planes is one run of dI, of values, of switches
+    targets, values = dI.reshape(-1), dA.reshape(-1)
     # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
-    index = np.ascontiguousarray(switches, np.uint8).reshape(planes, _L3_HZ * _L3_WZ)
-    routes = np.empty((_L3_CHUNK, _L3_HZ * _L3_WZ), np.intp)
+    index = np.ascontiguousarray(switches, np.uint8).reshape(-1)
+    routes = np.empty(_L3_CHUNK * _L3_HZ * _L3_WZ, np.intp)
     for a in range(0, planes, _L3_CHUNK):
         b = min(a + _L3_CHUNK, planes)
-        target = dI[a:b].reshape(-1)
+        target = targets[a * _L3_HP * _L3_WP : b * _L3_HP * _L3_WP]
         if not fresh:
             target.fill(0)
-        chunk = routes[: b - a]
-        route, switch = chunk.reshape(-1), index[a:b].reshape(-1)
-        np.take(_L3_OFFSETS, switch, out=route, mode="clip")
-        chunk += _L3_CORNERS[: b - a]
+        outputs = slice(a * _L3_HZ * _L3_WZ, b * _L3_HZ * _L3_WZ)
+        switch = index[outputs]
+        route = routes[: switch.size]
+        _L3_OFFSETS.take(switch, out=route, mode="clip")
+        route += _L3_CORNERS[: switch.size]
         # windows do not overlap: each input entry is selected at most once
-        target[route] = values[a:b].reshape(-1)
+        target[route] = values[outputs]
     dI = dI.reshape(n, _L3_C, _L3_HP, _L3_WP)
     return dI
 
@@ -676,10 +679,11 @@ _L6_OFFSETS = np.array(
 
 
 def l6_maxpool2d__corners():
-    """``[k, p w_z + q]``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane ``k`` of a
-    chunk of ``CHUNK`` row-major padded planes."""
+    """Entry ``k h_z w_z + p w_z + q``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane
+    ``k`` of a chunk of ``CHUNK`` row-major padded planes, all laid end to end."""
     corners = np.add.outer(_L6_ROW_CORNERS, _L6_COL_CORNERS).reshape(-1)
-    return np.add.outer(np.arange(_L6_CHUNK) * (_L6_HP * _L6_WP), corners).astype(np.intp)
+    planes = np.arange(_L6_CHUNK) * (_L6_HP * _L6_WP)
+    return np.add.outer(planes, corners).astype(np.intp).reshape(-1)
 
 
 _L6_CORNERS = l6_maxpool2d__corners()
@@ -742,24 +746,26 @@ def l6_maxpool2d_backward(dA, switches):
     # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
     fresh = planes * _L6_HP * _L6_WP * dA.itemsize >= _L6_FRESH_BYTES
     dI = (np.zeros if fresh else np.empty)((planes, _L6_HP * _L6_WP), dA.dtype)
-    values = dA.reshape(planes, _L6_HZ * _L6_WZ)
+    # planes laid end to end: a chunk of planes is one run of dI, of values, of switches
+    targets, values = dI.reshape(-1), dA.reshape(-1)
     # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
-    index = np.ascontiguousarray(switches, np.uint8).reshape(planes, _L6_HZ * _L6_WZ)
-    routes = np.empty((_L6_CHUNK, _L6_HZ * _L6_WZ), np.intp)
+    index = np.ascontiguousarray(switches, np.uint8).reshape(-1)
+    routes = np.empty(_L6_CHUNK * _L6_HZ * _L6_WZ, np.intp)
     for a in range(0, planes, _L6_CHUNK):
         b = min(a + _L6_CHUNK, planes)
-        target = dI[a:b].reshape(-1)
+        target = targets[a * _L6_HP * _L6_WP : b * _L6_HP * _L6_WP]
         if not fresh:
             target.fill(0)
-        chunk = routes[: b - a]
-        route, switch = chunk.reshape(-1), index[a:b].reshape(-1)
+        outputs = slice(a * _L6_HZ * _L6_WZ, b * _L6_HZ * _L6_WZ)
+        switch = index[outputs]
+        route = routes[: switch.size]
         # two neighbouring outputs per lookup (CHUNK is even when a plane has an odd count)
         even = switch.size - switch.size % 2
         pairs = switch[:even].view(np.uint16)
-        np.take(_L6_PAIR_OFFSETS, pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
-        chunk += _L6_CORNERS[: b - a]
+        _L6_PAIR_OFFSETS.take(pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
+        route += _L6_CORNERS[: switch.size]
         # windows do not overlap: each input entry is selected at most once
-        target[route] = values[a:b].reshape(-1)
+        target[route] = values[outputs]
     dI = dI.reshape(n, _L6_C, _L6_HP, _L6_WP)
     return dI
 
