@@ -1,7 +1,7 @@
 # ruff: noqa: B023 - each timed closure runs in the loop iteration that defines it
 """Generated NumPy code against PyTorch's CPU kernels, in one process (not a test).
 
-    python benchmarks/bench_codegen.py [--reps N] [--quick]
+    python benchmarks/bench_codegen.py [--reps N] [--only conv|pool|loops] [--torch-threads N]
 
 * conv forward+backward against ``torch.nn.functional.conv2d`` forward+backward (the
   issue's five shapes), float64 then float32;
@@ -11,7 +11,7 @@
   small shape (the loops are far too slow for the large ones).
 
 Each timing is the best of ``--reps`` runs, generated and PyTorch runs interleaved, so
-both see the same machine.  PyTorch runs with ``torch.set_num_threads(2)``; NumPy's BLAS
+both see the same machine.  PyTorch runs with ``torch.set_num_threads(2)`` (``--torch-threads``); NumPy's BLAS
 with its 2 threads.  ``OMP_WAIT_POLICY=PASSIVE`` is set before PyTorch is imported:
 on this 2-core machine libgomp's spinning worker threads otherwise starve the other
 threads of the process (PyTorch's own MKL calls and NumPy's OpenBLAS alike), which made
@@ -41,6 +41,7 @@ import numpy as np
 import symconv
 from symconv.codegen import write_module
 from symconv.codegen.checks import load_module
+from symconv.codegen.plans import POOL_CHUNK_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -117,7 +118,7 @@ def conv_rows(torch, dtype, reps: int, folder: Path) -> list[tuple[str, float, f
     return rows
 
 
-def pool_rows(torch, kind: str, dtype, reps: int, folder: Path) -> list[tuple[str, float, float, float, float]]:
+def pool_rows(torch, kind: str, dtype, reps: int, folder: Path) -> list[tuple]:
     F = torch.nn.functional
     rows = []
     rng = np.random.default_rng(1)
@@ -163,8 +164,37 @@ def pool_rows(torch, kind: str, dtype, reps: int, folder: Path) -> list[tuple[st
             xt.grad = None
             yt2.backward(gt, retain_graph=True)
 
-        tgf, ttf, tgb, ttb = best([gen_fwd, torch_fwd, gen_bwd, torch_bwd], reps)
-        rows.append((f"N={n} {c}x{h}x{w} window {win}x{win} pad {pad} stride {stride}", tgb, ttb, tgf, ttf))
+        timed = [gen_fwd, torch_fwd, gen_bwd, torch_bwd]
+        if kind == "max":
+            # NumPy's floor for this backward: dI zeroed and scattered into a chunk of planes at
+            # a time (in cache, as the generated code does), with PyTorch's own flat indices, so
+            # no switch lookup at all; adding up where windows overlap
+            _, ind = F.max_pool2d(xt, win, stride, padding=pad, return_indices=True)
+            per_in, per_out = h * w, ind.shape[2] * ind.shape[3]
+            local = ind.numpy().reshape(n * c, per_out)
+            step = max(1, POOL_CHUNK_BYTES // (per_in * 8))
+            chunks = [
+                (slice(a * per_in, (a + k) * per_in), slice(a * per_out, (a + k) * per_out), routes)
+                for a in range(0, n * c, step)
+                for k in [min(step, n * c - a)]
+                for routes in [(local[a : a + k] + np.arange(k)[:, None] * per_in).reshape(-1)]
+            ]
+            flat_g = g.reshape(-1)
+
+            def floor() -> None:
+                dI = np.empty(n * c * per_in, dtype)
+                for into, outputs, routes in chunks:
+                    target = dI[into]
+                    target.fill(0)
+                    if win > stride:
+                        np.add.at(target, routes, flat_g[outputs])
+                    else:
+                        target[routes] = flat_g[outputs]
+
+            timed.append(floor)
+        tgf, ttf, tgb, ttb, *rest = best(timed, reps)
+        name = f"N={n} {c}x{h}x{w} window {win}x{win} pad {pad} stride {stride}"
+        rows.append((name, tgb, ttb, tgf, ttf, *rest))
     return rows
 
 
@@ -211,15 +241,22 @@ def main() -> int:
         help="limit NumPy's BLAS (OpenBLAS) to this many threads; PyTorch keeps 2 (useful on a loaded machine, "
         "where OpenBLAS's spinning threads lose whole time slices at every call)",
     )
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=2,
+        help="PyTorch's thread count (the goals are set against 2; 1 shows PyTorch's kernels on one core, "
+        "as the generated pooling code runs)",
+    )
     args = parser.parse_args()
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.torch_threads)
     from threadpoolctl import threadpool_info, threadpool_limits
 
     if args.blas_threads:
         threadpool_limits(limits=args.blas_threads, user_api="blas")
-        torch.set_num_threads(2)
+        torch.set_num_threads(args.torch_threads)
 
     for info in threadpool_info():
         print(
@@ -248,6 +285,12 @@ def main() -> int:
                 rows = pool_rows(torch, kind, np.float64, args.reps, folder)
                 table(f"{kind}-pool backward, float64 (goal: ratio <= 1.0)", [(r[0], r[1], r[2]) for r in rows])
                 table(f"{kind}-pool forward, float64 (for information)", [(r[0], r[3], r[4]) for r in rows])
+                if kind == "max":
+                    table(
+                        "max-pool backward, float64: NumPy's floor, zero + scatter a chunk at a time with "
+                        "PyTorch's own indices (for information)",
+                        [(r[0], r[5], r[2]) for r in rows],
+                    )
             for kind in ("max", "avg"):
                 rows = pool_rows(torch, kind, np.float32, args.reps, folder)
                 table(f"{kind}-pool backward, float32 (for information)", [(r[0], r[1], r[2]) for r in rows])
