@@ -38,6 +38,7 @@ POOLS = [
 @pytest.mark.parametrize(("inp", "window", "padding", "stride"), POOLS)
 def test_backward_over_many_chunks_matches_the_loops(monkeypatch, kind, inp, window, padding, stride):
     monkeypatch.setattr(plans, "POOL_CHUNK_BYTES", 1)  # one plane per chunk
+    monkeypatch.setattr(plans, "POOL_FORWARD_CHUNK_BYTES", 1)
     cls = symconv.MaxPool2D if kind == "maxpool2d" else symconv.AvgPool2D
     extra = {"pad_value": -math.inf} if kind == "maxpool2d" and padding[0] else {}
     spec = cls(input=inp, window=window, padding=padding, stride=stride, channels=3, **extra)

@@ -150,6 +150,27 @@ def test_maxpool_matches_reference_loops(inp, window, pad, stride, dil, pad_valu
     )
 
 
+@pytest.mark.parametrize(("inp", "window", "pad", "stride", "dil"), POOLS)
+def test_maxpool_sweeps_agree_with_argmax_over_the_windows(inp, window, pad, stride, dil):
+    """The forward pass's two sweeps (rows, then columns) against ``_windows``, np.argmax over
+    every window's vΩ; with NaN in the input, a window holding one takes its first NaN, as the
+    core's switches (np.argmax) do."""
+    spec = symconv.MaxPool2D(input=inp, window=window, padding=pad, stride=stride, dilation=dil, channels=2)
+    m, d = load(spec), symconv.derive(spec)
+    I = RNG.integers(-2, 2, size=(3, 2, *inp)).astype(np.float64)
+    A, switches = m.forward(I)
+    A_argmax, sw_argmax = m._windows(m._planes(I), 3)
+    np.testing.assert_array_equal(A, A_argmax)
+    np.testing.assert_array_equal(switches, sw_argmax)
+    I.reshape(-1)[RNG.choice(I.size, size=4, replace=False)] = np.nan
+    A, switches = m.forward(I)
+    holds_nan = np.array([np.isnan(d.window_values(I[k])).any(axis=-1) for k in range(3)])
+    assert holds_nan.any()
+    np.testing.assert_array_equal(np.isnan(A), holds_nan)
+    for k in range(3):
+        np.testing.assert_array_equal(switches[k], d.switches(I[k]))
+
+
 def test_maxpool_ties_go_to_the_first_maximum_in_column_major_order():
     spec = symconv.MaxPool2D(input=(2, 2), window=(2, 2), channels=1)
     m = load(spec)

@@ -94,8 +94,13 @@ _SW = 2
 _DH = 1
 _DW = 1
 _PAD_VALUE = 0
+_HL = 3
+_WL = 2
 _WINDOW = 6
+_ROW_SPAN = 3
+_COL_SPAN = 5
 _CHUNK = 2184
+_FORWARD_CHUNK = 4369
 _FRESH_BYTES = 33554432
 _IN_SHAPE = (1, 3, 4)
 _OUT_SHAPE = (1, 3, 3)
@@ -150,26 +155,86 @@ def _pair_offsets():
 _PAIR_OFFSETS = _pair_offsets()
 
 
+def _planes(I):
+    """The padded input plane by plane, ``(N C, h_p, w_p)``: padded entries are ``0``."""
+    n = I.shape[0]
+    Ip = np.full((n, _C, _HP, _WP), _PAD_VALUE, I.dtype)
+    Ip[:, :, _ROWS, _COLS] = I
+    return Ip.reshape(n * _C, _HP, _WP)
+
+
 def forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (1, 3, 4)``; returns ``(A, switches)``,
     ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties (``np.argmax`` returns the first occurrence)."""
+    first one on ties.
+
+    Two sweeps, a chunk of planes at a time.  Down the window's rows: for every column of the
+    padded plane and every window row band ``p``, the largest entry over the rows ``r`` and the
+    first ``r`` holding it.  Then across the window's columns ``s``: the largest of those, and
+    the first ``s`` holding it.  ``vΩ`` stacks the window's columns (eq.b-2.1), entry
+    ``i = s h_l + r + 1``, so its first maximum is the first ``r`` in the first ``s``: both sweeps
+    move to a later entry only when it is strictly larger.  A window holding NaN is left to
+    ``_windows`` (``np.argmax`` over ``vΩ``, which takes the first NaN as the maximum)."""
     I = _batch(I, _IN_SHAPE, "I")
     n = I.shape[0]
-    Ip = np.full((n, _C, _HP, _WP), _PAD_VALUE, I.dtype)
-    Ip[:, :, _ROWS, _COLS] = I
-    # vΩ of every window, column by column: [.., p, q, s, r] = Ip[.., r d_h + p s_h, s d_w + q s_w],
-    # entry i = s h_l + r + 1 of vΩ being the slice of ORDER numbered i (eq.b-2.1)
-    s0, s1, s2, s3 = Ip.strides
-    shape = (n, _C, _HZ, _WZ, 2, 3)
-    strides = (s0, s1, s2 * _SH, s3 * _SW, s3 * _DW, s2 * _DH)
+    planes = n * _C
+    Ip = _planes(I)
+    A = np.empty((planes, _HZ, _WZ), I.dtype)
+    switches = np.empty((planes, _HZ, _WZ), np.uint8)
+    # the rows' sweep: per column, the largest entry so far and the first r holding it
+    shape = (_FORWARD_CHUNK, _HZ, _WP)
+    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *_sweep_buffers(_WP))
+    across = _sweep_buffers(_WZ)
+    for a in range(0, planes, _FORWARD_CHUNK):
+        b = min(a + _FORWARD_CHUNK, planes)
+        best, first, larger, step = (x[: b - a] for x in down)
+        # down the rows: row r of window row band p is padded row p s_h + r d_h
+        np.copyto(best, Ip[a:b, :_ROW_SPAN:_SH])
+        first.fill(0)
+        for r in range(1, _HL):
+            rows = Ip[a:b, r * _DH : r * _DH + _ROW_SPAN : _SH]
+            np.greater(rows, best, out=larger)
+            np.maximum(rows, best, out=best)
+            # r only grows, so the largest r at which an entry was strictly larger is the first maximum
+            np.maximum(first, np.multiply(larger, np.uint8(r), out=step), out=first)
+        # across the columns: column s of window (p, q) is column q s_w + s d_w, and i = s h_l + r + 1
+        out, chosen = A[a:b], switches[a:b]
+        larger, step = (x[: b - a] for x in across)
+        np.copyto(out, best[:, :, :_COL_SPAN:_SW])
+        np.add(first[:, :, :_COL_SPAN:_SW], np.uint8(1), out=chosen)
+        for s in range(1, _WL):
+            cols = slice(s * _DW, s * _DW + _COL_SPAN, _SW)
+            np.greater(best[:, :, cols], out, out=larger)
+            np.maximum(best[:, :, cols], out, out=out)
+            np.add(first[:, :, cols], np.uint8(s * _HL + 1), out=step)
+            np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
+    A = A.reshape(n, _C, _HZ, _WZ)
+    if np.isnan(A).any():
+        return _windows(Ip, n)
+    return A, switches.reshape(n, _C, _HZ, _WZ)
+
+
+def _sweep_buffers(width):
+    """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
+    switch-typed scratch array."""
+    shape = (_FORWARD_CHUNK, _HZ, width)
+    return np.empty(shape, bool), np.empty(shape, np.uint8)
+
+
+def _windows(Ip, n):
+    """The forward pass read straight off ``vΩ``: every window's entries column by column,
+    ``[.., p, q, s, r] = Ip[.., p s_h + r d_h, q s_w + s d_w]``, entry ``i = s h_l + r + 1``
+    (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
+    s0, s1, s2 = Ip.strides
+    shape = (n * _C, _HZ, _WZ, _WL, _HL)
+    strides = (s0, s1 * _SH, s2 * _SW, s2 * _DW, s1 * _DH)
     V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
-    V = V.reshape(n, _C, _HZ, _WZ, 6)
+    V = V.reshape(n * _C, _HZ, _WZ, _WINDOW)
     first = V.argmax(axis=-1)
     A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
     switches = (first + 1).astype(np.uint8)
-    return A, switches
+    return A.reshape(n, _C, _HZ, _WZ), switches.reshape(n, _C, _HZ, _WZ)
 
 
 def backward(dA, switches):

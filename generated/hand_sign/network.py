@@ -297,8 +297,13 @@ _L3_SW = 8
 _L3_DH = 1
 _L3_DW = 1
 _L3_PAD_VALUE = 0
+_L3_HL = 8
+_L3_WL = 8
 _L3_WINDOW = 64
+_L3_ROW_SPAN = 57
+_L3_COL_SPAN = 57
 _L3_CHUNK = 16
+_L3_FORWARD_CHUNK = 32
 _L3_FRESH_BYTES = 33554432
 _L3_IN_SHAPE = (8, 64, 64)
 _L3_OUT_SHAPE = (8, 8, 8)
@@ -353,26 +358,84 @@ def l3_maxpool2d__corners():
 _L3_CORNERS = l3_maxpool2d__corners()
 
 
+def l3_maxpool2d__planes(I):
+    """The padded input plane by plane, ``(N C, h_p, w_p)``."""
+    n = I.shape[0]
+    return I.reshape(n * _L3_C, _L3_HP, _L3_WP)
+
+
 def l3_maxpool2d_forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (8, 64, 64)``; returns ``(A, switches)``,
     ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties (``np.argmax`` returns the first occurrence)."""
+    first one on ties.
+
+    Two sweeps, a chunk of planes at a time.  Down the window's rows: for every column of the
+    padded plane and every window row band ``p``, the largest entry over the rows ``r`` and the
+    first ``r`` holding it.  Then across the window's columns ``s``: the largest of those, and
+    the first ``s`` holding it.  ``vΩ`` stacks the window's columns (eq.b-2.1), entry
+    ``i = s h_l + r + 1``, so its first maximum is the first ``r`` in the first ``s``: both sweeps
+    move to a later entry only when it is strictly larger.  A window holding NaN is left to
+    ``_windows`` (``np.argmax`` over ``vΩ``, which takes the first NaN as the maximum)."""
     I = _batch(I, _L3_IN_SHAPE, "I")
     n = I.shape[0]
-    Ip = np.full((n, _L3_C, _L3_HP, _L3_WP), _L3_PAD_VALUE, I.dtype)
-    Ip[:, :, _L3_ROWS, _L3_COLS] = I
-    # vΩ of every window, column by column: [.., p, q, s, r] = Ip[.., r d_h + p s_h, s d_w + q s_w],
-    # entry i = s h_l + r + 1 of vΩ being the slice of ORDER numbered i (eq.b-2.1)
-    s0, s1, s2, s3 = Ip.strides
-    shape = (n, _L3_C, _L3_HZ, _L3_WZ, 8, 8)
-    strides = (s0, s1, s2 * _L3_SH, s3 * _L3_SW, s3 * _L3_DW, s2 * _L3_DH)
+    planes = n * _L3_C
+    Ip = l3_maxpool2d__planes(I)
+    A = np.empty((planes, _L3_HZ, _L3_WZ), I.dtype)
+    switches = np.empty((planes, _L3_HZ, _L3_WZ), np.uint8)
+    # the rows' sweep: per column, the largest entry so far and the first r holding it
+    shape = (_L3_FORWARD_CHUNK, _L3_HZ, _L3_WP)
+    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *l3_maxpool2d__sweep_buffers(_L3_WP))
+    across = l3_maxpool2d__sweep_buffers(_L3_WZ)
+    for a in range(0, planes, _L3_FORWARD_CHUNK):
+        b = min(a + _L3_FORWARD_CHUNK, planes)
+        best, first, larger, step = (x[: b - a] for x in down)
+        # down the rows: row r of window row band p is padded row p s_h + r d_h
+        np.copyto(best, Ip[a:b, :_L3_ROW_SPAN:_L3_SH])
+        first.fill(0)
+        for r in range(1, _L3_HL):
+            rows = Ip[a:b, r * _L3_DH : r * _L3_DH + _L3_ROW_SPAN : _L3_SH]
+            np.greater(rows, best, out=larger)
+            np.maximum(rows, best, out=best)
+            # r only grows, so the largest r at which an entry was strictly larger is the first maximum
+            np.maximum(first, np.multiply(larger, np.uint8(r), out=step), out=first)
+        # across the columns: column s of window (p, q) is column q s_w + s d_w, and i = s h_l + r + 1
+        out, chosen = A[a:b], switches[a:b]
+        larger, step = (x[: b - a] for x in across)
+        np.copyto(out, best[:, :, :_L3_COL_SPAN:_L3_SW])
+        np.add(first[:, :, :_L3_COL_SPAN:_L3_SW], np.uint8(1), out=chosen)
+        for s in range(1, _L3_WL):
+            cols = slice(s * _L3_DW, s * _L3_DW + _L3_COL_SPAN, _L3_SW)
+            np.greater(best[:, :, cols], out, out=larger)
+            np.maximum(best[:, :, cols], out, out=out)
+            np.add(first[:, :, cols], np.uint8(s * _L3_HL + 1), out=step)
+            np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
+    A = A.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
+    if np.isnan(A).any():
+        return l3_maxpool2d__windows(Ip, n)
+    return A, switches.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
+
+
+def l3_maxpool2d__sweep_buffers(width):
+    """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
+    switch-typed scratch array."""
+    shape = (_L3_FORWARD_CHUNK, _L3_HZ, width)
+    return np.empty(shape, bool), np.empty(shape, np.uint8)
+
+
+def l3_maxpool2d__windows(Ip, n):
+    """The forward pass read straight off ``vΩ``: every window's entries column by column,
+    ``[.., p, q, s, r] = Ip[.., p s_h + r d_h, q s_w + s d_w]``, entry ``i = s h_l + r + 1``
+    (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
+    s0, s1, s2 = Ip.strides
+    shape = (n * _L3_C, _L3_HZ, _L3_WZ, _L3_WL, _L3_HL)
+    strides = (s0, s1 * _L3_SH, s2 * _L3_SW, s2 * _L3_DW, s1 * _L3_DH)
     V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
-    V = V.reshape(n, _L3_C, _L3_HZ, _L3_WZ, 64)
+    V = V.reshape(n * _L3_C, _L3_HZ, _L3_WZ, _L3_WINDOW)
     first = V.argmax(axis=-1)
     A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
     switches = (first + 1).astype(np.uint8)
-    return A, switches
+    return A.reshape(n, _L3_C, _L3_HZ, _L3_WZ), switches.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
 
 
 def l3_maxpool2d_backward(dA, switches):
@@ -645,8 +708,13 @@ _L6_SW = 4
 _L6_DH = 1
 _L6_DW = 1
 _L6_PAD_VALUE = 0
+_L6_HL = 4
+_L6_WL = 4
 _L6_WINDOW = 16
+_L6_ROW_SPAN = 5
+_L6_COL_SPAN = 5
 _L6_CHUNK = 1024
+_L6_FORWARD_CHUNK = 2048
 _L6_FRESH_BYTES = 33554432
 _L6_IN_SHAPE = (16, 8, 8)
 _L6_OUT_SHAPE = (16, 2, 2)
@@ -703,26 +771,84 @@ def l6_maxpool2d__pair_offsets():
 _L6_PAIR_OFFSETS = l6_maxpool2d__pair_offsets()
 
 
+def l6_maxpool2d__planes(I):
+    """The padded input plane by plane, ``(N C, h_p, w_p)``."""
+    n = I.shape[0]
+    return I.reshape(n * _L6_C, _L6_HP, _L6_WP)
+
+
 def l6_maxpool2d_forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (16, 8, 8)``; returns ``(A, switches)``,
     ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties (``np.argmax`` returns the first occurrence)."""
+    first one on ties.
+
+    Two sweeps, a chunk of planes at a time.  Down the window's rows: for every column of the
+    padded plane and every window row band ``p``, the largest entry over the rows ``r`` and the
+    first ``r`` holding it.  Then across the window's columns ``s``: the largest of those, and
+    the first ``s`` holding it.  ``vΩ`` stacks the window's columns (eq.b-2.1), entry
+    ``i = s h_l + r + 1``, so its first maximum is the first ``r`` in the first ``s``: both sweeps
+    move to a later entry only when it is strictly larger.  A window holding NaN is left to
+    ``_windows`` (``np.argmax`` over ``vΩ``, which takes the first NaN as the maximum)."""
     I = _batch(I, _L6_IN_SHAPE, "I")
     n = I.shape[0]
-    Ip = np.full((n, _L6_C, _L6_HP, _L6_WP), _L6_PAD_VALUE, I.dtype)
-    Ip[:, :, _L6_ROWS, _L6_COLS] = I
-    # vΩ of every window, column by column: [.., p, q, s, r] = Ip[.., r d_h + p s_h, s d_w + q s_w],
-    # entry i = s h_l + r + 1 of vΩ being the slice of ORDER numbered i (eq.b-2.1)
-    s0, s1, s2, s3 = Ip.strides
-    shape = (n, _L6_C, _L6_HZ, _L6_WZ, 4, 4)
-    strides = (s0, s1, s2 * _L6_SH, s3 * _L6_SW, s3 * _L6_DW, s2 * _L6_DH)
+    planes = n * _L6_C
+    Ip = l6_maxpool2d__planes(I)
+    A = np.empty((planes, _L6_HZ, _L6_WZ), I.dtype)
+    switches = np.empty((planes, _L6_HZ, _L6_WZ), np.uint8)
+    # the rows' sweep: per column, the largest entry so far and the first r holding it
+    shape = (_L6_FORWARD_CHUNK, _L6_HZ, _L6_WP)
+    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *l6_maxpool2d__sweep_buffers(_L6_WP))
+    across = l6_maxpool2d__sweep_buffers(_L6_WZ)
+    for a in range(0, planes, _L6_FORWARD_CHUNK):
+        b = min(a + _L6_FORWARD_CHUNK, planes)
+        best, first, larger, step = (x[: b - a] for x in down)
+        # down the rows: row r of window row band p is padded row p s_h + r d_h
+        np.copyto(best, Ip[a:b, :_L6_ROW_SPAN:_L6_SH])
+        first.fill(0)
+        for r in range(1, _L6_HL):
+            rows = Ip[a:b, r * _L6_DH : r * _L6_DH + _L6_ROW_SPAN : _L6_SH]
+            np.greater(rows, best, out=larger)
+            np.maximum(rows, best, out=best)
+            # r only grows, so the largest r at which an entry was strictly larger is the first maximum
+            np.maximum(first, np.multiply(larger, np.uint8(r), out=step), out=first)
+        # across the columns: column s of window (p, q) is column q s_w + s d_w, and i = s h_l + r + 1
+        out, chosen = A[a:b], switches[a:b]
+        larger, step = (x[: b - a] for x in across)
+        np.copyto(out, best[:, :, :_L6_COL_SPAN:_L6_SW])
+        np.add(first[:, :, :_L6_COL_SPAN:_L6_SW], np.uint8(1), out=chosen)
+        for s in range(1, _L6_WL):
+            cols = slice(s * _L6_DW, s * _L6_DW + _L6_COL_SPAN, _L6_SW)
+            np.greater(best[:, :, cols], out, out=larger)
+            np.maximum(best[:, :, cols], out, out=out)
+            np.add(first[:, :, cols], np.uint8(s * _L6_HL + 1), out=step)
+            np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
+    A = A.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
+    if np.isnan(A).any():
+        return l6_maxpool2d__windows(Ip, n)
+    return A, switches.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
+
+
+def l6_maxpool2d__sweep_buffers(width):
+    """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
+    switch-typed scratch array."""
+    shape = (_L6_FORWARD_CHUNK, _L6_HZ, width)
+    return np.empty(shape, bool), np.empty(shape, np.uint8)
+
+
+def l6_maxpool2d__windows(Ip, n):
+    """The forward pass read straight off ``vΩ``: every window's entries column by column,
+    ``[.., p, q, s, r] = Ip[.., p s_h + r d_h, q s_w + s d_w]``, entry ``i = s h_l + r + 1``
+    (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
+    s0, s1, s2 = Ip.strides
+    shape = (n * _L6_C, _L6_HZ, _L6_WZ, _L6_WL, _L6_HL)
+    strides = (s0, s1 * _L6_SH, s2 * _L6_SW, s2 * _L6_DW, s1 * _L6_DH)
     V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
-    V = V.reshape(n, _L6_C, _L6_HZ, _L6_WZ, 16)
+    V = V.reshape(n * _L6_C, _L6_HZ, _L6_WZ, _L6_WINDOW)
     first = V.argmax(axis=-1)
     A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
     switches = (first + 1).astype(np.uint8)
-    return A, switches
+    return A.reshape(n, _L6_C, _L6_HZ, _L6_WZ), switches.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
 
 
 def l6_maxpool2d_backward(dA, switches):

@@ -33,6 +33,8 @@ CHUNK_BYTES = 1 << 21
 #: the pooling backward passes fill this many bytes of input planes (float64) at a time, so a
 #: chunk's planes are still in the CPU cache when they are zeroed, scattered into or summed
 POOL_CHUNK_BYTES = 1 << 19
+#: the max-pool forward pass sweeps this many bytes of padded input planes (float64) at a time
+POOL_FORWARD_CHUNK_BYTES = 1 << 20
 #: the max-pool backward pass looks up the routes of two neighbouring outputs at once up to
 #: this window size (its table has 256 (h_l w_l + 1) rows of two offsets, 68 KiB at 16)
 PAIR_WINDOW_LIMIT = 16
@@ -430,8 +432,13 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
                 ("C", str(d.channels)),
                 *_geometry_constants(m),
                 ("PAD_VALUE", code(d._fill)),
+                ("HL", str(hl)),
+                ("WL", str(wl)),
                 ("WINDOW", str(hl * wl)),
+                ("ROW_SPAN", str((m.output[0] - 1) * m.stride[0] + 1)),
+                ("COL_SPAN", str((m.output[1] - 1) * m.stride[1] + 1)),
                 ("CHUNK", str(chunk)),
+                ("FORWARD_CHUNK", str(max(1, POOL_FORWARD_CHUNK_BYTES // (m.padded[0] * m.padded[1] * 8)))),
                 ("FRESH_BYTES", str(FRESH_BYTES)),
             ]
         ),
@@ -443,7 +450,6 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
         "padded": any(m.padding),
         "order": literal_lines(order),
         "pad_value": code(d._fill),
-        "window": m.kernel,
         "overlapping": m.overlapping(),
         "pairs": pairs,
         "odd_plane": odd_plane,
