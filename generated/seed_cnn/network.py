@@ -532,17 +532,17 @@ _L3_SW = 2
 _L3_DH = 1
 _L3_DW = 1
 _L3_COEF = 0.25
+_L3_HL = 2
+_L3_WL = 2
+_L3_ROW_SPAN = 15
+_L3_COL_SPAN = 15
+_L3_FORWARD_CHUNK = 512
 _L3_CHUNK = 256
 _L3_IN_SHAPE = (4, 16, 16)
 _L3_OUT_SHAPE = (4, 8, 8)
 _L3_ROWS = slice(_L3_T, _L3_T + _L3_H)
 _L3_COLS = slice(_L3_L, _L3_L + _L3_W)
-#: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
-#: input that window position (r, s) of P meets (the columns vec(dI/dI_rs * P) of 3.1.3)
 # fmt: off
-_L3_OFFSETS = (
-    (0, 0, 0, 15, 0, 15), (0, 1, 0, 15, 1, 16), (1, 0, 1, 16, 0, 15), (1, 1, 1, 16, 1, 16),
-)
 #: (i0, i1, starts): the backward pass gives input rows i0, i0 + SH, ... < i1 (m of them) the sum,
 #: over p0 in starts, of rows p0 .. p0 + m - 1 of P-weighted dA (no starts: no window reads them);
 #: every input row is in one run, so each is written once
@@ -588,16 +588,29 @@ _L3_JAC_INP = (
 
 def l3_avgpool2d_forward(I):
     """``A_j = I_j * P`` (3.1.3), ``P`` having every entry 1/4, padded entries
-    counting as zeros.  ``I`` is ``(N,) + (4, 16, 16)``; returns ``A``."""
+    counting as zeros.  ``I`` is ``(N,) + (4, 16, 16)``; returns ``A``.
+
+    The window sums are taken in two sweeps, a chunk of planes at a time: down the window's
+    rows (row ``r`` of window row band ``p`` is padded row ``p s_h + r d_h``), then across its
+    columns (column ``s`` of window ``(p, q)`` is column ``q s_w + s d_w``)."""
     I = _batch(I, _L3_IN_SHAPE, "I")
     n = I.shape[0]
-    Ip = np.zeros((n, _L3_C, _L3_HP, _L3_WP), I.dtype)
-    Ip[:, :, _L3_ROWS, _L3_COLS] = I
-    A = np.zeros((n, *_L3_OUT_SHAPE), I.dtype)
-    for _, _, r0, r1, c0, c1 in _L3_OFFSETS:
-        A += Ip[:, :, r0:r1:_L3_SH, c0:c1:_L3_SW]
-    A *= _L3_COEF
-    return A
+    planes = n * _L3_C
+    Ip = I.reshape(planes, _L3_HP, _L3_WP)
+    A = np.empty((planes, _L3_HZ, _L3_WZ), I.dtype)
+    down = np.empty((_L3_FORWARD_CHUNK, _L3_HZ, _L3_WP), I.dtype)
+    for a in range(0, planes, _L3_FORWARD_CHUNK):
+        b = min(a + _L3_FORWARD_CHUNK, planes)
+        rows = down[: b - a]
+        np.copyto(rows, Ip[a:b, :_L3_ROW_SPAN:_L3_SH])
+        for r in range(1, _L3_HL):
+            rows += Ip[a:b, r * _L3_DH : r * _L3_DH + _L3_ROW_SPAN : _L3_SH]
+        out = A[a:b]
+        np.copyto(out, rows[:, :, :_L3_COL_SPAN:_L3_SW])
+        for s in range(1, _L3_WL):
+            out += rows[:, :, s * _L3_DW : s * _L3_DW + _L3_COL_SPAN : _L3_SW]
+        out *= _L3_COEF
+    return A.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
 
 
 def l3_avgpool2d__spread_classes(out, source, classes, step):
@@ -881,17 +894,17 @@ _L6_SW = 2
 _L6_DH = 1
 _L6_DW = 1
 _L6_COEF = 0.25
+_L6_HL = 2
+_L6_WL = 2
+_L6_ROW_SPAN = 7
+_L6_COL_SPAN = 7
+_L6_FORWARD_CHUNK = 2048
 _L6_CHUNK = 1024
 _L6_IN_SHAPE = (8, 8, 8)
 _L6_OUT_SHAPE = (8, 4, 4)
 _L6_ROWS = slice(_L6_T, _L6_T + _L6_H)
 _L6_COLS = slice(_L6_L, _L6_L + _L6_W)
-#: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
-#: input that window position (r, s) of P meets (the columns vec(dI/dI_rs * P) of 3.1.3)
 # fmt: off
-_L6_OFFSETS = (
-    (0, 0, 0, 7, 0, 7), (0, 1, 0, 7, 1, 8), (1, 0, 1, 8, 0, 7), (1, 1, 1, 8, 1, 8),
-)
 #: (i0, i1, starts): the backward pass gives input rows i0, i0 + SH, ... < i1 (m of them) the sum,
 #: over p0 in starts, of rows p0 .. p0 + m - 1 of P-weighted dA (no starts: no window reads them);
 #: every input row is in one run, so each is written once
@@ -922,16 +935,29 @@ _L6_JAC_INP = (
 
 def l6_avgpool2d_forward(I):
     """``A_j = I_j * P`` (3.1.3), ``P`` having every entry 1/4, padded entries
-    counting as zeros.  ``I`` is ``(N,) + (8, 8, 8)``; returns ``A``."""
+    counting as zeros.  ``I`` is ``(N,) + (8, 8, 8)``; returns ``A``.
+
+    The window sums are taken in two sweeps, a chunk of planes at a time: down the window's
+    rows (row ``r`` of window row band ``p`` is padded row ``p s_h + r d_h``), then across its
+    columns (column ``s`` of window ``(p, q)`` is column ``q s_w + s d_w``)."""
     I = _batch(I, _L6_IN_SHAPE, "I")
     n = I.shape[0]
-    Ip = np.zeros((n, _L6_C, _L6_HP, _L6_WP), I.dtype)
-    Ip[:, :, _L6_ROWS, _L6_COLS] = I
-    A = np.zeros((n, *_L6_OUT_SHAPE), I.dtype)
-    for _, _, r0, r1, c0, c1 in _L6_OFFSETS:
-        A += Ip[:, :, r0:r1:_L6_SH, c0:c1:_L6_SW]
-    A *= _L6_COEF
-    return A
+    planes = n * _L6_C
+    Ip = I.reshape(planes, _L6_HP, _L6_WP)
+    A = np.empty((planes, _L6_HZ, _L6_WZ), I.dtype)
+    down = np.empty((_L6_FORWARD_CHUNK, _L6_HZ, _L6_WP), I.dtype)
+    for a in range(0, planes, _L6_FORWARD_CHUNK):
+        b = min(a + _L6_FORWARD_CHUNK, planes)
+        rows = down[: b - a]
+        np.copyto(rows, Ip[a:b, :_L6_ROW_SPAN:_L6_SH])
+        for r in range(1, _L6_HL):
+            rows += Ip[a:b, r * _L6_DH : r * _L6_DH + _L6_ROW_SPAN : _L6_SH]
+        out = A[a:b]
+        np.copyto(out, rows[:, :, :_L6_COL_SPAN:_L6_SW])
+        for s in range(1, _L6_WL):
+            out += rows[:, :, s * _L6_DW : s * _L6_DW + _L6_COL_SPAN : _L6_SW]
+        out *= _L6_COEF
+    return A.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
 
 
 def l6_avgpool2d__spread_classes(out, source, classes, step):

@@ -33,7 +33,7 @@ CHUNK_BYTES = 1 << 21
 #: the pooling backward passes fill this many bytes of input planes (float64) at a time, so a
 #: chunk's planes are still in the CPU cache when they are zeroed, scattered into or summed
 POOL_CHUNK_BYTES = 1 << 19
-#: the max-pool forward pass sweeps this many bytes of padded input planes (float64) at a time
+#: the pooling forward passes sweep this many bytes of padded input planes (float64) at a time
 POOL_FORWARD_CHUNK_BYTES = 1 << 20
 #: the max-pool backward pass looks up the routes of two neighbouring outputs at once up to
 #: this window size (its table has 256 (h_l w_l + 1) rows of two offsets, 68 KiB at 16)
@@ -304,6 +304,20 @@ def plan_conv(d: ConvDerivation, names: Names) -> Block:
 # -- pooling ------------------------------------------------------------------------------
 
 
+def _sweep_constants(m: SliceModel) -> list[tuple[str, str]]:
+    """What a pooling forward pass needs to sweep down the window rows, then across the window
+    columns, a chunk of padded planes at a time: the window size, the rows (columns) that the
+    ``h_z`` (``w_z``) windows' row (column) ``r`` (``s``) span, and the chunk."""
+    hl, wl = m.kernel
+    return [
+        ("HL", str(hl)),
+        ("WL", str(wl)),
+        ("ROW_SPAN", str((m.output[0] - 1) * m.stride[0] + 1)),
+        ("COL_SPAN", str((m.output[1] - 1) * m.stride[1] + 1)),
+        ("FORWARD_CHUNK", str(max(1, POOL_FORWARD_CHUNK_BYTES // (m.padded[0] * m.padded[1] * 8)))),
+    ]
+
+
 def _pool_chunk(plane: tuple[int, int]) -> int:
     """How many (float64) planes of this size a pooling backward pass handles at a time."""
     return max(1, POOL_CHUNK_BYTES // (plane[0] * plane[1] * 8))
@@ -354,7 +368,13 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
         "fn": names.fn,
         "c": c,
         "constants": _constants(
-            [("C", str(d.channels)), *_geometry_constants(m), ("COEF", code(d.coefficient)), chunk]
+            [
+                ("C", str(d.channels)),
+                *_geometry_constants(m),
+                ("COEF", code(d.coefficient)),
+                *_sweep_constants(m),
+                chunk,
+            ]
         ),
         "coefficient": str(d.coefficient),
         "row_runs": literal_lines(row_runs),
@@ -364,7 +384,7 @@ def plan_avgpool(d: AvgPoolDerivation, names: Names) -> Block:
         "repeat_columns": repeat_columns,
         "spread_runs": bool(col_rest) or not tiles,
         "window": m.kernel,
-        "offsets": literal_lines(_offsets(m)),
+        "padded": any(m.padding),
         "in_shape": _shape((d.channels, *m.input)),
         "out_shape": _shape((d.channels, *m.output)),
         "tables": [
@@ -432,13 +452,9 @@ def plan_maxpool(d: MaxPoolDerivation, names: Names) -> Block:
                 ("C", str(d.channels)),
                 *_geometry_constants(m),
                 ("PAD_VALUE", code(d._fill)),
-                ("HL", str(hl)),
-                ("WL", str(wl)),
                 ("WINDOW", str(hl * wl)),
-                ("ROW_SPAN", str((m.output[0] - 1) * m.stride[0] + 1)),
-                ("COL_SPAN", str((m.output[1] - 1) * m.stride[1] + 1)),
+                *_sweep_constants(m),
                 ("CHUNK", str(chunk)),
-                ("FORWARD_CHUNK", str(max(1, POOL_FORWARD_CHUNK_BYTES // (m.padded[0] * m.padded[1] * 8)))),
                 ("FRESH_BYTES", str(FRESH_BYTES)),
             ]
         ),
