@@ -179,7 +179,9 @@ def forward(I):
     I = _batch(I, _IN_SHAPE, "I")
     n = I.shape[0]
     planes = n * _C
-    Ip = _planes(I)
+    planes_in = I.reshape(planes, _H, _W)
+    # each chunk of planes is copied into the middle of this buffer; its border keeps the pad value
+    padded = np.full((_FORWARD_CHUNK, _HP, _WP), _PAD_VALUE, I.dtype)
     A = np.empty((planes, _HZ, _WZ), I.dtype)
     switches = np.empty((planes, _HZ, _WZ), np.uint8)
     # the rows' sweep: per column, the largest entry so far and the first r holding it
@@ -189,11 +191,13 @@ def forward(I):
     for a in range(0, planes, _FORWARD_CHUNK):
         b = min(a + _FORWARD_CHUNK, planes)
         best, first, larger, step = (x[: b - a] for x in down)
+        Ip = padded[: b - a]
+        Ip[:, _ROWS, _COLS] = planes_in[a:b]
         # down the rows: row r of window row band p is padded row p s_h + r d_h
-        np.copyto(best, Ip[a:b, :_ROW_SPAN:_SH])
+        np.copyto(best, Ip[:, :_ROW_SPAN:_SH])
         first.fill(0)
         for r in range(1, _HL):
-            rows = Ip[a:b, r * _DH : r * _DH + _ROW_SPAN : _SH]
+            rows = Ip[:, r * _DH : r * _DH + _ROW_SPAN : _SH]
             np.greater(rows, best, out=larger)
             np.maximum(rows, best, out=best)
             # r only grows, so the largest r at which an entry was strictly larger is the first maximum
@@ -211,7 +215,7 @@ def forward(I):
             np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
     A = A.reshape(n, _C, _HZ, _WZ)
     if np.isnan(A).any():
-        return _windows(Ip, n)
+        return _windows(_planes(I), n)
     return A, switches.reshape(n, _C, _HZ, _WZ)
 
 

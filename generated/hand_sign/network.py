@@ -380,7 +380,7 @@ def l3_maxpool2d_forward(I):
     I = _batch(I, _L3_IN_SHAPE, "I")
     n = I.shape[0]
     planes = n * _L3_C
-    Ip = l3_maxpool2d__planes(I)
+    planes_in = I.reshape(planes, _L3_H, _L3_W)
     A = np.empty((planes, _L3_HZ, _L3_WZ), I.dtype)
     switches = np.empty((planes, _L3_HZ, _L3_WZ), np.uint8)
     # the rows' sweep: per column, the largest entry so far and the first r holding it
@@ -390,11 +390,12 @@ def l3_maxpool2d_forward(I):
     for a in range(0, planes, _L3_FORWARD_CHUNK):
         b = min(a + _L3_FORWARD_CHUNK, planes)
         best, first, larger, step = (x[: b - a] for x in down)
+        Ip = planes_in[a:b]
         # down the rows: row r of window row band p is padded row p s_h + r d_h
-        np.copyto(best, Ip[a:b, :_L3_ROW_SPAN:_L3_SH])
+        np.copyto(best, Ip[:, :_L3_ROW_SPAN:_L3_SH])
         first.fill(0)
         for r in range(1, _L3_HL):
-            rows = Ip[a:b, r * _L3_DH : r * _L3_DH + _L3_ROW_SPAN : _L3_SH]
+            rows = Ip[:, r * _L3_DH : r * _L3_DH + _L3_ROW_SPAN : _L3_SH]
             np.greater(rows, best, out=larger)
             np.maximum(rows, best, out=best)
             # r only grows, so the largest r at which an entry was strictly larger is the first maximum
@@ -412,7 +413,7 @@ def l3_maxpool2d_forward(I):
             np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
     A = A.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
     if np.isnan(A).any():
-        return l3_maxpool2d__windows(Ip, n)
+        return l3_maxpool2d__windows(l3_maxpool2d__planes(I), n)
     return A, switches.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
 
 
@@ -793,7 +794,7 @@ def l6_maxpool2d_forward(I):
     I = _batch(I, _L6_IN_SHAPE, "I")
     n = I.shape[0]
     planes = n * _L6_C
-    Ip = l6_maxpool2d__planes(I)
+    planes_in = I.reshape(planes, _L6_H, _L6_W)
     A = np.empty((planes, _L6_HZ, _L6_WZ), I.dtype)
     switches = np.empty((planes, _L6_HZ, _L6_WZ), np.uint8)
     # the rows' sweep: per column, the largest entry so far and the first r holding it
@@ -803,11 +804,12 @@ def l6_maxpool2d_forward(I):
     for a in range(0, planes, _L6_FORWARD_CHUNK):
         b = min(a + _L6_FORWARD_CHUNK, planes)
         best, first, larger, step = (x[: b - a] for x in down)
+        Ip = planes_in[a:b]
         # down the rows: row r of window row band p is padded row p s_h + r d_h
-        np.copyto(best, Ip[a:b, :_L6_ROW_SPAN:_L6_SH])
+        np.copyto(best, Ip[:, :_L6_ROW_SPAN:_L6_SH])
         first.fill(0)
         for r in range(1, _L6_HL):
-            rows = Ip[a:b, r * _L6_DH : r * _L6_DH + _L6_ROW_SPAN : _L6_SH]
+            rows = Ip[:, r * _L6_DH : r * _L6_DH + _L6_ROW_SPAN : _L6_SH]
             np.greater(rows, best, out=larger)
             np.maximum(rows, best, out=best)
             # r only grows, so the largest r at which an entry was strictly larger is the first maximum
@@ -825,7 +827,7 @@ def l6_maxpool2d_forward(I):
             np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
     A = A.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
     if np.isnan(A).any():
-        return l6_maxpool2d__windows(Ip, n)
+        return l6_maxpool2d__windows(l6_maxpool2d__planes(I), n)
     return A, switches.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
 
 

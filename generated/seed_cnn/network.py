@@ -596,15 +596,16 @@ def l3_avgpool2d_forward(I):
     I = _batch(I, _L3_IN_SHAPE, "I")
     n = I.shape[0]
     planes = n * _L3_C
-    Ip = I.reshape(planes, _L3_HP, _L3_WP)
+    planes_in = I.reshape(planes, _L3_H, _L3_W)
     A = np.empty((planes, _L3_HZ, _L3_WZ), I.dtype)
     down = np.empty((_L3_FORWARD_CHUNK, _L3_HZ, _L3_WP), I.dtype)
     for a in range(0, planes, _L3_FORWARD_CHUNK):
         b = min(a + _L3_FORWARD_CHUNK, planes)
         rows = down[: b - a]
-        np.copyto(rows, Ip[a:b, :_L3_ROW_SPAN:_L3_SH])
+        Ip = planes_in[a:b]
+        np.copyto(rows, Ip[:, :_L3_ROW_SPAN:_L3_SH])
         for r in range(1, _L3_HL):
-            rows += Ip[a:b, r * _L3_DH : r * _L3_DH + _L3_ROW_SPAN : _L3_SH]
+            rows += Ip[:, r * _L3_DH : r * _L3_DH + _L3_ROW_SPAN : _L3_SH]
         out = A[a:b]
         np.copyto(out, rows[:, :, :_L3_COL_SPAN:_L3_SW])
         for s in range(1, _L3_WL):
@@ -943,15 +944,16 @@ def l6_avgpool2d_forward(I):
     I = _batch(I, _L6_IN_SHAPE, "I")
     n = I.shape[0]
     planes = n * _L6_C
-    Ip = I.reshape(planes, _L6_HP, _L6_WP)
+    planes_in = I.reshape(planes, _L6_H, _L6_W)
     A = np.empty((planes, _L6_HZ, _L6_WZ), I.dtype)
     down = np.empty((_L6_FORWARD_CHUNK, _L6_HZ, _L6_WP), I.dtype)
     for a in range(0, planes, _L6_FORWARD_CHUNK):
         b = min(a + _L6_FORWARD_CHUNK, planes)
         rows = down[: b - a]
-        np.copyto(rows, Ip[a:b, :_L6_ROW_SPAN:_L6_SH])
+        Ip = planes_in[a:b]
+        np.copyto(rows, Ip[:, :_L6_ROW_SPAN:_L6_SH])
         for r in range(1, _L6_HL):
-            rows += Ip[a:b, r * _L6_DH : r * _L6_DH + _L6_ROW_SPAN : _L6_SH]
+            rows += Ip[:, r * _L6_DH : r * _L6_DH + _L6_ROW_SPAN : _L6_SH]
         out = A[a:b]
         np.copyto(out, rows[:, :, :_L6_COL_SPAN:_L6_SW])
         for s in range(1, _L6_WL):
