@@ -83,3 +83,17 @@ def test_switches_out_of_range_are_refused():
         wrong[0, 0, 0, 0] = bad
         with pytest.raises(ValueError, match=r"switches are the seed's i_pq, 1 \.\. 4"):
             module.backward(np.ones_like(A), wrong)
+
+
+@pytest.mark.parametrize("kind", ["maxpool2d", "avgpool2d"])
+def test_an_empty_batch_passes_through(kind):
+    cls = symconv.MaxPool2D if kind == "maxpool2d" else symconv.AvgPool2D
+    module = load(cls(input=(5, 6), window=3, padding=1, stride=2, channels=2))
+    I = np.zeros((0, 2, 5, 6))
+    if kind == "maxpool2d":
+        A, switches = module.forward(I)
+        dI = module.backward(np.zeros_like(A), switches)
+    else:
+        A = module.forward(I)
+        dI = module.backward(np.zeros_like(A))
+    assert A.shape == (0, 2, 3, 3) and dI.shape == (0, 2, 5, 6)

@@ -180,16 +180,17 @@ def forward(I):
     n = I.shape[0]
     planes = n * _C
     planes_in = I.reshape(planes, _H, _W)
+    chunk = min(_FORWARD_CHUNK, max(planes, 1))
     # each chunk of planes is copied into the middle of this buffer; its border keeps the pad value
-    padded = np.full((_FORWARD_CHUNK, _HP, _WP), _PAD_VALUE, I.dtype)
+    padded = np.full((chunk, _HP, _WP), _PAD_VALUE, I.dtype)
     A = np.empty((planes, _HZ, _WZ), I.dtype)
     switches = np.empty((planes, _HZ, _WZ), np.uint8)
     # the rows' sweep: per column, the largest entry so far and the first r holding it
-    shape = (_FORWARD_CHUNK, _HZ, _WP)
-    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *_sweep_buffers(_WP))
-    across = _sweep_buffers(_WZ)
-    for a in range(0, planes, _FORWARD_CHUNK):
-        b = min(a + _FORWARD_CHUNK, planes)
+    shape = (chunk, _HZ, _WP)
+    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *_sweep_buffers(shape))
+    across = _sweep_buffers((chunk, _HZ, _WZ))
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
         best, first, larger, step = (x[: b - a] for x in down)
         Ip = padded[: b - a]
         Ip[:, _ROWS, _COLS] = planes_in[a:b]
@@ -219,10 +220,9 @@ def forward(I):
     return A, switches.reshape(n, _C, _HZ, _WZ)
 
 
-def _sweep_buffers(width):
+def _sweep_buffers(shape):
     """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
     switch-typed scratch array."""
-    shape = (_FORWARD_CHUNK, _HZ, width)
     return np.empty(shape, bool), np.empty(shape, np.uint8)
 
 
@@ -266,7 +266,7 @@ def backward(dA, switches):
     targets, values = dI.reshape(-1), dA.reshape(-1)
     # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
     index = np.ascontiguousarray(switches, np.uint8).reshape(-1)
-    routes = np.empty(_CHUNK * _HZ * _WZ, np.intp)
+    routes = np.empty(min(_CHUNK, planes) * _HZ * _WZ, np.intp)
     for a in range(0, planes, _CHUNK):
         b = min(a + _CHUNK, planes)
         target = targets[a * _HP * _WP : b * _HP * _WP]

@@ -381,14 +381,15 @@ def l3_maxpool2d_forward(I):
     n = I.shape[0]
     planes = n * _L3_C
     planes_in = I.reshape(planes, _L3_H, _L3_W)
+    chunk = min(_L3_FORWARD_CHUNK, max(planes, 1))
     A = np.empty((planes, _L3_HZ, _L3_WZ), I.dtype)
     switches = np.empty((planes, _L3_HZ, _L3_WZ), np.uint8)
     # the rows' sweep: per column, the largest entry so far and the first r holding it
-    shape = (_L3_FORWARD_CHUNK, _L3_HZ, _L3_WP)
-    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *l3_maxpool2d__sweep_buffers(_L3_WP))
-    across = l3_maxpool2d__sweep_buffers(_L3_WZ)
-    for a in range(0, planes, _L3_FORWARD_CHUNK):
-        b = min(a + _L3_FORWARD_CHUNK, planes)
+    shape = (chunk, _L3_HZ, _L3_WP)
+    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *l3_maxpool2d__sweep_buffers(shape))
+    across = l3_maxpool2d__sweep_buffers((chunk, _L3_HZ, _L3_WZ))
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
         best, first, larger, step = (x[: b - a] for x in down)
         Ip = planes_in[a:b]
         # down the rows: row r of window row band p is padded row p s_h + r d_h
@@ -417,10 +418,9 @@ def l3_maxpool2d_forward(I):
     return A, switches.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
 
 
-def l3_maxpool2d__sweep_buffers(width):
+def l3_maxpool2d__sweep_buffers(shape):
     """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
     switch-typed scratch array."""
-    shape = (_L3_FORWARD_CHUNK, _L3_HZ, width)
     return np.empty(shape, bool), np.empty(shape, np.uint8)
 
 
@@ -464,7 +464,7 @@ def l3_maxpool2d_backward(dA, switches):
     targets, values = dI.reshape(-1), dA.reshape(-1)
     # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
     index = np.ascontiguousarray(switches, np.uint8).reshape(-1)
-    routes = np.empty(_L3_CHUNK * _L3_HZ * _L3_WZ, np.intp)
+    routes = np.empty(min(_L3_CHUNK, planes) * _L3_HZ * _L3_WZ, np.intp)
     for a in range(0, planes, _L3_CHUNK):
         b = min(a + _L3_CHUNK, planes)
         target = targets[a * _L3_HP * _L3_WP : b * _L3_HP * _L3_WP]
@@ -795,14 +795,15 @@ def l6_maxpool2d_forward(I):
     n = I.shape[0]
     planes = n * _L6_C
     planes_in = I.reshape(planes, _L6_H, _L6_W)
+    chunk = min(_L6_FORWARD_CHUNK, max(planes, 1))
     A = np.empty((planes, _L6_HZ, _L6_WZ), I.dtype)
     switches = np.empty((planes, _L6_HZ, _L6_WZ), np.uint8)
     # the rows' sweep: per column, the largest entry so far and the first r holding it
-    shape = (_L6_FORWARD_CHUNK, _L6_HZ, _L6_WP)
-    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *l6_maxpool2d__sweep_buffers(_L6_WP))
-    across = l6_maxpool2d__sweep_buffers(_L6_WZ)
-    for a in range(0, planes, _L6_FORWARD_CHUNK):
-        b = min(a + _L6_FORWARD_CHUNK, planes)
+    shape = (chunk, _L6_HZ, _L6_WP)
+    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *l6_maxpool2d__sweep_buffers(shape))
+    across = l6_maxpool2d__sweep_buffers((chunk, _L6_HZ, _L6_WZ))
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
         best, first, larger, step = (x[: b - a] for x in down)
         Ip = planes_in[a:b]
         # down the rows: row r of window row band p is padded row p s_h + r d_h
@@ -831,10 +832,9 @@ def l6_maxpool2d_forward(I):
     return A, switches.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
 
 
-def l6_maxpool2d__sweep_buffers(width):
+def l6_maxpool2d__sweep_buffers(shape):
     """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
     switch-typed scratch array."""
-    shape = (_L6_FORWARD_CHUNK, _L6_HZ, width)
     return np.empty(shape, bool), np.empty(shape, np.uint8)
 
 
@@ -878,7 +878,7 @@ def l6_maxpool2d_backward(dA, switches):
     targets, values = dI.reshape(-1), dA.reshape(-1)
     # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
     index = np.ascontiguousarray(switches, np.uint8).reshape(-1)
-    routes = np.empty(_L6_CHUNK * _L6_HZ * _L6_WZ, np.intp)
+    routes = np.empty(min(_L6_CHUNK, planes) * _L6_HZ * _L6_WZ, np.intp)
     for a in range(0, planes, _L6_CHUNK):
         b = min(a + _L6_CHUNK, planes)
         target = targets[a * _L6_HP * _L6_WP : b * _L6_HP * _L6_WP]

@@ -597,10 +597,11 @@ def l3_avgpool2d_forward(I):
     n = I.shape[0]
     planes = n * _L3_C
     planes_in = I.reshape(planes, _L3_H, _L3_W)
+    chunk = min(_L3_FORWARD_CHUNK, max(planes, 1))
     A = np.empty((planes, _L3_HZ, _L3_WZ), I.dtype)
-    down = np.empty((_L3_FORWARD_CHUNK, _L3_HZ, _L3_WP), I.dtype)
-    for a in range(0, planes, _L3_FORWARD_CHUNK):
-        b = min(a + _L3_FORWARD_CHUNK, planes)
+    down = np.empty((chunk, _L3_HZ, _L3_WP), I.dtype)
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
         rows = down[: b - a]
         Ip = planes_in[a:b]
         np.copyto(rows, Ip[:, :_L3_ROW_SPAN:_L3_SH])
@@ -945,10 +946,11 @@ def l6_avgpool2d_forward(I):
     n = I.shape[0]
     planes = n * _L6_C
     planes_in = I.reshape(planes, _L6_H, _L6_W)
+    chunk = min(_L6_FORWARD_CHUNK, max(planes, 1))
     A = np.empty((planes, _L6_HZ, _L6_WZ), I.dtype)
-    down = np.empty((_L6_FORWARD_CHUNK, _L6_HZ, _L6_WP), I.dtype)
-    for a in range(0, planes, _L6_FORWARD_CHUNK):
-        b = min(a + _L6_FORWARD_CHUNK, planes)
+    down = np.empty((chunk, _L6_HZ, _L6_WP), I.dtype)
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
         rows = down[: b - a]
         Ip = planes_in[a:b]
         np.copyto(rows, Ip[:, :_L6_ROW_SPAN:_L6_SH])
