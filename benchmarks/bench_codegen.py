@@ -63,9 +63,15 @@ POOL_SHAPES = [
 ]
 
 
-def best(fns: list[Callable[[], object]], reps: int, block: int = 3) -> list[float]:
+def best(fns: list[Callable[[], object]], reps: int, block: int = 9) -> list[float]:
     """Best time of each function over ``reps`` interleaved rounds of ``block`` runs each
-    (after one warm-up each): a round runs every function, so all see the same machine."""
+    (after one warm-up each): a round runs every function, so all see the same machine.
+
+    The blocks are long because a function's first runs after another's are slow: the other's
+    allocations and cache contents are in the way (glibc's heap and mmap thresholds move with
+    what was freed last).  PyTorch's 16x32x32 conv takes about 19 ms in blocks of 3 after the
+    generated code, and 7 ms in blocks of 9, as it does alone; the generated code gains in
+    the same way from running after PyTorch.  Nine runs in a row let each reach its own pace."""
     for f in fns:
         f()
     times = [math.inf] * len(fns)

@@ -62,6 +62,38 @@ def test_backward_over_many_chunks_matches_the_loops(monkeypatch, kind, inp, win
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+CONVS = [
+    # input, kernel, padding (t, b, l, r), stride, dilation: stride 1 reads the windows in flat
+    # padded coordinates, the others gather them
+    ((5, 6), (2, 3), (1, 0, 2, 1), (1, 1), (1, 1)),
+    ((6, 7), (3, 2), (1, 1, 0, 2), (1, 1), (2, 1)),
+    ((7, 6), (3, 3), (1, 1, 1, 1), (2, 1), (1, 1)),
+]
+
+
+@pytest.mark.parametrize(("inp", "kernel", "padding", "stride", "dilation"), CONVS)
+@pytest.mark.parametrize("per_chunk", [1, 2])  # examples per chunk: with 5, the last chunk has one
+def test_conv_over_many_chunks_matches_the_loops(monkeypatch, inp, kernel, padding, stride, dilation, per_chunk):
+    spec = symconv.Conv2D(
+        input=inp, kernel=kernel, padding=padding, stride=stride, dilation=dilation, in_channels=2, out_channels=3
+    )
+    hz, wz = symconv.derive(spec).geometry.output
+    hp, wp = inp[0] + padding[0] + padding[1], inp[1] + padding[2] + padding[3]
+    monkeypatch.setattr(plans, "FLAT_COLUMNS", per_chunk * hp * wp)
+    monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * 2 * kernel[0] * kernel[1] * hz * wz * 8)
+    module = load(spec)
+    assert module._CHUNK == per_chunk
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((5, 2, *inp))
+    K = rng.standard_normal((3, 2, *kernel))
+    b = rng.standard_normal(3)
+    Z = module.forward(A, K, b)
+    np.testing.assert_allclose(Z, ref.conv_forward(A, K, b, padding, stride, dilation), rtol=1e-12, atol=1e-12)
+    dZ = rng.standard_normal(Z.shape)
+    for got, want in zip(module.backward(dZ, A, K), ref.conv_backward(dZ, A, K, padding, stride, dilation)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_pairs_cover_small_windows_only():
     assert 2 * 2 <= plans.PAIR_WINDOW_LIMIT < 5 * 4
     assert "PAIR_OFFSETS" in generate(symconv.MaxPool2D(input=(6, 6), window=2))

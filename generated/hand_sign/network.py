@@ -153,7 +153,7 @@ _L1_K_SHAPE = (8, 3, 4, 4)
 _L1_OUT_SHAPE = (8, 64, 64)
 _L1_ROWS = slice(_L1_T, _L1_T + _L1_H)
 _L1_COLS = slice(_L1_L, _L1_L + _L1_W)
-#: examples per step: the gathered windows of a chunk take about 1572864 bytes in float64
+#: examples per step: the gathered windows of a chunk take about 1723776 bytes in float64
 _L1_CHUNK = 1
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
@@ -165,17 +165,21 @@ _L1_OFFSETS = (
     (3, 3, 3, 67, 3, 67),
 )
 # fmt: on
+#: the same slices in flat padded coordinates: kernel position (r, s) starts r d_h w_p + s d_w on
+_L1_SHIFTS = tuple(r0 * _L1_WP + c0 for _, _, r0, _, c0, _ in _L1_OFFSETS)
 
 
-def l1_conv2d__windows(Ap):
-    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
-    (``(C_in, n, h_p, w_p)``, channels first) whose ``[i, r, s, e, p, q]`` entry is
-    ``Ap[i, e, r d_h + p s_h, s d_w + q s_w]``, the slices of ``OFFSETS``; reshaped, the
-    columns of ``d vZ / d vK`` (eq.a1-3) side by side for every example of the chunk."""
-    s0, s1, s2, s3 = Ap.strides
-    shape = (_L1_CIN, _L1_HK, _L1_WK, Ap.shape[1], _L1_HZ, _L1_WZ)
-    strides = (s0, s2 * _L1_DH, s3 * _L1_DW, s1, s2 * _L1_SH, s3 * _L1_SW)
-    return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
+def l1_conv2d__windows(Af, length):
+    """rep.1 in flat padded coordinates, for stride 1: ``Af`` holds each input channel's padded
+    planes laid end to end (``(C_in, n h_p w_p)``), and the view's ``[i, r, s, t]`` entry is
+    ``Af[i, t + r d_h w_p + s d_w]``.  Column ``t = (e, y, x)`` (a padded position of example
+    ``e``) then holds the window of rep.1 at output ``(y, x)``, the slices of ``OFFSETS``;
+    reshaped, the columns of ``d vZ / d vK`` (eq.a1-3) side by side.  Columns with ``y >= h_z``
+    or ``x >= w_z`` are no output's: they are computed with the rest and dropped."""
+    s0, s1 = Af.strides
+    shape = (_L1_CIN, _L1_HK, _L1_WK, length)
+    strides = (s0, s1 * _L1_DH * _L1_WP, s1 * _L1_DW, s1)
+    return np.lib.stride_tricks.as_strided(Af, shape=shape, strides=strides, writeable=False)
 
 
 def l1_conv2d_forward(A, K, b):
@@ -190,15 +194,20 @@ def l1_conv2d_forward(A, K, b):
     dtype = np.result_type(A, K, b)
     n = A.shape[0]
     Km = K.reshape(_L1_COUT, _L1_CKK).astype(dtype, copy=False)
-    Z = np.empty((n, _L1_COUT, _L1_NZ), dtype)
+    Z = np.empty((n, _L1_COUT, _L1_HZ, _L1_WZ), dtype)
     Ap = np.zeros((_L1_CIN, min(n, _L1_CHUNK), _L1_HP, _L1_WP), dtype)  # the padding stays zero
+    P = np.empty((_L1_COUT, min(n, _L1_CHUNK), _L1_HP, _L1_WP), dtype)
     for n0 in range(0, n, _L1_CHUNK):
         m = min(_L1_CHUNK, n - n0)
         Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        X = l1_conv2d__windows(Ap[:, :m]).reshape(_L1_CKK, m * _L1_NZ)
-        Z[n0 : n0 + m] = (Km @ X).reshape(_L1_COUT, m, _L1_NZ).transpose(1, 0, 2)
-    Z += b.astype(dtype, copy=False)[:, None]
-    return Z.reshape(n, _L1_COUT, _L1_HZ, _L1_WZ)
+        size = m * _L1_HP * _L1_WP
+        length = size - _L1_SHIFTS[-1]  # the last output of the chunk is column length - 1
+        X = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length).reshape(_L1_CKK, length)
+        out = P[:, :m]
+        np.matmul(Km, X, out=out.reshape(_L1_COUT, size)[:, :length])
+        Z[n0 : n0 + m] = out[:, :, :_L1_HZ, :_L1_WZ].transpose(1, 0, 2, 3)
+    Z += b.astype(dtype, copy=False)[:, None, None]
+    return Z
 
 
 def l1_conv2d_backward(dZ, A, K):
@@ -223,17 +232,24 @@ def l1_conv2d_backward(dZ, A, K):
     size = (min(n, _L1_CHUNK), _L1_HP, _L1_WP)
     Ap = np.zeros((_L1_CIN, *size), dtype)  # channels first: the padding stays zero
     dAp = np.empty((_L1_CIN, *size), dtype)
+    # dZ in flat padded coordinates, zero at the positions that are no output's
+    Gp = np.zeros((_L1_COUT, *size), dtype)
     for n0 in range(0, n, _L1_CHUNK):
         m = min(_L1_CHUNK, n - n0)
         Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        X = l1_conv2d__windows(Ap[:, :m]).reshape(_L1_CKK, m * _L1_NZ)
-        G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L1_COUT, m * _L1_NZ)
+        Gp[:, :m, :_L1_HZ, :_L1_WZ] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
+        size = m * _L1_HP * _L1_WP
+        length = size - _L1_SHIFTS[-1]
+        X = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length).reshape(_L1_CKK, length)
+        G = Gp[:, :m].reshape(_L1_COUT, size)[:, :length]
         dKt += X @ G.T
-        D = (Kt @ G).reshape(_L1_CIN, _L1_HK, _L1_WK, m, _L1_HZ, _L1_WZ)
+        D = (Kt @ G).reshape(_L1_CIN, _L1_HK * _L1_WK, length)
         chunk = dAp[:, :m]
-        chunk[...] = 0
-        for r, s, r0, r1, c0, c1 in _L1_OFFSETS:
-            chunk[:, :, r0:r1:_L1_SH, c0:c1:_L1_SW] += D[:, r, s]
+        flat = chunk.reshape(_L1_CIN, size)
+        flat.fill(0)
+        # eq.a2-3: kernel position (r, s) adds its K-weighted dZ into the input shifted by (r, s)
+        for rs, shift in enumerate(_L1_SHIFTS):
+            flat[:, shift : shift + length] += D[:, rs]
         dA[n0 : n0 + m] = chunk[:, :, _L1_ROWS, _L1_COLS].transpose(1, 0, 2, 3)
     dK = np.ascontiguousarray(dKt.T).reshape(_L1_K_SHAPE)
     return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
@@ -528,8 +544,8 @@ _L4_K_SHAPE = (16, 8, 2, 2)
 _L4_OUT_SHAPE = (16, 8, 8)
 _L4_ROWS = slice(_L4_T, _L4_T + _L4_H)
 _L4_COLS = slice(_L4_L, _L4_L + _L4_W)
-#: examples per step: the gathered windows of a chunk take about 2097152 bytes in float64
-_L4_CHUNK = 128
+#: examples per step: the gathered windows of a chunk take about 1057536 bytes in float64
+_L4_CHUNK = 51
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
 # fmt: off
@@ -566,17 +582,21 @@ _L4_JAC_INP = (
     36, 37, 38, 39, 41, 42, 43, 44, 45, 46, 47, 49, 50, 51, 52, 53, 54, 55, 57, 58, 59, 60, 61, 62, 63,
 )
 # fmt: on
+#: the same slices in flat padded coordinates: kernel position (r, s) starts r d_h w_p + s d_w on
+_L4_SHIFTS = tuple(r0 * _L4_WP + c0 for _, _, r0, _, c0, _ in _L4_OFFSETS)
 
 
-def l4_conv2d__windows(Ap):
-    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
-    (``(C_in, n, h_p, w_p)``, channels first) whose ``[i, r, s, e, p, q]`` entry is
-    ``Ap[i, e, r d_h + p s_h, s d_w + q s_w]``, the slices of ``OFFSETS``; reshaped, the
-    columns of ``d vZ / d vK`` (eq.a1-3) side by side for every example of the chunk."""
-    s0, s1, s2, s3 = Ap.strides
-    shape = (_L4_CIN, _L4_HK, _L4_WK, Ap.shape[1], _L4_HZ, _L4_WZ)
-    strides = (s0, s2 * _L4_DH, s3 * _L4_DW, s1, s2 * _L4_SH, s3 * _L4_SW)
-    return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
+def l4_conv2d__windows(Af, length):
+    """rep.1 in flat padded coordinates, for stride 1: ``Af`` holds each input channel's padded
+    planes laid end to end (``(C_in, n h_p w_p)``), and the view's ``[i, r, s, t]`` entry is
+    ``Af[i, t + r d_h w_p + s d_w]``.  Column ``t = (e, y, x)`` (a padded position of example
+    ``e``) then holds the window of rep.1 at output ``(y, x)``, the slices of ``OFFSETS``;
+    reshaped, the columns of ``d vZ / d vK`` (eq.a1-3) side by side.  Columns with ``y >= h_z``
+    or ``x >= w_z`` are no output's: they are computed with the rest and dropped."""
+    s0, s1 = Af.strides
+    shape = (_L4_CIN, _L4_HK, _L4_WK, length)
+    strides = (s0, s1 * _L4_DH * _L4_WP, s1 * _L4_DW, s1)
+    return np.lib.stride_tricks.as_strided(Af, shape=shape, strides=strides, writeable=False)
 
 
 def l4_conv2d_forward(A, K, b):
@@ -591,15 +611,20 @@ def l4_conv2d_forward(A, K, b):
     dtype = np.result_type(A, K, b)
     n = A.shape[0]
     Km = K.reshape(_L4_COUT, _L4_CKK).astype(dtype, copy=False)
-    Z = np.empty((n, _L4_COUT, _L4_NZ), dtype)
+    Z = np.empty((n, _L4_COUT, _L4_HZ, _L4_WZ), dtype)
     Ap = np.zeros((_L4_CIN, min(n, _L4_CHUNK), _L4_HP, _L4_WP), dtype)  # the padding stays zero
+    P = np.empty((_L4_COUT, min(n, _L4_CHUNK), _L4_HP, _L4_WP), dtype)
     for n0 in range(0, n, _L4_CHUNK):
         m = min(_L4_CHUNK, n - n0)
         Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        X = l4_conv2d__windows(Ap[:, :m]).reshape(_L4_CKK, m * _L4_NZ)
-        Z[n0 : n0 + m] = (Km @ X).reshape(_L4_COUT, m, _L4_NZ).transpose(1, 0, 2)
-    Z += b.astype(dtype, copy=False)[:, None]
-    return Z.reshape(n, _L4_COUT, _L4_HZ, _L4_WZ)
+        size = m * _L4_HP * _L4_WP
+        length = size - _L4_SHIFTS[-1]  # the last output of the chunk is column length - 1
+        X = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length).reshape(_L4_CKK, length)
+        out = P[:, :m]
+        np.matmul(Km, X, out=out.reshape(_L4_COUT, size)[:, :length])
+        Z[n0 : n0 + m] = out[:, :, :_L4_HZ, :_L4_WZ].transpose(1, 0, 2, 3)
+    Z += b.astype(dtype, copy=False)[:, None, None]
+    return Z
 
 
 def l4_conv2d_backward(dZ, A, K):
@@ -624,17 +649,24 @@ def l4_conv2d_backward(dZ, A, K):
     size = (min(n, _L4_CHUNK), _L4_HP, _L4_WP)
     Ap = np.zeros((_L4_CIN, *size), dtype)  # channels first: the padding stays zero
     dAp = np.empty((_L4_CIN, *size), dtype)
+    # dZ in flat padded coordinates, zero at the positions that are no output's
+    Gp = np.zeros((_L4_COUT, *size), dtype)
     for n0 in range(0, n, _L4_CHUNK):
         m = min(_L4_CHUNK, n - n0)
         Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        X = l4_conv2d__windows(Ap[:, :m]).reshape(_L4_CKK, m * _L4_NZ)
-        G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(_L4_COUT, m * _L4_NZ)
+        Gp[:, :m, :_L4_HZ, :_L4_WZ] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
+        size = m * _L4_HP * _L4_WP
+        length = size - _L4_SHIFTS[-1]
+        X = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length).reshape(_L4_CKK, length)
+        G = Gp[:, :m].reshape(_L4_COUT, size)[:, :length]
         dKt += X @ G.T
-        D = (Kt @ G).reshape(_L4_CIN, _L4_HK, _L4_WK, m, _L4_HZ, _L4_WZ)
+        D = (Kt @ G).reshape(_L4_CIN, _L4_HK * _L4_WK, length)
         chunk = dAp[:, :m]
-        chunk[...] = 0
-        for r, s, r0, r1, c0, c1 in _L4_OFFSETS:
-            chunk[:, :, r0:r1:_L4_SH, c0:c1:_L4_SW] += D[:, r, s]
+        flat = chunk.reshape(_L4_CIN, size)
+        flat.fill(0)
+        # eq.a2-3: kernel position (r, s) adds its K-weighted dZ into the input shifted by (r, s)
+        for rs, shift in enumerate(_L4_SHIFTS):
+            flat[:, shift : shift + length] += D[:, rs]
         dA[n0 : n0 + m] = chunk[:, :, _L4_ROWS, _L4_COLS].transpose(1, 0, 2, 3)
     dK = np.ascontiguousarray(dKt.T).reshape(_L4_K_SHAPE)
     return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
