@@ -90,8 +90,9 @@ def test_conv_over_many_chunks_matches_the_loops(monkeypatch, inp, kernel, paddi
     Z = module.forward(A, K, b)
     np.testing.assert_allclose(Z, ref.conv_forward(A, K, b, padding, stride, dilation), rtol=1e-12, atol=1e-12)
     dZ = rng.standard_normal(Z.shape)
-    for got, want in zip(module.backward(dZ, A, K), ref.conv_backward(dZ, A, K, padding, stride, dilation)):
-        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    want = ref.conv_backward(dZ, A, K, padding, stride, dilation)
+    for got, expected in zip(module.backward(dZ, A, K), want, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_pairs_cover_small_windows_only():
