@@ -406,6 +406,18 @@ def l1_conv2d__windows(Af, length):
     return np.lib.stride_tricks.as_strided(Af, shape=shape, strides=strides, writeable=False)
 
 
+def l1_conv2d__work(n, dtype, *rows):
+    """One array cut into blocks of ``rows[k]`` padded planes for each example of a chunk,
+    ``(rows[k], chunk, h_p, w_p)`` each.  A single allocation per call: the memory allocator
+    hands the same block back on the next call, where many large arrays would come as fresh,
+    unmapped pages every time."""
+    shape = (min(n, _L1_CHUNK), _L1_HP, _L1_WP)
+    span = shape[0] * _L1_HP * _L1_WP
+    work = np.empty(sum(rows) * span, dtype)
+    starts = np.cumsum((0, *rows)) * span
+    return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
+
+
 def l1_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (3, 16, 16)``,
     ``K`` is (4, 3, 3, 3), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (4, 16, 16)``.
@@ -419,14 +431,17 @@ def l1_conv2d_forward(A, K, b):
     n = A.shape[0]
     Km = K.reshape(_L1_COUT, _L1_CKK).astype(dtype, copy=False)
     Z = np.empty((n, _L1_COUT, _L1_HZ, _L1_WZ), dtype)
-    Ap = np.zeros((_L1_CIN, min(n, _L1_CHUNK), _L1_HP, _L1_WP), dtype)  # the padding stays zero
-    P = np.empty((_L1_COUT, min(n, _L1_CHUNK), _L1_HP, _L1_WP), dtype)
+    # one work space per call (see _work): the padded input, the products, the windows
+    Ap, P, Xs = l1_conv2d__work(n, dtype, _L1_CIN, _L1_COUT, _L1_CKK)
+    Ap.fill(0)  # the padding stays zero
     for n0 in range(0, n, _L1_CHUNK):
         m = min(_L1_CHUNK, n - n0)
         Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
         size = m * _L1_HP * _L1_WP
         length = size - _L1_SHIFTS[-1]  # the last output of the chunk is column length - 1
-        X = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length).reshape(_L1_CKK, length)
+        X = Xs.reshape(-1)[: _L1_CKK * length].reshape(_L1_CKK, length)
+        windows = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length)
+        np.copyto(X.reshape(_L1_CIN, _L1_HK, _L1_WK, length), windows)
         out = P[:, :m]
         np.matmul(Km, X, out=out.reshape(_L1_COUT, size)[:, :length])
         Z[n0 : n0 + m] = out[:, :, :_L1_HZ, :_L1_WZ].transpose(1, 0, 2, 3)
@@ -453,21 +468,23 @@ def l1_conv2d_backward(dZ, A, K):
     Kt = K.reshape(_L1_COUT, _L1_CKK).T.astype(dtype, copy=False)
     dKt = np.zeros((_L1_CKK, _L1_COUT), dtype)
     dA = np.empty(A.shape, dtype)
-    size = (min(n, _L1_CHUNK), _L1_HP, _L1_WP)
-    Ap = np.zeros((_L1_CIN, *size), dtype)  # channels first: the padding stays zero
-    dAp = np.empty((_L1_CIN, *size), dtype)
-    # dZ in flat padded coordinates, zero at the positions that are no output's
-    Gp = np.zeros((_L1_COUT, *size), dtype)
+    # one work space per call (see _work): the padded input, dZ in flat padded coordinates,
+    # dA's padded planes, and the windows and the K-weighted dZ of eq.a2-3 (CKK rows each)
+    Ap, Gp, dAp, scratch = l1_conv2d__work(n, dtype, _L1_CIN, _L1_COUT, _L1_CIN, 2 * _L1_CKK)
+    Ap.fill(0)  # the padding stays zero
+    Gp.fill(0)  # zero at the positions that are no output's
     for n0 in range(0, n, _L1_CHUNK):
         m = min(_L1_CHUNK, n - n0)
         Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
         Gp[:, :m, :_L1_HZ, :_L1_WZ] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
         size = m * _L1_HP * _L1_WP
         length = size - _L1_SHIFTS[-1]
-        X = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length).reshape(_L1_CKK, length)
+        X, D = scratch.reshape(-1)[: 2 * _L1_CKK * length].reshape(2, _L1_CKK, length)
+        windows = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length)
+        np.copyto(X.reshape(_L1_CIN, _L1_HK, _L1_WK, length), windows)
         G = Gp[:, :m].reshape(_L1_COUT, size)[:, :length]
         dKt += X @ G.T
-        D = (Kt @ G).reshape(_L1_CIN, _L1_HK * _L1_WK, length)
+        D = np.matmul(Kt, G, out=D).reshape(_L1_CIN, _L1_HK * _L1_WK, length)
         chunk = dAp[:, :m]
         flat = chunk.reshape(_L1_CIN, size)
         flat.fill(0)
@@ -786,6 +803,18 @@ def l4_conv2d__windows(Af, length):
     return np.lib.stride_tricks.as_strided(Af, shape=shape, strides=strides, writeable=False)
 
 
+def l4_conv2d__work(n, dtype, *rows):
+    """One array cut into blocks of ``rows[k]`` padded planes for each example of a chunk,
+    ``(rows[k], chunk, h_p, w_p)`` each.  A single allocation per call: the memory allocator
+    hands the same block back on the next call, where many large arrays would come as fresh,
+    unmapped pages every time."""
+    shape = (min(n, _L4_CHUNK), _L4_HP, _L4_WP)
+    span = shape[0] * _L4_HP * _L4_WP
+    work = np.empty(sum(rows) * span, dtype)
+    starts = np.cumsum((0, *rows)) * span
+    return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
+
+
 def l4_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (4, 8, 8)``,
     ``K`` is (8, 4, 3, 3), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (8, 8, 8)``.
@@ -799,14 +828,17 @@ def l4_conv2d_forward(A, K, b):
     n = A.shape[0]
     Km = K.reshape(_L4_COUT, _L4_CKK).astype(dtype, copy=False)
     Z = np.empty((n, _L4_COUT, _L4_HZ, _L4_WZ), dtype)
-    Ap = np.zeros((_L4_CIN, min(n, _L4_CHUNK), _L4_HP, _L4_WP), dtype)  # the padding stays zero
-    P = np.empty((_L4_COUT, min(n, _L4_CHUNK), _L4_HP, _L4_WP), dtype)
+    # one work space per call (see _work): the padded input, the products, the windows
+    Ap, P, Xs = l4_conv2d__work(n, dtype, _L4_CIN, _L4_COUT, _L4_CKK)
+    Ap.fill(0)  # the padding stays zero
     for n0 in range(0, n, _L4_CHUNK):
         m = min(_L4_CHUNK, n - n0)
         Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
         size = m * _L4_HP * _L4_WP
         length = size - _L4_SHIFTS[-1]  # the last output of the chunk is column length - 1
-        X = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length).reshape(_L4_CKK, length)
+        X = Xs.reshape(-1)[: _L4_CKK * length].reshape(_L4_CKK, length)
+        windows = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length)
+        np.copyto(X.reshape(_L4_CIN, _L4_HK, _L4_WK, length), windows)
         out = P[:, :m]
         np.matmul(Km, X, out=out.reshape(_L4_COUT, size)[:, :length])
         Z[n0 : n0 + m] = out[:, :, :_L4_HZ, :_L4_WZ].transpose(1, 0, 2, 3)
@@ -833,21 +865,23 @@ def l4_conv2d_backward(dZ, A, K):
     Kt = K.reshape(_L4_COUT, _L4_CKK).T.astype(dtype, copy=False)
     dKt = np.zeros((_L4_CKK, _L4_COUT), dtype)
     dA = np.empty(A.shape, dtype)
-    size = (min(n, _L4_CHUNK), _L4_HP, _L4_WP)
-    Ap = np.zeros((_L4_CIN, *size), dtype)  # channels first: the padding stays zero
-    dAp = np.empty((_L4_CIN, *size), dtype)
-    # dZ in flat padded coordinates, zero at the positions that are no output's
-    Gp = np.zeros((_L4_COUT, *size), dtype)
+    # one work space per call (see _work): the padded input, dZ in flat padded coordinates,
+    # dA's padded planes, and the windows and the K-weighted dZ of eq.a2-3 (CKK rows each)
+    Ap, Gp, dAp, scratch = l4_conv2d__work(n, dtype, _L4_CIN, _L4_COUT, _L4_CIN, 2 * _L4_CKK)
+    Ap.fill(0)  # the padding stays zero
+    Gp.fill(0)  # zero at the positions that are no output's
     for n0 in range(0, n, _L4_CHUNK):
         m = min(_L4_CHUNK, n - n0)
         Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
         Gp[:, :m, :_L4_HZ, :_L4_WZ] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
         size = m * _L4_HP * _L4_WP
         length = size - _L4_SHIFTS[-1]
-        X = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length).reshape(_L4_CKK, length)
+        X, D = scratch.reshape(-1)[: 2 * _L4_CKK * length].reshape(2, _L4_CKK, length)
+        windows = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length)
+        np.copyto(X.reshape(_L4_CIN, _L4_HK, _L4_WK, length), windows)
         G = Gp[:, :m].reshape(_L4_COUT, size)[:, :length]
         dKt += X @ G.T
-        D = (Kt @ G).reshape(_L4_CIN, _L4_HK * _L4_WK, length)
+        D = np.matmul(Kt, G, out=D).reshape(_L4_CIN, _L4_HK * _L4_WK, length)
         chunk = dAp[:, :m]
         flat = chunk.reshape(_L4_CIN, size)
         flat.fill(0)
