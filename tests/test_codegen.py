@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import ast
 import math
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tools import python_tool
 
 import symconv
 from symconv.cli import main
@@ -66,26 +66,20 @@ def test_header_docstrings_spec_and_imports(sources):
     assert "eq.b-2.1" in sources["maxpool"] and "3.1.3" in sources["avgpool"]
 
 
-def _ruff() -> str:
-    ruff = shutil.which("ruff")
-    if ruff is None:
-        pytest.skip("ruff is not installed")
-    return ruff
-
-
 @pytest.mark.parametrize("name", list(SPECS))
 def test_ruff_clean(sources, name):
     """Checked as a file of generated/ (its per-file rules), from stdin."""
-    ruff = _ruff()
+    ruff = python_tool("ruff")
     where = f"generated/test/{name.replace('-', '_')}.py"
     for args in (["check", "--stdin-filename", where, "-"], ["format", "--check", "--stdin-filename", where, "-"]):
-        done = subprocess.run([ruff, *args], input=sources[name], text=True, capture_output=True, cwd=ROOT, check=False)
+        source = sources[name]
+        done = subprocess.run([*ruff, *args], input=source, text=True, capture_output=True, cwd=ROOT, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_long_network_names_stay_ruff_clean():
     """Constant prefixes grow with the layer count (``_L12_``); the layout must not depend on it."""
-    ruff = _ruff()
+    ruff = python_tool("ruff")
     layers = [symconv.Conv2D(kernel=(3, 3), padding=(1, 1), out_channels=2), symconv.ReLU()] * 5
     net = symconv.Network(
         input=(6, 6),
@@ -94,7 +88,7 @@ def test_long_network_names_stay_ruff_clean():
     )
     text = generate(net)
     done = subprocess.run(
-        [ruff, "format", "--check", "--stdin-filename", "generated/t/network.py", "-"],
+        [*ruff, "format", "--check", "--stdin-filename", "generated/t/network.py", "-"],
         input=text,
         text=True,
         capture_output=True,

@@ -1,0 +1,21 @@
+"""The linters the test extra installs, run with this interpreter (``python -m ruff``), so they
+are found in a virtual environment whose ``bin/`` is not on ``PATH``."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+import pytest
+
+
+def python_tool(name: str) -> list[str]:
+    """The command that runs ``name`` as a module of this interpreter.  Without it the test
+    skips, except under ``CI=true``, where ``.ci/run`` installs the test extra: there it fails."""
+    if importlib.util.find_spec(name) is None:
+        message = f"{name} is not installed (pip install -e '.[test]')"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}, but CI=true")
+        pytest.skip(message)
+    return [sys.executable, "-m", name]
