@@ -181,7 +181,7 @@ def forward(I):
     planes = n * _C
     planes_in = I.reshape(planes, _H, _W)
     chunk = min(_FORWARD_CHUNK, max(planes, 1))
-    # each chunk of planes is copied into the middle of this buffer; its border keeps the pad value
+    # each chunk of planes is copied into the middle of this buffer; its border keeps the padding's value
     padded = np.full((chunk, _HP, _WP), _PAD_VALUE, I.dtype)
     A = np.empty((planes, _HZ, _WZ), I.dtype)
     switches = np.empty((planes, _HZ, _WZ), np.uint8)
