@@ -95,6 +95,19 @@ def test_conv_over_many_chunks_matches_the_loops(monkeypatch, inp, kernel, paddi
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("channels", [1, 16, 64, 512])
+def test_a_stride_1_conv_chunk_keeps_its_windows_near_flat_bytes(channels):
+    """About FLAT_COLUMNS positions per chunk, fewer when the windows would pass FLAT_BYTES
+    (never fewer than one example)."""
+    spec = symconv.Conv2D(input=(32, 32), kernel=(3, 3), padding=(1, 1), in_channels=channels, out_channels=4)
+    chunk = load(spec)._CHUNK
+    plane = 34 * 34
+    windows = chunk * plane * channels * 9 * 8
+    assert chunk == 1 or windows <= 1.5 * plans.FLAT_BYTES
+    assert chunk * plane <= 1.5 * plans.FLAT_COLUMNS
+    assert (chunk + 1) * plane * channels * 9 * 8 > plans.FLAT_BYTES or (chunk + 1) * plane > plans.FLAT_COLUMNS
+
+
 def test_pairs_cover_small_windows_only():
     assert 2 * 2 <= plans.PAIR_WINDOW_LIMIT < 5 * 4
     assert "PAIR_OFFSETS" in generate(symconv.MaxPool2D(input=(6, 6), window=2))

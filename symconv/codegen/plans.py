@@ -30,9 +30,11 @@ from .slices import SliceModel, assert_input_jacobian, assert_kernel_jacobian, s
 JACOBIAN_LIMIT = 1_000_000
 #: the conv passes gather the windows of this many bytes (float64) at a time, to stay in cache
 CHUNK_BYTES = 1 << 21
-#: a stride-1 conv takes about this many (padded) output positions per chunk: its products are
-#: then wide enough for the BLAS, and its work space stays near the CPU cache
+#: a stride-1 conv takes about this many (padded) output positions per chunk, its products
+#: then being wide enough for the BLAS; fewer when its windows would take more than FLAT_BYTES
+#: (float64), so that a many-channel layer's work space stays near the CPU cache
 FLAT_COLUMNS = 4096
+FLAT_BYTES = 1 << 23
 #: the pooling backward passes fill this many bytes of input planes (float64) at a time, so a
 #: chunk's planes are still in the CPU cache when they are zeroed, scattered into or summed
 POOL_CHUNK_BYTES = 1 << 19
@@ -272,7 +274,8 @@ def plan_conv(d: ConvDerivation, names: Names) -> Block:
     flat = m.stride == (1, 1)
     per_example = cin * hk * wk * (m.padded[0] * m.padded[1] if flat else nz) * 8
     if flat:
-        chunk = max(1, round(FLAT_COLUMNS / (m.padded[0] * m.padded[1])))
+        columns = min(FLAT_COLUMNS, FLAT_BYTES // (cin * hk * wk * 8))
+        chunk = max(1, round(columns / (m.padded[0] * m.padded[1])))
     else:
         chunk = max(1, CHUNK_BYTES // per_example)
     context = {
