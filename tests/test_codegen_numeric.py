@@ -126,6 +126,7 @@ POOLS = [
     pytest.param((6, 7), (2, 3), (1, 0, 2, 1), (3, 1), (1, 1), id="per-side-padding"),
     pytest.param((9, 8), (2, 2), (1, 1, 0, 1), (1, 2), (2, 3), id="dilation"),
     pytest.param((5, 5), (1, 1), (0, 0, 0, 0), (2, 2), (1, 1), id="stride-larger-than-window"),
+    pytest.param((20, 19), (17, 16), (1, 0, 2, 1), (2, 3), (1, 1), id="window-past-255-entries"),
 ]
 
 
