@@ -194,6 +194,27 @@ def l1_conv2d__work(n, dtype, *rows):
     return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
 
 
+def l1_conv2d__leading(block, length):
+    """The start of a work block as a contiguous ``(rows, length)`` array (a chunk of ``length``
+    flat positions, one row per plane row of the block)."""
+    return block.reshape(-1)[: block.shape[0] * length].reshape(block.shape[0], length)
+
+
+def l1_conv2d__gather(A, Ap, Xs):
+    """rep.1 for the examples ``A`` of a chunk: copied into the padded planes ``Ap`` (channels
+    first; the padding stays as it is), then their windows into ``Xs`` (see ``_windows``).
+    Returns the chunk's flat size, the number of columns that hold windows (the last output is
+    column ``length - 1``) and the windows ``X``, ``(CKK, length)``."""
+    m = A.shape[0]
+    Ap[:, :m, _L1_ROWS, _L1_COLS] = A.transpose(1, 0, 2, 3)
+    size = m * _L1_HP * _L1_WP
+    length = size - _L1_SHIFTS[-1]
+    X = l1_conv2d__leading(Xs, length)
+    windows = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length)
+    np.copyto(X.reshape(_L1_CIN, _L1_HK, _L1_WK, length), windows)
+    return size, length, X
+
+
 def l1_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (3, 64, 64)``,
     ``K`` is (8, 3, 4, 4), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (8, 64, 64)``.
@@ -212,12 +233,7 @@ def l1_conv2d_forward(A, K, b):
     Ap.fill(0)  # the padding stays zero
     for n0 in range(0, n, _L1_CHUNK):
         m = min(_L1_CHUNK, n - n0)
-        Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        size = m * _L1_HP * _L1_WP
-        length = size - _L1_SHIFTS[-1]  # the last output of the chunk is column length - 1
-        X = Xs.reshape(-1)[: _L1_CKK * length].reshape(_L1_CKK, length)
-        windows = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length)
-        np.copyto(X.reshape(_L1_CIN, _L1_HK, _L1_WK, length), windows)
+        size, length, X = l1_conv2d__gather(A[n0 : n0 + m], Ap, Xs)
         out = P[:, :m]
         np.matmul(Km, X, out=out.reshape(_L1_COUT, size)[:, :length])
         Z[n0 : n0 + m] = out[:, :, :_L1_HZ, :_L1_WZ].transpose(1, 0, 2, 3)
@@ -246,21 +262,16 @@ def l1_conv2d_backward(dZ, A, K):
     dA = np.empty(A.shape, dtype)
     # one work space per call (see _work): the padded input, dZ in flat padded coordinates,
     # dA's padded planes, and the windows and the K-weighted dZ of eq.a2-3 (CKK rows each)
-    Ap, Gp, dAp, scratch = l1_conv2d__work(n, dtype, _L1_CIN, _L1_COUT, _L1_CIN, 2 * _L1_CKK)
+    Ap, Gp, dAp, Xs, Ds = l1_conv2d__work(n, dtype, _L1_CIN, _L1_COUT, _L1_CIN, _L1_CKK, _L1_CKK)
     Ap.fill(0)  # the padding stays zero
     Gp.fill(0)  # zero at the positions that are no output's
     for n0 in range(0, n, _L1_CHUNK):
         m = min(_L1_CHUNK, n - n0)
-        Ap[:, :m, _L1_ROWS, _L1_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        size, length, X = l1_conv2d__gather(A[n0 : n0 + m], Ap, Xs)
         Gp[:, :m, :_L1_HZ, :_L1_WZ] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
-        size = m * _L1_HP * _L1_WP
-        length = size - _L1_SHIFTS[-1]
-        X, D = scratch.reshape(-1)[: 2 * _L1_CKK * length].reshape(2, _L1_CKK, length)
-        windows = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length)
-        np.copyto(X.reshape(_L1_CIN, _L1_HK, _L1_WK, length), windows)
         G = Gp[:, :m].reshape(_L1_COUT, size)[:, :length]
         dKt += X @ G.T
-        D = np.matmul(Kt, G, out=D).reshape(_L1_CIN, _L1_HK * _L1_WK, length)
+        D = np.matmul(Kt, G, out=l1_conv2d__leading(Ds, length)).reshape(_L1_CIN, _L1_HK * _L1_WK, length)
         chunk = dAp[:, :m]
         flat = chunk.reshape(_L1_CIN, size)
         flat.fill(0)
@@ -628,6 +639,27 @@ def l4_conv2d__work(n, dtype, *rows):
     return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
 
 
+def l4_conv2d__leading(block, length):
+    """The start of a work block as a contiguous ``(rows, length)`` array (a chunk of ``length``
+    flat positions, one row per plane row of the block)."""
+    return block.reshape(-1)[: block.shape[0] * length].reshape(block.shape[0], length)
+
+
+def l4_conv2d__gather(A, Ap, Xs):
+    """rep.1 for the examples ``A`` of a chunk: copied into the padded planes ``Ap`` (channels
+    first; the padding stays as it is), then their windows into ``Xs`` (see ``_windows``).
+    Returns the chunk's flat size, the number of columns that hold windows (the last output is
+    column ``length - 1``) and the windows ``X``, ``(CKK, length)``."""
+    m = A.shape[0]
+    Ap[:, :m, _L4_ROWS, _L4_COLS] = A.transpose(1, 0, 2, 3)
+    size = m * _L4_HP * _L4_WP
+    length = size - _L4_SHIFTS[-1]
+    X = l4_conv2d__leading(Xs, length)
+    windows = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length)
+    np.copyto(X.reshape(_L4_CIN, _L4_HK, _L4_WK, length), windows)
+    return size, length, X
+
+
 def l4_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (8, 8, 8)``,
     ``K`` is (16, 8, 2, 2), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (16, 8, 8)``.
@@ -646,12 +678,7 @@ def l4_conv2d_forward(A, K, b):
     Ap.fill(0)  # the padding stays zero
     for n0 in range(0, n, _L4_CHUNK):
         m = min(_L4_CHUNK, n - n0)
-        Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
-        size = m * _L4_HP * _L4_WP
-        length = size - _L4_SHIFTS[-1]  # the last output of the chunk is column length - 1
-        X = Xs.reshape(-1)[: _L4_CKK * length].reshape(_L4_CKK, length)
-        windows = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length)
-        np.copyto(X.reshape(_L4_CIN, _L4_HK, _L4_WK, length), windows)
+        size, length, X = l4_conv2d__gather(A[n0 : n0 + m], Ap, Xs)
         out = P[:, :m]
         np.matmul(Km, X, out=out.reshape(_L4_COUT, size)[:, :length])
         Z[n0 : n0 + m] = out[:, :, :_L4_HZ, :_L4_WZ].transpose(1, 0, 2, 3)
@@ -680,21 +707,16 @@ def l4_conv2d_backward(dZ, A, K):
     dA = np.empty(A.shape, dtype)
     # one work space per call (see _work): the padded input, dZ in flat padded coordinates,
     # dA's padded planes, and the windows and the K-weighted dZ of eq.a2-3 (CKK rows each)
-    Ap, Gp, dAp, scratch = l4_conv2d__work(n, dtype, _L4_CIN, _L4_COUT, _L4_CIN, 2 * _L4_CKK)
+    Ap, Gp, dAp, Xs, Ds = l4_conv2d__work(n, dtype, _L4_CIN, _L4_COUT, _L4_CIN, _L4_CKK, _L4_CKK)
     Ap.fill(0)  # the padding stays zero
     Gp.fill(0)  # zero at the positions that are no output's
     for n0 in range(0, n, _L4_CHUNK):
         m = min(_L4_CHUNK, n - n0)
-        Ap[:, :m, _L4_ROWS, _L4_COLS] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        size, length, X = l4_conv2d__gather(A[n0 : n0 + m], Ap, Xs)
         Gp[:, :m, :_L4_HZ, :_L4_WZ] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
-        size = m * _L4_HP * _L4_WP
-        length = size - _L4_SHIFTS[-1]
-        X, D = scratch.reshape(-1)[: 2 * _L4_CKK * length].reshape(2, _L4_CKK, length)
-        windows = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length)
-        np.copyto(X.reshape(_L4_CIN, _L4_HK, _L4_WK, length), windows)
         G = Gp[:, :m].reshape(_L4_COUT, size)[:, :length]
         dKt += X @ G.T
-        D = np.matmul(Kt, G, out=D).reshape(_L4_CIN, _L4_HK * _L4_WK, length)
+        D = np.matmul(Kt, G, out=l4_conv2d__leading(Ds, length)).reshape(_L4_CIN, _L4_HK * _L4_WK, length)
         chunk = dAp[:, :m]
         flat = chunk.reshape(_L4_CIN, size)
         flat.fill(0)
