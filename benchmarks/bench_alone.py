@@ -22,33 +22,21 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_codegen import CONV_SHAPES, POOL_SHAPES
+from bench_codegen import CONV_SHAPES, POOL_SHAPES, conv_data, conv_spec, module_for, pool_spec
 
 KINDS = {"conv": CONV_SHAPES, "max": POOL_SHAPES, "avg": POOL_SHAPES}
 
 
 def conv_job(shape: tuple[int, ...], side: str, folder: Path):
-    import numpy as np
-
-    n, cin, h, w, cout, k, pad, stride = shape
-    rng = np.random.default_rng(0)
-    A = rng.standard_normal((n, cin, h, w))
-    K = rng.standard_normal((cout, cin, k, k)) / math.sqrt(cin * k * k)
-    b = rng.standard_normal(cout)
-    hz, wz = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
-    dZ = rng.standard_normal((n, cout, hz, wz))
+    *_, pad, stride = shape
+    A, K, b, dZ = conv_data(shape, np.random.default_rng(0), np.float64)
     if side == "generated":
-        import symconv
-        from symconv.codegen import write_module
-        from symconv.codegen.checks import load_module
-
-        spec = symconv.Conv2D(
-            input=(h, w), kernel=(k, k), padding=(pad, pad), stride=(stride, stride), in_channels=cin, out_channels=cout
-        )
-        m = load_module(write_module(spec, folder, "alone"))
+        m = module_for(conv_spec(shape), folder)
 
         def run() -> None:
             m.forward(A, K, b)
@@ -69,19 +57,10 @@ def conv_job(shape: tuple[int, ...], side: str, folder: Path):
 
 
 def pool_job(kind: str, shape: tuple[int, ...], side: str, folder: Path):
-    import numpy as np
-
     n, c, h, w, win, pad, stride = shape
     x = np.random.default_rng(1).standard_normal((n, c, h, w))
     if side == "generated":
-        import symconv
-        from symconv.codegen import write_module
-        from symconv.codegen.checks import load_module
-
-        cls = symconv.MaxPool2D if kind == "max" else symconv.AvgPool2D
-        extra = {"pad_value": -math.inf} if kind == "max" else {}
-        spec = cls(input=(h, w), window=(win, win), padding=(pad, pad), stride=(stride, stride), channels=c, **extra)
-        m = load_module(write_module(spec, folder, "alone"))
+        m = module_for(pool_spec(kind, shape), folder)
         if kind == "max":
             A, switches = m.forward(x)
             g = np.random.default_rng(2).standard_normal(A.shape)

@@ -42,6 +42,7 @@ import symconv
 from symconv.codegen import write_module
 from symconv.codegen.checks import load_module
 from symconv.codegen.plans import POOL_CHUNK_BYTES
+from symconv.geometry import output_size
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -88,20 +89,42 @@ def module_for(spec: symconv.Layer, folder: Path):
     return load_module(write_module(spec, folder, f"m{abs(hash(repr(spec)))}"))
 
 
+def conv_spec(shape: tuple[int, ...]) -> symconv.Conv2D:
+    """The layer of a CONV_SHAPES row."""
+    _, cin, h, w, cout, k, pad, stride = shape
+    return symconv.Conv2D(
+        input=(h, w), kernel=(k, k), padding=(pad, pad), stride=(stride, stride), in_channels=cin, out_channels=cout
+    )
+
+
+def conv_data(shape: tuple[int, ...], rng: np.random.Generator, dtype) -> tuple[np.ndarray, ...]:
+    """``A, K, b, dZ`` for a CONV_SHAPES row: normal entries, ``K`` scaled by its fan-in."""
+    n, cin, h, w, cout, k, pad, stride = shape
+    A = rng.standard_normal((n, cin, h, w)).astype(dtype)
+    K = (rng.standard_normal((cout, cin, k, k)) / math.sqrt(cin * k * k)).astype(dtype)
+    b = rng.standard_normal(cout).astype(dtype)
+    hz, wz = (output_size(size, k, pad, pad, stride) for size in (h, w))
+    dZ = rng.standard_normal((n, cout, hz, wz)).astype(dtype)
+    return A, K, b, dZ
+
+
+def pool_spec(kind: str, shape: tuple[int, ...]) -> symconv.Layer:
+    """The max (padded with -inf, as PyTorch pads) or avg layer of a POOL_SHAPES row."""
+    _, c, h, w, win, pad, stride = shape
+    cls = symconv.MaxPool2D if kind == "max" else symconv.AvgPool2D
+    extra = {"pad_value": -math.inf} if kind == "max" else {}
+    return cls(input=(h, w), window=(win, win), padding=(pad, pad), stride=(stride, stride), channels=c, **extra)
+
+
 def conv_rows(torch, dtype, reps: int, folder: Path) -> list[tuple[str, float, float]]:
     F = torch.nn.functional
     rows = []
     rng = np.random.default_rng(0)
-    for n, cin, h, w, cout, k, pad, stride in CONV_SHAPES:
-        spec = symconv.Conv2D(
-            input=(h, w), kernel=(k, k), padding=(pad, pad), stride=(stride, stride), in_channels=cin, out_channels=cout
-        )
-        m = module_for(spec, folder)
-        A = rng.standard_normal((n, cin, h, w)).astype(dtype)
-        K = (rng.standard_normal((cout, cin, k, k)) / math.sqrt(cin * k * k)).astype(dtype)
-        b = rng.standard_normal(cout).astype(dtype)
+    for shape in CONV_SHAPES:
+        n, cin, h, w, cout, k, pad, stride = shape
+        m = module_for(conv_spec(shape), folder)
+        A, K, b, dZ = conv_data(shape, rng, dtype)
         Z = m.forward(A, K, b)
-        dZ = rng.standard_normal(Z.shape).astype(dtype)
         At, Kt, bt = (torch.tensor(v, requires_grad=True) for v in (A, K, b))
         dZt = torch.tensor(dZ)
 
@@ -128,11 +151,9 @@ def pool_rows(torch, kind: str, dtype, reps: int, folder: Path) -> list[tuple]:
     F = torch.nn.functional
     rows = []
     rng = np.random.default_rng(1)
-    for n, c, h, w, win, pad, stride in POOL_SHAPES:
-        cls = symconv.MaxPool2D if kind == "max" else symconv.AvgPool2D
-        extra = {"pad_value": -math.inf} if kind == "max" else {}
-        spec = cls(input=(h, w), window=(win, win), padding=(pad, pad), stride=(stride, stride), channels=c, **extra)
-        m = module_for(spec, folder)
+    for shape in POOL_SHAPES:
+        n, c, h, w, win, pad, stride = shape
+        m = module_for(pool_spec(kind, shape), folder)
         x = rng.standard_normal((n, c, h, w)).astype(dtype)
         xt = torch.tensor(x, requires_grad=True)
         if kind == "max":
