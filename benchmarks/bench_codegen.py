@@ -39,9 +39,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np
 
 import symconv
-from symconv.codegen import write_module
 from symconv.codegen.checks import load_module
 from symconv.codegen.plans import POOL_CHUNK_BYTES
+from symconv.codegen.render import write_module
 from symconv.geometry import output_size
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,25 +6,18 @@ produced from those same objects.
 """
 
 from . import config
+from .codegen.render import generate
 from .config import load_config
 from .derive import derive
-from .errors import SpecError
+from .errors import PlanError, SpecError
 from .geometry import Geometry, output_size
+from .latex import document as _document  # noqa: F401  (registers the LaTeX fragments of .latex())
+from .layers.conv.spec import Conv2D
+from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
+from .layers.pool.spec import AvgPool2D, MaxPool2D
 from .network import NetworkDerivation
 from .sparse import VecJacobian
-from .specs import (
-    AvgPool2D,
-    Conv2D,
-    Dense,
-    Flatten,
-    Layer,
-    MaxPool2D,
-    Network,
-    ReLU,
-    Sigmoid,
-    SoftmaxCrossEntropy,
-    Tanh,
-)
+from .specs import Layer, Network
 
 __all__ = [
     "AvgPool2D",
@@ -36,6 +29,7 @@ __all__ = [
     "MaxPool2D",
     "Network",
     "NetworkDerivation",
+    "PlanError",
     "ReLU",
     "Sigmoid",
     "SoftmaxCrossEntropy",
@@ -44,6 +38,7 @@ __all__ = [
     "VecJacobian",
     "config",
     "derive",
+    "generate",
     "load_config",
     "output_size",
 ]

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError
-from .specs import LAYER_TYPES, Layer, MaxPool2D, Network, layer_params, make_layer
+from .registry import LAYER_TYPES, layer_params, make_layer
+from .specs import Layer, Network
 
 BUILTINS = ("appendix_a", "appendix_b", "seed_cnn", "hand_sign")
 MAX_CONFIG_BYTES = 1_000_000
@@ -93,7 +94,7 @@ def layer_from_table(table: Any, where: str, *, bound: bool) -> Layer:
     for key in table:
         if key not in names:
             raise SpecError(f"{where}.{key}", f"is not a parameter of {kind}; expected one of {', '.join(names)}")
-    if kind == MaxPool2D.kind and table.get("pad_value") == "-inf":
+    if table.get("pad_value") == "-inf":  # TOML has no -inf literal
         table["pad_value"] = float("-inf")
     spec = make_layer(kind, table, lambda param: f"{where}.{param}")
     if bound and not spec.is_bound:

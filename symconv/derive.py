@@ -1,60 +1,15 @@
-"""``derive(spec)``: bind a spec to symbols and return its derivation.
-
-One table maps each layer kind to its rule and to the seed's names for its input
-and output; adding a layer means a spec, a rule class and a row here.
-"""
+"""``derive(spec)``: bind a spec to symbols and return its derivation (a layer's rule from
+the registry, or a network's chain of section 3)."""
 
 from __future__ import annotations
 
 from typing import overload
 
-from .rules.base import Derivation
-from .rules.conv import ConvDerivation
-from .rules.elementwise import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
-from .rules.pool import AvgPoolDerivation, MaxPoolDerivation
+from .binding import derive_layer
+from .errors import SpecError
+from .network import NetworkDerivation
+from .rule import Derivation
 from .specs import Layer, Network
-from .symbols import Tensor
-
-#: kind -> (rule, (input name, letter), (output name, letter)) as the seed names them
-RULES: dict[str, tuple[type[Derivation], tuple[str, str], tuple[str, str]]] = {
-    "conv2d": (ConvDerivation, ("A", "a"), ("Z", "z")),
-    "maxpool2d": (MaxPoolDerivation, ("I", "I"), ("A", "a")),
-    "avgpool2d": (AvgPoolDerivation, ("I", "I"), ("A", "a")),
-    "relu": (ActivationDerivation, ("Z", "z"), ("I", "I")),
-    "sigmoid": (ActivationDerivation, ("Z", "z"), ("I", "I")),
-    "tanh": (ActivationDerivation, ("Z", "z"), ("I", "I")),
-    "flatten": (FlattenDerivation, ("A", "a"), ("B", "B")),
-    "dense": (DenseDerivation, ("B", "B"), ("Z", "z")),
-    "softmax_cross_entropy": (SoftmaxDerivation, ("Z", "z"), ("A", "a")),
-}
-
-
-def output_name(layer: Layer) -> tuple[str, str]:
-    """The seed's name for a layer's output: an activation of a vector gives ``A`` (3.1.1)."""
-    name = RULES[layer.kind][2]
-    if name == ("I", "I") and len(layer.out_shape) == 1:
-        return ("A", "a")
-    return name
-
-
-def _tensor(shape: tuple[int, ...], name: tuple[str, str], layer: int | None, source: Tensor | None = None) -> Tensor:
-    many = layer is not None or (len(shape) == 3 and shape[0] > 1) or len(shape) == 1
-    return Tensor(name[0], name[1], shape, layer, channel_index=many, source=source)
-
-
-def derive_layer(
-    spec: Layer, *, input: Tensor | None = None, layer: int | None = None, output: tuple[str, str] | None = None
-) -> Derivation:
-    """Derive one layer.  ``input`` defaults to fresh symbols named as the seed names
-    this layer's input; ``layer`` adds the ``[l]`` superscript."""
-    spec.require_bound()
-    rule, in_name, _ = RULES[spec.kind]
-    if input is None:
-        input = _tensor(spec.in_shape, in_name, None if layer is None else layer - 1)
-    name = output or output_name(spec)
-    source = input if spec.kind == "flatten" else None
-    out = _tensor(spec.out_shape, name, layer, source)
-    return rule(spec, input, out, layer)  # type: ignore[arg-type]
 
 
 @overload
@@ -66,10 +21,5 @@ def derive(spec: Layer | Network) -> Derivation | NetworkDerivation:
     if isinstance(spec, Network):
         return NetworkDerivation(spec)
     if not isinstance(spec, Layer):
-        from .errors import SpecError
-
         raise SpecError("spec", f"must be a layer spec or a Network, got {type(spec).__name__}")
     return derive_layer(spec)
-
-
-from .network import NetworkDerivation  # noqa: E402  (network uses derive_layer)

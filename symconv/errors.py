@@ -14,3 +14,17 @@ class SpecError(ValueError):
         self.parameter = parameter
         self.rule = rule
         super().__init__(f"{parameter}: {rule}")
+
+
+class PlanError(RuntimeError):
+    """Generated code would disagree with the derivation it comes from.
+
+    Code generation reads every slice, route and coefficient off the core's objects and
+    checks it against them; a mismatch raises this (never ``assert``, which ``python -O``
+    removes), and no module is written."""
+
+
+def require(ok: bool, message: str) -> None:
+    """Raise :class:`PlanError` with ``message`` unless ``ok``."""
+    if not ok:
+        raise PlanError(message)

@@ -27,8 +27,9 @@ def output_size(n: int, k: int, before: int, after: int, stride: int, dilation: 
     return (n + before + after - dilation * (k - 1) - 1) // stride + 1
 
 
-def _dims(shape: tuple[int, int]) -> str:
-    return f"{shape[0]}x{shape[1]}"
+def dims(shape: tuple[int, ...]) -> str:
+    """A shape as people type it on the command line: ``3x4``, ``2x3x4``."""
+    return "x".join(str(n) for n in shape)
 
 
 @dataclass(frozen=True)
@@ -50,12 +51,12 @@ class Geometry:
         span = self.span
         padded = self.padded
         if span[0] > padded[0] or span[1] > padded[1]:
-            shown = _dims(self.kernel)
+            shown = dims(self.kernel)
             if self.dilation != (1, 1):
-                shown += f" (dilated to {_dims(span)})"
+                shown += f" (dilated to {dims(span)})"
             raise SpecError(
                 kernel_name,
-                f"{shown} is larger than the padded input {_dims(padded)}, so the output would be empty",
+                f"{shown} is larger than the padded input {dims(padded)}, so the output would be empty",
             )
 
     @property
@@ -126,3 +127,40 @@ class Geometry:
         for a in arrays:
             a.setflags(write=False)
         return arrays
+
+    # -- the strided-slice form of the window map (what generated code gathers with) -------
+    @property
+    def row_starts(self) -> tuple[int, ...]:
+        """Window ``(p, q)`` reads padded row ``row_starts[r] + p s_h`` at kernel row ``r``:
+        ``row_starts[r] = r d_h`` (rep.1 with the window anchored at the padded corner)."""
+        return tuple(r * self.dilation[0] for r in range(self.kernel[0]))
+
+    @property
+    def col_starts(self) -> tuple[int, ...]:
+        """The column counterpart of :attr:`row_starts`: ``s d_w``."""
+        return tuple(s * self.dilation[1] for s in range(self.kernel[1]))
+
+    @property
+    def stops(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Exclusive slice ends ``row_starts[r] + s_h (h_z - 1) + 1`` (and for columns)."""
+        hz, wz = self.output
+        return (
+            tuple(r + self.stride[0] * (hz - 1) + 1 for r in self.row_starts),
+            tuple(c + self.stride[1] * (wz - 1) + 1 for c in self.col_starts),
+        )
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Padded (row, col) of every ``[p, q, r, s]``, each of shape ``(h_z, w_z, h_k, w_k)``."""
+        hz, wz = self.output
+        rows = np.arange(hz)[:, None] * self.stride[0] + np.asarray(self.row_starts)[None, :]
+        cols = np.arange(wz)[:, None] * self.stride[1] + np.asarray(self.col_starts)[None, :]
+        shape = (hz, wz, *self.kernel)
+        return np.broadcast_to(rows[:, None, :, None], shape), np.broadcast_to(cols[None, :, None, :], shape)
+
+    @property
+    def overlapping(self) -> bool:
+        """Whether some padded entry lies in more than one window (then a backward scatter
+        must add, not assign)."""
+        rows, cols = self.positions()
+        flat = (rows * self.padded[1] + cols).reshape(-1)
+        return bool(np.unique(flat).size != flat.size)

@@ -10,13 +10,11 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
+from .binding import derive_layer, output_name
 from .errors import SpecError
-from .rules.base import Derivation, JacobianInfo
-from .rules.elementwise import SoftmaxDerivation
-from .rules.pool import MaxPoolDerivation
-from .sparse import VecJacobian
+from .rule import Derivation, JacobianInfo, Loss, present
 from .specs import Network
-from .symbols import Tensor, vec_order
+from .symbols import Tensor, unvec, vec_order
 
 
 def layer_numbers(net: Network) -> list[int]:
@@ -52,8 +50,6 @@ class NetworkDerivation:
     """
 
     def __init__(self, spec: Network) -> None:
-        from .derive import derive_layer, output_name
-
         self.spec = spec
         self.numbers = layer_numbers(spec)
         self.input = Tensor("A", "a", spec.in_shape, 0, channel_index=True)
@@ -72,9 +68,7 @@ class NetworkDerivation:
 
     def latex(self) -> str:
         """The network's derivation (section 3) as a LaTeX fragment (MathJax-safe)."""
-        from .latex import fragment
-
-        return fragment(self)
+        return present(self)
 
     def _repr_latex_(self) -> str:
         return self.latex()
@@ -89,11 +83,11 @@ class NetworkDerivation:
         return out
 
     @property
-    def loss_layer(self) -> SoftmaxDerivation | None:
+    def loss_layer(self) -> Loss | None:
         last = self.layers[-1]
-        return last if isinstance(last, SoftmaxDerivation) else None
+        return last if isinstance(last, Loss) else None
 
-    def _require_loss(self) -> SoftmaxDerivation:
+    def _require_loss(self) -> Loss:
         loss = self.loss_layer
         if loss is None:
             raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
@@ -157,37 +151,11 @@ class NetworkDerivation:
             env = d.env(values[pos], vecs[pos])
             for name, tensor in d.params.items():
                 gvec = d.full_jacobian(name).rmatvec(g, env)  # dJ/dvP = dJ/dvY dvY/dvP
-                grads[self._keys[pos, name]] = _unvec(gvec, tensor.shape)  # the gradient: the transpose, reshaped
-            g = self._input_jacobian(d, values[pos]).rmatvec(g, env)
+                grads[self._keys[pos, name]] = unvec(gvec, tensor.shape)  # the gradient: the transpose, reshaped
+            g = d.full_input_jacobian(values[pos]).rmatvec(g, env)
         return j_value, grads
 
-    @staticmethod
-    def _input_jacobian(d: Derivation, x: np.ndarray | None) -> VecJacobian:
-        """``d vec(output) / d vec(input)``; a max-pool's is its mask at the input ``x``."""
-        if isinstance(d, MaxPoolDerivation):
-            if x is None:
-                raise SpecError("point", "a network with max-pooling needs numeric values for its symbols")
-            return d.full_mask(x)
-        return d.full_jacobian(_input_key(d))
-
     # -- symbolic (small networks) ----------------------------------------------------------
-    def leaf_map(self) -> dict[sp.Symbol, sp.Expr]:
-        """Each intermediate symbol (``z``, ``I``, ``a`` of every layer) as an expression of
-        the input and the parameters; the forward pass composed."""
-        out: dict[sp.Symbol, sp.Expr] = {}
-        for d in self.layers:
-            if d.output.source is not None:
-                continue
-            for sym, expr in zip(d.output.flat, d.forward(), strict=True):
-                out[sym] = sp.sympify(expr).xreplace(out)
-        return out
-
-    def loss_expression(self) -> sp.Expr:
-        """``J`` as an expression of the input, parameters and labels ``y``."""
-        loss = self._require_loss()
-        leaves = self.leaf_map()
-        return loss.loss([leaves[a] for a in loss.output.flat])
-
     def symbolic_gradients(self, point: Sequence[np.ndarray] | None = None) -> dict[str, list[sp.Expr]]:
         """``dJ/dvP`` for every parameter as rows of expressions in the intermediate
         symbols (chain of section 3.1).  A max-pool's mask depends on its input, so a
@@ -199,19 +167,7 @@ class NetworkDerivation:
             d = self.layers[pos]
             for name in d.params:
                 grads[self._keys[pos, name]] = d.full_jacobian(name).rmul_symbolic(g)
-            g = self._input_jacobian(d, None if point is None else point[pos]).rmul_symbolic(g)
+            if d.input_dependent and point is None:
+                raise SpecError("point", "a network with max-pooling needs numeric values for its symbols")
+            g = d.full_input_jacobian(None if point is None else point[pos]).rmul_symbolic(g)
         return grads
-
-
-def _input_key(d: Derivation) -> str:
-    from .derive import RULES
-
-    return RULES[d.kind][1][0]
-
-
-def _unvec(v: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Inverse of :func:`vec_order`."""
-    if len(shape) == 1:
-        return v.reshape(shape)
-    swapped = (*shape[:-2], shape[-1], shape[-2])
-    return np.swapaxes(v.reshape(swapped), -1, -2)

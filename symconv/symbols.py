@@ -54,12 +54,6 @@ class Tensor:
     source: Tensor | None = None
 
     @property
-    def latex_name(self) -> str:
-        """``\\mathbf{A}^{[1]}`` style name of the whole tensor."""
-        sup = f"^{{[{self.layer}]}}" if self.layer is not None else ""
-        return f"\\mathbf{{{self.name}}}{sup}" if self.name.isupper() else f"{self.name}{sup}"
-
-    @property
     def wide(self) -> bool:
         return max(self.shape[-2:]) > 9 if len(self.shape) >= 2 else False
 
@@ -140,3 +134,11 @@ def vec_order(array: np.ndarray) -> np.ndarray:
     if arr.ndim < 2:
         return arr.reshape(-1)
     return np.swapaxes(arr, -1, -2).reshape(-1)
+
+
+def unvec(v: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of :func:`vec_order`: values in vec order back to an array of ``shape``."""
+    if len(shape) == 1:
+        return np.asarray(v).reshape(shape)
+    swapped = (*shape[:-2], shape[-1], shape[-2])
+    return np.swapaxes(np.asarray(v).reshape(swapped), -1, -2)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from symconv.cli import main
-from symconv.latex import have_pdflatex
+from symconv.latex.compile import have_pdflatex
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess[str]:

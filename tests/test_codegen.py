@@ -14,9 +14,11 @@ from tools import python_tool
 
 import symconv
 from symconv.cli import main
-from symconv.codegen import check_module, generate, golden_files, write_module
+from symconv.codegen.checks import check_module
+from symconv.codegen.render import generate, write_module
 from symconv.config import BUILTINS, load_config
 from symconv.errors import SpecError
+from symconv.golden import code_files as golden_files
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "generated"
@@ -206,15 +208,6 @@ def test_cli_check_exit_codes(tmp_path, capsys):
     assert "FAILED" in capsys.readouterr().out
 
 
-def _full_golden_available() -> bool:
-    try:
-        from symconv.latex import golden_files as _  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _full_golden_available(), reason="symconv.latex.golden_files is not there yet")
 def test_cli_codegen_all_and_check(tmp_path, capsys):
     root = tmp_path / "generated"
     assert main(["codegen", "--all", "--root", str(root)]) == 0

@@ -13,7 +13,8 @@ import pytest
 import reference_loops as ref
 
 import symconv
-from symconv.codegen import generate, plans
+from symconv.codegen import plans
+from symconv.codegen.render import generate
 
 
 def load(spec):

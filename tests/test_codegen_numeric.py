@@ -13,7 +13,7 @@ import pytest
 import reference_loops as ref
 
 import symconv
-from symconv.codegen import generate
+from symconv.codegen.render import generate
 from symconv.config import load_config
 from symconv.symbols import vec_order
 

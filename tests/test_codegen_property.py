@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import symconv
-from symconv.codegen import generate
+from symconv.codegen.render import generate
 from symconv.errors import SpecError
 
 SETTINGS = settings(
@@ -138,11 +138,11 @@ def test_generated_layer_matches_reference_loops(spec, n, seed):
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
-@given(spec=layers(), seed=st.integers(0, 2**16))
+@given(spec=layers().filter(lambda s: s.kind != "maxpool2d"), seed=st.integers(0, 2**16))
 def test_generated_backward_matches_central_differences(spec, seed):
-    """J = sum(G * forward(x)): the generated dJ/dx against central differences in float64."""
-    if spec.kind == "maxpool2d":
-        return  # piecewise linear with ties by construction: covered by the exact loops above
+    """J = sum(G * forward(x)): the generated dJ/dx against central differences in float64.
+    Max pooling is left out of this strategy (piecewise linear, its ties make differences
+    meaningless there); the exact loop references above cover it."""
     rng = np.random.default_rng(seed)
     m = load(spec)
     x = rng.standard_normal((2, *spec.in_shape))

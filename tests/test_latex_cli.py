@@ -10,7 +10,7 @@ from symconv.cli import main
 from symconv.cli.latex import parse_values
 from symconv.config import load_config
 from symconv.errors import SpecError
-from symconv.latex import document
+from symconv.latex.document import document
 
 
 def run(argv, capsys):

@@ -18,8 +18,12 @@ import symconv
 from symconv.cli import main
 from symconv.config import load_config
 from symconv.errors import SpecError
-from symconv.latex import GOLDEN, LatexError, compile_pdf, document, golden_files, have_pdflatex
-from symconv.latex.compile import first_error, run_pdflatex
+from symconv.golden import GOLDEN_CONFIGS
+from symconv.golden import document_files as golden_files
+from symconv.latex.compile import LatexError, compile_pdf, first_error, have_pdflatex, run_pdflatex
+from symconv.latex.document import document
+
+GOLDEN = {f"{name}/derivation.tex": name for name in GOLDEN_CONFIGS}
 
 #: the widest overfull box a document may have, in points (a rough width estimate decides
 #: how much of a large matrix is shown; this bounds how far it may be off)
@@ -207,10 +211,10 @@ def test_pdflatex_cannot_read_outside_or_run_commands(tex, tmp_path):
 
 
 def test_cli_latex_error_exits_1_with_one_line(tex, tmp_path, monkeypatch, capsys):
-    import symconv.latex as latex
+    import symconv.latex.document as latex_document
 
     monkeypatch.setattr(
-        latex, "document", lambda *a, **k: "\\documentclass{article}\\begin{document}\\oops\\end{document}"
+        latex_document, "document", lambda *a, **k: "\\documentclass{article}\\begin{document}\\oops\\end{document}"
     )
     code = main(["latex", "--pdf", "-o", str(tmp_path / "x.tex")])
     err = capsys.readouterr().err

@@ -20,10 +20,13 @@ import sympy as sp
 
 import symconv
 from symconv.config import load_config
-from symconv.latex import GOLDEN, document, fragment, golden_files
-from symconv.latex import conv as conv_doc
-from symconv.latex import pool as pool_doc
-from symconv.latex.document import Options, layer_context
+from symconv.golden import GOLDEN_CONFIGS
+from symconv.golden import document_files as golden_files
+from symconv.latex.document import Options, document, fragment, layer_context
+from symconv.layers.conv import latex as conv_doc
+from symconv.layers.pool import latex as pool_doc
+
+GOLDEN = {f"{name}/derivation.tex": name for name in GOLDEN_CONFIGS}
 
 # -- helpers: reading matrices back out of LaTeX -----------------------------------------------
 
@@ -453,7 +456,7 @@ def test_golden_files_are_the_four_documents_with_headers():
 def test_documents_are_byte_identical_across_processes():
     """Same input, same bytes: also in another process with another hash seed."""
     code = (
-        "import sys; from symconv.latex import document; from symconv.config import load_config; "
+        "import sys; from symconv.latex.document import document; from symconv.config import load_config; "
         "sys.stdout.write(document(load_config('seed_cnn')) + document(load_config('appendix_b')))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

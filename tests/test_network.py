@@ -126,7 +126,7 @@ def test_chain_equals_sympy_diff_of_the_loss_to_60_digits(activation):
 
 
 def _unvec_params(p, point):
-    from symconv.network import _unvec
+    from symconv.symbols import unvec as _unvec
 
     return _unvec(np.array([float(point[s]) for s in p.tensor.flat]), p.tensor.shape)
 

@@ -35,7 +35,7 @@ def test_wheel_carries_templates_and_configs_and_finds_them(tmp_path):
     work.mkdir()
     probe = (
         "import symconv, symconv.templating as t, symconv.config as c;"
-        "from symconv.latex import document; from symconv.codegen import generate;"
+        "from symconv.latex.document import document; from symconv.codegen.render import generate;"
         "print(symconv.__file__); print(t.templates_dir());"
         "s = c.load_config('appendix_a'); document(s); generate(s); print('ok')"
     )

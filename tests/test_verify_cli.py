@@ -11,6 +11,7 @@ from test_verify_common import APPENDIX_A
 from symconv.cli import main
 from symconv.errors import SpecError
 from symconv.verify import verify, verify_document, verify_file, verify_text
+from symconv.verify.report import format_report
 
 HEAD = """
 [layer]
@@ -179,7 +180,7 @@ rhs = "Max(0, z[1,2])"
     report = verify_text(text)
     assert [r.status for r in report.results] == ["holds", "holds"]
     assert report.result("two").method.startswith("every region")
-    assert "[conv]" in report.text()
+    assert "[conv]" in format_report(report)
 
 
 def test_the_example_claims_file_holds(capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..codegen.checks import check_module
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("check", help="run the numeric checks on a generated NumPy module")
@@ -15,7 +17,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..codegen import check_module
 
     report = check_module(args.module)
     for line in report.lines():

@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .. import golden
+from ..codegen.render import write_module
+from ..errors import SpecError
 from .common import add_layer_flags, spec_from_args
 
 
@@ -30,9 +33,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import golden
-    from ..codegen import write_module
-    from ..errors import SpecError
 
     if args.all or args.check:
         root = Path(args.root) if args.root else golden.default_root()

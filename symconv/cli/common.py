@@ -10,7 +10,8 @@ from typing import Any, NoReturn
 
 from ..config import BUILTINS, load_config
 from ..errors import SpecError
-from ..specs import LAYER_TYPES, Layer, Network, layer_params, make_layer
+from ..registry import LAYER_TYPES, layer_params, make_layer
+from ..specs import Layer, Network
 
 DEFAULT_CONFIG = "appendix_a"
 
@@ -113,8 +114,7 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
         kwargs["pad_value"] = _pad_value(args.pad_value)
     spec = make_layer(args.layer, kwargs, _flag)
     if not spec.is_bound:
-        flag = {"dense": "--in-features", "softmax_cross_entropy": "--classes"}.get(args.layer, "--input")
-        raise SpecError(flag, f"is required for {args.layer}")
+        raise SpecError(_flag(spec.size_field), f"is required for {args.layer}")
     return spec
 
 

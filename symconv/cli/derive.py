@@ -13,10 +13,13 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from .. import codegen, latex
+from ..codegen.checks import check_module
+from ..codegen.render import write_module
 from ..derive import derive
+from ..latex.compile import LatexError, have_pdflatex
+from ..latex.document import write_document
 from ..network import NetworkDerivation
-from ..rules.base import Derivation, JacobianInfo
+from ..rule import Derivation, JacobianInfo
 from ..specs import Layer, Network
 from .common import add_layer_flags, error_line, spec_from_args
 
@@ -119,19 +122,19 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     status = 0
     if not args.no_tex:
-        pdf = not args.no_pdf and latex.have_pdflatex()
+        pdf = not args.no_pdf and have_pdflatex()
         try:
-            for path in latex.write_document(d, out, pdf=pdf):
+            for path in write_document(d, out, pdf=pdf):
                 print(f"wrote {path}")
-        except latex.LatexError as err:
+        except LatexError as err:
             error_line(str(err))
             status = 1
         if not pdf and not args.no_pdf:
             print("pdflatex not found: wrote the .tex only (install texlive-latex-base and texlive-latex-recommended)")
     if not args.no_code:
-        module = codegen.write_module(spec, out, command="symconv derive")
+        module = write_module(spec, out, command="symconv derive")
         print(f"wrote {module}")
-        checks = codegen.check_module(module)
+        checks = check_module(module)
         for line in checks.lines():
             print(line)
         if not checks.ok:

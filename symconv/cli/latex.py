@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import latex
 from ..errors import SpecError
-from ..specs import Layer, MaxPool2D, Network
+from ..latex.compile import LatexError
+from ..latex.document import write_document
+from ..registry import kind
+from ..specs import Layer, Network
 from .common import add_layer_flags, error_line, ints, spec_from_args
 
 #: longest ``--values`` text accepted
@@ -71,9 +73,14 @@ def parse_values(text: str) -> np.ndarray:
     return np.array(out)
 
 
+def _takes_example(layer: Layer) -> bool:
+    """Whether the layer's document works an example input (max pooling's switches)."""
+    return kind(layer).rule.input_dependent
+
+
 def _has_max_pool(spec: Layer | Network) -> bool:
     layers = spec.layers if isinstance(spec, Network) else (spec,)
-    return any(isinstance(layer, MaxPool2D) for layer in layers)
+    return any(_takes_example(layer) for layer in layers)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,13 +99,13 @@ def run(args: argparse.Namespace) -> int:
         seed = int(ints(args.seed, "--seed", (1,)))  # type: ignore[arg-type]
     values = None
     if args.values is not None:
-        if not isinstance(spec, MaxPool2D):
+        if not isinstance(spec, Layer) or not _takes_example(spec):
             raise SpecError("--values", "gives the input of a single maxpool2d layer")
         if args.seed is not None:
             raise SpecError("--values", "give either --values or --seed, not both")
         values = parse_values(args.values)
     try:
-        paths = latex.write_document(
+        paths = write_document(
             spec,
             out.parent,
             pdf=args.pdf or args.png,
@@ -110,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except SpecError as err:
         raise SpecError(_FLAGS.get(err.parameter, err.parameter), err.rule) from None
-    except latex.LatexError as err:
+    except LatexError as err:
         error_line(str(err))
         return 1
     for path in paths:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..verify import BUILTINS, verify_file
 from ..verify.claims import Report
+from ..verify.report import format_report
 from ..verify.values import short
 
 
@@ -60,5 +61,8 @@ def as_json(report: Report) -> str:
 
 def run(args: argparse.Namespace) -> int:
     report = verify_file(args.claims)
-    print(as_json(report) if args.json else report.text(verbose=args.verbose), end="" if not args.json else "\n")
+    if args.json:
+        print(as_json(report))
+    else:
+        print(format_report(report, verbose=args.verbose), end="")
     return report.exit_code

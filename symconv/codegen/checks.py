@@ -27,11 +27,12 @@ import numpy as np
 from ..config import layer_from_table, network_from_table
 from ..derive import derive
 from ..errors import SpecError
-from ..network import NetworkDerivation, _input_key, _unvec
-from ..rules.base import Derivation
-from ..rules.pool import MaxPoolDerivation
+from ..network import NetworkDerivation
+from ..rule import Derivation
 from ..specs import Layer, Network
-from ..symbols import vec_order
+from ..symbols import unvec, vec_order
+from .plans import Names
+from .render import plan
 
 #: relative tolerances: exact routes (same arithmetic up to rounding), finite differences, float32
 TOL_EXACT = 1e-9
@@ -172,7 +173,7 @@ def check_module(path: str | Path) -> CheckReport:
         report = CheckReport(path, f"network of {len(spec.layers)} layers")
         _check_network(module, spec, report)
     else:
-        _require(module, path, ["forward", "backward", "jacobians"] if spec.kind != "softmax_cross_entropy" else [])
+        _require(module, path, ["forward", "backward", "jacobians"] if not spec.loss else [])
         report = CheckReport(path, spec.kind)
         _check_layer(module, spec, report)
     return report
@@ -191,32 +192,32 @@ def _layer_calls(
     module: ModuleType, d: Derivation, params: dict[str, np.ndarray]
 ) -> tuple[Callable[[np.ndarray], Any], Callable[[np.ndarray, np.ndarray, Any], dict[str, np.ndarray]]]:
     """``forward(x) -> (y, saved)`` and ``backward(g, x, saved) -> {input key or param: grad}``,
-    the module's API adapted to one shape."""
-    names = list(d.params)
-    key = _input_key(d)
-    order = [params[n] for n in names]
+    the module's API adapted to one shape.  The calls are the ones a network module makes
+    (the kind's plan: its ``forward`` and ``backward`` calls), so the same data describes
+    both."""
+    names = Names()
+    block = plan(d, names)
+    order = [params[n] for n in d.params]
+    grad_keys = {"g": d.input_key, **{names.grad(n): n for n in d.params}}
 
     def forward(x: np.ndarray) -> Any:
         out = module.forward(x, *[p.astype(x.dtype) for p in order])
         return out if isinstance(out, tuple) else (out, None)
 
     def backward(g: np.ndarray, x: np.ndarray, saved: Any) -> dict[str, np.ndarray]:
-        if d.kind == "maxpool2d":
-            return {key: module.backward(g, saved)}
-        if d.kind in ("avgpool2d", "flatten"):
-            return {key: module.backward(g)}
-        if d.kind in ("conv2d", "dense"):
-            grads = module.backward(g, x, order[0].astype(x.dtype))
-            return dict(zip([key, *names], grads, strict=True))
-        return {key: module.backward(g, x)}
+        values = {"g": g, names.x_in: x, names.saved: saved}
+        values.update({names.param(n): params[n].astype(x.dtype) for n in d.params})
+        out = module.backward(*[values[a] for a in block.backward.args])
+        grads = out if isinstance(out, tuple) else (out,)
+        return {grad_keys[o]: v for o, v in zip(block.backward.outs, grads, strict=True)}
 
     return forward, backward
 
 
 def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
     d = derive(spec)
-    if d.kind == "softmax_cross_entropy":
-        _check_softmax(module, d, report)
+    if spec.loss:
+        _check_loss(module, d, report)
         return
     rng = _rng(20220405)
     n = 3
@@ -227,22 +228,22 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
     pvec = {k: vec_order(v) for k, v in params.items()}
     want = np.stack([d.numeric_forward(vec_order(x[e]), pvec) for e in range(n)])
     report.add("forward vs the core's forward", np.stack([vec_order(y[e]) for e in range(n)]), want)
-    if isinstance(d, MaxPoolDerivation):
+    if saved is not None:  # what the forward pass keeps for the backward: max pooling's switches
         got = np.asarray(saved)
-        want_sw = np.stack([d.switches(x[e]) for e in range(n)])
+        want_sw = np.stack([np.asarray(d.saved(x[e])) for e in range(n)])
         report.add("switches vs the core's i_pq (Appendix B)", got, want_sw, 0.0)
     g = rng.standard_normal(y.shape)
     grads = backward(g, x, saved)
     # the seed's route: dJ/dvX = dJ/dvY dvY/dvX, one example at a time
-    key = _input_key(d)
+    key = d.input_key
     route: dict[str, np.ndarray] = {k: np.zeros_like(v) for k, v in grads.items()}
     for e in range(n):
         env = d.env(vec_order(x[e]), pvec)
         gv = vec_order(g[e])
-        jac = d.full_mask(vec_order(x[e])) if isinstance(d, MaxPoolDerivation) else d.full_jacobian(key)
-        route[key][e] = _unvec(jac.rmatvec(gv, env), x.shape[1:])
+        jac = d.full_input_jacobian(vec_order(x[e]))
+        route[key][e] = unvec(jac.rmatvec(gv, env), x.shape[1:])
         for name in d.params:
-            route[name] += _unvec(d.full_jacobian(name).rmatvec(gv, env), params[name].shape)
+            route[name] += unvec(d.full_jacobian(name).rmatvec(gv, env), params[name].shape)
     for name, value in grads.items():
         report.add(f"d{name} vs the seed's route dJ/dvY dvY/dv{name}", value, route[name])
 
@@ -286,11 +287,12 @@ def _check_jacobians(
     worst_abs, worst_rel = 0.0, 0.0
     for key, value in jacs.items():
         wrt, *index = key
-        if isinstance(d, MaxPoolDerivation):
-            want = d.mask(x, index[0]).to_numpy() if d.channels > 1 else d.mask(x[0]).to_numpy()
+        labels = {"K": ["j", "i"], "A": ["j", "i"], "b": ["j"], "I": ["j"], "Z": ["j"]}.get(wrt, [])
+        at = dict(zip(labels, index, strict=False))
+        if wrt == d.input_key:
+            want = d.input_jacobian(vec_order(x), **at).to_numpy(env)
         else:
-            labels = {"K": ["j", "i"], "A": ["j", "i"], "b": ["j"], "I": ["j"], "Z": ["j"]}.get(wrt, [])
-            want = d.jacobian(wrt, **dict(zip(labels, index, strict=False))).to_numpy(env)
+            want = d.jacobian(wrt, **at).to_numpy(env)
         diff = float(np.max(np.abs(value - want))) if want.size else 0.0
         worst_abs = max(worst_abs, diff)
         scale = float(np.max(np.abs(want))) if want.size else 0.0
@@ -300,7 +302,8 @@ def _check_jacobians(
     )
 
 
-def _check_softmax(module: ModuleType, d: Derivation, report: CheckReport) -> None:
+def _check_loss(module: ModuleType, d: Derivation, report: CheckReport) -> None:
+    """A loss layer (softmax cross-entropy): its probabilities, ``J`` and ``dJ/dZ``."""
     rng = _rng(7)
     z = rng.standard_normal((4, d.spec.in_shape[0]))
     labels = rng.integers(0, z.shape[1], size=4)
@@ -317,8 +320,7 @@ def _check_softmax(module: ModuleType, d: Derivation, report: CheckReport) -> No
 
 
 def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> None:
-    net = derive(spec)
-    assert isinstance(net, NetworkDerivation)
+    net: NetworkDerivation = derive(spec)
     rng = _rng(20220405)
     n = 2
     params = module.init_params(seed=3)

@@ -12,43 +12,34 @@ from pathlib import Path
 
 from ..derive import derive
 from ..errors import SpecError
+from ..geometry import dims
 from ..io import write_atomic
 from ..network import NetworkDerivation
-from ..rules.base import Derivation
+from ..registry import kind
+from ..rule import Derivation
 from ..specs import Layer, Network
 from ..templating import environment
-from .plans import JACOBIAN_LIMIT, Block, Call, Names, plan
+from .plans import JACOBIAN_LIMIT, Block, Call, Names
 from .printer import identifier, pyliteral, tuple_text
 
 #: the command named in a module's header when none is given
 DEFAULT_COMMAND = "symconv codegen"
 
-#: the file a layer module is written to by default, by kind
-MODULE_NAMES = {
-    "conv2d": "conv",
-    "maxpool2d": "maxpool",
-    "avgpool2d": "avgpool",
-    "relu": "relu",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "flatten": "flatten",
-    "dense": "dense",
-    "softmax_cross_entropy": "softmax",
-}
-
 
 def module_name(spec: Layer | Network) -> str:
     """``conv``, ``maxpool``, ... for a layer, ``network`` for a network."""
-    return "network" if isinstance(spec, Network) else MODULE_NAMES[spec.kind]
+    return "network" if isinstance(spec, Network) else kind(spec).module
 
 
-def _dims(shape: tuple[int, ...]) -> str:
-    return "x".join(str(n) for n in shape)
+def plan(d: Derivation, names: Names) -> Block:
+    """The block of one layer's derivation, by its kind's planner."""
+    block: Block = kind(d).plan(d, names)
+    return block
 
 
 def _describe(spec: Layer) -> str:
     cfg = spec.config()
-    parts = [f"{spec.kind}: {_dims(spec.in_shape)} -> {_dims(spec.out_shape)}"]
+    parts = [f"{spec.kind}: {dims(spec.in_shape)} -> {dims(spec.out_shape)}"]
     for key in ("kernel", "window", "padding", "stride", "dilation", "out_channels", "out_features", "pad_value"):
         if key in cfg:
             value = cfg[key]
@@ -137,7 +128,7 @@ def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
         net = derive(spec)
         blocks, templates, layers = _network_blocks(net)
         title = f"A {len(spec.layers)}-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD."
-        description = ["Layers, input " + _dims(spec.in_shape) + ":", *layers]
+        description = ["Layers, input " + dims(spec.in_shape) + ":", *layers]
         config = spec.config()
     else:
         d = derive(spec)

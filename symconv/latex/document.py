@@ -1,22 +1,27 @@
-"""Assembling documents and fragments: one builder per layer kind computes the data, one
-template per kind lays it out, and the document template wraps the body."""
+"""Assembling documents and fragments: each kind's LaTeX builder (from the registry)
+computes the data, its template lays it out, and the document template wraps the body."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..derive import derive
 from ..errors import SpecError
+from ..io import write_atomic
+from ..layers.kind import LatexKind
 from ..network import NetworkDerivation
-from ..rules.base import Derivation
+from ..registry import KINDS, kind
+from ..rule import Derivation, set_presenter
 from ..specs import Layer, Network
 from ..templating import environment
-from . import conv, elementwise, pool
 from . import network as net_doc
+from .compile import compile_pdf, render_png
 from .layout import MAX_MATRIX_COLS
 
 DOCUMENT_TEMPLATE = "document.tex.j2"
@@ -34,70 +39,13 @@ class Options:
     values: np.ndarray | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
-class Kind:
-    """How one layer kind becomes LaTeX: its template and its data builder."""
-
-    template: str
-    build: Callable[[Any, Options, int], dict[str, Any]]
-    title: Callable[[Any], str]
-    entry_help: str = ""
+def _kind(d: Derivation) -> LatexKind:
+    return kind(d).latex
 
 
-def _conv_build(d: Any, opts: Options, position: int) -> dict[str, Any]:
-    return conv.context(d, opts.entry)
-
-
-def _conv_title(d: Any) -> str:
-    g = d.geometry
-    return f"A 2D convolution: ${g.input[0]} \\times {g.input[1]}$ input, ${g.kernel[0]} \\times {g.kernel[1]}$ kernel"
-
-
-def _pool_title(d: Any) -> str:
-    g = d.geometry
-    what = "Max" if d.kind == "maxpool2d" else "Average"
-    return f"{what} pooling: ${g.input[0]} \\times {g.input[1]}$ input, ${g.kernel[0]} \\times {g.kernel[1]}$ window"
-
-
-def _plain_title(d: Any) -> str:
-    shape = " \\times ".join(str(n) for n in d.spec.in_shape)
-    names = {
-        "relu": "A ReLU activation",
-        "sigmoid": "A sigmoid activation",
-        "tanh": "A tanh activation",
-        "flatten": "Flattening",
-        "dense": "A fully-connected layer",
-        "softmax_cross_entropy": "Softmax with cross-entropy",
-    }
-    return f"{names[d.kind]}: ${shape}$ input"
-
-
-def _activation(d: Any, o: Options, n: int) -> dict[str, Any]:
-    return elementwise.activation_context(d)
-
-
-KINDS: dict[str, Kind] = {
-    "conv2d": Kind("conv.tex.j2", _conv_build, _conv_title, "P,Q,R,S or J,I,P,Q,R,S"),
-    "avgpool2d": Kind("avgpool.tex.j2", lambda d, o, n: pool.avg_context(d, o.entry), _pool_title, "R,S"),
-    "maxpool2d": Kind(
-        "maxpool.tex.j2",
-        lambda d, o, n: pool.max_context(d, o.entry, o.values, o.seed + n),
-        _pool_title,
-        "P,Q or J,P,Q",
-    ),
-    "relu": Kind("activation.tex.j2", _activation, _plain_title),
-    "sigmoid": Kind("activation.tex.j2", _activation, _plain_title),
-    "tanh": Kind("activation.tex.j2", _activation, _plain_title),
-    "flatten": Kind("flatten.tex.j2", lambda d, o, n: elementwise.flatten_context(d), _plain_title),
-    "dense": Kind("dense.tex.j2", lambda d, o, n: elementwise.dense_context(d), _plain_title),
-    "softmax_cross_entropy": Kind("softmax.tex.j2", lambda d, o, n: elementwise.softmax_context(d), _plain_title),
-}
-
-
-def _kind(d: Derivation) -> Kind:
-    if d.kind not in KINDS:
-        raise SpecError("spec", f"no LaTeX document for a {d.kind} layer yet")
-    return KINDS[d.kind]
+def _input_dependent() -> str:
+    """The kinds whose document takes an example input (``--values``): ``maxpool2d``."""
+    return " or ".join(name for name, k in KINDS.items() if k.rule.input_dependent)
 
 
 def render(template: str, context: dict[str, Any]) -> str:
@@ -123,7 +71,7 @@ def network_body(d: NetworkDerivation, opts: Options) -> str:
     ctx = net_doc.context(d, lambda layer, pos: layer_context(layer, opts, pos))
     parts = [
         {
-            "title": f"Layer {pos + 1}: {net_doc.WHAT[layer.kind]} ($l = {layer.layer}$)",
+            "title": f"Layer {pos + 1}: {kind(layer).what} ($l = {layer.layer}$)",
             "body": layer_body(layer, lctx, sec="subsubsection"),
         }
         for pos, (layer, lctx) in enumerate(zip(d.layers, ctx.pop("contexts"), strict=True))
@@ -198,8 +146,8 @@ def check_options(d: Derivation, opts: Options) -> None:
     kind = _kind(d)
     if opts.entry is not None and not kind.entry_help:
         raise SpecError("entry", f"does not apply to a {d.kind} layer")
-    if opts.values is not None and d.kind != "maxpool2d":
-        raise SpecError("values", f"gives the input of a maxpool2d layer, not of a {d.kind} layer")
+    if opts.values is not None and not d.input_dependent:
+        raise SpecError("values", f"gives the input of a {_input_dependent()} layer, not of a {d.kind} layer")
 
 
 def fragment(obj: Layer | Network | Derivation | NetworkDerivation) -> str:
@@ -213,3 +161,37 @@ def fragment(obj: Layer | Network | Derivation | NetworkDerivation) -> str:
     else:
         lines = layer_context(d, Options())["summary"]
     return render(FRAGMENT_TEMPLATE, {"lines": lines})
+
+
+set_presenter(fragment)  # ``Derivation.latex()`` and ``_repr_latex_`` show fragments
+
+_STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}")
+
+
+def write_document(
+    spec: Layer | Network | Derivation | NetworkDerivation,
+    out_dir: Path,
+    *,
+    pdf: bool,
+    png: bool = False,
+    stem: str = "derivation",
+    entry: Sequence[int] | None = None,
+    seed: int = 0,
+    values: np.ndarray | None = None,
+) -> list[Path]:
+    """Write ``<out_dir>/<stem>.tex`` atomically and, with ``pdf`` (or ``png``), the PDF
+    beside it, and with ``png`` its pages as ``<stem>-<n>.png``; return the paths written.
+
+    The document is built before anything is written, so invalid input (``SpecError``)
+    leaves no file behind; a LaTeX failure raises :class:`LatexError` after the ``.tex``
+    is written, so that it can be inspected."""
+    if not isinstance(stem, str) or not _STEM.fullmatch(stem):
+        raise SpecError("stem", f"must be a plain file name (letters, digits, '_', '.', '-'), got {stem!r}")
+    text = document(spec, entry=entry, seed=seed, values=values)
+    tex = write_atomic(Path(out_dir) / f"{stem}.tex", text)
+    written = [tex]
+    if pdf or png:
+        written.append(compile_pdf(tex))
+    if png:
+        written += render_png(written[-1])
+    return written

@@ -12,40 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..network import NetworkDerivation
-from ..rules.base import Derivation, JacobianInfo
-from ..rules.conv import ConvDerivation
-from ..rules.elementwise import DenseDerivation, SoftmaxDerivation
-from ..rules.pool import MaxPoolDerivation
-from . import common
-from .layout import Line, column
-from .notation import dims, frac_d, mat, ones, vname
-
-#: the seed's section for each kind's backward step
-SECTIONS = {
-    "softmax_cross_entropy": "3.1.1",
-    "dense": "3.1.1",
-    "flatten": "3.1.2",
-    "maxpool2d": "3.1.3, Appendix B",
-    "avgpool2d": "3.1.3",
-    "relu": "3.1.4",
-    "sigmoid": "3.1.4",
-    "tanh": "3.1.4",
-    "conv2d": "3.1.5, 3.1.6, Appendix A",
-}
-
-WHAT = {
-    "conv2d": "convolution",
-    "maxpool2d": "max pooling",
-    "avgpool2d": "average pooling",
-    "relu": "ReLU",
-    "sigmoid": "sigmoid",
-    "tanh": "tanh",
-    "flatten": "flatten",
-    "dense": "fully connected",
-    "softmax_cross_entropy": "softmax and cross-entropy loss",
-}
-
-_FUNCTION = {"relu": "\\operatorname{relu}", "sigmoid": "\\sigma", "tanh": "\\tanh"}
+from ..registry import kind
+from ..rule import Derivation, JacobianInfo
+from .layout import Line
+from .notation import dims, mat, vname
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -71,44 +41,7 @@ def _params(d: Derivation) -> str:
 
 def forward_line(d: Derivation) -> Line:
     """The layer's forward equation (seed section 2) with this network's names."""
-    out, inp = d.output, d.input
-    if isinstance(d, ConvDerivation):
-        hz, wz = d.geometry.output
-        bias = f" + {mat(d.bias, 'j', show=True)} {ones(hz, wz)}" if d.bias is not None else ""
-        return Line(
-            mat(out, "j", show=True),
-            f"= \\sum_{{i=1}}^{{{d.cin}}} {mat(inp, 'i', show=True)} * {mat(d.kernel, 'j', 'i', show=True)}{bias}, "
-            f"\\quad 1 \\leq j \\leq {d.cout}",
-        )
-    if d.kind in _FUNCTION:
-        return Line(mat(out, show=False), f"= {_FUNCTION[d.kind]}\\left({mat(inp, show=False)}\\right)", "entrywise")
-    if d.kind == "maxpool2d":
-        c = d.spec.in_shape[0]
-        return Line(
-            mat(out, "j", show=True),
-            f"= \\operatorname{{maxpool}}\\left({mat(inp, 'j', show=True)}\\right), \\quad 1 \\leq j \\leq {c}",
-        )
-    if d.kind == "avgpool2d":
-        c = d.spec.in_shape[0]
-        return Line(
-            mat(out, "j", show=True),
-            f"= {mat(inp, 'j', show=True)} * \\mathbf{{P}}^{{[{d.layer}]}}, \\quad 1 \\leq j \\leq {c}",
-        )
-    if d.kind == "flatten":
-        c = d.spec.in_shape[0]
-        vecs = [f"\\operatorname{{vec}}\\left({mat(inp, k, show=True)}\\right)" for k in range(c)]
-        return Line(mat(out, show=False), "= " + column(vecs, rows=5))
-    if isinstance(d, DenseDerivation):
-        bias = f" + {mat(d.bias)}" if d.bias is not None else ""
-        return Line(mat(out), f"= \\left({mat(d.weights)}\\right)^\\top {mat(inp)}{bias}")
-    if isinstance(d, SoftmaxDerivation):
-        loss = f"J = -\\sum_{{k=1}}^{{{d.n}}} y_k \\log a_k^{{[{d.layer}]}}"
-        return Line(mat(out), f"= \\operatorname{{softmax}}\\left({mat(inp)}\\right), \\quad {loss}")
-    raise AssertionError(d.kind)
-
-
-def _index_names(info: JacobianInfo) -> dict[str, str]:
-    return {name: name for name, _ in info.index}
+    return kind(d).latex.forward(d)
 
 
 def jacobian_rows(pos: int, d: Derivation) -> list[dict[str, str]]:
@@ -157,77 +90,6 @@ def _sp(name: str) -> str:
     return name if name.startswith(("{", "\\")) else " " + name
 
 
-def gradient_lines(d: Derivation) -> list[Line]:
-    """3.2: each parameter's gradient is the transpose of its Jacobian, reshaped."""
-    s = common.sized
-    lines = []
-    if isinstance(d, ConvDerivation):
-        hk, wk = d.geometry.kernel
-        k = vname(d.kernel, "j", "i", show=True)
-        lines.append(
-            Line(
-                f"\\nabla_{{{mat(d.kernel, 'j', 'i', show=True)}}} J",
-                f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', k)}\\right)^\\top\\right) "
-                f"\\in \\mathbb{{R}}^{{{hk} \\times {wk}}}, "
-                f"\\quad 1 \\leq j \\leq {d.cout}, \\ 1 \\leq i \\leq {d.cin}",
-            )
-        )
-        if d.bias is not None:
-            b = mat(d.bias, show=False)
-            lines.append(
-                Line(f"\\nabla_{{{b}}} J", f"= \\left({frac_d('J', b)}\\right)^\\top \\in \\mathbb{{R}}^{{{d.cout}}}")
-            )
-    if isinstance(d, DenseDerivation):
-        w, b_in, z = mat(d.weights), mat(d.input), mat(d.output)
-        lines.append(
-            Line(
-                f"\\nabla_{{{w}}} J",
-                f"= \\left({frac_d('J', w)}\\right)^\\top = "
-                + s(b_in, d.n_in, 1)
-                + s(frac_d("J", z), 1, d.n_out)
-                + f" \\in \\mathbb{{R}}^{{{d.n_in} \\times {d.n_out}}}",
-            )
-        )
-        if d.bias is not None:
-            b = mat(d.bias)
-            lines.append(
-                Line(f"\\nabla_{{{b}}} J", f"= \\left({frac_d('J', b)}\\right)^\\top \\in \\mathbb{{R}}^{{{d.n_out}}}")
-            )
-    return lines
-
-
-def update_lines(d: Derivation) -> list[Line]:
-    """Section 3: one gradient-descent step for each parameter."""
-    lines = []
-    if isinstance(d, ConvDerivation):
-        k = mat(d.kernel, "j", "i", show=True)
-        lines.append(
-            Line(k, f":= {k} - \\alpha \\nabla_{{{k}}} J", f"for $1 \\leq j \\leq {d.cout}$, $1 \\leq i \\leq {d.cin}$")
-        )
-    if isinstance(d, DenseDerivation):
-        w = mat(d.weights)
-        lines.append(Line(w, f":= {w} - \\alpha \\nabla_{{{w}}} J"))
-    bias = getattr(d, "bias", None)
-    if bias is not None:
-        b = mat(bias, show=False)
-        lines.append(Line(b, f":= {b} - \\alpha \\nabla_{{{b}}} J"))
-    return lines
-
-
-def backward_lines(d: Derivation, ctx: dict[str, Any], first: bool) -> list[Line]:
-    """The layer's step of the chain rule, taken from its own document data."""
-    chain = ctx.get("chain")
-    if isinstance(d, ConvDerivation):
-        assert isinstance(chain, dict)
-        return [*chain["K"], *chain["b"], *([] if first else chain["A"])]
-    if d.kind == "flatten":
-        return list(ctx["reshape"])
-    if isinstance(d, SoftmaxDerivation):
-        return [*ctx["dJ_dA"], *ctx["dA_dZ"], *ctx["dJ_dZ"]]
-    assert isinstance(chain, list)
-    return list(chain)
-
-
 def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], dict[str, Any]]) -> dict[str, Any]:
     """Everything the network template lays out; ``layer_context(d, position)`` builds a
     layer's own data (the same that its single-layer document uses)."""
@@ -236,7 +98,7 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         {
             "pos": str(pos + 1),
             "l": str(d.layer),
-            "kind": WHAT[d.kind].replace(" and cross-entropy loss", ", loss"),
+            "kind": kind(d).what.replace(" and cross-entropy loss", ", loss"),
             "input": f"${mat(d.input, show=False)} \\in \\mathbb{{R}}^{{{shape_text(d.spec.in_shape)}}}$",
             "output": f"${mat(d.output, show=False)} \\in \\mathbb{{R}}^{{{shape_text(d.spec.out_shape)}}}$",
             "settings": _settings(d),
@@ -247,16 +109,17 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
     backward = []
     for pos in range(len(net.layers) - 1, -1, -1):
         d = net.layers[pos]
-        lines = backward_lines(d, ctxs[pos], first=pos == 0)
+        k = kind(d)
+        lines = k.latex.backward(ctxs[pos], pos == 0)
         if lines:
             backward.append(
                 {
-                    "title": f"Layer {pos + 1} ($l = {d.layer}$, {WHAT[d.kind]}): as in the seed's {SECTIONS[d.kind]}",
+                    "title": f"Layer {pos + 1} ($l = {d.layer}$, {k.what}): as in the seed's {k.backward_section}",
                     "lines": lines,
                 }
             )
     n_params = sum(t.size for d in net.layers for t in d.params.values())
-    has_max = any(isinstance(d, MaxPoolDerivation) for d in net.layers)
+    has_max = any(d.input_dependent for d in net.layers)
     return {
         "input": f"{mat(net.input, show=False)} \\in \\mathbb{{R}}^{{{shape_text(net.spec.in_shape)}}}",
         "layers": architecture,
@@ -265,10 +128,10 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         "has_max": has_max,
         "last": vname(net.layers[-1].output, show=False),
         "forward": [forward_line(d) for d in net.layers],
-        "update": [line for d in net.layers for line in update_lines(d)],
+        "update": [line for d in net.layers for line in kind(d).latex.update(d)],
         "backward": backward,
         "jacobians": [row for pos, d in enumerate(net.layers) for row in jacobian_rows(pos, d)],
-        "gradients": [line for d in net.layers for line in gradient_lines(d)],
+        "gradients": [line for d in net.layers for line in kind(d).latex.gradients(d)],
         "contexts": ctxs,
     }
 

@@ -149,11 +149,6 @@ class Report:
                 return r
         raise KeyError(claim_id)
 
-    def text(self, *, verbose: bool = False) -> str:
-        from .report import format_report
-
-        return format_report(self, verbose=verbose)
-
 
 # -- reading ------------------------------------------------------------------------------
 def _string(value: Any, where: str, *, limit: int | None = None) -> str:

@@ -17,9 +17,8 @@ from .. import ops
 from .. import validate as v
 from ..errors import SpecError
 from ..geometry import Geometry
-from ..rules.conv import ConvDerivation
-from ..rules.elementwise import ACTIVATIONS
-from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
+from ..registry import KINDS
+from ..rule import Selecting, Windowed
 from .calculus import Calculus
 from .namespace import Namespace
 from .values import (
@@ -347,25 +346,25 @@ def _conv(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 @function("window", 2, 3, "window(p, q) or window(i, p, q): the block of the padded input behind output (p, q) (rep.1)")
 def _window(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     d = ctx.namespace.layer
-    if not isinstance(d, ConvDerivation | AvgPoolDerivation | MaxPoolDerivation):
+    if not isinstance(d, Windowed):
         raise ClaimError("window(...) needs a single conv2d or pooling layer")
     idx = [to_int(x, "an index of window") for x in a]
     channel, p, q = (1, *idx) if len(idx) == 2 else idx
     hz, wz = d.geometry.output
-    channels = d.cin if isinstance(d, ConvDerivation) else d.channels
+    channels = d.channels
     if not (1 <= p <= hz and 1 <= q <= wz and 1 <= channel <= channels):
         raise ClaimError(f"window({', '.join(map(str, idx))}) is outside the {hz}x{wz} output ({channels} channels)")
     return sp.ImmutableMatrix(d.window(p - 1, q - 1, channel - 1))
 
 
-def _maxpool(ctx: Context, what: str) -> MaxPoolDerivation:
+def _maxpool(ctx: Context, what: str) -> Selecting:
     d = ctx.namespace.layer
-    if not isinstance(d, MaxPoolDerivation):
+    if not isinstance(d, Selecting):
         raise ClaimError(f"{what}(X) needs a single maxpool2d layer")
     return d
 
 
-def _numbers(ctx: Context, x: Value, d: MaxPoolDerivation, what: str) -> np.ndarray:
+def _numbers(ctx: Context, x: Value, d: Selecting, what: str) -> np.ndarray:
     m = to_matrix(x, f"{what}'s argument")
     if tuple(m.shape) != d.geometry.input:
         raise ClaimError(f"{what}(X) needs X of the input's shape {d.geometry.input}, got {describe(m)}")
@@ -424,9 +423,9 @@ for _name, _small in (("Max", False), ("max", False), ("Min", True), ("min", Tru
         lambda ctx, a, kw, _s=_small: maximum(a, _s)
     )
 
-for _act in ACTIVATIONS:
+for _act, _fn in ((name, f) for k in KINDS.values() for name, f in k.claims.functions.items()):
     function(_act, 1, 1, f"{_act}(x): the core's {_act}, entrywise on a matrix")(
-        lambda ctx, a, kw, _f=ACTIVATIONS[_act], _n=_act: entrywise(a[0], _f, _n)
+        lambda ctx, a, kw, _f=_fn, _n=_act: entrywise(a[0], _f, _n)
     )
 
 for _name, _f in (("exp", sp.exp), ("log", sp.log), ("floor", sp.floor), ("ceil", sp.ceiling)):

@@ -29,8 +29,7 @@ from fractions import Fraction
 
 import sympy as sp
 
-from ..rules.conv import ConvDerivation
-from ..rules.pool import AvgPoolDerivation
+from ..rule import Selecting, Windowed
 from . import functions as fn
 from .functions import Context
 from .values import (
@@ -566,7 +565,7 @@ class Reader:
         kernel-shaped ``Y``, the window product (one number) for two matrices of one shape."""
         xm, ym = to_matrix(x, "the left side of *"), to_matrix(y, "the right side of *")
         d = self.ctx.namespace.layer
-        if isinstance(d, ConvDerivation | AvgPoolDerivation):
+        if isinstance(d, Windowed) and not isinstance(d, Selecting):  # a weighted sum: conv, average pooling
             g = d.geometry
             if xm.shape == g.input and ym.shape == g.kernel:
                 if g.dilation != (1, 1):

@@ -36,11 +36,9 @@ import sympy as sp
 
 from ..derive import derive
 from ..network import NetworkDerivation
-from ..rules.base import Derivation
-from ..rules.conv import ConvDerivation
-from ..rules.elementwise import SoftmaxDerivation
-from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
-from ..specs import AvgPool2D, Conv2D, Layer, MaxPool2D, Network
+from ..registry import kind
+from ..rule import Derivation, Loss
+from ..specs import Layer, Network
 from ..symbols import Tensor, real
 from .values import ClaimError, TensorView, Value, check_size
 
@@ -170,24 +168,12 @@ class Namespace:
             self.constants.setdefault(f"n_{x}{suffix}", tensor.shape[0])
 
     def _hyper(self, spec: Layer, suffix: str) -> None:
-        """Padding, stride and pooling window, named as the seed names them."""
-        if isinstance(spec, Conv2D | AvgPool2D | MaxPool2D):
-            pre = "" if isinstance(spec, Conv2D) else "l"
-            t, b, left, right = spec.padding
-            if t == b:
-                self.constants[f"{pre}h_p{suffix}"] = t
-            if left == right:
-                self.constants[f"{pre}w_p{suffix}"] = left
-            stride = spec.stride
-            assert stride is not None
-            self.constants[f"{pre}h_s{suffix}"] = stride[0]
-            self.constants[f"{pre}w_s{suffix}"] = stride[1]
-            if not isinstance(spec, Conv2D):
-                self.constants[f"h_l{suffix}"] = spec.window[0]
-                self.constants[f"w_l{suffix}"] = spec.window[1]
+        """Padding, stride and pooling window, named as the seed names them (the kind's claim names)."""
+        for name, value in kind(spec).claims.constants(spec).items():
+            self.constants[f"{name}{suffix}"] = value
 
     def _jacobians(self, d: Derivation, suffix: str) -> None:
-        if isinstance(d, MaxPoolDerivation):
+        if d.input_dependent:  # max pooling: no symbolic Jacobian, its masks are functions
             return
         found: dict[str, JacobianFamily] = {}
         counts: dict[str, dict[str, int]] = {}
@@ -219,16 +205,15 @@ class Namespace:
         self._tensor(_names(out), out, out.name, not out.channel_index and len(out.shape) >= 3)
         if out.source is None:
             g.define_layer(list(out.flat), d.forward, 1)
-        if isinstance(d, ConvDerivation):
-            self.tensors.setdefault("beta", self.tensors["K"])
-        if isinstance(d, MaxPoolDerivation):
-            omega = Tensor("Omega", "\\Omega", d.geometry.kernel, None)
-            self._tensor(("Omega",), omega, "Omega", True, sizes=False)
-            for s in omega.flat:
+        names = kind(d).claims
+        for alias, key in names.aliases.items():
+            self.tensors.setdefault(alias, self.tensors[key])
+        for name, leaf in names.leaves(d).items():
+            self._tensor((name,), leaf, name, True, sizes=False)
+            for s in leaf.flat:
                 g.leaf(s, 0)
-        if isinstance(d, AvgPoolDerivation):
-            self.matrices["P"] = sp.ImmutableMatrix(d.P)
-        if isinstance(d, SoftmaxDerivation):
+        self.matrices.update(names.matrices(d))
+        if isinstance(d, Loss):
             self._loss(d, 1)
         self._hyper(d.spec, "")
         self._jacobians(d, "")
@@ -252,14 +237,14 @@ class Namespace:
                 g.define_layer(list(out.flat), d.forward, pos + 1)
             if out.name == "A" and len(out.shape) == 3:
                 self.constants[f"c{n}"] = out.shape[0]
-            if isinstance(d, AvgPoolDerivation):
-                self.matrices.setdefault("P" + n, sp.ImmutableMatrix(d.P))
-            if isinstance(d, SoftmaxDerivation):
+            for name, matrix in kind(d).claims.matrices(d).items():
+                self.matrices.setdefault(name + n, matrix)
+            if isinstance(d, Loss):
                 self._loss(d, len(nd.layers))
             self._hyper(d.spec, n)
             self._jacobians(d, n)
 
-    def _loss(self, d: SoftmaxDerivation, level: int) -> None:
+    def _loss(self, d: Loss, level: int) -> None:
         labels = d.labels
         self._tensor(("y",), labels, "y", False)
         for s in labels.flat:

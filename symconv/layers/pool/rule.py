@@ -10,19 +10,21 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
-from .. import ops
-from ..errors import SpecError
-from ..sparse import Exprs, VecJacobian
-from ..specs import AvgPool2D, MaxPool2D
-from ..symbols import Tensor
-from .base import Derivation, JacobianInfo, check_index, label, unknown
+from ... import ops
+from ...errors import SpecError
+from ...rule import JacobianInfo, Selecting, Windowed, check_index, label, unknown
+from ...sparse import Exprs, VecJacobian
+from ...symbols import Tensor
+from .spec import AvgPool2D, MaxPool2D
 
 
-class _PoolDerivation(Derivation):
+class _PoolDerivation(Windowed):
+    input_name = ("I", "I")
+    output_name = ("A", "a")
+
     def __init__(self, spec: AvgPool2D | MaxPool2D, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)
         self.geometry = spec.geometry
-        self.channels = spec.in_shape[0]
 
     @cached_property
     def I(self) -> list[sp.ImmutableMatrix]:  # noqa: N802, E743 - the seed's name
@@ -34,14 +36,15 @@ class _PoolDerivation(Derivation):
         """rep.3: the named output entries."""
         return self.output
 
-    def window(self, p: int, q: int, j: int = 0) -> sp.ImmutableMatrix:
-        """rep.1: the block of padded ``I_j`` behind output ``(p, q)``."""
-        return ops.window(self.I[check_index("j", j, self.channels)], self.geometry, p, q, self._fill)
+    def window(self, p: int, q: int, i: int = 0) -> sp.ImmutableMatrix:
+        """rep.1: the block of padded ``I_i`` behind output ``(p, q)``."""
+        return ops.window(self.I[check_index("j", i, self.channels)], self.geometry, p, q, self.fill)
 
     def padded(self, j: int = 0) -> sp.ImmutableMatrix:
-        return ops.padded(self.I[check_index("j", j, self.channels)], self.geometry, self._fill)
+        return ops.padded(self.I[check_index("j", j, self.channels)], self.geometry, self.fill)
 
-    _fill: sp.Expr = sp.S.Zero
+    #: the value padded entries take part with (0 in the seed)
+    fill: sp.Expr = sp.S.Zero
 
     @property
     def _sizes(self) -> tuple[int, int]:
@@ -139,7 +142,7 @@ class SelectionSteps(NamedTuple):
     vec_index: np.ndarray  # (c_i - 1) h_i + r_i, or 0 when the maximum is a padded entry
 
 
-class MaxPoolDerivation(_PoolDerivation):
+class MaxPoolDerivation(_PoolDerivation, Selecting):
     """``A_pq = max`` of window ``(p, q)`` of padded ``I`` (Appendix B, rep.1-3).
 
     The derivative depends on the input: :meth:`switches` gives the seed's ``i_pq``
@@ -153,7 +156,7 @@ class MaxPoolDerivation(_PoolDerivation):
         super().__init__(spec, input, output, layer)
         self.spec: MaxPool2D = spec
         self.pad_value = spec.pad_value
-        self._fill = sp.S.NegativeInfinity if math.isinf(spec.pad_value) else sp.nsimplify(spec.pad_value)
+        self.fill = sp.S.NegativeInfinity if math.isinf(spec.pad_value) else sp.nsimplify(spec.pad_value)
 
     @cached_property
     def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
@@ -189,6 +192,10 @@ class MaxPoolDerivation(_PoolDerivation):
         _, single = self._channels_of(values)
         idx = np.argmax(self.window_values(values), axis=-1) + 1
         return idx[0] if single else idx
+
+    def saved(self, x: np.ndarray) -> np.ndarray | None:
+        """The switches the forward pass keeps (Appendix B)."""
+        return self.switches(x)
 
     def selection_steps(self, switches: np.ndarray) -> SelectionSteps:
         """eq.b-2.1 to eq.b-2.3 step by step, for every output at once (1-based arrays
@@ -239,10 +246,9 @@ class MaxPoolDerivation(_PoolDerivation):
 
     def full_mask(self, values: np.ndarray) -> VecJacobian:
         """The mask over all channels (channel vecs stacked), ``values`` in vec order."""
-        arr = np.asarray(values, dtype=float).reshape(self.channels, self.geometry.input[1], self.geometry.input[0])
-        arr = np.swapaxes(arr, 1, 2)
+        arr = self._unvec(values)
         nz, n = self._sizes
-        parts = [self.mask(arr, j) if self.channels > 1 else self.mask(arr[0]) for j in range(self.channels)]
+        parts = [self.mask(arr, j) for j in range(self.channels)]
         rows = np.concatenate([m.rows + j * nz for j, m in enumerate(parts)])
         cols = np.concatenate([m.cols + j * n for j, m in enumerate(parts)])
         return VecJacobian.build(
@@ -257,6 +263,23 @@ class MaxPoolDerivation(_PoolDerivation):
 
     def full_jacobian(self, wrt: str = "I") -> VecJacobian:
         return self.jacobian(wrt)
+
+    def _values(self, values: np.ndarray | None) -> np.ndarray:
+        if values is None:
+            raise SpecError("values", "a max-pool Jacobian depends on the input: give the input's values")
+        return np.asarray(values, dtype=float)
+
+    def _unvec(self, values: np.ndarray) -> np.ndarray:
+        """The input ``(c, h, w)`` from its values in vec order."""
+        arr = self._values(values).reshape(self.channels, self.geometry.input[1], self.geometry.input[0])
+        return np.swapaxes(arr, 1, 2)
+
+    def input_jacobian(self, values: np.ndarray | None = None, **index: int) -> VecJacobian:
+        """The mask ``d vA_j / d vI_j`` at the input ``values`` (vec order)."""
+        return self.mask(self._unvec(self._values(values)), index.get("j", 0))
+
+    def full_input_jacobian(self, values: np.ndarray | None = None) -> VecJacobian:
+        return self.full_mask(self._values(values))
 
     def jacobian_list(self) -> list[JacobianInfo]:
         nz, n = self._sizes

@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SpecError
-from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
-from ..symbols import vec_order
-from . import common
-from .layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row, width
-from .notation import frac_d, frac_partial, mat, space, vname
-from .printer import join_sum, number, tex
+from ...errors import SpecError
+from ...latex import common
+from ...latex.layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row, width
+from ...latex.notation import frac_d, frac_partial, mat, space, vname
+from ...latex.printer import join_sum, number, tex
+from ...symbols import vec_order
+from .rule import AvgPoolDerivation, MaxPoolDerivation
 
 #: entries of a rep.2 ``max{...}`` or average shown before eliding
 SET_TERMS = 6

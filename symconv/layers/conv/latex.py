@@ -17,14 +17,14 @@ from typing import Any
 
 import sympy as sp
 
-from .. import ops
-from ..errors import SpecError
-from ..rules.conv import ConvDerivation
-from ..sparse import VecJacobian
-from . import common
-from .layout import FRACTIONS, LINE, Line, chunks, column, fit, matrix, row, width
-from .notation import dims, frac_d, frac_partial, mat, ones, space, vname
-from .printer import join_sum, product, short_sum, tex
+from ... import ops
+from ...errors import SpecError
+from ...latex import common
+from ...latex.layout import FRACTIONS, LINE, Line, chunks, column, fit, matrix, row, width
+from ...latex.notation import dims, frac_d, frac_partial, mat, ones, space, vname
+from ...latex.printer import join_sum, product, short_sum, tex
+from ...sparse import VecJacobian
+from .rule import ConvDerivation
 
 #: rep.2 entries with more terms than this are elided inside the matrix
 REP2_TERMS = 4

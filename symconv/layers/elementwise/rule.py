@@ -9,10 +9,11 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from ..sparse import Applied, Exprs, VecJacobian
-from ..specs import Dense, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
-from ..symbols import Tensor, real
-from .base import Derivation, JacobianInfo, check_index, identity, label, unknown
+from ...rule import Derivation, JacobianInfo, Loss, check_index, identity, label, unknown
+from ...sparse import Applied, Exprs, VecJacobian
+from ...specs import Layer
+from ...symbols import Tensor, real
+from .spec import Dense, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
 
 _x = real("x")
 
@@ -31,14 +32,19 @@ class ActivationDerivation(Derivation):
     ``f'(0) = 0``)."""
 
     section = "3.1.4"
+    input_name = ("Z", "z")
+    output_name = ("I", "I")
+
+    @classmethod
+    def output_name_for(cls, spec: Layer) -> tuple[str, str]:
+        """``I`` after a convolution; an activation of a vector gives ``A`` (3.1.1)."""
+        return ("A", "a") if len(spec.out_shape) == 1 else cls.output_name
 
     def __init__(self, spec: ReLU | Sigmoid | Tanh, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)
         self.kind = spec.kind  # type: ignore[misc]
         self.f = ACTIVATIONS[spec.kind]
         self.derivative = sp.Lambda(_x, sp.diff(self.f.expr, _x))
-        shape = spec.in_shape
-        self.channels = shape[0] if len(shape) == 3 else 1
         self.per_channel = self.input.size // self.channels
 
     def forward(self) -> list[sp.Expr]:
@@ -93,6 +99,9 @@ class FlattenDerivation(Derivation):
 
     kind = "flatten"
     section = "3.1.2"
+    input_name = ("A", "a")
+    output_name = ("B", "B")
+    shares_input = True
 
     def forward(self) -> list[sp.Expr]:
         return list(self.input.flat)
@@ -117,6 +126,8 @@ class DenseDerivation(Derivation):
 
     kind = "dense"
     section = "3.1.1"
+    input_name = ("B", "B")
+    output_name = ("Z", "z")
 
     def __init__(self, spec: Dense, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)
@@ -176,7 +187,7 @@ class DenseDerivation(Derivation):
         return z
 
 
-class SoftmaxDerivation(Derivation):
+class SoftmaxDerivation(Loss):
     """``a = softmax(z)``, ``J = -sum_k y_k log a_k`` (3.1.1).
 
     ``dJ/dA = [-y_k / a_k]``; ``dA/dZ = diag(a) - a a^T``; their product is
@@ -184,6 +195,8 @@ class SoftmaxDerivation(Derivation):
 
     kind = "softmax_cross_entropy"
     section = "3.1.1"
+    input_name = ("Z", "z")
+    output_name = ("A", "a")
 
     def __init__(self, spec: SoftmaxCrossEntropy, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)

@@ -7,11 +7,11 @@ from typing import Any
 
 import sympy as sp
 
-from ..rules.elementwise import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
-from . import common
-from .layout import FRACTIONS, LINE, Line, chunks, column, matrix, row
-from .notation import dims, frac_d, frac_partial, is_vector, mat, space, vname
-from .printer import join_sum, product, short_sum, tex
+from ...latex import common
+from ...latex.layout import FRACTIONS, LINE, Line, chunks, column, matrix, row
+from ...latex.notation import dims, frac_d, frac_partial, is_vector, mat, space, vname
+from ...latex.printer import join_sum, product, short_sum, tex
+from .rule import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
 
 #: terms of a dense layer's sum shown before eliding
 DENSE_TERMS = 4

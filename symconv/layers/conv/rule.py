@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache, cached_property
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
 
-from .. import ops
-from ..sparse import Exprs, VecJacobian
-from ..specs import Conv2D
-from ..symbols import Tensor
-from .base import ONE, Derivation, JacobianInfo, check_index, label, unknown
+from ... import ops
+from ...rule import ONE, JacobianInfo, Windowed, check_index, label, unknown
+from ...sparse import Exprs, VecJacobian
+from ...symbols import Tensor
+from .spec import Conv2D
 
 
-class ConvDerivation(Derivation):
+class ConvDerivation(Windowed):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` and its vec Jacobians.
 
     * ``d vZ_j / d vK_{j,i}``: column ``(r, s)`` is ``vec(A_i * dK/dK_rs)`` (eq.a1-3);
@@ -32,6 +32,8 @@ class ConvDerivation(Derivation):
 
     kind = "conv2d"
     section = "Appendix A; 3.1.5"
+    input_name = ("A", "a")
+    output_name = ("Z", "z")
 
     def __init__(self, spec: Conv2D, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)
@@ -41,6 +43,7 @@ class ConvDerivation(Derivation):
         self.kernel = Tensor("K", "k", (cout, cin, *spec.kernel), layer, channel_index=many)
         self.bias = Tensor("b", "b", (cout,), layer, channel_index=cout > 1 or layer is not None) if spec.bias else None
         self.geometry = spec.geometry
+        self._patterns: dict[str, VecJacobian] = {}
 
     @property
     def params(self) -> dict[str, Tensor]:
@@ -147,10 +150,15 @@ class ConvDerivation(Derivation):
             return self._pattern("A").with_values(Exprs(self.kernel.vec(j, i)), of, label(self.input, i))
         raise unknown(wrt, "'K', 'A' or 'b'")
 
-    @cache  # noqa: B019 - one pattern per derivation and key, shared by every (j, i) block
     def _pattern(self, wrt: str) -> VecJacobian:
         """The sorted triplets of one (j, i) block: the same for every block (3.1.5 notes that
-        ``d vZ_j/d vK_{j,i}`` depends on ``A_i`` only); blocks differ in their value table."""
+        ``d vZ_j/d vK_{j,i}`` depends on ``A_i`` only); blocks differ in their value table.
+        Kept per derivation (``_patterns``), so it goes with the derivation."""
+        if wrt not in self._patterns:
+            self._patterns[wrt] = self._build_pattern(wrt)
+        return self._patterns[wrt]
+
+    def _build_pattern(self, wrt: str) -> VecJacobian:
         out, ker, inp = self.geometry.triplets
         nz = self.geometry.output[0] * self.geometry.output[1]
         hw = self.geometry.input[0] * self.geometry.input[1]

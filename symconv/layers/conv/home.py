@@ -1,0 +1,90 @@
+"""conv2d's home: its spec, rule, LaTeX, generated code and claim names, registered once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...latex.layout import Line
+from ...latex.notation import frac_d, mat, ones, vname
+from ..kind import ClaimKind, LatexKind, LayerKind, window_constants
+from . import latex
+from .plan import plan_conv
+from .rule import ConvDerivation
+from .spec import Conv2D
+
+
+def _title(d: ConvDerivation) -> str:
+    g = d.geometry
+    return f"A 2D convolution: ${g.input[0]} \\times {g.input[1]}$ input, ${g.kernel[0]} \\times {g.kernel[1]}$ kernel"
+
+
+def _forward(d: ConvDerivation) -> Line:
+    hz, wz = d.geometry.output
+    bias = f" + {mat(d.bias, 'j', show=True)} {ones(hz, wz)}" if d.bias is not None else ""
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= \\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i', show=True)} * {mat(d.kernel, 'j', 'i', show=True)}{bias}, "
+        f"\\quad 1 \\leq j \\leq {d.cout}",
+    )
+
+
+def _gradients(d: ConvDerivation) -> list[Line]:
+    hk, wk = d.geometry.kernel
+    k = vname(d.kernel, "j", "i", show=True)
+    lines = [
+        Line(
+            f"\\nabla_{{{mat(d.kernel, 'j', 'i', show=True)}}} J",
+            f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', k)}\\right)^\\top\\right) "
+            f"\\in \\mathbb{{R}}^{{{hk} \\times {wk}}}, "
+            f"\\quad 1 \\leq j \\leq {d.cout}, \\ 1 \\leq i \\leq {d.cin}",
+        )
+    ]
+    if d.bias is not None:
+        b = mat(d.bias, show=False)
+        grad = f"= \\left({frac_d('J', b)}\\right)^\\top \\in \\mathbb{{R}}^{{{d.cout}}}"
+        lines.append(Line(f"\\nabla_{{{b}}} J", grad))
+    return lines
+
+
+def _update(d: ConvDerivation) -> list[Line]:
+    k = mat(d.kernel, "j", "i", show=True)
+    where = f"for $1 \\leq j \\leq {d.cout}$, $1 \\leq i \\leq {d.cin}$"
+    lines = [Line(k, f":= {k} - \\alpha \\nabla_{{{k}}} J", where)]
+    if d.bias is not None:
+        b = mat(d.bias, show=False)
+        lines.append(Line(b, f":= {b} - \\alpha \\nabla_{{{b}}} J"))
+    return lines
+
+
+def _backward(ctx: dict[str, Any], first: bool) -> list[Line]:
+    chain = ctx["chain"]
+    return [*chain["K"], *chain["b"], *([] if first else chain["A"])]
+
+
+def _constants(spec: Conv2D) -> dict[str, int]:
+    """The seed's ``h_p, w_p`` (symmetric padding only) and ``h_s, w_s``."""
+    return window_constants(spec, "")
+
+
+KINDS = (
+    LayerKind(
+        spec=Conv2D,
+        rule=ConvDerivation,
+        description="2D convolution: Z_j = sum_i A_i * K_ji + b_j (cross-correlation, no flip)",
+        what="convolution",
+        backward_section="3.1.5, 3.1.6, Appendix A",
+        module="conv",
+        plan=plan_conv,
+        latex=LatexKind(
+            template="conv.tex.j2",
+            build=lambda d, opts, position: latex.context(d, opts.entry),
+            title=_title,
+            forward=_forward,
+            entry_help="P,Q,R,S or J,I,P,Q,R,S",
+            gradients=_gradients,
+            update=_update,
+            backward=_backward,
+        ),
+        claims=ClaimKind(constants=_constants, aliases={"beta": "K"}),
+    ),
+)

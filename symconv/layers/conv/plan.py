@@ -1,0 +1,82 @@
+"""Generated code for conv2d: the data ``templates/numpy/conv.py.j2`` lays out (Appendix A, 3.1.5)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...codegen import plans as cg
+from ...codegen.printer import literal_lines
+from ...codegen.slices import check_input_jacobian, check_kernel_jacobian
+from ...errors import require
+from .rule import ConvDerivation
+
+
+def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
+    """Appendix A / 3.1.5.  The slices come from the window map and are checked against
+    ``d vZ/d vK`` (eq.a1-3) and ``d vZ/d vA`` (eq.a2-3) of the core; ``d vZ/d b`` must be
+    a column of ones (3.1.5)."""
+    m = d.geometry
+    jac_k = d.jacobian("K", j=0, i=0)
+    check_kernel_jacobian(m, jac_k)
+    check_input_jacobian(m, d.jacobian("A", j=0, i=0))
+    if d.bias is not None:
+        ones = d.jacobian("b", j=0).to_numpy()
+        require(np.array_equal(ones, np.ones_like(ones)), "d vZ/d b is not a column of ones")
+    cin, cout = d.cin, d.cout
+    hk, wk = d.spec.kernel
+    nz = m.output[0] * m.output[1]
+    na = m.input[0] * m.input[1]
+    entries, small = cg.jacobian_size([(nz, hk * wk), (nz, na)], 1)
+    tables = small and jac_k.nnz <= cg.TABLE_LIMIT
+    bias = d.bias is not None
+    c = names.const
+    constants = cg.constants(
+        [
+            ("CIN", str(cin)),
+            ("COUT", str(cout)),
+            ("HK", str(hk)),
+            ("WK", str(wk)),
+            *cg.geometry_constants(m),
+        ]
+    )
+    # stride 1: the windows are read in flat padded coordinates (see conv.py.j2)
+    flat = m.stride == (1, 1)
+    per_example = cin * hk * wk * (m.padded[0] * m.padded[1] if flat else nz) * 8
+    if flat:
+        columns = min(cg.FLAT_COLUMNS, cg.FLAT_BYTES // (cin * hk * wk * 8))
+        chunk = max(1, round(columns / (m.padded[0] * m.padded[1])))
+    else:
+        chunk = max(1, cg.CHUNK_BYTES // per_example)
+    context = {
+        "flat": flat,
+        "fn": names.fn,
+        "c": c,
+        "constants": constants,
+        "chunk": chunk,
+        "chunk_bytes": chunk * per_example,
+        "offsets": literal_lines(cg.offsets(m)),
+        "bias": bias,
+        "in_shape": cg.shape_text((cin, *m.input)),
+        "k_shape": cg.shape_text((cout, cin, hk, wk)),
+        "out_shape": cg.shape_text((cout, *m.output)),
+        "tables": [
+            cg.table(f"{c}JAC_OUT", [int(v) for v in jac_k.rows]),
+            cg.table(f"{c}JAC_KER", [int(v) for v in jac_k.cols]),
+            cg.table(f"{c}JAC_INP", [int(v) for v in jac_k.ids]),
+        ]
+        if tables
+        else [],
+        "jacobian_entries": entries,
+        "jacobian_limit": cg.JACOBIAN_LIMIT,
+        "spec": d.spec,
+    }
+    k, b = names.param("K"), names.param("b")
+    fwd_args = (names.x_in, k, b) if bias else (names.x_in, k)
+    bwd_outs = ("g", names.grad("K"), names.grad("b")) if bias else ("g", names.grad("K"))
+    return cg.Block(
+        "conv.py.j2",
+        context,
+        cg.Call((names.x_out,), f"{names.fn}forward", fwd_args),
+        cg.Call(bwd_outs, f"{names.fn}backward", ("g", names.x_in, k)),
+        params={"K": names.keys.get("K", "K"), **({"b": names.keys.get("b", "b")} if bias else {})},
+    )

@@ -1,0 +1,102 @@
+"""The record a layer kind registers once: everything symconv knows about the kind.
+
+Each family's home (``symconv/layers/<family>/home.py``) builds one :class:`LayerKind` per
+kind from its own spec, rule, LaTeX builder and code planner; :mod:`symconv.registry`
+collects them.  The machinery (``derive``, ``network``, ``latex/``, ``codegen/``,
+``verify/``, ``cli/``) asks the registry and never names a kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..rule import Derivation
+from ..specs import Layer
+
+
+def _none(*_: Any) -> list[Any]:
+    return []
+
+
+def _no_constants(spec: Any) -> dict[str, int]:
+    return {}
+
+
+def _no_matrices(d: Any) -> dict[str, Any]:
+    return {}
+
+
+def _chain(ctx: dict[str, Any], first: bool) -> list[Any]:
+    return list(ctx.get("chain", []))
+
+
+def window_constants(spec: Any, prefix: str) -> dict[str, int]:
+    """The seed's names for a windowed layer's padding (symmetric sides only) and stride:
+    ``h_p, w_p, h_s, w_s`` for a convolution, ``lh_p, ...`` (``prefix`` ``l``) for pooling."""
+    t, b, left, right = spec.padding
+    out: dict[str, int] = {}
+    if t == b:
+        out[f"{prefix}h_p"] = t
+    if left == right:
+        out[f"{prefix}w_p"] = left
+    out[f"{prefix}h_s"] = spec.stride[0]
+    out[f"{prefix}w_s"] = spec.stride[1]
+    return out
+
+
+@dataclass(frozen=True)
+class LatexKind:
+    """How a kind becomes LaTeX.  ``build(d, options, position)`` computes the data its
+    ``template`` lays out; ``title(d)`` heads a single-layer document; ``entry_help``
+    describes ``--entry`` (empty: the kind has no worked entry).  Inside a network's
+    document: ``forward(d)`` its forward equation (section 2), ``gradients(d)`` and
+    ``update(d)`` its parameters' gradients (3.2) and update (section 3), and
+    ``backward(ctx, first)`` its step of the chain rule, read off its own document data."""
+
+    template: str
+    build: Callable[[Any, Any, int], dict[str, Any]]
+    title: Callable[[Any], str]
+    forward: Callable[[Any], Any]
+    entry_help: str = ""
+    gradients: Callable[[Any], list[Any]] = _none
+    update: Callable[[Any], list[Any]] = _none
+    backward: Callable[[dict[str, Any], bool], list[Any]] = _chain
+
+
+@dataclass(frozen=True)
+class ClaimKind:
+    """The names a claim about a layer of this kind may use besides its tensors and
+    Jacobians: ``constants(spec)`` (the seed's ``h_p``, ``h_s``, ``h_l``, ...),
+    ``aliases`` (another name for a tensor: ``beta`` for ``K``), ``matrices(d)`` (fixed
+    matrices such as average pooling's ``P``) and ``leaves(d)`` (free symbol tensors
+    such as max pooling's window ``Omega``)."""
+
+    constants: Callable[[Any], dict[str, int]] = _no_constants
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    matrices: Callable[[Any], dict[str, Any]] = _no_matrices
+    leaves: Callable[[Any], dict[str, Any]] = _no_matrices
+    functions: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One layer kind: its spec and rule (the core), its description and seed sections,
+    its LaTeX, its generated code (``plan(d, names)`` gives the block a template lays out,
+    written to ``module.py`` by default) and its names in claims."""
+
+    spec: type[Layer]
+    rule: type[Derivation]
+    description: str
+    what: str
+    backward_section: str
+    module: str
+    plan: Callable[[Any, Any], Any]
+    latex: LatexKind
+    claims: ClaimKind = field(default_factory=ClaimKind)
+
+    @property
+    def name(self) -> str:
+        """The kind's name in configs and on the command line (``type = "conv2d"``)."""
+        return self.spec.kind

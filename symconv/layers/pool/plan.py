@@ -1,0 +1,224 @@
+"""Generated code for average and max pooling: the data ``templates/numpy/avgpool.py.j2``
+and ``maxpool.py.j2`` lay out (3.1.3, Appendix B)."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from ...codegen import plans as cg
+from ...codegen.printer import code, literal_lines
+from ...codegen.slices import check_input_jacobian
+from ...errors import require
+from ...geometry import Geometry
+from ...sparse import VecJacobian
+from .rule import AvgPoolDerivation, MaxPoolDerivation
+
+
+def vomega_position(i: int, hl: int) -> tuple[int, int]:
+    """eq.b-2.1: entry ``i`` (1-based) of ``vΩ`` sits at block row ``r_b = i - (c_b - 1) h_l`` and
+    column ``c_b = ceil(i / h_l)``; returned 0-based, ``(r_b - 1, c_b - 1)``."""
+    c_b = -(-i // hl)
+    r_b = i - (c_b - 1) * hl
+    return r_b - 1, c_b - 1
+
+
+def _window_order(d: MaxPoolDerivation, m: Geometry) -> list[tuple[int, ...]]:
+    """``(i, row start, row stop, column start, column stop)`` for ``i = 1 .. h_l w_l``,
+    the seed's index into ``vΩ`` (column-major inside the window).
+
+    The kernel position of ``i`` comes from eq.b-2.1; each is checked against the core's
+    eq.b-2.1 to eq.b-2.3 (:meth:`MaxPoolDerivation.selected`): a switch equal to ``i``
+    everywhere must pick, for every output, the input entry of this slice."""
+    hl, wl = m.kernel
+    rstop, cstop = m.stops
+    predicted = m.windows  # [p, q, r, s] -> vec index or -1
+    out: list[tuple[int, ...]] = []
+    for i in range(1, hl * wl + 1):
+        r, s = vomega_position(i, hl)
+        chosen = d.selected(np.full(m.output, i)) - 1  # 0-based vec index, -1 in the padding
+        require(np.array_equal(chosen, predicted[:, :, r, s]), f"switch {i} does not select slice ({r}, {s})")
+        out.append((i, m.row_starts[r], rstop[r], m.col_starts[s], cstop[s]))
+    return out
+
+
+def _sweep_constants(m: Geometry) -> list[tuple[str, str]]:
+    """What a pooling forward pass needs to sweep down the window rows, then across the window
+    columns, a chunk of padded planes at a time: the window size, the rows (columns) that the
+    ``h_z`` (``w_z``) windows' row (column) ``r`` (``s``) span, and the chunk."""
+    hl, wl = m.kernel
+    return [
+        ("HL", str(hl)),
+        ("WL", str(wl)),
+        ("ROW_SPAN", str((m.output[0] - 1) * m.stride[0] + 1)),
+        ("COL_SPAN", str((m.output[1] - 1) * m.stride[1] + 1)),
+        ("FORWARD_CHUNK", str(max(1, cg.POOL_FORWARD_CHUNK_BYTES // (m.padded[0] * m.padded[1] * 8)))),
+    ]
+
+
+def _pool_chunk(plane: tuple[int, int]) -> int:
+    """How many (float64) planes of this size a pooling backward pass handles at a time."""
+    return max(1, cg.POOL_CHUNK_BYTES // (plane[0] * plane[1] * 8))
+
+
+def _checked_runs(m: Geometry, jac: VecJacobian) -> tuple[list[cg.Run], list[cg.Run]]:
+    """The row and column runs of the average-pooling backward pass (:func:`_runs`), read off the
+    slice model; together they must add output ``(p, q)`` into exactly the input entries of its
+    column of the core's ``d vA/d vI`` (3.1.3)."""
+    (h, w), (hz, _) = m.input, m.output
+    rows, cols = cg.input_lines(m)
+    row_runs, col_runs = cg.spread_runs(rows, h, m.stride[0]), cg.spread_runs(cols, w, m.stride[1])
+    row_terms, col_terms = cg.run_terms(row_runs, h, m.stride[0]), cg.run_terms(col_runs, w, m.stride[1])
+    pairs = sorted(
+        (q * hz + p, j * h + i) for i in range(h) for j in range(w) for p in row_terms[i] for q in col_terms[j]
+    )
+    require(pairs == sorted(zip(jac.rows.tolist(), jac.cols.tolist(), strict=True)), "runs differ from d vA/d vI")
+    return row_runs, col_runs
+
+
+def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
+    """3.1.3: ``A_j = I_j * P``.  The slices are checked against ``d vA/d vI`` of the
+    core, whose every stored value must be the coefficient ``1/(h_l w_l)``; so are the runs
+    the backward pass spreads ``dA`` with (:func:`_checked_runs`)."""
+    m = d.geometry
+    jac = d.jacobian("I", j=0)
+    check_input_jacobian(m, jac, ids_are_kernel=False)
+    row_runs, col_runs = _checked_runs(m, jac)
+    hl, wl = m.kernel
+    tiles = (
+        not any(m.padding)
+        and m.stride == m.kernel
+        and m.dilation == (1, 1)
+        and (m.output[0] * hl, m.output[1] * wl) == m.input
+    )
+    # wide tiles: one np.repeat spreads the columns faster than a strided copy per window column
+    repeat_columns = tiles and wl >= cg.REPEAT_FROM
+    col_classes, col_rest = cg.whole_classes(col_runs, m.input[1], m.stride[1], m.output[1])
+    if repeat_columns:
+        col_classes, col_rest = [], []
+    # 3.1.3: every entry of P is 1/(h_l w_l), padded entries counted
+    require(d.coefficient == sp.Rational(1, hl * wl), f"P's entries are {d.coefficient}, not 1/{hl * wl}")
+    values = {jac.table[int(i)] for i in set(jac.ids.tolist())}
+    require(values <= {d.coefficient}, f"average-pooling Jacobian values {values}")  # none: windows all in the padding
+    nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
+    entries, small = cg.jacobian_size([(nz, n)], 1)
+    c = names.const
+    chunk = ("CHUNK", str(_pool_chunk(m.input)))
+    context = {
+        "fn": names.fn,
+        "c": c,
+        "constants": cg.constants(
+            [
+                ("C", str(d.channels)),
+                *cg.geometry_constants(m),
+                ("COEF", code(d.coefficient)),
+                *_sweep_constants(m),
+                chunk,
+            ]
+        ),
+        "coefficient": str(d.coefficient),
+        "row_runs": literal_lines(row_runs),
+        "col_classes": literal_lines(col_classes),
+        "col_runs": literal_lines(col_rest),
+        "tiles": tiles,
+        "repeat_columns": repeat_columns,
+        "spread_runs": bool(col_rest) or not tiles,
+        "window": m.kernel,
+        "padded": any(m.padding),
+        "in_shape": cg.shape_text((d.channels, *m.input)),
+        "out_shape": cg.shape_text((d.channels, *m.output)),
+        "tables": [
+            cg.table(f"{c}JAC_OUT", [int(v) for v in jac.rows]),
+            cg.table(f"{c}JAC_INP", [int(v) for v in jac.cols]),
+        ]
+        if small and jac.nnz <= cg.TABLE_LIMIT
+        else [],
+        "jacobian_entries": entries,
+        "jacobian_limit": cg.JACOBIAN_LIMIT,
+        "spec": d.spec,
+    }
+    return cg.Block(
+        "avgpool.py.j2",
+        context,
+        cg.Call((names.x_out,), f"{names.fn}forward", (names.x_in,)),
+        cg.Call(("g",), f"{names.fn}backward", ("g",)),
+    )
+
+
+def _routes(d: MaxPoolDerivation, m: Geometry) -> tuple[list[int], list[int], list[int]]:
+    """Where the backward pass routes ``dA_pq`` in a row-major padded plane: the top-left corner
+    of window ``(p, q)``, row part ``[p]`` and column part ``[q]`` (eq.b-2.2, read off the core),
+    plus the offset ``[i]`` of entry ``i`` of ``vΩ`` inside the window (eq.b-2.1; 1-based, entry 0
+    unused).  For every switch ``i``, corner plus offset must be the padded position of the entry
+    the core's eq.b-2.1 to eq.b-2.3 select (:meth:`MaxPoolDerivation.selection_steps`)."""
+    hl, wl = m.kernel
+    wp = m.padded[1]
+    t, _, left, _ = m.padding
+    first = d.selection_steps(np.ones(m.output, dtype=np.int64))
+    rows = [int(v) for v in (first.top_r[:, 0] - 1 + t) * wp]
+    cols = [int(v) for v in first.top_c[0, :] - 1 + left]
+    corners = np.add.outer(rows, cols)
+    offsets = [0]
+    for i in range(1, hl * wl + 1):
+        r, s = vomega_position(i, hl)
+        offsets.append(r * m.dilation[0] * wp + s * m.dilation[1])
+        steps = d.selection_steps(np.full(m.output, i))
+        at = (steps.r_i - 1 + t) * wp + steps.c_i - 1 + left
+        require(np.array_equal(corners + offsets[i], at), f"switch {i} is not routed to the entry eq.b-2.3 selects")
+    return rows, cols, offsets
+
+
+def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
+    """Appendix B: the window order is the seed's ``vΩ`` (eq.b-2.1), each slice checked
+    against the core's eq.b-2.1 to eq.b-2.3; padded entries take part as ``pad_value``.
+    The backward routes are checked the same way (:func:`_routes`)."""
+    m = d.geometry
+    order = _window_order(d, m)
+    row_corners, col_corners, offsets = _routes(d, m)
+    nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
+    entries, _ = cg.jacobian_size([(nz, n)], 1)
+    c = names.const
+    hl, wl = m.kernel
+    switch_type = "np.uint8" if hl * wl < 2**8 else "np.int16" if hl * wl < 2**15 else "np.int64"
+    pairs = hl * wl <= cg.PAIR_WINDOW_LIMIT
+    odd_plane = nz % 2 == 1
+    chunk = _pool_chunk(m.padded)
+    chunk += chunk % 2 if pairs and odd_plane else 0  # chunks of pairs start on a pair
+    context = {
+        "fn": names.fn,
+        "c": c,
+        "constants": cg.constants(
+            [
+                ("C", str(d.channels)),
+                *cg.geometry_constants(m),
+                ("PAD_VALUE", code(d.fill)),
+                ("WINDOW", str(hl * wl)),
+                *_sweep_constants(m),
+                ("CHUNK", str(chunk)),
+                ("FRESH_BYTES", str(cg.FRESH_BYTES)),
+            ]
+        ),
+        "switch_type": switch_type,
+        "window_size": hl * wl,
+        "row_corners": literal_lines(row_corners),
+        "col_corners": literal_lines(col_corners),
+        "offsets": literal_lines(offsets, indent=8),
+        "padded": any(m.padding),
+        "order": literal_lines(order),
+        "pad_value": code(d.fill),
+        "overlapping": m.overlapping,
+        "pairs": pairs,
+        "odd_plane": odd_plane,
+        "in_shape": cg.shape_text((d.channels, *m.input)),
+        "out_shape": cg.shape_text((d.channels, *m.output)),
+        "jacobian_entries": entries,
+        "jacobian_limit": cg.JACOBIAN_LIMIT,
+        "spec": d.spec,
+    }
+    saved = names.saved
+    return cg.Block(
+        "maxpool.py.j2",
+        context,
+        cg.Call((names.x_out, saved), f"{names.fn}forward", (names.x_in,)),
+        cg.Call(("g",), f"{names.fn}backward", ("g", saved)),
+    )

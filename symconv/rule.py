@@ -1,0 +1,233 @@
+"""What every layer's derivation provides: symbols, forward, vec Jacobians.
+
+Each layer kind's rule (``symconv/layers/<family>/rule.py``) subclasses :class:`Derivation`
+and honours one interface: the seed's names for its input and output, ``jacobian`` and
+``full_jacobian`` for the input and every parameter, and ``input_jacobian`` /
+``full_input_jacobian``, which take the input's values where the Jacobian depends on them
+(max pooling) and ignore them elsewhere.  Nothing here knows a layer kind, and nothing
+here imports presentation (LaTeX, code generation)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import sympy as sp
+
+from .errors import SpecError
+from .geometry import Geometry
+from .sparse import Env, Exprs, VecJacobian
+from .specs import Layer
+from .symbols import Tensor
+
+ONE = Exprs((sp.S.One,))
+
+
+@dataclass(frozen=True)
+class JacobianInfo:
+    """One Jacobian of a layer, for listings: its key, channel indices, size and nonzeros.
+
+    ``nnz`` is ``None`` where the pattern depends on the input (max-pooling);
+    ``max_nnz`` bounds it."""
+
+    key: str
+    index: tuple[tuple[str, int], ...]
+    shape: tuple[int, int]
+    nnz: int | None
+    max_nnz: int
+    of: str
+    wrt: str
+
+
+def label(t: Tensor, *lead: int, vec: bool = True) -> str:
+    """LaTeX for ``vec`` of one channel of ``t`` (1-based indices shown): ``{}_v\\mathbf{Z}_{1}^{[2]}``."""
+    sub = ",".join(str(i + 1) for i in lead) if t.channel_index and lead else ""
+    sup = f"^{{[{t.layer}]}}" if t.layer is not None else ""
+    base = f"\\mathbf{{{t.name}}}" if t.name != "b" else "\\mathbf{b}"
+    return ("{}_v" if vec else "") + base + (f"_{{{sub}}}" if sub else "") + sup
+
+
+def identity(n: int, of: str, wrt: str) -> VecJacobian:
+    idx = np.arange(n)
+    return VecJacobian.build((n, n), idx, idx, np.zeros(n, dtype=np.int64), ONE, of, wrt)
+
+
+class Derivation:
+    """Base class: a layer spec bound to symbol tensors.
+
+    ``input`` holds the symbols of the layer's input, ``output`` the names of its
+    output entries (rep.3), ``params`` the trainable tensors.  Jacobians are
+    ``d vec(output) / d vec(x)`` for ``x`` the input or a parameter.
+    """
+
+    kind: ClassVar[str]
+    #: the seed section the layer's rule comes from
+    section: ClassVar[str]
+    #: the seed's names for the layer's input and output: (matrix name, entry letter)
+    input_name: ClassVar[tuple[str, str]]
+    output_name: ClassVar[tuple[str, str]]
+    #: whether ``d vec(output) / d vec(input)`` depends on the input's values (max pooling)
+    input_dependent: ClassVar[bool] = False
+    #: whether the output tensor is the input's symbols rearranged (flatten, 3.1.2)
+    shares_input: ClassVar[bool] = False
+
+    def __init__(self, spec: Layer, input: Tensor, output: Tensor, layer: int | None) -> None:
+        self.spec = spec
+        self.input = input
+        self.output = output
+        self.layer = layer
+
+    # -- symbols -------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, Tensor]:
+        return {}
+
+    @property
+    def output_shape(self) -> tuple[int, ...]:
+        """``(h, w)`` of each output channel, or ``(n,)`` for a vector."""
+        shape = self.spec.out_shape
+        return shape[1:] if len(shape) == 3 else shape
+
+    @classmethod
+    def output_name_for(cls, spec: Layer) -> tuple[str, str]:
+        """The seed's name for this layer's output (an activation of a vector gives ``A``, 3.1.1)."""
+        return cls.output_name
+
+    @property
+    def input_key(self) -> str:
+        """The ``wrt`` key of the input: ``A`` for a conv layer, ``I`` for pooling, ..."""
+        return self.input_name[0]
+
+    @property
+    def channels(self) -> int:
+        """Channels of the input (1 for a vector)."""
+        shape = self.spec.in_shape
+        return shape[0] if len(shape) == 3 else 1
+
+    # -- Jacobians -----------------------------------------------------------
+    def input_jacobian(self, values: np.ndarray | None = None, **index: int) -> VecJacobian:
+        """``d vec(output channel) / d vec(input channel)``.  ``values`` (the input in vec
+        order) is needed only where the Jacobian depends on it (``input_dependent``)."""
+        return self.jacobian(self.input_key, **index)
+
+    def full_input_jacobian(self, values: np.ndarray | None = None) -> VecJacobian:
+        """``d vec(output) / d vec(input)`` over all channels (the channel vecs stacked)."""
+        return self.full_jacobian(self.input_key)
+
+    def jacobian(self, wrt: str, **index: int) -> VecJacobian:
+        """``d vec(output channel) / d vec(wrt channel)``; indices are 0-based."""
+        raise NotImplementedError
+
+    def jacobian_list(self) -> list[JacobianInfo]:
+        """Every Jacobian of the layer with its size and number of nonzeros."""
+        raise NotImplementedError
+
+    def full_jacobian(self, wrt: str) -> VecJacobian:
+        """``d vec(output) / d vec(wrt)`` over all channels at once (the channel vecs stacked)."""
+        raise NotImplementedError
+
+    def _info(self, key: str, jac: VecJacobian, **index: int) -> JacobianInfo:
+        return JacobianInfo(key, tuple(index.items()), jac.shape, jac.nnz, jac.nnz, jac.of, jac.wrt)
+
+    # -- LaTeX -------------------------------------------------------------------------
+    def latex(self) -> str:
+        """This layer's derivation as a LaTeX fragment (MathJax-safe macros only)."""
+        return present(self)
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
+    # -- forward ---------------------------------------------------------------
+    def forward(self) -> list[sp.Expr]:
+        """The output entries as expressions of the input and parameters, in vec order."""
+        raise NotImplementedError
+
+    def numeric_forward(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Output values in vec order for input values ``x`` in vec order."""
+        raise NotImplementedError
+
+    def saved(self, x: np.ndarray) -> np.ndarray | None:
+        """What the forward pass keeps for the backward pass at input ``x`` (``(c, h, w)``),
+        beyond the input itself: max pooling's switches; nothing elsewhere."""
+        return None
+
+    def env(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> Env:
+        """Numbers for every symbol a Jacobian of this layer may use, at input ``x``:
+        the input's, the parameters' and the output's."""
+        out: dict[sp.Symbol, float] = dict(zip(self.input.flat, np.asarray(x, dtype=float).tolist(), strict=True))
+        y = self.numeric_forward(x, params)
+        out.update(zip(self.output.flat, y.tolist(), strict=True))
+        for name, tensor in self.params.items():
+            out.update(zip(tensor.flat, np.asarray(params[name], dtype=float).reshape(-1).tolist(), strict=True))
+        return out
+
+
+class Windowed(Derivation):
+    """A layer whose outputs read windows of its padded input (convolution, pooling): its
+    :class:`Geometry` is the window map of rep.1."""
+
+    geometry: Geometry
+
+    def window(self, p: int, q: int, i: int = 0) -> sp.ImmutableMatrix:
+        """rep.1: the block of padded input channel ``i`` behind output ``(p, q)`` (0-based)."""
+        raise NotImplementedError
+
+
+class Selecting(Windowed):
+    """A windowed layer whose outputs each select one input entry, found by a switch that
+    depends on the input (max pooling, Appendix B): ``d vec(output) / d vec(input)`` is a
+    mask built for numeric input values."""
+
+    input_dependent = True
+
+    def switches(self, values: np.ndarray) -> np.ndarray:
+        """The seed's ``i_pq`` (1-based) for an input ``(h, w)`` or ``(c, h, w)``."""
+        raise NotImplementedError
+
+    def mask(self, values: np.ndarray, j: int = 0) -> VecJacobian:
+        """``d vA_j / d vI_j`` at the input ``values``."""
+        raise NotImplementedError
+
+
+class Loss(Derivation):
+    """A last layer that computes the loss ``J`` from its ``n`` inputs and one-hot labels
+    ``y`` (softmax cross-entropy, 3.1.1)."""
+
+    n: int
+    labels: Tensor
+
+    def loss(self, a: list[sp.Expr] | None = None) -> sp.Expr:
+        """``J`` in the layer's outputs (or in ``a``) and the labels."""
+        raise NotImplementedError
+
+    def loss_gradient(self) -> list[sp.Expr]:
+        """``dJ/dA``, the start of the chain (3.1.1)."""
+        raise NotImplementedError
+
+
+#: how a derivation becomes a LaTeX fragment; presentation registers it
+#: (:func:`symconv.latex.document.fragment`), so the core imports no presentation
+_PRESENTER: list[Callable[[Any], str]] = []
+
+
+def set_presenter(present_fn: Callable[[Any], str]) -> None:
+    """Register the LaTeX fragment builder that ``latex()`` and ``_repr_latex_`` use."""
+    _PRESENTER[:] = [present_fn]
+
+
+def present(obj: object) -> str:
+    if not _PRESENTER:
+        raise SpecError("latex", "LaTeX output is not loaded: import symconv (not only its core modules)")
+    return _PRESENTER[0](obj)
+
+
+def check_index(name: str, value: int, count: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < count:
+        raise SpecError(name, f"must be an integer in 0..{count - 1} (0-based), got {value!r}")
+    return int(value)
+
+
+def unknown(wrt: str, choices: str) -> SpecError:
+    return SpecError("wrt", f"must be one of {choices}, got {wrt!r}")

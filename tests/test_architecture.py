@@ -1,0 +1,196 @@
+"""The shape of the package: one home per layer kind, imports one way, and code
+generation that refuses (never asserts) when it would disagree with the derivation."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from imports import PACKAGE, cycles, graph, modules, reachable
+
+from symconv.registry import KINDS
+
+#: the core: shapes, symbols, Jacobians and every kind's spec and rule
+CORE = {
+    "symconv.errors",
+    "symconv.validate",
+    "symconv.geometry",
+    "symconv.symbols",
+    "symconv.sparse",
+    "symconv.ops",
+    "symconv.specs",
+    "symconv.rule",
+    *(f"symconv.layers.{family}.{part}" for family in ("conv", "pool", "elementwise") for part in ("spec", "rule")),
+}
+#: presentation: printing, LaTeX and generated code
+PRESENTATION_PREFIXES = ("symconv.latex", "symconv.codegen", "symconv.templating", "symconv.cli", "symconv.verify")
+#: a home's presentation parts
+PRESENTATION_PARTS = (".latex", ".plan", ".home")
+
+
+def _is_home(name: str) -> bool:
+    return name.startswith("symconv.layers.")
+
+
+def test_the_import_graph_has_no_cycle():
+    assert cycles(graph()) == []
+
+
+def test_the_core_never_imports_presentation():
+    g = graph()
+    mods = modules()
+    assert CORE <= set(mods), sorted(CORE - set(mods))
+    for core in sorted(CORE):
+        pulled = reachable(g, core)
+        bad = sorted(m for m in pulled if m.startswith(PRESENTATION_PREFIXES) or m.endswith(PRESENTATION_PARTS))
+        assert bad == [], f"{core} imports presentation: {bad}"
+
+
+def test_homes_never_import_the_machinery():
+    """A home may use the printing and planning modules, never what asks the registry."""
+    g = graph()
+    machinery = {"symconv.registry", "symconv.derive", "symconv.network", "symconv.binding", "symconv.golden"}
+    machinery |= {m for m in modules() if m.startswith(("symconv.cli", "symconv.verify"))}
+    machinery |= {"symconv.latex.document", "symconv.latex.network", "symconv.codegen.render", "symconv.codegen.checks"}
+    for name in sorted(m for m in modules() if _is_home(m)):
+        assert sorted(reachable(g, name) & machinery) == [], name
+
+
+def _kind_words() -> tuple[set[str], set[str]]:
+    names = set(KINDS)
+    classes = {k.spec.__name__ for k in KINDS.values()} | {k.rule.__name__ for k in KINDS.values()}
+    return names, classes
+
+
+def test_outside_a_home_no_code_names_a_layer_kind():
+    """No string equal to a kind's name and no reference to a kind's spec or rule class in
+    the machinery (the registry, derive, network, latex/, codegen/, verify/, cli/, config)."""
+    names, classes = _kind_words()
+    found = []
+    for name, path in sorted(modules().items()):
+        if _is_home(name) or name == "symconv":  # the facade re-exports the spec classes
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.value!r}")
+            elif isinstance(node, ast.Name) and node.id in classes:
+                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.id}")
+            elif isinstance(node, ast.alias) and node.name.split(".")[-1] in classes:
+                found.append(f"{path.relative_to(PACKAGE.parent)}: imports {node.name}")
+    assert found == []
+
+
+def test_the_detector_sees_a_kind_name():
+    """The check above is not vacuous: it finds a kind's name and class in a snippet."""
+    names, classes = _kind_words()
+    tree = ast.parse('if d.kind == "maxpool2d" or isinstance(d, ConvDerivation): pass')
+    strings = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)}
+    refs = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    assert strings & names == {"maxpool2d"} and refs & classes == {"ConvDerivation"}
+
+
+def test_every_kind_is_complete():
+    templates = PACKAGE.parent / "templates"
+    for name, k in KINDS.items():
+        assert k.spec.kind == k.rule.kind if hasattr(k.rule, "kind") and isinstance(k.rule.kind, str) else True
+        assert (templates / "latex" / k.latex.template).is_file(), name
+        assert k.module.isidentifier() and k.what and k.description and k.backward_section, name
+        assert k.rule.input_name and k.rule.output_name, name
+    assert len({k.module for k in KINDS.values()}) == len(KINDS)
+
+
+# -- generation refuses a corrupted derivation, also under python -O -------------------------
+
+_CORRUPT = {
+    "conv dZ/dK": """
+        from symconv.layers.conv.rule import ConvDerivation as R
+        spec = symconv.Conv2D(input=(4, 5), kernel=(2, 3), padding=(1, 0, 1, 1), stride=(1, 2))
+        real = R.jacobian
+        def jacobian(self, wrt, **index):
+            jac = real(self, wrt, **index)
+            if wrt != "K":
+                return jac
+            cols = (jac.cols + 1) % jac.shape[1]
+            return type(jac).build(jac.shape, jac.rows, cols, jac.ids, jac.table, jac.of, jac.wrt)
+        R.jacobian = jacobian
+    """,
+    "conv dZ/dA": """
+        from symconv.layers.conv.rule import ConvDerivation as R
+        spec = symconv.Conv2D(input=(4, 5), kernel=(2, 2), padding=1)
+        real = R.jacobian
+        def jacobian(self, wrt, **index):
+            jac = real(self, wrt, **index)
+            if wrt != "A":
+                return jac
+            return type(jac).build(jac.shape, jac.rows, jac.cols, jac.ids[::-1].copy(), jac.table, jac.of, jac.wrt)
+        R.jacobian = jacobian
+    """,
+    "max-pool switches": """
+        import numpy as np
+        from symconv.layers.pool.rule import MaxPoolDerivation as R
+        spec = symconv.MaxPool2D(input=(4, 4), window=(2, 2), stride=(1, 1))
+        real = R.selected
+        R.selected = lambda self, sw: np.where(real(self, sw) > 1, real(self, sw) - 1, real(self, sw))
+    """,
+    "average-pool coefficient": """
+        import sympy as sp
+        from symconv.layers.pool.rule import AvgPoolDerivation as R
+        spec = symconv.AvgPool2D(input=(4, 4), window=(2, 2))
+        real = R.__init__
+        def init(self, *a):
+            real(self, *a)
+            self.coefficient = sp.Rational(1, 5)
+        R.__init__ = init
+    """,
+    "activation derivative": """
+        import sympy as sp
+        from symconv.layers.elementwise.rule import ActivationDerivation as R
+        spec = symconv.Sigmoid(features=3)
+        real = R.__init__
+        def init(self, *a):
+            real(self, *a)
+            (x,) = self.derivative.variables
+            self.derivative = sp.Lambda(x, 2 * self.derivative.expr)
+        R.__init__ = init
+    """,
+}
+
+
+@pytest.mark.parametrize("case", sorted(_CORRUPT))
+def test_generation_refuses_a_corrupted_derivation_under_python_O(case):
+    script = (
+        "import symconv\n"
+        + textwrap.dedent(_CORRUPT[case])
+        + textwrap.dedent("""
+        try:
+            symconv.generate(spec)
+        except symconv.PlanError as err:
+            print("refused:", err)
+        else:
+            print("generated")
+    """)
+    )
+    out = subprocess.run([sys.executable, "-O", "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("refused:"), out.stdout + out.stderr
+
+
+def test_python_O_really_removes_asserts():
+    """The test above would pass vacuously if -O kept asserts: it does not."""
+    out = subprocess.run([sys.executable, "-O", "-c", "assert False; print('ran')"], capture_output=True, text=True)
+    assert out.stdout.strip() == "ran"
+
+
+def test_no_assert_in_code_generation():
+    """Generation's checks raise named errors; an ``assert`` (removed by -O) would guard nothing."""
+    found = []
+    for name, path in sorted(modules().items()):
+        if not (name.startswith("symconv.codegen") or name.endswith(".plan")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assert):
+                found.append(f"{name}:{node.lineno}")
+    assert found == []
