@@ -6,7 +6,7 @@ produced from those same objects.
 """
 
 from . import config
-from .codegen.render import generate
+from .codegen.render import generate, load
 from .config import load_config
 from .derive import derive
 from .errors import PlanError, SpecError
@@ -39,6 +39,7 @@ __all__ = [
     "config",
     "derive",
     "generate",
+    "load",
     "load_config",
     "output_size",
 ]

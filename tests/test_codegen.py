@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tools import python_tool
 
@@ -28,6 +29,7 @@ SPECS = {
         input=(5, 6), kernel=(3, 2), padding=(1, 0, 2, 1), stride=(2, 1), in_channels=2, out_channels=3
     ),
     "conv-no-bias": symconv.Conv2D(input=(4, 4), kernel=(2, 2), bias=False),
+    "conv-same": symconv.Conv2D(input=(5, 4), kernel=(2, 3), padding="same", dilation=(2, 1), in_channels=2),
     "maxpool": symconv.MaxPool2D(input=(6, 6), window=(3, 3), padding=(1, 1), stride=(2, 2), pad_value=-math.inf),
     "avgpool": symconv.AvgPool2D(input=(6, 6), window=(2, 2), channels=3),
     "relu": symconv.ReLU(input=(3, 3), channels=2),
@@ -153,6 +155,30 @@ def test_check_module_fails_on_a_wrong_module(tmp_path):
     report = check_module(path)
     assert not report.ok
     assert any("FAILED" in line and "forward" in line for line in report.lines())
+
+
+@pytest.mark.parametrize("name", ["conv", "maxpool", "dense", "softmax", "hand_sign"])
+def test_check_module_fails_when_one_example_loses_its_batchless_form(tmp_path, name):
+    """Without the ``_batchless`` wrappers a single example is read as a batch: the check sees it."""
+    path = write_module(SPECS[name], tmp_path)
+    text = path.read_text()
+    broken = "\n".join(line for line in text.splitlines() if " = _batchless(" not in line) + "\n"
+    assert broken != text
+    path.write_text(broken)
+    with pytest.raises(ValueError, match="must have shape"):  # the example is refused as a malformed batch
+        check_module(path)
+
+
+def test_load_imports_the_module_and_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    spec = SPECS["avgpool"]
+    module = symconv.load(spec)
+    assert not hasattr(module, "__file__") and list(tmp_path.iterdir()) == []
+    x = np.arange(2 * 3 * 36, dtype=float).reshape(2, 3, 6, 6)
+    want = x.reshape(2, 3, 3, 2, 3, 2).mean(axis=(3, 5))  # 2x2 windows, stride 2, independent of symconv
+    assert np.allclose(module.forward(x), want)
+    assert np.allclose(module.forward(x[1]), want[1])  # one example without its batch axis
+    assert module.SPEC == spec.config()
 
 
 # -- command line ------------------------------------------------------------------------------

@@ -49,7 +49,10 @@ def layers(draw):
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     span = (dil[0] * (k[0] - 1) + 1, dil[1] * (k[1] - 1) + 1)
     limit = (span[0] - 1, span[1] - 1) if kind != "conv2d" else (3, 3)  # pooling: each side < window
-    pad = tuple(draw(st.integers(0, min(2, limit[a // 2]))) for a in range(4))
+    pad: tuple[int, ...] | str = tuple(draw(st.integers(0, min(2, limit[a // 2]))) for a in range(4))
+    if kind == "conv2d" and draw(st.integers(0, 4)) == 0:  # PyTorch's named paddings
+        pad = draw(st.sampled_from(["valid", "same"]))
+        stride = (1, 1) if pad == "same" else stride
     channels = draw(st.integers(1, 3))
     try:
         if kind == "conv2d":

@@ -48,6 +48,16 @@ INVALID = [
     (sc.Conv2D, {"input": (3, 4), "kernel": 2, "in_channels": -2}, "in_channels: must be a positive integer, got -2"),
     (sc.Conv2D, {"input": (3, 4), "kernel": 2, "bias": 1}, "bias: must be true or false, got 1"),
     (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": 2, "padding": "same", "stride": (1, 2)},
+        "padding: 'same' needs stride 1 (as in PyTorch), got stride 1x2",
+    ),
+    (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": 2, "padding": "full"},
+        "padding: must be a number, a pair, four numbers, 'same' or 'valid', got 'full'",
+    ),
+    (
         sc.MaxPool2D,
         {"input": (3, 4), "window": 2, "padding": 2},
         "padding: each side must be smaller than the window 2x2 so that every window overlaps the input, got 2,2,2,2",
@@ -253,3 +263,15 @@ def test_builtin_configs_load():
         (16, 8, 8),
         (16, 2, 2),
     ]
+
+
+@pytest.mark.parametrize(("kernel", "dilation"), [(1, 1), (2, 1), (3, 1), (4, 1), (3, 2), (2, 3), ((2, 5), (3, 1))])
+def test_same_padding_keeps_the_input_size_with_the_odd_row_at_the_end(kernel, dilation):
+    """PyTorch's padding="same": d (k - 1) padded rows in all, the extra one at the bottom/right."""
+    spec = sc.Conv2D(input=(7, 6), kernel=kernel, padding="same", dilation=dilation)
+    assert spec.out_shape[1:] == (7, 6)
+    (kh, kw), (dh, dw) = spec.kernel, spec.dilation
+    t, b, left, right = spec.padding
+    assert (t + b, left + right) == (dh * (kh - 1), dw * (kw - 1))
+    assert 0 <= b - t <= 1 and 0 <= right - left <= 1
+    assert sc.Conv2D(input=(7, 6), kernel=kernel, padding="valid", dilation=dilation).padding == (0, 0, 0, 0)

@@ -6,8 +6,10 @@
 
 conv2d: 1x3x4 -> 1x4x3; kernel 2,2; padding 1,1,1,1; stride 1,2; dilation 1,1; out channels 1; no bias.
 
-Arrays are batched, the batch axis first, in PyTorch's layouts; float32 and float64
-inputs keep their dtype (other numbers are converted to float64).  ``vec`` stacks
+Arrays are batched, the batch axis first, in PyTorch's layouts; one example without its
+batch axis is taken too, and its results come back without it, as PyTorch's functional
+ops do.  float32 and float64 inputs keep their dtype (other numbers are converted to
+float64).  ``vec`` stacks
 columns (column-major), as the seed does.  ``SPEC`` is the layer or network this module
 was generated for (``symconv check`` rebuilds its references from it).
 """
@@ -70,6 +72,23 @@ def _dense(shape, rows, cols, values, dtype):
     out = np.zeros(shape, dtype)
     out[rows, cols] = values
     return out
+
+
+def _batchless(fn, rank, args, outs):
+    """``fn``, also taking one example without its batch axis: when its first argument has
+    ``rank`` axes (one fewer than a batch), the arguments at positions ``args`` get a batch
+    axis of one, and the results at positions ``outs`` (0 for a single result) lose it."""
+
+    def one_example(*a):
+        if np.ndim(a[0]) != rank:
+            return fn(*a)
+        out = fn(*[np.asarray(x)[None] if k in args else x for k, x in enumerate(a)])
+        if not isinstance(out, tuple):
+            return out[0] if 0 in outs else out
+        return tuple(o[0] if k in outs else o for k, o in enumerate(out))
+
+    one_example.__name__, one_example.__qualname__, one_example.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    return one_example
 
 
 def _too_large(entries):
@@ -208,3 +227,8 @@ def jacobians(A, K):
             out["K", j, i] = _dense((_NZ, _HK * _WK), rows, ker, a[i][inp], dtype)
             out["A", j, i] = _dense((_NZ, _H * _W), rows, inp, k[j, i][ker], dtype)
     return out
+
+
+# one example without its batch axis (see the module's docstring)
+forward = _batchless(forward, 3, (0,), (0,))
+backward = _batchless(backward, 3, (0, 1), (0,))

@@ -21,8 +21,10 @@ Layers, input 3x16x16:
   8. layer 3: dense: 128 -> 10; out features 10
   9. layer 3: softmax_cross_entropy: 10 -> 10
 
-Arrays are batched, the batch axis first, in PyTorch's layouts; float32 and float64
-inputs keep their dtype (other numbers are converted to float64).  ``vec`` stacks
+Arrays are batched, the batch axis first, in PyTorch's layouts; one example without its
+batch axis is taken too, and its results come back without it, as PyTorch's functional
+ops do.  float32 and float64 inputs keep their dtype (other numbers are converted to
+float64).  ``vec`` stacks
 columns (column-major), as the seed does.  ``SPEC`` is the layer or network this module
 was generated for (``symconv check`` rebuilds its references from it).
 """
@@ -105,6 +107,23 @@ def _dense(shape, rows, cols, values, dtype):
     out = np.zeros(shape, dtype)
     out[rows, cols] = values
     return out
+
+
+def _batchless(fn, rank, args, outs):
+    """``fn``, also taking one example without its batch axis: when its first argument has
+    ``rank`` axes (one fewer than a batch), the arguments at positions ``args`` get a batch
+    axis of one, and the results at positions ``outs`` (0 for a single result) lose it."""
+
+    def one_example(*a):
+        if np.ndim(a[0]) != rank:
+            return fn(*a)
+        out = fn(*[np.asarray(x)[None] if k in args else x for k, x in enumerate(a)])
+        if not isinstance(out, tuple):
+            return out[0] if 0 in outs else out
+        return tuple(o[0] if k in outs else o for k, o in enumerate(out))
+
+    one_example.__name__, one_example.__qualname__, one_example.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
+    return one_example
 
 
 def _too_large(entries):
@@ -1599,3 +1618,8 @@ def sgd_step(params, grads, lr):
     for key in PARAM_SHAPES:
         params[key] -= np.asarray(lr * grads[key], dtype=params[key].dtype)
     return params
+
+
+# one example without its batch axis (see the module's docstring)
+forward = _batchless(forward, 3, (0,), (0,))
+loss_and_gradients = _batchless(loss_and_gradients, 3, (0, 1), ())

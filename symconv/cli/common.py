@@ -48,7 +48,7 @@ def add_layer_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--input", metavar="HxW", help="input size, e.g. 3x4")
     g.add_argument("--kernel", metavar="HxW", help="conv2d kernel size")
     g.add_argument("--window", metavar="HxW", help="pooling window size")
-    g.add_argument("--padding", metavar="P", help="P, PH,PW or TOP,BOTTOM,LEFT,RIGHT")
+    g.add_argument("--padding", metavar="P", help="P, PH,PW or TOP,BOTTOM,LEFT,RIGHT; conv2d also same or valid")
     g.add_argument("--stride", metavar="SH,SW", help="stride (pooling default: the window)")
     g.add_argument("--dilation", metavar="DH,DW", help="dilation (default 1,1)")
     g.add_argument("--in-channels", metavar="N", help="conv2d input channels")
@@ -103,7 +103,8 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
         param, counts = _FLAG_PARAMS[key]
         if param not in accepted:
             raise SpecError(_flag(key), f"does not apply to {args.layer}")
-        kwargs[param] = ints(text, _flag(key), counts)
+        named = param == "padding" and text.strip() in ("same", "valid")  # conv2d: PyTorch's names
+        kwargs[param] = text.strip() if named else ints(text, _flag(key), counts)
     if args.no_bias:
         if "bias" not in accepted:
             raise SpecError("--no-bias", f"does not apply to {args.layer}")

@@ -234,6 +234,7 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
         report.add("switches vs the core's i_pq (Appendix B)", got, want_sw, 0.0)
     g = rng.standard_normal(y.shape)
     grads = backward(g, x, saved)
+    _check_batchless(forward, backward, x, g, d.input_key, report)
     # the seed's route: dJ/dvX = dJ/dvY dvY/dvX, one example at a time
     key = d.input_key
     route: dict[str, np.ndarray] = {k: np.zeros_like(v) for k, v in grads.items()}
@@ -312,8 +313,36 @@ def _check_loss(module: ModuleType, d: Derivation, report: CheckReport) -> None:
     loss = module.loss(z, labels)
     report.add("J vs -mean log a_label", loss, -np.mean(np.log(a[np.arange(4), labels])))
     dz = module.backward(a, labels)
+    one = [module.forward(z[0]), module.backward(a[0], labels[0]), np.atleast_1d(module.loss(z[0], labels[0]))]
+    batch = [
+        module.forward(z[:1])[0],
+        module.backward(a[:1], labels[:1])[0],
+        np.atleast_1d(module.loss(z[:1], labels[:1])),
+    ]
+    report.add("one example without its batch axis vs a batch of one", np.concatenate(one), np.concatenate(batch))
     fd = _finite_differences(lambda v: float(module.loss(v, labels)), z, rng)
     report.add("dZ vs central finite differences", dz.reshape(-1)[fd[0]], fd[1], TOL_FD)
+
+
+def _check_batchless(
+    forward: Callable[[np.ndarray], Any],
+    backward: Callable[[np.ndarray, np.ndarray, Any], dict[str, np.ndarray]],
+    x: np.ndarray,
+    g: np.ndarray,
+    key: str,
+    report: CheckReport,
+) -> None:
+    """One example without its batch axis (PyTorch's batchless inputs) gives what a batch of
+    one gives, without the batch axis."""
+    y1, saved1 = forward(x[0])
+    yb, savedb = forward(x[:1])
+    one, batch = backward(g[0], x[0], saved1), backward(g[:1], x[:1], savedb)
+    got = [np.asarray(y1).reshape(-1), *[np.asarray(one[k]).reshape(-1) for k in sorted(one)]]
+    want = [np.asarray(yb).reshape(-1), *[np.asarray(batch[k]).reshape(-1) for k in sorted(batch)]]
+    shapes = [np.shape(y1) == np.shape(yb)[1:], np.shape(one[key]) == np.shape(batch[key])[1:]]
+    shapes += [np.shape(one[k]) == np.shape(batch[k]) for k in one if k != key]
+    report.require("one example without its batch axis comes back without it", all(shapes))
+    report.add("one example without its batch axis vs a batch of one", np.concatenate(got), np.concatenate(want))
 
 
 # -- networks -------------------------------------------------------------------------------
@@ -330,9 +359,17 @@ def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> No
     out = module.forward(x, params)
     want = np.stack([net.forward_numeric(x[e], params)[-1] for e in range(n)])
     report.add("forward vs the core's forward", np.stack([vec_order(o) for o in out]), want)
+    report.add("forward of one example without its batch axis vs the batch", module.forward(x[0], params), out[0])
     if not spec.has_loss:
         return
     labels = rng.integers(0, spec.out_shape[0], size=n)
+    j1, g1 = module.loss_and_gradients(x[0], labels[0], params)
+    jb, gb = module.loss_and_gradients(x[:1], labels[:1], params)
+    report.add(
+        "J and gradients of one example without its batch axis vs a batch of one",
+        np.concatenate([[j1], *[g1[k].reshape(-1) for k in sorted(g1)]]),
+        np.concatenate([[jb], *[gb[k].reshape(-1) for k in sorted(gb)]]),
+    )
     loss, grads = module.loss_and_gradients(x, labels, params)
     ref = [net.gradients(x[e], int(labels[e]), params) for e in range(n)]
     report.add("J vs the core (batch mean)", loss, np.mean([r[0] for r in ref]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import math
 from pathlib import Path
+from types import ModuleType
 
 from ..derive import derive
 from ..errors import SpecError
@@ -61,9 +62,35 @@ def _render_block(block: Block) -> str:
     return environment("numpy").get_template(block.template).render(**block.context).rstrip("\n")
 
 
-def _layer_blocks(d: Derivation) -> tuple[list[str], list[str]]:
-    block = plan(d, Names())
-    return [_render_block(block)], [block.template]
+def _layer_blocks(d: Derivation) -> tuple[list[str], list[str], list[dict[str, str]]]:
+    names = Names()
+    block = plan(d, names)
+    return [_render_block(block)], [block.template], _layer_batchless(d, block, names)
+
+
+def _wrap(call: Call, rank: int, args: set[str], outs: set[str]) -> dict[str, str]:
+    """How ``_batchless`` wraps one public function: which arguments and results are per example."""
+    return {
+        "name": call.fn,
+        "rank": str(rank),
+        "args": tuple_text(tuple(k for k, a in enumerate(call.args) if a in args)),
+        "outs": tuple_text(tuple(k for k, o in enumerate(call.outs) if o in outs)),
+    }
+
+
+def _layer_batchless(d: Derivation, block: Block, names: Names) -> list[dict[str, str]]:
+    """A layer module's ``forward``, ``backward`` (and ``loss``): the input, ``dJ/d(output)``,
+    the output, the switches and the labels are per example; parameters and their gradients
+    are not."""
+    examples = {names.x_in, names.x_out, names.saved, "g", "labels"}
+    rank_in, rank_out = len(d.spec.in_shape), len(d.spec.out_shape)
+    out = [
+        _wrap(block.forward, rank_in, examples, examples),
+        _wrap(block.backward, rank_out, examples, {"g"}),
+    ]
+    if block.loss is not None:
+        out.append(_wrap(block.loss, rank_in, examples, set()))
+    return out
 
 
 def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[str]]:
@@ -127,12 +154,16 @@ def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
     if isinstance(spec, Network):
         net = derive(spec)
         blocks, templates, layers = _network_blocks(net)
+        rank = str(len(spec.in_shape))
+        batchless = [{"name": "forward", "rank": rank, "args": "(0,)", "outs": "(0,)"}]
+        if spec.has_loss:
+            batchless.append({"name": "loss_and_gradients", "rank": rank, "args": "(0, 1)", "outs": "()"})
         title = f"A {len(spec.layers)}-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD."
         description = ["Layers, input " + dims(spec.in_shape) + ":", *layers]
         config = spec.config()
     else:
         d = derive(spec)
-        blocks, templates = _layer_blocks(d)
+        blocks, templates, batchless = _layer_blocks(d)
         title = f"A {spec.kind} layer: forward and backward passes (seed {d.section})."
         description = [_describe(spec) + "."]
         config = spec.config()
@@ -146,6 +177,7 @@ def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
             spec_lines=pyliteral(config, "SPEC = "),
             jacobian_limit=JACOBIAN_LIMIT,
             blocks=blocks,
+            batchless=batchless,
         )
     )
     ast.parse(text)
@@ -158,3 +190,15 @@ def write_module(spec: Layer | Network, out_dir: Path, name: str | None = None, 
     stem = name if name is not None else module_name(spec)
     stem = identifier(stem[: -len(".py")] if stem.endswith(".py") else stem)
     return write_atomic(Path(out_dir) / f"{stem}.py", generate(spec, command))
+
+
+def load(spec: Layer | Network) -> ModuleType:
+    """The module of ``spec``, generated and imported in memory: nothing is written.
+
+    The source is symconv's own output for a validated spec (never user text), compiled
+    under the name ``symconv_generated_<kind>``."""
+    source = generate(spec)
+    name = f"symconv_generated_{module_name(spec)}"
+    module = ModuleType(name, f"symconv's generated module for {module_name(spec)}")
+    exec(compile(source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 - generated from a checked spec
+    return module

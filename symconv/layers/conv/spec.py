@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ... import validate as v
+from ...errors import SpecError
+from ...geometry import dims
 from ...specs import Shape, Windowed
 
 
@@ -23,8 +25,10 @@ class Conv2D(Windowed):
     bias: bool = True
 
     def __post_init__(self) -> None:
-        self._normalise()
         set_ = object.__setattr__
+        if isinstance(self.padding, str):
+            set_(self, "padding", _named_padding(self.padding, self.kernel, self.stride, self.dilation))
+        self._normalise()
         set_(self, "kernel", v.pair("kernel", self.kernel))
         set_(self, "stride", v.pair("stride", self.stride))
         set_(self, "out_channels", v.positive("out_channels", self.out_channels))
@@ -40,3 +44,18 @@ class Conv2D(Windowed):
     @property
     def out_shape(self) -> Shape:
         return (self.out_channels, *self.geometry.output)
+
+
+def _named_padding(name: str, kernel: Any, stride: Any, dilation: Any) -> tuple[int, int, int, int]:
+    """PyTorch's ``padding="valid"`` (none) and ``padding="same"`` (the output keeps the input's
+    size: ``d (k - 1)`` padded rows in all, the odd one at the bottom or right; stride 1 only)."""
+    if name == "valid":
+        return (0, 0, 0, 0)
+    if name != "same":
+        raise SpecError("padding", f"must be a number, a pair, four numbers, 'same' or 'valid', got {name[:20]!r}")
+    if v.pair("stride", stride) != (1, 1):
+        shown = dims(v.pair("stride", stride))
+        raise SpecError("padding", f"'same' needs stride 1 (as in PyTorch), got stride {shown}")
+    (kh, kw), (dh, dw) = v.pair("kernel", kernel), v.pair("dilation", dilation)
+    th, tw = dh * (kh - 1), dw * (kw - 1)
+    return (th // 2, th - th // 2, tw // 2, tw - tw // 2)
