@@ -156,8 +156,18 @@ def _comparisons(node: sp.Basic) -> list[sp.Expr] | None:
     return None
 
 
+def _ordered(t: sp.Basic) -> bool:
+    """A variable, or a max/min of variables and numbers: its order against others
+    follows from an ordering of the variables among the numbers."""
+    if isinstance(t, sp.Symbol):
+        return True
+    return isinstance(t, sp.Max | sp.Min) and all(isinstance(a, sp.Symbol) or a.is_Number for a in t.args)
+
+
 def _atomic(c: sp.Expr) -> bool:
-    """``x - y``, ``x - k``, ``k - x`` or ``x``: the sign follows from an ordering."""
+    """``u - v``, ``u - k``, ``k - u`` or ``u`` for ``u``, ``v`` variables or maxima/minima
+    of variables and numbers (SymPy's ``d Max(x, y, z)/dx`` is ``Heaviside(x - Max(y, z))``):
+    the sign follows from an ordering."""
     terms = sp.Add.make_args(sp.expand(c))
     syms = [t for t in terms if not t.is_Number]
     if len(syms) > 2 or len(terms) - len(syms) > 1:
@@ -165,7 +175,7 @@ def _atomic(c: sp.Expr) -> bool:
     coeffs = []
     for t in syms:
         coeff, rest = t.as_coeff_Mul()
-        if not isinstance(rest, sp.Symbol) or abs(coeff) != 1:
+        if not _ordered(rest) or abs(coeff) != 1:
             return False
         coeffs.append(coeff)
     return len(coeffs) < 2 or coeffs[0] == -coeffs[1]
@@ -353,14 +363,17 @@ class Decider:
 
     @staticmethod
     def _thresholds(c: sp.Expr) -> list[sp.Expr]:
-        """The constant a one-variable comparison ``+-x + k`` compares ``x`` with."""
+        """The constants a comparison compares variables with: ``k`` in ``+-u + k``, and
+        the numbers inside a max or min."""
         terms = sp.Add.make_args(sp.expand(c))
         syms = [t for t in terms if not t.is_Number]
-        if len(syms) != 1:
-            return []
-        k0 = sp.Add(*[t for t in terms if t.is_Number])
-        coeff, _ = syms[0].as_coeff_Mul()
-        return [-k0 / coeff]
+        inside = [a for t in syms for n in sp.preorder_traversal(t) if isinstance(n, sp.Max | sp.Min) for a in n.args]
+        out = [a for a in inside if a.is_Number]
+        if len(syms) == 1:
+            k0 = sp.Add(*[t for t in terms if t.is_Number])
+            coeff, _ = syms[0].as_coeff_Mul()
+            out.append(-k0 / coeff)
+        return out
 
     @staticmethod
     def _orderings(syms: list[sp.Symbol], consts: list[sp.Rational]):  # type: ignore[no-untyped-def]

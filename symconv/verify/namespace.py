@@ -42,7 +42,9 @@ from ..rules.elementwise import SoftmaxDerivation
 from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
 from ..specs import AvgPool2D, Conv2D, Layer, MaxPool2D, Network
 from ..symbols import Tensor, real
-from .values import ClaimError, TensorView, Value, check_size
+from .values import MAX_ENTRIES, ClaimError, TensorView, Value, check_size
+
+MAX_SYMBOL_ENTRIES = MAX_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class Namespace:
         self.graph = Graph()
         self.layer: Derivation | None = None
         self.network: NetworkDerivation | None = None
+
         if isinstance(spec, Network):
             self.network = derive(spec)
             self._build_network(self.network)
@@ -178,6 +181,7 @@ class Namespace:
                 self.constants[f"{pre}h_p{suffix}"] = t
             if left == right:
                 self.constants[f"{pre}w_p{suffix}"] = left
+            self._sides(spec.padding, pre, suffix)
             stride = spec.stride
             assert stride is not None
             self.constants[f"{pre}h_s{suffix}"] = stride[0]
@@ -185,6 +189,12 @@ class Namespace:
             if not isinstance(spec, Conv2D):
                 self.constants[f"h_l{suffix}"] = spec.window[0]
                 self.constants[f"w_l{suffix}"] = spec.window[1]
+
+    def _sides(self, padding: tuple[int, int, int, int], pre: str, suffix: str) -> None:
+        """The named sides of a padding, ``p_top, p_bottom, p_left, p_right`` (``lp_...``
+        for pooling), which exist whether or not the padding is symmetric."""
+        for side, amount in zip(("top", "bottom", "left", "right"), padding, strict=True):
+            self.constants[f"{pre}p_{side}{suffix}"] = amount
 
     def _jacobians(self, d: Derivation, suffix: str) -> None:
         if isinstance(d, MaxPoolDerivation):
@@ -268,6 +278,24 @@ class Namespace:
         j = real("J")
         self.graph.define_layer([j], lambda: [d.loss()], level + 1)
         self.scalars["J"] = j
+
+    def declare(self, name: str, shape: tuple[int, ...]) -> None:
+        """A free tensor from a claims file's ``[symbols]`` table: ``G`` (the tensor) and its
+        entry letter ``g``, each a checked ASCII identifier; its entries are symbols named
+        from integers (``g_{pq}``), leaves of the graph like the layer's inputs."""
+        letter = name.lower()
+        for n in {name, letter}:
+            if self.has(n) or n in self.jacobians:
+                raise ClaimError(f"{n!r} is already a name of this {self.subject_kind()} or a function; choose another")
+        count = 1
+        for n in shape:
+            count *= n
+        if count > MAX_SYMBOL_ENTRIES:
+            raise ClaimError(f"has {count} entries; the limit for one symbol is {MAX_SYMBOL_ENTRIES}")
+        tensor = Tensor(name, letter, shape, None, channel_index=len(shape) >= 3)
+        self._tensor(_names(tensor), tensor, name, False, sizes=False)
+        for s in tensor.flat:
+            self.graph.leaf(s, 0)
 
     # -- lookups -----------------------------------------------------------------------
     def known(self) -> list[str]:
