@@ -96,7 +96,7 @@ def test_latex_rep2_as_the_seed_writes_it_fails_at_eq_a2_2() -> None:
     assert (cx.lhs, cx.rhs) == (true, written) and true != written
 
 
-CONV_NAMES = "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, w_a, w_k, w_p, w_s, w_z, z"
+CONV_NAMES = "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, w_a, w_k, w_p, w_s, w_z, z"
 INVALID = [
     (
         r"\input{/etc/passwd}",

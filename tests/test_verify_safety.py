@@ -24,11 +24,11 @@ from symconv.verify import verify_document
 from symconv.verify.values import Budget
 
 KNOWN = "lhs: unknown name"
-CONV_NAMES = "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, w_a, w_k, w_p, w_s, w_z, z"
+CONV_NAMES = "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, w_a, w_k, w_p, w_s, w_z, z"
 FUNCTIONS = (
-    "Max, Min, ceil, conv, diag, diff, exp, eye, flat, floor, grad, hstack, hstack_for, log, mask, max, min, ones, "
-    "relu, reshape, selected, shape, sigmoid, subs, sum_for, switches, tanh, trace, transpose, unit, uses, vec, "
-    "vstack, vstack_for, window, zeros"
+    "Max, Min, ceil, conv, crop, diag, diff, dilate, exp, eye, flat, floor, grad, hadamard, hstack, hstack_for, log, "
+    "mask, max, min, ones, pad, relu, reshape, rot180, selected, shape, sigmoid, subs, sum_entries, sum_for, "
+    "switches, tanh, trace, transpose, unit, uses, vec, vstack, vstack_for, window, zeros"
 )
 TOO_LARGE = "the claim is too large to decide exactly (its expansion is too big); split it into smaller claims"
 
@@ -79,7 +79,7 @@ HOSTILE = [
     ("sum_for(a, 1, 2, 1)", "lhs: the loop variable 'a' is already a name; choose another one"),
     (
         "sum_for(i, 1, 1000, sum_for(j, 1, 1000, sum_for(m, 1, 1000, 1)))",
-        "lhs: the claim needs more than 2000000 steps of work; split it into smaller claims",
+        "lhs: the claim needs more than 2000000 steps of work (sum_for turns); split it into smaller claims",
     ),
     ("Max(" + ", ".join(["a[1,1]"] * 300) + ")", "lhs: Max/Min take at most 256 arguments"),
     ("1/0", "lhs: division by zero"),

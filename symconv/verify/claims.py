@@ -48,7 +48,7 @@ from .calculus import Calculus
 from .decide import RELATIONS, Counterexample, Decider, Difference, decide
 from .functions import FUNCTIONS, LOOPS, Context
 from .namespace import Namespace
-from .values import FILE_SECONDS, MAX_ENTRIES, Budget, ClaimError, Value
+from .values import FILE_SECONDS, MAX_ENTRIES, Budget, ClaimError, NotDifferentiable, Value
 
 MAX_CLAIMS = 2_000
 MAX_PARTS = 20
@@ -361,6 +361,18 @@ def check_claim(
             rhs = reader(claim.rhs, ctx)
             side = ""
             decision = decide(lhs, rhs, claim.relation, Decider(ns.graph, budget, zlib.crc32(claim.id.encode())))
+    except NotDifferentiable as err:
+        where = f"{side}: " if side else ""
+        return ClaimResult(
+            claim.id,
+            "fails",
+            f"fails: {where}{err}",
+            "no derivative at a tie of a max",
+            part,
+            claim,
+            work=budget.used,
+            seconds=time.perf_counter() - start,
+        )
     except (ClaimError, SpecError) as err:
         return _invalid(claim, part, side, str(err), budget, start)
     except RecursionError:

@@ -53,6 +53,8 @@ class Difference:
     entry: tuple[int, ...]
     lhs: sp.Expr
     rhs: sp.Expr
+    #: ``lhs - rhs`` expanded (the terms that differ), when that stays small
+    delta: sp.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -419,6 +421,7 @@ class Decider:
         self, e: sp.Expr, order: tuple[object, ...], others: list[sp.Symbol]
     ) -> dict[sp.Symbol, sp.Expr] | None:
         for attempt in range(60):
+            self.budget.spend(len(order))
             point = self._place(order, jitter=attempt > 0)
             point.update({s: sp.Integer(self.rng.randint(-5, 5)) for s in others})
             for case in self.one_hot(e):
@@ -522,6 +525,7 @@ class Decider:
     def _tie(self, e: sp.Basic, values: dict[sp.Symbol, sp.Expr]) -> bool:
         for node in _piecewise_nodes(e):
             comps = _comparisons(node) or []
+            self.budget.spend(len(comps))
             for c in comps:
                 v = _number(c.xreplace(values))
                 if v is None or v == 0:
@@ -534,6 +538,7 @@ class Decider:
         plain = [s for s in leaves if s not in self._labels]
         tried = 0
         for attempt in range(N_POINTS * 6):
+            self.budget.spend(len(plain))
             if tried >= N_POINTS:
                 break
             vals = self._values(len(plain), distinct=attempt >= N_POINTS)
@@ -664,7 +669,8 @@ def decide(lhs: Value, rhs: Value, relation: str, decider: Decider) -> Decision:
         if not res.zero:
             n_diff += 1
             if len(differing) < MAX_LISTED:
-                differing.append(Difference(pos, decider.lower_all(a), decider.lower_all(b)))
+                la, lb = decider.lower_all(a), decider.lower_all(b)
+                differing.append(Difference(pos, la, lb, difference(la, lb)))
             if first is None:
                 first = (pos, res, a, b)
     method = _method(verdicts)
@@ -690,6 +696,14 @@ def decide(lhs: Value, rhs: Value, relation: str, decider: Decider) -> Decision:
         n_differing=n_diff,
         counterexample=cx,
     )
+
+
+def difference(a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
+    """``a - b`` expanded and its terms collected, or ``None`` if that would be large."""
+    d = a - b
+    if _terms(d) > 2_000 or size(d, MAX_SIZE) > MAX_SIZE:
+        return None
+    return sp.expand(d)
 
 
 def _plural(n: int, word: str) -> str:
@@ -728,7 +742,7 @@ def _shapes(lhs: Shape, rhs: Shape) -> Decision:
     if same:
         return Decision(True, SHAPES, f"holds ({SHAPES})")
     diffs = tuple(
-        Difference((k + 1,), a, b)
+        Difference((k + 1,), a, b, sp.expand(a - b))
         for k, (a, b) in enumerate(zip(lhs.items, rhs.items, strict=False))
         if sp.expand(a - b) != 0
     )

@@ -23,12 +23,17 @@ from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
 from .calculus import Calculus
 from .namespace import Namespace
 from .values import (
+    ENTRY_COST,
+    MAX_ENTRIES,
     MAX_MAX_ARGS,
+    MAX_NUMBER_BITS,
     Budget,
     ClaimError,
+    NotDifferentiable,
     Shape,
     TensorView,
     Value,
+    charge,
     check_size,
     describe,
     is_matrix,
@@ -172,7 +177,7 @@ def check_differentiable(e: sp.Expr, mapping: dict[sp.Symbol, sp.Expr]) -> None:
         if isinstance(node, sp.Heaviside):
             arg = node.args[0]
             if arg.xreplace(mapping) == 0:
-                raise ClaimError(
+                raise NotDifferentiable(
                     f"is not differentiable at these values: a max (or min) has a tie there ({short(arg, 80)} = 0), "
                     "so its derivative does not exist; use values without ties, or mask(X) for the seed's "
                     "first-maximum rule"
@@ -248,8 +253,7 @@ def _shape(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 
 
 def ones(rows: int, cols: int) -> sp.ImmutableMatrix:
-    check_size(rows, cols)
-    return sp.ImmutableMatrix.ones(rows, cols)
+    return matrix(rows, cols, [sp.S.One] * (rows * cols) if rows * cols <= MAX_ENTRIES else None)
 
 
 @function("ones", 2, 2, "ones(m, n): the seed's 1_(m, n)")
@@ -266,13 +270,14 @@ def _zeros(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 def _eye(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     n = to_int(a[0], "n")
     check_size(n, n)
-    return sp.ImmutableMatrix.eye(n)
+    return matrix(n, n, [sp.S.One if r == c else sp.S.Zero for r in range(n) for c in range(n)])
 
 
 @function("unit", 4, 4, "unit(m, n, r, s): the m x n matrix with a single 1 at (r, s), e.g. d beta / d beta_21")
 def _unit(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     m, n, r, s = (to_int(x, name) for x, name in zip(a, ("rows", "columns", "r", "s"), strict=True))
     check_size(m, n)
+    ctx.budget.spend(ENTRY_COST * m * n, "unit")
     if not (1 <= r <= m and 1 <= s <= n):
         raise ClaimError(f"unit({m}, {n}, {r}, {s}): the position must lie inside the matrix")
     return sp.ImmutableMatrix(ops.unit((m, n), r - 1, s - 1))
@@ -285,6 +290,7 @@ def _diag(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
         raise ClaimError(f"diag needs a vector, got {describe(m)}")
     n = len(m)
     check_size(n, n)
+    ctx.budget.spend(ENTRY_COST * n * n, "diag")
     return sp.ImmutableMatrix(sp.diag(*list(m)))
 
 
@@ -309,6 +315,7 @@ def stack(values: list[Value], horizontal: bool) -> sp.ImmutableMatrix:
     rows = mats[0].rows if horizontal else sum(m.rows for m in mats)
     cols = sum(m.cols for m in mats) if horizontal else mats[0].cols
     check_size(rows, cols)
+    charge(ENTRY_COST * rows * cols, f"stacking into a {rows}x{cols} matrix")
     return sp.ImmutableMatrix(sp.Matrix.hstack(*mats) if horizontal else sp.Matrix.vstack(*mats))
 
 
@@ -341,7 +348,7 @@ def convolve(
         raise ClaimError(str(err)) from None
     hz, wz = geom.output
     check_size(hz, wz)
-    budget.spend(hz * wz * ym.rows * ym.cols, f"conv with a {hz}x{wz} output")
+    budget.spend(ENTRY_COST * hz * wz * ym.rows * ym.cols, f"conv with a {hz}x{wz} output")
     return sp.ImmutableMatrix(ops.correlate(xm, ym, geom))
 
 
@@ -415,7 +422,7 @@ def _pad(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     t, b, left, right = _padding(a[1])
     check_size(m.rows + t + b, m.cols + left + right)
     geom = Geometry((m.rows, m.cols), (1, 1), (t, b, left, right), (1, 1))
-    ctx.budget.spend((m.rows + t + b) * (m.cols + left + right), "pad")
+    ctx.budget.spend(ENTRY_COST * (m.rows + t + b) * (m.cols + left + right), "pad")
     return ops.padded(m, geom)
 
 
@@ -522,6 +529,10 @@ def entrywise(x: Value, f: Callable[[sp.Expr], sp.Expr], name: str) -> Value:
     return f(to_scalar(x, f"{name}'s argument"))
 
 
+#: steps charged per pair of symbolic arguments of Max/Min (SymPy compares them pairwise)
+MAX_PAIR_COST = 500
+
+
 def maximum(args: list[Value], smallest: bool) -> sp.Expr:
     """``Max`` of scalars, or of the entries of one matrix (``max`` of a window, Appendix B)."""
     if len(args) == 1 and is_matrix(args[0]):
@@ -530,6 +541,8 @@ def maximum(args: list[Value], smallest: bool) -> sp.Expr:
         items = [to_scalar(x, "an argument of Max") for x in args]
     if len(items) > MAX_MAX_ARGS:
         raise ClaimError(f"Max/Min take at most {MAX_MAX_ARGS} arguments")
+    symbolic = sum(1 for e in items if not e.is_Number)
+    charge(MAX_PAIR_COST * symbolic * symbolic, f"Max/Min of {len(items)} entries")  # SymPy compares pairs
     return sp.Min(*items) if smallest else sp.Max(*items)
 
 
@@ -543,7 +556,21 @@ for _act in ACTIVATIONS:
         lambda ctx, a, kw, _f=ACTIVATIONS[_act], _n=_act: entrywise(a[0], _f, _n)
     )
 
-for _name, _f in (("exp", sp.exp), ("log", sp.log), ("floor", sp.floor), ("ceil", sp.ceiling)):
+def rounded(x: sp.Expr, f: Callable[[sp.Expr], sp.Expr]) -> sp.Expr:
+    """``floor``/``ceil``, refusing a number too large to round exactly (``floor(exp(10**39))``
+    would need every one of its digits)."""
+    if x.is_number and not x.is_Rational:
+        value = x.evalf(20)
+        if not value.is_finite or (value.is_Number and abs(value) > sp.Integer(2) ** MAX_NUMBER_BITS):
+            raise ClaimError(f"floor and ceil take numbers below 2**{MAX_NUMBER_BITS} in absolute value")
+    return f(x)
+
+
+for _name, _f in (("exp", sp.exp), ("log", sp.log)):
     function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(
         lambda ctx, a, kw, _g=_f, _n=_name: entrywise(a[0], _g, _n)
+    )
+for _name, _f in (("floor", sp.floor), ("ceil", sp.ceiling)):
+    function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(
+        lambda ctx, a, kw, _g=_f, _n=_name: entrywise(a[0], lambda e, _h=_g: rounded(e, _h), _n)
     )

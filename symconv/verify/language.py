@@ -18,6 +18,7 @@ from . import functions as fn
 from .functions import LOOPS, Context
 from .namespace import TensorName
 from .values import (
+    ENTRY_COST,
     ClaimError,
     Shape,
     TensorView,
@@ -255,6 +256,7 @@ class Evaluator:
         items: list[Value] = []
         try:
             for i in range(lo, hi + 1):
+                self.ctx.budget.spend(ENTRY_COST, f"{name} turns")
                 self.loops[var.id] = sp.Integer(i)
                 items.append(self.eval(node.args[3]))
         finally:

@@ -688,7 +688,8 @@ class Reader:
         if isinstance(e, sp.Max | sp.Min):
             return fn.maximum([self.walk(a) for a in e.args], isinstance(e, sp.Min))
         if isinstance(e, sp.floor | sp.ceiling):
-            return fn.entrywise(self.walk(e.args[0]), type(e), "floor")
+            kind = type(e)
+            return fn.entrywise(self.walk(e.args[0]), lambda x: fn.rounded(x, kind), "floor")
         raise ClaimError(f"the LaTeX construct {type(e).__name__} is not supported in claims")
 
 
