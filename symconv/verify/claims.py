@@ -48,7 +48,7 @@ from .calculus import Calculus
 from .decide import RELATIONS, Counterexample, Decider, Difference, decide
 from .functions import FUNCTIONS, LOOPS, Context
 from .namespace import Namespace
-from .values import FILE_SECONDS, MAX_ENTRIES, Budget, ClaimError, NotDifferentiable, Value
+from .values import FILE_SECONDS, MAX_ENTRIES, Budget, ClaimError, NotDifferentiableError, Value
 
 MAX_CLAIMS = 2_000
 MAX_PARTS = 20
@@ -361,7 +361,7 @@ def check_claim(
             rhs = reader(claim.rhs, ctx)
             side = ""
             decision = decide(lhs, rhs, claim.relation, Decider(ns.graph, budget, zlib.crc32(claim.id.encode())))
-    except NotDifferentiable as err:
+    except NotDifferentiableError as err:
         where = f"{side}: " if side else ""
         return ClaimResult(
             claim.id,
@@ -378,7 +378,8 @@ def check_claim(
     except RecursionError:
         return _invalid(claim, part, side, "is nested too deeply to evaluate", budget, start)
     except MemoryError:
-        return _invalid(claim, part, side, "needs more memory than there is; split it into smaller claims", budget, start)
+        message = "needs more memory than there is; split it into smaller claims"
+        return _invalid(claim, part, side, message, budget, start)
     except Exception as err:  # SymPy's own errors (shape, polys, ...): still one clear line, never a crash
         text = " ".join(str(err).split())[:200]
         return _invalid(claim, part, side, f"could not be evaluated ({type(err).__name__}: {text})", budget, start)
@@ -406,17 +407,22 @@ def _invalid(claim: Claim, part: str, side: str, message: str, budget: Budget, s
     )
 
 
+def prepare(part: Part, where: str = "") -> tuple[Namespace, Calculus, dict[str, Value]]:
+    """The names of a part (its layer or network and its ``[symbols]``), the derivatives
+    over them, and the values of its ``[define]`` table."""
+    ns = Namespace(part.spec)
+    _declare_symbols(part, ns, where)
+    calculus = Calculus(ns.graph)
+    return ns, calculus, _context_defines(part, ns, calculus, where)
+
+
 def check_document(doc: Mapping[str, Any], name: str = "claims") -> Report:
     """Check every claim of a parsed claims document."""
     title, parts = read_document(doc)
     results: list[ClaimResult] = []
     deadline = time.monotonic() + FILE_SECONDS
     for n, part in enumerate(parts):
-        where = f"part[{n}]." if len(parts) > 1 else ""
-        ns = Namespace(part.spec)
-        _declare_symbols(part, ns, where)
-        calculus = Calculus(ns.graph)
-        defines = _context_defines(part, ns, calculus, where)
+        ns, calculus, defines = prepare(part, f"part[{n}]." if len(parts) > 1 else "")
         label = part.title or part.subject
         for claim in part.claims:
             results.append(check_claim(claim, ns, calculus, defines, label, deadline))

@@ -29,7 +29,7 @@ from .values import (
     MAX_NUMBER_BITS,
     Budget,
     ClaimError,
-    NotDifferentiable,
+    NotDifferentiableError,
     Shape,
     TensorView,
     Value,
@@ -177,7 +177,7 @@ def check_differentiable(e: sp.Expr, mapping: dict[sp.Symbol, sp.Expr]) -> None:
         if isinstance(node, sp.Heaviside):
             arg = node.args[0]
             if arg.xreplace(mapping) == 0:
-                raise NotDifferentiable(
+                raise NotDifferentiableError(
                     f"is not differentiable at these values: a max (or min) has a tie there ({short(arg, 80)} = 0), "
                     "so its derivative does not exist; use values without ties, or mask(X) for the seed's "
                     "first-maximum rule"

@@ -30,7 +30,7 @@ class ClaimError(Exception):
     """A claim that cannot be read or evaluated; it is reported as invalid with this message."""
 
 
-class NotDifferentiable(ClaimError):
+class NotDifferentiableError(ClaimError):
     """A derivative taken where it does not exist (at a tie of a max): the claim that gives
     it a value fails, with this message."""
 
