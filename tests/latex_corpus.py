@@ -57,7 +57,11 @@ FORMS: list[tuple[str, str, str]] = [
     ("conv", r"a_{11} \cdot \beta_{22}", "z[1,1]"),
     ("conv", r"a_{11} \times \beta_{22}", "z[1,1]"),
     ("conv", r"\sum_{r=1}^{2}\sum_{s=1}^{2} a_{1+r,1+s}\beta_{rs}", "z[3,2]"),
-    ("conv", r"\sum_{r=1}^{2} \sum_{s=1}^{2} a_{rs} \, \beta_{rs}", "a[1,1]*k[1,1] + a[1,2]*k[1,2] + a[2,1]*k[2,1] + a[2,2]*k[2,2]"),
+    (
+        "conv",
+        r"\sum_{r=1}^{2} \sum_{s=1}^{2} a_{rs} \, \beta_{rs}",
+        "a[1,1]*k[1,1] + a[1,2]*k[1,2] + a[2,1]*k[2,1] + a[2,2]*k[2,2]",
+    ),
     ("conv", r"\sum_{i=1}^{4} a_{1i}", "a[1,1] + a[1,2] + a[1,3] + a[1,4]"),
     ("conv", r"\sum_{q=1}^{w_z} z_{1q}", "z[1,1] + z[1,2] + z[1,3]"),
     ("conv", r"\sum_{i=1}^{3}\sum_{j=1}^{4} a_{ij}", "sum_entries(A)"),
@@ -150,7 +154,8 @@ FORMS: list[tuple[str, str, str]] = [
     ("net", r"\left(\mathbf{W}^{[2]}\right)^\top", "transpose(W2)"),
     (
         "net",
-        r"\frac{\partial J}{\partial \mathbf{Z}^{[2]}} \cdot \frac{\partial \mathbf{Z}^{[2]}}{\partial \mathbf{B}^{[1]}}",
+        r"\frac{\partial J}{\partial \mathbf{Z}^{[2]}} \cdot "
+        r"\frac{\partial \mathbf{Z}^{[2]}}{\partial \mathbf{B}^{[1]}}",
         "diff(J, B1)",
     ),
     (

@@ -24,7 +24,10 @@ from symconv.verify import verify_document
 from symconv.verify.values import Budget
 
 KNOWN = "lhs: unknown name"
-CONV_NAMES = "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, w_a, w_k, w_p, w_s, w_z, z"
+CONV_NAMES = (
+    "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, "
+    "w_a, w_k, w_p, w_s, w_z, z"
+)
 FUNCTIONS = (
     "Max, Min, ceil, conv, crop, diag, diff, dilate, exp, eye, flat, floor, grad, hadamard, hstack, hstack_for, log, "
     "mask, max, min, ones, pad, relu, reshape, rot180, selected, shape, sigmoid, subs, sum_entries, sum_for, "
@@ -71,7 +74,8 @@ HOSTILE = [
     ("*a", "lhs: cannot be read: invalid syntax at column 1"),
     ("diff(*[a])", "lhs: '*' unpacking is not allowed"),
     ("ones(**{})", "lhs: '**' unpacking is not allowed"),
-    ("1e400", "lhs: the number inf is not a finite number of at most 40 digits"),
+    ("1e400", "lhs: the number 1e400 is not a finite number of at most 40 digits"),
+    ("1e-5000", "lhs: the number 1e-5000 is not a finite number of at most 40 digits"),
     ("1" * 41, "lhs: numbers may have at most 40 digits"),
     ("ones(100000, 100000)", "lhs: a 100000x100000 matrix is larger than the limit of 10000 entries"),
     ("ones(10**6, 1)", "lhs: a 1000000x1 matrix is larger than the limit of 10000 entries"),

@@ -307,10 +307,7 @@ def read_document(doc: Mapping[str, Any]) -> tuple[str, tuple[Part, ...]]:
             raise SpecError("part", "must be a non-empty list of tables ([[part]])")
         if len(parts) > MAX_PARTS:
             raise SpecError("part", f"has more than {MAX_PARTS} parts")
-        out = tuple(
-            _part(p, f"part[{n}].", seen, _PART_KEYS)
-            for n, p in enumerate(parts)
-        )
+        out = tuple(_part(p, f"part[{n}].", seen, _PART_KEYS) for n, p in enumerate(parts))
     else:
         out = (_part(doc, "", seen, _PART_KEYS),)
     if len(seen) > MAX_CLAIMS:
@@ -342,14 +339,14 @@ def check_claim(
     calculus: Calculus,
     defines: dict[str, Value],
     part: str = "",
-    deadline: float | None = None,
+    file_limit: tuple[float, float] | None = None,
 ) -> ClaimResult:
     """Evaluate and decide one claim; every problem becomes an ``invalid`` result.
 
-    ``deadline`` (a ``time.monotonic()`` value) is the file's wall-clock limit; the claim
-    also has its own (:data:`~symconv.verify.values.CLAIM_SECONDS`)."""
+    ``file_limit`` is the file's deadline (a ``time.monotonic()`` value) and its limit in
+    seconds; the claim also has its own (:data:`~symconv.verify.values.CLAIM_SECONDS`)."""
     start = time.perf_counter()
-    budget = Budget(deadline=deadline)
+    budget = Budget(file_limit=file_limit)
     ctx = Context(ns, calculus, budget, defines)
     reader = latex_reader.evaluate if claim.latex else language.evaluate
     side = "lhs"
@@ -416,16 +413,19 @@ def prepare(part: Part, where: str = "") -> tuple[Namespace, Calculus, dict[str,
     return ns, calculus, _context_defines(part, ns, calculus, where)
 
 
-def check_document(doc: Mapping[str, Any], name: str = "claims") -> Report:
-    """Check every claim of a parsed claims document."""
+def check_document(doc: Mapping[str, Any], name: str = "claims", seconds: float | None = None) -> Report:
+    """Check every claim of a parsed claims document, within ``seconds`` of wall-clock time
+    (:data:`~symconv.verify.values.FILE_SECONDS` by default); claims not reached in time
+    are invalid and say so."""
     title, parts = read_document(doc)
     results: list[ClaimResult] = []
-    deadline = time.monotonic() + FILE_SECONDS
+    limit = FILE_SECONDS if seconds is None else seconds
+    file_limit = (time.monotonic() + limit, limit)
     for n, part in enumerate(parts):
         ns, calculus, defines = prepare(part, f"part[{n}]." if len(parts) > 1 else "")
         label = part.title or part.subject
         for claim in part.claims:
-            results.append(check_claim(claim, ns, calculus, defines, label, deadline))
+            results.append(check_claim(claim, ns, calculus, defines, label, file_limit))
     return Report(name, title, parts, tuple(results))
 
 

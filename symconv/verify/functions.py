@@ -556,6 +556,7 @@ for _act in ACTIVATIONS:
         lambda ctx, a, kw, _f=ACTIVATIONS[_act], _n=_act: entrywise(a[0], _f, _n)
     )
 
+
 def rounded(x: sp.Expr, f: Callable[[sp.Expr], sp.Expr]) -> sp.Expr:
     """``floor``/``ceil``, refusing a number too large to round exactly (``floor(exp(10**39))``
     would need every one of its digits)."""
@@ -570,7 +571,14 @@ for _name, _f in (("exp", sp.exp), ("log", sp.log)):
     function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(
         lambda ctx, a, kw, _g=_f, _n=_name: entrywise(a[0], _g, _n)
     )
+
+
+def _rounding(f: Callable[[sp.Expr], sp.Expr], name: str) -> Impl:
+    def impl(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+        return entrywise(a[0], lambda e: rounded(e, f), name)
+
+    return impl
+
+
 for _name, _f in (("floor", sp.floor), ("ceil", sp.ceiling)):
-    function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(
-        lambda ctx, a, kw, _g=_f, _n=_name: entrywise(a[0], lambda e, _h=_g: rounded(e, _h), _n)
-    )
+    function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(_rounding(_f, _name))

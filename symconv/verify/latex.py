@@ -400,9 +400,7 @@ class _Parser:
                 return Differential()
             if word in _NAMED:
                 return Apply(_NAMED[word], self.operand())
-            raise ClaimError(
-                f"{tok}{{{word}}} is not supported in claims (only d, {', '.join(sorted(_NAMED))})"
-            )
+            raise ClaimError(f"{tok}{{{word}}} is not supported in claims (only d, {', '.join(sorted(_NAMED))})")
         if tok == "\\partial":
             return Differential()
         if tok in _GREEK:
@@ -858,7 +856,7 @@ def _splits(digits: str, parts: int) -> list[tuple[int, ...]]:
     """Every way to cut ``digits`` into ``parts`` positive numbers (no leading zeros)."""
     if parts == 1:
         return [(int(digits),)] if digits and digits[0] != "0" else []
-    out = []
+    out: list[tuple[int, ...]] = []
     for cut in range(1, len(digits) - parts + 2):
         head = digits[:cut]
         if head[0] == "0":
@@ -883,11 +881,9 @@ def _indices(sub: list[str], tn: TensorName, name: str, loops: dict[str, int]) -
         elif tok.isdigit() or tok in loops or tok in ("+", "-"):
             groups[-1].append(tok)
         else:
-            raise ClaimError(
-                f"the subscript {{{text}}} of {name} must be numbers (1-based indices), e.g. {name}_{{32}}"
-            )
+            raise _bad_subscript(text, name)
     if any(not g for g in groups) or len(text) > MAX_SUBSCRIPT_DIGITS + len(groups):
-        raise ClaimError(f"the subscript {{{text}}} of {name} must be numbers (1-based indices), e.g. {name}_{{32}}")
+        raise _bad_subscript(text, name)
     shape = tn.tensor.shape
     rank = len(shape)
     wanted = [2, rank] if tn.collapse and rank > 2 else [rank]
@@ -936,6 +932,10 @@ def _indices(sub: list[str], tn: TensorName, name: str, loops: dict[str, int]) -
     return tuple(int(p) for p in parts)
 
 
+def _bad_subscript(text: str, name: str) -> ClaimError:
+    return ClaimError(f"the subscript {{{text}}} of {name} must be numbers (1-based indices), e.g. {name}_{{32}}")
+
+
 def _arithmetic(group: list[str], loops: dict[str, int], name: str, text: str) -> int:
     """``1+r`` or ``i+r-1`` in a subscript: numbers and sum indices added and subtracted."""
     total, sign, expect_term = 0, 1, True
@@ -946,9 +946,9 @@ def _arithmetic(group: list[str], loops: dict[str, int], name: str, text: str) -
             total += sign * (loops[tok] if tok in loops else int(tok))
             expect_term = False
         else:
-            raise ClaimError(f"the subscript {{{text}}} of {name} must be numbers (1-based indices), e.g. {name}_{{32}}")
+            raise _bad_subscript(text, name)
     if expect_term:
-        raise ClaimError(f"the subscript {{{text}}} of {name} must be numbers (1-based indices), e.g. {name}_{{32}}")
+        raise _bad_subscript(text, name)
     return total
 
 

@@ -208,10 +208,36 @@ class Namespace:
         for key, seen in counts.items():
             found[f"J_{key}{suffix}"] = JacobianFamily(d, key, tuple(seen), tuple(seen.values()))
         for name, fam in found.items():
-            if name in self.jacobians:  # two layers of one number with the same key: ambiguous
-                self.jacobians[name] = JacobianFamily(d, "", (), ())
-            else:
-                self.jacobians[name] = fam
+            # two layers of one number with the same key (conv -> flatten: both J_A1): the
+            # short name stays the layer's that starts the number; every family also has
+            # its explicit name, J_<output>_<input> (see _explicit_jacobians)
+            self.jacobians.setdefault(name, fam)
+        if self.network is not None:
+            self._explicit_jacobians(d, found)
+
+    def _explicit_jacobians(self, d: Derivation, found: dict[str, JacobianFamily]) -> None:
+        """``J_Z1_A0`` (d vZ^[1] / d vA^[0]), ``J_Z1_K1``, ``J_B1_I1``...: a network's
+        Jacobians named by the two tensors, never ambiguous."""
+        out = d.output
+        for fam in found.values():
+            wrt = d.params.get(fam.key, d.input)
+            name = f"J_{out.name}{out.layer}_{wrt.name}{'' if wrt.layer is None else wrt.layer}"
+            if name.isidentifier():
+                self.jacobians.setdefault(name, fam)
+
+    def _alias_activations(self, nd: NetworkDerivation) -> None:
+        """``A1`` for layer 1's output when no pooling layer names it: the seed's A^[l] is
+        what layer l hands on, here the last image output of that number (an activation's
+        ``I1`` or the conv's ``Z1``)."""
+        last: dict[int, Tensor] = {}
+        for d, number in zip(nd.layers, nd.numbers, strict=True):
+            if d.output.source is None and len(d.output.shape) == 3:
+                last[number] = d.output
+        for number, tensor in last.items():
+            n = str(number)
+            if "A" + n not in self.tensors:
+                self._tensor(("A" + n, "a" + n), tensor, "A" + n, False, sizes=False)
+                self.constants.setdefault(f"c{n}", tensor.shape[0])
 
     def _build_layer(self, d: Derivation) -> None:
         g = self.graph
@@ -268,6 +294,7 @@ class Namespace:
                 self._loss(d, len(nd.layers))
             self._hyper(d.spec, n)
             self._jacobians(d, n)
+        self._alias_activations(nd)
 
     def _loss(self, d: SoftmaxDerivation, level: int) -> None:
         labels = d.labels
@@ -288,8 +315,8 @@ class Namespace:
             if self.has(n) or n in self.jacobians:
                 raise ClaimError(f"{n!r} is already a name of this {self.subject_kind()} or a function; choose another")
         count = 1
-        for n in shape:
-            count *= n
+        for size in shape:
+            count *= size
         if count > MAX_SYMBOL_ENTRIES:
             raise ClaimError(f"has {count} entries; the limit for one symbol is {MAX_SYMBOL_ENTRIES}")
         tensor = Tensor(name, letter, shape, None, channel_index=len(shape) >= 3)
@@ -358,8 +385,6 @@ class Namespace:
     def jacobian(self, name: str, args: tuple[int, ...]) -> sp.ImmutableMatrix:
         """``J_K(j, i)`` (1-based channel indices; none needed when there is one channel)."""
         fam = self.jacobians[name]
-        if not fam.key:
-            raise ClaimError(f"{name} is ambiguous: two layers of this number have that Jacobian")
         if not args and any(c > 1 for c in fam.counts):
             raise ClaimError(f"{name} takes channel indices: {name}({', '.join(fam.indices)})")
         if args and len(args) != len(fam.indices):
