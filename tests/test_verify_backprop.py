@@ -235,3 +235,65 @@ def test_textbook_mistakes_each_fail_with_a_helpful_report(capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "left - right = -5*g_{11}/36 - 5*g_{12}/36 - 5*g_{21}/36 - 5*g_{22}/36" in out
     assert "not differentiable at these values" in out
+
+
+# -- numbers, long sums, reports, network names ---------------------------------------------
+def test_decimals_are_exact_as_written() -> None:
+    assert one("1.0000000000000000001", "1").fails
+    assert one("1e-400", "0").fails
+    assert one("1e-400", "0", relation=">").holds
+    assert one("1e-40 * 10**40", "1").holds
+    assert one("0.1 + 0.2", "3/10").holds
+    assert one("2.5e-3", "1/400").holds
+    assert one("1_000.5", "2001/2").holds
+
+
+def test_flat_sums_of_any_length_within_the_node_cap() -> None:
+    terms = [f"a[{1 + n % 3},{1 + n // 3 % 4}]" for n in range(360)]
+    r = one(" + ".join(terms), " + ".join(f"30*a[{p},{q}]" for p in (1, 2, 3) for q in (1, 2, 3, 4)))
+    assert r.holds, r.message
+    assert one(" - ".join(["a[1,1]"] * 301), "-299*a[1,1]").holds
+    assert one(" * ".join(["2"] * 300), "2**150 * 2**150").holds
+    assert one(" + ".join(["a[1,1]"] * 1000), "1").message == "lhs: has more than 5000 parts; split it into smaller claims"
+
+
+def test_a_failing_report_shows_the_difference_even_when_both_sides_print_alike() -> None:
+    """Two long sides that agree on their first 120 characters: the cut sides look the
+    same, the difference line shows the term that differs."""
+    common = " + ".join(f"{n}*a[1,1]*a[2,2]*beta[1,1]" for n in range(1, 30))
+    r = one(common + " + a[3,4]", common + " + a[3,3]")
+    assert r.fails
+    (d,) = r.differing
+    a33, a34 = sp.Symbol("a_{33}", real=True), sp.Symbol("a_{34}", real=True)
+    assert d.delta == a34 - a33
+    from symconv.verify.report import claim_lines, difference_text
+
+    lines = claim_lines(r)
+    assert any(line.strip() == "left - right = -a_{33} + a_{34}" for line in lines)
+    long = sp.Add(*[sp.Symbol(f"x{n}") for n in range(400)])
+    text = difference_text(long, limit=100)
+    assert text.endswith("of 400 terms)") and len(text) < 160
+
+
+NET_FLATTEN = {
+    "input": [4, 4],
+    "channels": 1,
+    "layers": [
+        {"type": "conv2d", "kernel": [2, 2], "out_channels": 2},
+        {"type": "relu"},
+        {"type": "flatten"},
+        {"type": "dense", "out_features": 2},
+    ],
+}
+
+
+def test_conv_flatten_network_names() -> None:
+    """J_A1 is the conv's dZ1/dA0 (not 'ambiguous'); the flatten's is J_B1_I1; A1 is the
+    output of layer 1 although no pooling layer follows."""
+    net = NET_FLATTEN
+    assert one("J_A1(1, 1)", "diff(vec(Z1[1]), vec(A0[1]))", network=net).holds
+    assert one("J_Z1_A0(2, 1)", "J_A1(2, 1)", network=net).holds
+    assert one("J_B1_I1", "eye(18)", network=net).holds
+    assert one("A1", "I1", network=net).holds
+    assert one("a1[2,3,3]", "relu(z1[2,3,3])", network=net).holds
+    assert one("c1", "2", network=net).holds

@@ -330,12 +330,13 @@ class Budget:
         self.deadline = until if file_limit is None else min(until, file_limit[0])
 
     def spend(self, n: int = 1, what: str = "") -> None:
-        self.used += n
-        if self.used > self.limit:
+        """Charge ``n`` steps, or refuse (charging nothing) if that would pass the limit."""
+        if self.used + n > self.limit:
             shown = f" ({what})" if what else ""
             raise ClaimError(
                 f"the claim needs more than {self.limit} steps of work{shown}; split it into smaller claims"
             )
+        self.used += n
         if time.monotonic() > self.deadline:
             raise ClaimError(self.timeout_message())
 
