@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-CONV: dict[str, Any] = {  # the seed's Appendix A layer
-    "layer": {"type": "conv2d", "input": [3, 4], "kernel": [2, 2], "padding": [1, 1], "stride": [1, 2], "bias": False}
-}
+from test_verify_common import APPENDIX_A, APPENDIX_B, SMALL_NET
+
+CONV: dict[str, Any] = {"layer": APPENDIX_A}  # the seed's Appendix A layer
 CHANNELS: dict[str, Any] = {
     "layer": {
         "type": "conv2d",
@@ -28,23 +28,8 @@ CHANNELS: dict[str, Any] = {
     "define": {"L": "sum_for(j, 1, 3, sum_entries(hadamard(G[j], Z[j])))"},
 }
 WIDE: dict[str, Any] = {"layer": {"type": "conv2d", "input": [12, 12], "kernel": [3, 3], "bias": False}}
-POOL: dict[str, Any] = {  # the seed's Appendix B layer
-    "layer": {"type": "maxpool2d", "input": [3, 4], "window": [3, 2], "padding": [1, 1], "stride": [1, 2]}
-}
-NET: dict[str, Any] = {
-    "network": {
-        "input": [4, 4],
-        "channels": 2,
-        "layers": [
-            {"type": "conv2d", "kernel": [2, 2], "out_channels": 2},
-            {"type": "sigmoid"},
-            {"type": "avgpool2d", "window": [3, 3], "stride": [1, 1]},
-            {"type": "flatten"},
-            {"type": "dense", "out_features": 2},
-            {"type": "softmax_cross_entropy"},
-        ],
-    }
-}
+POOL: dict[str, Any] = {"layer": APPENDIX_B}  # the seed's Appendix B layer
+NET: dict[str, Any] = {"network": SMALL_NET}
 SUBJECTS = {"conv": CONV, "channels": CHANNELS, "wide": WIDE, "pool": POOL, "net": NET}
 
 #: (subject, LaTeX, the same in the expression language)

@@ -8,9 +8,14 @@ here, through the same functions as the expression language:
 * names with subscripts and layer superscripts: ``a_{32}``, ``A_{23}``, ``\beta_{21}``,
   ``z_{1,32}^{[2]}``, ``\mathbf{Z}``, ``{}_v\mathbf{A}``, sizes ``h_z^{[2]}``, ``{}^l h_p``;
 * derivatives ``\frac{\partial X}{\partial Y}`` and ``\frac{dX}{dY}``;
-* the seed's convolution ``X * Y`` (with the layer's padding and stride when ``X`` has the
-  layer's input shape and ``Y`` its kernel's; a plain window product when the two have one
-  shape), ``X^\top``, ``\text{vec}(X)``, ``\mathbf{1}_{(m, n)}``, ``\begin{bmatrix}``.
+* the seed's convolution ``X * Y`` (also ``\ast``, ``\star``; with the layer's padding and
+  stride when ``X`` has the layer's input shape and ``Y`` its kernel's; a plain window
+  product when the two have one shape), ``X \odot Y``, ``X^\top``, ``\text{vec}(X)``,
+  ``\operatorname{rot180}(X)``, ``\mathbf{1}_{(m, n)}``, ``\begin{bmatrix}``;
+* ``\sum_{i=1}^{n}`` (the body runs to the next ``+`` or ``-``; ``i`` may appear in
+  subscripts), ``\nabla_{X} y``, inline ``\partial y / \partial x``;
+* subscripts read as the tensor's shape dictates (``w_{31}`` is (3, 1) on a 40x40 tensor;
+  a subscript with two readings is an error that asks for commas).
 
 What is left -- sums, products, ``\frac``, powers, ``\max``/``\min``, ``\lfloor``,
 ``\lceil``, numbers -- is handed to SymPy's ``parse_latex(..., backend="lark")`` with every

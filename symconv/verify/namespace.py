@@ -17,12 +17,17 @@ Single layer (the seed's appendices)::
 
 Network (section 3): the same names with the layer number appended, ``A0`` the input,
 ``Z1, I1, A1, K1, b1, ..., B2, W3, b3, Z3, A3``, entries ``a0[i,p,q]``, ``k2[j,i,r,s]``,
-Jacobians ``J_K2(j, i)``; ``y`` and ``J`` for the loss.
+Jacobians ``J_K2(j, i)``; ``y`` and ``J`` for the loss.  ``A1`` is layer 1's output even
+when no pooling layer follows (then it is ``I1`` or ``Z1``), and every Jacobian also has
+an explicit name ``J_<output>_<input>`` (``J_Z1_A0``, ``J_B1_I1``) beside the short one.
 
 Sizes: ``h_x, w_x`` for every image tensor with entry letter ``x`` (``h_a, w_z, h_k``...),
 ``n_x`` for vectors, ``c1, c2`` for the channels of ``A1, A2``; convolution padding and
-stride ``h_p, w_p, h_s, w_s``; pooling window ``h_l, w_l`` and the pool's padding and
-stride ``lh_p, lw_p, lh_s, lw_s`` (the seed's left superscript ``l``).  In a network each
+stride ``h_p, w_p, h_s, w_s`` and the padding's sides ``p_top, p_bottom, p_left, p_right``;
+pooling window ``h_l, w_l`` and the pool's padding and stride ``lh_p, lw_p, lh_s, lw_s``,
+``lp_top, ...`` (the seed's left superscript ``l``).
+
+Free tensors declared in a claims file's ``[symbols]`` table (:meth:`Namespace.declare`).  In a network each
 carries the layer number: ``h_z2``, ``lh_s1``, ``c1``.
 """
 
