@@ -16,7 +16,7 @@ import sympy as sp
 from test_verify_common import APPENDIX_A, one
 
 from symconv.errors import SpecError
-from symconv.verify import verify_document, verify_file
+from symconv.verify import verify_document, verify_file, verify_text
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 POOL2 = {"type": "maxpool2d", "input": [2, 2], "window": [2, 2], "stride": [2, 2]}
@@ -296,3 +296,11 @@ def test_conv_flatten_network_names() -> None:
     assert one("A1", "I1", network=net).holds
     assert one("a1[2,3,3]", "relu(z1[2,3,3])", network=net).holds
     assert one("c1", "2", network=net).holds
+
+
+def test_the_readme_textbook_block_holds() -> None:
+    """The claims file printed in the README's verify section, run as printed."""
+    text = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    block = text.split("Its conv part, as a claims file of its own", 1)[1].split("```toml\n", 1)[1].split("```\n")[0]
+    report = verify_text(block)
+    assert [r.status for r in report.results] == ["holds"] * 3
