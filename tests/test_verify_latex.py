@@ -96,7 +96,10 @@ def test_latex_rep2_as_the_seed_writes_it_fails_at_eq_a2_2() -> None:
     assert (cx.lhs, cx.rhs) == (true, written) and true != written
 
 
-CONV_NAMES = "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, w_a, w_k, w_p, w_s, w_z, z"
+CONV_NAMES = (
+    "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, "
+    "w_a, w_k, w_p, w_s, w_z, z"
+)
 INVALID = [
     (
         r"\input{/etc/passwd}",
@@ -110,7 +113,10 @@ INVALID = [
     ),
     (r"\write18{ls}", r"lhs: the LaTeX command \write is not allowed in claims (it could read files or redefine TeX)"),
     (r"\sqrt{2}", r"lhs: the LaTeX command \sqrt is not supported in claims"),
-    (r"\sum_{i=1}^{3} i", r"lhs: the LaTeX command \sum is not supported in claims"),
+    (r"\prod_{i=1}^{3} i", r"lhs: the LaTeX command \prod is not supported in claims"),
+    (r"\sum_{i=1}^{2000} i", r"lhs: a \sum from 1 to 2000 has more than 1000 terms"),
+    (r"\sum_{ii=1}^{3} i", r"lhs: a sum is written \sum_{i=1}^{n} with a one-letter index"),
+    (r"\sum_{i=1}^{3}", r"lhs: a \sum needs something to add up after its bounds"),
     ("a_{11} % comment", "lhs: the character '%' is not allowed in a LaTeX claim"),
     ("$a_{11}$", "lhs: the character '$' is not allowed in a LaTeX claim"),
     ("a_{11} = 1", "lhs: the character '=' is not allowed in a LaTeX claim"),
@@ -118,7 +124,7 @@ INVALID = [
     ("a_{j,pq}", "lhs: the subscript {j,pq} of a must be numbers (1-based indices), e.g. a_{32}"),
     ("a_{45}", "lhs: index 4 is out of range 1..3 for index 2 of A"),
     (
-        r"\frac{\partial}{\partial a_{11}} a_{11}",
+        r"\frac{\partial}{\partial a_{11}}",
         r"lhs: write the function inside the derivative: \frac{\partial y}{\partial x}",
     ),
     (

@@ -10,6 +10,7 @@ import contextlib
 import os
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -20,15 +21,20 @@ from hypothesis import strategies as st
 from sympy.parsing.latex import parse_latex  # noqa: F401  (loads lark's grammar before files are locked)
 from test_verify_common import APPENDIX_A
 
+from symconv.cli import main
 from symconv.verify import verify_document
+from symconv.verify.claims import check_document
 from symconv.verify.values import Budget
 
 KNOWN = "lhs: unknown name"
-CONV_NAMES = "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, w_a, w_k, w_p, w_s, w_z, z"
+CONV_NAMES = (
+    "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, "
+    "w_a, w_k, w_p, w_s, w_z, z"
+)
 FUNCTIONS = (
-    "Max, Min, ceil, conv, diag, diff, exp, eye, flat, floor, grad, hstack, hstack_for, log, mask, max, min, ones, "
-    "relu, reshape, selected, shape, sigmoid, subs, sum_for, switches, tanh, trace, transpose, unit, uses, vec, "
-    "vstack, vstack_for, window, zeros"
+    "Max, Min, ceil, conv, crop, diag, diff, dilate, exp, eye, flat, floor, grad, hadamard, hstack, hstack_for, log, "
+    "mask, max, min, ones, pad, relu, reshape, rot180, selected, shape, sigmoid, subs, sum_entries, sum_for, "
+    "switches, tanh, trace, transpose, unit, uses, vec, vstack, vstack_for, window, zeros"
 )
 TOO_LARGE = "the claim is too large to decide exactly (its expansion is too big); split it into smaller claims"
 
@@ -71,7 +77,8 @@ HOSTILE = [
     ("*a", "lhs: cannot be read: invalid syntax at column 1"),
     ("diff(*[a])", "lhs: '*' unpacking is not allowed"),
     ("ones(**{})", "lhs: '**' unpacking is not allowed"),
-    ("1e400", "lhs: the number inf is not a finite number of at most 40 digits"),
+    ("1e400", "lhs: the number 1e400 is not a finite number of at most 40 digits"),
+    ("1e-5000", "lhs: the number 1e-5000 is not a finite number of at most 40 digits"),
     ("1" * 41, "lhs: numbers may have at most 40 digits"),
     ("ones(100000, 100000)", "lhs: a 100000x100000 matrix is larger than the limit of 10000 entries"),
     ("ones(10**6, 1)", "lhs: a 1000000x1 matrix is larger than the limit of 10000 entries"),
@@ -79,7 +86,7 @@ HOSTILE = [
     ("sum_for(a, 1, 2, 1)", "lhs: the loop variable 'a' is already a name; choose another one"),
     (
         "sum_for(i, 1, 1000, sum_for(j, 1, 1000, sum_for(m, 1, 1000, 1)))",
-        "lhs: the claim needs more than 2000000 steps of work; split it into smaller claims",
+        "lhs: the claim needs more than 2000000 steps of work (sum_for turns); split it into smaller claims",
     ),
     ("Max(" + ", ".join(["a[1,1]"] * 300) + ")", "lhs: Max/Min take at most 256 arguments"),
     ("1/0", "lhs: division by zero"),
@@ -239,3 +246,66 @@ def test_the_guard_itself_catches_execution() -> None:
         eval("1")
     with refuse_execution(), pytest.raises(AssertionError, match="executing function"):
         open("/etc/hostname")
+
+
+# -- work budgets: every operation is charged by its cost before it runs --------------------
+def _work(what: str) -> str:
+    return f"lhs: the claim needs more than 2000000 steps of work ({what}); split it into smaller claims"
+
+
+_MAX_100 = "Max(" + ", ".join(f"{k}*a[{p},{q}]" for k in range(1, 10) for p in (1, 2, 3) for q in (1, 2, 3, 4))
+BOUNDED = [
+    ("floor(exp(10**39))", "lhs: floor and ceil take numbers below 2**4096 in absolute value"),
+    ("ceil(-exp(exp(100)))", "lhs: floor and ceil take numbers below 2**4096 in absolute value"),
+    ("sum_for(j, 1, 1000, ones(100, 100))", _work("a 100x100 matrix")),
+    ("J_A**16", _work("the product of a 12x12 matrix and a 12x12 matrix")),
+    (" @ ".join(["J_A"] * 16), _work("the product of a 12x12 matrix and a 12x12 matrix")),
+    (", ".join(_MAX_100.split(", ")[:100]) + ")", _work("Max/Min of 100 entries")),
+    ("rot180(" * 30 + "ones(100, 100)" + ")" * 30, _work("a 100x100 matrix")),
+    ("dilate(A, 10**6)", "lhs: a 2000001x3000001 matrix is larger than the limit of 10000 entries"),
+    ("dilate(ones(100, 100), (100, 1))", "lhs: a 9901x100 matrix is larger than the limit of 10000 entries"),
+    ("crop(A, (1, 4), (1, 1))", "lhs: crop: rows 1..4 are not inside 1..3 of a 3x4 matrix"),
+    ("crop(A, (2, 1), (1, 1))", "lhs: crop: rows 2..1 are not inside 1..3 of a 3x4 matrix"),
+    ("rot180(ones(10**4, 10**4))", "lhs: a 10000x10000 matrix is larger than the limit of 10000 entries"),
+    ("pad(A, 10**9)", "lhs: a 2000000003x2000000004 matrix is larger than the limit of 10000 entries"),
+    (
+        "conv(A, beta, dilation=10**9)",
+        "lhs: conv: 2x2 (dilated to 1000000001x1000000001) is larger than the padded input 3x4, "
+        "so the output would be empty",
+    ),
+]
+
+
+@pytest.mark.slow
+def test_costly_claims_are_refused_by_their_cost() -> None:
+    """Each case (issue 11's list and the new functions) is refused with one line naming
+    the limit; the work count shows it stopped at the budget, not after the work."""
+    results = _check([t for t, _ in BOUNDED])
+    for (text, message), r in zip(BOUNDED, results, strict=True):
+        assert r.status == "invalid", text[:60]
+        assert r.message == message, text[:60]
+        assert "\n" not in r.message
+        assert r.work <= Budget().limit, text[:60]
+
+
+def test_wall_clock_limits_of_a_claim_and_a_file() -> None:
+    with Budget(seconds=0).active() as budget, pytest.raises(Exception, match="its time limit of 0 s"):
+        budget.spend()
+    doc = {"layer": APPENDIX_A, "claims": [{"id": f"c{n}", "lhs": "z[1,1]", "rhs": "z[1,1]"} for n in range(3)]}
+    report = check_document(doc, seconds=0)
+    assert [r.status for r in report.results] == ["invalid"] * 3
+    assert {r.message for r in report.results} == {"lhs: not checked: the file's time limit of 0 s was reached"}
+    assert check_document(doc).exit_code == 0
+
+
+def test_huge_symbols_table_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "claims.toml"
+    path.write_text(
+        '[layer]\ntype = "relu"\ninput = [2, 2]\n[symbols]\nG = [100000, 100000]\n'
+        '[[claims]]\nid = "x"\nlhs = "1"\nrhs = "1"\n',
+        encoding="utf-8",
+    )
+    assert main(["verify", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "symconv: error: symbols.G: has more than 10000 entries; the limit for one symbol is 10000\n"

@@ -45,7 +45,13 @@ def as_json(report: Report) -> str:
             item["correct"] = short(r.correct, 2000)
         if r.differing:
             item["differing"] = [
-                {"entry": list(d.entry), "lhs": short(d.lhs, 500), "rhs": short(d.rhs, 500)} for d in r.differing
+                {
+                    "entry": list(d.entry),
+                    "lhs": short(d.lhs, 500),
+                    "rhs": short(d.rhs, 500),
+                    "difference": None if d.delta is None else short(d.delta, 2000),
+                }
+                for d in r.differing
             ]
         if r.counterexample is not None:
             cx = r.counterexample

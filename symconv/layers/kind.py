@@ -33,14 +33,17 @@ def _chain(ctx: dict[str, Any], first: bool) -> list[Any]:
 
 
 def window_constants(spec: Any, prefix: str) -> dict[str, int]:
-    """The seed's names for a windowed layer's padding (symmetric sides only) and stride:
-    ``h_p, w_p, h_s, w_s`` for a convolution, ``lh_p, ...`` (``prefix`` ``l``) for pooling."""
+    """The seed's names for a windowed layer's padding (``h_p, w_p`` when symmetric), the
+    named sides of any padding (``p_top, p_bottom, p_left, p_right``) and the stride
+    (``h_s, w_s``); ``lh_p, lp_top, ...`` (``prefix`` ``l``) for pooling."""
     t, b, left, right = spec.padding
     out: dict[str, int] = {}
     if t == b:
         out[f"{prefix}h_p"] = t
     if left == right:
         out[f"{prefix}w_p"] = left
+    for side, amount in zip(("top", "bottom", "left", "right"), spec.padding, strict=True):
+        out[f"{prefix}p_{side}"] = amount
     out[f"{prefix}h_s"] = spec.stride[0]
     out[f"{prefix}w_s"] = spec.stride[1]
     return out

@@ -17,12 +17,16 @@ The expression language (Python syntax, never evaluated by Python)
   ``b[j]``; whole matrices ``A``, ``K``, ``Z``; in a network the layer number follows the
   name: ``A0``, ``K1``, ``z2[j,p,q]``, ``W3``, ``B2``, ``J``, ``y``
   (:mod:`symconv.verify.namespace` lists them all, with the size constants ``h_a``, ``w_z2``,
-  ``c1``, ``lh_s``...);
+  ``c1``, ``lh_s``..., and the sides of a padding ``p_top, p_bottom, p_left, p_right``);
+* free tensors from a ``[symbols]`` table, e.g. an upstream gradient ``G = [2, 3, 3]``
+  (``G[j]``, ``g[j,p,q]``);
 * ``diff(y, x)`` and ``grad(y, X)`` (numerator layout, :mod:`~symconv.verify.calculus`),
   the layer's Jacobians ``J_K``, ``J_A``, ``J_b`` (``J_K(j, i)`` with channels, ``J_K2(j, i)``
   in a network), ``vec``, ``flat``, ``transpose``, ``reshape``, ``@`` and ``*`` (matrix
   product), ``ones(m, n)``, ``zeros``, ``eye``, ``unit(m, n, r, s)``, ``diag``, ``trace``,
-  ``hstack``, ``vstack``, ``conv(X, Y, padding=..., stride=...)``, ``window(p, q)``,
+  ``hstack``, ``vstack``, ``conv(X, Y, padding=..., stride=..., dilation=...)``,
+  ``rot180(X)``, ``dilate(X, (sh, sw))``, ``pad(X, P)``, ``crop(X, (r1, r2), (c1, c2))``
+  (1-based, inclusive), ``hadamard(X, Y)``, ``sum_entries(X)``, ``window(p, q)``,
   ``shape(X)``, ``Max``, ``Min``, ``relu``, ``sigmoid``, ``tanh``, ``exp``, ``log``,
   ``floor``, ``ceil``, ``switches(X)``, ``selected(X)``, ``mask(X)`` (max-pooling),
   ``subs(y, X, values)``, ``uses(y, X)``, loops ``sum_for(i, 1, n, ...)``,
@@ -32,6 +36,9 @@ The expression language (Python syntax, never evaluated by Python)
 
 Decisions (:mod:`symconv.verify.decide`): exact for polynomials, every region for
 piecewise functions (or tie-free points, and the report says so), shapes for dimensions.
+A derivative of a max taken at a tie does not exist: a claim that gives it a value fails.
+Every operation is charged to a per-claim work budget before it runs, and claims and files
+have wall-clock limits (:class:`~symconv.verify.values.Budget`).
 """
 
 from __future__ import annotations

@@ -11,6 +11,9 @@ expressions, and ``[[claims]]`` tables::
     padding = [1, 1]
     stride = [1, 2]
 
+    [symbols]                             # free tensors, e.g. an upstream gradient dJ/dZ
+    G = [4, 3]                            # a 4x3 matrix G with entries g[p,q] (LaTeX g_{pq})
+
     [define]
     X = "[[1, 2], [3, 4]]"
 
@@ -43,13 +46,16 @@ from . import language
 from . import latex as latex_reader
 from .calculus import Calculus
 from .decide import RELATIONS, Counterexample, Decider, Difference, decide
-from .functions import Context
+from .functions import FUNCTIONS, LOOPS, Context
 from .namespace import Namespace
-from .values import Budget, ClaimError, Value
+from .values import FILE_SECONDS, MAX_ENTRIES, Budget, ClaimError, NotDifferentiableError, Value
 
 MAX_CLAIMS = 2_000
 MAX_PARTS = 20
 MAX_DEFINES = 200
+MAX_SYMBOLS = 20
+_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9]{0,11}")
+_PART_KEYS = ("title", "layer", "network", "symbols", "define", "claims")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,79}$")
 _CLAIM_KEYS = ("id", "lhs", "rhs", "latex", "relation", "where", "note")
 
@@ -75,6 +81,8 @@ class Part:
     spec: Layer | Network
     defines: tuple[tuple[str, str], ...]
     claims: tuple[Claim, ...]
+    #: free tensors from the ``[symbols]`` table: name and shape
+    symbols: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
     @property
     def subject(self) -> str:
@@ -218,6 +226,47 @@ def _defines(table: Any, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _symbols(table: Any, where: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """``[symbols]``: ``G = [3, 6]`` declares a free 3x6 matrix ``G`` (entries ``g[p,q]``);
+    ``[n]`` a vector, ``[c, h, w]`` channels of matrices, ``[c1, c2, h, w]`` as kernels."""
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        raise SpecError(where, "must be a table of name = [sizes], e.g. G = [3, 6]")
+    if len(table) > MAX_SYMBOLS:
+        raise SpecError(where, f"declares more than {MAX_SYMBOLS} names")
+    out = []
+    for name, shape in table.items():
+        w = f"{where}.{name[:40]}"
+        if not _SYMBOL.fullmatch(name):
+            raise SpecError(w, "a symbol is a letter followed by up to 11 letters or digits (no '_')")
+        if (
+            not isinstance(shape, list)
+            or not 1 <= len(shape) <= 4
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
+        ):
+            raise SpecError(w, "must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels")
+        if any(n < 1 for n in shape):
+            raise SpecError(w, f"sizes must be integers >= 1, got {shape}")
+        total = 1
+        for n in shape:
+            total *= n
+            if total > MAX_ENTRIES:
+                raise SpecError(w, f"has more than {MAX_ENTRIES} entries; the limit for one symbol is {MAX_ENTRIES}")
+        out.append((name, tuple(shape)))
+    return tuple(out)
+
+
+def _declare_symbols(part: Part, ns: Namespace, where: str) -> None:
+    for name, shape in part.symbols:
+        try:
+            if name in FUNCTIONS or name in LOOPS or name.lower() in FUNCTIONS:
+                raise ClaimError(f"{name!r} is the name of a function; choose another")
+            ns.declare(name, shape)
+        except ClaimError as err:
+            raise SpecError(f"{where}symbols.{name}", str(err)) from None
+
+
 def _part(table: dict[str, Any], where: str, seen: set[str], allowed: tuple[str, ...]) -> Part:
     for key in table:
         if key not in allowed:
@@ -233,6 +282,7 @@ def _part(table: dict[str, Any], where: str, seen: set[str], allowed: tuple[str,
         spec,
         _defines(table.get("define"), f"{where}define"),
         _claims(table.get("claims"), f"{where}claims", seen),
+        _symbols(table.get("symbols"), f"{where}symbols"),
     )
 
 
@@ -252,12 +302,9 @@ def read_document(doc: Mapping[str, Any]) -> tuple[str, tuple[Part, ...]]:
             raise SpecError("part", "must be a non-empty list of tables ([[part]])")
         if len(parts) > MAX_PARTS:
             raise SpecError("part", f"has more than {MAX_PARTS} parts")
-        out = tuple(
-            _part(p, f"part[{n}].", seen, ("title", "layer", "network", "define", "claims"))
-            for n, p in enumerate(parts)
-        )
+        out = tuple(_part(p, f"part[{n}].", seen, _PART_KEYS) for n, p in enumerate(parts))
     else:
-        out = (_part(doc, "", seen, ("title", "layer", "network", "define", "claims")),)
+        out = (_part(doc, "", seen, _PART_KEYS),)
     if len(seen) > MAX_CLAIMS:
         raise SpecError("claims", f"there are {len(seen)} claims; the limit is {MAX_CLAIMS}")
     return title, out
@@ -267,11 +314,13 @@ def read_document(doc: Mapping[str, Any]) -> tuple[str, tuple[Part, ...]]:
 def _context_defines(part: Part, ns: Namespace, calculus: Calculus, where: str) -> dict[str, Value]:
     values: dict[str, Value] = {}
     for name, text in part.defines:
-        ctx = Context(ns, calculus, Budget(), dict(values))
+        budget = Budget()
+        ctx = Context(ns, calculus, budget, dict(values))
         if ctx.is_bound(name):
             raise SpecError(f"{where}define.{name}", "is already a name of the layer or a function; choose another")
         try:
-            values[name] = language.evaluate(text, ctx)
+            with budget.active():
+                values[name] = language.evaluate(text, ctx)
         except ClaimError as err:
             raise SpecError(f"{where}define.{name}", str(err)) from None
         except SpecError as err:
@@ -280,24 +329,49 @@ def _context_defines(part: Part, ns: Namespace, calculus: Calculus, where: str) 
 
 
 def check_claim(
-    claim: Claim, ns: Namespace, calculus: Calculus, defines: dict[str, Value], part: str = ""
+    claim: Claim,
+    ns: Namespace,
+    calculus: Calculus,
+    defines: dict[str, Value],
+    part: str = "",
+    file_limit: tuple[float, float] | None = None,
 ) -> ClaimResult:
-    """Evaluate and decide one claim; every problem becomes an ``invalid`` result."""
+    """Evaluate and decide one claim; every problem becomes an ``invalid`` result.
+
+    ``file_limit`` is the file's deadline (a ``time.monotonic()`` value) and its limit in
+    seconds; the claim also has its own (:data:`~symconv.verify.values.CLAIM_SECONDS`)."""
     start = time.perf_counter()
-    budget = Budget()
+    budget = Budget(file_limit=file_limit)
     ctx = Context(ns, calculus, budget, defines)
     reader = latex_reader.evaluate if claim.latex else language.evaluate
     side = "lhs"
     try:
-        lhs = reader(claim.lhs, ctx)
-        side = "rhs"
-        rhs = reader(claim.rhs, ctx)
-        side = ""
-        decision = decide(lhs, rhs, claim.relation, Decider(ns.graph, budget, zlib.crc32(claim.id.encode())))
+        with budget.active():
+            budget.spend(0)  # a file already past its time limit checks nothing more
+            lhs = reader(claim.lhs, ctx)
+            side = "rhs"
+            rhs = reader(claim.rhs, ctx)
+            side = ""
+            decision = decide(lhs, rhs, claim.relation, Decider(ns.graph, budget, zlib.crc32(claim.id.encode())))
+    except NotDifferentiableError as err:
+        where = f"{side}: " if side else ""
+        return ClaimResult(
+            claim.id,
+            "fails",
+            f"fails: {where}{err}",
+            "no derivative at a tie of a max",
+            part,
+            claim,
+            work=budget.used,
+            seconds=time.perf_counter() - start,
+        )
     except (ClaimError, SpecError) as err:
         return _invalid(claim, part, side, str(err), budget, start)
     except RecursionError:
         return _invalid(claim, part, side, "is nested too deeply to evaluate", budget, start)
+    except MemoryError:
+        message = "needs more memory than there is; split it into smaller claims"
+        return _invalid(claim, part, side, message, budget, start)
     except Exception as err:  # SymPy's own errors (shape, polys, ...): still one clear line, never a crash
         text = " ".join(str(err).split())[:200]
         return _invalid(claim, part, side, f"could not be evaluated ({type(err).__name__}: {text})", budget, start)
@@ -325,18 +399,28 @@ def _invalid(claim: Claim, part: str, side: str, message: str, budget: Budget, s
     )
 
 
-def check_document(doc: Mapping[str, Any], name: str = "claims") -> Report:
-    """Check every claim of a parsed claims document."""
+def prepare(part: Part, where: str = "") -> tuple[Namespace, Calculus, dict[str, Value]]:
+    """The names of a part (its layer or network and its ``[symbols]``), the derivatives
+    over them, and the values of its ``[define]`` table."""
+    ns = Namespace(part.spec)
+    _declare_symbols(part, ns, where)
+    calculus = Calculus(ns.graph)
+    return ns, calculus, _context_defines(part, ns, calculus, where)
+
+
+def check_document(doc: Mapping[str, Any], name: str = "claims", seconds: float | None = None) -> Report:
+    """Check every claim of a parsed claims document, within ``seconds`` of wall-clock time
+    (:data:`~symconv.verify.values.FILE_SECONDS` by default); claims not reached in time
+    are invalid and say so."""
     title, parts = read_document(doc)
     results: list[ClaimResult] = []
+    limit = FILE_SECONDS if seconds is None else seconds
+    file_limit = (time.monotonic() + limit, limit)
     for n, part in enumerate(parts):
-        where = f"part[{n}]." if len(parts) > 1 else ""
-        ns = Namespace(part.spec)
-        calculus = Calculus(ns.graph)
-        defines = _context_defines(part, ns, calculus, where)
+        ns, calculus, defines = prepare(part, f"part[{n}]." if len(parts) > 1 else "")
         label = part.title or part.subject
         for claim in part.claims:
-            results.append(check_claim(claim, ns, calculus, defines, label))
+            results.append(check_claim(claim, ns, calculus, defines, label, file_limit))
     return Report(name, title, parts, tuple(results))
 
 

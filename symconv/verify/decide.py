@@ -53,6 +53,8 @@ class Difference:
     entry: tuple[int, ...]
     lhs: sp.Expr
     rhs: sp.Expr
+    #: ``lhs - rhs`` expanded (the terms that differ), when that stays small
+    delta: sp.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,18 @@ def _comparisons(node: sp.Basic) -> list[sp.Expr] | None:
     return None
 
 
+def _ordered(t: sp.Basic) -> bool:
+    """A variable, or a max/min of variables and numbers: its order against others
+    follows from an ordering of the variables among the numbers."""
+    if isinstance(t, sp.Symbol):
+        return True
+    return isinstance(t, sp.Max | sp.Min) and all(isinstance(a, sp.Symbol) or a.is_Number for a in t.args)
+
+
 def _atomic(c: sp.Expr) -> bool:
-    """``x - y``, ``x - k``, ``k - x`` or ``x``: the sign follows from an ordering."""
+    """``u - v``, ``u - k``, ``k - u`` or ``u`` for ``u``, ``v`` variables or maxima/minima
+    of variables and numbers (SymPy's ``d Max(x, y, z)/dx`` is ``Heaviside(x - Max(y, z))``):
+    the sign follows from an ordering."""
     terms = sp.Add.make_args(sp.expand(c))
     syms = [t for t in terms if not t.is_Number]
     if len(syms) > 2 or len(terms) - len(syms) > 1:
@@ -165,7 +177,7 @@ def _atomic(c: sp.Expr) -> bool:
     coeffs = []
     for t in syms:
         coeff, rest = t.as_coeff_Mul()
-        if not isinstance(rest, sp.Symbol) or abs(coeff) != 1:
+        if not _ordered(rest) or abs(coeff) != 1:
             return False
         coeffs.append(coeff)
     return len(coeffs) < 2 or coeffs[0] == -coeffs[1]
@@ -353,14 +365,17 @@ class Decider:
 
     @staticmethod
     def _thresholds(c: sp.Expr) -> list[sp.Expr]:
-        """The constant a one-variable comparison ``+-x + k`` compares ``x`` with."""
+        """The constants a comparison compares variables with: ``k`` in ``+-u + k``, and
+        the numbers inside a max or min."""
         terms = sp.Add.make_args(sp.expand(c))
         syms = [t for t in terms if not t.is_Number]
-        if len(syms) != 1:
-            return []
-        k0 = sp.Add(*[t for t in terms if t.is_Number])
-        coeff, _ = syms[0].as_coeff_Mul()
-        return [-k0 / coeff]
+        inside = [a for t in syms for n in sp.preorder_traversal(t) if isinstance(n, sp.Max | sp.Min) for a in n.args]
+        out = [a for a in inside if a.is_Number]
+        if len(syms) == 1:
+            k0 = sp.Add(*[t for t in terms if t.is_Number])
+            coeff, _ = syms[0].as_coeff_Mul()
+            out.append(-k0 / coeff)
+        return out
 
     @staticmethod
     def _orderings(syms: list[sp.Symbol], consts: list[sp.Rational]):  # type: ignore[no-untyped-def]
@@ -406,6 +421,7 @@ class Decider:
         self, e: sp.Expr, order: tuple[object, ...], others: list[sp.Symbol]
     ) -> dict[sp.Symbol, sp.Expr] | None:
         for attempt in range(60):
+            self.budget.spend(len(order))
             point = self._place(order, jitter=attempt > 0)
             point.update({s: sp.Integer(self.rng.randint(-5, 5)) for s in others})
             for case in self.one_hot(e):
@@ -509,6 +525,7 @@ class Decider:
     def _tie(self, e: sp.Basic, values: dict[sp.Symbol, sp.Expr]) -> bool:
         for node in _piecewise_nodes(e):
             comps = _comparisons(node) or []
+            self.budget.spend(len(comps))
             for c in comps:
                 v = _number(c.xreplace(values))
                 if v is None or v == 0:
@@ -521,6 +538,7 @@ class Decider:
         plain = [s for s in leaves if s not in self._labels]
         tried = 0
         for attempt in range(N_POINTS * 6):
+            self.budget.spend(len(plain))
             if tried >= N_POINTS:
                 break
             vals = self._values(len(plain), distinct=attempt >= N_POINTS)
@@ -651,7 +669,8 @@ def decide(lhs: Value, rhs: Value, relation: str, decider: Decider) -> Decision:
         if not res.zero:
             n_diff += 1
             if len(differing) < MAX_LISTED:
-                differing.append(Difference(pos, decider.lower_all(a), decider.lower_all(b)))
+                la, lb = decider.lower_all(a), decider.lower_all(b)
+                differing.append(Difference(pos, la, lb, difference(la, lb)))
             if first is None:
                 first = (pos, res, a, b)
     method = _method(verdicts)
@@ -677,6 +696,14 @@ def decide(lhs: Value, rhs: Value, relation: str, decider: Decider) -> Decision:
         n_differing=n_diff,
         counterexample=cx,
     )
+
+
+def difference(a: sp.Expr, b: sp.Expr) -> sp.Expr | None:
+    """``a - b`` expanded and its terms collected, or ``None`` if that would be large."""
+    d = a - b
+    if _terms(d) > 2_000 or size(d, MAX_SIZE) > MAX_SIZE:
+        return None
+    return sp.expand(d)
 
 
 def _plural(n: int, word: str) -> str:
@@ -715,7 +742,7 @@ def _shapes(lhs: Shape, rhs: Shape) -> Decision:
     if same:
         return Decision(True, SHAPES, f"holds ({SHAPES})")
     diffs = tuple(
-        Difference((k + 1,), a, b)
+        Difference((k + 1,), a, b, sp.expand(a - b))
         for k, (a, b) in enumerate(zip(lhs.items, rhs.items, strict=False))
         if sp.expand(a - b) != 0
     )

@@ -22,17 +22,23 @@ from ..rule import Selecting, Windowed
 from .calculus import Calculus
 from .namespace import Namespace
 from .values import (
+    ENTRY_COST,
+    MAX_ENTRIES,
     MAX_MAX_ARGS,
+    MAX_NUMBER_BITS,
     Budget,
     ClaimError,
+    NotDifferentiableError,
     Shape,
     TensorView,
     Value,
+    charge,
     check_size,
     describe,
     is_matrix,
     is_scalar,
     matrix,
+    mul,
     short,
     to_int,
     to_matrix,
@@ -148,7 +154,9 @@ def _subs(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     ctx.budget.spend(len(mapping))
 
     def put(e: sp.Expr) -> sp.Expr:
-        return ctx.calculus.express(e, level, ctx.budget).xreplace(mapping)
+        e = ctx.calculus.express(e, level, ctx.budget)
+        check_differentiable(e, mapping)
+        return e.xreplace(mapping)
 
     if isinstance(y, TensorView):
         raise ClaimError("subs of a tensor: pick a channel or use flat(...)")
@@ -156,6 +164,23 @@ def _subs(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
         m = to_matrix(y, "y")
         return matrix(m.rows, m.cols, [put(e) for e in m])
     return put(to_scalar(y, "y"))
+
+
+def check_differentiable(e: sp.Expr, mapping: dict[sp.Symbol, sp.Expr]) -> None:
+    """Refuse to evaluate a derivative of ``Max``/``Min`` where the maximum is not unique.
+
+    SymPy writes ``d Max(x, y)/dx`` as ``Heaviside(x - y)``, and ``Heaviside(0) = 1/2``;
+    at a tie the derivative does not exist (the one-sided derivatives differ), so a value
+    there is reported as not differentiable, never as a half."""
+    for node in sp.preorder_traversal(e):
+        if isinstance(node, sp.Heaviside):
+            arg = node.args[0]
+            if arg.xreplace(mapping) == 0:
+                raise NotDifferentiableError(
+                    f"is not differentiable at these values: a max (or min) has a tie there ({short(arg, 80)} = 0), "
+                    "so its derivative does not exist; use values without ties, or mask(X) for the seed's "
+                    "first-maximum rule"
+                )
 
 
 # -- shapes and building matrices -----------------------------------------------------------
@@ -227,8 +252,7 @@ def _shape(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 
 
 def ones(rows: int, cols: int) -> sp.ImmutableMatrix:
-    check_size(rows, cols)
-    return sp.ImmutableMatrix.ones(rows, cols)
+    return matrix(rows, cols, [sp.S.One] * (rows * cols) if rows * cols <= MAX_ENTRIES else None)
 
 
 @function("ones", 2, 2, "ones(m, n): the seed's 1_(m, n)")
@@ -245,13 +269,14 @@ def _zeros(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 def _eye(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     n = to_int(a[0], "n")
     check_size(n, n)
-    return sp.ImmutableMatrix.eye(n)
+    return matrix(n, n, [sp.S.One if r == c else sp.S.Zero for r in range(n) for c in range(n)])
 
 
 @function("unit", 4, 4, "unit(m, n, r, s): the m x n matrix with a single 1 at (r, s), e.g. d beta / d beta_21")
 def _unit(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     m, n, r, s = (to_int(x, name) for x, name in zip(a, ("rows", "columns", "r", "s"), strict=True))
     check_size(m, n)
+    ctx.budget.spend(ENTRY_COST * m * n, "unit")
     if not (1 <= r <= m and 1 <= s <= n):
         raise ClaimError(f"unit({m}, {n}, {r}, {s}): the position must lie inside the matrix")
     return sp.ImmutableMatrix(ops.unit((m, n), r - 1, s - 1))
@@ -264,6 +289,7 @@ def _diag(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
         raise ClaimError(f"diag needs a vector, got {describe(m)}")
     n = len(m)
     check_size(n, n)
+    ctx.budget.spend(ENTRY_COST * n * n, "diag")
     return sp.ImmutableMatrix(sp.diag(*list(m)))
 
 
@@ -288,6 +314,7 @@ def stack(values: list[Value], horizontal: bool) -> sp.ImmutableMatrix:
     rows = mats[0].rows if horizontal else sum(m.rows for m in mats)
     cols = sum(m.cols for m in mats) if horizontal else mats[0].cols
     check_size(rows, cols)
+    charge(ENTRY_COST * rows * cols, f"stacking into a {rows}x{cols} matrix")
     return sp.ImmutableMatrix(sp.Matrix.hstack(*mats) if horizontal else sp.Matrix.vstack(*mats))
 
 
@@ -303,18 +330,24 @@ def _vstack(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 
 # -- convolution and the layer's own forms ------------------------------------------------
 def convolve(
-    x: Value, y: Value, padding: tuple[int, int, int, int], stride: tuple[int, int], budget: Budget
+    x: Value,
+    y: Value,
+    padding: tuple[int, int, int, int],
+    stride: tuple[int, int],
+    budget: Budget,
+    dilation: tuple[int, int] = (1, 1),
 ) -> sp.ImmutableMatrix:
-    """The seed's ``*`` (cross-correlation over the zero-padded input, Appendix A)."""
+    """The seed's ``*`` (cross-correlation over the zero-padded input, Appendix A), with
+    the kernel's taps ``dilation`` apart."""
     xm, ym = to_matrix(x, "conv's first argument"), to_matrix(y, "conv's second argument")
     try:
-        geom = Geometry((xm.rows, xm.cols), (ym.rows, ym.cols), padding, stride)
+        geom = Geometry((xm.rows, xm.cols), (ym.rows, ym.cols), padding, stride, dilation)
         geom.check("conv")
     except SpecError as err:
         raise ClaimError(str(err)) from None
     hz, wz = geom.output
     check_size(hz, wz)
-    budget.spend(hz * wz * ym.rows * ym.cols)
+    budget.spend(ENTRY_COST * hz * wz * ym.rows * ym.cols, f"conv with a {hz}x{wz} output")
     return sp.ImmutableMatrix(ops.correlate(xm, ym, geom))
 
 
@@ -324,23 +357,111 @@ def _ints(x: Value, what: str) -> list[int]:
     return [to_int(x, what)]
 
 
+def _padding(x: Value, what: str = "padding") -> tuple[int, int, int, int]:
+    """``p``, ``(ph, pw)`` or ``(top, bottom, left, right)``."""
+    items = _ints(x, what)
+    try:
+        return v.padding(what, items[0] if len(items) == 1 else items)
+    except SpecError as err:
+        raise ClaimError(str(err)) from None
+
+
+def _pair(x: Value, what: str, minimum: int = 1) -> tuple[int, int]:
+    """``s`` or ``(sh, sw)``."""
+    items = _ints(x, what)
+    try:
+        return v.pair(what, items[0] if len(items) == 1 else items, minimum=minimum)
+    except SpecError as err:
+        raise ClaimError(str(err)) from None
+
+
 @function(
     "conv",
     2,
     2,
-    "conv(X, Y, padding=P, stride=S): the seed's X * Y; P is p, (ph, pw) or (top, bottom, left, right); "
-    "S is s or (sh, sw)",
-    ("padding", "stride"),
+    "conv(X, Y, padding=P, stride=S, dilation=D): the seed's X * Y; P is p, (ph, pw) or (top, bottom, left, right); "
+    "S and D are s or (sh, sw)",
+    ("padding", "stride", "dilation"),
 )
 def _conv(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
-    pads = _ints(kw["padding"], "padding") if "padding" in kw else [0]
-    strides = _ints(kw["stride"], "stride") if "stride" in kw else [1]
-    try:
-        pad = v.padding("padding", pads[0] if len(pads) == 1 else pads)
-        stride = v.pair("stride", strides[0] if len(strides) == 1 else strides)
-    except SpecError as err:
-        raise ClaimError(str(err)) from None
-    return convolve(a[0], a[1], pad, stride, ctx.budget)
+    pad = _padding(kw["padding"]) if "padding" in kw else (0, 0, 0, 0)
+    stride = _pair(kw["stride"], "stride") if "stride" in kw else (1, 1)
+    dilation = _pair(kw["dilation"], "dilation") if "dilation" in kw else (1, 1)
+    return convolve(a[0], a[1], pad, stride, ctx.budget, dilation)
+
+
+def rot180(x: Value) -> sp.ImmutableMatrix:
+    """``X`` turned by 180 degrees: entry ``(r, s)`` is ``X[h + 1 - r, w + 1 - s]``."""
+    m = to_matrix(x, "rot180's argument")
+    h, w = m.shape
+    return matrix(h, w, [m[h - 1 - r, w - 1 - c] for r in range(h) for c in range(w)])
+
+
+@function("rot180", 1, 1, "rot180(X): X turned by 180 degrees (the kernel flip)")
+def _rot180(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return rot180(a[0])
+
+
+@function("dilate", 2, 2, "dilate(X, (sh, sw)): sh - 1 zero rows between rows, sw - 1 zero columns between columns")
+def _dilate(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    m = to_matrix(a[0], "dilate's argument")
+    sh, sw = _pair(a[1], "dilate's step")
+    h, w = (m.rows - 1) * sh + 1, (m.cols - 1) * sw + 1
+    check_size(h, w)
+    out = [[sp.S.Zero] * w for _ in range(h)]
+    for r in range(m.rows):
+        for c in range(m.cols):
+            out[r * sh][c * sw] = m[r, c]
+    return matrix(h, w, [e for row in out for e in row])
+
+
+@function("pad", 2, 2, "pad(X, P): X inside a border of zeros; P is p, (ph, pw) or (top, bottom, left, right)")
+def _pad(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    m = to_matrix(a[0], "pad's argument")
+    t, b, left, right = _padding(a[1])
+    check_size(m.rows + t + b, m.cols + left + right)
+    geom = Geometry((m.rows, m.cols), (1, 1), (t, b, left, right), (1, 1))
+    ctx.budget.spend(ENTRY_COST * (m.rows + t + b) * (m.cols + left + right), "pad")
+    return ops.padded(m, geom)
+
+
+@function("crop", 3, 3, "crop(X, (r1, r2), (c1, c2)): rows r1..r2 and columns c1..c2 of X (1-based, inclusive)")
+def _crop(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    m = to_matrix(a[0], "crop's argument")
+    bounds = []
+    for arg, what, n in ((a[1], "rows", m.rows), (a[2], "columns", m.cols)):
+        items = _ints(arg, f"crop's {what}")
+        if len(items) != 2:
+            raise ClaimError(f"crop's {what} are a pair (first, last), 1-based and inclusive")
+        first, last = items
+        if not 1 <= first <= last <= n:
+            raise ClaimError(f"crop: {what} {first}..{last} are not inside 1..{n} of {describe(m)}")
+        bounds.append((first, last))
+    (r1, r2), (c1, c2) = bounds
+    return matrix(r2 - r1 + 1, c2 - c1 + 1, [m[r, c] for r in range(r1 - 1, r2) for c in range(c1 - 1, c2)])
+
+
+def hadamard(x: Value, y: Value) -> Value:
+    """The entrywise product of two matrices of one shape (``\\odot``)."""
+    if is_scalar(x) or is_scalar(y):
+        return mul(x, y)
+    a, b = to_matrix(x, "the left factor"), to_matrix(y, "the right factor")
+    if a.shape != b.shape:
+        raise ClaimError(f"the entrywise product needs one shape: {describe(a)} and {describe(b)}")
+    return matrix(a.rows, a.cols, [p * q for p, q in zip(a, b, strict=True)])
+
+
+@function("hadamard", 2, 2, "hadamard(X, Y): the entrywise product of X and Y (LaTeX \\odot)")
+def _hadamard(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return hadamard(a[0], a[1])
+
+
+@function("sum_entries", 1, 1, "sum_entries(X): the sum of every entry of X")
+def _sum_entries(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    x = a[0]
+    entries = x.entries() if isinstance(x, TensorView) else list(to_matrix(x, "sum_entries' argument"))
+    ctx.budget.spend(len(entries), "sum_entries")
+    return sp.Add(*entries)
 
 
 @function("window", 2, 3, "window(p, q) or window(i, p, q): the block of the padded input behind output (p, q) (rep.1)")
@@ -407,6 +528,10 @@ def entrywise(x: Value, f: Callable[[sp.Expr], sp.Expr], name: str) -> Value:
     return f(to_scalar(x, f"{name}'s argument"))
 
 
+#: steps charged per pair of symbolic arguments of Max/Min (SymPy compares them pairwise)
+MAX_PAIR_COST = 500
+
+
 def maximum(args: list[Value], smallest: bool) -> sp.Expr:
     """``Max`` of scalars, or of the entries of one matrix (``max`` of a window, Appendix B)."""
     if len(args) == 1 and is_matrix(args[0]):
@@ -415,6 +540,8 @@ def maximum(args: list[Value], smallest: bool) -> sp.Expr:
         items = [to_scalar(x, "an argument of Max") for x in args]
     if len(items) > MAX_MAX_ARGS:
         raise ClaimError(f"Max/Min take at most {MAX_MAX_ARGS} arguments")
+    symbolic = sum(1 for e in items if not e.is_Number)
+    charge(MAX_PAIR_COST * symbolic * symbolic, f"Max/Min of {len(items)} entries")  # SymPy compares pairs
     return sp.Min(*items) if smallest else sp.Max(*items)
 
 
@@ -428,7 +555,29 @@ for _act, _fn in ((name, f) for k in KINDS.values() for name, f in k.claims.func
         lambda ctx, a, kw, _f=_fn, _n=_act: entrywise(a[0], _f, _n)
     )
 
-for _name, _f in (("exp", sp.exp), ("log", sp.log), ("floor", sp.floor), ("ceil", sp.ceiling)):
+
+def rounded(x: sp.Expr, f: Callable[[sp.Expr], sp.Expr]) -> sp.Expr:
+    """``floor``/``ceil``, refusing a number too large to round exactly (``floor(exp(10**39))``
+    would need every one of its digits)."""
+    if x.is_number and not x.is_Rational:
+        value = x.evalf(20)
+        if not value.is_finite or (value.is_Number and abs(value) > sp.Integer(2) ** MAX_NUMBER_BITS):
+            raise ClaimError(f"floor and ceil take numbers below 2**{MAX_NUMBER_BITS} in absolute value")
+    return f(x)
+
+
+for _name, _f in (("exp", sp.exp), ("log", sp.log)):
     function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(
         lambda ctx, a, kw, _g=_f, _n=_name: entrywise(a[0], _g, _n)
     )
+
+
+def _rounding(f: Callable[[sp.Expr], sp.Expr], name: str) -> Impl:
+    def impl(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+        return entrywise(a[0], lambda e: rounded(e, f), name)
+
+    return impl
+
+
+for _name, _f in (("floor", sp.floor), ("ceil", sp.ceiling)):
+    function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(_rounding(_f, _name))

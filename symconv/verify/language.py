@@ -9,7 +9,6 @@ exponent size (``9**9**9`` is refused), matrix size, loop length, and a work bud
 from __future__ import annotations
 
 import ast
-import math
 from fractions import Fraction
 
 import sympy as sp
@@ -18,6 +17,8 @@ from . import functions as fn
 from .functions import LOOPS, Context
 from .namespace import TensorName
 from .values import (
+    ENTRY_COST,
+    MAX_NUMBER_BITS,
     ClaimError,
     Shape,
     TensorView,
@@ -120,11 +121,11 @@ def parse(text: object) -> ast.Expression:
         raise ClaimError("is too long or too deeply nested to read") from None
     except ValueError as err:  # e.g. a NUL character
         raise ClaimError(f"cannot be read: {err}") from None
-    _check(tree)
+    _check(tree, text.strip())
     return tree
 
 
-def _check(tree: ast.AST) -> None:
+def _check(tree: ast.AST, text: str) -> None:
     count = 0
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
     while stack:
@@ -144,20 +145,50 @@ def _check(tree: ast.AST) -> None:
         if isinstance(node, ast.keyword) and node.arg is None:
             raise ClaimError("'**' unpacking is not allowed")
         if isinstance(node, ast.Constant):
-            _constant(node.value)
-        stack.extend((child, depth + 1) for child in reversed(list(ast.iter_child_nodes(node))))  # left to right
+            _constant(node.value, _written(text, node))
+        # a chain a + b + c + ... (or * or @) nests to the left: its length is not depth
+        children = list(ast.iter_child_nodes(node))
+        stack.extend(
+            (child, depth if _same_chain(node, child) else depth + 1) for child in reversed(children)
+        )  # left to right
 
 
-def _constant(value: object) -> sp.Expr:
+_CHAINS = ((ast.Add, ast.Sub), (ast.Mult, ast.Div), (ast.MatMult,))
+
+
+def _same_chain(node: ast.AST, child: ast.AST) -> bool:
+    """``child`` continues ``node``'s chain of one operator family on the left (plus the
+    operator node itself), so a flat sum of any length within the node cap is accepted."""
+    if not isinstance(node, ast.BinOp):
+        return False
+    family = next((f for f in _CHAINS if isinstance(node.op, f)), None)
+    if family is None:
+        return False
+    return child is node.op or (child is node.left and isinstance(child, ast.BinOp) and isinstance(child.op, family))
+
+
+def _written(text: str, node: ast.Constant) -> str | None:
+    """The source of a decimal literal as written (a claim side is one line)."""
+    if not isinstance(node.value, float) or "\n" in text or node.end_col_offset is None:
+        return ast.get_source_segment(text, node) if isinstance(node.value, float) else None
+    data = text.encode("utf-8")  # offsets are in UTF-8 bytes
+    return data[node.col_offset : node.end_col_offset].decode("utf-8", "replace")
+
+
+def _constant(value: object, text: str | None = None) -> sp.Expr:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ClaimError(f"only numbers are allowed as constants, got {type(value).__name__} {str(value)[:30]!r}")
     if isinstance(value, int):
         if len(str(abs(value))) > MAX_DIGITS:
             raise ClaimError(f"numbers may have at most {MAX_DIGITS} digits")
         return sp.Integer(value)
-    if not math.isfinite(value) or abs(value) > 10.0**MAX_DIGITS:
-        raise ClaimError(f"the number {value!r} is not a finite number of at most {MAX_DIGITS} digits")
-    f = Fraction(repr(value))  # the decimal the user wrote, exactly: 0.1 is 1/10
+    written = (text or repr(value)).replace("_", "")
+    try:
+        f = Fraction(written)  # the decimal as written, exactly: 0.1 is 1/10, 1e-400 is not 0
+    except (ValueError, ZeroDivisionError):
+        raise ClaimError(f"the number {written[:40]!r} cannot be read as a decimal") from None
+    if abs(f) > 10**MAX_DIGITS or max(f.numerator.bit_length(), f.denominator.bit_length()) > MAX_NUMBER_BITS:
+        raise ClaimError(f"the number {written[:40]} is not a finite number of at most {MAX_DIGITS} digits")
     return sp.Rational(f.numerator, f.denominator)
 
 
@@ -167,8 +198,9 @@ _FULL = object()  # a ':' index
 class Evaluator:
     """Evaluates one parsed side in a :class:`Context`."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, text: str = "") -> None:
         self.ctx = ctx
+        self.text = text
         self.loops: dict[str, sp.Integer] = {}
 
     def run(self, tree: ast.Expression) -> Value:
@@ -177,7 +209,7 @@ class Evaluator:
     def eval(self, node: ast.AST) -> Value:
         self.ctx.budget.spend()
         if isinstance(node, ast.Constant):
-            return _constant(node.value)
+            return _constant(node.value, _written(self.text, node))
         if isinstance(node, ast.Name):
             return self.name(node.id)
         if isinstance(node, ast.BinOp):
@@ -204,8 +236,18 @@ class Evaluator:
         return self.ctx.lookup(name)
 
     def binop(self, node: ast.BinOp) -> Value:
-        x, y = self.eval(node.left), self.eval(node.right)
-        op = node.op
+        # a chain a + b - c + ... nests to the left: walk its spine without recursing, so a
+        # flat sum is as long as the node cap allows (not as deep as Python's stack)
+        spine = [node]
+        while isinstance(spine[-1].left, ast.BinOp) and _same_chain(spine[-1], spine[-1].left):
+            spine.append(spine[-1].left)  # type: ignore[arg-type]
+        value = self.eval(spine[-1].left)
+        for link in reversed(spine):
+            self.ctx.budget.spend()
+            value = self.apply(link.op, value, self.eval(link.right))
+        return value
+
+    def apply(self, op: ast.operator, x: Value, y: Value) -> Value:
         if isinstance(op, ast.Add | ast.Sub):
             return add(x, y, "+" if isinstance(op, ast.Add) else "-")
         if isinstance(op, ast.Mult):
@@ -255,6 +297,7 @@ class Evaluator:
         items: list[Value] = []
         try:
             for i in range(lo, hi + 1):
+                self.ctx.budget.spend(ENTRY_COST, f"{name} turns")
                 self.loops[var.id] = sp.Integer(i)
                 items.append(self.eval(node.args[3]))
         finally:
@@ -344,4 +387,5 @@ def index_value(ctx: Context, value: Value, idx: list[object]) -> Value:
 
 def evaluate(text: object, ctx: Context) -> Value:
     """Read and evaluate one side of a claim."""
-    return Evaluator(ctx).run(parse(text))
+    tree = parse(text)
+    return Evaluator(ctx, str(text).strip()).run(tree)

@@ -8,9 +8,14 @@ here, through the same functions as the expression language:
 * names with subscripts and layer superscripts: ``a_{32}``, ``A_{23}``, ``\beta_{21}``,
   ``z_{1,32}^{[2]}``, ``\mathbf{Z}``, ``{}_v\mathbf{A}``, sizes ``h_z^{[2]}``, ``{}^l h_p``;
 * derivatives ``\frac{\partial X}{\partial Y}`` and ``\frac{dX}{dY}``;
-* the seed's convolution ``X * Y`` (with the layer's padding and stride when ``X`` has the
-  layer's input shape and ``Y`` its kernel's; a plain window product when the two have one
-  shape), ``X^\top``, ``\text{vec}(X)``, ``\mathbf{1}_{(m, n)}``, ``\begin{bmatrix}``.
+* the seed's convolution ``X * Y`` (also ``\ast``, ``\star``; with the layer's padding and
+  stride when ``X`` has the layer's input shape and ``Y`` its kernel's; a plain window
+  product when the two have one shape), ``X \odot Y``, ``X^\top``, ``\text{vec}(X)``,
+  ``\operatorname{rot180}(X)``, ``\mathbf{1}_{(m, n)}``, ``\begin{bmatrix}``;
+* ``\sum_{i=1}^{n}`` (the body runs to the next ``+`` or ``-``; ``i`` may appear in
+  subscripts), ``\nabla_{X} y``, inline ``\partial y / \partial x``;
+* subscripts read as the tensor's shape dictates (``w_{31}`` is (3, 1) on a 40x40 tensor;
+  a subscript with two readings is an error that asks for commas).
 
 What is left -- sums, products, ``\frac``, powers, ``\max``/``\min``, ``\lfloor``,
 ``\lceil``, numbers -- is handed to SymPy's ``parse_latex(..., backend="lark")`` with every
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -32,7 +38,10 @@ import sympy as sp
 from ..rule import Selecting, Windowed
 from . import functions as fn
 from .functions import Context
+from .language import MAX_LOOP
+from .namespace import TensorName
 from .values import (
+    ENTRY_COST,
     ClaimError,
     Value,
     add,
@@ -51,7 +60,8 @@ from .values import (
 MAX_LATEX = 5_000
 MAX_TOKENS = 3_000
 MAX_LARK_CHARS = 2_500  # one call to the lark parser (Earley: time grows with length)
-MAX_LARK_TOTAL = 6_000  # all calls for one side
+MAX_LARK_TOTAL = 20_000  # all calls for one side (a \\sum reads its body once per term)
+MAX_SUBSCRIPT_DIGITS = 12
 MAX_NESTING = 30
 
 #: commands refused outright: they read or write files, or redefine TeX
@@ -67,11 +77,17 @@ FORBIDDEN = frozenset(
 _SPACING = frozenset({"\\,", "\\;", "\\:", "\\!", "\\ ", "\\quad", "\\qquad", "\\left", "\\right", "\\displaystyle"})
 _COMMANDS = frozenset(
     """frac dfrac tfrac partial begin end mathbf boldsymbol mathrm text operatorname lfloor rfloor lceil
-    rceil max min cdot times top intercal beta Omega exp log ln""".split()
+    rceil max min cdot times top intercal exp log ln ast star circledast odot circ sum nabla mathsf""".split()
 )
-_GREEK = {"\\beta": "beta", "\\Omega": "Omega"}
+#: Greek letters read as names: the seed's beta and Omega, and letters people give to
+#: upstream gradients and other declared symbols (``[symbols] delta = [3, 3]``)
+_GREEK = {
+    f"\\{g}": g
+    for g in "beta Omega alpha gamma delta Delta epsilon theta mu nu xi rho tau phi psi omega Gamma Theta Phi".split()
+}
+_COMMANDS = _COMMANDS | {g[1:] for g in _GREEK}
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\[^A-Za-z]|\d+(?:\.\d+)?|[A-Za-z]|\s+|.", re.S)
-_ALLOWED_CHARS = set("{}()[]+-*/,&_^.") | {"\\"}
+_ALLOWED_CHARS = set("{}()[]+-*/,&_^.=") | {"\\"}
 
 
 # -- structure ---------------------------------------------------------------------------
@@ -151,6 +167,31 @@ class Power:
 class Conv:
     left: object
     right: object
+    #: ``*`` (the seed's convolution) or ``odot`` (the entrywise product)
+    kind: str = "*"
+
+
+@dataclass
+class Nabla:
+    """``\\nabla_{X}``: the gradient with respect to ``X`` of what follows."""
+
+    wrt: list[object]
+
+
+@dataclass
+class Grad:
+    y: object
+    wrt: list[object]
+
+
+@dataclass
+class Sum:
+    """``\\sum_{i=lo}^{hi} body``: ``body`` is what follows, up to the next ``+`` or ``-``."""
+
+    var: str
+    lo: list[object]
+    hi: list[object]
+    body: list[object] | None = None
 
 
 @dataclass
@@ -240,7 +281,7 @@ class _Parser:
                 item = self.superscript(item)
             items.append(item)
         self.depth -= 1
-        return _convolutions(items)
+        return _bind(items)
 
     def arg(self) -> list[object]:
         """A ``{...}`` group or a single token."""
@@ -267,11 +308,28 @@ class _Parser:
         letters = []
         while self.peek() is not None and self.peek() != "}":
             tok = self.next()
-            if not tok.isalpha():
+            if not (tok.isalpha() or tok.isdigit()):
                 raise ClaimError(f"expected a word inside {{...}}, found {tok!r}")
             letters.append(tok)
         self.expect("}")
         return "".join(letters)
+
+    def sum(self) -> Sum:
+        """``\\sum_{i=1}^{n}`` (numbers or sizes as bounds); the body is bound in :func:`_bind`."""
+        usage = "a sum is written \\sum_{i=1}^{n} with a one-letter index"
+        if self.peek() != "_" or self.peek(1) != "{":
+            raise ClaimError(usage)
+        self.pos += 2
+        var = self.next()
+        if not (var.isalpha() and len(var) == 1) or self.peek() != "=":
+            raise ClaimError(usage)
+        self.next()
+        lo = self.seq(frozenset({"}"}))
+        self.expect("}")
+        if self.peek() != "^":
+            raise ClaimError(usage)
+        self.next()
+        return Sum(var, lo, self.arg())
 
     def superscript(self, base: object) -> object:
         self.expect("^")
@@ -281,6 +339,10 @@ class _Parser:
         if self.peek() == "{" and self.peek(1) in ("\\top", "\\intercal", "T") and self.peek(2) == "}":
             self.pos += 3
             return Apply("transpose", base)
+        sans = [self.peek(k) for k in range(6)]
+        if sans == ["{", "\\mathsf", "{", "T", "}", "}"] or sans[:4] == ["\\mathsf", "{", "T", "}"]:
+            self.pos += 6 if sans[0] == "{" else 4
+            return Apply("transpose", base)
         return Power(base, self.arg())
 
     def atom(self) -> object:
@@ -289,8 +351,19 @@ class _Parser:
             return Num(tok)
         if tok in ("+", "-", "/", ","):
             return Op(tok)
-        if tok == "*":
+        if tok in ("*", "\\ast", "\\star", "\\circledast"):
             return Op("*")
+        if tok in ("\\odot", "\\circ"):
+            return Op("odot")
+        if tok == "\\nabla":
+            if self.peek() != "_":
+                raise ClaimError("a gradient is written \\nabla_{X} y")
+            self.next()
+            return Nabla(self.arg())
+        if tok == "=":
+            raise ClaimError("the character '=' is not allowed in a LaTeX claim")
+        if tok == "\\sum":
+            return self.sum()
         if tok in ("\\cdot", "\\times"):
             return Op("\\cdot")
         if tok in ("(", "["):
@@ -314,6 +387,8 @@ class _Parser:
             return self.maxmin(tok == "\\min")
         if tok in ("\\frac", "\\dfrac", "\\tfrac"):
             num, den = self.arg(), self.arg()
+            if len(num) == 1 and isinstance(num[0], Differential) and den and isinstance(den[0], Differential):
+                return Deriv([], _after_d(den))  # the operator d/dx: it applies to what follows
             if num and den and isinstance(num[0], Differential) and isinstance(den[0], Differential):
                 return Deriv(_after_d(num), _after_d(den))
             if any(isinstance(x, Differential) for x in (*num, *den)):
@@ -327,9 +402,9 @@ class _Parser:
             word = self.word()
             if word == "d":
                 return Differential()
-            if word == "vec":
-                return Apply("vec", self.operand())
-            raise ClaimError(f"{tok}{{{word}}} is not supported in claims (only vec and d)")
+            if word in _NAMED:
+                return Apply(_NAMED[word], self.operand())
+            raise ClaimError(f"{tok}{{{word}}} is not supported in claims (only d, {', '.join(sorted(_NAMED))})")
         if tok == "\\partial":
             return Differential()
         if tok in _GREEK:
@@ -463,20 +538,74 @@ def _split(items: list[object]) -> list[list[object]]:
     return parts
 
 
-def _convolutions(items: list[object]) -> list[object]:
-    """``X * Y`` binds its two neighbours (left to right)."""
+def _bind(items: list[object]) -> list[object]:
+    """Inline derivatives ``\\partial y / \\partial x``, then ``X * Y`` and ``X \\odot Y``
+    (each binds its two neighbours, left to right), then sums (each takes what follows it,
+    up to the next ``+`` or ``-``; inner sums first)."""
+    return _sums(_convolutions(_inline_derivatives(items)))
+
+
+def _inline_derivatives(items: list[object]) -> list[object]:
     out: list[object] = []
     k = 0
     while k < len(items):
         it = items[k]
-        if isinstance(it, Op) and it.op == "*":
-            if not out or isinstance(out[-1], Op) or k + 1 >= len(items) or isinstance(items[k + 1], Op):
-                raise ClaimError("'*' (the seed's convolution) needs a matrix on each side")
-            out[-1] = Conv(out[-1], items[k + 1])
+        window = items[k : k + 5]
+        if (
+            isinstance(it, Differential)
+            and not it.vec
+            and len(window) == 5
+            and isinstance(window[2], Op)
+            and window[2].op == "/"  # type: ignore[attr-defined]
+            and isinstance(window[3], Differential)
+            and not isinstance(window[1], Op | Differential)
+            and not isinstance(window[4], Op | Differential)
+        ):
+            out.append(Deriv([window[1]], [window[4]]))
+            k += 5
+            continue
+        if isinstance(it, Nabla) and k + 1 < len(items) and not isinstance(items[k + 1], Op):
+            out.append(Grad(items[k + 1], it.wrt))
+            k += 2
+            continue
+        if isinstance(it, Deriv) and not it.num and k + 1 < len(items) and not isinstance(items[k + 1], Op):
+            out.append(Deriv([items[k + 1]], it.den))  # \\frac{\\partial}{\\partial x} y
             k += 2
             continue
         out.append(it)
         k += 1
+    return out
+
+
+def _convolutions(items: list[object]) -> list[object]:
+    out: list[object] = []
+    k = 0
+    while k < len(items):
+        it = items[k]
+        if isinstance(it, Op) and it.op in ("*", "odot"):
+            if not out or isinstance(out[-1], Op) or k + 1 >= len(items) or isinstance(items[k + 1], Op):
+                shown = "'*' (the seed's convolution)" if it.op == "*" else "\\odot (the entrywise product)"
+                raise ClaimError(f"{shown} needs a matrix on each side")
+            out[-1] = Conv(out[-1], items[k + 1], it.op)
+            k += 2
+            continue
+        out.append(it)
+        k += 1
+    return out
+
+
+def _sums(items: list[object]) -> list[object]:
+    out = list(items)
+    for k in range(len(out) - 1, -1, -1):
+        it = out[k]
+        if isinstance(it, Sum) and it.body is None:
+            end = k + 1
+            while end < len(out) and not (isinstance(out[end], Op) and out[end].op in ("+", "-")):  # type: ignore[attr-defined]
+                end += 1
+            if end == k + 1:
+                raise ClaimError("a \\sum needs something to add up after its bounds")
+            it.body = out[k + 1 : end]
+            del out[k + 1 : end]
     return out
 
 
@@ -497,6 +626,8 @@ class Reader:
     ctx: Context
     slots: dict[str, Value] = field(default_factory=dict)
     lark_chars: int = 0
+    #: the indices of the sums being read, and their current values
+    loops: dict[str, int] = field(default_factory=dict)
 
     def read(self, text: object) -> Value:
         toks = tokens(check_text(text, MAX_LATEX, " for LaTeX"))
@@ -509,9 +640,8 @@ class Reader:
         if not items:
             raise ClaimError("an empty group in the LaTeX")
         if len(items) == 1 and isinstance(items[0], Num):
-            f = Fraction(items[0].text)  # digits checked by the tokenizer
-            return sp.Rational(f.numerator, f.denominator)
-        if len(items) == 1 and not isinstance(items[0], Op | Frac | Floor | MaxMin):
+            return _number(items[0].text)
+        if len(items) == 1 and not isinstance(items[0], Op | Frac | Floor | MaxMin | Num):
             return self.item(items[0])
         return self.lark(self.render(items))
 
@@ -526,13 +656,19 @@ class Reader:
         if isinstance(it, Mat):
             return self.matrix(it)
         if isinstance(it, Conv):
+            if it.kind == "odot":
+                return fn.hadamard(self.item(it.left), self.item(it.right))
             return self.convolve(self.item(it.left), self.item(it.right))
+        if isinstance(it, Sum):
+            return self.sum(it)
+        if isinstance(it, Grad):
+            return self.ctx.calculus.grad(self.item(it.y), self.value(it.wrt), self.ctx.budget)
+        if isinstance(it, Nabla):
+            raise ClaimError("\\nabla_{X} needs the function after it: \\nabla_{X} y")
         if isinstance(it, Apply):
             x = self.item(it.item)
-            if it.name == "vec":
-                return fn.vec(x)
-            if it.name == "transpose":
-                return fn.transpose(x)
+            if it.name in _APPLY:
+                return _APPLY[it.name](x)
             return fn.entrywise(x, sp.exp if it.name == "exp" else sp.log, it.name)
         if isinstance(it, Ones):
             if len(it.args) != 2:
@@ -543,6 +679,26 @@ class Reader:
         if isinstance(it, Differential):
             raise ClaimError("\\partial and d are read only inside \\frac{\\partial y}{\\partial x}")
         return self.value([it])
+
+    def sum(self, it: Sum) -> Value:
+        """``\\sum_{i=lo}^{hi} body``: the body read once for each ``i``, and added."""
+        if it.var in self.loops:
+            raise ClaimError(f"the sum index {it.var} is already the index of an outer sum")
+        lo = to_int(self.value(it.lo), "the lower bound of \\sum")
+        hi = to_int(self.value(it.hi), "the upper bound of \\sum")
+        if hi - lo + 1 > MAX_LOOP:
+            raise ClaimError(f"a \\sum from {lo} to {hi} has more than {MAX_LOOP} terms")
+        assert it.body is not None
+        total: Value = sp.S.Zero
+        try:
+            for i in range(lo, hi + 1):
+                self.ctx.budget.spend(ENTRY_COST, "\\sum terms")
+                self.loops[it.var] = i
+                term = self.value(it.body)
+                total = term if i == lo else add(total, term)
+        finally:
+            self.loops.pop(it.var, None)
+        return total
 
     def derivative(self, it: Deriv) -> Value:
         if not it.num:
@@ -581,6 +737,8 @@ class Reader:
 
     def resolve(self, name: Name) -> Value:
         ns = self.ctx.namespace
+        if name.sub is None and name.layer is None and not name.bold and name.base in self.loops:
+            return sp.Integer(self.loops[name.base])
         layer = "" if name.layer is None else str(name.layer)
         sub = "".join(name.sub) if name.sub else ""
         if name.lpre or (name.base in ("h", "w", "c", "n") and not name.bold):
@@ -595,7 +753,7 @@ class Reader:
         tn = ns.tensors.get(py)
         if tn is None:
             raise ns.unknown(py) if not ns.has(py) else ClaimError(f"{py} takes no subscript")
-        return ns.tensor_value(tn, _indices(name.sub, tn.tensor.wide, len(tn.tensor.shape) == 1, py))
+        return ns.tensor_value(tn, _indices(name.sub, tn, py, self.loops))
 
     # rendering for lark
     def render(self, items: list[object]) -> str:
@@ -615,8 +773,8 @@ class Reader:
         return "".join(parts)
 
     def render_item(self, it: object) -> str:
-        if isinstance(it, Num):
-            return it.text
+        if isinstance(it, Num):  # exact: the decimal as written, never a float
+            return self.slot(_number(it.text))
         if isinstance(it, Group):
             return "(" + self.render(it.items) + ")"
         if isinstance(it, Floor):
@@ -677,7 +835,7 @@ class Reader:
             return functools.reduce(add, [self.walk(a) for a in e.args])
         if isinstance(e, sp.Mul | sp.MatMul):
             args = [self.walk(a) for a in e.args]
-            if isinstance(e, sp.Mul) and sum(1 for a in args if is_matrix(a)) > 1:
+            if not isinstance(e, sp.MatMul) and sum(1 for a in args if is_matrix(a)) > 1:
                 raise ClaimError(
                     "the order of this matrix product is unclear; write it with \\cdot between the matrices"
                 )
@@ -687,21 +845,125 @@ class Reader:
         if isinstance(e, sp.Max | sp.Min):
             return fn.maximum([self.walk(a) for a in e.args], isinstance(e, sp.Min))
         if isinstance(e, sp.floor | sp.ceiling):
-            return fn.entrywise(self.walk(e.args[0]), type(e), "floor")
+            kind = type(e)
+            return fn.entrywise(self.walk(e.args[0]), lambda x: fn.rounded(x, kind), "floor")
         raise ClaimError(f"the LaTeX construct {type(e).__name__} is not supported in claims")
 
 
-def _indices(sub: list[str], wide: bool, vector: bool, name: str) -> tuple[int, ...]:
-    """``32`` -> (3, 2); ``1,32`` -> (1, 3, 2); ``10,2`` -> (10, 2) for wide tensors."""
+def _number(text: str) -> sp.Rational:
+    """A decimal as written, exactly (``0.1`` is 1/10; the tokenizer allows digits and one point)."""
+    f = Fraction(text)
+    return sp.Rational(f.numerator, f.denominator)
+
+
+def _splits(digits: str, parts: int) -> list[tuple[int, ...]]:
+    """Every way to cut ``digits`` into ``parts`` positive numbers (no leading zeros)."""
+    if parts == 1:
+        return [(int(digits),)] if digits and digits[0] != "0" else []
+    out: list[tuple[int, ...]] = []
+    for cut in range(1, len(digits) - parts + 2):
+        head = digits[:cut]
+        if head[0] == "0":
+            continue
+        out.extend((int(head), *rest) for rest in _splits(digits[cut:], parts - 1))
+    return out
+
+
+def _indices(sub: list[str], tn: TensorName, name: str, loops: dict[str, int]) -> tuple[int, ...]:
+    """The 1-based indices a subscript names, read as the tensor's shape dictates.
+
+    Commas separate indices; digits between commas are cut where the sizes allow only one
+    reading: ``w_{31}`` on a 40x40 tensor is row 3, column 1 (31 is no entry), ``z_{121}``
+    on two channels is channel 1, row 2, column 1, ``a_{1,32}`` is (1, 3, 2).  A subscript
+    with two readings (``w_{311}``: (3, 11) or (31, 1)) is an error asking for commas.  The
+    index of a ``\\sum`` stands for one index (``a_{i1}``, ``g_{j,pq}``)."""
     text = "".join(sub)
-    if not re.fullmatch(r"\d+(,\d+)*", text):
-        raise ClaimError(f"the subscript {{{text}}} of {name} must be numbers (1-based indices), e.g. {name}_{{32}}")
+    groups: list[list[str]] = [[]]
+    for tok in sub:
+        if tok == ",":
+            groups.append([])
+        elif tok.isdigit() or tok in loops or tok in ("+", "-"):
+            groups[-1].append(tok)
+        else:
+            raise _bad_subscript(text, name)
+    if any(not g for g in groups) or len(text) > MAX_SUBSCRIPT_DIGITS + len(groups):
+        raise _bad_subscript(text, name)
+    shape = tn.tensor.shape
+    rank = len(shape)
+    wanted = [2, rank] if tn.collapse and rank > 2 else [rank]
+
+    def fits(index: tuple[int, ...]) -> bool:
+        dims = shape[-2:] if tn.collapse and rank > 2 and len(index) == 2 else shape[: len(index)]
+        return len(index) <= rank and all(1 <= i <= n for i, n in zip(index, dims, strict=False))
+
+    def readings(k: int, count: int) -> list[tuple[int, ...]]:
+        """Ways to read groups[k:] as ``count`` indices."""
+        if k == len(groups):
+            return [()] if count == 0 else []
+        group = groups[k]
+        out: list[tuple[int, ...]] = []
+        if "+" in group or "-" in group:  # arithmetic such as a_{i+r-1, j+s-1}: one index
+            if count < 1:
+                return []
+            return [(_arithmetic(group, loops, name, text), *rest) for rest in readings(k + 1, count - 1)]
+        if any(tok in loops for tok in group):  # an index of a sum is one index; digits one each
+            fixed: list[int] = []
+            for tok in group:
+                fixed.extend([loops[tok]] if tok in loops else [int(d) for d in tok])
+            if count < len(fixed):
+                return []
+            return [(*fixed, *rest) for rest in readings(k + 1, count - len(fixed))]
+        digits = "".join(group)
+        for n in range(1, min(len(digits), count) + 1):
+            for head in _splits(digits, n):
+                out.extend((*head, *rest) for rest in readings(k + 1, count - n))
+        return out
+
+    for count in [*wanted, *[c for c in range(rank, 0, -1) if c not in wanted]]:
+        found = [r for r in readings(0, count) if fits(r)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            shown = " or ".join(f"{name}_{{{','.join(map(str, r))}}}" for r in found[:3])
+            dims = "x".join(map(str, shape))
+            raise ClaimError(f"{name}_{{{text}}} is ambiguous for a {dims} tensor: write {shown}")
+    # nothing fits: read one digit per index (the seed's a_{32}) so the range error names the index
     parts = text.split(",")
-    if vector:
-        return tuple(int(p) for p in parts)
-    if not wide and len(parts[-1]) == 2:
+    if rank == 1 or any(not p.isdigit() for p in parts):
+        return tuple(int(p) if p.isdigit() else loops.get(p, 0) for p in parts)
+    if len(parts[-1]) == 2:
         return (*(int(p) for p in parts[:-1]), int(parts[-1][0]), int(parts[-1][1]))
     return tuple(int(p) for p in parts)
+
+
+def _bad_subscript(text: str, name: str) -> ClaimError:
+    return ClaimError(f"the subscript {{{text}}} of {name} must be numbers (1-based indices), e.g. {name}_{{32}}")
+
+
+def _arithmetic(group: list[str], loops: dict[str, int], name: str, text: str) -> int:
+    """``1+r`` or ``i+r-1`` in a subscript: numbers and sum indices added and subtracted."""
+    total, sign, expect_term = 0, 1, True
+    for tok in group:
+        if tok in ("+", "-") and not expect_term:
+            sign, expect_term = (1 if tok == "+" else -1), True
+        elif expect_term and (tok.isdigit() or tok in loops):
+            total += sign * (loops[tok] if tok in loops else int(tok))
+            expect_term = False
+        else:
+            raise _bad_subscript(text, name)
+    if expect_term:
+        raise _bad_subscript(text, name)
+    return total
+
+
+_NAMED = {"vec": "vec", "rot180": "rot180", "rot": "rot180", "tr": "trace", "diag": "diag"}
+_APPLY: dict[str, Callable[[Value], Value]] = {
+    "vec": fn.vec,
+    "transpose": fn.transpose,
+    "rot180": fn.rot180,
+    "trace": lambda x: to_matrix(x, "the argument of tr").trace(),
+    "diag": lambda x: sp.ImmutableMatrix(sp.diag(*list(to_matrix(x, "the argument of diag")))),
+}
 
 
 def evaluate(text: object, ctx: Context) -> Value:

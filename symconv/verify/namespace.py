@@ -17,12 +17,17 @@ Single layer (the seed's appendices)::
 
 Network (section 3): the same names with the layer number appended, ``A0`` the input,
 ``Z1, I1, A1, K1, b1, ..., B2, W3, b3, Z3, A3``, entries ``a0[i,p,q]``, ``k2[j,i,r,s]``,
-Jacobians ``J_K2(j, i)``; ``y`` and ``J`` for the loss.
+Jacobians ``J_K2(j, i)``; ``y`` and ``J`` for the loss.  ``A1`` is layer 1's output even
+when no pooling layer follows (then it is ``I1`` or ``Z1``), and every Jacobian also has
+an explicit name ``J_<output>_<input>`` (``J_Z1_A0``, ``J_B1_I1``) beside the short one.
 
 Sizes: ``h_x, w_x`` for every image tensor with entry letter ``x`` (``h_a, w_z, h_k``...),
 ``n_x`` for vectors, ``c1, c2`` for the channels of ``A1, A2``; convolution padding and
-stride ``h_p, w_p, h_s, w_s``; pooling window ``h_l, w_l`` and the pool's padding and
-stride ``lh_p, lw_p, lh_s, lw_s`` (the seed's left superscript ``l``).  In a network each
+stride ``h_p, w_p, h_s, w_s`` and the padding's sides ``p_top, p_bottom, p_left, p_right``;
+pooling window ``h_l, w_l`` and the pool's padding and stride ``lh_p, lw_p, lh_s, lw_s``,
+``lp_top, ...`` (the seed's left superscript ``l``).
+
+Free tensors declared in a claims file's ``[symbols]`` table (:meth:`Namespace.declare`).  In a network each
 carries the layer number: ``h_z2``, ``lh_s1``, ``c1``.
 """
 
@@ -40,7 +45,9 @@ from ..registry import kind
 from ..rule import Derivation, Loss
 from ..specs import Layer, Network
 from ..symbols import Tensor, real
-from .values import ClaimError, TensorView, Value, check_size
+from .values import MAX_ENTRIES, ClaimError, TensorView, Value, check_size
+
+MAX_SYMBOL_ENTRIES = MAX_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,7 @@ class Namespace:
         self.graph = Graph()
         self.layer: Derivation | None = None
         self.network: NetworkDerivation | None = None
+
         if isinstance(spec, Network):
             self.network = derive(spec)
             self._build_network(self.network)
@@ -184,10 +192,36 @@ class Namespace:
         for key, seen in counts.items():
             found[f"J_{key}{suffix}"] = JacobianFamily(d, key, tuple(seen), tuple(seen.values()))
         for name, fam in found.items():
-            if name in self.jacobians:  # two layers of one number with the same key: ambiguous
-                self.jacobians[name] = JacobianFamily(d, "", (), ())
-            else:
-                self.jacobians[name] = fam
+            # two layers of one number with the same key (conv -> flatten: both J_A1): the
+            # short name stays the layer's that starts the number; every family also has
+            # its explicit name, J_<output>_<input> (see _explicit_jacobians)
+            self.jacobians.setdefault(name, fam)
+        if self.network is not None:
+            self._explicit_jacobians(d, found)
+
+    def _explicit_jacobians(self, d: Derivation, found: dict[str, JacobianFamily]) -> None:
+        """``J_Z1_A0`` (d vZ^[1] / d vA^[0]), ``J_Z1_K1``, ``J_B1_I1``...: a network's
+        Jacobians named by the two tensors, never ambiguous."""
+        out = d.output
+        for fam in found.values():
+            wrt = d.params.get(fam.key, d.input)
+            name = f"J_{out.name}{out.layer}_{wrt.name}{'' if wrt.layer is None else wrt.layer}"
+            if name.isidentifier():
+                self.jacobians.setdefault(name, fam)
+
+    def _alias_activations(self, nd: NetworkDerivation) -> None:
+        """``A1`` for layer 1's output when no pooling layer names it: the seed's A^[l] is
+        what layer l hands on, here the last image output of that number (an activation's
+        ``I1`` or the conv's ``Z1``)."""
+        last: dict[int, Tensor] = {}
+        for d, number in zip(nd.layers, nd.numbers, strict=True):
+            if d.output.source is None and len(d.output.shape) == 3:
+                last[number] = d.output
+        for number, tensor in last.items():
+            n = str(number)
+            if "A" + n not in self.tensors:
+                self._tensor(("A" + n, "a" + n), tensor, "A" + n, False, sizes=False)
+                self.constants.setdefault(f"c{n}", tensor.shape[0])
 
     def _build_layer(self, d: Derivation) -> None:
         g = self.graph
@@ -243,6 +277,7 @@ class Namespace:
                 self._loss(d, len(nd.layers))
             self._hyper(d.spec, n)
             self._jacobians(d, n)
+        self._alias_activations(nd)
 
     def _loss(self, d: Loss, level: int) -> None:
         labels = d.labels
@@ -253,6 +288,24 @@ class Namespace:
         j = real("J")
         self.graph.define_layer([j], lambda: [d.loss()], level + 1)
         self.scalars["J"] = j
+
+    def declare(self, name: str, shape: tuple[int, ...]) -> None:
+        """A free tensor from a claims file's ``[symbols]`` table: ``G`` (the tensor) and its
+        entry letter ``g``, each a checked ASCII identifier; its entries are symbols named
+        from integers (``g_{pq}``), leaves of the graph like the layer's inputs."""
+        letter = name.lower()
+        for n in {name, letter}:
+            if self.has(n) or n in self.jacobians:
+                raise ClaimError(f"{n!r} is already a name of this {self.subject_kind()} or a function; choose another")
+        count = 1
+        for size in shape:
+            count *= size
+        if count > MAX_SYMBOL_ENTRIES:
+            raise ClaimError(f"has {count} entries; the limit for one symbol is {MAX_SYMBOL_ENTRIES}")
+        tensor = Tensor(name, letter, shape, None, channel_index=len(shape) >= 3)
+        self._tensor(_names(tensor), tensor, name, False, sizes=False)
+        for s in tensor.flat:
+            self.graph.leaf(s, 0)
 
     # -- lookups -----------------------------------------------------------------------
     def known(self) -> list[str]:
@@ -315,8 +368,6 @@ class Namespace:
     def jacobian(self, name: str, args: tuple[int, ...]) -> sp.ImmutableMatrix:
         """``J_K(j, i)`` (1-based channel indices; none needed when there is one channel)."""
         fam = self.jacobians[name]
-        if not fam.key:
-            raise ClaimError(f"{name} is ambiguous: two layers of this number have that Jacobian")
         if not args and any(c > 1 for c in fam.counts):
             raise ClaimError(f"{name} takes channel indices: {name}({', '.join(fam.indices)})")
         if args and len(args) != len(fam.indices):

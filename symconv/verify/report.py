@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sympy as sp
+
 from .claims import ClaimResult, Report
 from .values import short
 
@@ -11,6 +13,22 @@ _INDENT = " " * 11
 
 def _position(entry: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(i) for i in entry) + ")" if entry else ""
+
+
+def difference_text(delta: sp.Expr, limit: int = 600) -> str:
+    """``lhs - rhs`` term by term; when it is long, how many terms and the first ones (the
+    difference itself is never cut to look like something else)."""
+    terms = sp.Add.make_args(delta)
+    text = short(delta, 10 * limit)
+    if len(text) <= limit:
+        return text
+    shown = ""
+    for k, t in enumerate(terms):
+        piece = sp.sstr(t)
+        if len(shown) + len(piece) > limit:
+            return f"{shown} ... ({len(terms) - k} more of {len(terms)} terms)"
+        shown += ("" if k == 0 else " + ") + piece
+    return shown
 
 
 def claim_lines(r: ClaimResult, *, verbose: bool = False) -> list[str]:
@@ -33,6 +51,8 @@ def claim_lines(r: ClaimResult, *, verbose: bool = False) -> list[str]:
             lines.append(
                 f"{_INDENT}differs{' at ' + at if at else ''}: left {short(d.lhs, 120)}  vs  right {short(d.rhs, 120)}"
             )
+            if d.delta is not None:
+                lines.append(f"{_INDENT}    left - right = {difference_text(d.delta)}")
         if r.n_differing > 6:
             lines.append(f"{_INDENT}... and {r.n_differing - 6} more entries")
         cx = r.counterexample

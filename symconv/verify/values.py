@@ -14,7 +14,10 @@ Every operation here checks its operands' kinds and shapes and raises
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import contextvars
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -25,6 +28,11 @@ from ..symbols import Tensor
 
 class ClaimError(Exception):
     """A claim that cannot be read or evaluated; it is reported as invalid with this message."""
+
+
+class NotDifferentiableError(ClaimError):
+    """A derivative taken where it does not exist (at a tie of a max): the claim that gives
+    it a value fails, with this message."""
 
 
 def check_text(text: object, limit: int, kind: str = "") -> str:
@@ -74,6 +82,13 @@ Value: TypeAlias = sp.Expr | sp.ImmutableMatrix | TensorView | Shape
 MAX_ENTRIES = 10_000
 MAX_DIM = 2_000
 MAX_MAX_ARGS = 256
+#: per-claim work (steps) and wall-clock limits, and the wall-clock limit of a whole file
+MAX_WORK = 2_000_000
+#: steps charged for each matrix entry an operation builds (a SymPy entry costs about as
+#: much as ten steps of the derivative passes)
+ENTRY_COST = 10
+CLAIM_SECONDS = 30.0
+FILE_SECONDS = 300.0
 
 
 def describe(v: Value) -> str:
@@ -94,6 +109,7 @@ def show_shape(s: Shape) -> str:
 def matrix(rows: int, cols: int, entries: Sequence[sp.Expr] | None = None) -> sp.ImmutableMatrix:
     """A matrix within the size caps; ``entries`` row by row (zeros if omitted)."""
     check_size(rows, cols)
+    charge(ENTRY_COST * rows * cols, f"a {rows}x{cols} matrix")
     if entries is None:
         return sp.ImmutableMatrix.zeros(rows, cols)
     return sp.ImmutableMatrix(rows, cols, list(entries))
@@ -107,8 +123,9 @@ def check_size(rows: int, cols: int) -> None:
 
 
 def to_matrix(v: Value, what: str) -> sp.ImmutableMatrix:
-    """``v`` as a matrix (it must already be one)."""
+    """``v`` as a matrix (it must already be one); reading it is charged by its size."""
     if isinstance(v, sp.MatrixBase):
+        charge(v.rows * v.cols, f"reading {describe(v)}")
         return sp.ImmutableMatrix(v)
     raise ClaimError(f"{what} must be a matrix, got {describe(v)}")
 
@@ -173,6 +190,7 @@ def add(x: Value, y: Value, op: str = "+") -> Value:
         a, b = to_matrix(x, "left"), to_matrix(y, "right")
         if a.shape != b.shape:
             raise ClaimError(f"cannot add {describe(a)} and {describe(b)}")
+        charge(ENTRY_COST * a.rows * a.cols, f"adding two {a.rows}x{a.cols} matrices")
         return sp.ImmutableMatrix(a + sign * b)
     if is_matrix(x) and to_scalar_or_none(x) is not None and is_scalar(y):
         return to_scalar(x, "left") + sign * y  # type: ignore[operator]
@@ -196,8 +214,10 @@ def mul(x: Value, y: Value) -> Value:
     if is_scalar(x) and is_scalar(y):
         return x * y  # type: ignore[operator]
     if is_scalar(x) and is_matrix(y):
+        charge(ENTRY_COST * len(to_matrix(y, "right")), "a scalar times a matrix")
         return sp.ImmutableMatrix(to_matrix(y, "right") * x)
     if is_matrix(x) and is_scalar(y):
+        charge(ENTRY_COST * len(to_matrix(x, "left")), "a matrix times a scalar")
         return sp.ImmutableMatrix(to_matrix(x, "left") * y)
     if is_matrix(x) and is_matrix(y):
         return matmul(x, y)
@@ -210,7 +230,15 @@ def matmul(x: Value, y: Value) -> sp.ImmutableMatrix:
     if a.cols != b.rows:
         raise ClaimError(f"cannot multiply {describe(a)} by {describe(b)}: {a.cols} columns against {b.rows} rows")
     check_size(a.rows, b.cols)
+    charge(product_cost(a, b), f"the product of {describe(a)} and {describe(b)}")
     return sp.ImmutableMatrix(a * b)
+
+
+def product_cost(a: sp.MatrixBase, b: sp.MatrixBase) -> int:
+    """Steps charged for ``a @ b``: every output entry sums ``inner`` products, whose
+    size follows the average size of the factors' entries (products of sums grow)."""
+    wa, wb = weight(a) / len(a), weight(b) / len(b)
+    return int(a.rows * b.cols * a.cols * (wa + wb))
 
 
 def divide(x: Value, y: Value) -> Value:
@@ -220,12 +248,14 @@ def divide(x: Value, y: Value) -> Value:
     if d == 0:
         raise ClaimError("division by zero")
     if is_matrix(x):
+        charge(ENTRY_COST * len(to_matrix(x, "the numerator")), "dividing a matrix")
         return sp.ImmutableMatrix(to_matrix(x, "the numerator") / d)
     return to_scalar(x, "the numerator") / d
 
 
 def negate(x: Value) -> Value:
     if is_matrix(x):
+        charge(ENTRY_COST * len(to_matrix(x, "the operand")), "negating a matrix")
         return sp.ImmutableMatrix(-to_matrix(x, "the operand"))
     return -to_scalar(x, "the operand")
 
@@ -246,7 +276,10 @@ def power(x: Value, e: Value) -> Value:
         m = to_matrix(x, "the base")
         if m.rows != m.cols or not 0 <= k <= MAX_EXPONENT_SYMBOLIC:
             raise ClaimError(f"a matrix power needs a square matrix and an exponent in 0..{MAX_EXPONENT_SYMBOLIC}")
-        return sp.ImmutableMatrix(m**k)
+        out = sp.ImmutableMatrix.eye(m.rows)
+        for _ in range(k):  # one charged product at a time: the cost grows with the entries
+            out = matmul(out, m)
+        return out
     base = to_scalar(x, "the base")
     cap = MAX_EXPONENT_NUMBER if base.is_Number else MAX_EXPONENT_SYMBOLIC
     if abs(k) > cap:
@@ -275,15 +308,74 @@ def mat_entries(v: Value) -> list[sp.Expr]:
 
 
 class Budget:
-    """A per-claim allowance of work (AST nodes visited, matrix entries built, loop turns,
-    adjoint steps): a claim that needs more is invalid, so every claim ends in bounded time
-    whatever its text."""
+    """A per-claim allowance of work and time.
 
-    def __init__(self, limit: int = 2_000_000) -> None:
+    Work is counted in steps: AST nodes visited, matrix entries built, products formed
+    (an operation is charged by its cost *before* it runs, see :func:`charge`), loop
+    turns, adjoint steps.  A claim that needs more than ``limit`` steps, or runs past
+    ``seconds`` of wall-clock time (or past the file's ``deadline``, a
+    ``time.monotonic()`` value), is invalid with a message naming the limit, so every
+    claim ends in bounded time whatever its text."""
+
+    def __init__(
+        self, limit: int = MAX_WORK, seconds: float | None = None, file_limit: tuple[float, float] | None = None
+    ) -> None:
         self.limit = limit
         self.used = 0
+        self.seconds = CLAIM_SECONDS if seconds is None else seconds
+        self.start = time.monotonic()
+        until = self.start + self.seconds
+        #: the file's deadline (a ``time.monotonic()`` value) and its limit in seconds
+        self.file_limit = file_limit
+        self.deadline = until if file_limit is None else min(until, file_limit[0])
 
-    def spend(self, n: int = 1) -> None:
+    def spend(self, n: int = 1, what: str = "") -> None:
+        """Charge ``n`` steps, or refuse (charging nothing) if that would pass the limit."""
+        if self.used + n > self.limit:
+            shown = f" ({what})" if what else ""
+            raise ClaimError(
+                f"the claim needs more than {self.limit} steps of work{shown}; split it into smaller claims"
+            )
         self.used += n
-        if self.used > self.limit:
-            raise ClaimError(f"the claim needs more than {self.limit} steps of work; split it into smaller claims")
+        if time.monotonic() > self.deadline:
+            raise ClaimError(self.timeout_message())
+
+    def timeout_message(self) -> str:
+        if self.file_limit is not None and self.file_limit[0] <= self.start + self.seconds:
+            return f"not checked: the file's time limit of {self.file_limit[1]:g} s was reached"
+        return f"the claim took longer than its time limit of {self.seconds:g} s; split it into smaller claims"
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[Budget]:
+        """Make this the budget that :func:`charge` draws on while the block runs."""
+        token = _ACTIVE.set(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.reset(token)
+
+
+_ACTIVE: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("symconv_claim_budget", default=None)
+
+
+def charge(n: int, what: str) -> None:
+    """Charge ``n`` steps for operation ``what`` to the claim being checked (before doing
+    it).  Outside a claim (the library's own use of these helpers) nothing is charged."""
+    budget = _ACTIVE.get()
+    if budget is not None:
+        budget.spend(max(int(n), 1), what)
+
+
+def weight(v: Value, cap: int = 50_000) -> int:
+    """The size of a value for charging: the number of expression nodes of its entries
+    (stopping at ``cap``)."""
+    if isinstance(v, sp.MatrixBase):
+        total = 0
+        for e in v:
+            total += _nodes(e, cap)
+            if total > cap:
+                return cap
+        return max(total, 1)
+    if isinstance(v, sp.Basic):
+        return _nodes(v, cap)
+    return 1
