@@ -23,6 +23,7 @@ equal tables are equal polynomials, an exact proof for the layer's shapes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import sympy as sp
@@ -178,10 +179,13 @@ class ClosedFormCheck:
         """The products ``(g, k)`` of ``(grad_A J)_xy`` (0-based), in vec order of ``g``."""
         return self._terms(self.input_closed, y * self.d.geometry.input[0] + x, self.d.kernel.vec(self.j, self.i))
 
+    @cached_property
+    def _g(self) -> list[sp.Expr]:
+        return list(upstream(self.d, self.j).T)  # vec order
+
     def _terms(self, triples: Triples, entry: int, other: list[sp.Symbol]) -> list[tuple[sp.Expr, sp.Expr]]:
-        g = list(upstream(self.d, self.j).T)  # vec order
-        rows = triples[triples[:, 0] == entry]
-        return [(g[int(gi)], other[int(oi)]) for _, gi, oi in rows]
+        lo, hi = np.searchsorted(triples[:, 0], [entry, entry + 1])  # triples are sorted by entry
+        return [(self._g[int(gi)], other[int(oi)]) for _, gi, oi in triples[lo:hi]]
 
     def kernel_entry(self, r: int, s: int) -> sp.Expr:
         """``(grad_K J)_rs`` by the closed form, as a SymPy sum."""

@@ -21,10 +21,11 @@ from .. import ops
 from ..errors import SpecError
 from ..rules.conv import ConvDerivation
 from ..sparse import VecJacobian
-from . import common
+from . import backward, common
 from .layout import FRACTIONS, LINE, Line, chunks, column, fit, matrix, row, width
 from .notation import dims, frac_d, frac_partial, mat, ones, space, vname
 from .printer import join_sum, product, short_sum, tex
+from .remarks import remark
 
 #: rep.2 entries with more terms than this are elided inside the matrix
 REP2_TERMS = 4
@@ -397,6 +398,7 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
     k_labels = [f"\\operatorname{{vec}}\\left({a} * {frac_d(k, tex(s))}\\right)" for s in kflat]
     a_labels = [f"\\operatorname{{vec}}\\left({frac_d(a, tex(s))} * {k}\\right)" for s in aflat]
     many = d.cin > 1 or d.cout > 1
+    standalone = d.output.layer is None
     summary = [
         Line(
             doc.z_name,
@@ -478,6 +480,14 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "jac_A": doc.whole(doc.va, a_labels, doc.a_jac, doc.a_at),
         "bias_lines": doc.bias_lines(),
         "chain": doc.chain(),
+        "closed": backward.context(d, e.j, e.i, (e.r, e.s), (e.x, e.y)),
+        # the seed's slips in Appendix A, remarked on in a layer's own document; a network
+        # remarks on 3.1.5's once, in its chain rule
+        "remarks": {
+            "forward": [remark("rep1"), remark("beta")] if standalone else [],
+            "a2_2": [remark("eq-a2-2")] if standalone else [],
+        },
+        "chain_remarks": [] if standalone else [remark("layer-input")],
         "summary": summary,
         "dims_K": dims(doc.hz * doc.wz, doc.hk * doc.wk),
         "dims_A": dims(doc.hz * doc.wz, doc.ha * doc.wa),

@@ -19,6 +19,7 @@ from ..rules.pool import MaxPoolDerivation
 from . import common
 from .layout import Line, column
 from .notation import dims, frac_d, mat, ones, vname
+from .remarks import remark
 
 #: the seed's section for each kind's backward step
 SECTIONS = {
@@ -245,14 +246,18 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         for pos, d in enumerate(net.layers)
     ]
     backward = []
+    remarked: set[str] = set()  # each remark once, at the first step that needs it
     for pos in range(len(net.layers) - 1, -1, -1):
         d = net.layers[pos]
         lines = backward_lines(d, ctxs[pos], first=pos == 0)
         if lines:
+            remarks = [r for r in ctxs[pos].get("chain_remarks", []) if r.seed not in remarked]
+            remarked |= {r.seed for r in remarks}
             backward.append(
                 {
                     "title": f"Layer {pos + 1} ($l = {d.layer}$, {WHAT[d.kind]}): as in the seed's {SECTIONS[d.kind]}",
                     "lines": lines,
+                    "remarks": remarks,
                 }
             )
     n_params = sum(t.size for d in net.layers for t in d.params.values())
@@ -269,6 +274,7 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         "backward": backward,
         "jacobians": [row for pos, d in enumerate(net.layers) for row in jacobian_rows(pos, d)],
         "gradients": [line for d in net.layers for line in gradient_lines(d)],
+        "bias_remark": [remark("grad-b")] if any(getattr(d, "bias", None) is not None for d in net.layers) else [],
         "contexts": ctxs,
     }
 

@@ -15,6 +15,7 @@ from . import common
 from .layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row, width
 from .notation import frac_d, frac_partial, mat, space, vname
 from .printer import join_sum, number, tex
+from .remarks import remark
 
 #: entries of a rep.2 ``max{...}`` or average shown before eliding
 SET_TERMS = 6
@@ -402,8 +403,14 @@ def max_context(
         Line(i_name, "= " + common.sym_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=8, budget=300)),
         Line(frac_d(va, vi), "= " + common.jac_matrix(mask, keep_rows=[at_out], rows=8, budget=300)),
     ]
+    standalone = d.output.layer is None
     return {
         **info,
+        "remarks": {
+            "shapes": [remark("omega")] if standalone else [],
+            "mask": [remark("switch-bound"), remark("empty-row")] if standalone else [remark("empty-row")],
+        },
+        "chain_remarks": [remark("mask-channels")] if not standalone and d.channels > 1 else [],
         "pad_value": number(d.pad_value),
         "general": fit(
             i_name,
