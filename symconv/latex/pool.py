@@ -3,6 +3,7 @@ and max pooling as Appendix B, with the switches worked out on concrete numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -212,13 +213,51 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
 # -- max pooling (Appendix B) -----------------------------------------------------------------------
 
 
+def seed_example(d: MaxPoolDerivation) -> tuple[int, int, int] | None:
+    """The seed's switch example for these shapes: the output ``(p, q)`` (0-based), the
+    second row's first, ``A_21``, when there is one, and the 1-based position in its vΩ of
+    the input entry the example makes the maximum: the middle one of the window's input
+    entries (``I_21`` of ``max{0, I_11, I_21, I_31}``, ``i_21 = 5``).  ``None`` when that
+    window is all padding."""
+    p, q = min(1, d.geometry.output[0] - 1), 0
+    win = np.swapaxes(d.geometry.windows[p, q], 0, 1).ravel()  # vΩ order
+    real = np.flatnonzero(win >= 0)
+    if real.size == 0:
+        return None
+    return p, q, int(real[real.size // 2]) + 1
+
+
 def example_input(d: MaxPoolDerivation, values: np.ndarray | None, seed: int) -> tuple[np.ndarray, str]:
-    """The worked example's input, ``(c, h, w)``: the user's numbers, or random integers
-    in ``-9..9`` from ``seed``; and how the document describes it."""
+    """The worked example's input, ``(c, h, w)``: the user's numbers, or distinct nonzero
+    random integers from ``seed`` (so no two entries of a window tie, nor an entry with a
+    padded 0), arranged so that channel 1 makes the seed's example true: the entry of
+    :func:`seed_example` is the maximum of its window.  Also how the document describes it."""
     shape = (d.channels, *d.geometry.input)
     if values is None:
+        n = int(np.prod(shape))
         rng = np.random.default_rng(seed)
-        return rng.integers(-9, 10, size=shape).astype(float), f"random integers (seed {seed})"
+        pool = np.concatenate([np.arange(-n, 0), np.arange(1, n + 1)])
+        out = rng.choice(pool, size=n, replace=False).astype(float).reshape(shape)
+        example = seed_example(d)
+        text = (
+            f"distinct nonzero random integers (NumPy's \\texttt{{default\\_rng({seed})}}), "
+            "so that no two entries tie"
+        )
+        if example is not None:
+            p, q, i = example
+            h = d.geometry.input[0]
+            win = np.swapaxes(d.geometry.windows[p, q], 0, 1).ravel()
+            flat = out[0].T.ravel()  # vec of channel 1 (a copy, written back below)
+            chosen = int(win[i - 1])
+            real = win[win >= 0]
+            best = int(real[np.argmax(flat[real])])
+            if flat[best] < d.pad_value:  # the window's entries are all below the padding
+                best = int(np.argmax(flat))
+            flat[[chosen, best]] = flat[[best, chosen]]
+            out[0] = flat.reshape(d.geometry.input[1], h).T
+            name = tex(d.I[0][chosen % h, chosen // h])
+            text += f", with ${name}$ the largest in its window, as in the seed's example"
+        return out, text
     arr = np.asarray(values, dtype=float)
     shown = shape[1:] if shape[0] == 1 else shape
     if arr.size != int(np.prod(shape)):
@@ -263,8 +302,11 @@ def max_context(
     values_j = example[j]
     switches = d.switches(values_j)
     steps = d.selection_steps(switches)
+    seed_ex = seed_example(d)
     if given is not None:
         p, q = given[-2:]
+    elif values is None and seed_ex is not None:
+        p, q = seed_ex[:2]
     else:
         padded_window = (g.windows < 0).any(axis=(2, 3))
         real = steps.vec_index > 0
@@ -349,6 +391,21 @@ def max_context(
         ),
     ]
     steps_lines = _step_lines(d, at, i_pq, (p, q), st)
+    seed_lines: list[Line] = []
+    if seed_ex is not None:
+        ep, eq, ei = seed_ex
+        e_at = common.pq(ep + 1, eq + 1, wide)
+        e_win = d.window(ep, eq, j)
+        e_vec = [e_win[r, c] for c in range(e_win.cols) for r in range(e_win.rows)]
+        seed_lines = [
+            Line(tex(d.output.entry(j, ep, eq)), f"= {_max_set(d, ep, eq, j)} = {tex(e_vec[ei - 1])}"),
+            Line(
+                f"i_{{{e_at}}}",
+                f"= {ei}, \\quad {{}}^{{{e_at}}}_v\\Omega = "
+                + row([tex(v) for v in e_vec], keep=[ei - 1], budget=LINE - 160)
+                + "^\\top",
+            ),
+        ]
     mask = d.mask(example, j) if d.channels > 1 else d.mask(values_j)
     selected = st["vec_index"]
     if selected:
@@ -404,7 +461,7 @@ def max_context(
         Line(frac_d(va, vi), "= " + common.jac_matrix(mask, keep_rows=[at_out], rows=8, budget=300)),
     ]
     standalone = d.output.layer is None
-    return {
+    out = {
         **info,
         "remarks": {
             "shapes": [remark("omega")] if standalone else [],
@@ -432,6 +489,7 @@ def max_context(
         "out": tex(d.output.entry(j, p, q)),
         "at": at,
         "steps": steps_lines,
+        "seed_example": seed_lines,
         "selected": selected,
         "table": table,
         "mask": [
@@ -447,6 +505,24 @@ def max_context(
         "chain": _chain(d, "the mask of eq.b-1"),
         "summary": summary,
     }
+    return {k: _seed_names(v) for k, v in out.items()} if standalone else out
+
+
+_OUTPUT_ENTRY = re.compile(r"(?<![A-Za-z\\])a_\{")
+
+
+def _seed_names(value: Any) -> Any:
+    """Appendix B's names in a max-pooling layer's own document: the pooled entries are
+    ``A_pq`` (the core names them ``a_pq``; only output entries print as ``a_{``)."""
+    if isinstance(value, str):
+        return _OUTPUT_ENTRY.sub("A_{", value)
+    if isinstance(value, Line):
+        return Line(_seed_names(value.lhs), _seed_names(value.rhs), value.note, value.tag)
+    if isinstance(value, list):
+        return [_seed_names(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _seed_names(v) for k, v in value.items()}
+    return value
 
 
 def _step_lines(d: MaxPoolDerivation, at: str, i_pq: int, pq: tuple[int, int], st: dict[str, int]) -> list[Line]:
