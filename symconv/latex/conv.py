@@ -22,8 +22,8 @@ from ..errors import SpecError
 from ..rules.conv import ConvDerivation
 from ..sparse import VecJacobian
 from . import backward, common
-from .layout import FRACTIONS, LINE, Line, chunks, column, fit, matrix, row, width
-from .notation import dims, frac_d, frac_partial, mat, ones, space, vname
+from .layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, fit, matrix, width
+from .notation import dfrac_partial, dims, frac_d, frac_partial, mat, ones, space, vname
 from .printer import join_sum, product, short_sum, tex
 from .remarks import remark
 
@@ -165,7 +165,7 @@ class _ConvDocument:
             keep_cols=[self.e.q],
             rows=8 if self.compact else max(3, 12 // self.hk),
             budget=self.rep1_budget,
-            gap="" if self.compact else "4pt",
+            gap="" if self.compact else common.BLOCK_GAP,
         )
 
     def rep1_cell(self, p: int, q: int) -> str:
@@ -223,20 +223,21 @@ class _ConvDocument:
         """eq.a1-1 / eq.a2-1: the Jacobian defined entry by entry."""
         outs = self.d.output.vec(self.e.j)
         of = self.vz
-        ops_row = row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in cols], keep=[at], budget=LINE - 120)
-        cols_row = row([frac_partial(of, tex(s)) for s in cols], keep=[at], budget=LINE - 60)
+        shown: list[int | None] = []
         entries = matrix(
-            lambda a, b: frac_partial(tex(outs[a]), tex(cols[b])),
+            lambda a, b: dfrac_partial(tex(outs[a]), tex(cols[b])),
             (len(outs), len(cols)),
             keep_rows=[self.z_at],
             keep_cols=[at],
             rows=8,
             budget=LINE - 40,
             gap=FRACTIONS,
+            shown=shown,
         )
+        names = [tex(s) for s in cols]
         return [
-            Line(frac_d(of, wrt), f"= {ops_row} \\otimes {of}"),
-            Line("", f"= {cols_row}"),
+            *aligned_row(frac_d(of, wrt), [dfrac_partial("", s) for s in names], shown, suffix=f" \\otimes {of}"),
+            *aligned_row("", [dfrac_partial(of, s) for s in names], shown),
             Line("", f"= {entries}", tag=tag),
         ]
 
@@ -324,11 +325,9 @@ class _ConvDocument:
         ]
 
     def whole(self, wrt: str, labels: list[str], jac: VecJacobian, at: int) -> list[Line]:
-        lhs = frac_d(self.vz, wrt)
-        return [
-            Line(lhs, "= " + row(labels, keep=[at], budget=common.budget_after(lhs) - 60)),
-            Line("", "= " + common.jac_matrix(jac, keep_rows=[self.z_at], keep_cols=[at], rows=12, budget=LINE - 40)),
-        ]
+        shown: list[int | None] = []
+        whole = common.jac_matrix(jac, keep_rows=[self.z_at], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
+        return [*aligned_row(frac_d(self.vz, wrt), labels, shown), Line("", "= " + whole)]
 
     # -- the bias and 3.1.5 --------------------------------------------------------------------------
     def bias_lines(self) -> list[Line]:
@@ -395,8 +394,8 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         ops.window(ops.unit(g.input, e.x, e.y), g, e.p, e.q), inline=True, rows=4, budget=120
     )
     a, k = doc.a_name, doc.k_name
-    k_labels = [f"\\operatorname{{vec}}\\left({a} * {frac_d(k, tex(s))}\\right)" for s in kflat]
-    a_labels = [f"\\operatorname{{vec}}\\left({frac_d(a, tex(s))} * {k}\\right)" for s in aflat]
+    k_labels = [f"\\operatorname{{vec}}\\left({a} * {frac_d(k, tex(s), display=True)}\\right)" for s in kflat]
+    a_labels = [f"\\operatorname{{vec}}\\left({frac_d(a, tex(s), display=True)} * {k}\\right)" for s in aflat]
     many = d.cin > 1 or d.cout > 1
     standalone = d.output.layer is None
     summary = [

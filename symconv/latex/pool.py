@@ -13,8 +13,8 @@ from ..errors import SpecError
 from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
 from ..symbols import vec_order
 from . import common
-from .layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row, width
-from .notation import frac_d, frac_partial, mat, space, vname
+from .layout import FRACTIONS, LINE, Line, aligned_row, column, fit, matrix, pick, row, width
+from .notation import dfrac_partial, frac_d, mat, space, vname
 from .printer import join_sum, number, tex
 from .remarks import remark
 
@@ -86,7 +86,8 @@ def _forward(
         Line("", f"= {padded} * {op[1]}"),
         Line(
             "",
-            "= " + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap="4pt"),
+            "= "
+            + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap=common.BLOCK_GAP),
             tag="(rep.1)",
         ),
         Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
@@ -171,16 +172,15 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
         ),
     ]
     ins = d.input.vec(0)
-    labels = [f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s))} * \\mathbf{{P}}\\right)" for s in ins]
+    labels = [
+        f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s), display=True)} * \\mathbf{{P}}\\right)" for s in ins
+    ]
+    shown: list[int | None] = []
+    whole_jac = common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
     whole = [
-        Line(
-            frac_d(va, vi),
-            "= "
-            + row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], keep=[at], budget=LINE - 120)
-            + f" \\otimes {va}",
-        ),
-        Line("", "= " + row(labels, keep=[at], budget=LINE - 40)),
-        Line("", "= " + common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40)),
+        *aligned_row(frac_d(va, vi), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {va}"),
+        *aligned_row("", labels, shown),
+        Line("", "= " + whole_jac),
     ]
     summary = [
         Line(a_name, f"= {i_name} * \\mathbf{{P}}, \\quad \\mathbf{{P}} = {p_tex}"),
@@ -240,8 +240,7 @@ def example_input(d: MaxPoolDerivation, values: np.ndarray | None, seed: int) ->
         out = rng.choice(pool, size=n, replace=False).astype(float).reshape(shape)
         example = seed_example(d)
         text = (
-            f"distinct nonzero random integers (NumPy's \\texttt{{default\\_rng({seed})}}), "
-            "so that no two entries tie"
+            f"distinct nonzero random integers (NumPy's \\texttt{{default\\_rng({seed})}}), so that no two entries tie"
         )
         if example is not None:
             p, q, i = example
@@ -341,21 +340,18 @@ def max_context(
             + column(vomega),
         )
     ]
+    shown: list[int | None] = []
     partials = matrix(
-        lambda r, c: frac_partial(tex(outs[r]), tex(ins[c])),
+        lambda r, c: dfrac_partial(tex(outs[r]), tex(ins[c])),
         (len(outs), len(ins)),
         keep_rows=[at_out],
         rows=8,
         budget=LINE - 40,
         gap=FRACTIONS,
+        shown=shown,
     )
     eq_b1 = [
-        Line(
-            frac_d(va, vi),
-            "= "
-            + row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], budget=LINE - 120)
-            + f" \\otimes {va}",
-        ),
+        *aligned_row(frac_d(va, vi), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {va}"),
         Line("", f"= {partials}", tag="eq.b-1"),
     ]
 
