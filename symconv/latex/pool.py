@@ -461,7 +461,7 @@ def max_context(
         **info,
         "remarks": {
             "shapes": [remark("omega")] if standalone else [],
-            "mask": [remark("switch-bound"), remark("empty-row")] if standalone else [remark("empty-row")],
+            "mask": [remark("switch-bound"), remark("empty-row")] if standalone else [],
         },
         "chain_remarks": [remark("mask-channels")] if not standalone and d.channels > 1 else [],
         "pad_value": number(d.pad_value),
