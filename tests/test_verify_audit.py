@@ -241,3 +241,26 @@ def test_the_findings_document_names_every_failing_claim() -> None:
 
 def test_builtin_claims_ship_as_package_data() -> None:
     assert builtin_path("seed_audit").is_file()
+
+
+def test_every_documents_remark_names_failing_claims_of_the_seed(report: Report) -> None:
+    from symconv.latex.remarks import REMARKS
+
+    named = {cid for r in REMARKS.values() for cid in r.claims}
+    # each remark points at the seed's version, which fails, and every error is remarked on
+    assert named == set(SEED_ERRORS)
+    for r in REMARKS.values():
+        for cid in r.claims:
+            assert report.result(cid).claim.group == SEED
+
+
+def test_a_claim_group_must_be_a_short_string() -> None:
+    from symconv.errors import SpecError
+    from symconv.verify import verify
+
+    base = '[layer]\ntype = "relu"\ninput = [1, 1]\n[[claims]]\nid = "x"\nlhs = "shape(Z)"\nrhs = "(1, 1)"\n'
+    assert verify(base + 'group = "mine"\n').group_counts() == {"mine": {"holds": 1, "fails": 0, "invalid": 0}}
+    with pytest.raises(SpecError, match=r"claims\[0\]\.group: must be a string"):
+        verify(base + "group = 3\n")
+    with pytest.raises(SpecError, match="at most 80 characters"):
+        verify(base + f'group = "{"g" * 81}"\n')

@@ -81,7 +81,13 @@ REMARKS = {
         "layer 1's kernel gradient with $\\mathbf{K}^{[2]}$, $\\mathbf{Z}^{[2]}$ and $c^{[1]}$.",
         "A layer's Jacobians involve its own input, $\\mathbf{A}^{[l-1]}$ (here with $h_a^{[l-1]} w_a^{[l-1]}$ "
         "columns), the bias list runs to $c^{[l]}$, and each layer uses its own superscripts, as below.",
-        ("N.3.1.5.dZ-dK-uses-A2", "N.3.1.5.dZ-dA-shape", "N.3.1.5.dJ-db.list", "N.3.1.6.dJ-dK-as-written"),
+        (
+            "N.3.1.5.dZ-dK-uses-A2",
+            "N.3.1.5.dZ-dA-shape",
+            "N.3.1.5.dZ-dA-display",
+            "N.3.1.5.dJ-db.list",
+            "N.3.1.6.dJ-dK-as-written",
+        ),
     ),
     "grad-b": Remark(
         "Section 3.2 writes "
