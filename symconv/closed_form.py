@@ -171,29 +171,42 @@ class ClosedFormCheck:
     def equal(self) -> bool:
         return self.kernel_equal and self.input_equal
 
-    def kernel_terms(self, r: int, s: int) -> list[tuple[sp.Expr, sp.Expr]]:
-        """The products ``(g, a)`` of ``(grad_K J)_rs`` (0-based), in vec order of ``g``."""
-        return self._terms(self.kernel_closed, s * self.d.geometry.kernel[0] + r, self.d.input.vec(self.i))
+    def kernel_terms(self, r: int, s: int, limit: int | None = None) -> tuple[list[tuple[sp.Expr, sp.Expr]], int]:
+        """The products ``(g, a)`` of ``(grad_K J)_rs`` (0-based), in vec order of ``g``, and
+        how many there are; with ``limit``, only the first ``limit - 1`` and the last of a
+        longer sum (the ones a document shows)."""
+        return self._terms(self.kernel_closed, s * self.d.geometry.kernel[0] + r, self.d.input.vec(self.i), limit)
 
-    def input_terms(self, x: int, y: int) -> list[tuple[sp.Expr, sp.Expr]]:
-        """The products ``(g, k)`` of ``(grad_A J)_xy`` (0-based), in vec order of ``g``."""
-        return self._terms(self.input_closed, y * self.d.geometry.input[0] + x, self.d.kernel.vec(self.j, self.i))
+    def input_terms(self, x: int, y: int, limit: int | None = None) -> tuple[list[tuple[sp.Expr, sp.Expr]], int]:
+        """The products ``(g, k)`` of ``(grad_A J)_xy`` (0-based), as :meth:`kernel_terms`."""
+        h = self.d.geometry.input[0]
+        return self._terms(self.input_closed, y * h + x, self.d.kernel.vec(self.j, self.i), limit)
+
+    @cached_property
+    def G(self) -> sp.ImmutableMatrix:  # noqa: N802 - the matrix's name in the document
+        """:func:`upstream` for this kernel."""
+        return upstream(self.d, self.j)
 
     @cached_property
     def _g(self) -> list[sp.Expr]:
-        return list(upstream(self.d, self.j).T)  # vec order
+        return list(self.G.T)  # vec order
 
-    def _terms(self, triples: Triples, entry: int, other: list[sp.Symbol]) -> list[tuple[sp.Expr, sp.Expr]]:
+    def _terms(
+        self, triples: Triples, entry: int, other: list[sp.Symbol], limit: int | None
+    ) -> tuple[list[tuple[sp.Expr, sp.Expr]], int]:
         lo, hi = np.searchsorted(triples[:, 0], [entry, entry + 1])  # triples are sorted by entry
-        return [(self._g[int(gi)], other[int(oi)]) for _, gi, oi in triples[lo:hi]]
+        rows = triples[lo:hi]
+        if limit is not None and len(rows) > limit:
+            rows = np.concatenate([rows[: limit - 1], rows[-1:]])
+        return [(self._g[int(gi)], other[int(oi)]) for _, gi, oi in rows], int(hi - lo)
 
     def kernel_entry(self, r: int, s: int) -> sp.Expr:
         """``(grad_K J)_rs`` by the closed form, as a SymPy sum."""
-        return sp.Add(*[a * b for a, b in self.kernel_terms(r, s)])
+        return sp.Add(*[a * b for a, b in self.kernel_terms(r, s)[0]])
 
     def input_entry(self, x: int, y: int) -> sp.Expr:
         """``(grad_A J)_xy`` by the closed form, as a SymPy sum."""
-        return sp.Add(*[a * b for a, b in self.input_terms(x, y)])
+        return sp.Add(*[a * b for a, b in self.input_terms(x, y)[0]])
 
 
 def check(d: ConvDerivation, j: int = 0, i: int = 0) -> ClosedFormCheck:

@@ -14,7 +14,7 @@ from ..rules.conv import ConvDerivation
 from . import common
 from .layout import LINE, Line, chunks, matrix
 from .notation import frac_d, mat, vname
-from .printer import join_sum, product
+from .printer import join_sum, product, tex
 
 #: products shown in an entry of a whole gradient matrix before eliding
 CELL_TERMS = 3
@@ -24,18 +24,20 @@ CELL_TERMS = 3
 ENTRY_TERMS = 12
 
 
-def _printed(pairs: list[tuple[sp.Expr, sp.Expr]], limit: int) -> list[str]:
-    """The products of a sum as :func:`short_sum` shows them: all of them up to ``limit``,
-    else the first ``limit - 1``, ``\\cdots`` and the last (only those are printed)."""
-    if len(pairs) <= limit:
-        return [product(u, v) for u, v in pairs]
-    return [*(product(u, v) for u, v in pairs[: limit - 1]), "\\cdots", product(*pairs[-1])]
+def _printed(terms: tuple[list[tuple[sp.Expr, sp.Expr]], int], limit: int) -> list[str]:
+    """The products of a sum as :func:`~.printer.short_sum` shows them: all of them up to
+    ``limit``, else the first ``limit - 1``, ``\\cdots`` and the last (``terms`` holds only
+    those, and the count)."""
+    pairs, n = terms
+    printed = [product(u, v) for u, v in pairs]
+    return printed if n <= limit else [*printed[:-1], "\\cdots", printed[-1]]
 
 
-def _sum_lines(lhs: str, pairs: list[tuple[sp.Expr, sp.Expr]]) -> list[Line]:
+def _sum_lines(lhs: str, terms: tuple[list[tuple[sp.Expr, sp.Expr]], int]) -> list[Line]:
     """``lhs = t_1 + t_2 + ...`` over as many lines as it needs (long sums elided)."""
-    parts = chunks(_printed(pairs, ENTRY_TERMS) or ["0"], LINE - 120)
-    many = f"\\qquad \\text{{({len(pairs)} products)}}" if len(pairs) > ENTRY_TERMS else ""
+    n = terms[1]
+    parts = chunks(_printed(terms, ENTRY_TERMS) or ["0"], LINE - 120)
+    many = f"\\qquad \\text{{({n} products)}}" if n > ENTRY_TERMS else ""
     lines = [Line(lhs, "= " + join_sum(parts[0]) + (many if len(parts) == 1 else ""))]
     lines += [Line("", "\\quad + " + join_sum(part)) for part in parts[1:]]
     if len(parts) > 1 and many:
@@ -51,7 +53,7 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
     (h, w), (hk, wk), (hz, wz) = g.input, g.kernel, g.output
     (sh, sw), (dh, dw) = g.stride, g.dilation
     t, left = g.padding[0], g.padding[2]
-    up = closed_form.upstream(d, j)
+    up = check.G
     a, k, z = mat(d.input, i), mat(d.kernel, j, i), mat(d.output, j)
     r, s = kernel_at
     x, y = input_at
@@ -68,7 +70,12 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
             Line(
                 "\\mathbf{G}_s",
                 f"= \\operatorname{{dilate}}\\left(\\mathbf{{G}}, ({sh}, {sw})\\right) = "
-                + common.sym_matrix(closed_form.dilate(up, (sh, sw)), rows=10, budget=LINE - 150),
+                + matrix(  # closed_form.dilate, only the entries shown looked up
+                    lambda rr, cc: tex(up[rr // sh, cc // sw]) if rr % sh == 0 and cc % sw == 0 else "0",
+                    ((hz - 1) * sh + 1, (wz - 1) * sw + 1),
+                    rows=10,
+                    budget=LINE - 150,
+                ),
             )
         )
     gs = "\\mathbf{G}_s" if not stride_one else "\\mathbf{G}"
@@ -76,10 +83,10 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
     rot = closed_form.rot180(d.K[j][i])
 
     def k_cell(rr: int, ss: int) -> str:
-        return join_sum(_printed(check.kernel_terms(rr, ss), CELL_TERMS))
+        return join_sum(_printed(check.kernel_terms(rr, ss, CELL_TERMS), CELL_TERMS))
 
     def a_cell(xx: int, yy: int) -> str:
-        return join_sum(_printed(check.input_terms(xx, yy), 2))
+        return join_sum(_printed(check.input_terms(xx, yy, 2), 2))
 
     grad_k, grad_a = f"\\nabla_{{{k}}} J", f"\\nabla_{{{a}}} J"
     at_k = common.pq(r + 1, s + 1, max(hk, wk) > 9)
@@ -121,7 +128,7 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
                 f" = \\tilde{{{a}}} \\star {gs}",
             ),
             Line("", "= " + matrix(k_cell, (hk, wk), keep_rows=[r], keep_cols=[s], rows=6, budget=LINE - 60)),
-            *_sum_lines(f"\\left({grad_k}\\right)_{{{at_k}}}", check.kernel_terms(r, s)),
+            *_sum_lines(f"\\left({grad_k}\\right)_{{{at_k}}}", check.kernel_terms(r, s, ENTRY_TERMS)),
         ],
         "input": [
             Line("\\operatorname{rot180}(" + k + ")", "= " + common.sym_matrix(rot, rows=6, budget=LINE - 80)),
@@ -132,7 +139,7 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
                 f"\\operatorname{{rot180}}({kd})\\right)",
             ),
             Line("", "= " + matrix(a_cell, (h, w), keep_rows=[x], keep_cols=[y], rows=8, budget=LINE - 60)),
-            *_sum_lines(f"\\left({grad_a}\\right)_{{{at_a}}}", check.input_terms(x, y)),
+            *_sum_lines(f"\\left({grad_a}\\right)_{{{at_a}}}", check.input_terms(x, y, ENTRY_TERMS)),
         ],
         "many_out": d.cout > 1,
         "cout": d.cout,
