@@ -79,7 +79,7 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
             )
         )
     gs = "\\mathbf{G}_s" if not stride_one else "\\mathbf{G}"
-    kd = f"{k}_d" if (dh, dw) != (1, 1) else k
+    kd = f"\\operatorname{{dilate}}\\left({k}, ({dh}, {dw})\\right)" if (dh, dw) != (1, 1) else k
     rot = closed_form.rot180(d.K[j][i])
 
     def k_cell(rr: int, ss: int) -> str:
