@@ -320,7 +320,7 @@ def test_appendix_b_switch_table_and_mask_match_loops(seed):
         cells = [c.strip() for c in r.replace("\\end{array}", "").split("&")]
         if len(cells) < 9:
             continue
-        name = re.fullmatch(r"a_\{(\d)(\d)\}", cells[0])
+        name = re.fullmatch(r"A_\{(\d)(\d)\}", cells[0])  # Appendix B names the pooled entries A_pq
         parsed[(int(name.group(1)), int(name.group(2)))] = tuple(0 if c == "-" else int(c) for c in cells[1:])
     assert parsed == expected
     mask = first_matrix(ctx["mask"][0].rhs)

@@ -3,6 +3,7 @@ the seed (each failing one names the passage and why it is wrong), then checked.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from test_verify_common import arrays_from, reference_conv
 
 from symconv.verify import Report, builtin_path, verify
+from symconv.verify.report import format_report
 
 # Claims expected to FAIL, with the reason read off the seed.
 SEED_ERRORS = {
@@ -41,7 +43,16 @@ SEED_ERRORS = {
     "N.3.1.5.dZ-dA-display": "A^[2] for A^[1]",
     # 3.2: grad_b J = (d vZ^[2] / d vb^[l])^T has no J in it; it should be (dJ/db)^T.
     "N.3.2.grad-b": "gradient of b",
+    # N1: 'the 1 is at j = (c_i - 1) h_i + r_i' -- for a padded maximum the row has no 1, but
+    # the formula still names a column (3, 9 and 7 for A_12, A_13 and A_32 of a negative input).
+    "B.mask.position.all.padded-max": "j for a padded maximum",
+    # 3.1.3: one d vA/d vI for every channel; a max-pooling mask depends on the channel's values.
+    "N.3.1.3.same-for-channels.max": "one mask for all channels",
+    # 3.1.6 computes dJ/d vK^[1] with layer 2's formula (K^[2], Z^[2], i up to c^[1]).
+    "N.3.1.6.dJ-dK-as-written": "layer 2 for layer 1",
 }
+SEED = "the seed as written"
+OURS = "symconv's checks and corrections"
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +66,100 @@ def test_every_claim_is_valid_and_the_verdicts_are_the_seeds(report: Report) -> 
     assert failing == set(SEED_ERRORS)
     assert report.exit_code == 1
     assert len(report.results) >= 100
+
+
+def test_the_seed_as_written_is_counted_apart_from_symconvs_own_claims(report: Report) -> None:
+    groups = {r.id: r.claim.group for r in report.results if r.claim is not None}
+    assert set(groups.values()) == {SEED, OURS}  # every claim is in one of the two groups
+    ours = {cid for cid, g in groups.items() if g == OURS}
+    # symconv's self-checks, its readings of notation slips and its corrections all hold
+    assert all(report.result(cid).holds for cid in ours)
+    assert {"A.eq-a1-1.core", "A.eq-a2-1.core", "N.3.2.grad-b.corrected", "B.switch.A21"} <= ours
+    assert {cid for cid in SEED_ERRORS if groups[cid] != SEED} == set()
+    counts = report.group_counts()
+    assert list(counts) == [SEED, OURS]
+    assert counts[SEED]["fails"] == len(SEED_ERRORS) and counts[OURS]["fails"] == 0
+    text = format_report(report)
+    for group, c in counts.items():
+        n = sum(c.values())
+        assert f"{group}: {n} claims, {c['holds']} hold, {c['fails']} fail, 0 invalid" in text
+
+
+def _seed_positions(x: np.ndarray, window: tuple[int, int], pad: tuple[int, int], stride: tuple[int, int]):
+    """Appendix B's steps, written here from the seed's text with plain loops: for every
+    output, the switch (first maximum in the window's column-major order, padding as 0),
+    eq.b-2.1 to eq.b-2.3, j, and whether the maximum is a padded entry."""
+    (h, w), (hl, wl), (ph, pw), (sh, sw) = x.shape, window, pad, stride
+    padded = np.zeros((h + 2 * ph, w + 2 * pw))
+    padded[ph : ph + h, pw : pw + w] = x
+    ha, wa = (h + 2 * ph - hl) // sh + 1, (w + 2 * pw - wl) // sw + 1
+    out = {}
+    for p in range(1, ha + 1):
+        for q in range(1, wa + 1):
+            block = padded[(p - 1) * sh : (p - 1) * sh + hl, (q - 1) * sw : (q - 1) * sw + wl]
+            v_omega = block.T.ravel()
+            i = int(np.argmax(v_omega)) + 1
+            c_b = -(-i // hl)
+            r_b = i - (c_b - 1) * hl
+            tr, tc = 1 + sh * (p - 1) - ph, 1 + sw * (q - 1) - pw
+            r_i, c_i = r_b + tr - 1, c_b + tc - 1
+            on_padding = not (1 <= r_i <= h and 1 <= c_i <= w)
+            out[(p, q)] = ((c_i - 1) * h + r_i, on_padding, (tr, tc))
+    return out
+
+
+def test_n1_the_mask_position_sends_a_padded_maximum_to_a_wrong_input(report: Report) -> None:
+    x = -np.array([[1, 2, 3, 4], [5, 6, 7, 8], [9, 1, 2, 3]], dtype=float)
+    steps = _seed_positions(x, (3, 2), (1, 1), (1, 2))
+    h = x.shape[0]
+    wrong = {}
+    for (p, q), (j, on_padding, (tr, tc)) in steps.items():
+        if on_padding and 1 <= j <= x.size:
+            r, c = (j - 1) % h + 1, (j - 1) // h + 1  # the entry of I that j names
+            inside = tr <= r <= tr + 2 and tc <= c <= tc + 1
+            assert not inside
+            wrong[(p, q)] = j
+    assert wrong == {(1, 2): 3, (1, 3): 9, (3, 2): 7}
+    r = report.result("B.mask.position.all.padded-max")
+    assert r.fails
+    # the claim's right side is j for every output: it agrees with the loops above
+    rhs = np.array(r.claimed.tolist(), dtype=int).ravel()
+    expected = [steps[(k % 3 + 1, k // 3 + 1)][0] for k in range(9)]
+    assert list(rhs) == expected
+    # the true mask: one 1 (at the centre window) and eight empty rows
+    assert np.array_equal(np.array(r.correct.tolist(), dtype=int).ravel(), [0, 0, 0, 0, 6, 0, 0, 0, 0])
+    # on ties and on maxima inside I the formula is right for every output
+    assert report.result("B.mask.position.all.ties").holds
+    assert report.result("B.mask.position.all").holds
+
+
+def _listed(text: str) -> tuple[set[str], int]:
+    """The claim ids a list of the seed's errors gives as failing, and how many of its items
+    are 'not decidable'."""
+    failing: set[str] = set()
+    for ids in re.findall(r"((?:`[A-Za-z0-9_.:+-]+`(?:, )?)+)(?::| \|) fails", text):
+        failing |= set(re.findall(r"`([^`]+)`", ids))
+    return failing, len(re.findall(r"not decidable", text))
+
+
+def test_the_readme_and_the_findings_document_list_exactly_the_audits_errors(report: Report) -> None:
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## What the seed gets wrong", 1)[1].split("\n## ", 1)[0]
+    doc = (root / "docs" / "seed_audit.md").read_text(encoding="utf-8")
+    table = doc.split("### The seed's errors", 1)[1].split("###", 1)[0]
+    failing = {r.id for r in report.results if r.fails}
+    c = report.group_counts()
+    for text in (section, table):
+        listed, undecidable = _listed(text)
+        assert listed == failing
+        assert undecidable >= 4
+    seed, ours = c[SEED], c[OURS]
+    for text in (section, doc):
+        flat = " ".join(text.split())
+        assert f"{sum(seed.values())} of the seed's statements" in flat
+        assert f"{seed['holds']} hold and {seed['fails']} fail" in flat
+        assert f"{sum(ours.values())} claims, all holding" in flat
 
 
 @pytest.mark.parametrize(
@@ -137,3 +242,26 @@ def test_the_findings_document_names_every_failing_claim() -> None:
 
 def test_builtin_claims_ship_as_package_data() -> None:
     assert builtin_path("seed_audit").is_file()
+
+
+def test_every_documents_remark_names_failing_claims_of_the_seed(report: Report) -> None:
+    from symconv.latex.remarks import REMARKS
+
+    named = {cid for r in REMARKS.values() for cid in r.claims}
+    # each remark points at the seed's version, which fails, and every error is remarked on
+    assert named == set(SEED_ERRORS)
+    for r in REMARKS.values():
+        for cid in r.claims:
+            assert report.result(cid).claim.group == SEED
+
+
+def test_a_claim_group_must_be_a_short_string() -> None:
+    from symconv.errors import SpecError
+    from symconv.verify import verify
+
+    base = '[layer]\ntype = "relu"\ninput = [1, 1]\n[[claims]]\nid = "x"\nlhs = "shape(Z)"\nrhs = "(1, 1)"\n'
+    assert verify(base + 'group = "mine"\n').group_counts() == {"mine": {"holds": 1, "fails": 0, "invalid": 0}}
+    with pytest.raises(SpecError, match=r"claims\[0\]\.group: must be a string"):
+        verify(base + "group = 3\n")
+    with pytest.raises(SpecError, match="at most 80 characters"):
+        verify(base + f'group = "{"g" * 81}"\n')

@@ -28,12 +28,18 @@ class Axis:
     s: str
     out: str
     d: str
+    #: ``2`` before the padding's name: ``2 \\times`` when the name starts with a left
+    #: superscript (``2 \\times {}^{l}h_p``, as Appendix B writes it; ``2{}^{l}h_p`` reads as 2 to the l)
+    twice: str = "2"
 
+
+#: room between the rows of a matrix of matrices (rep.1's blocks), so the blocks do not touch
+BLOCK_GAP = "10pt"
 
 CONV_AXES = (Axis("h_a", "h_k", "h_p", "h_s", "h_z", "d_h"), Axis("w_a", "w_k", "w_p", "w_s", "w_z", "d_w"))
 POOL_AXES = (
-    Axis("h_i", "h_l", "{}^{l}h_p", "{}^{l}h_s", "h_a", "d_h"),
-    Axis("w_i", "w_l", "{}^{l}w_p", "{}^{l}w_s", "w_a", "d_w"),
+    Axis("h_i", "h_l", "{}^{l}h_p", "{}^{l}h_s", "h_a", "d_h", "2 \\times "),
+    Axis("w_i", "w_l", "{}^{l}w_p", "{}^{l}w_s", "w_a", "d_w", "2 \\times "),
 )
 
 
@@ -49,7 +55,9 @@ def size_lines(geom: Geometry, axes: tuple[Axis, Axis]) -> list[Line]:
         axes, geom.input, geom.kernel, ((t, b), (left, right)), geom.stride, geom.dilation, geom.output, strict=True
     ):
         if before == after and d == 1:
-            general = f"\\left\\lfloor \\frac{{{axis.n} + 2{axis.p} - {axis.k}}}{{{axis.s}}} + 1 \\right\\rfloor"
+            general = (
+                f"\\left\\lfloor \\frac{{{axis.n} + {axis.twice}{axis.p} - {axis.k}}}{{{axis.s}}} + 1 \\right\\rfloor"
+            )
             numbers = f"\\left\\lfloor \\frac{{{n} + 2 \\cdot {before} - {k}}}{{{s}}} + 1 \\right\\rfloor"
         else:
             pads = f"{axis.p}^{{-}} + {axis.p}^{{+}}"
@@ -110,10 +118,18 @@ def jac_matrix(
     keep_cols: Iterable[int] = (),
     rows: int = MAX_ROWS,
     budget: float = LINE,
+    shown: list[int | None] | None = None,
 ) -> str:
-    """A sparse vec Jacobian written out (only the shown entries are looked up)."""
+    """A sparse vec Jacobian written out (only the shown entries are looked up); ``shown``
+    receives the columns shown, as in :func:`~.layout.matrix`."""
     return matrix(
-        lambda r, c: tex(jac[r, c]), jac.shape, keep_rows=keep_rows, keep_cols=keep_cols, rows=rows, budget=budget
+        lambda r, c: tex(jac[r, c]),
+        jac.shape,
+        keep_rows=keep_rows,
+        keep_cols=keep_cols,
+        rows=rows,
+        budget=budget,
+        shown=shown,
     )
 
 

@@ -20,8 +20,8 @@ MAX_MATRIX_COLS = 20
 MAX_COLUMNS = 16
 #: the most rows a printed matrix has unless a builder asks for fewer
 MAX_ROWS = 16
-#: extra room between the rows of a matrix of fractions
-FRACTIONS = "6pt"
+#: extra room between the rows of a matrix of (display-size) fractions
+FRACTIONS = "8pt"
 #: estimated width, in points, available to a display line (A4, 2 cm margins, 10 pt)
 LINE = 440.0
 
@@ -223,7 +223,7 @@ class _Measure:
     def _token(self, tok: str) -> float:
         if tok in ("\\frac", "\\dfrac", "\\tfrac"):
             num, den = self._atom(), self._atom()
-            return max(num, den) * (1.0 if tok == "\\dfrac" else 0.8) + 2.0
+            return max(num, den) * (1.3 if tok == "\\dfrac" else 0.8) + 2.0  # \\dfrac: full-size indices
         if tok == "\\begin":
             return self._environment()
         if tok in ("\\left", "\\right"):
@@ -272,11 +272,14 @@ def matrix(
     budget: float = LINE,
     inline: bool = False,
     gap: str = "",
+    shown: list[int | None] | None = None,
 ) -> str:
     """A ``bmatrix`` of ``cell(r, c)`` (0-based), elided past ``rows`` rows, past
     ``cols`` columns and past ``budget`` points of estimated width; the ``keep`` rows and
     columns are always shown.  ``inline`` writes it on one source line (for matrices
-    inside matrix entries); ``gap`` adds room between rows (``"3pt"``) for tall entries."""
+    inside matrix entries); ``gap`` adds room between rows (``"3pt"``) for tall entries.
+    ``shown``, when given, receives the columns shown (``None`` for an elision), so that
+    a row of labels above the matrix can show the same ones (:func:`aligned_row`)."""
     cols = min(cols, MAX_COLUMNS)
     shown_rows = pick(shape[0], keep_rows, rows)
     cache: dict[tuple[int, int], str] = {}
@@ -299,11 +302,13 @@ def matrix(
         return sum(cw(c) for c in s) + 10.0 * (len(s) - 1) + 12.0 <= budget
 
     shown_cols = pick(shape[1], keep_cols, cols, fits)
+    if shown is not None:
+        shown[:] = shown_cols
     if not gap:  # tall entries get room between rows
-        shown = [get(r, c) for r in shown_rows if r is not None for c in shown_cols if c is not None]
-        if any("\\frac" in t for t in shown):
+        texts = [get(r, c) for r in shown_rows if r is not None for c in shown_cols if c is not None]
+        if any("frac{" in t for t in texts):
             gap = FRACTIONS
-        elif any("^{" in t and "_{" in t for t in shown):
+        elif any("^{" in t and "_{" in t for t in texts):
             gap = "2pt"
     lines = []
     for r in shown_rows:
@@ -325,6 +330,25 @@ def column(items: Sequence[str], *, keep: Iterable[int] = (), rows: int = MAX_RO
 def row(items: Sequence[str], *, keep: Iterable[int] = (), budget: float = LINE, cols: int = MAX_COLUMNS) -> str:
     """A row vector of printed entries, elided to fit ``budget``."""
     return matrix(lambda r, c: items[c], (1, len(items)), keep_cols=keep, budget=budget, cols=cols, inline=True)
+
+
+def aligned_row(
+    lhs: str, items: Sequence[str], columns: Slots, *, prefix: str = "= ", suffix: str = "", budget: float = LINE
+) -> list[Line]:
+    """``lhs = [items...] suffix`` showing exactly ``columns`` of ``items`` (``None`` is an
+    elision), the columns a matrix below shows (its ``shown``); a row wider than ``budget``
+    runs on over several lines, each bracket sized to its own line."""
+    cells = ["\\cdots" if c is None else items[c] for c in columns]
+    parts = chunks(cells, budget - width(lhs) - width(suffix) - 40)
+    if len(parts) == 1:
+        return [Line(lhs, prefix + "\\begin{bmatrix} " + " & ".join(cells) + " \\end{bmatrix}" + suffix)]
+    out = []
+    for n, part in enumerate(parts):
+        left = "\\left[" if n == 0 else "\\left."
+        right = "\\right]" + suffix if n == len(parts) - 1 else "\\right."
+        body = left + " " + " \\quad ".join(part) + " " + right
+        out.append(Line(lhs, prefix + body) if n == 0 else Line("", "\\qquad " + body))
+    return out
 
 
 def chunks(terms: Sequence[str], budget: float) -> list[list[str]]:

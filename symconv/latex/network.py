@@ -16,6 +16,7 @@ from ..registry import kind
 from ..rule import Derivation, JacobianInfo
 from .layout import Line
 from .notation import dims, mat, vname
+from .remarks import remark
 
 
 def shape_text(shape: tuple[int, ...]) -> str:
@@ -107,15 +108,19 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         for pos, d in enumerate(net.layers)
     ]
     backward = []
+    remarked: set[str] = set()  # each remark once, at the first step that needs it
     for pos in range(len(net.layers) - 1, -1, -1):
         d = net.layers[pos]
         k = kind(d)
         lines = k.latex.backward(ctxs[pos], pos == 0)
         if lines:
+            remarks = [r for r in ctxs[pos].get("chain_remarks", []) if r.seed not in remarked]
+            remarked |= {r.seed for r in remarks}
             backward.append(
                 {
                     "title": f"Layer {pos + 1} ($l = {d.layer}$, {k.what}): as in the seed's {k.backward_section}",
                     "lines": lines,
+                    "remarks": remarks,
                 }
             )
     n_params = sum(t.size for d in net.layers for t in d.params.values())
@@ -132,6 +137,7 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         "backward": backward,
         "jacobians": [row for pos, d in enumerate(net.layers) for row in jacobian_rows(pos, d)],
         "gradients": [line for d in net.layers for line in kind(d).latex.gradients(d)],
+        "bias_remark": [remark("grad-b")] if any("b" in d.params for d in net.layers) else [],
         "contexts": ctxs,
     }
 

@@ -41,14 +41,22 @@ def vname(t: Tensor, *index: Index, show: bool | None = None) -> str:
     return name if is_vector(t) else "{}_v" + name
 
 
-def frac_d(of: str, wrt: str) -> str:
-    """``\\frac{d of}{d wrt}`` (a total derivative of whole matrices)."""
-    return f"\\frac{{d{_space(of)}}}{{d{_space(wrt)}}}"
+def frac_d(of: str, wrt: str, *, display: bool = False) -> str:
+    """``\\frac{d of}{d wrt}`` (a total derivative of whole matrices); ``display`` makes it
+    ``\\dfrac``, full size inside a matrix."""
+    return f"\\{'d' if display else ''}frac{{d{_space(of)}}}{{d{_space(wrt)}}}"
 
 
 def frac_partial(of: str, wrt: str) -> str:
     """``\\frac{\\partial of}{\\partial wrt}``."""
     return f"\\frac{{\\partial {of}}}{{\\partial {wrt}}}"
+
+
+def dfrac_partial(of: str, wrt: str) -> str:
+    """``\\dfrac{\\partial of}{\\partial wrt}``: a derivative inside a matrix, at full size
+    (``\\frac`` there would shrink its indices to script size); ``of`` may be empty, for
+    the operator ``\\partial / \\partial wrt``."""
+    return f"\\dfrac{{\\partial{' ' + of if of else ''}}}{{\\partial {wrt}}}"
 
 
 def _space(name: str) -> str:

@@ -25,6 +25,7 @@ expressions, and ``[[claims]]`` tables::
     note = "..."                          # optional
     # latex = true                        # when lhs and rhs are LaTeX
     # relation = "<="                     # ==, <, <=, >, >= (orderings compare numbers)
+    # group = "the seed as written"        # optional: the report counts each group on its own
 
 Several subjects go in one file as ``[[part]]`` tables, each with its own ``[part.layer]``
 or ``[part.network]``, ``[part.define]`` and ``[[part.claims]]`` (the seed audit does this).
@@ -57,7 +58,7 @@ MAX_SYMBOLS = 20
 _SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9]{0,11}")
 _PART_KEYS = ("title", "layer", "network", "symbols", "define", "claims")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,79}$")
-_CLAIM_KEYS = ("id", "lhs", "rhs", "latex", "relation", "where", "note")
+_CLAIM_KEYS = ("id", "lhs", "rhs", "latex", "relation", "where", "note", "group")
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Claim:
     relation: str = "=="
     where: str = ""
     note: str = ""
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,16 @@ class Report:
             out[r.status] += 1
         return out
 
+    def group_counts(self) -> dict[str, dict[str, int]]:
+        """:meth:`counts` for each claim ``group``, in the order the groups first appear
+        (claims without a group are not in any)."""
+        out: dict[str, dict[str, int]] = {}
+        for r in self.results:
+            group = r.claim.group if r.claim is not None else ""
+            if group:
+                out.setdefault(group, {"holds": 0, "fails": 0, "invalid": 0})[r.status] += 1
+        return out
+
     def result(self, claim_id: str) -> ClaimResult:
         for r in self.results:
             if r.id == claim_id:
@@ -204,6 +216,7 @@ def _claims(items: Any, where: str, seen: set[str]) -> tuple[Claim, ...]:
                 relation,
                 _string(t.get("where", ""), f"{w}.where", limit=200),
                 _string(t.get("note", ""), f"{w}.note", limit=1000),
+                _string(t.get("group", ""), f"{w}.group", limit=80),
             )
         )
     return tuple(out)

@@ -85,4 +85,7 @@ def format_report(report: Report, *, verbose: bool = False) -> str:
     total = sum(c.values())
     lines.append("")
     lines.append(f"{total} claims: {c['holds']} hold, {c['fails']} fail, {c['invalid']} invalid")
+    for group, g in report.group_counts().items():
+        n = sum(g.values())
+        lines.append(f"  {group}: {n} claims, {g['holds']} hold, {g['fails']} fail, {g['invalid']} invalid")
     return "\n".join(lines) + "\n"

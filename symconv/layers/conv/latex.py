@@ -20,10 +20,12 @@ import sympy as sp
 from ... import ops
 from ...errors import SpecError
 from ...latex import common
-from ...latex.layout import FRACTIONS, LINE, Line, chunks, column, fit, matrix, row, width
-from ...latex.notation import dims, frac_d, frac_partial, mat, ones, space, vname
+from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, fit, matrix, width
+from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, mat, ones, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
+from ...latex.remarks import remark
 from ...sparse import VecJacobian
+from . import backward
 from .rule import ConvDerivation
 
 #: rep.2 entries with more terms than this are elided inside the matrix
@@ -164,7 +166,7 @@ class _ConvDocument:
             keep_cols=[self.e.q],
             rows=8 if self.compact else max(3, 12 // self.hk),
             budget=self.rep1_budget,
-            gap="" if self.compact else "4pt",
+            gap="" if self.compact else common.BLOCK_GAP,
         )
 
     def rep1_cell(self, p: int, q: int) -> str:
@@ -222,20 +224,21 @@ class _ConvDocument:
         """eq.a1-1 / eq.a2-1: the Jacobian defined entry by entry."""
         outs = self.d.output.vec(self.e.j)
         of = self.vz
-        ops_row = row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in cols], keep=[at], budget=LINE - 120)
-        cols_row = row([frac_partial(of, tex(s)) for s in cols], keep=[at], budget=LINE - 60)
+        shown: list[int | None] = []
         entries = matrix(
-            lambda a, b: frac_partial(tex(outs[a]), tex(cols[b])),
+            lambda a, b: dfrac_partial(tex(outs[a]), tex(cols[b])),
             (len(outs), len(cols)),
             keep_rows=[self.z_at],
             keep_cols=[at],
             rows=8,
             budget=LINE - 40,
             gap=FRACTIONS,
+            shown=shown,
         )
+        names = [tex(s) for s in cols]
         return [
-            Line(frac_d(of, wrt), f"= {ops_row} \\otimes {of}"),
-            Line("", f"= {cols_row}"),
+            *aligned_row(frac_d(of, wrt), [dfrac_partial("", s) for s in names], shown, suffix=f" \\otimes {of}"),
+            *aligned_row("", [dfrac_partial(of, s) for s in names], shown),
             Line("", f"= {entries}", tag=tag),
         ]
 
@@ -323,11 +326,9 @@ class _ConvDocument:
         ]
 
     def whole(self, wrt: str, labels: list[str], jac: VecJacobian, at: int) -> list[Line]:
-        lhs = frac_d(self.vz, wrt)
-        return [
-            Line(lhs, "= " + row(labels, keep=[at], budget=common.budget_after(lhs) - 60)),
-            Line("", "= " + common.jac_matrix(jac, keep_rows=[self.z_at], keep_cols=[at], rows=12, budget=LINE - 40)),
-        ]
+        shown: list[int | None] = []
+        whole = common.jac_matrix(jac, keep_rows=[self.z_at], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
+        return [*aligned_row(frac_d(self.vz, wrt), labels, shown), Line("", "= " + whole)]
 
     # -- the bias and 3.1.5 --------------------------------------------------------------------------
     def bias_lines(self) -> list[Line]:
@@ -394,9 +395,10 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         ops.window(ops.unit(g.input, e.x, e.y), g, e.p, e.q), inline=True, rows=4, budget=120
     )
     a, k = doc.a_name, doc.k_name
-    k_labels = [f"\\operatorname{{vec}}\\left({a} * {frac_d(k, tex(s))}\\right)" for s in kflat]
-    a_labels = [f"\\operatorname{{vec}}\\left({frac_d(a, tex(s))} * {k}\\right)" for s in aflat]
+    k_labels = [f"\\operatorname{{vec}}\\left({a} * {frac_d(k, tex(s), display=True)}\\right)" for s in kflat]
+    a_labels = [f"\\operatorname{{vec}}\\left({frac_d(a, tex(s), display=True)} * {k}\\right)" for s in aflat]
     many = d.cin > 1 or d.cout > 1
+    standalone = d.output.layer is None
     summary = [
         Line(
             doc.z_name,
@@ -478,6 +480,14 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "jac_A": doc.whole(doc.va, a_labels, doc.a_jac, doc.a_at),
         "bias_lines": doc.bias_lines(),
         "chain": doc.chain(),
+        "closed": backward.context(d, e.j, e.i, (e.r, e.s), (e.x, e.y)),
+        # the seed's slips in Appendix A, remarked on in a layer's own document; a network
+        # remarks on 3.1.5's once, in its chain rule
+        "remarks": {
+            "forward": [remark("rep1"), remark("beta")] if standalone else [],
+            "a2_2": [remark("eq-a2-2")] if standalone else [],
+        },
+        "chain_remarks": [] if standalone else [remark("layer-input")],
         "summary": summary,
         "dims_K": dims(doc.hz * doc.wz, doc.hk * doc.wk),
         "dims_A": dims(doc.hz * doc.wz, doc.ha * doc.wa),

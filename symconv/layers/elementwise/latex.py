@@ -8,8 +8,8 @@ from typing import Any
 import sympy as sp
 
 from ...latex import common
-from ...latex.layout import FRACTIONS, LINE, Line, chunks, column, matrix, row
-from ...latex.notation import dims, frac_d, frac_partial, is_vector, mat, space, vname
+from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, matrix, row
+from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, is_vector, mat, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
 from .rule import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
 
@@ -40,22 +40,20 @@ def activation_context(d: ActivationDerivation) -> dict[str, Any]:
     def diag(r: int, c: int) -> str:
         return f"f'({tex(ins[r])})" if r == c else "0"
 
-    ops_row = row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], keep=[k], budget=LINE - 120)
+    shown: list[int | None] = []
+    partials = matrix(
+        lambda r, c: dfrac_partial(tex(outs[r]), tex(ins[c])),
+        (n, n),
+        keep_rows=[k],
+        keep_cols=[k],
+        rows=8,
+        budget=LINE - 40,
+        gap=FRACTIONS,
+        shown=shown,
+    )
     lines = [
-        Line(frac_d(vi, vz), f"= {ops_row} \\otimes {vi}"),
-        Line(
-            "",
-            "= "
-            + matrix(
-                lambda r, c: frac_partial(tex(outs[r]), tex(ins[c])),
-                (n, n),
-                keep_rows=[k],
-                keep_cols=[k],
-                rows=8,
-                budget=LINE - 40,
-                gap=FRACTIONS,
-            ),
-        ),
+        *aligned_row(frac_d(vi, vz), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {vi}"),
+        Line("", "= " + partials),
         Line("", "= " + matrix(diag, (n, n), keep_rows=[k], keep_cols=[k], rows=10, budget=LINE - 40)),
     ]
     worked = [
@@ -112,9 +110,9 @@ def flatten_context(d: FlattenDerivation) -> dict[str, Any]:
     flat = d.input.flat
     stacked = column([f"\\operatorname{{vec}}\\left({mat(d.input, j, show=True)}\\right)" for j in range(c)], rows=6)
     entries = column([tex(s) for s in flat], rows=14)
-    partial_row = row([frac_partial("J", tex(s)) for s in flat], budget=LINE - 60)
+    partial_row = row([dfrac_partial("J", tex(s)) for s in flat], budget=LINE - 60)
     grid = matrix(
-        lambda r, col: frac_partial("J", tex(flat[r * h * w + col])),
+        lambda r, col: dfrac_partial("J", tex(flat[r * h * w + col])),
         (c, h * w),
         rows=8,
         budget=LINE - 60,

@@ -3,6 +3,7 @@ and max pooling as Appendix B, with the switches worked out on concrete numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -10,9 +11,10 @@ import numpy as np
 
 from ...errors import SpecError
 from ...latex import common
-from ...latex.layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row, width
-from ...latex.notation import frac_d, frac_partial, mat, space, vname
+from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, column, fit, matrix, pick, row, width
+from ...latex.notation import dfrac_partial, frac_d, mat, space, vname
 from ...latex.printer import join_sum, number, tex
+from ...latex.remarks import remark
 from ...symbols import vec_order
 from .rule import AvgPoolDerivation, MaxPoolDerivation
 
@@ -84,7 +86,8 @@ def _forward(
         Line("", f"= {padded} * {op[1]}"),
         Line(
             "",
-            "= " + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap="4pt"),
+            "= "
+            + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap=common.BLOCK_GAP),
             tag="(rep.1)",
         ),
         Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
@@ -169,16 +172,15 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
         ),
     ]
     ins = d.input.vec(0)
-    labels = [f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s))} * \\mathbf{{P}}\\right)" for s in ins]
+    labels = [
+        f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s), display=True)} * \\mathbf{{P}}\\right)" for s in ins
+    ]
+    shown: list[int | None] = []
+    whole_jac = common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
     whole = [
-        Line(
-            frac_d(va, vi),
-            "= "
-            + row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], keep=[at], budget=LINE - 120)
-            + f" \\otimes {va}",
-        ),
-        Line("", "= " + row(labels, keep=[at], budget=LINE - 40)),
-        Line("", "= " + common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40)),
+        *aligned_row(frac_d(va, vi), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {va}"),
+        *aligned_row("", labels, shown),
+        Line("", "= " + whole_jac),
     ]
     summary = [
         Line(a_name, f"= {i_name} * \\mathbf{{P}}, \\quad \\mathbf{{P}} = {p_tex}"),
@@ -211,13 +213,50 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
 # -- max pooling (Appendix B) -----------------------------------------------------------------------
 
 
+def seed_example(d: MaxPoolDerivation) -> tuple[int, int, int] | None:
+    """The seed's switch example for these shapes: the output ``(p, q)`` (0-based), the
+    second row's first, ``A_21``, when there is one, and the 1-based position in its vΩ of
+    the input entry the example makes the maximum: the middle one of the window's input
+    entries (``I_21`` of ``max{0, I_11, I_21, I_31}``, ``i_21 = 5``).  ``None`` when that
+    window is all padding."""
+    p, q = min(1, d.geometry.output[0] - 1), 0
+    win = np.swapaxes(d.geometry.windows[p, q], 0, 1).ravel()  # vΩ order
+    real = np.flatnonzero(win >= 0)
+    if real.size == 0:
+        return None
+    return p, q, int(real[real.size // 2]) + 1
+
+
 def example_input(d: MaxPoolDerivation, values: np.ndarray | None, seed: int) -> tuple[np.ndarray, str]:
-    """The worked example's input, ``(c, h, w)``: the user's numbers, or random integers
-    in ``-9..9`` from ``seed``; and how the document describes it."""
+    """The worked example's input, ``(c, h, w)``: the user's numbers, or distinct nonzero
+    random integers from ``seed`` (so no two entries of a window tie, nor an entry with a
+    padded 0), arranged so that channel 1 makes the seed's example true: the entry of
+    :func:`seed_example` is the maximum of its window.  Also how the document describes it."""
     shape = (d.channels, *d.geometry.input)
     if values is None:
+        n = int(np.prod(shape))
         rng = np.random.default_rng(seed)
-        return rng.integers(-9, 10, size=shape).astype(float), f"random integers (seed {seed})"
+        pool = np.concatenate([np.arange(-n, 0), np.arange(1, n + 1)])
+        out = rng.choice(pool, size=n, replace=False).astype(float).reshape(shape)
+        example = seed_example(d)
+        text = (
+            f"distinct nonzero random integers (NumPy's \\texttt{{default\\_rng({seed})}}), so that no two entries tie"
+        )
+        if example is not None:
+            p, q, i = example
+            h = d.geometry.input[0]
+            win = np.swapaxes(d.geometry.windows[p, q], 0, 1).ravel()
+            flat = out[0].T.ravel()  # vec of channel 1 (a copy, written back below)
+            chosen = int(win[i - 1])
+            real = win[win >= 0]
+            best = int(real[np.argmax(flat[real])])
+            if flat[best] < d.pad_value:  # the window's entries are all below the padding
+                best = int(np.argmax(flat))
+            flat[[chosen, best]] = flat[[best, chosen]]
+            out[0] = flat.reshape(d.geometry.input[1], h).T
+            name = tex(d.I[0][chosen % h, chosen // h])
+            text += f", with ${name}$ the largest in its window, as in the seed's example"
+        return out, text
     arr = np.asarray(values, dtype=float)
     shown = shape[1:] if shape[0] == 1 else shape
     if arr.size != int(np.prod(shape)):
@@ -262,8 +301,11 @@ def max_context(
     values_j = example[j]
     switches = d.switches(values_j)
     steps = d.selection_steps(switches)
+    seed_ex = seed_example(d)
     if given is not None:
         p, q = given[-2:]
+    elif values is None and seed_ex is not None:
+        p, q = seed_ex[:2]
     else:
         padded_window = (g.windows < 0).any(axis=(2, 3))
         real = steps.vec_index > 0
@@ -298,21 +340,18 @@ def max_context(
             + column(vomega),
         )
     ]
+    shown: list[int | None] = []
     partials = matrix(
-        lambda r, c: frac_partial(tex(outs[r]), tex(ins[c])),
+        lambda r, c: dfrac_partial(tex(outs[r]), tex(ins[c])),
         (len(outs), len(ins)),
         keep_rows=[at_out],
         rows=8,
         budget=LINE - 40,
         gap=FRACTIONS,
+        shown=shown,
     )
     eq_b1 = [
-        Line(
-            frac_d(va, vi),
-            "= "
-            + row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], budget=LINE - 120)
-            + f" \\otimes {va}",
-        ),
+        *aligned_row(frac_d(va, vi), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {va}"),
         Line("", f"= {partials}", tag="eq.b-1"),
     ]
 
@@ -348,6 +387,21 @@ def max_context(
         ),
     ]
     steps_lines = _step_lines(d, at, i_pq, (p, q), st)
+    seed_lines: list[Line] = []
+    if seed_ex is not None:
+        ep, eq, ei = seed_ex
+        e_at = common.pq(ep + 1, eq + 1, wide)
+        e_win = d.window(ep, eq, j)
+        e_vec = [e_win[r, c] for c in range(e_win.cols) for r in range(e_win.rows)]
+        seed_lines = [
+            Line(tex(d.output.entry(j, ep, eq)), f"= {_max_set(d, ep, eq, j)} = {tex(e_vec[ei - 1])}"),
+            Line(
+                f"i_{{{e_at}}}",
+                f"= {ei}, \\quad {{}}^{{{e_at}}}_v\\Omega = "
+                + row([tex(v) for v in e_vec], keep=[ei - 1], budget=LINE - 160)
+                + "^\\top",
+            ),
+        ]
     mask = d.mask(example, j) if d.channels > 1 else d.mask(values_j)
     selected = st["vec_index"]
     if selected:
@@ -402,8 +456,14 @@ def max_context(
         Line(i_name, "= " + common.sym_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=8, budget=300)),
         Line(frac_d(va, vi), "= " + common.jac_matrix(mask, keep_rows=[at_out], rows=8, budget=300)),
     ]
-    return {
+    standalone = d.output.layer is None
+    out = {
         **info,
+        "remarks": {
+            "shapes": [remark("omega")] if standalone else [],
+            "mask": [remark("switch-bound"), remark("empty-row")] if standalone else [],
+        },
+        "chain_remarks": [remark("mask-channels")] if not standalone and d.channels > 1 else [],
         "pad_value": number(d.pad_value),
         "general": fit(
             i_name,
@@ -425,6 +485,7 @@ def max_context(
         "out": tex(d.output.entry(j, p, q)),
         "at": at,
         "steps": steps_lines,
+        "seed_example": seed_lines,
         "selected": selected,
         "table": table,
         "mask": [
@@ -440,6 +501,24 @@ def max_context(
         "chain": _chain(d, "the mask of eq.b-1"),
         "summary": summary,
     }
+    return {k: _seed_names(v) for k, v in out.items()} if standalone else out
+
+
+_OUTPUT_ENTRY = re.compile(r"(?<![A-Za-z\\])a_\{")
+
+
+def _seed_names(value: Any) -> Any:
+    """Appendix B's names in a max-pooling layer's own document: the pooled entries are
+    ``A_pq`` (the core names them ``a_pq``; only output entries print as ``a_{``)."""
+    if isinstance(value, str):
+        return _OUTPUT_ENTRY.sub("A_{", value)
+    if isinstance(value, Line):
+        return Line(_seed_names(value.lhs), _seed_names(value.rhs), value.note, value.tag)
+    if isinstance(value, list):
+        return [_seed_names(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _seed_names(v) for k, v in value.items()}
+    return value
 
 
 def _step_lines(d: MaxPoolDerivation, at: str, i_pq: int, pq: tuple[int, int], st: dict[str, int]) -> list[Line]:
