@@ -21,7 +21,7 @@ from .. import ops
 from ..errors import SpecError
 from ..rules.conv import ConvDerivation
 from ..sparse import VecJacobian
-from . import common
+from . import common, pictures
 from .layout import FRACTIONS, LINE, Line, chunks, column, fit, matrix, row, width
 from .notation import dims, frac_d, frac_partial, mat, ones, space, vname
 from .printer import join_sum, product, short_sum, tex
@@ -479,6 +479,11 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
             doc.a_sym, a, lambda x: f"{x} * {k}", unit_a, common.jac_column(doc.a_jac, doc.a_at), "eq.a2-3"
         ),
         "jac_A": doc.whole(doc.va, a_labels, doc.a_jac, doc.a_at),
+        "pictures": {
+            "windows": [pictures.window_picture(g, e.p, e.q, tex(doc.z_sym))],
+            "K": [pictures.jacobian_picture(doc.k_jac, frac_d(doc.vz, doc.vk), (doc.z_at, doc.k_at))],
+            "A": [pictures.jacobian_picture(doc.a_jac, frac_d(doc.vz, doc.va), (doc.z_at, doc.a_at))],
+        },
         "bias_lines": doc.bias_lines(),
         "chain": doc.chain(),
         "summary": summary,

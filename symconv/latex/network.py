@@ -16,7 +16,7 @@ from ..rules.base import Derivation, JacobianInfo
 from ..rules.conv import ConvDerivation
 from ..rules.elementwise import DenseDerivation, SoftmaxDerivation
 from ..rules.pool import MaxPoolDerivation
-from . import common
+from . import common, pictures
 from .layout import Line, column
 from .notation import dims, frac_d, mat, ones, vname
 
@@ -270,6 +270,7 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         "jacobians": [row for pos, d in enumerate(net.layers) for row in jacobian_rows(pos, d)],
         "gradients": [line for d in net.layers for line in gradient_lines(d)],
         "contexts": ctxs,
+        "chain_pictures": pictures.chain_pictures(net),
     }
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import SpecError
 from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
 from ..symbols import vec_order
-from . import common
+from . import common, pictures
 from .layout import FRACTIONS, LINE, Line, column, fit, matrix, pick, row, width
 from .notation import frac_d, frac_partial, mat, space, vname
 from .printer import join_sum, number, tex
@@ -199,6 +199,10 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
             )
         ],
         "entry": wrt,
+        "pictures": {
+            "windows": [pictures.window_picture(g, p, q, tex(d.output.entry(0, p, q)))],
+            "jacobian": [pictures.jacobian_picture(jac, frac_d(va, vi), (q * ha + p, at))],
+        },
         "construction": construction,
         "whole": whole,
         "chain": _chain(d, ""),
@@ -437,6 +441,12 @@ def max_context(
             )
         ],
         "dims": f"{n_out} \\times {hi * wi}",
+        "pictures": {
+            "windows": [pictures.window_picture(g, p, q, tex(d.output.entry(j, p, q)))],
+            "mask": [
+                pictures.jacobian_picture(mask, frac_d(va, vi), (at_out, selected - 1) if selected else None),
+            ],
+        },
         "chain": _chain(d, "the mask of eq.b-1"),
         "summary": summary,
     }
