@@ -182,9 +182,9 @@ def plot(history: History, steps_per_epoch: int, path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="save the loss and accuracy curves")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

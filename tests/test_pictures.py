@@ -4,16 +4,23 @@ large documents cheap: symbols made one at a time, sparse entries found by binar
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
 from seed_reference import correlate, vec
+from test_latex_compile import require_pdflatex
 
 import symconv as sc
 from symconv import ops, pictures
 from symconv.latex import document
 from symconv.latex import pictures as latex_pictures
+from symconv.latex.compile import run_pdflatex
 from symconv.symbols import Tensor
 
 SMALL = sc.Conv2D(input=(5, 4), kernel=(2, 3), padding=(1, 0, 2, 1), stride=(2, 1), dilation=(1, 2))
@@ -219,3 +226,44 @@ def test_plot_refuses_layers_without_windows_or_masks(plt):
         plot.mask(sc.derive(SMALL), np.zeros((5, 4)))
     with pytest.raises(sc.SpecError, match="must pick an output"):
         plot.windows(sc.derive(SMALL), 99, 0)
+
+
+# -- the documents compile and show them, without matplotlib -------------------------------------------
+
+
+def test_documents_and_the_package_never_import_matplotlib():
+    code = (
+        "import sys, symconv, symconv.latex, symconv.pictures, symconv.plot\n"
+        "symconv.latex.document(symconv.load_config('appendix_a'))\n"
+        "print('matplotlib' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _pages(pdf: bytes, tmp_path: Path) -> list[np.ndarray]:
+    """The pages as RGB arrays, through pdftoppm's PPM output (no image library needed)."""
+    if shutil.which("pdftoppm") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftoppm is not on PATH but CI=true")
+        pytest.skip("pdftoppm is not on PATH (install poppler-utils)")
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "40", str(tmp_path / "doc.pdf"), str(tmp_path / "page")], check=True)
+    pages = []
+    for path in sorted(tmp_path.glob("page-*.ppm")):
+        data = path.read_bytes()
+        magic, width, height, top, pixels = data.split(maxsplit=4)
+        assert magic == b"P6" and top == b"255"
+        pages.append(np.frombuffer(pixels, dtype=np.uint8).reshape(int(height), int(width), 3))
+    return pages
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [sc.load_config("appendix_a"), STEM], ids=["appendix_a", "stem"])
+def test_compiled_documents_show_the_window_in_blue(spec, tmp_path):
+    require_pdflatex()
+    pdf, _ = run_pdflatex(document(spec).encode())
+    blue = sum(
+        int(((page[..., 2].astype(int) - page[..., 0]) > 60).sum()) for page in _pages(pdf, tmp_path)
+    )
+    assert blue > 0
