@@ -69,28 +69,29 @@ def timed_document(layer: tuple[str, int, int, int, int, int, int]) -> tuple[flo
     return time.perf_counter() - start, len(text.encode())
 
 
-#: runs a command and prints its peak RSS in KB.  Linux gives a child the peak RSS of the
+#: runs a command and prints its peak RSS in KB and its CPU seconds.  Linux gives a child the peak RSS of the
 #: process that forked it as a floor, so a small process does the forking, not this one.
 _PEAK = (
     "import os, sys\n"
     "pid = os.posix_spawn(sys.argv[1], sys.argv[1:], dict(os.environ),"
     " file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])\n"
     "_, status, usage = os.wait4(pid, 0)\n"
-    "print(usage.ru_maxrss if status == 0 else -1)\n"
+    "print(usage.ru_maxrss if status == 0 else -1, usage.ru_utime + usage.ru_stime)\n"
 )
 
 
-def alone(layer: tuple[str, int, int, int, int, int, int], folder: Path) -> tuple[float, float]:
-    """``symconv latex`` end to end in a fresh process: wall seconds and peak RSS in MB."""
+def alone(layer: tuple[str, int, int, int, int, int, int], folder: Path) -> tuple[float, float, float]:
+    """``symconv latex`` end to end in a fresh process: wall seconds, CPU seconds and peak
+    RSS in MB."""
     out = folder / f"{layer[0]}.tex"
     command = [sys.executable, "-m", "symconv", "latex", *flags(layer), "-o", str(out)]
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", _PEAK, *command], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
-    peak_kb = int(proc.stdout.strip())
-    if peak_kb < 0:
+    peak_kb, cpu = proc.stdout.split()
+    if int(peak_kb) < 0:
         raise SystemExit(f"{' '.join(command)} failed")
-    return wall, peak_kb / 1024
+    return wall, float(cpu), int(peak_kb) / 1024
 
 
 def main() -> None:
@@ -110,22 +111,23 @@ def main() -> None:
                 t, size = timed_document(layer)
                 times.append(t)
                 ratios.append(t / t_base)
-            walls, rss = [], 0.0
+            walls, cpus, rss = [], [], 0.0
             if not args.no_alone:
                 for _ in range(max(1, args.reps // 2)):
-                    wall, peak = alone(layer, Path(tmp))
+                    wall, cpu, peak = alone(layer, Path(tmp))
                     walls.append(wall)
+                    cpus.append(cpu)
                     rss = max(rss, peak)
             g = spec(layer).geometry
             nnz = g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1]
-            rows.append((layer, nnz, size, statistics.median(times), statistics.median(ratios), walls, rss))
+            rows.append((layer, nnz, size, statistics.median(times), statistics.median(ratios), walls, cpus, rss))
             print(f"done {layer[0]}", file=sys.stderr)
     print(f"| layer | dvZ/dvK nonzeros per block | .tex | document (in process) | ratio to {base[0]} |"
-          " symconv latex alone | peak RSS |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
-    for layer, nnz, size, t, ratio, walls, rss in rows:
+          " symconv latex alone: wall | CPU | peak RSS |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for layer, nnz, size, t, ratio, walls, cpus, rss in rows:
         name = "stem 224×224 3→64 7×7/2 pad 3" if layer is STEM else f"{layer[0].replace('x', '×')} 3→16 3×3 pad 1"
-        alone_text = f"{statistics.median(walls):.2f} s" if walls else "-"
+        alone_text = f"{statistics.median(walls):.2f} s | {statistics.median(cpus):.2f} s" if walls else "- | -"
         rss_text = f"{rss:.0f} MB" if walls else "-"
         print(f"| {name} | {nnz:,} | {size / 1024:.0f} KB | {t:.3f} s | {ratio:.2f} | {alone_text} | {rss_text} |")
     print(f"\n(python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "

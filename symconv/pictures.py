@@ -45,13 +45,23 @@ class Pattern:
         """Each cell is one entry: the picture is the pattern itself."""
         return self.block == (1, 1)
 
+    def density(self) -> np.ndarray:
+        """The share of each cell's entries that are nonzeros (the last row and column of
+        cells may cover fewer entries than a whole block)."""
+        (m, n), (br, bc) = self.shape, self.block
+        rows, cols = self.counts.shape
+        height = np.minimum(br, m - br * np.arange(rows))
+        width = np.minimum(bc, n - bc * np.arange(cols))
+        return self.counts / (height[:, None] * width[None, :])
+
     def levels(self, n: int = 4) -> np.ndarray:
-        """Shades ``0..n`` of the cells: 0 for no nonzero, else the share of the fullest
-        cell's count, rounded up (so a cell with a single nonzero stays visible)."""
-        top = int(self.counts.max()) if self.counts.size else 0
+        """Shades ``0..n`` of the cells: 0 for no nonzero, else the cell's density as a
+        share of the densest cell's, rounded up (so a single nonzero stays visible)."""
+        dense = self.density()
+        top = float(dense.max()) if dense.size else 0.0
         if top == 0:
             return np.zeros(self.counts.shape, dtype=np.int64)
-        return np.ceil(self.counts * n / top).astype(np.int64)
+        return np.ceil(dense * n / top - 1e-9).astype(np.int64)
 
 
 def pattern(jac: VecJacobian, max_cells: int = MAX_CELLS, mark: tuple[int, int] | None = None) -> Pattern:

@@ -55,7 +55,8 @@ def pattern(jac: VecJacobian, *, ax: Any = None, max_cells: int = MAX_CELLS, tit
     pat = pictures.pattern(jac, max_cells=max_cells)
     ax = _axes(ax)
     (m, n), (br, bc) = pat.shape, pat.block
-    data = (pat.counts > 0).astype(float) if pat.exact else pat.counts / max(int(pat.counts.max()), 1)
+    dense = pat.density()
+    data = dense / max(float(dense.max()), 1e-300)
     aspect = "equal" if pat.exact else "auto"
     ax.imshow(data, cmap="Greys", vmin=0, vmax=1, interpolation="nearest", extent=(0, n, m, 0), aspect=aspect)
     name = f"$d{_math(jac.of)} / d{_math(jac.wrt)}$"

@@ -57,6 +57,19 @@ def test_block_pattern_counts_the_nonzeros_of_each_block(cells):
     assert pat.nnz == expected.sum()
     levels = pat.levels()
     assert ((levels > 0) == (pat.counts > 0)).all() and levels.max() == 4
+    # the density divides by the entries a cell really covers (the last ones may be cut short)
+    for r in range(pat.counts.shape[0]):
+        for c in range(pat.counts.shape[1]):
+            block = expected[r * br : (r + 1) * br, c * bc : (c + 1) * bc]
+            assert pat.density()[r, c] == pytest.approx(block.mean())
+
+
+def test_a_full_jacobian_is_drawn_in_one_shade_whatever_its_blocks():
+    d = sc.derive(sc.Conv2D(input=(9, 9), kernel=(3, 3), padding=(1, 1)))
+    full = sc.derive(sc.Dense(in_features=7, out_features=5)).jacobian("B")
+    for cells in (2, 3, 4):
+        assert set(np.unique(pictures.pattern(full, max_cells=cells).levels())) == {4}
+    assert pictures.pattern(d.jacobian("K"), max_cells=4).levels().min() >= 1
 
 
 def test_pattern_marks_the_cell_of_an_entry_and_refuses_no_cells():
