@@ -122,16 +122,20 @@ def main() -> None:
             nnz = g.output[0] * g.output[1] * g.kernel[0] * g.kernel[1]
             rows.append((layer, nnz, size, statistics.median(times), statistics.median(ratios), walls, cpus, rss))
             print(f"done {layer[0]}", file=sys.stderr)
-    print(f"| layer | dvZ/dvK nonzeros per block | .tex | document (in process) | ratio to {base[0]} |"
-          " symconv latex alone: wall | CPU | peak RSS |")
+    print(
+        f"| layer | dvZ/dvK nonzeros per block | .tex | document (in process) | ratio to {base[0]} |"
+        " symconv latex alone: wall | CPU | peak RSS |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for layer, nnz, size, t, ratio, walls, cpus, rss in rows:
         name = "stem 224×224 3→64 7×7/2 pad 3" if layer is STEM else f"{layer[0].replace('x', '×')} 3→16 3×3 pad 1"
         alone_text = f"{statistics.median(walls):.2f} s | {statistics.median(cpus):.2f} s" if walls else "- | -"
         rss_text = f"{rss:.0f} MB" if walls else "-"
         print(f"| {name} | {nnz:,} | {size / 1024:.0f} KB | {t:.3f} s | {ratio:.2f} | {alone_text} | {rss_text} |")
-    print(f"\n(python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
-          f"max RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    print(
+        f"\n(python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; "
+        f"max RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)"
+    )
 
 
 if __name__ == "__main__":

@@ -276,7 +276,5 @@ def _pages(pdf: bytes, tmp_path: Path) -> list[np.ndarray]:
 def test_compiled_documents_show_the_window_in_blue(spec, tmp_path):
     require_pdflatex()
     pdf, _ = run_pdflatex(document(spec).encode())
-    blue = sum(
-        int(((page[..., 2].astype(int) - page[..., 0]) > 60).sum()) for page in _pages(pdf, tmp_path)
-    )
+    blue = sum(int(((page[..., 2].astype(int) - page[..., 0]) > 60).sum()) for page in _pages(pdf, tmp_path))
     assert blue > 0
