@@ -111,6 +111,7 @@ def _torch_params(net):
     }
 
 
+@pytest.mark.slow
 def test_fifty_sgd_steps_equal_pytorch_to_1e_10(td, setup):
     torch = pytest.importorskip("torch")
     module, (x, y, _, _) = setup
