@@ -88,6 +88,17 @@ class Geometry:
         return (1 + self.stride[0] * (p - 1) - self.padding[0], 1 + self.stride[1] * (q - 1) - self.padding[2])
 
     @cached_property
+    def cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where the windows lie in the padded input (0-based padded coordinates):
+        ``rows[p, r]`` is the row of kernel row ``r`` in window row ``p`` (``(h_z, h_k)``),
+        ``cols[q, s]`` the column of kernel column ``s`` in window column ``q``."""
+        hz, wz = self.output
+        hk, wk = self.kernel
+        rows = np.arange(hz)[:, None] * self.stride[0] + np.arange(hk)[None, :] * self.dilation[0]
+        cols = np.arange(wz)[:, None] * self.stride[1] + np.arange(wk)[None, :] * self.dilation[1]
+        return rows, cols
+
+    @cached_property
     def windows(self) -> np.ndarray:
         """The window map, rep.1 as index data.
 
@@ -97,10 +108,8 @@ class Geometry:
         padding.  All indices are 0-based.  Read-only.
         """
         h, w = self.input
-        hz, wz = self.output
-        hk, wk = self.kernel
-        rows = (np.arange(hz)[:, None] * self.stride[0] + np.arange(hk)[None, :] * self.dilation[0]) - self.padding[0]
-        cols = (np.arange(wz)[:, None] * self.stride[1] + np.arange(wk)[None, :] * self.dilation[1]) - self.padding[2]
+        padded_rows, padded_cols = self.cells
+        rows, cols = padded_rows - self.padding[0], padded_cols - self.padding[2]
         inside = ((rows >= 0) & (rows < h))[:, None, :, None] & ((cols >= 0) & (cols < w))[None, :, None, :]
         flat = cols[None, :, None, :] * h + rows[:, None, :, None]
         out = np.where(inside, flat, -1).astype(np.int64)

@@ -13,6 +13,7 @@ import sympy as sp
 from .binding import derive_layer, output_name
 from .errors import SpecError
 from .rule import Derivation, JacobianInfo, Loss, present
+from .sparse import VecJacobian
 from .specs import Network
 from .symbols import Tensor, unvec, vec_order
 
@@ -97,6 +98,13 @@ class NetworkDerivation:
     def _keys(self) -> dict[tuple[int, str], str]:
         """``(position, name) -> key``, e.g. ``(0, "K") -> "K1"``."""
         return {(p.position, p.name): p.key for p in self.params}
+
+    def chain(self, seed: int = 0) -> list[VecJacobian]:
+        """The factors of the chain rule of section 3.1, from the loss back to the input:
+        ``d vec(output) / d vec(input)`` of every layer, last layer first, over all channels.
+        A max-pooling mask depends on its input: it is taken at random numbers from ``seed``."""
+        rng = np.random.default_rng(seed)
+        return [d.full_input_jacobian(rng.standard_normal(d.input.size)) for d in reversed(self.layers)]
 
     def jacobian_list(self) -> list[tuple[int, JacobianInfo]]:
         """Every layer's Jacobians (position in ``layers``, info), first layer first."""

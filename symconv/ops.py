@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 import sympy as sp
 
 from .geometry import Geometry
+
+
+class MatrixLike(Protocol):
+    """What the windows read of a matrix: its shape and ``x[r, c]`` (a SymPy matrix, or a
+    lazy :class:`symconv.symbols.Grid` of a large layer)."""
+
+    @property
+    def shape(self) -> tuple[int, int]: ...
+
+    def __getitem__(self, rc: tuple[int, int]) -> sp.Expr: ...
 
 
 def vec(m: sp.MatrixBase) -> sp.ImmutableMatrix:
@@ -12,23 +25,51 @@ def vec(m: sp.MatrixBase) -> sp.ImmutableMatrix:
     return sp.ImmutableMatrix(m.T.reshape(m.rows * m.cols, 1)) if m.rows and m.cols else sp.ImmutableMatrix(m)
 
 
+@dataclass(frozen=True)
+class Unit:
+    """``dX/dX_rs`` read entry by entry: a single 1 at 0-based ``(r, s)``."""
+
+    shape: tuple[int, int]
+    r: int
+    s: int
+
+    def __getitem__(self, ij: tuple[int, int]) -> sp.Expr:
+        return sp.S.One if ij == (self.r, self.s) else sp.S.Zero
+
+
 def unit(shape: tuple[int, int], r: int, s: int) -> sp.ImmutableMatrix:
     """``dX/dX_rs``: the matrix with a single 1 at 0-based ``(r, s)`` (eq.a1-2, eq.a2-2)."""
-    return sp.ImmutableMatrix(shape[0], shape[1], lambda i, j: 1 if (i, j) == (r, s) else 0)
+    view = Unit(shape, r, s)
+    return sp.ImmutableMatrix(shape[0], shape[1], lambda i, j: view[i, j])
 
 
-def padded(x: sp.MatrixBase, geom: Geometry, fill: sp.Expr = sp.S.Zero) -> sp.ImmutableMatrix:
+@dataclass(frozen=True)
+class Padded:
+    """``x`` surrounded by ``geom``'s padding (top, bottom, left, right) of ``fill``, read
+    entry by entry (nothing is built)."""
+
+    x: MatrixLike
+    geom: Geometry
+    fill: sp.Expr = sp.S.Zero
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.geom.padded
+
+    def __getitem__(self, ij: tuple[int, int]) -> sp.Expr:
+        i, j = ij
+        t, _, left, _ = self.geom.padding
+        h, w = self.x.shape
+        return self.x[i - t, j - left] if t <= i < t + h and left <= j < left + w else self.fill
+
+
+def padded(x: MatrixLike, geom: Geometry, fill: sp.Expr = sp.S.Zero) -> sp.ImmutableMatrix:
     """``x`` surrounded by ``geom``'s padding (top, bottom, left, right) of ``fill``."""
-    t, b, left, right = geom.padding
-    h, w = x.shape
-    return sp.ImmutableMatrix(
-        h + t + b,
-        w + left + right,
-        lambda i, j: x[i - t, j - left] if t <= i < t + h and left <= j < left + w else fill,
-    )
+    view = Padded(x, geom, fill)
+    return sp.ImmutableMatrix(*view.shape, lambda i, j: view[i, j])
 
 
-def window(x: sp.MatrixBase, geom: Geometry, p: int, q: int, fill: sp.Expr = sp.S.Zero) -> sp.ImmutableMatrix:
+def window(x: MatrixLike, geom: Geometry, p: int, q: int, fill: sp.Expr = sp.S.Zero) -> sp.ImmutableMatrix:
     """rep.1: the ``h_k x w_k`` block of padded ``x`` behind output ``(p, q)`` (0-based)."""
     win = geom.windows[p, q]
     h = x.shape[0]

@@ -159,15 +159,18 @@ class VecJacobian:
             (self.shape[1], self.shape[0]), self.cols, self.rows, self.ids, self.table, self.wrt, self.of
         )
 
-    @cached_property
-    def _position(self) -> dict[tuple[int, int], int]:
-        return {(int(r), int(c)): k for k, (r, c) in enumerate(zip(self.rows, self.cols, strict=True))}
+    def _position(self, r: int, c: int) -> int | None:
+        """Where ``(r, c)`` is among the triplets (sorted by column, then row), by binary
+        search: no index of every nonzero is built to read a few entries."""
+        lo, hi = (int(k) for k in np.searchsorted(self.cols, [c, c + 1]))
+        k = lo + int(np.searchsorted(self.rows[lo:hi], r))
+        return k if k < hi and int(self.rows[k]) == r else None
 
     def __getitem__(self, rc: tuple[int, int]) -> sp.Expr:
         r, c = rc
         if not (0 <= r < self.shape[0] and 0 <= c < self.shape[1]):
             raise IndexError(f"({r}, {c}) is outside a {self.shape[0]}x{self.shape[1]} Jacobian")
-        k = self._position.get((r, c))
+        k = self._position(r, c)
         return sp.S.Zero if k is None else self.table[int(self.ids[k])]
 
     def column(self, c: int) -> list[tuple[int, sp.Expr]]:

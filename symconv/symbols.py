@@ -8,8 +8,10 @@ unambiguous.  Names are built here only, from integers; user text never becomes 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import overload
 
 import numpy as np
 import sympy as sp
@@ -59,7 +61,45 @@ class Tensor:
 
     def entry(self, *index: int) -> sp.Symbol:
         """The symbol at 0-based ``index`` (channel first for an image)."""
-        return self.flat[self.flat_index(*index)]
+        return self.symbol(self.flat_index(*index))
+
+    def symbol(self, k: int) -> sp.Symbol:
+        """Entry ``k`` of :attr:`flat`, made on its own when :attr:`flat` has not been built:
+        a document of a large layer names a few of its entries, not all of them."""
+        if self.source is not None:
+            return self.source.symbol(k)
+        if "flat" in self.__dict__:
+            return self.flat[k]
+        if k not in self._made:
+            if not 0 <= k < self.size:
+                raise IndexError(f"entry {k} out of range for {self.name} of shape {self.shape}")
+            if len(self.shape) == 1:
+                self._made[k] = self._make(k)
+            else:
+                h, w = self.shape[-2:]
+                block, rest = divmod(k, h * w)
+                c, r = divmod(rest, h)
+                lead = tuple(int(n) for n in np.unravel_index(block, self.shape[:-2])) if len(self.shape) > 2 else ()
+                self._made[k] = self._make(*lead, r, c)
+        return self._made[k]
+
+    @cached_property
+    def _made(self) -> dict[int, sp.Symbol]:
+        """The entries :meth:`symbol` has made so far."""
+        return {}
+
+    def view(self, *lead: int) -> Symbols:
+        """:meth:`vec` as a lazy sequence: each symbol is made when it is first read."""
+        if len(self.shape) == 1:
+            return Symbols(self, 0, self.size)
+        n = self.shape[-1] * self.shape[-2]
+        return Symbols(self, self._block(lead) * n, n)
+
+    def grid(self, *lead: int) -> Grid:
+        """:meth:`matrix` as a lazy grid (``shape`` and ``[r, c]`` only), for elided printing
+        and window look-ups of large layers."""
+        h, w = self.shape[-2:]
+        return Grid(self.view(*lead), (h, w))
 
     def flat_index(self, *index: int) -> int:
         """Position in :attr:`flat`: leading indices in row-major order, each matrix in vec
@@ -142,3 +182,47 @@ def unvec(v: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return np.asarray(v).reshape(shape)
     swapped = (*shape[:-2], shape[-1], shape[-2])
     return np.swapaxes(np.asarray(v).reshape(swapped), -1, -2)
+
+
+class Symbols(Sequence[sp.Symbol]):
+    """A run of a tensor's entries in :attr:`Tensor.flat` order, made on first read."""
+
+    def __init__(self, tensor: Tensor, start: int, length: int) -> None:
+        self.tensor, self.start, self.length = tensor, start, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, k: int) -> sp.Symbol: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[sp.Symbol]: ...
+
+    def __getitem__(self, k: int | slice) -> sp.Symbol | list[sp.Symbol]:
+        if isinstance(k, slice):
+            return [self[n] for n in range(*k.indices(self.length))]
+        if k < 0:
+            k += self.length
+        if not 0 <= k < self.length:
+            raise IndexError(f"entry {k} out of range for {self.length} entries of {self.tensor.name}")
+        return self.tensor.symbol(self.start + k)
+
+    def __iter__(self) -> Iterator[sp.Symbol]:
+        return (self[k] for k in range(self.length))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """An ``h x w`` matrix of lazily made symbols, read as ``grid[r, c]`` (column-major
+    over ``items``); enough of a matrix for :func:`symconv.ops.window` and for printing."""
+
+    items: Sequence[sp.Expr]
+    shape: tuple[int, int]
+
+    def __getitem__(self, rc: tuple[int, int]) -> sp.Expr:
+        r, c = rc
+        h, w = self.shape
+        if not (0 <= r < h and 0 <= c < w):
+            raise IndexError(f"({r}, {c}) is outside a {h}x{w} matrix")
+        return self.items[c * h + r]

@@ -3,8 +3,9 @@ choices, printed SymPy and sparse matrices, chain-rule lines with dimensions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar, overload
 
 import numpy as np
 import sympy as sp
@@ -12,7 +13,9 @@ import sympy as sp
 from .. import ops
 from ..errors import SpecError
 from ..geometry import Geometry
+from ..ops import MatrixLike
 from ..sparse import VecJacobian
+from ..symbols import Grid
 from .layout import LINE, MAX_ROWS, Line, matrix, width
 from .printer import tex
 
@@ -91,7 +94,7 @@ def pq(p: int, q: int, wide: bool) -> str:
 
 
 def sym_matrix(
-    m: sp.MatrixBase | np.ndarray,
+    m: sp.MatrixBase | np.ndarray | MatrixLike,
     *,
     keep_rows: Iterable[int] = (),
     keep_cols: Iterable[int] = (),
@@ -99,7 +102,8 @@ def sym_matrix(
     budget: float = LINE,
     inline: bool = False,
 ) -> str:
-    """A SymPy matrix or a 2-D NumPy array, printed entry by entry (elided when large)."""
+    """A SymPy matrix, a 2-D NumPy array or a lazy grid, printed entry by entry (elided when
+    large: only the shown entries are read)."""
     return matrix(
         lambda r, c: tex(m[r, c]),
         (int(m.shape[0]), int(m.shape[1])),
@@ -135,13 +139,58 @@ def jac_matrix(
 
 def unit_matrix(shape: tuple[int, int], r: int, s: int, *, inline: bool = True, budget: float = LINE) -> str:
     """``dX/dX_rs`` printed (0-based ``r, s``): :func:`symconv.ops.unit`, elided around the 1."""
-    return sym_matrix(ops.unit(shape, r, s), keep_rows=[r], keep_cols=[s], rows=8, budget=budget, inline=inline)
+    return sym_matrix(ops.Unit(shape, r, s), keep_rows=[r], keep_cols=[s], rows=8, budget=budget, inline=inline)
 
 
-def unvec(items: Sequence[sp.Expr], shape: tuple[int, int]) -> sp.ImmutableMatrix:
-    """The inverse of ``vec`` (column-major), to show a Jacobian column as a matrix."""
-    h, w = shape
-    return sp.ImmutableMatrix(h, w, lambda r, c: items[c * h + r])
+def unvec(items: Sequence[sp.Expr], shape: tuple[int, int]) -> Grid:
+    """The inverse of ``vec`` (column-major), to show a Jacobian column as a matrix; only
+    the entries printed are read."""
+    return Grid(items, shape)
+
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Mapped(Sequence[U], Generic[T, U]):
+    """``[fn(x) for x in items]`` computed entry by entry when read (memoized): the labels
+    and printed entries of a large layer, of which a document shows a few."""
+
+    def __init__(self, items: Sequence[T], fn: Callable[[T], U]) -> None:
+        self.items, self.fn = items, fn
+        self._done: dict[int, U] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, k: int) -> U: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[U]: ...
+
+    def __getitem__(self, k: int | slice) -> U | list[U]:
+        if isinstance(k, slice):
+            return [self[n] for n in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if k not in self._done:
+            self._done[k] = self.fn(self.items[k])
+        return self._done[k]
+
+    def __iter__(self) -> Iterator[U]:
+        return (self[k] for k in range(len(self)))
+
+
+def printed(items: Sequence[sp.Expr]) -> Mapped[sp.Expr, str]:
+    """The entries of ``items`` printed, each when first shown."""
+    return Mapped(items, tex)
+
+
+def jac_column(jac: VecJacobian, c: int) -> Mapped[int, sp.Expr]:
+    """Column ``c`` of a sparse Jacobian as a lazy sequence (the appendix's eq.a1-3 and
+    eq.a2-3 column, read off the sparse triplets)."""
+    return Mapped(range(jac.shape[0]), lambda r: jac[r, c])
 
 
 def budget_after(*prefix: str) -> float:

@@ -129,7 +129,14 @@ def document(
     )
     return render(
         DOCUMENT_TEMPLATE,
-        {"header": lines, "title": title, "abstract": abstract, "body": body, "max_matrix_cols": MAX_MATRIX_COLS},
+        {
+            "header": lines,
+            "title": title,
+            "abstract": abstract,
+            "body": body,
+            "max_matrix_cols": MAX_MATRIX_COLS,
+            "pictures": "\\begin{picture}" in body,
+        },
     )
 
 

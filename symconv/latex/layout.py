@@ -79,16 +79,17 @@ def pick(n: int, keep: Iterable[int] = (), limit: int = MAX_ROWS, fits: Callable
     def ok(cand: set[int]) -> bool:
         return _fits(layout(cand), limit, fits)
 
-    everything = set(range(n))
-    if ok(everything):
-        return slots(everything, n)
+    if n <= limit and ok(set(range(n))):  # more than ``limit`` indices never fit
+        return slots(range(n), n)
     kept = sorted({k for k in keep if 0 <= k < n})
     options = [{0, n - 1, *kept}, {0, *kept}, set(kept) or {0}]
     chosen = next((c for c in options if ok(c)), options[-1])
     order = [1]
     for k in kept:
         order += [k - 1, k + 1]
-    for step in range(1, n):
+    # each step offers two candidates, and all but the 3 + 3 len(kept) already chosen or
+    # skipped ones are added or end the loop, so later steps are never reached
+    for step in range(1, min(n, limit + 3 * len(kept) + 4)):
         order += [n - 1 - step, step + 1]
     for c in order:
         if not 0 <= c < n or c in chosen:

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ..network import NetworkDerivation
+from ..pictures import pattern
 from ..registry import kind
 from ..rule import Derivation, JacobianInfo
+from . import pictures
 from .layout import Line
-from .notation import dims, mat, vname
+from .notation import dims, frac_d, mat, vname
 from .remarks import remark
 
 
@@ -139,6 +141,7 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         "gradients": [line for d in net.layers for line in kind(d).latex.gradients(d)],
         "bias_remark": [remark("grad-b")] if any("b" in d.params for d in net.layers) else [],
         "contexts": ctxs,
+        "chain_pictures": chain_pictures(net),
     }
 
 
@@ -150,3 +153,17 @@ def size_lines(net: NetworkDerivation) -> list[Line]:
             span = f", \\quad {info['span']}" if info["span"] else ""
             lines.append(Line(info["jacobian"].strip("$"), f"\\in \\mathbb{{R}}^{{{info['dims']}}}{span}"))
     return lines
+
+
+#: thumbnails per row, and their size, in a network's picture of its chain rule
+CHAIN_ROW = 5
+CHAIN_SIDE = 70.0
+
+
+def chain_pictures(net: NetworkDerivation) -> list[list[pictures.Picture]]:
+    """Rows of thumbnails: the pattern of every factor of the chain rule, loss end first."""
+    pics = [
+        pictures.pattern_picture(pattern(jac, max_cells=32), frac_d(jac.of, jac.wrt), side=CHAIN_SIDE, brief=True)
+        for jac in net.chain()
+    ]
+    return [pictures.row(pics[k : k + CHAIN_ROW], CHAIN_ROW) for k in range(0, len(pics), CHAIN_ROW)]

@@ -19,7 +19,7 @@ import sympy as sp
 
 from ... import ops
 from ...errors import SpecError
-from ...latex import common
+from ...latex import common, pictures
 from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, fit, matrix, width
 from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, mat, ones, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
@@ -100,12 +100,12 @@ class _ConvDocument:
         self.bias = tex(d.b[e.j]) if d.bias is not None else ""
         self.plus_bias = f" + {self.bias}{ones(self.hz, self.wz)}" if self.bias else ""
         self.z_sym = d.output.entry(e.j, e.p, e.q)
-        self.k_sym = d.K[e.j][e.i][e.r, e.s]
-        self.a_sym = d.A[e.i][e.x, e.y]
+        self.k_sym = d.kernel.entry(e.j, e.i, e.r, e.s)
+        self.a_sym = d.input.entry(e.i, e.x, e.y)
         # vec indices of the worked entries
         self.z_at, self.k_at, self.a_at = e.q * self.hz + e.p, e.s * self.hk + e.r, e.y * self.ha + e.x
-        self._terms: dict[tuple[int, int], list[str]] = {}
-        self.k_matrix = common.sym_matrix(d.K[e.j][e.i], inline=True, rows=6, budget=160)
+        self._terms: dict[tuple[int, int], Sequence[str]] = {}
+        self.k_matrix = common.sym_matrix(d.kernel.grid(e.j, e.i), inline=True, rows=6, budget=160)
         # rep.1 writes each window out unless the kernel is large or the windows do not fit
         self.rep1_budget = common.budget_after("&= ", self.plus_bias)
         self.compact = self.hk * self.wk > INLINE_KERNEL
@@ -129,10 +129,11 @@ class _ConvDocument:
         return f"\\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i')} * {mat(d.kernel, j, 'i')}"
 
     # -- the convolution: padded input, rep.1, rep.2, rep.3 ----------------------------------------
-    def printed_terms(self, p: int, q: int) -> list[str]:
-        """rep.2 of ``z_pq``: the core's terms in the seed's order, printed (memoized)."""
+    def printed_terms(self, p: int, q: int) -> Sequence[str]:
+        """rep.2 of ``z_pq``: the core's terms in the seed's order, each printed when shown
+        (memoized)."""
         if (p, q) not in self._terms:
-            self._terms[(p, q)] = [product(a, k) for a, k in self.d.terms(p, q, self.e.j)]
+            self._terms[(p, q)] = common.Mapped(self.d.terms(p, q, self.e.j), lambda ak: product(*ak))
         return self._terms[(p, q)]
 
     def rep2_cell(self, p: int, q: int, limit: int = REP2_TERMS) -> str:
@@ -183,7 +184,7 @@ class _ConvDocument:
         # the kernel is written out beside the padded input when there is room for both
         kernel = self.k_matrix if width(self.k_matrix) < 130 else self.k_name
         padded = common.sym_matrix(
-            d.padded(e.i),
+            ops.Padded(d.input.grid(e.i), g),
             keep_rows=rows,
             keep_cols=cols,
             rows=12,
@@ -192,7 +193,7 @@ class _ConvDocument:
         named = [] if kernel == self.k_matrix else [Line(self.k_name, f"= {self.k_matrix}")]
         rep1 = self.rep1
         rep2 = self.rep2(rows=10, budget=LINE - 10)
-        rep3 = common.sym_matrix(d.output.matrix(e.j), keep_rows=[e.p], keep_cols=[e.q], rows=10)
+        rep3 = common.sym_matrix(d.output.grid(e.j), keep_rows=[e.p], keep_cols=[e.q], rows=10)
         a, k, z = self.a_name, self.k_name, self.z_name
         if d.cin == 1 and d.cout == 1:
             return [
@@ -214,15 +215,15 @@ class _ConvDocument:
 
     def vecs(self) -> Line:
         d, e = self.d, self.e
-        va = column([tex(s) for s in d.input.vec(e.i)], keep=[self.a_at], rows=12)
-        vk = column([tex(s) for s in d.kernel.vec(e.j, e.i)], keep=[self.k_at], rows=12)
-        vz = column([tex(s) for s in d.output.vec(e.j)], keep=[self.z_at], rows=12)
+        va = column(common.printed(d.input.view(e.i)), keep=[self.a_at], rows=12)
+        vk = column(common.printed(d.kernel.view(e.j, e.i)), keep=[self.k_at], rows=12)
+        vz = column(common.printed(d.output.view(e.j)), keep=[self.z_at], rows=12)
         return Line(self.va, f"= {va}; \\quad {self.vk} = {vk}; \\quad {self.vz} = {vz}")
 
     # -- one derivative, three ways (eq.a1-1..3, eq.a2-1..3) -----------------------------------------
-    def definition(self, wrt: str, cols: list[sp.Symbol], at: int, tag: str) -> list[Line]:
+    def definition(self, wrt: str, cols: Sequence[sp.Symbol], at: int, tag: str) -> list[Line]:
         """eq.a1-1 / eq.a2-1: the Jacobian defined entry by entry."""
-        outs = self.d.output.vec(self.e.j)
+        outs = self.d.output.view(self.e.j)
         of = self.vz
         shown: list[int | None] = []
         entries = matrix(
@@ -235,10 +236,12 @@ class _ConvDocument:
             gap=FRACTIONS,
             shown=shown,
         )
-        names = [tex(s) for s in cols]
+        names = common.Mapped(cols, tex)  # only the shown columns are printed
         return [
-            *aligned_row(frac_d(of, wrt), [dfrac_partial("", s) for s in names], shown, suffix=f" \\otimes {of}"),
-            *aligned_row("", [dfrac_partial(of, s) for s in names], shown),
+            *aligned_row(
+                frac_d(of, wrt), common.Mapped(names, lambda s: dfrac_partial("", s)), shown, suffix=f" \\otimes {of}"
+            ),
+            *aligned_row("", common.Mapped(names, lambda s: dfrac_partial(of, s)), shown),
             Line("", f"= {entries}", tag=tag),
         ]
 
@@ -246,7 +249,7 @@ class _ConvDocument:
         """The worked entry's rep.2 sum, whole: the chosen channel's terms, the other
         channels by name, the bias; long sums run over several lines."""
         d, e = self.d, self.e
-        own = set(d.K[e.j][e.i])
+        own = set(d.kernel.view(e.j, e.i))
         terms = [product(a, k) for a, k in d.terms(e.p, e.q, e.j) if k in own]
         at = common.pq(e.p + 1, e.q + 1, d.output.wide)
         others = [i for i in range(d.cin) if i != e.i]
@@ -297,7 +300,7 @@ class _ConvDocument:
         ]
 
     def construction(
-        self, wrt_sym: sp.Symbol, varying: str, form: Callable[[str], str], unit: str, col: sp.MatrixBase, tag: str
+        self, wrt_sym: sp.Symbol, varying: str, form: Callable[[str], str], unit: str, col: Sequence[sp.Expr], tag: str
     ) -> list[Line]:
         """eq.a1-3 / eq.a2-3: one column of the Jacobian from a unit matrix.  ``varying``
         is the factor that holds ``wrt_sym``; ``form(x)`` is the convolution with ``x`` in
@@ -306,7 +309,7 @@ class _ConvDocument:
         lhs = frac_d(self.z_name, wrt)
         symbolic, unit_form = form(frac_d(varying, wrt)), form(unit)
         shaped = common.sym_matrix(
-            common.unvec(list(col), (self.hz, self.wz)),
+            common.unvec(col, (self.hz, self.wz)),
             keep_rows=[e.p],
             keep_cols=[e.q],
             rows=10,
@@ -319,13 +322,13 @@ class _ConvDocument:
                 vec_lhs,
                 [
                     f"= \\operatorname{{vec}}\\left({symbolic}\\right)",
-                    "= " + column([tex(v) for v in col], keep=[self.z_at], rows=12),
+                    "= " + column(common.printed(col), keep=[self.z_at], rows=12),
                 ],
                 tag=tag,
             ),
         ]
 
-    def whole(self, wrt: str, labels: list[str], jac: VecJacobian, at: int) -> list[Line]:
+    def whole(self, wrt: str, labels: Sequence[str], jac: VecJacobian, at: int) -> list[Line]:
         shown: list[int | None] = []
         whole = common.jac_matrix(jac, keep_rows=[self.z_at], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
         return [*aligned_row(frac_d(self.vz, wrt), labels, shown), Line("", "= " + whole)]
@@ -388,15 +391,19 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
     """Everything the conv template lays out."""
     doc = _ConvDocument(d, entry)
     e, g = doc.e, doc.geom
-    kflat, aflat = d.kernel.vec(e.j, e.i), d.input.vec(e.i)
+    kflat, aflat = d.kernel.view(e.j, e.i), d.input.view(e.i)
     unit_k = common.unit_matrix((doc.hk, doc.wk), e.r, e.s)
     unit_a = common.unit_matrix((doc.ha, doc.wa), e.x, e.y)
     window_unit = common.sym_matrix(
-        ops.window(ops.unit(g.input, e.x, e.y), g, e.p, e.q), inline=True, rows=4, budget=120
+        ops.window(ops.Unit(g.input, e.x, e.y), g, e.p, e.q), inline=True, rows=4, budget=120
     )
     a, k = doc.a_name, doc.k_name
-    k_labels = [f"\\operatorname{{vec}}\\left({a} * {frac_d(k, tex(s), display=True)}\\right)" for s in kflat]
-    a_labels = [f"\\operatorname{{vec}}\\left({frac_d(a, tex(s), display=True)} * {k}\\right)" for s in aflat]
+    k_labels = common.Mapped(
+        kflat, lambda s: f"\\operatorname{{vec}}\\left({a} * {frac_d(k, tex(s), display=True)}\\right)"
+    )
+    a_labels = common.Mapped(
+        aflat, lambda s: f"\\operatorname{{vec}}\\left({frac_d(a, tex(s), display=True)} * {k}\\right)"
+    )
     many = d.cin > 1 or d.cout > 1
     standalone = d.output.layer is None
     summary = [
@@ -454,7 +461,7 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "z": tex(doc.z_sym),
         "k": tex(doc.k_sym),
         "a": tex(doc.a_sym),
-        "a1_1": doc.definition(doc.vk, list(kflat), doc.k_at, "eq.a1-1"),
+        "a1_1": doc.definition(doc.vk, kflat, doc.k_at, "eq.a1-1"),
         "a1_2": doc.worked(
             doc.k_sym,
             doc.k_jac,
@@ -463,10 +470,10 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
             "eq.a1-2",
         ),
         "a1_3": doc.construction(
-            doc.k_sym, k, lambda x: f"{a} * {x}", unit_k, d.column("K", e.r, e.s, e.j, e.i), "eq.a1-3"
+            doc.k_sym, k, lambda x: f"{a} * {x}", unit_k, common.jac_column(doc.k_jac, doc.k_at), "eq.a1-3"
         ),
         "jac_K": doc.whole(doc.vk, k_labels, doc.k_jac, doc.k_at),
-        "a2_1": doc.definition(doc.va, list(aflat), doc.a_at, "eq.a2-1"),
+        "a2_1": doc.definition(doc.va, aflat, doc.a_at, "eq.a2-1"),
         "a2_2": doc.worked(
             doc.a_sym,
             doc.a_jac,
@@ -475,9 +482,14 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
             "eq.a2-2",
         ),
         "a2_3": doc.construction(
-            doc.a_sym, a, lambda x: f"{x} * {k}", unit_a, d.column("A", e.x, e.y, e.j, e.i), "eq.a2-3"
+            doc.a_sym, a, lambda x: f"{x} * {k}", unit_a, common.jac_column(doc.a_jac, doc.a_at), "eq.a2-3"
         ),
         "jac_A": doc.whole(doc.va, a_labels, doc.a_jac, doc.a_at),
+        "pictures": {
+            "windows": [pictures.window_picture(g, e.p, e.q, tex(doc.z_sym))],
+            "K": [pictures.jacobian_picture(doc.k_jac, frac_d(doc.vz, doc.vk), (doc.z_at, doc.k_at))],
+            "A": [pictures.jacobian_picture(doc.a_jac, frac_d(doc.vz, doc.va), (doc.z_at, doc.a_at))],
+        },
         "bias_lines": doc.bias_lines(),
         "chain": doc.chain(),
         "closed": backward.context(d, e.j, e.i, (e.r, e.s), (e.x, e.y)),

@@ -100,7 +100,7 @@ class ConvDerivation(Windowed):
 
     def window(self, p: int, q: int, i: int = 0) -> sp.ImmutableMatrix:
         """rep.1: the block of padded ``A_i`` that output ``(p, q)`` is computed from."""
-        return ops.window(self.A[check_index("i", i, self.cin)], self.geometry, p, q)
+        return ops.window(self.input.grid(check_index("i", i, self.cin)), self.geometry, p, q)
 
     def terms(self, p: int, q: int, j: int = 0) -> list[tuple[sp.Expr, sp.Expr]]:
         """rep.2 as ``(a, k)`` pairs in the seed's order: channels, then the window row by row."""
@@ -111,7 +111,7 @@ class ConvDerivation(Windowed):
             for r in range(win.rows):
                 for s in range(win.cols):
                     if win[r, s] != 0:
-                        out.append((win[r, s], self.K[j][i][r, s]))
+                        out.append((win[r, s], self.kernel.entry(j, i, r, s)))
         return out
 
     def column(self, wrt: str, r: int, s: int, j: int = 0, i: int = 0) -> sp.ImmutableMatrix:
@@ -142,12 +142,11 @@ class ConvDerivation(Windowed):
                 raise unknown(wrt, "'K' or 'A' (this layer has no bias)")
             return VecJacobian.build((nz, 1), np.arange(nz), np.zeros(nz), np.zeros(nz), ONE, of, label(self.bias, j))
         i = check_index("i", index.get("i", 0), self.cin)
-        hw = self.geometry.input[0] * self.geometry.input[1]
         if wrt == "K":
-            table = Exprs(self.input.flat[i * hw : (i + 1) * hw])
+            table = Exprs(self.input.view(i))
             return self._pattern("K").with_values(table, of, label(self.kernel, j, i))
         if wrt == "A":
-            return self._pattern("A").with_values(Exprs(self.kernel.vec(j, i)), of, label(self.input, i))
+            return self._pattern("A").with_values(Exprs(self.kernel.view(j, i)), of, label(self.input, i))
         raise unknown(wrt, "'K', 'A' or 'b'")
 
     def _pattern(self, wrt: str) -> VecJacobian:

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import SpecError
-from ...latex import common
+from ...latex import common, pictures
 from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, column, fit, matrix, pick, row, width
 from ...latex.notation import dfrac_partial, frac_d, mat, space, vname
 from ...latex.printer import join_sum, number, tex
@@ -201,6 +201,10 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
             )
         ],
         "entry": wrt,
+        "pictures": {
+            "windows": [pictures.window_picture(g, p, q, tex(d.output.entry(0, p, q)))],
+            "jacobian": [pictures.jacobian_picture(jac, frac_d(va, vi), (q * ha + p, at))],
+        },
         "construction": construction,
         "whole": whole,
         "chain": _chain(d, ""),
@@ -498,6 +502,12 @@ def max_context(
             )
         ],
         "dims": f"{n_out} \\times {hi * wi}",
+        "pictures": {
+            "windows": [pictures.window_picture(g, p, q, _seed_names(tex(d.output.entry(j, p, q))))],
+            "mask": [
+                pictures.jacobian_picture(mask, frac_d(va, vi), (at_out, selected - 1) if selected else None),
+            ],
+        },
         "chain": _chain(d, "the mask of eq.b-1"),
         "summary": summary,
     }
