@@ -50,6 +50,8 @@ FORMS: list[tuple[str, str, str]] = [
     ("conv", r"\sum_{i=1}^{4} a_{1i}", "a[1,1] + a[1,2] + a[1,3] + a[1,4]"),
     ("conv", r"\sum_{q=1}^{w_z} z_{1q}", "z[1,1] + z[1,2] + z[1,3]"),
     ("conv", r"\sum_{i=1}^{3}\sum_{j=1}^{4} a_{ij}", "sum_entries(A)"),
+    ("conv", r"\sum_{i=1}^{3} \delta_{i2} a_{i1}", "a[2,1]"),
+    ("conv", r"\sum_{p=1}^{4}\sum_{q=1}^{3} \delta_{p,q} z_{pq}", "z[1,1] + z[2,2] + z[3,3]"),
     # derivatives
     ("conv", r"\frac{\partial z_{32}}{\partial \beta_{21}}", "a[3,2]"),
     ("conv", r"\frac{dz_{32}}{d\beta_{21}}", "a[3,2]"),

@@ -170,6 +170,10 @@ def test_gradient_of_a_loss_with_an_upstream_gradient() -> None:
         ({"beta": [2, 2]}, "symbols.beta: 'beta' is already a name of this conv2d layer or a function; choose another"),
         ({"Beta": [2, 2]}, "symbols.Beta: 'beta' is already a name of this conv2d layer or a function; choose another"),
         ({"conv": [2, 2]}, "symbols.conv: 'conv' is the name of a function; choose another"),
+        (
+            {"G\x1b[2J": [2, 2]},
+            "symbols.'G\\x1b[2J': a symbol is a letter followed by up to 11 letters or digits (no '_')",
+        ),
         ({f"G{n}": [2, 2] for n in range(21)}, "symbols: declares more than 20 names"),
     ],
 )

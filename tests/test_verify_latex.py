@@ -114,6 +114,11 @@ INVALID = [
     (r"\write18{ls}", r"lhs: the LaTeX command \write is not allowed in claims (it could read files or redefine TeX)"),
     (r"\sqrt{2}", r"lhs: the LaTeX command \sqrt is not supported in claims"),
     (r"\prod_{i=1}^{3} i", r"lhs: the LaTeX command \prod is not supported in claims"),
+    (
+        r"\delta_{ij}",
+        r"lhs: \delta_{ij} (the Kronecker delta) takes two indices, e.g. \delta_{i,j} or \delta_{12}",
+    ),
+    (r"w_{11}", "lhs: unknown name 'w_11'; this conv2d layer knows: " + CONV_NAMES),
     (r"\sum_{i=1}^{2000} i", r"lhs: a \sum from 1 to 2000 has more than 1000 terms"),
     (r"\sum_{ii=1}^{3} i", r"lhs: a sum is written \sum_{i=1}^{n} with a one-letter index"),
     (r"\sum_{i=1}^{3}", r"lhs: a \sum needs something to add up after its bounds"),

@@ -250,7 +250,8 @@ def _symbols(table: Any, where: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
         raise SpecError(where, f"declares more than {MAX_SYMBOLS} names")
     out = []
     for name, shape in table.items():
-        w = f"{where}.{name[:40]}"
+        shown = name[:40] if name.isascii() and name.isprintable() else ascii(name[:40])  # no raw control characters
+        w = f"{where}.{shown}"
         if not _SYMBOL.fullmatch(name):
             raise SpecError(w, "a symbol is a letter followed by up to 11 letters or digits (no '_')")
         if (

@@ -751,6 +751,8 @@ class Reader:
         if name.sub is None:
             return self.ctx.lookup(py)
         tn = ns.tensors.get(py)
+        if tn is None and py == "delta" and py not in self.ctx.defines:
+            return _kronecker(name.sub, self.loops)
         if tn is None:
             raise ns.unknown(py) if not ns.has(py) else ClaimError(f"{py} takes no subscript")
         return ns.tensor_value(tn, _indices(name.sub, tn, py, self.loops))
@@ -934,6 +936,17 @@ def _indices(sub: list[str], tn: TensorName, name: str, loops: dict[str, int]) -
     if len(parts[-1]) == 2:
         return (*(int(p) for p in parts[:-1]), int(parts[-1][0]), int(parts[-1][1]))
     return tuple(int(p) for p in parts)
+
+
+def _kronecker(sub: list[str], loops: dict[str, int]) -> sp.Integer:
+    """``\\delta_{ij}`` (when no symbol is named delta): 1 if the two indices are equal."""
+    parts = [t for t in sub if t != ","]
+    values = [loops[t] if t in loops else t for t in parts]
+    if len(values) == 1 and isinstance(values[0], str) and len(values[0]) == 2:  # \\delta_{12}
+        values = [int(values[0][0]), int(values[0][1])]
+    if len(values) != 2 or not all(isinstance(v, int) or str(v).isdigit() for v in values):
+        raise ClaimError("\\delta_{ij} (the Kronecker delta) takes two indices, e.g. \\delta_{i,j} or \\delta_{12}")
+    return sp.Integer(1 if int(values[0]) == int(values[1]) else 0)
 
 
 def _bad_subscript(text: str, name: str) -> ClaimError:

@@ -313,9 +313,10 @@ class Budget:
     Work is counted in steps: AST nodes visited, matrix entries built, products formed
     (an operation is charged by its cost *before* it runs, see :func:`charge`), loop
     turns, adjoint steps.  A claim that needs more than ``limit`` steps, or runs past
-    ``seconds`` of wall-clock time (or past the file's ``deadline``, a
-    ``time.monotonic()`` value), is invalid with a message naming the limit, so every
-    claim ends in bounded time whatever its text."""
+    ``seconds`` of wall-clock time (:data:`CLAIM_SECONDS` by default), or past the file's
+    deadline (``file_limit``: a ``time.monotonic()`` value and the file's limit in
+    seconds), is invalid with a message naming the limit, so every claim ends in bounded
+    time whatever its text."""
 
     def __init__(
         self, limit: int = MAX_WORK, seconds: float | None = None, file_limit: tuple[float, float] | None = None
