@@ -29,8 +29,8 @@ from types import ModuleType
 import numpy as np
 
 import symconv
-from symconv.codegen.render import write_module
 from symconv.codegen.checks import load_module
+from symconv.codegen.render import write_module
 
 #: 8x8 digits, ten classes
 CLASSES = 10

@@ -18,9 +18,9 @@ from test_latex_compile import require_pdflatex
 
 import symconv as sc
 from symconv import ops, pictures
-from symconv.latex.document import document
 from symconv.latex import pictures as latex_pictures
 from symconv.latex.compile import run_pdflatex
+from symconv.latex.document import document
 from symconv.symbols import Tensor
 
 SMALL = sc.Conv2D(input=(5, 4), kernel=(2, 3), padding=(1, 0, 2, 1), stride=(2, 1), dilation=(1, 2))
