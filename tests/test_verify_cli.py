@@ -77,7 +77,7 @@ def test_an_invalid_claim_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
         ("[[claims]]\nid = 'x'\nlhs = '1'\n", "claims[0].rhs: is required"),
         (
             "[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\ncolour = 'red'\n",
-            "claims[0].colour: is not a claim field; expected id, lhs, rhs, latex, relation, where, note",
+            "claims[0].colour: is not a claim field; expected id, lhs, rhs, latex, relation, where, note, group",
         ),
         (
             "[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n",
