@@ -8,10 +8,10 @@ unambiguous.  Names are built here only, from integers; user text never becomes 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import overload
+from typing import Generic, TypeVar, overload
 
 import numpy as np
 import sympy as sp
@@ -226,3 +226,37 @@ class Grid:
         if not (0 <= r < h and 0 <= c < w):
             raise IndexError(f"({r}, {c}) is outside a {h}x{w} matrix")
         return self.items[c * h + r]
+
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class Mapped(Sequence[U], Generic[T, U]):
+    """``[fn(x) for x in items]`` computed entry by entry when read (memoized): the symbols,
+    labels and printed entries of a large layer, of which a document shows a few."""
+
+    def __init__(self, items: Sequence[T], fn: Callable[[T], U]) -> None:
+        self.items, self.fn = items, fn
+        self._done: dict[int, U] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @overload
+    def __getitem__(self, k: int) -> U: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[U]: ...
+
+    def __getitem__(self, k: int | slice) -> U | list[U]:
+        if isinstance(k, slice):
+            return [self[n] for n in range(*k.indices(len(self)))]
+        if k < 0:
+            k += len(self)
+        if k not in self._done:
+            self._done[k] = self.fn(self.items[k])
+        return self._done[k]
+
+    def __iter__(self) -> Iterator[U]:
+        return (self[k] for k in range(len(self)))

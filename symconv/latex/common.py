@@ -3,9 +3,8 @@ choices, printed SymPy and sparse matrices, chain-rule lines with dimensions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar, overload
 
 import numpy as np
 import sympy as sp
@@ -15,7 +14,7 @@ from ..errors import SpecError
 from ..geometry import Geometry
 from ..ops import MatrixLike
 from ..sparse import VecJacobian
-from ..symbols import Grid
+from ..symbols import Grid, Mapped
 from .layout import LINE, MAX_ROWS, Line, matrix, width
 from .printer import tex
 
@@ -146,40 +145,6 @@ def unvec(items: Sequence[sp.Expr], shape: tuple[int, int]) -> Grid:
     """The inverse of ``vec`` (column-major), to show a Jacobian column as a matrix; only
     the entries printed are read."""
     return Grid(items, shape)
-
-
-T = TypeVar("T")
-U = TypeVar("U")
-
-
-class Mapped(Sequence[U], Generic[T, U]):
-    """``[fn(x) for x in items]`` computed entry by entry when read (memoized): the labels
-    and printed entries of a large layer, of which a document shows a few."""
-
-    def __init__(self, items: Sequence[T], fn: Callable[[T], U]) -> None:
-        self.items, self.fn = items, fn
-        self._done: dict[int, U] = {}
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    @overload
-    def __getitem__(self, k: int) -> U: ...
-
-    @overload
-    def __getitem__(self, k: slice) -> list[U]: ...
-
-    def __getitem__(self, k: int | slice) -> U | list[U]:
-        if isinstance(k, slice):
-            return [self[n] for n in range(*k.indices(len(self)))]
-        if k < 0:
-            k += len(self)
-        if k not in self._done:
-            self._done[k] = self.fn(self.items[k])
-        return self._done[k]
-
-    def __iter__(self) -> Iterator[U]:
-        return (self[k] for k in range(len(self)))
 
 
 def printed(items: Sequence[sp.Expr]) -> Mapped[sp.Expr, str]:

@@ -1,6 +1,6 @@
 """The closed-form backward in a convolution's document: how the transposes of the vec
 Jacobians become ``grad_K J = Apad ⋆ G_s`` and ``grad_A J = crop(full(G_s ⋆ rot180(K)))``,
-for the layer's shapes.  The equality is proven by :func:`symconv.closed_form.proven`
+for the layer's shapes.  The equality is proven by :func:`symconv.layers.conv.closed_form.proven`
 before the document states it; the entries shown come from the same check."""
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ equal tables are equal polynomials, an exact proof for the layer's shapes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,7 +31,7 @@ import sympy as sp
 
 from ...errors import SpecError
 from ...rule import check_index
-from ...symbols import entry_name, real
+from ...symbols import Grid, Mapped, Symbols, entry_name, real
 from .rule import ConvDerivation
 
 #: a bilinear form over the entries of a matrix: rows ``(entry, g, other)`` of vec indices,
@@ -47,8 +48,20 @@ def upstream(d: ConvDerivation, j: int = 0) -> sp.ImmutableMatrix:
     """``G = dJ/dZ_j`` as an ``h_z x w_z`` matrix of symbols ``g_{pq}`` (``G_pq = dJ/dz_pq``)."""
     check_index("j", j, d.cout)
     hz, wz = d.geometry.output
-    wide = max(hz, wz) > 9
-    return sp.ImmutableMatrix(hz, wz, lambda p, q: real(entry_name("g", (p + 1, q + 1), wide=wide)))
+    return sp.ImmutableMatrix(hz, wz, lambda p, q: _g_symbol(d, p, q))
+
+
+def _g_symbol(d: ConvDerivation, p: int, q: int) -> sp.Symbol:
+    """``g_{pq}`` (0-based ``p, q``), the entry ``(p, q)`` of :func:`upstream`."""
+    return real(entry_name("g", (p + 1, q + 1), wide=max(d.geometry.output) > 9))
+
+
+def upstream_grid(d: ConvDerivation, j: int = 0) -> Grid:
+    """:func:`upstream` as a lazy grid: each ``g_{pq}`` is made when it is read, so a
+    document of a large layer names only the entries it shows."""
+    check_index("j", j, d.cout)
+    hz, wz = d.geometry.output
+    return Grid(Mapped(range(hz * wz), lambda n: _g_symbol(d, n % hz, n // hz)), (hz, wz))
 
 
 def dilate(x: sp.MatrixBase, step: tuple[int, int]) -> sp.ImmutableMatrix:
@@ -132,10 +145,22 @@ def _input_closed(d: ConvDerivation) -> Triples:
 
 def _vec_route(d: ConvDerivation, wrt: str, j: int, i: int) -> Triples:
     """``(dJ/dvZ_j dvZ_j/dv X)ᵀ`` from the core's sparse Jacobian: its column ``c`` is the
-    entry ``c``, and each nonzero ``(row, value)`` adds the product ``g_row * value``."""
+    entry ``c``, and each nonzero ``(row, value)`` adds the product ``g_row * value``.
+
+    A value is matched to the entry of ``vec(A_i)`` (or ``vec(K_{j,i})``) it is.  When the
+    Jacobian's value table is that very run of the tensor's entries (the core's lazy view),
+    value ``k`` is entry ``k`` and no symbol is made; otherwise each value is looked up."""
     jac = d.jacobian(wrt, j=j, i=i)
-    names = d.input.vec(i) if wrt == "K" else d.kernel.vec(j, i)
-    position = {s: n for n, s in enumerate(names)}
+    view = d.input.view(i) if wrt == "K" else d.kernel.view(j, i)
+    items = getattr(jac.table, "items", None)
+    same = isinstance(items, Symbols) and (items.tensor, items.start, items.length) == (
+        view.tensor,
+        view.start,
+        view.length,
+    )
+    if same:
+        return _sorted(jac.cols, jac.rows, jac.ids)
+    position = {s: n for n, s in enumerate(view)}
     ids = np.unique(jac.ids)
     lookup = np.zeros(int(ids.max()) + 1 if ids.size else 0, dtype=np.int64)
     for k in ids.tolist():
@@ -175,24 +200,24 @@ class ClosedFormCheck:
         """The products ``(g, a)`` of ``(grad_K J)_rs`` (0-based), in vec order of ``g``, and
         how many there are; with ``limit``, only the first ``limit - 1`` and the last of a
         longer sum (the ones a document shows)."""
-        return self._terms(self.kernel_closed, s * self.d.geometry.kernel[0] + r, self.d.input.vec(self.i), limit)
+        return self._terms(self.kernel_closed, s * self.d.geometry.kernel[0] + r, self.d.input.view(self.i), limit)
 
     def input_terms(self, x: int, y: int, limit: int | None = None) -> tuple[list[tuple[sp.Expr, sp.Expr]], int]:
         """The products ``(g, k)`` of ``(grad_A J)_xy`` (0-based), as :meth:`kernel_terms`."""
         h = self.d.geometry.input[0]
-        return self._terms(self.input_closed, y * h + x, self.d.kernel.vec(self.j, self.i), limit)
+        return self._terms(self.input_closed, y * h + x, self.d.kernel.view(self.j, self.i), limit)
 
     @cached_property
-    def G(self) -> sp.ImmutableMatrix:  # noqa: N802 - the matrix's name in the document
-        """:func:`upstream` for this kernel."""
-        return upstream(self.d, self.j)
+    def G(self) -> Grid:  # noqa: N802 - the matrix's name in the document
+        """:func:`upstream` for this kernel, as a lazy grid."""
+        return upstream_grid(self.d, self.j)
 
-    @cached_property
-    def _g(self) -> list[sp.Expr]:
-        return list(self.G.T)  # vec order
+    @property
+    def _g(self) -> Sequence[sp.Expr]:
+        return self.G.items  # vec order
 
     def _terms(
-        self, triples: Triples, entry: int, other: list[sp.Symbol], limit: int | None
+        self, triples: Triples, entry: int, other: Sequence[sp.Symbol], limit: int | None
     ) -> tuple[list[tuple[sp.Expr, sp.Expr]], int]:
         lo, hi = np.searchsorted(triples[:, 0], [entry, entry + 1])  # triples are sorted by entry
         rows = triples[lo:hi]
