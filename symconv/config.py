@@ -20,8 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import limits
 from .errors import SpecError
 from .specs import LAYER_TYPES, Layer, MaxPool2D, Network, layer_params, make_layer
+from .text import escape
 
 BUILTINS = ("appendix_a", "appendix_b", "seed_cnn", "hand_sign")
 MAX_CONFIG_BYTES = 1_000_000
@@ -43,24 +45,25 @@ def load_config(source: str | Path) -> Layer | Network:
 def read_file(path: Path, parameter: str, builtins: str) -> bytes:
     """The bytes of a TOML file, at most ``MAX_CONFIG_BYTES``; errors name ``parameter``
     (a config here, a claims file in symconv.verify) and list the built-in names."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError(parameter, f"no such file: {path} ({builtins})") from None
-    except OSError as err:
-        raise SpecError(parameter, f"cannot read {path}: {err.strerror}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise SpecError(parameter, f"{path} is larger than {MAX_CONFIG_BYTES} bytes")
-    return data
+    return limits.read_capped(path, MAX_CONFIG_BYTES, parameter, builtins)
 
 
 def read_toml(data: bytes, name: str) -> dict[str, Any]:
+    """Parse TOML after :func:`symconv.limits.check_toml_shape`; a top-level ``[limits]``
+    table is taken out and raises the size budget (:func:`symconv.limits.apply_table`)."""
+    shown = escape(name, 200)
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        limits.check_toml_shape(text, shown)
+        doc = tomllib.loads(text)
     except UnicodeDecodeError:
-        raise SpecError("config", f"{name} is not UTF-8 text") from None
+        raise SpecError("config", f"{shown} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
-        raise SpecError("config", f"{name} is not valid TOML: {err}") from None
+        raise SpecError("config", f"{shown} is not valid TOML: {escape(err, 300)}") from None
+    except RecursionError:
+        raise SpecError("config", f"{shown} nests too deeply to parse") from None
+    limits.apply_table(doc.pop("limits", None))
+    return doc
 
 
 def parse_config(data: bytes, name: str = "config") -> Layer | Network:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import overload
 
+from . import limits
 from .rules.base import Derivation
 from .rules.conv import ConvDerivation
 from .rules.elementwise import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
@@ -62,13 +63,18 @@ def derive(spec: Network) -> NetworkDerivation: ...
 @overload
 def derive(spec: Layer) -> Derivation: ...
 def derive(spec: Layer | Network) -> Derivation | NetworkDerivation:
-    """Derive a layer (its forward and vec Jacobians) or a network (all of section 3)."""
+    """Derive a layer (its forward and vec Jacobians) or a network (all of section 3).
+
+    A derivation larger than the budget of :mod:`symconv.limits` is refused first."""
     if isinstance(spec, Network):
+        limits.check(spec)
         return NetworkDerivation(spec)
     if not isinstance(spec, Layer):
         from .errors import SpecError
 
         raise SpecError("spec", f"must be a layer spec or a Network, got {type(spec).__name__}")
+    spec.require_bound()
+    limits.check(spec)
     return derive_layer(spec)
 
 

@@ -60,6 +60,13 @@ class Layer:
         if not self.is_bound:
             raise SpecError("input", f"is required for a {self.kind} layer outside a network")
 
+    def derivation_size(self) -> tuple[int, int]:
+        """``(symbols, nonzeros)`` its derivation makes at most, from the shapes alone (the
+        budget of symconv.limits): here the input's and output's entries, and a diagonal
+        Jacobian (an entrywise layer)."""
+        out = math.prod(self.out_shape)
+        return math.prod(self.in_shape) + out, out
+
     def config(self) -> dict[str, Any]:
         """The TOML ``[layer]`` table that reproduces this spec."""
         out: dict[str, Any] = {"type": self.kind}
@@ -182,6 +189,14 @@ class Conv2D(_Windowed):
     def out_shape(self) -> Shape:
         return (self.out_channels, *self.geometry.output)
 
+    def derivation_size(self) -> tuple[int, int]:
+        """dZ/dK and dZ/dA: each output entry touches ``c_in h_k w_k`` kernel and input entries."""
+        symbols, out = super().derivation_size()
+        assert self.in_channels is not None
+        kernel = self.out_channels * self.in_channels * math.prod(self.kernel)
+        per_output = self.in_channels * math.prod(self.kernel)
+        return symbols + kernel + self.out_channels, 2 * out * per_output + out
+
 
 @dataclass(frozen=True, kw_only=True)
 class _Pool(_Windowed):
@@ -221,6 +236,11 @@ class _Pool(_Windowed):
     def out_shape(self) -> Shape:
         assert self.channels is not None
         return (self.channels, *self.geometry.output)
+
+    def derivation_size(self) -> tuple[int, int]:
+        """Each output entry is a function of its window's ``h_l w_l`` entries."""
+        symbols, out = super().derivation_size()
+        return symbols, out * math.prod(self.window)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -388,6 +408,12 @@ class Dense(Layer):
     def out_shape(self) -> Shape:
         return (self.out_features,)
 
+    def derivation_size(self) -> tuple[int, int]:
+        """dZ/dW and dZ/dB: ``n_in n_out`` nonzeros each, plus the weights' symbols."""
+        symbols, out = super().derivation_size()
+        weights = math.prod(self.in_shape) * out
+        return symbols + weights + out, 2 * weights + out
+
     def bind(self, shape: Shape, where: str) -> Dense:
         if len(shape) != 1:
             raise SpecError(
@@ -422,6 +448,11 @@ class SoftmaxCrossEntropy(Layer):
     @property
     def out_shape(self) -> Shape:
         return self.in_shape
+
+    def derivation_size(self) -> tuple[int, int]:
+        """The softmax Jacobian is dense: ``n^2`` nonzeros."""
+        symbols, out = super().derivation_size()
+        return symbols, out * out
 
     def bind(self, shape: Shape, where: str) -> SoftmaxCrossEntropy:
         if len(shape) != 1:

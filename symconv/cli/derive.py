@@ -1,7 +1,7 @@
-"""``symconv derive``: the main job.  For one layer or network (default: the seed's
-Appendix A layer) print every layer's shapes and every Jacobian's size and number of
-nonzeros, and write into the output folder the LaTeX derivation (and its PDF when
-pdflatex is installed) and the generated NumPy module, whose numeric checks are run.
+"""The main job.  For one layer or network (default: the seed's Appendix A layer), print
+every layer's shapes and every Jacobian's size and number of nonzeros, and write into the
+output folder (-o DIR, default symconv-out) the LaTeX derivation, its PDF when pdflatex
+is installed, and the generated NumPy module, whose numeric checks are then run.
 
 Exit codes: 0 done and every check passed, 1 a check or the LaTeX compile failed,
 2 invalid input."""
@@ -15,17 +15,22 @@ from typing import Any
 
 from .. import codegen, latex
 from ..derive import derive
+from ..io import check_folder
 from ..network import NetworkDerivation
 from ..rules.base import Derivation, JacobianInfo
 from ..specs import Layer, Network
-from .common import add_layer_flags, error_line, spec_from_args
+from .common import add_layer_flags, error_line, help_text, spec_from_args
+
+EXAMPLES = """  symconv derive
+  symconv derive --layer conv2d --input 5x6 --kernel 3x3 --padding 1 --stride 2 -o out
+  symconv derive --config hand_sign --no-pdf"""
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "derive",
         help="derive a layer or network (default: the seed's Appendix A layer)",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        **help_text(__doc__, EXAMPLES),
     )
     add_layer_flags(p)
     g = p.add_argument_group("outputs")
@@ -111,12 +116,14 @@ def report(d: Derivation | NetworkDerivation) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
+    out = Path(args.output)
+    if not (args.no_tex and args.no_code):
+        check_folder(out, "--output")
     d = derive(spec)
     title = f"network of {len(spec.layers)} layers" if isinstance(spec, Network) else spec.kind
     print(f"symconv derive: {title}")
     for line in report(d):
         print(line)
-    out = Path(args.output)
     status = 0
     if not args.no_tex:
         pdf = not args.no_pdf and latex.have_pdflatex()

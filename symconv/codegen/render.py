@@ -10,6 +10,7 @@ import ast
 import math
 from pathlib import Path
 
+from .. import limits
 from ..derive import derive
 from ..errors import SpecError
 from ..io import write_atomic
@@ -133,6 +134,11 @@ def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
         raise SpecError("spec", f"must be a layer spec or a Network, got {type(spec).__name__}")
     if isinstance(spec, Layer):
         spec.require_bound()
+    with limits.numeric_only():  # the derivation gives names and generation-time checks
+        return _generate(spec, command)
+
+
+def _generate(spec: Layer | Network, command: str) -> str:
     if isinstance(spec, Network):
         net = derive(spec)
         blocks, templates, layers = _network_blocks(net)
