@@ -15,6 +15,7 @@ Built-in configs (``symconv/configs/*.toml``) can be named instead of a path.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -114,8 +115,15 @@ def network_from_table(table: Any) -> Network:
     layers = table.get("layers")
     if not isinstance(layers, list) or not layers:
         raise SpecError("network.layers", "must be a non-empty list of layer tables ([[network.layers]])")
-    specs = [layer_from_table(t, f"network.layers[{n}]", bound=False) for n, t in enumerate(layers)]
+    # positions are 1-based, as symconv derive numbers the layers
+    specs = [layer_from_table(t, f"network.layers[{n}]", bound=False) for n, t in enumerate(layers, start=1)]
     try:
         return Network(input=table["input"], channels=table.get("channels", 1), layers=tuple(specs))
     except SpecError as err:
-        raise SpecError(f"network.{err.parameter}", err.rule) from None
+        raise SpecError(f"network.{_one_based(err.parameter)}", err.rule) from None
+
+
+def _one_based(parameter: str) -> str:
+    """``layers[0].kernel`` (the Python API's 0-based position) as ``layers[1].kernel``."""
+    m = re.match(r"layers\[(\d+)\]", parameter)
+    return f"layers[{int(m.group(1)) + 1}]{parameter[m.end() :]}" if m else parameter

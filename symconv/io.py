@@ -48,15 +48,24 @@ def write_atomic(path: str | Path, data: str | bytes, parameter: str = "output")
 
 
 def check_folder(folder: str | Path, parameter: str) -> Path:
-    """Make sure files can be written into ``folder`` before any work starts: it is created
-    if missing, and a probe file is written and removed.  Errors name the user's path."""
+    """Make sure files can be written into ``folder`` before any work starts: the folder, or
+    the nearest part of its path that exists, must be a folder where a probe file can be
+    written (and is removed).  Nothing is created.  Errors name the user's path."""
     folder = Path(folder)
     shown = escape(folder, 200)
-    if folder.exists() and not folder.is_dir():
-        raise SpecError(parameter, f"{shown} exists and is not a folder")
+    existing = folder
+    while not existing.exists():
+        if existing.is_symlink():  # a dangling link: the folder cannot be made
+            raise SpecError(parameter, f"cannot write into {shown}: {escape(existing, 200)} is a broken link")
+        parent = existing.parent
+        if parent == existing:
+            break
+        existing = parent
+    if not existing.is_dir():
+        what = "exists and is not a folder" if existing == folder else f"is inside {escape(existing, 200)}, a file"
+        raise SpecError(parameter, f"{shown} {what}")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".symconv-probe.", suffix=".tmp")
+        fd, probe = tempfile.mkstemp(dir=existing, prefix=".symconv-probe.", suffix=".tmp")
         os.close(fd)
         os.unlink(probe)
     except OSError as err:

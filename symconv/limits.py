@@ -32,12 +32,10 @@ from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .errors import SpecError
-
-if TYPE_CHECKING:
-    from .specs import Layer, Network
+from .specs import Layer, Network
 
 
 @dataclass(frozen=True)
@@ -126,7 +124,7 @@ def _positive(key: str, value: Any, name: str) -> int:
 def check(spec: Layer | Network) -> None:
     """Refuse a derivation of ``spec`` larger than the budget (or, inside
     :func:`numeric_only`, a tensor of more than ``MAX_NUMERIC_ENTRIES`` entries)."""
-    layers = getattr(spec, "layers", None) or (spec,)
+    layers: tuple[Layer, ...] = spec.layers if isinstance(spec, Network) else (spec,)
     many = len(layers) > 1
     if _NUMERIC_ONLY.get():
         for pos, layer in enumerate(layers, start=1):

@@ -76,7 +76,7 @@ def ints(text: str, name: str, counts: tuple[int, ...]) -> int | tuple[int, ...]
     """``"3x4"``, ``"1,2"`` or ``"3"`` as integers; never evaluated."""
     if not _SIZE.match(text.strip()):
         if _SIGNED.match(text.strip()):
-            raise SpecError(name, f"must be positive integers (zero for padding), got {escape(text, 40)}")
+            raise SpecError(name, f"must not be negative, got {escape(text, 40)}")
         raise SpecError(name, f"must be integers separated by 'x' or ',', got {escape(text, 40)!r}")
     values = tuple(int(t) for t in re.split(r"[x,]", text.strip()))
     if len(values) not in counts:

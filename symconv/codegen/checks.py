@@ -32,6 +32,7 @@ from ..rules.base import Derivation
 from ..rules.pool import MaxPoolDerivation
 from ..specs import Layer, Network
 from ..symbols import vec_order
+from ..text import plural
 
 #: relative tolerances: exact routes (same arithmetic up to rounding), finite differences, float32
 TOL_EXACT = 1e-9
@@ -76,8 +77,9 @@ class CheckReport:
         return bool(self.results) and all(r.ok for r in self.results)
 
     def lines(self) -> list[str]:
-        head = f"{self.path}: {self.kind}, {len(self.results)} checks"
-        tail = "all checks passed" if self.ok else f"{sum(not r.ok for r in self.results)} check(s) FAILED"
+        head = f"{self.path}: {self.kind}, {plural(len(self.results), 'check')}"
+        failed = sum(not r.ok for r in self.results)
+        tail = "all checks passed" if self.ok else f"{plural(failed, 'check')} FAILED"
         return [head, *("  " + r.line() for r in self.results), tail]
 
     def require(self, name: str, ok: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..text import escape, plural
 from .claims import ClaimResult, Report
 from .values import short
 
@@ -64,5 +65,8 @@ def format_report(report: Report, *, verbose: bool = False) -> str:
     c = report.counts()
     total = sum(c.values())
     lines.append("")
-    lines.append(f"{total} claims: {c['holds']} hold, {c['fails']} fail, {c['invalid']} invalid")
-    return "\n".join(lines) + "\n"
+    holds = f"{c['holds']} {'holds' if c['holds'] == 1 else 'hold'}"
+    fails = f"{c['fails']} {'fails' if c['fails'] == 1 else 'fail'}"
+    lines.append(f"{plural(total, 'claim')}: {holds}, {fails}, {c['invalid']} invalid")
+    # text from the claims file (ids, titles, notes, claims) is echoed: one line each, escaped
+    return "\n".join(escape(line) for line in lines) + "\n"
