@@ -11,7 +11,7 @@ import numpy as np
 import sympy as sp
 
 from .errors import SpecError
-from .rules.base import Derivation, JacobianInfo
+from .rules.base import Derivation, JacobianList
 from .rules.elementwise import SoftmaxDerivation
 from .rules.pool import MaxPoolDerivation
 from .sparse import VecJacobian
@@ -104,9 +104,17 @@ class NetworkDerivation:
         """``(position, name) -> key``, e.g. ``(0, "K") -> "K1"``."""
         return {(p.position, p.name): p.key for p in self.params}
 
-    def jacobian_list(self) -> list[tuple[int, JacobianInfo]]:
-        """Every layer's Jacobians (position in ``layers``, info), first layer first."""
-        return [(pos, info) for pos, d in enumerate(self.layers) for info in d.jacobian_list()]
+    def jacobian_list(self) -> JacobianList:
+        """Every layer's Jacobians as ``(position in layers, info)`` pairs, first layer first
+        (a list that prints as a short table)."""
+        return JacobianList((pos, info) for pos, d in enumerate(self.layers) for info in d.jacobian_list())
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(d.kind for d in self.layers)
+        return (
+            f"<network derivation: {len(self.layers)} layers ({kinds}), "
+            f"{len(self.jacobian_list())} Jacobians; .layers, .jacobian_list(), .gradients(...), .latex()>"
+        )
 
     # -- numeric: the seed's route, Jacobian by Jacobian ------------------------------------
     def _param_vecs(self, params: Mapping[str, np.ndarray]) -> list[dict[str, np.ndarray]]:

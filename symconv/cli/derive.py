@@ -17,6 +17,7 @@ from .. import codegen, latex
 from ..derive import derive
 from ..io import check_folder
 from ..network import NetworkDerivation
+from ..progress import Steps
 from ..rules.base import Derivation, JacobianInfo
 from ..specs import Layer, Network
 from .common import add_layer_flags, error_line, help_text, spec_from_args
@@ -119,28 +120,35 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if not (args.no_tex and args.no_code):
         check_folder(out, "--output")
-    d = derive(spec)
-    title = f"network of {len(spec.layers)} layers" if isinstance(spec, Network) else spec.kind
-    print(f"symconv derive: {title}")
-    for line in report(d):
-        print(line)
-    status = 0
-    if not args.no_tex:
-        pdf = not args.no_pdf and latex.have_pdflatex()
-        try:
-            for path in latex.write_document(d, out, pdf=pdf):
-                print(f"wrote {path}")
-        except latex.LatexError as err:
-            error_line(str(err))
-            status = 1
-        if not pdf and not args.no_pdf:
-            print("pdflatex not found: wrote the .tex only (install texlive-latex-base and texlive-latex-recommended)")
-    if not args.no_code:
-        module = codegen.write_module(spec, out, command="symconv derive")
-        print(f"wrote {module}")
-        checks = codegen.check_module(module)
-        for line in checks.lines():
+    with Steps("symconv derive", 5) as progress:
+        progress.step("Jacobians")
+        d = derive(spec)
+        title = f"network of {len(spec.layers)} layers" if isinstance(spec, Network) else spec.kind
+        print(f"symconv derive: {title}")
+        for line in report(d):
             print(line)
-        if not checks.ok:
-            status = 1
+        status = 0
+        if not args.no_tex:
+            pdf = not args.no_pdf and latex.have_pdflatex()
+            progress.step("LaTeX" + (" and PDF" if pdf else ""))
+            try:
+                for path in latex.write_document(d, out, pdf=pdf):
+                    print(f"wrote {path}")
+            except latex.LatexError as err:
+                error_line(str(err))
+                status = 1
+            if not pdf and not args.no_pdf:
+                print(
+                    "pdflatex not found: wrote the .tex only (install texlive-latex-base and texlive-latex-recommended)"
+                )
+        if not args.no_code:
+            progress.step("NumPy module")
+            module = codegen.write_module(spec, out, command="symconv derive")
+            print(f"wrote {module}")
+            progress.step("numeric checks")
+            checks = codegen.check_module(module)
+            for line in checks.lines():
+                print(line)
+            if not checks.ok:
+                status = 1
     return status
