@@ -18,7 +18,7 @@ One place holds every limit that is not part of the claims language:
 Traceback (most recent call last):
 ...
 symconv.errors.SpecError: size: the derivation of conv2d needs 18000002 symbols, more than ... --max-symbols N ...
->>> with raised(max_symbols=20_000_000):
+>>> with raised(max_symbols=20_000_000, max_nonzeros=10**8):
 ...     check(Conv2D(input=(3000, 3000), kernel=(1, 1)))
 """
 
