@@ -6,6 +6,7 @@ and output; adding a layer means a spec, a rule class and a row here.
 
 from __future__ import annotations
 
+import functools
 from typing import overload
 
 from . import limits
@@ -66,16 +67,21 @@ def derive(spec: Layer | Network) -> Derivation | NetworkDerivation:
     """Derive a layer (its forward and vec Jacobians) or a network (all of section 3).
 
     A derivation larger than the budget of :mod:`symconv.limits` is refused first."""
-    if isinstance(spec, Network):
-        limits.check(spec)
-        return NetworkDerivation(spec)
-    if not isinstance(spec, Layer):
+    if not isinstance(spec, (Layer, Network)):
         from .errors import SpecError
 
         raise SpecError("spec", f"must be a layer spec or a Network, got {type(spec).__name__}")
-    spec.require_bound()
+    if isinstance(spec, Layer):
+        spec.require_bound()
     limits.check(spec)
-    return derive_layer(spec)
+    return _derived(spec)
+
+
+@functools.lru_cache(maxsize=4)
+def _derived(spec: Layer | Network) -> Derivation | NetworkDerivation:
+    """Derivations are immutable and build their symbols and Jacobians on first use, so one
+    job (a document, a module, its checks) shares them: specs are frozen and hashable."""
+    return NetworkDerivation(spec) if isinstance(spec, Network) else derive_layer(spec)
 
 
 from .network import NetworkDerivation  # noqa: E402  (network uses derive_layer)

@@ -88,6 +88,16 @@ def raised(**fields: int) -> Iterator[Budget]:
 
 
 @contextlib.contextmanager
+def scope() -> Iterator[Budget]:
+    """Budget changes made inside (flags, ``[limits]`` tables) end with the block."""
+    token = _BUDGET.set(budget())
+    try:
+        yield budget()
+    finally:
+        _BUDGET.reset(token)
+
+
+@contextlib.contextmanager
 def numeric_only() -> Iterator[None]:
     """Derivations made inside are used for numbers and names only (generated code): the
     symbolic budget does not apply, only the cap on a tensor's entries."""

@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Sequence
 
+from .. import limits
 from ..errors import SpecError
 from . import check, codegen, derive, latex, verify
 from .common import HelpFormatter, Parser, UsageError, add_budget_flags, apply_budget, error_line, version
@@ -74,8 +75,9 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        apply_budget(args)
-        return int(args.run(args))
+        with limits.scope():  # flags and [limits] tables hold for this command only
+            apply_budget(args)
+            return int(args.run(args))
     except (SpecError, UsageError) as err:
         error_line(str(err))
         return 2

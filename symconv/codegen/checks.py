@@ -342,7 +342,9 @@ def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> No
     for p in net.params:
 
         def loss_of(v: np.ndarray, key: str = p.key) -> float:
-            return float(module.loss_and_gradients(x, labels, {**params, key: v})[0])
+            # J from the forward pass alone (-mean log a_label, 3.1.1): no backward pass is run
+            a = module.forward(x, {**params, key: v})
+            return float(-np.mean(np.log(a[np.arange(n), labels])))
 
         fd = _finite_differences(loss_of, params[p.key], rng)
         report.add(f"grad {p.key} vs central finite differences", grads[p.key].reshape(-1)[fd[0]], fd[1], TOL_FD)
