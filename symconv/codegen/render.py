@@ -110,6 +110,8 @@ def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[
         fan_in = math.prod(p.tensor.shape[1:]) if p.name == "K" else p.tensor.shape[0]
         scales.append((p.key, "0.0" if p.name == "b" else repr(math.sqrt(2.0 / fan_in))))
     context = {
+        "jacobian_calls": _jacobian_calls(net, keys),
+        "in_ndim": len(net.spec.in_shape),
         "param_shapes": shapes,
         "param_scales": scales,
         "in_shape": tuple_text(net.spec.in_shape),
@@ -124,6 +126,17 @@ def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[
     rendered.append(environment("numpy").get_template("network.py.j2").render(**context).rstrip("\n"))
     templates.append("network.py.j2")
     return rendered, templates, description
+
+
+def _jacobian_calls(net: NetworkDerivation, keys: dict[int, dict[str, str]]) -> list[dict[str, object]]:
+    """Each layer's ``jacobians`` call in a network module: at the layer's input, with its
+    first parameter (the one its Jacobians are taken at: a conv's ``K``, a dense ``W``)."""
+    calls: list[dict[str, object]] = []
+    for pos, d in enumerate(net.layers):
+        first = next(iter(d.params), None)
+        extra = f', params["{keys[pos][first]}"]' if first is not None else ""
+        calls.append({"pos": pos + 1, "fn": f"l{pos + 1}_{d.kind}_jacobians", "x": f"x{pos}", "extra": extra})
+    return calls
 
 
 def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
