@@ -9,6 +9,7 @@ import numpy as np
 import symconv
 from symconv.codegen import write_module
 from symconv.codegen.checks import load_module
+from symconv.symbols import vec_order
 
 NET = symconv.Network(
     input=(5, 5),
@@ -48,3 +49,21 @@ def test_network_module_jacobians_are_the_cores_at_each_example(tmp_path):
     assert list(one) == [5]
     for key, value in one[5].items():
         np.testing.assert_array_equal(value, got[5][key][1])
+
+
+def test_layer_module_jacobians_are_batched(tmp_path):
+    """``jacobians`` of a layer module takes a batch too: each example's, stacked."""
+    spec = symconv.Conv2D(input=(4, 3), kernel=(2, 2), padding=(1, 0, 0, 1), in_channels=2, out_channels=2)
+    module = load_module(write_module(spec, tmp_path))
+    rng = np.random.default_rng(3)
+    A, K = rng.standard_normal((3, *spec.in_shape)), rng.standard_normal((2, 2, 2, 2))
+    batch = module.jacobians(A, K)
+    d = symconv.derive(spec)
+    for e in range(3):
+        one = module.jacobians(A[e], K)
+        env = d.env(vec_order(A[e]), {"K": vec_order(K), "b": np.zeros(2)})
+        for key, value in batch.items():
+            np.testing.assert_array_equal(value[e], one[key])
+            wrt, *index = key
+            want = d.jacobian(wrt, **dict(zip(LABELS[wrt], index, strict=False))).to_numpy(env)
+            np.testing.assert_allclose(value[e], want, rtol=1e-12, atol=1e-12)

@@ -208,3 +208,18 @@ def jacobians(A, K):
             out["K", j, i] = _dense((_NZ, _HK * _WK), rows, ker, a[i][inp], dtype)
             out["A", j, i] = _dense((_NZ, _H * _W), rows, inp, k[j, i][ker], dtype)
     return out
+
+
+_jacobians_of_one = jacobians
+
+
+def jacobians(x=None, *args):
+    """``jacobians`` at one example, or at each example of a batch ``x`` of 4 axes, the
+    batch axis first in every result; the other arguments are as for one example."""
+    if x is not None and np.ndim(x) == 4:
+        per = [_jacobians_of_one(example, *args) for example in x]
+        return {key: np.stack([p[key] for p in per]) for key in per[0]} if per else {}
+    return _jacobians_of_one(x, *args)
+
+
+jacobians.__doc__ += "\n\n    One example:\n" + (_jacobians_of_one.__doc__ or "")

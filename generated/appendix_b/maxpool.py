@@ -308,3 +308,18 @@ def jacobians(I):
         shape = (_HZ * _WZ, _H * _W)
         out["I", j] = _dense(shape, np.flatnonzero(inside), column[inside], 1, I.dtype)
     return out
+
+
+_jacobians_of_one = jacobians
+
+
+def jacobians(x=None, *args):
+    """``jacobians`` at one example, or at each example of a batch ``x`` of 4 axes, the
+    batch axis first in every result; the other arguments are as for one example."""
+    if x is not None and np.ndim(x) == 4:
+        per = [_jacobians_of_one(example, *args) for example in x]
+        return {key: np.stack([p[key] for p in per]) for key in per[0]} if per else {}
+    return _jacobians_of_one(x, *args)
+
+
+jacobians.__doc__ += "\n\n    One example:\n" + (_jacobians_of_one.__doc__ or "")

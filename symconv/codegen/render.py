@@ -174,6 +174,7 @@ def _generate(spec: Layer | Network, command: str) -> str:
             spec_lines=pyliteral(config, "SPEC = "),
             jacobian_limit=JACOBIAN_LIMIT,
             blocks=blocks,
+            batch_ndim=len(spec.in_shape) + 1 if isinstance(spec, Layer) else 0,
         )
     )
     ast.parse(text)
