@@ -79,12 +79,9 @@ def set_budget(**fields: int | None) -> None:
 @contextlib.contextmanager
 def raised(**fields: int) -> Iterator[Budget]:
     """``with raised(max_nonzeros=10**8): derive(big)`` -- a budget for a block of code."""
-    given = {k: _positive(k, v, k) for k, v in fields.items()}
-    token = _BUDGET.set(replace(budget(), **given))
-    try:
+    with scope():
+        _BUDGET.set(replace(budget(), **{k: _positive(k, v, k) for k, v in fields.items()}))
         yield budget()
-    finally:
-        _BUDGET.reset(token)
 
 
 @contextlib.contextmanager

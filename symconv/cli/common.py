@@ -64,7 +64,9 @@ def apply_budget(args: argparse.Namespace) -> None:
     for key in ("max_symbols", "max_nonzeros"):
         text = getattr(args, key, None)
         if text is not None:
-            fields[key] = int(ints(text, _flag(key), (1,)))  # type: ignore[arg-type]
+            if not re.fullmatch(r"\d{1,13}", text.strip()):
+                raise SpecError(_flag(key), f"must be a whole number, got {escape(text, 40)!r}")
+            fields[key] = int(text)
     limits.set_budget(**fields)
 
 
