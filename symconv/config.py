@@ -15,14 +15,17 @@ Built-in configs (``symconv/configs/*.toml``) can be named instead of a path.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from . import limits
 from .errors import SpecError
 from .registry import LAYER_TYPES, layer_params, make_layer
 from .specs import Layer, Network
+from .text import escape
 
 BUILTINS = ("appendix_a", "appendix_b", "seed_cnn", "hand_sign")
 MAX_CONFIG_BYTES = 1_000_000
@@ -44,24 +47,25 @@ def load_config(source: str | Path) -> Layer | Network:
 def read_file(path: Path, parameter: str, builtins: str) -> bytes:
     """The bytes of a TOML file, at most ``MAX_CONFIG_BYTES``; errors name ``parameter``
     (a config here, a claims file in symconv.verify) and list the built-in names."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpecError(parameter, f"no such file: {path} ({builtins})") from None
-    except OSError as err:
-        raise SpecError(parameter, f"cannot read {path}: {err.strerror}") from None
-    if len(data) > MAX_CONFIG_BYTES:
-        raise SpecError(parameter, f"{path} is larger than {MAX_CONFIG_BYTES} bytes")
-    return data
+    return limits.read_capped(path, MAX_CONFIG_BYTES, parameter, builtins)
 
 
 def read_toml(data: bytes, name: str) -> dict[str, Any]:
+    """Parse TOML after :func:`symconv.limits.check_toml_shape`; a top-level ``[limits]``
+    table is taken out and raises the size budget (:func:`symconv.limits.apply_table`)."""
+    shown = escape(name, 200)
     try:
-        return tomllib.loads(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        limits.check_toml_shape(text, shown)
+        doc = tomllib.loads(text)
     except UnicodeDecodeError:
-        raise SpecError("config", f"{name} is not UTF-8 text") from None
+        raise SpecError("config", f"{shown} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
-        raise SpecError("config", f"{name} is not valid TOML: {err}") from None
+        raise SpecError("config", f"{shown} is not valid TOML: {escape(err, 300)}") from None
+    except RecursionError:
+        raise SpecError("config", f"{shown} nests too deeply to parse") from None
+    limits.apply_table(doc.pop("limits", None))
+    return doc
 
 
 def parse_config(data: bytes, name: str = "config") -> Layer | Network:
@@ -112,8 +116,15 @@ def network_from_table(table: Any) -> Network:
     layers = table.get("layers")
     if not isinstance(layers, list) or not layers:
         raise SpecError("network.layers", "must be a non-empty list of layer tables ([[network.layers]])")
-    specs = [layer_from_table(t, f"network.layers[{n}]", bound=False) for n, t in enumerate(layers)]
+    # positions are 1-based, as symconv derive numbers the layers
+    specs = [layer_from_table(t, f"network.layers[{n}]", bound=False) for n, t in enumerate(layers, start=1)]
     try:
         return Network(input=table["input"], channels=table.get("channels", 1), layers=tuple(specs))
     except SpecError as err:
-        raise SpecError(f"network.{err.parameter}", err.rule) from None
+        raise SpecError(f"network.{_one_based(err.parameter)}", err.rule) from None
+
+
+def _one_based(parameter: str) -> str:
+    """``layers[0].kernel`` (the Python API's 0-based position) as ``layers[1].kernel``."""
+    m = re.match(r"layers\[(\d+)\]", parameter)
+    return f"layers[{int(m.group(1)) + 1}]{parameter[m.end() :]}" if m else parameter

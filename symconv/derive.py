@@ -3,8 +3,10 @@ the registry, or a network's chain of section 3)."""
 
 from __future__ import annotations
 
+import functools
 from typing import overload
 
+from . import limits
 from .binding import derive_layer
 from .errors import SpecError
 from .network import NetworkDerivation
@@ -17,9 +19,19 @@ def derive(spec: Network) -> NetworkDerivation: ...
 @overload
 def derive(spec: Layer) -> Derivation: ...
 def derive(spec: Layer | Network) -> Derivation | NetworkDerivation:
-    """Derive a layer (its forward and vec Jacobians) or a network (all of section 3)."""
-    if isinstance(spec, Network):
-        return NetworkDerivation(spec)
-    if not isinstance(spec, Layer):
+    """Derive a layer (its forward and vec Jacobians) or a network (all of section 3).
+
+    A derivation larger than the budget of :mod:`symconv.limits` is refused first."""
+    if not isinstance(spec, (Layer, Network)):
         raise SpecError("spec", f"must be a layer spec or a Network, got {type(spec).__name__}")
-    return derive_layer(spec)
+    if isinstance(spec, Layer):
+        spec.require_bound()
+    limits.check(spec)
+    return _derived(spec)
+
+
+@functools.lru_cache(maxsize=4)
+def _derived(spec: Layer | Network) -> Derivation | NetworkDerivation:
+    """Derivations are immutable and build their symbols and Jacobians on first use, so one
+    job (a document, a module, its checks) shares them: specs are frozen and hashable."""
+    return NetworkDerivation(spec) if isinstance(spec, Network) else derive_layer(spec)

@@ -12,7 +12,7 @@ import sympy as sp
 
 from .binding import derive_layer, output_name
 from .errors import SpecError
-from .rule import Derivation, JacobianInfo, Loss, present
+from .rule import Derivation, JacobianList, Loss, present
 from .sparse import VecJacobian
 from .specs import Network
 from .symbols import Tensor, unvec, vec_order
@@ -106,9 +106,17 @@ class NetworkDerivation:
         rng = np.random.default_rng(seed)
         return [d.full_input_jacobian(rng.standard_normal(d.input.size)) for d in reversed(self.layers)]
 
-    def jacobian_list(self) -> list[tuple[int, JacobianInfo]]:
-        """Every layer's Jacobians (position in ``layers``, info), first layer first."""
-        return [(pos, info) for pos, d in enumerate(self.layers) for info in d.jacobian_list()]
+    def jacobian_list(self) -> JacobianList:
+        """Every layer's Jacobians as ``(position in layers, info)`` pairs, first layer first
+        (a list that prints as a short table)."""
+        return JacobianList((pos, info) for pos, d in enumerate(self.layers) for info in d.jacobian_list())
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(d.kind for d in self.layers)
+        return (
+            f"<network derivation: {len(self.layers)} layers ({kinds}), "
+            f"{len(self.jacobian_list())} Jacobians; .layers, .jacobian_list(), .gradients(...), .latex()>"
+        )
 
     # -- numeric: the seed's route, Jacobian by Jacobian ------------------------------------
     def _param_vecs(self, params: Mapping[str, np.ndarray]) -> list[dict[str, np.ndarray]]:

@@ -85,8 +85,14 @@ def correlate(x: sp.MatrixBase, y: sp.MatrixBase, geom: Geometry) -> sp.Immutabl
     if tuple(x.shape) != geom.input or tuple(y.shape) != geom.kernel:
         raise ValueError(f"correlate needs {geom.input} * {geom.kernel}, got {x.shape} * {y.shape}")
     hz, wz = geom.output
-    return sp.ImmutableMatrix(
-        hz,
-        wz,
-        lambda p, q: sp.Add(*[a * k for a, k in zip(window(x, geom, p, q), y, strict=True)]),
-    )
+    h = x.shape[0]
+    xs, ys = list(x), list(y)  # row-major, as the windows are
+    rows = []
+    for p in range(hz):
+        row = []
+        for q in range(wz):
+            # the window of (p, q) read straight from the index map (rep.1): -1 is padding
+            win = geom.windows[p, q].reshape(-1).tolist()
+            row.append(sp.Add(*[xs[(i % h) * x.shape[1] + i // h] * k for i, k in zip(win, ys, strict=True) if i >= 0]))
+        rows.append(row)
+    return sp.ImmutableMatrix(rows) if rows else sp.ImmutableMatrix(hz, wz, [])

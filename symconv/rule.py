@@ -18,7 +18,7 @@ import sympy as sp
 
 from .errors import SpecError
 from .geometry import Geometry
-from .sparse import Env, Exprs, VecJacobian
+from .sparse import Env, Exprs, VecJacobian, plain
 from .specs import Layer
 from .symbols import Tensor
 
@@ -39,6 +39,24 @@ class JacobianInfo:
     max_nnz: int
     of: str
     wrt: str
+
+    def __repr__(self) -> str:
+        index = "".join(f", {n}={v}" for n, v in self.index)
+        count = self.nnz if self.nnz is not None else f"<={self.max_nnz}"
+        return f"JacobianInfo(d {plain(self.of)}/d {plain(self.wrt)}{index}, shape={self.shape}, nnz={count})"
+
+
+class JacobianList(list):  # type: ignore[type-arg]
+    """A list of Jacobians that prints as a short table in a REPL."""
+
+    SHOWN = 12
+
+    def __repr__(self) -> str:
+        rows = [repr(item) for item in self[: self.SHOWN]]
+        if len(self) > self.SHOWN:
+            rows.append(f"... {len(self) - self.SHOWN} more")
+        body = "".join(f"\n  {row}," for row in rows)
+        return f"JacobianList({len(self)} Jacobians:{body}\n)" if self else "JacobianList([])"
 
 
 def label(t: Tensor, *lead: int, vec: bool = True) -> str:
@@ -138,6 +156,14 @@ class Derivation:
 
     def _repr_latex_(self) -> str:
         return self.latex()
+
+    def __repr__(self) -> str:
+        dims = "x".join
+        return (
+            f"<{self.kind} derivation: {self.input.name} {dims(map(str, self.spec.in_shape))} -> "
+            f"{self.output.name} {dims(map(str, self.spec.out_shape))}, {len(self.jacobian_list())} Jacobians; "
+            ".jacobian(...), .jacobian_list(), .latex()>"
+        )
 
     # -- forward ---------------------------------------------------------------
     def forward(self) -> list[sp.Expr]:

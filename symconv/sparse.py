@@ -10,10 +10,12 @@ NumPy operations on index arrays, proportional to the number of nonzeros.
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import sympy as sp
@@ -200,8 +202,45 @@ class VecJacobian:
         return out
 
     def __array__(self, dtype: np.typing.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
-        out = self.to_numpy()
-        return out if dtype is None else out.astype(dtype)
+        """NumPy gets the numbers of a Jacobian whose entries are numbers (average pooling,
+        an identity) and a ``TypeError`` for a symbolic one.  SymPy's ``Matrix(J)`` asks
+        through this same method, with the same arguments, so the caller's module tells
+        the two apart: SymPy gets the entries as SymPy objects."""
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.startswith("sympy."):
+            out = np.empty(self.shape, dtype=object)
+            out[...] = sp.S.Zero
+            for r, c, i in zip(self.rows.tolist(), self.cols.tolist(), self.ids.tolist(), strict=True):
+                out[r, c] = self.table[i]
+            return out
+        values = self._numbers()
+        return values if dtype is None else values.astype(dtype)
+
+    def _numbers(self, env: Env | None = None) -> np.ndarray:
+        try:
+            return self.to_numpy(env)
+        except (KeyError, TypeError):
+            raise TypeError(
+                f"{self!r} has symbolic entries; use .to_numpy(values) with numbers for its symbols "
+                "(a dict symbol -> float), or sp.Matrix(J) / .to_matrix() for the symbolic matrix"
+            ) from None
+
+    def to_scipy(self, env: Env | None = None) -> Any:
+        """A ``scipy.sparse.csc_array`` of the values (``env`` as for :meth:`to_numpy`);
+        needs SciPy (``pip install 'symconv[scipy]'``)."""
+        try:
+            from scipy import sparse
+        except ImportError:
+            raise ImportError("to_scipy needs SciPy: pip install 'symconv[scipy]'") from None
+        values = self._checked_values(env)
+        return sparse.csc_array((values, (self.rows, self.cols)), shape=self.shape)
+
+    def _checked_values(self, env: Env | None) -> np.ndarray:
+        try:
+            return self.numeric_values(env or {})
+        except (KeyError, TypeError):
+            self._numbers(env)  # raises the TypeError that says what to do
+            raise
 
     def rmatvec(self, g: np.ndarray, env: Env | None = None) -> np.ndarray:
         """``g @ J`` for a row vector (or rows) ``g``: the chain rule's step, numerically."""
@@ -230,4 +269,12 @@ class VecJacobian:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"VecJacobian(d {self.of} / d {self.wrt}, shape={self.shape}, nnz={self.nnz})"
+        return f"VecJacobian(d {plain(self.of)}/d {plain(self.wrt)}, shape={self.shape}, nnz={self.nnz})"
+
+
+def plain(name: str) -> str:
+    """A LaTeX name as plain text: ``{}_v\\mathbf{Z}_{1}^{[2]}`` -> ``vZ_1^[2]``."""
+    text = name.replace("{}_v", "v").replace("\\operatorname", "")
+    text = re.sub(r"\\mathbf\{([^{}]*)\}", r"\1", text)
+    text = re.sub(r"\\([A-Za-z]+)", r"\1", text)
+    return text.replace("{", "").replace("}", "")

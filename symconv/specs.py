@@ -11,6 +11,7 @@ vectors (after ``Flatten``).
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
@@ -58,6 +59,13 @@ class Layer:
     def require_bound(self) -> None:
         if not self.is_bound:
             raise SpecError("input", f"is required for a {self.kind} layer outside a network")
+
+    def derivation_size(self) -> tuple[int, int]:
+        """``(symbols, nonzeros)`` its derivation makes at most, from the shapes alone (the
+        budget of symconv.limits): here the input's and output's entries, and a diagonal
+        Jacobian (an entrywise layer)."""
+        out = math.prod(self.out_shape)
+        return math.prod(self.in_shape) + out, out
 
     def config(self) -> dict[str, Any]:
         """The TOML ``[layer]`` table that reproduces this spec."""

@@ -65,10 +65,11 @@ def flag(name: str, value: Any) -> bool:
 
 
 def pad_value(name: str, value: Any) -> float:
-    """A real number or -inf (the value padded entries take inside a max)."""
+    """0 (the seed's ``max{0, ...}``) or -inf (PyTorch's): the value padded entries take
+    inside a max."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SpecError(name, f"must be a number or -inf, got {_show(value)}")
+        raise SpecError(name, f"must be 0 or -inf, got {_show(value)}")
     v = float(value)
-    if math.isnan(v) or v == math.inf:
-        raise SpecError(name, f"must be a finite number or -inf, got {value}")
-    return v
+    if v != 0 and v != -math.inf:
+        raise SpecError(name, f"must be 0 (the seed's) or -inf (PyTorch's), got {value}")
+    return 0.0 if v == 0 else v

@@ -85,7 +85,7 @@ BAD = [
     ),
     (
         ["derive", "--layer", "maxpool2d", "--input", "3x4", "--window", "2", "--pad-value", "__import__('os')"],
-        "symconv: error: --pad-value: must be a number or -inf, got \"__import__('os')\"",
+        "symconv: error: --pad-value: must be 0 (the seed's) or -inf (PyTorch's), got \"__import__('os')\"",
     ),
     (
         ["derive", "--config", "no/such/file.toml"],

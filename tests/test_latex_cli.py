@@ -31,7 +31,7 @@ def test_default_writes_the_appendix_a_document_here(tmp_path, monkeypatch, caps
 def test_layer_flags_and_entry(tmp_path, capsys):
     out = tmp_path / "conv.tex"
     argv = ["latex", "--layer", "conv2d", "--input", "3x4", "--kernel", "2x2", "--padding", "1", "--stride", "1,2"]
-    code, _, err = run([*argv, "--no-bias", "--entry", "2,2,1,1", "-o", str(out)], capsys)
+    code, _, err = run([*argv, "--no-bias", "--entry", "2,2,1,1", "-o", str(tmp_path), "--name", "conv"], capsys)
     assert code == 0, err
     text = out.read_text(encoding="utf-8")
     # the seed's rep.2: z_22 = a12 b11 + a13 b12 + a22 b21 + a23 b22, so dz_22/db_11 = a_12
@@ -43,7 +43,20 @@ def test_values_are_used_for_max_pooling(tmp_path, capsys):
     out = tmp_path / "pool.tex"
     values = "1 2 3 4; 9 1 1 1; 2 1 1 1"
     code, _, err = run(
-        ["latex", "--config", "appendix_b", "--values", values, "--entry", "2,1", "-o", str(out)], capsys
+        [
+            "latex",
+            "--config",
+            "appendix_b",
+            "--values",
+            values,
+            "--entry",
+            "2,1",
+            "-o",
+            str(tmp_path),
+            "--name",
+            "pool",
+        ],
+        capsys,
     )
     assert code == 0, err
     text = out.read_text(encoding="utf-8")
@@ -60,13 +73,15 @@ def test_values_are_used_for_max_pooling(tmp_path, capsys):
         (["--layer", "relu", "--input", "3x3", "--entry", "1,1"], "--entry: does not apply to a relu layer"),
         (["--config", "hand_sign", "--entry", "1,1,1,1"], "--entry: picks a worked entry of a single layer"),
         (["--seed", "3"], "--seed: sets the example input of max pooling"),
-        (["--config", "appendix_b", "--seed", "-1"], "--seed: must be integers"),
+        (["--config", "appendix_b", "--seed", "-1"], "--seed: must not be negative"),
         (["--config", "appendix_b", "--values", "1 2 3"], "--values: must hold 12 numbers"),
         (["--config", "appendix_b", "--values", "__import__('os')"], "--values: must be decimal numbers"),
         (["--config", "appendix_b", "--values", "1e999 " * 12], "--values: must be finite numbers"),
         (["--config", "appendix_b", "--values", "1 " * 12, "--seed", "2"], "--values: give either --values or --seed"),
         (["--values", "1 2"], "--values: gives the input of a single maxpool2d layer"),
-        (["-o", "out.txt"], "--output: must be a file name ending in .tex"),
+        (["-o", "out.tex"], "--output: is the folder to write into; for the file name use --name"),
+        (["--name", "../x"], "--name: must be a plain file name"),
+        (["-o", "/proc/x"], "--output: cannot write into /proc/x"),
         (["--config", "no_such_config"], "config: no such file"),
         (["--layer", "conv2d", "--input", "3x4"], "--kernel: is required for conv2d"),
         (["--frobnicate"], "unrecognized arguments"),
@@ -83,7 +98,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, monkeypatch, 
 
 def test_missing_pdflatex_exits_1_after_writing_the_tex(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", "")
-    code, _, err = run(["latex", "--pdf", "-o", str(tmp_path / "a.tex")], capsys)
+    code, _, err = run(["latex", "--pdf", "-o", str(tmp_path), "--name", "a"], capsys)
     assert code == 1
     assert err.count("\n") == 1 and "pdflatex is not on PATH" in err
     assert (tmp_path / "a.tex").exists() and not (tmp_path / "a.pdf").exists()

@@ -216,7 +216,7 @@ def test_cli_latex_error_exits_1_with_one_line(tex, tmp_path, monkeypatch, capsy
     monkeypatch.setattr(
         latex_document, "document", lambda *a, **k: "\\documentclass{article}\\begin{document}\\oops\\end{document}"
     )
-    code = main(["latex", "--pdf", "-o", str(tmp_path / "x.tex")])
+    code = main(["latex", "--pdf", "-o", str(tmp_path), "--name", "x"])
     err = capsys.readouterr().err
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("symconv: error: pdflatex failed on x.tex")
@@ -230,7 +230,7 @@ def test_cli_pdf_and_png(tex, tmp_path, capsys):
         if shutil.which("pdftoppm") is None:
             pytest.skip("pdftoppm is not on PATH (install poppler-utils)")
     out = tmp_path / "b" / "doc.tex"
-    code = main(["latex", "--config", "appendix_b", "--png", "-o", str(out)])
+    code = main(["latex", "--config", "appendix_b", "--png", "-o", str(out.parent), "--name", "doc"])
     assert code == 0
     printed = capsys.readouterr().out.split()
     pages = sorted(out.parent.glob("doc-*.png"))

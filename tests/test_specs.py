@@ -70,9 +70,14 @@ INVALID = [
     (
         sc.MaxPool2D,
         {"input": (3, 4), "window": 2, "pad_value": math.nan},
-        "pad_value: must be a finite number or -inf, got nan",
+        "pad_value: must be 0 (the seed's) or -inf (PyTorch's), got nan",
     ),
-    (sc.MaxPool2D, {"input": (3, 4), "window": 2, "pad_value": "0"}, "pad_value: must be a number or -inf, got '0'"),
+    (
+        sc.MaxPool2D,
+        {"input": (3, 4), "window": 2, "pad_value": 5},
+        "pad_value: must be 0 (the seed's) or -inf (PyTorch's), got 5",
+    ),
+    (sc.MaxPool2D, {"input": (3, 4), "window": 2, "pad_value": "0"}, "pad_value: must be 0 or -inf, got '0'"),
     (sc.MaxPool2D, {"input": (3, 4), "window": 2, "channels": 0}, "channels: must be a positive integer, got 0"),
     (sc.Dense, {"in_features": 4, "out_features": 0}, "out_features: must be a positive integer, got 0"),
     (sc.SoftmaxCrossEntropy, {"classes": 1}, "classes: must be an integer >= 2, got 1"),
@@ -230,7 +235,7 @@ CONFIG_INVALID = [
     (b"[network]\ninput = [4, 4]\n", "network.layers: must be a non-empty list of layer tables ([[network.layers]])"),
     (
         b"[network]\ninput = [4, 4]\n[[network.layers]]\ntype = 'dense'\nout_features = 2\n",
-        "network.layers[0].input: a dense layer needs a vector input, got 1 channel of 4x4; "
+        "network.layers[1].input: a dense layer needs a vector input, got 1 channel of 4x4; "
         "put a flatten layer before it",
     ),
     (b"[a]\n", "config: must have exactly one of a [layer] table and a [network] table"),

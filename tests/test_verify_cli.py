@@ -53,7 +53,7 @@ def test_all_hold_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["verify", write(tmp_path, HOLDS)]) == 0
     out = capsys.readouterr().out
     assert "holds    rep2" in out
-    assert out.rstrip().endswith("1 claims: 1 hold, 0 fail, 0 invalid")
+    assert out.rstrip().endswith("1 claim: 1 holds, 0 fail, 0 invalid")
 
 
 def test_a_failing_claim_exit_1_with_details(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

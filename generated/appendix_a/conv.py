@@ -232,3 +232,18 @@ def jacobians(A, K):
 # one example without its batch axis (see the module's docstring)
 forward = _batchless(forward, 3, (0,), (0,))
 backward = _batchless(backward, 3, (0, 1), (0,))
+
+
+_jacobians_of_one = jacobians
+
+
+def jacobians(x=None, *args):
+    """``jacobians`` at one example, or at each example of a batch ``x`` of 4 axes, the
+    batch axis first in every result; the other arguments are as for one example."""
+    if x is not None and np.ndim(x) == 4:
+        per = [_jacobians_of_one(example, *args) for example in x]
+        return {key: np.stack([p[key] for p in per]) for key in per[0]} if per else {}
+    return _jacobians_of_one(x, *args)
+
+
+jacobians.__doc__ += "\n\n    One example:\n" + (_jacobians_of_one.__doc__ or "")

@@ -1289,6 +1289,54 @@ def forward(X, params):
     return x9
 
 
+def jacobians(X, params, layers=None):
+    """The seed's dense vec Jacobians of every layer (or of the 1-based ``layers``) at each
+    example of ``X``: ``out[l][key]`` is layer ``l``'s ``jacobians`` at its input, stacked with
+    the batch axis first; a batchless ``X`` gives batchless Jacobians.  A layer whose
+    Jacobians pass ``JACOBIAN_LIMIT`` refuses with ValueError: ask for the other layers."""
+    X = np.asarray(X)
+    batchless = X.ndim == 3
+    x0 = X[None] if batchless else X
+    x1 = l1_conv2d_forward(x0, params["K1"], params["b1"])
+    x2 = l2_relu_forward(x1)
+    x3, _ = l3_maxpool2d_forward(x2)
+    x4 = l4_conv2d_forward(x3, params["K2"], params["b2"])
+    x5 = l5_relu_forward(x4)
+    x6, _ = l6_maxpool2d_forward(x5)
+    x7 = l7_flatten_forward(x6)
+    x8 = l8_dense_forward(x7, params["W3"], params["b3"])
+    wanted = set(range(1, 10) if layers is None else layers)
+    out = {}
+    if 1 in wanted:
+        per = [l1_conv2d_jacobians(x0[e], params["K1"]) for e in range(len(x0))]
+        out[1] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    if 2 in wanted:
+        per = [l2_relu_jacobians(x1[e]) for e in range(len(x0))]
+        out[2] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    if 3 in wanted:
+        per = [l3_maxpool2d_jacobians(x2[e]) for e in range(len(x0))]
+        out[3] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    if 4 in wanted:
+        per = [l4_conv2d_jacobians(x3[e], params["K2"]) for e in range(len(x0))]
+        out[4] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    if 5 in wanted:
+        per = [l5_relu_jacobians(x4[e]) for e in range(len(x0))]
+        out[5] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    if 6 in wanted:
+        per = [l6_maxpool2d_jacobians(x5[e]) for e in range(len(x0))]
+        out[6] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    if 7 in wanted:
+        per = [l7_flatten_jacobians(x6[e]) for e in range(len(x0))]
+        out[7] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    if 8 in wanted:
+        per = [l8_dense_jacobians(x7[e], params["W3"]) for e in range(len(x0))]
+        out[8] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    if 9 in wanted:
+        per = [l9_softmax_cross_entropy_jacobians(x8[e]) for e in range(len(x0))]
+        out[9] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
+    return out
+
+
 def loss_and_gradients(X, labels, params):
     """``J`` (the batch mean of the cross-entropy, 3.1.1) and ``grads[key] = dJ/dP`` for every
     parameter, shaped like the parameter: the backward chain of section 3.1, each layer

@@ -1,10 +1,14 @@
-"""``symconv codegen``: write the NumPy module of a layer or network (default: the seed's
-Appendix A layer), or every golden module (``--all``), or check ``generated/`` for drift
-(``--check``: exit 1 and print the diff when anything drifted)."""
+"""Write the NumPy module of a layer or network (default: the seed's Appendix A layer)
+into the folder -o DIR (default: here) as NAME.py (--name, default: the layer kind, or
+network); or rewrite every golden file of generated/ (--all); or check generated/ for
+drift (--check: exit 1 and print the diff when anything drifted).
+
+Exit codes: 0 written (or no drift), 1 drift found, 2 invalid input."""
 
 from __future__ import annotations
 
 import argparse
+import keyword
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,16 +16,23 @@ from typing import Any
 from .. import golden
 from ..codegen.render import write_module
 from ..errors import SpecError
-from .common import add_layer_flags, spec_from_args
+from ..io import check_folder
+from ..text import escape
+from .common import add_layer_flags, help_text, reject_layer_flags, spec_from_args
+
+EXAMPLES = """  symconv codegen --layer conv2d --input 28x28 --kernel 3x3 --in-channels 3 --out-channels 16 -o mylayers
+  symconv codegen --config seed_cnn --name seed_cnn -o mylayers
+  symconv codegen --check"""
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "codegen",
         help="write the generated NumPy module of a layer or network (default: the seed's Appendix A layer)",
+        **help_text(__doc__, EXAMPLES),
     )
     add_layer_flags(p)
-    p.add_argument("-o", "--output", metavar="DIR", default=".", help="folder to write into (default: here)")
+    p.add_argument("-o", "--output", metavar="DIR", help="folder to write into (default: here)")
     p.add_argument("--name", metavar="NAME", help="module file name (default: the layer kind, or network)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--all", action="store_true", help="write every golden file of generated/")
@@ -35,7 +46,16 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
 
     if args.all or args.check:
+        mode = "--all" if args.all else "--check"
+        reject_layer_flags(args, f"{mode}, which makes the built-in configs' files")
+        for flag, value in (("--output", args.output), ("--name", args.name)):
+            if value is not None:
+                raise SpecError(flag, f"does not apply to {mode}; the folder is --root")
         root = Path(args.root) if args.root else golden.default_root()
+        if args.check and not root.is_dir():
+            raise SpecError("--root", f"no such folder: {escape(root, 200)}")
+        if args.all:
+            check_folder(root, "--root")
         if args.check:
             diffs = golden.drift(root)
             for diff in diffs:
@@ -51,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
     if args.root:
         raise SpecError("--root", "applies to --all and --check only")
     spec = spec_from_args(args)
-    path = write_module(spec, Path(args.output), args.name)
+    name = args.name
+    if name is not None:
+        stem = name[: -len(".py")] if name.endswith(".py") else name
+        if not stem.isidentifier() or not stem.isascii() or keyword.iskeyword(stem):
+            raise SpecError("--name", f"must be a Python module name (letters, digits and _), got {escape(name, 40)!r}")
+    out = check_folder(args.output or ".", "--output")
+    path = write_module(spec, out, name)
     print(path)
     return 0

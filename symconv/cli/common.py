@@ -8,10 +8,12 @@ import re
 import sys
 from typing import Any, NoReturn
 
+from .. import limits
 from ..config import BUILTINS, load_config
 from ..errors import SpecError
 from ..registry import LAYER_TYPES, layer_params, make_layer
 from ..specs import Layer, Network
+from ..text import escape
 
 DEFAULT_CONFIG = "appendix_a"
 
@@ -27,17 +29,62 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-_SIZE = re.compile(r"^\d{1,6}(?:[x,]\d{1,6})*$")
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Descriptions and examples keep their line breaks."""
+
+
+def version() -> str:
+    """The installed symconv's version."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("symconv")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare checkout
+        return "unknown"
+
+
+def help_text(doc: str | None, examples: str) -> dict[str, Any]:
+    """``description`` (a module docstring, whole, with its ``backticks`` plain) and an
+    ``epilog`` of examples, for ``add_parser``."""
+    text = (doc or "").replace("``", "'")
+    return {"description": text.strip(), "epilog": "example:\n" + examples, "formatter_class": HelpFormatter}
+
+
+def add_budget_flags(parser: argparse.ArgumentParser) -> None:
+    """The size budget of symconv.limits, for every subcommand."""
+    g = parser.add_argument_group("limits (see symconv.limits)")
+    b = limits.budget()
+    g.add_argument("--max-symbols", metavar="N", help=f"largest derivation in symbols (default {b.max_symbols})")
+    g.add_argument(
+        "--max-nonzeros", metavar="N", help=f"largest derivation in Jacobian nonzeros (default {b.max_nonzeros})"
+    )
+
+
+def apply_budget(args: argparse.Namespace) -> None:
+    fields = {}
+    for key in ("max_symbols", "max_nonzeros"):
+        text = getattr(args, key, None)
+        if text is not None:
+            if not re.fullmatch(r"\d{1,13}", text.strip()):
+                raise SpecError(_flag(key), f"must be a whole number, got {escape(text, 40)!r}")
+            fields[key] = int(text)
+    limits.set_budget(**fields)
+
+
+_SIZE = re.compile(r"^\d{1,13}(?:[x,]\d{1,13})*$")
+_SIGNED = re.compile(r"^[+-]?\d{1,13}(?:[x,][+-]?\d{1,13})*$")
 
 
 def ints(text: str, name: str, counts: tuple[int, ...]) -> int | tuple[int, ...]:
     """``"3x4"``, ``"1,2"`` or ``"3"`` as integers; never evaluated."""
     if not _SIZE.match(text.strip()):
-        raise SpecError(name, f"must be integers separated by 'x' or ',', got {text[:40]!r}")
+        if _SIGNED.match(text.strip()):
+            raise SpecError(name, f"must not be negative, got {escape(text, 40)}")
+        raise SpecError(name, f"must be integers separated by 'x' or ',', got {escape(text, 40)!r}")
     values = tuple(int(t) for t in re.split(r"[x,]", text.strip()))
     if len(values) not in counts:
         shown = " or ".join(str(c) for c in counts)
-        raise SpecError(name, f"takes {shown} numbers, got {len(values)} in {text!r}")
+        raise SpecError(name, f"takes {shown} numbers, got {len(values)} in {escape(text, 40)!r}")
     return values[0] if len(values) == 1 else values
 
 
@@ -123,11 +170,20 @@ def _pad_value(text: str) -> float:
     t = text.strip().lower()
     if t in ("-inf", "-infinity"):
         return -math.inf
-    if re.fullmatch(r"-?\d{1,12}(\.\d{1,12})?", t):
-        return float(t)
-    raise SpecError("--pad-value", f"must be a number or -inf, got {text[:40]!r}")
+    if re.fullmatch(r"-?0{1,12}(\.0{0,12})?", t):
+        return 0.0
+    raise SpecError("--pad-value", f"must be 0 (the seed's) or -inf (PyTorch's), got {escape(text, 40)!r}")
+
+
+def reject_layer_flags(args: argparse.Namespace, why: str) -> None:
+    """Refuse ``--config``, ``--layer`` and every layer flag (``why``: what takes their place)."""
+    given = [k for k in ("config", "layer", *_FLAG_PARAMS, "pad_value") if getattr(args, k, None) is not None]
+    if getattr(args, "no_bias", False):
+        given.append("no_bias")
+    if given:
+        raise SpecError(_flag(given[0]), f"does not apply to {why}")
 
 
 def error_line(message: str) -> None:
-    """Print one line on stderr (newlines folded)."""
-    print("symconv: error: " + " ".join(str(message).split()), file=sys.stderr)
+    """Print one line on stderr (newlines folded, control characters escaped)."""
+    print("symconv: error: " + escape(" ".join(str(message).split())), file=sys.stderr)

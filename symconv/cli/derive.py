@@ -1,7 +1,7 @@
-"""``symconv derive``: the main job.  For one layer or network (default: the seed's
-Appendix A layer) print every layer's shapes and every Jacobian's size and number of
-nonzeros, and write into the output folder the LaTeX derivation (and its PDF when
-pdflatex is installed) and the generated NumPy module, whose numeric checks are run.
+"""The main job.  For one layer or network (default: the seed's Appendix A layer), print
+every layer's shapes and every Jacobian's size and number of nonzeros, and write into the
+output folder (-o DIR, default symconv-out) the LaTeX derivation, its PDF when pdflatex
+is installed, and the generated NumPy module, whose numeric checks are then run.
 
 Exit codes: 0 done and every check passed, 1 a check or the LaTeX compile failed,
 2 invalid input."""
@@ -16,19 +16,25 @@ from typing import Any
 from ..codegen.checks import check_module
 from ..codegen.render import write_module
 from ..derive import derive
+from ..io import check_folder
 from ..latex.compile import LatexError, have_pdflatex
 from ..latex.document import write_document
 from ..network import NetworkDerivation
+from ..progress import Steps
 from ..rule import Derivation, JacobianInfo
 from ..specs import Layer, Network
-from .common import add_layer_flags, error_line, spec_from_args
+from .common import add_layer_flags, error_line, help_text, spec_from_args
+
+EXAMPLES = """  symconv derive
+  symconv derive --layer conv2d --input 5x6 --kernel 3x3 --padding 1 --stride 2 -o out
+  symconv derive --config hand_sign --no-pdf"""
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "derive",
         help="derive a layer or network (default: the seed's Appendix A layer)",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        **help_text(__doc__, EXAMPLES),
     )
     add_layer_flags(p)
     g = p.add_argument_group("outputs")
@@ -114,29 +120,38 @@ def report(d: Derivation | NetworkDerivation) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    d = derive(spec)
-    title = f"network of {len(spec.layers)} layers" if isinstance(spec, Network) else spec.kind
-    print(f"symconv derive: {title}")
-    for line in report(d):
-        print(line)
     out = Path(args.output)
-    status = 0
-    if not args.no_tex:
-        pdf = not args.no_pdf and have_pdflatex()
-        try:
-            for path in write_document(d, out, pdf=pdf):
-                print(f"wrote {path}")
-        except LatexError as err:
-            error_line(str(err))
-            status = 1
-        if not pdf and not args.no_pdf:
-            print("pdflatex not found: wrote the .tex only (install texlive-latex-base and texlive-latex-recommended)")
-    if not args.no_code:
-        module = write_module(spec, out, command="symconv derive")
-        print(f"wrote {module}")
-        checks = check_module(module)
-        for line in checks.lines():
+    if not (args.no_tex and args.no_code):
+        check_folder(out, "--output")
+    with Steps("symconv derive", 5) as progress:
+        progress.step("Jacobians")
+        d = derive(spec)
+        title = f"network of {len(spec.layers)} layers" if isinstance(spec, Network) else spec.kind
+        print(f"symconv derive: {title}")
+        for line in report(d):
             print(line)
-        if not checks.ok:
-            status = 1
+        status = 0
+        if not args.no_tex:
+            pdf = not args.no_pdf and have_pdflatex()
+            progress.step("LaTeX" + (" and PDF" if pdf else ""))
+            try:
+                for path in write_document(d, out, pdf=pdf):
+                    print(f"wrote {path}")
+            except LatexError as err:
+                error_line(str(err))
+                status = 1
+            if not pdf and not args.no_pdf:
+                print(
+                    "pdflatex not found: wrote the .tex only (install texlive-latex-base and texlive-latex-recommended)"
+                )
+        if not args.no_code:
+            progress.step("NumPy module")
+            module = write_module(spec, out, command="symconv derive")
+            print(f"wrote {module}")
+            progress.step("numeric checks")
+            checks = check_module(module)
+            for line in checks.lines():
+                print(line)
+            if not checks.ok:
+                status = 1
     return status

@@ -1,5 +1,6 @@
-"""``symconv latex``: write the derivation of a layer or network as a standalone LaTeX
-document (default: the seed's Appendix A layer), and compile it with ``--pdf``.
+"""Write the derivation of a layer or network as a standalone LaTeX document (default:
+the seed's Appendix A layer) into the folder -o DIR (default: here) as NAME.tex (--name,
+default derivation); --pdf compiles it to NAME.pdf, --png renders its pages too.
 
 Exit codes: 0 written, 1 pdflatex or pdftoppm failed, 2 invalid input.
 """
@@ -9,34 +10,38 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import SpecError
+from ..io import check_folder
 from ..latex.compile import LatexError
-from ..latex.document import write_document
+from ..latex.document import valid_stem, write_document
 from ..registry import kind
 from ..specs import Layer, Network
-from .common import add_layer_flags, error_line, ints, spec_from_args
+from .common import add_layer_flags, error_line, help_text, ints, spec_from_args
+
+EXAMPLES = """  symconv latex --layer conv2d --input 5x6 --kernel 3x2 --padding 0,1,1,0 --stride 2,1 --pdf
+  symconv latex --config hand_sign --pdf -o docs --name hand_sign"""
 
 #: longest ``--values`` text accepted
 MAX_VALUES_CHARS = 1_000_000
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
 _SEPARATORS = re.compile(r"[\s,;]+")
-_FLAGS = {"entry": "--entry", "values": "--values", "seed": "--seed", "stem": "--output"}
+_FLAGS = {"entry": "--entry", "values": "--values", "seed": "--seed", "stem": "--name"}
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "latex",
         help="write the derivation as a LaTeX document (default: the seed's Appendix A layer)",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        **help_text(__doc__, EXAMPLES),
     )
     add_layer_flags(p)
     g = p.add_argument_group("the document")
-    g.add_argument("-o", "--output", metavar="FILE.tex", default="derivation.tex", help="default: derivation.tex")
+    g.add_argument("-o", "--output", metavar="DIR", default=".", help="folder to write into (default: here)")
+    g.add_argument("--name", metavar="NAME", default="derivation", help="file name stem (default: derivation)")
     g.add_argument("--pdf", action="store_true", help="compile it with pdflatex (FILE.pdf beside it)")
     g.add_argument("--png", action="store_true", help="also render the pages with pdftoppm (FILE-1.png, ...)")
     g.add_argument(
@@ -85,9 +90,11 @@ def _has_max_pool(spec: Layer | Network) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    out = Path(args.output)
-    if out.suffix != ".tex" or not out.stem:
-        raise SpecError("--output", f"must be a file name ending in .tex, got {args.output!r}")
+    if args.output.endswith(".tex"):
+        raise SpecError("--output", f"is the folder to write into; for the file name use --name, got {args.output!r}")
+    stem = args.name[: -len(".tex")] if args.name.endswith(".tex") else args.name
+    if not valid_stem(stem):
+        raise SpecError("--name", f"must be a plain file name (letters, digits, '_', '.', '-'), got {stem!r}")
     entry = None
     if args.entry is not None:
         parsed = ints(args.entry, "--entry", (2, 3, 4, 6))
@@ -104,13 +111,14 @@ def run(args: argparse.Namespace) -> int:
         if args.seed is not None:
             raise SpecError("--values", "give either --values or --seed, not both")
         values = parse_values(args.values)
+    out = check_folder(args.output, "--output")
     try:
         paths = write_document(
             spec,
-            out.parent,
+            out,
             pdf=args.pdf or args.png,
             png=args.png,
-            stem=out.stem,
+            stem=stem,
             entry=entry,
             seed=seed,
             values=values,

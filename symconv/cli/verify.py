@@ -1,9 +1,9 @@
-"""``symconv verify CLAIMS.toml``: check hand-derived claims about a layer or network.
+"""Check hand-derived claims about a layer or network, written in a TOML file (see the
+language summary in symconv/verify/__init__.py).  Prints one line per claim, with details
+for those that fail or are invalid.  The name seed_audit runs the shipped audit of the
+seed's own equations.
 
-Prints one line per claim (details for those that fail or are invalid) and exits 0 if all
-hold, 1 if any fails, 2 if the file or a claim is invalid.  ``seed_audit`` names the
-shipped audit of the seed's own equations.
-"""
+Exit codes: 0 all claims hold, 1 some fail, 2 the file or a claim is invalid."""
 
 from __future__ import annotations
 
@@ -15,13 +15,17 @@ from ..verify import BUILTINS, verify_file
 from ..verify.claims import Report
 from ..verify.report import format_report
 from ..verify.values import short
+from .common import help_text
+
+EXAMPLES = """  symconv verify seed_audit
+  symconv verify examples/verify_conv_channels.toml --verbose"""
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "verify",
         help="check hand-derived claims (a claims TOML file, or the built-in seed_audit)",
-        description="Check hand-derived claims about a layer or network (exit 0: all hold, 1: some fail, 2: invalid).",
+        **help_text(__doc__, EXAMPLES),
     )
     p.add_argument("claims", metavar="CLAIMS", help=f"claims file (TOML) or a built-in name: {', '.join(BUILTINS)}")
     p.add_argument("--verbose", "-v", action="store_true", help="show every claim's text, not only failing ones")

@@ -31,6 +31,7 @@ from ..network import NetworkDerivation
 from ..rule import Derivation
 from ..specs import Layer, Network
 from ..symbols import unvec, vec_order
+from ..text import plural
 from .plans import Names
 from .render import plan
 
@@ -77,8 +78,9 @@ class CheckReport:
         return bool(self.results) and all(r.ok for r in self.results)
 
     def lines(self) -> list[str]:
-        head = f"{self.path}: {self.kind}, {len(self.results)} checks"
-        tail = "all checks passed" if self.ok else f"{sum(not r.ok for r in self.results)} check(s) FAILED"
+        head = f"{self.path}: {self.kind}, {plural(len(self.results), 'check')}"
+        failed = sum(not r.ok for r in self.results)
+        tail = "all checks passed" if self.ok else f"{plural(failed, 'check')} FAILED"
         return [head, *("  " + r.line() for r in self.results), tail]
 
     def require(self, name: str, ok: bool) -> None:
@@ -379,7 +381,9 @@ def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> No
     for p in net.params:
 
         def loss_of(v: np.ndarray, key: str = p.key) -> float:
-            return float(module.loss_and_gradients(x, labels, {**params, key: v})[0])
+            # J from the forward pass alone (-mean log a_label, 3.1.1): no backward pass is run
+            a = module.forward(x, {**params, key: v})
+            return float(-np.mean(np.log(a[np.arange(n), labels])))
 
         fd = _finite_differences(loss_of, params[p.key], rng)
         report.add(f"grad {p.key} vs central finite differences", grads[p.key].reshape(-1)[fd[0]], fd[1], TOL_FD)

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 from types import ModuleType
 
+from .. import limits
 from ..derive import derive
 from ..errors import SpecError
 from ..geometry import dims
@@ -127,6 +128,8 @@ def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[
         fan_in = math.prod(p.tensor.shape[1:]) if p.name == "K" else p.tensor.shape[0]
         scales.append((p.key, "0.0" if p.name == "b" else repr(math.sqrt(2.0 / fan_in))))
     context = {
+        "jacobian_calls": _jacobian_calls(net, keys),
+        "in_ndim": len(net.spec.in_shape),
         "param_shapes": shapes,
         "param_scales": scales,
         "in_shape": tuple_text(net.spec.in_shape),
@@ -143,6 +146,17 @@ def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[
     return rendered, templates, description
 
 
+def _jacobian_calls(net: NetworkDerivation, keys: dict[int, dict[str, str]]) -> list[dict[str, object]]:
+    """Each layer's ``jacobians`` call in a network module: at the layer's input, with its
+    first parameter (the one its Jacobians are taken at: a conv's ``K``, a dense ``W``)."""
+    calls: list[dict[str, object]] = []
+    for pos, d in enumerate(net.layers):
+        first = next(iter(d.params), None)
+        extra = f', params["{keys[pos][first]}"]' if first is not None else ""
+        calls.append({"pos": pos + 1, "fn": f"l{pos + 1}_{d.kind}_jacobians", "x": f"x{pos}", "extra": extra})
+    return calls
+
+
 def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
     """The NumPy module for a layer spec or a network: forward and backward passes, the
     seed's dense vec Jacobians for small shapes, and (for a network) ``forward``,
@@ -151,6 +165,11 @@ def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
         raise SpecError("spec", f"must be a layer spec or a Network, got {type(spec).__name__}")
     if isinstance(spec, Layer):
         spec.require_bound()
+    with limits.numeric_only():  # the derivation gives names and generation-time checks
+        return _generate(spec, command)
+
+
+def _generate(spec: Layer | Network, command: str) -> str:
     if isinstance(spec, Network):
         net = derive(spec)
         blocks, templates, layers = _network_blocks(net)
@@ -178,6 +197,7 @@ def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
             jacobian_limit=JACOBIAN_LIMIT,
             blocks=blocks,
             batchless=batchless,
+            batch_ndim=len(spec.in_shape) + 1 if isinstance(spec, Layer) else 0,
         )
     )
     ast.parse(text)

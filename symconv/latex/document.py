@@ -175,6 +175,11 @@ set_presenter(fragment)  # ``Derivation.latex()`` and ``_repr_latex_`` show frag
 _STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}")
 
 
+def valid_stem(stem: object) -> bool:
+    """Whether ``stem`` is a plain file name for the document."""
+    return isinstance(stem, str) and _STEM.fullmatch(stem) is not None
+
+
 def write_document(
     spec: Layer | Network | Derivation | NetworkDerivation,
     out_dir: Path,
@@ -192,7 +197,7 @@ def write_document(
     The document is built before anything is written, so invalid input (``SpecError``)
     leaves no file behind; a LaTeX failure raises :class:`LatexError` after the ``.tex``
     is written, so that it can be inspected."""
-    if not isinstance(stem, str) or not _STEM.fullmatch(stem):
+    if not valid_stem(stem):
         raise SpecError("stem", f"must be a plain file name (letters, digits, '_', '.', '-'), got {stem!r}")
     text = document(spec, entry=entry, seed=seed, values=values)
     tex = write_atomic(Path(out_dir) / f"{stem}.tex", text)

@@ -2,13 +2,27 @@
 
 Someone who derived a gradient by hand (as the seed's author did) writes each step as a
 claim about concrete shapes; symconv checks it against the core's forward pass, its vec
-Jacobians and SymPy's own ``diff``, and says which steps hold and which do not::
+Jacobians and SymPy's own ``diff``, and says which steps hold and which do not.
+``verify`` takes a built-in claims file (``"seed_audit"``), a path, TOML text or a dict:
 
-    from symconv.verify import verify
-    report = verify("seed_audit")          # a built-in claims file, a path, TOML text or a dict
-    report.exit_code                       # 0 all hold, 1 some fail, 2 invalid
-    r = report.result("A.eq-a2-2.as-written")
-    r.status, r.method, r.correct, r.counterexample
+>>> from symconv.verify import verify
+>>> report = verify('''
+... [layer]
+... type = "conv2d"
+... input = [3, 4]
+... kernel = [2, 2]
+... padding = [1, 1]
+... stride = [1, 2]
+... [[claims]]
+... id = "eq.a1-2"
+... lhs = "diff(z[3,2], beta[2,1])"
+... rhs = "a[2,2]"
+... ''')
+>>> report.exit_code  # 0 all hold, 1 some fail, 2 invalid
+1
+>>> r = report.result("eq.a1-2")
+>>> r.status, r.correct
+('fails', a_{32})
 
 The expression language (Python syntax, never evaluated by Python)
 ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..text import escape, plural
 from .claims import ClaimResult, Report
 from .values import short
 
@@ -84,8 +85,13 @@ def format_report(report: Report, *, verbose: bool = False) -> str:
     c = report.counts()
     total = sum(c.values())
     lines.append("")
-    lines.append(f"{total} claims: {c['holds']} hold, {c['fails']} fail, {c['invalid']} invalid")
+    holds = f"{c['holds']} {'holds' if c['holds'] == 1 else 'hold'}"
+    fails = f"{c['fails']} {'fails' if c['fails'] == 1 else 'fail'}"
+    lines.append(f"{plural(total, 'claim')}: {holds}, {fails}, {c['invalid']} invalid")
     for group, g in report.group_counts().items():
         n = sum(g.values())
-        lines.append(f"  {group}: {n} claims, {g['holds']} hold, {g['fails']} fail, {g['invalid']} invalid")
-    return "\n".join(lines) + "\n"
+        g_holds = f"{g['holds']} {'holds' if g['holds'] == 1 else 'hold'}"
+        g_fails = f"{g['fails']} {'fails' if g['fails'] == 1 else 'fail'}"
+        lines.append(f"  {group}: {plural(n, 'claim')}, {g_holds}, {g_fails}, {g['invalid']} invalid")
+    # text from the claims file (ids, titles, notes, claims) is echoed: one line each, escaped
+    return "\n".join(escape(line) for line in lines) + "\n"

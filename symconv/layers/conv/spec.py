@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -44,6 +45,14 @@ class Conv2D(Windowed):
     @property
     def out_shape(self) -> Shape:
         return (self.out_channels, *self.geometry.output)
+
+    def derivation_size(self) -> tuple[int, int]:
+        """dZ/dK and dZ/dA: each output entry touches ``c_in h_k w_k`` kernel and input entries."""
+        symbols, out = super().derivation_size()
+        cin = self.in_shape[0]
+        kernel = self.out_channels * cin * math.prod(self.kernel)
+        per_output = cin * math.prod(self.kernel)
+        return symbols + kernel + self.out_channels, 2 * out * per_output + out
 
 
 def _named_padding(name: str, kernel: Any, stride: Any, dilation: Any) -> tuple[int, int, int, int]:

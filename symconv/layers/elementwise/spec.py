@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -151,6 +152,12 @@ class Dense(Layer):
     def out_shape(self) -> Shape:
         return (self.out_features,)
 
+    def derivation_size(self) -> tuple[int, int]:
+        """dZ/dW and dZ/dB: ``n_in n_out`` nonzeros each, plus the weights' symbols."""
+        symbols, out = super().derivation_size()
+        weights = math.prod(self.in_shape) * out
+        return symbols + weights + out, 2 * weights + out
+
     def bind(self, shape: Shape, where: str) -> Dense:
         if len(shape) != 1:
             raise SpecError(
@@ -187,6 +194,11 @@ class SoftmaxCrossEntropy(Layer):
     @property
     def out_shape(self) -> Shape:
         return self.in_shape
+
+    def derivation_size(self) -> tuple[int, int]:
+        """The softmax Jacobian is dense: ``n^2`` nonzeros."""
+        symbols, out = super().derivation_size()
+        return symbols, out * out
 
     def bind(self, shape: Shape, where: str) -> SoftmaxCrossEntropy:
         if len(shape) != 1:

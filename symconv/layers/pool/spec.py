@@ -51,6 +51,11 @@ class _Pool(Windowed):
         assert self.channels is not None
         return (self.channels, *self.geometry.output)
 
+    def derivation_size(self) -> tuple[int, int]:
+        """Each output entry is a function of its window's ``h_l w_l`` entries."""
+        symbols, out = super().derivation_size()
+        return symbols, out * math.prod(self.window)
+
 
 @dataclass(frozen=True, kw_only=True)
 class AvgPool2D(_Pool):
