@@ -62,6 +62,9 @@ _NUMERIC_ONLY: ContextVar[bool] = ContextVar("symconv_numeric_only", default=Fal
 #: a derivation used only for its numbers (generated code) may still not pass this many
 #: entries in one tensor: index maps of that size take gigabytes
 MAX_NUMERIC_ENTRIES = 200_000_000
+#: ... nor this many entries in its window map (``h_z w_z h_k w_k``, the size of one block's
+#: Jacobian pattern: int64 index arrays, a few of them at once)
+MAX_WINDOW_ENTRIES = 50_000_000
 
 
 def budget() -> Budget:
@@ -96,8 +99,10 @@ def scope() -> Iterator[Budget]:
 
 @contextlib.contextmanager
 def numeric_only() -> Iterator[None]:
-    """Derivations made inside are used for numbers and names only (generated code): the
-    symbolic budget does not apply, only the cap on a tensor's entries."""
+    """Derivations made inside are used for numbers, names and a bounded part of their
+    Jacobians only (generated code; a single layer's document, which makes only the symbols
+    it shows): the symbolic budget does not apply, only the caps on a tensor's entries and
+    on a window map's."""
     token = _NUMERIC_ONLY.set(True)
     try:
         yield
@@ -141,6 +146,14 @@ def check(spec: Layer | Network) -> None:
                     "size",
                     f"{_which(layer, pos, many)} has a tensor of {entries} entries, "
                     f"more than the {MAX_NUMERIC_ENTRIES} generated code is made for",
+                )
+            geometry = getattr(layer, "geometry", None)  # a windowed layer's window map
+            windows = _count((*geometry.output, *geometry.kernel)) if geometry is not None else 0
+            if windows > MAX_WINDOW_ENTRIES:
+                raise SpecError(
+                    "size",
+                    f"{_which(layer, pos, many)} has a window map of {windows} entries, "
+                    f"more than the {MAX_WINDOW_ENTRIES} generated code and documents are made for",
                 )
         return
     limit = budget()

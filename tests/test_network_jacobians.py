@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 import symconv
-from symconv.codegen.render import write_module
 from symconv.codegen.checks import load_module
+from symconv.codegen.render import write_module
 from symconv.symbols import vec_order
 
 NET = symconv.Network(

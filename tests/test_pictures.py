@@ -17,7 +17,8 @@ from seed_reference import correlate, vec
 from test_latex_compile import require_pdflatex
 
 import symconv as sc
-from symconv import ops, pictures
+from symconv import limits, ops, pictures
+from symconv.binding import derive_layer
 from symconv.latex import pictures as latex_pictures
 from symconv.latex.compile import run_pdflatex
 from symconv.latex.document import document
@@ -25,6 +26,13 @@ from symconv.symbols import Tensor
 
 SMALL = sc.Conv2D(input=(5, 4), kernel=(2, 3), padding=(1, 0, 2, 1), stride=(2, 1), dilation=(1, 2))
 STEM = sc.Conv2D(input=(224, 224), kernel=(7, 7), padding=(3, 3), stride=(2, 2), in_channels=3, out_channels=64)
+
+
+def _stem():
+    """The stem layer's derivation: past the default symbolic budget (its full Jacobians
+    hold 237 M nonzeros), so the budget is raised for it, as a user would."""
+    with limits.raised(max_symbols=10**6, max_nonzeros=3 * 10**8):
+        return sc.derive(STEM)
 
 
 def _sympy_pattern(wrt: str) -> np.ndarray:
@@ -114,7 +122,7 @@ def _inside(pic: latex_pictures.Picture) -> bool:
 
 
 def test_latex_pictures_of_a_stem_layer_are_bounded_by_the_picture_not_the_layer():
-    d = sc.derive(STEM)
+    d = _stem()
     pic = latex_pictures.jacobian_picture(d.jacobian("A"), "J", mark=(6000, 25000))
     assert pic.width <= pictures.MAX_CELLS and pic.height <= pictures.MAX_CELLS
     assert len(pic.boxes) <= pic.width * pic.height and _inside(pic)
@@ -146,7 +154,7 @@ def test_documents_show_the_pictures_and_load_xcolor_only_then():
 
 
 def test_a_stem_layer_document_names_only_the_entries_it_shows():
-    d = sc.derive(STEM)
+    d = derive_layer(STEM)  # a fresh derivation (derive shares one between callers)
     text = document(d)
     assert len(text) < 120_000
     for tensor in (d.input, d.kernel, d.output):
@@ -205,7 +213,7 @@ def test_plot_jacobian_shows_the_pattern(plt):
     ax = plot.jacobian(d, "K")
     _drawn(ax)
     assert np.array_equal(ax.images[0].get_array() > 0, _sympy_pattern("K"))
-    big = plot.jacobian(sc.derive(STEM), "A", max_cells=64)
+    big = plot.jacobian(_stem(), "A", max_cells=64)
     _drawn(big)
     assert max(big.images[0].get_array().shape) <= 64
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ..derive import derive
 from ..errors import SpecError
 from ..io import write_atomic
@@ -80,8 +81,14 @@ def network_body(d: NetworkDerivation, opts: Options) -> str:
 
 
 def as_derivation(obj: Layer | Network | Derivation | NetworkDerivation) -> Derivation | NetworkDerivation:
+    """The derivation of ``obj``.  A single layer's document makes only the symbols and
+    entries it shows, so it is bounded by the layer's tensors and window map, not by the
+    symbolic budget (:func:`symconv.limits.numeric_only`); a network's builds every Jacobian."""
     if isinstance(obj, (Derivation, NetworkDerivation)):
         return obj
+    if isinstance(obj, Layer):
+        with limits.numeric_only():
+            return derive(obj)
     return derive(obj)
 
 

@@ -80,7 +80,8 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
         )
     gs = "\\mathbf{G}_s" if not stride_one else "\\mathbf{G}"
     kd = f"\\operatorname{{dilate}}\\left({k}, ({dh}, {dw})\\right)" if (dh, dw) != (1, 1) else k
-    rot = closed_form.rot180(d.K[j][i])
+    kernel = d.kernel.grid(j, i)  # this block's entries only: a large layer's kernel is not built whole
+    rot = closed_form.rot180(sp.ImmutableMatrix(*kernel.shape, lambda rr, ss: kernel[rr, ss]))
 
     def k_cell(rr: int, ss: int) -> str:
         return join_sum(_printed(check.kernel_terms(rr, ss, CELL_TERMS), CELL_TERMS))
