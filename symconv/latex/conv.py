@@ -223,9 +223,7 @@ class _ConvDocument:
         """eq.a1-1 / eq.a2-1: the Jacobian defined entry by entry."""
         outs = self.d.output.view(self.e.j)
         of = self.vz
-        ops_row = row(
-            common.Mapped(cols, lambda s: f"\\frac{{\\partial}}{{\\partial {tex(s)}}}"), keep=[at], budget=LINE - 120
-        )
+        ops_row = row(common.operators(cols), keep=[at], budget=LINE - 120)
         cols_row = row(common.Mapped(cols, lambda s: frac_partial(of, tex(s))), keep=[at], budget=LINE - 60)
         entries = matrix(
             lambda a, b: frac_partial(tex(outs[a]), tex(cols[b])),

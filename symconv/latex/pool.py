@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import ops
 from ..errors import SpecError
 from ..rules.pool import AvgPoolDerivation, MaxPoolDerivation
 from ..symbols import vec_order
@@ -78,7 +79,9 @@ def _forward(
     p, q = worked
     (hl, _), (ha, wa) = d.geometry.kernel, d.geometry.output
     prow, pcol = _window_corners(d, p, q)
-    padded = common.sym_matrix(d.padded(j), keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 60 - width(op[1]))
+    # the padded channel read lazily (d.padded(j) would build it whole), with the layer's fill
+    lazy = ops.Padded(d.input.grid(j), d.geometry, d._fill)
+    padded = common.sym_matrix(lazy, keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 60 - width(op[1]))
     return [
         Line(mat(d.output, j), f"= {mat(d.input, j)} * {op[0]}"),
         Line("", f"= {padded} * {op[1]}"),
@@ -88,7 +91,7 @@ def _forward(
             tag="(rep.1)",
         ),
         Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
-        Line("", "= " + common.sym_matrix(d.output.matrix(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
+        Line("", "= " + common.sym_matrix(d.output.grid(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
     ]
 
 
@@ -144,9 +147,9 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
         return f"{coef}\\left({join_sum(terms)}\\right)" if terms else "0"
 
     forward = _forward(d, 0, (p, q), ("\\mathbf{P}", p_tex), rep1_cell, rep2_cell)
-    entry_sym = d.I[0][x, y]
+    entry_sym = d.input.entry(0, x, y)
     wrt = tex(entry_sym)
-    col = d.column(x, y)
+    col = common.jac_column(jac, at)
     unit = common.unit_matrix((hi, wi), x, y)
     lhs = frac_d(a_name, wrt)
     d_i = frac_d(i_name, wrt)
@@ -156,26 +159,25 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
             [
                 f"= {d_i} * \\mathbf{{P}}",
                 f"= {unit} * \\mathbf{{P}}",
-                "= "
-                + common.sym_matrix(common.unvec(list(col), (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
+                "= " + common.sym_matrix(common.unvec(col, (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
             ],
         ),
         *fit(
             frac_d(va, wrt),
             [
                 f"= \\operatorname{{vec}}\\left({d_i} * \\mathbf{{P}}\\right)",
-                "= " + column([tex(v) for v in col], keep=[q * ha + p]),
+                "= " + column(common.printed(col), keep=[q * ha + p]),
             ],
         ),
     ]
-    ins = d.input.vec(0)
-    labels = [f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s))} * \\mathbf{{P}}\\right)" for s in ins]
+    ins = d.input.view(0)
+    labels = common.Mapped(
+        ins, lambda s: f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s))} * \\mathbf{{P}}\\right)"
+    )
     whole = [
         Line(
             frac_d(va, vi),
-            "= "
-            + row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], keep=[at], budget=LINE - 120)
-            + f" \\otimes {va}",
+            "= " + row(common.operators(ins), keep=[at], budget=LINE - 120) + f" \\otimes {va}",
         ),
         Line("", "= " + row(labels, keep=[at], budget=LINE - 40)),
         Line("", "= " + common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40)),
@@ -193,9 +195,9 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
             Line(
                 vi,
                 "= "
-                + column([tex(s) for s in ins], keep=[at])
+                + column(common.printed(ins), keep=[at])
                 + f"; \\quad {va} = "
-                + column([tex(s) for s in d.output.vec(0)], keep=[q * ha + p]),
+                + column(common.printed(d.output.view(0)), keep=[q * ha + p]),
             )
         ],
         "entry": wrt,
@@ -289,15 +291,15 @@ def max_context(
 
     prow, pcol = _window_corners(d, p, q)
     forward = _forward(d, j, (p, q), ("\\max \\Omega", "\\max \\Omega"), rep1_cell, lambda r, c: _max_set(d, r, c, j))
-    ins, outs = d.input.vec(j), d.output.vec(j)
+    ins, outs = d.input.view(j), d.output.view(j)
     vomega = [omega[r][c] for c in range(wl) for r in range(hl)]
     vecs = [
         Line(
             vi,
             "= "
-            + column([tex(s) for s in ins])
+            + column(common.printed(ins))
             + f"; \\quad {va} = "
-            + column([tex(s) for s in outs], keep=[at_out])
+            + column(common.printed(outs), keep=[at_out])
             + "; \\quad {}_v\\Omega = "
             + column(vomega),
         )
@@ -313,9 +315,7 @@ def max_context(
     eq_b1 = [
         Line(
             frac_d(va, vi),
-            "= "
-            + row([f"\\frac{{\\partial}}{{\\partial {tex(s)}}}" for s in ins], budget=LINE - 120)
-            + f" \\otimes {va}",
+            "= " + row(common.operators(ins), budget=LINE - 120) + f" \\otimes {va}",
         ),
         Line("", f"= {partials}", tag="eq.b-1"),
     ]
@@ -362,7 +362,7 @@ def max_context(
                 f"= ({st['c_i']} - 1) \\cdot {hi} + {st['r_i']} = {selected}",
             )
         )
-        mask_row = [tex(mask[at_out, c]) for c in range(hi * wi)]
+        mask_row = common.Mapped(range(hi * wi), lambda c: tex(mask[at_out, c]))
         steps_lines.append(
             Line(
                 frac_d(tex(d.output.entry(j, p, q)), vi),
@@ -412,7 +412,7 @@ def max_context(
         "general": fit(
             i_name,
             [
-                "= " + matrix(lambda r, c: tex(d.I[j][r, c]), (hi, wi), rows=8, budget=200) + ",",
+                "= " + common.sym_matrix(d.input.grid(j), rows=8, budget=200) + ",",
                 "\\qquad \\Omega = " + omega_tex + ",",
                 f"\\qquad {a_name} = "
                 + matrix(lambda r, c: tex(d.output.entry(j, r, c)), (ha, wa), rows=8, budget=200),

@@ -36,10 +36,10 @@ class _PoolDerivation(Derivation):
 
     def window(self, p: int, q: int, j: int = 0) -> sp.ImmutableMatrix:
         """rep.1: the block of padded ``I_j`` behind output ``(p, q)``."""
-        return ops.window(self.I[check_index("j", j, self.channels)], self.geometry, p, q, self._fill)
+        return ops.window(self.input.grid(check_index("j", j, self.channels)), self.geometry, p, q, self._fill)
 
     def padded(self, j: int = 0) -> sp.ImmutableMatrix:
-        return ops.padded(self.I[check_index("j", j, self.channels)], self.geometry, self._fill)
+        return ops.padded(self.input.grid(check_index("j", j, self.channels)), self.geometry, self._fill)
 
     _fill: sp.Expr = sp.S.Zero
 
