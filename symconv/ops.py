@@ -40,7 +40,7 @@ class Unit:
 def unit(shape: tuple[int, int], r: int, s: int) -> sp.ImmutableMatrix:
     """``dX/dX_rs``: the matrix with a single 1 at 0-based ``(r, s)`` (eq.a1-2, eq.a2-2)."""
     view = Unit(shape, r, s)
-    return sp.ImmutableMatrix(shape[0], shape[1], lambda i, j: view[i, j])
+    return sp.ImmutableMatrix(shape[0], shape[1], lambda i, j: view[int(i), int(j)])
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class Padded:
 def padded(x: MatrixLike, geom: Geometry, fill: sp.Expr = sp.S.Zero) -> sp.ImmutableMatrix:
     """``x`` surrounded by ``geom``'s padding (top, bottom, left, right) of ``fill``."""
     view = Padded(x, geom, fill)
-    return sp.ImmutableMatrix(*view.shape, lambda i, j: view[i, j])
+    return sp.ImmutableMatrix(*view.shape, lambda i, j: view[int(i), int(j)])
 
 
 def window(x: MatrixLike, geom: Geometry, p: int, q: int, fill: sp.Expr = sp.S.Zero) -> sp.ImmutableMatrix:

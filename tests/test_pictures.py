@@ -163,6 +163,14 @@ def test_a_stem_layer_document_names_only_the_entries_it_shows():
     assert made < 10_000  # of 150 528 + 9 408 + 802 816 entries
 
 
+@pytest.mark.parametrize("kind", [sc.MaxPool2D, sc.AvgPool2D])
+def test_a_large_pooling_document_names_only_the_entries_it_shows(kind):
+    d = derive_layer(kind(input=(112, 112), window=(3, 3), stride=(2, 2), padding=(1, 1), channels=64))
+    document(d)
+    assert "flat" not in d.input.__dict__ and "flat" not in d.output.__dict__
+    assert len(d.input._made) + len(d.output._made) < 10_000  # of 802 816 + 200 704 entries
+
+
 # -- lazy symbols and sparse look-ups --------------------------------------------------------------
 
 

@@ -152,6 +152,11 @@ def printed(items: Sequence[sp.Expr]) -> Mapped[sp.Expr, str]:
     return Mapped(items, tex)
 
 
+def operators(items: Sequence[sp.Expr]) -> Mapped[sp.Expr, str]:
+    """``\\frac{\\partial}{\\partial x}`` for each ``x`` of ``items``, printed when shown."""
+    return Mapped(items, lambda s: f"\\frac{{\\partial}}{{\\partial {tex(s)}}}")
+
+
 def jac_column(jac: VecJacobian, c: int) -> Mapped[int, sp.Expr]:
     """Column ``c`` of a sparse Jacobian as a lazy sequence (the appendix's eq.a1-3 and
     eq.a2-3 column, read off the sparse triplets)."""

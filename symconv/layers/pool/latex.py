@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import ops
 from ...errors import SpecError
 from ...latex import common, pictures
 from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, column, fit, matrix, pick, row, width
@@ -80,7 +81,9 @@ def _forward(
     p, q = worked
     (hl, _), (ha, wa) = d.geometry.kernel, d.geometry.output
     prow, pcol = _window_corners(d, p, q)
-    padded = common.sym_matrix(d.padded(j), keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 60 - width(op[1]))
+    # the padded channel read lazily (d.padded(j) would build it whole), with the layer's fill
+    lazy = ops.Padded(d.input.grid(j), d.geometry, d.fill)
+    padded = common.sym_matrix(lazy, keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 60 - width(op[1]))
     return [
         Line(mat(d.output, j), f"= {mat(d.input, j)} * {op[0]}"),
         Line("", f"= {padded} * {op[1]}"),
@@ -91,7 +94,7 @@ def _forward(
             tag="(rep.1)",
         ),
         Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
-        Line("", "= " + common.sym_matrix(d.output.matrix(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
+        Line("", "= " + common.sym_matrix(d.output.grid(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
     ]
 
 
@@ -147,9 +150,9 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
         return f"{coef}\\left({join_sum(terms)}\\right)" if terms else "0"
 
     forward = _forward(d, 0, (p, q), ("\\mathbf{P}", p_tex), rep1_cell, rep2_cell)
-    entry_sym = d.I[0][x, y]
+    entry_sym = d.input.entry(0, x, y)
     wrt = tex(entry_sym)
-    col = d.column(x, y)
+    col = common.jac_column(jac, at)
     unit = common.unit_matrix((hi, wi), x, y)
     lhs = frac_d(a_name, wrt)
     d_i = frac_d(i_name, wrt)
@@ -159,26 +162,26 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
             [
                 f"= {d_i} * \\mathbf{{P}}",
                 f"= {unit} * \\mathbf{{P}}",
-                "= "
-                + common.sym_matrix(common.unvec(list(col), (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
+                "= " + common.sym_matrix(common.unvec(col, (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
             ],
         ),
         *fit(
             frac_d(va, wrt),
             [
                 f"= \\operatorname{{vec}}\\left({d_i} * \\mathbf{{P}}\\right)",
-                "= " + column([tex(v) for v in col], keep=[q * ha + p]),
+                "= " + column(common.printed(col), keep=[q * ha + p]),
             ],
         ),
     ]
-    ins = d.input.vec(0)
-    labels = [
-        f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s), display=True)} * \\mathbf{{P}}\\right)" for s in ins
-    ]
+    ins = d.input.view(0)
+    labels = common.Mapped(
+        ins, lambda s: f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s), display=True)} * \\mathbf{{P}}\\right)"
+    )
     shown: list[int | None] = []
     whole_jac = common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
+    operators = common.Mapped(ins, lambda s: dfrac_partial("", tex(s)))
     whole = [
-        *aligned_row(frac_d(va, vi), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {va}"),
+        *aligned_row(frac_d(va, vi), operators, shown, suffix=f" \\otimes {va}"),
         *aligned_row("", labels, shown),
         Line("", "= " + whole_jac),
     ]
@@ -195,9 +198,9 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
             Line(
                 vi,
                 "= "
-                + column([tex(s) for s in ins], keep=[at])
+                + column(common.printed(ins), keep=[at])
                 + f"; \\quad {va} = "
-                + column([tex(s) for s in d.output.vec(0)], keep=[q * ha + p]),
+                + column(common.printed(d.output.view(0)), keep=[q * ha + p]),
             )
         ],
         "entry": wrt,
@@ -258,7 +261,7 @@ def example_input(d: MaxPoolDerivation, values: np.ndarray | None, seed: int) ->
                 best = int(np.argmax(flat))
             flat[[chosen, best]] = flat[[best, chosen]]
             out[0] = flat.reshape(d.geometry.input[1], h).T
-            name = tex(d.I[0][chosen % h, chosen // h])
+            name = tex(d.input.grid(0)[chosen % h, chosen // h])  # one symbol, not the whole input
             text += f", with ${name}$ the largest in its window, as in the seed's example"
         return out, text
     arr = np.asarray(values, dtype=float)
@@ -331,15 +334,15 @@ def max_context(
 
     prow, pcol = _window_corners(d, p, q)
     forward = _forward(d, j, (p, q), ("\\max \\Omega", "\\max \\Omega"), rep1_cell, lambda r, c: _max_set(d, r, c, j))
-    ins, outs = d.input.vec(j), d.output.vec(j)
+    ins, outs = d.input.view(j), d.output.view(j)
     vomega = [omega[r][c] for c in range(wl) for r in range(hl)]
     vecs = [
         Line(
             vi,
             "= "
-            + column([tex(s) for s in ins])
+            + column(common.printed(ins))
             + f"; \\quad {va} = "
-            + column([tex(s) for s in outs], keep=[at_out])
+            + column(common.printed(outs), keep=[at_out])
             + "; \\quad {}_v\\Omega = "
             + column(vomega),
         )
@@ -355,7 +358,9 @@ def max_context(
         shown=shown,
     )
     eq_b1 = [
-        *aligned_row(frac_d(va, vi), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {va}"),
+        *aligned_row(
+            frac_d(va, vi), common.Mapped(ins, lambda s: dfrac_partial("", tex(s))), shown, suffix=f" \\otimes {va}"
+        ),
         Line("", f"= {partials}", tag="eq.b-1"),
     ]
 
@@ -416,7 +421,7 @@ def max_context(
                 f"= ({st['c_i']} - 1) \\cdot {hi} + {st['r_i']} = {selected}",
             )
         )
-        mask_row = [tex(mask[at_out, c]) for c in range(hi * wi)]
+        mask_row = common.Mapped(range(hi * wi), lambda c: tex(mask[at_out, c]))
         steps_lines.append(
             Line(
                 frac_d(tex(d.output.entry(j, p, q)), vi),
@@ -472,7 +477,7 @@ def max_context(
         "general": fit(
             i_name,
             [
-                "= " + matrix(lambda r, c: tex(d.I[j][r, c]), (hi, wi), rows=8, budget=200) + ",",
+                "= " + common.sym_matrix(d.input.grid(j), rows=8, budget=200) + ",",
                 "\\qquad \\Omega = " + omega_tex + ",",
                 f"\\qquad {a_name} = "
                 + matrix(lambda r, c: tex(d.output.entry(j, r, c)), (ha, wa), rows=8, budget=200),

@@ -38,10 +38,10 @@ class _PoolDerivation(Windowed):
 
     def window(self, p: int, q: int, i: int = 0) -> sp.ImmutableMatrix:
         """rep.1: the block of padded ``I_i`` behind output ``(p, q)``."""
-        return ops.window(self.I[check_index("j", i, self.channels)], self.geometry, p, q, self.fill)
+        return ops.window(self.input.grid(check_index("j", i, self.channels)), self.geometry, p, q, self.fill)
 
     def padded(self, j: int = 0) -> sp.ImmutableMatrix:
-        return ops.padded(self.I[check_index("j", j, self.channels)], self.geometry, self.fill)
+        return ops.padded(self.input.grid(check_index("j", j, self.channels)), self.geometry, self.fill)
 
     #: the value padded entries take part with (0 in the seed)
     fill: sp.Expr = sp.S.Zero
