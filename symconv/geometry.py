@@ -54,6 +54,14 @@ def taps_between(start: np.ndarray, k: int, lo: int, hi: int, dilation: int = 1)
     return np.asarray(((taps >= lo) & (taps < hi)).sum(axis=-1), dtype=np.int64)
 
 
+def adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive pooling windows along one axis of ``n`` entries cut into ``out``:
+    window ``i`` (0-based) covers ``start_i = floor(i n / out)`` up to, not including,
+    ``end_i = ceil((i + 1) n / out)``.  Returns ``(starts, ends)``, int64 arrays."""
+    i = np.arange(out, dtype=np.int64)
+    return (i * n) // out, -(-((i + 1) * n) // out)
+
+
 def dims(shape: tuple[int, ...]) -> str:
     """A shape as people type it on the command line: ``3x4``, ``2x3x4``."""
     return "x".join(str(n) for n in shape)

@@ -66,7 +66,11 @@ def add_layer_flags(parser: argparse.ArgumentParser) -> None:
         "--no-count-include-pad", action="store_true", help="avgpool2d: padded entries do not count in the divisor"
     )
     g.add_argument("--divisor-override", metavar="N", help="avgpool2d: one divisor for every window")
-    g.add_argument("--tie-order", metavar="ORDER", help="max pooling: ties go to the first maximum in 'column' (vΩ, default) or 'row' order")
+    g.add_argument(
+        "--tie-order",
+        metavar="ORDER",
+        help="max pooling: ties go to the first maximum in 'column' (vΩ, default) or 'row' order",
+    )
 
 
 _FLAG_PARAMS: dict[str, tuple[str, tuple[int, ...]]] = {

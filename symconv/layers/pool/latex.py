@@ -77,7 +77,13 @@ def _ceil_size_lines(d: AvgPoolDerivation | MaxPoolDerivation) -> list[Line]:
     t, b, left, right = g.padding
     lines = []
     for axis, n, k, (before, after), s, dil, out in zip(
-        common.POOL_AXES, g.input, g.kernel, ((t, b), (left, right)), g.stride, g.dilation, d.geometry.output,
+        common.POOL_AXES,
+        g.input,
+        g.kernel,
+        ((t, b), (left, right)),
+        g.stride,
+        g.dilation,
+        d.geometry.output,
         strict=True,
     ):
         span = f"{axis.d}({axis.k} - 1)" if dil != 1 else f"({axis.k} - 1)"

@@ -121,8 +121,7 @@ class AvgPoolDerivation(_PoolDerivation):
             return [ops.correlate(i, self.P, self.geometry) for i in self.I]
         ones = sp.ImmutableMatrix(*self.geometry.kernel, lambda r, s: sp.S.One)
         return [
-            sp.ImmutableMatrix(ops.correlate(i, ones, self.geometry).multiply_elementwise(self.weights))
-            for i in self.I
+            sp.ImmutableMatrix(ops.correlate(i, ones, self.geometry).multiply_elementwise(self.weights)) for i in self.I
         ]
 
     def column(self, r: int, s: int) -> sp.ImmutableMatrix:

@@ -12,7 +12,6 @@ from ...errors import SpecError
 from ...geometry import Geometry, ceil_extension, dims
 from ...specs import Shape, Windowed
 
-
 #: max pooling's tie orders: the seed's vΩ (column-major), PyTorch's (row-major)
 TIE_ORDERS = ("column", "row")
 
