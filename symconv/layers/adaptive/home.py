@@ -18,7 +18,7 @@ from .spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
 
 def _title(what: str) -> Any:
     def title(d: AdaptiveAvgDerivation | AdaptiveMaxDerivation) -> str:
-        (hi, wi), (ha, wa) = d.input_size, d.spec.output
+        (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
         return f"Adaptive {what} pooling: ${hi} \\times {wi}$ input, ${ha} \\times {wa}$ output"
 
     return title
@@ -37,7 +37,7 @@ def _forward(op: str) -> Any:
 
 def _constants(spec: AdaptiveAvgPool2D | AdaptiveMaxPool2D) -> dict[str, int]:
     """The output size ``h_a, w_a`` of the adaptive windows."""
-    return {"h_a": spec.output[0], "w_a": spec.output[1]}
+    return {"h_a": spec.output_size[0], "w_a": spec.output_size[1]}
 
 
 def _divisors(d: AdaptiveAvgDerivation) -> dict[str, sp.ImmutableMatrix]:

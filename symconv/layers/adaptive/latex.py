@@ -22,7 +22,7 @@ TERMS = 6
 def _window_lines(d: _AdaptiveDerivation) -> list[Line]:
     """Every window band with PyTorch's rule and its numbers, 1-based and inclusive:
     rows ``floor((p-1) h_i / h_a) + 1`` to ``ceil(p h_i / h_a)``."""
-    (hi, wi), (ha, wa) = d.input_size, d.spec.output
+    (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
     lines = []
     for name, n, out, starts, ends in (
         ("p", hi, ha, d.row_starts, d.row_ends),
@@ -47,7 +47,7 @@ def _terms(d: _AdaptiveDerivation, p: int, q: int) -> list[str]:
 
 
 def _shapes(d: _AdaptiveDerivation) -> dict[str, Any]:
-    (hi, wi), (ha, wa) = d.input_size, d.spec.output
+    (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
     return {
         "I": mat(d.input, 0),
         "A": mat(d.output, 0),
@@ -80,7 +80,7 @@ def _shapes(d: _AdaptiveDerivation) -> dict[str, Any]:
 
 def avg_context(d: AdaptiveAvgDerivation) -> dict[str, Any]:
     """Everything the adaptive pooling template lays out for average pooling."""
-    (hi, wi), (ha, wa) = d.input_size, d.spec.output
+    (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
 
     def cell(p: int, q: int) -> str:
         return f"\\tfrac{{1}}{{{int(d.divisors[p, q])}}}\\left({join_sum(_terms(d, p, q))}\\right)"
@@ -102,7 +102,7 @@ def avg_context(d: AdaptiveAvgDerivation) -> dict[str, Any]:
 def max_context(d: AdaptiveMaxDerivation, values: np.ndarray | None, seed: int) -> dict[str, Any]:
     """Everything the adaptive pooling template lays out for max pooling, with the switches of
     a worked example (the user's numbers, or random integers in ``-9..9`` from ``seed``)."""
-    (hi, wi), (ha, wa) = d.input_size, d.spec.output
+    (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
     if values is None:
         example = np.random.default_rng(seed).integers(-9, 10, size=(hi, wi)).astype(float)
         source = f"random integers (seed {seed})"

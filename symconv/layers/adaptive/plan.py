@@ -15,6 +15,11 @@ from ...errors import require
 from .rule import AdaptiveAvgDerivation, AdaptiveMaxDerivation, _AdaptiveDerivation
 
 
+def _overlap(band: list[tuple[int, int]]) -> bool:
+    """Whether neighbouring windows of a band share entries (a backward pass must then add)."""
+    return any(a < b for (_, b), (a, _) in itertools.pairwise(band))
+
+
 def _windows(d: _AdaptiveDerivation) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """``(start, end)`` of every row band and column band, as the module writes them."""
     rows = [(int(a), int(b)) for a, b in zip(d.row_starts, d.row_ends, strict=True)]
@@ -25,7 +30,7 @@ def _windows(d: _AdaptiveDerivation) -> tuple[list[tuple[int, int]], list[tuple[
 
 def _common(d: _AdaptiveDerivation, names: cg.Names) -> dict[str, object]:
     rows, cols = _windows(d)
-    (h, w), (hz, wz) = d.input_size, d.spec.output
+    (h, w), (hz, wz) = d.input_size, d.spec.output_size
     return {
         "fn": names.fn,
         "c": names.const,
@@ -42,12 +47,12 @@ def _common(d: _AdaptiveDerivation, names: cg.Names) -> dict[str, object]:
 
 
 def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block:
-    """The module averages with ``MH I MW^T``, ``MH`` holding ``1/h_p`` over row band ``p`` and
-    ``MW`` ``1/w_q`` over column band ``q``; ``MW ⊗ MH`` (``vec(MH I MW^T)``) must be the core's
-    ``d vA/d vI`` entry for entry: the same nonzeros, each ``1/(h_p w_q)``."""
+    """The module sums each window band by band and weights window ``(p, q)`` by
+    ``1/(h_p w_q)``: the pairs (output, input entry) its bands give, with that weight, must be
+    the core's ``d vA/d vI`` entry for entry."""
     rows, cols = _windows(d)
     jac = d.jacobian("I", j=0)
-    (h, _), (hz, _) = d.input_size, d.spec.output
+    (h, _), (hz, _) = d.input_size, d.spec.output_size
     written = sorted(
         ((q * hz + p, c * h + r), sp.Rational(1, (re - rs) * (ce - cs)))
         for p, (rs, re) in enumerate(rows)
@@ -69,6 +74,8 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
         if small and jac.nnz <= cg.TABLE_LIMIT
         else [],
         "jacobian_entries": entries,
+        "row_overlap": _overlap(rows),
+        "col_overlap": _overlap(cols),
     }
     return cg.Block(
         "adaptive_avgpool.py.j2",
@@ -93,11 +100,14 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
         routed = (starts_c + (i - 1) // heights) * h + starts_r + (i - 1) % heights + 1
         fits = i <= sizes
         require(np.array_equal(routed[fits], d.selected(sw)[fits]), f"switch {i} is not routed where eq.b-2.3 says")
-    overlapping = any(a < b for band in (rows, cols) for (_, b), (a, _) in itertools.pairwise(band))
+    overlapping = _overlap(rows) or _overlap(cols)
     nz, n = d._sizes
     entries, _ = cg.jacobian_size([(nz, n)], 1)
+    window = int(sizes.max())
+    chunk = max(1, cg.POOL_CHUNK_BYTES // (sizes.size * window * 8))  # planes of gathered windows at a time
     context = {
         **_common(d, names),
+        "extra_constants": [("WINDOW", str(window)), ("CHUNK", str(chunk))],
         "row_ties": d.spec.tie_order == "row",
         "overlapping": overlapping,
         "jacobian_entries": entries,

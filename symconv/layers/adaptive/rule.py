@@ -45,7 +45,7 @@ class _AdaptiveDerivation(Derivation):
 
     def window(self, p: int, q: int, i: int = 0) -> sp.ImmutableMatrix:
         """The block of ``I_i`` behind output ``(p, q)`` (0-based)."""
-        hz, wz = self.spec.output
+        hz, wz = self.spec.output_size
         p, q = check_index("p", p, hz), check_index("q", q, wz)
         m = self.I[check_index("j", i, self.channels)]
         return sp.ImmutableMatrix(
@@ -54,7 +54,7 @@ class _AdaptiveDerivation(Derivation):
 
     @property
     def _sizes(self) -> tuple[int, int]:
-        hz, wz = self.spec.output
+        hz, wz = self.spec.output_size
         h, w = self.input_size
         return hz * wz, h * w
 
@@ -63,7 +63,7 @@ class _AdaptiveDerivation(Derivation):
         """Every (output, input entry) pair of a window, as vec indices ``q h_a + p`` and
         ``c h_i + r``, and each pair's 0-based position ``s h_p + r`` in its window's ``vΩ``
         (column-major), in output order."""
-        hz, wz = self.spec.output
+        hz, wz = self.spec.output_size
         h = self.input_size[0]
         out, inp, pos = [], [], []
         for q in range(wz):
@@ -102,12 +102,12 @@ class AdaptiveAvgDerivation(_AdaptiveDerivation):
 
     @cached_property
     def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
-        hz, wz = self.spec.output
+        hz, wz = self.spec.output_size
         return [
             sp.ImmutableMatrix(
                 hz,
                 wz,
-                lambda p, q, j=j: sp.Add(*self.window(p, q, j)) / int(self.divisors[p, q]),
+                lambda p, q, j=j: sp.Add(*self.window(int(p), int(q), j)) / int(self.divisors[p, q]),
             )
             for j in range(self.channels)
         ]
@@ -169,9 +169,10 @@ class AdaptiveMaxDerivation(_AdaptiveDerivation):
 
     @cached_property
     def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
-        hz, wz = self.spec.output
+        hz, wz = self.spec.output_size
         return [
-            sp.ImmutableMatrix(hz, wz, lambda p, q, j=j: sp.Max(*self.window(p, q, j).T)) for j in range(self.channels)
+            sp.ImmutableMatrix(hz, wz, lambda p, q, j=j: sp.Max(*self.window(int(p), int(q), j).T))
+            for j in range(self.channels)
         ]
 
     def _planes(self, values: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -194,7 +195,7 @@ class AdaptiveMaxDerivation(_AdaptiveDerivation):
 
     def _switches(self, arr: np.ndarray) -> np.ndarray:
         """:meth:`switches` of the planes ``arr`` (``(k, h, w)``, any ``k``)."""
-        hz, wz = self.spec.output
+        hz, wz = self.spec.output_size
         out = np.empty((arr.shape[0], hz, wz), dtype=np.int64)
         for p in range(hz):
             for q in range(wz):

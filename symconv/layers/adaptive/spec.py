@@ -24,14 +24,23 @@ class _Adaptive(Layer):
     output ``(1, 1)`` is global pooling."""
 
     input: tuple[int, int] | None = None
-    output: tuple[int, int]
+    #: ``(h_a, w_a)``; ``None`` for a size keeps the input's (as in PyTorch)
+    output: tuple[int | None, int | None]
     channels: int | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "output", v.pair("output", self.output))
+        out = self.output
+        if isinstance(out, (tuple, list)) and len(out) == 2 and None in out:
+            kept = [None if o is None else v.positive("output", o) for o in out]
+            set_(self, "output", (kept[0], kept[1]))
+        else:
+            set_(self, "output", v.pair("output", out))
         if self.input is not None:
             set_(self, "input", v.pair("input", self.input))
+            h, w = self.input
+            a, b = self.output
+            set_(self, "output", (h if a is None else a, w if b is None else b))
         if self.channels is not None:
             set_(self, "channels", v.positive("channels", self.channels))
         elif self.input is not None:
@@ -52,17 +61,25 @@ class _Adaptive(Layer):
         return (self.channels, *self.input)
 
     @property
-    def out_shape(self) -> Shape:
+    def output_size(self) -> tuple[int, int]:
+        """``(h_a, w_a)``, a ``None`` in ``output`` resolved to the input's size."""
         self.require_bound()
+        a, b = self.output
+        assert a is not None and b is not None
+        return (a, b)
+
+    @property
+    def out_shape(self) -> Shape:
         assert self.channels is not None
-        return (self.channels, *self.output)
+        return (self.channels, *self.output_size)
 
     @property
     def windows(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
         """``((row starts, row ends), (column starts, column ends))``, ends exclusive, 0-based."""
         self.require_bound()
         assert self.input is not None
-        return adaptive_windows(self.input[0], self.output[0]), adaptive_windows(self.input[1], self.output[1])
+        (h, w), (a, b) = self.input, self.output_size
+        return adaptive_windows(h, a), adaptive_windows(w, b)
 
     def bind(self, shape: Shape, where: str) -> _Adaptive:
         c, h, w = image(shape, where, self.kind)
