@@ -85,6 +85,12 @@ INVALID = [
         {"input": (3, 4), "window": 2, "count_include_pad": "no"},
         "count_include_pad: must be true or false, got 'no'",
     ),
+    (
+        sc.AvgPool2D,
+        {"input": (1, 1), "window": (2, 1), "dilation": (2, 1), "padding": (1, 1, 0, 0), "count_include_pad": False},
+        "count_include_pad: false divides each window by the input entries it covers, but window (1, 1) covers "
+        "only padding (its divisor would be 0)",
+    ),
     (sc.AdaptiveAvgPool2D, {"input": (3, 4), "output": 0}, "output: must be a positive integer, got 0"),
     (sc.AdaptiveAvgPool2D, {"input": (3, 4), "output": (None, -1)}, "output: must be a positive integer, got -1"),
     (

@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import Geometry, ceil_extension, dims
@@ -93,6 +95,20 @@ class AvgPool2D(_Pool):
         set_(self, "count_include_pad", v.flag("count_include_pad", self.count_include_pad))
         if self.divisor_override is not None:
             set_(self, "divisor_override", v.positive("divisor_override", self.divisor_override))
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.input is None or self.count_include_pad or self.divisor_override is not None:
+            return
+        # count_include_pad=False divides by the input entries a window covers: there must be one
+        empty = np.argwhere(~(self.geometry.windows >= 0).any(axis=(2, 3)))
+        if empty.size:
+            p, q = (int(i) + 1 for i in empty[0])
+            raise SpecError(
+                "count_include_pad",
+                f"false divides each window by the input entries it covers, but window ({p}, {q}) "
+                "covers only padding (its divisor would be 0)",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
