@@ -366,7 +366,9 @@ OPINFO = ("nn.functional.max_pool2d", "nn.functional.avg_pool2d", "nn.functional
 
 
 def _pair(v):
-    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    """PyTorch's int-or-tuple argument as a pair (a 1-tuple means both sizes)."""
+    v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    return v * 2 if len(v) == 1 else v
 
 
 def _spec_of(name, shape, args, kwargs):

@@ -73,12 +73,12 @@ INVALID = [
     (
         sc.AvgPool2D,
         {"input": (3, 4), "window": 2, "divisor_override": 0},
-        "divisor_override: must be a positive integer, got 0",
+        "divisor_override: must be a nonzero integer, got 0",
     ),
     (
         sc.AvgPool2D,
-        {"input": (3, 4), "window": 2, "divisor_override": -3},
-        "divisor_override: must be a positive integer, got -3",
+        {"input": (3, 4), "window": 2, "divisor_override": 1.5},
+        "divisor_override: must be an integer, got 1.5",
     ),
     (
         sc.AvgPool2D,
@@ -259,7 +259,7 @@ CONFIG_INVALID = [
     ),
     (
         b"[layer]\ntype = 'avgpool2d'\ninput = [3, 4]\nwindow = 2\ndivisor_override = 0\n",
-        "layer.divisor_override: must be a positive integer, got 0",
+        "layer.divisor_override: must be a nonzero integer, got 0",
     ),
     (b"[layer]\ntype = 'adaptive_avgpool2d'\ninput = [3, 4]\n", "layer.output: is required for adaptive_avgpool2d"),
     (

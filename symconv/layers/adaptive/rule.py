@@ -215,7 +215,7 @@ class AdaptiveMaxDerivation(_AdaptiveDerivation):
         """The 1-based vec index ``(c_i - 1) h_i + r_i`` of the input entry each switch picks:
         ``r_i = rs_p + r_b``, ``c_i = cs_q + c_b`` with ``c_b = ceil(i / h_p)``,
         ``r_b = i - (c_b - 1) h_p`` (eq.b-2.1 to eq.b-2.3, rows and columns 1-based)."""
-        sw = np.asarray(switches)
+        sw = np.asarray(switches).astype(np.int64)
         heights = self.sizes[0][:, None]
         c_b = -(-sw // heights)
         r_b = sw - (c_b - 1) * heights

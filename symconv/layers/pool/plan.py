@@ -90,7 +90,7 @@ def _checked_divisors(d: AvgPoolDerivation, jac: VecJacobian) -> list[int] | Non
         require(all(v == d.coefficient for v in stored), "a uniform average pool's values are not 1/(h_l w_l)")
         return None
     out = [int(weights[q * hz + p]) for p in range(hz) for q in range(d.geometry.output[1])]
-    require(all(n > 0 for n in out), "an average-pooling divisor is not positive")
+    require(all(n != 0 for n in out), "an average-pooling divisor is 0")
     return out
 
 

@@ -271,7 +271,7 @@ class MaxPoolDerivation(_PoolDerivation, Selecting):
         """eq.b-2.1 to eq.b-2.3 step by step, for every output at once (1-based arrays
         shaped like ``switches``): the block position, the window's top-left input
         position, the input position and the vec index it gives (0 for padding)."""
-        sw = np.asarray(switches)
+        sw = np.asarray(switches).astype(np.int64)  # the generated code's are unsigned: -sw must not wrap
         hl = self.geometry.kernel[0]
         h, w = self.geometry.input
         hz, wz = self.geometry.output

@@ -94,7 +94,11 @@ class AvgPool2D(_Pool):
         set_ = object.__setattr__
         set_(self, "count_include_pad", v.flag("count_include_pad", self.count_include_pad))
         if self.divisor_override is not None:
-            set_(self, "divisor_override", v.positive("divisor_override", self.divisor_override))
+            # PyTorch's rule: any integer but 0 (a negative divisor flips the sign)
+            n = v.integer("divisor_override", self.divisor_override, minimum=-(2**31))
+            if n == 0:
+                raise SpecError("divisor_override", "must be a nonzero integer, got 0")
+            set_(self, "divisor_override", n)
 
     def __post_init__(self) -> None:
         super().__post_init__()
