@@ -439,3 +439,78 @@ def test_every_opinfo_sample_of_the_pooling_ops_passes():
     print("OpInfo samples (all, of them batchless):", summary)
     assert set(summary) == set(OPINFO)
     assert sum(a for a, _ in summary.values()) >= 1481
+
+
+CLAIMS = """
+[layer]
+type = "avgpool2d"
+input = [5, 5]
+window = [2, 2]
+stride = [2, 2]
+ceil_mode = true
+count_include_pad = false
+
+[[claims]]
+id = "last-window"
+lhs = "a[3,3]"
+rhs = "I[5,5] / D[3,3]"
+
+[[claims]]
+id = "its-divisor"
+lhs = "D[3,3]"
+rhs = "1"
+
+[[claims]]
+id = "wrong-divisor"
+lhs = "diff(a[1,1], I[1,1])"
+rhs = "1/2"
+"""
+
+ADAPTIVE_CLAIMS = """
+[layer]
+type = "adaptive_maxpool2d"
+input = [5, 7]
+output = [3, 2]
+tie_order = "row"
+
+[[claims]]
+id = "output-size"
+lhs = "h_a * w_a"
+rhs = "6"
+"""
+
+
+def test_claims_name_the_divisors_and_the_adaptive_output(tmp_path, capsys):
+    """``D`` (each window's divisor) and ``h_a, w_a`` in claims; the ceil window past the input
+    divides by the one entry it covers, and a wrong divisor fails with the right value."""
+    path = tmp_path / "c.toml"
+    path.write_text(CLAIMS)
+    assert main(["verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "holds    last-window" in out and "holds    its-divisor" in out
+    assert "FAILS    wrong-divisor" in out and "correct value: 1/4" in out
+    path.write_text(ADAPTIVE_CLAIMS)
+    assert main(["verify", str(path)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--layer", "maxpool2d", "--input", "5x6", "--window", "3x2", "--tie-order", "diag"],
+         "--tie-order: must be one of 'column', 'row', got 'diag'"),
+        (["--layer", "avgpool2d", "--input", "5x6", "--window", "3x2", "--tie-order", "row"],
+         "--tie-order: does not apply to avgpool2d"),
+        (["--layer", "avgpool2d", "--input", "5x6", "--window", "3x2", "--divisor-override", "0"],
+         "--divisor-override: must be a nonzero integer, got 0"),
+        (["--layer", "maxpool2d", "--input", "5x6", "--window", "3x2", "--no-count-include-pad"],
+         "--no-count-include-pad: does not apply to maxpool2d"),
+        (["--layer", "adaptive_avgpool2d", "--input", "5x6"], "--output-size: is required for adaptive_avgpool2d"),
+        (["--layer", "adaptive_avgpool2d", "--input", "5x6", "--output-size", "0x2"],
+         "--output-size: must be a positive integer, got 0"),
+    ],
+)  # fmt: skip
+def test_cli_refuses_bad_pooling_flags_in_one_line(tmp_path, capsys, flags, message):
+    assert main(["latex", *flags, "-o", str(tmp_path / "x.tex")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"symconv: error: {message}\n"
+    assert not list(tmp_path.iterdir())
