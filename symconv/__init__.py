@@ -12,6 +12,7 @@ from .derive import derive
 from .errors import PlanError, SpecError
 from .geometry import Geometry, output_size
 from .latex import document as _document  # noqa: F401  (registers the LaTeX fragments of .latex())
+from .layers.adaptive.spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
 from .layers.conv.spec import Conv2D
 from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
 from .layers.pool.spec import AvgPool2D, MaxPool2D
@@ -20,6 +21,8 @@ from .sparse import VecJacobian
 from .specs import Layer, Network
 
 __all__ = [
+    "AdaptiveAvgPool2D",
+    "AdaptiveMaxPool2D",
     "AvgPool2D",
     "Conv2D",
     "Dense",

@@ -27,6 +27,41 @@ def output_size(n: int, k: int, before: int, after: int, stride: int, dilation: 
     return (n + before + after - dilation * (k - 1) - 1) // stride + 1
 
 
+def ceil_output_size(n: int, k: int, before: int, after: int, stride: int, dilation: int = 1) -> int:
+    """PyTorch's ``ceil_mode`` output size: ``ceil((n + before + after - d(k-1) - 1) / s) + 1``,
+    less one when the last window would start at or past ``n + before`` (wholly in the
+    ``after`` padding; PyTorch's ``pooling_output_shape``)."""
+    out = -(-(n + before + after - dilation * (k - 1) - 1) // stride) + 1
+    if (out - 1) * stride >= n + before:
+        out -= 1
+    return out
+
+
+def ceil_extension(n: int, k: int, before: int, after: int, stride: int, dilation: int = 1) -> int:
+    """How many rows (columns) past the ``after`` padding the last ``ceil_mode`` window runs:
+    with that much more padding after the input, :func:`output_size` equals
+    :func:`ceil_output_size`, and the window map treats the extra positions as padding."""
+    out = ceil_output_size(n, k, before, after, stride, dilation)
+    return max(0, (out - 1) * stride + dilation * (k - 1) + 1 - (n + before + after))
+
+
+def taps_between(start: np.ndarray, k: int, lo: int, hi: int, dilation: int = 1) -> np.ndarray:
+    """For windows whose first tap is at ``start`` (an int array, 0-based input coordinates),
+    how many of their ``k`` taps ``start + d r`` lie in ``lo <= . < hi``: an average pool's
+    divisor along one axis (PyTorch's ``pool_size`` with ``lo = -before, hi = n + after``,
+    its ``count_include_pad=False`` divisor with ``lo = 0, hi = n``)."""
+    taps = np.asarray(start)[..., None] + dilation * np.arange(k)
+    return np.asarray(((taps >= lo) & (taps < hi)).sum(axis=-1), dtype=np.int64)
+
+
+def adaptive_windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's adaptive pooling windows along one axis of ``n`` entries cut into ``out``:
+    window ``i`` (0-based) covers ``start_i = floor(i n / out)`` up to, not including,
+    ``end_i = ceil((i + 1) n / out)``.  Returns ``(starts, ends)``, int64 arrays."""
+    i = np.arange(out, dtype=np.int64)
+    return (i * n) // out, -(-((i + 1) * n) // out)
+
+
 def dims(shape: tuple[int, ...]) -> str:
     """A shape as people type it on the command line: ``3x4``, ``2x3x4``."""
     return "x".join(str(n) for n in shape)

@@ -64,6 +64,13 @@ def flag(name: str, value: Any) -> bool:
     return value
 
 
+def choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """One of ``choices`` (strings)."""
+    if not isinstance(value, str) or value not in choices:
+        raise SpecError(name, f"must be one of {', '.join(repr(c) for c in choices)}, got {_show(value)}")
+    return value
+
+
 def pad_value(name: str, value: Any) -> float:
     """0 (the seed's ``max{0, ...}``) or -inf (PyTorch's): the value padded entries take
     inside a max."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import sympy as sp
 
 
 def out_size(n: int, k: int, before: int, after: int, stride: int, dilation: int) -> int:
@@ -406,3 +407,177 @@ def network_loss_and_gradients(layers, X, labels, params):
             if f"b{l}" in params:
                 grads[f"b{l}"] = db
     return J, grads
+
+
+# -- PyTorch's pooling options (ceil_mode, count_include_pad, divisor_override, tie order) and
+# adaptive pooling, written from PyTorch's documented rules (its pooling_output_shape and the
+# avg_pool2d / adaptive pooling kernels), one entry at a time.  No float(): these also run on
+# object arrays of SymPy symbols, giving an independent symbolic forward pass.
+
+
+def pool_out_size(n: int, k: int, before: int, after: int, stride: int, dilation: int, ceil_mode: bool) -> int:
+    """PyTorch's ``pooling_output_shape``: ``floor`` or ``ceil`` of
+    ``(n + before + after - d(k - 1) - 1) / s``, plus 1; in ceil mode, one less when the last
+    window would start at or past ``n + before`` (in the padding after the input)."""
+    span = n + before + after - dilation * (k - 1) - 1
+    size = (math.ceil(span / stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (size - 1) * stride >= n + before:
+        size -= 1
+    return size
+
+
+def avgpool_forward_pt(I, window, padding, stride, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """PyTorch's avg_pool2d: window ``(p, q)`` sums the input entries in rows
+    ``hstart .. hend - 1`` (clipped to the input), ``hstart = p s - top``,
+    ``hend = min(hstart + k, h + bottom)``; it divides by ``divisor_override``, else by
+    ``(hend - hstart)(wend - wstart)`` before clipping (``count_include_pad``) or after."""
+    hl, wl = window
+    n_, c, h, w = I.shape
+    t, bo, le, ri = padding
+    hz = pool_out_size(h, hl, t, bo, stride[0], 1, ceil_mode)
+    wz = pool_out_size(w, wl, le, ri, stride[1], 1, ceil_mode)
+    out = np.zeros((n_, c, hz, wz), dtype=I.dtype)
+    for n in range(n_):
+        for j in range(c):
+            for p in range(hz):
+                for q in range(wz):
+                    hstart, wstart = p * stride[0] - t, q * stride[1] - le
+                    hend, wend = min(hstart + hl, h + bo), min(wstart + wl, w + ri)
+                    pool_size = (hend - hstart) * (wend - wstart)
+                    hstart, wstart, hend, wend = max(hstart, 0), max(wstart, 0), min(hend, h), min(wend, w)
+                    total = 0
+                    for row in range(hstart, hend):
+                        for col in range(wstart, wend):
+                            total = total + I[n, j, row, col]
+                    if divisor_override is not None:
+                        divisor = divisor_override
+                    elif count_include_pad:
+                        divisor = pool_size
+                    else:
+                        divisor = (hend - hstart) * (wend - wstart)
+                    out[n, j, p, q] = _divide(total, divisor)
+    return out
+
+
+def _divide(total, divisor: int):
+    """``total / divisor``, exactly (a SymPy rational) when ``total`` is symbolic."""
+    return total * sp.Rational(1, divisor) if isinstance(total, sp.Basic) else total / divisor
+
+
+def maxpool_forward_pt(I, window, padding, stride, dilation=(1, 1), pad_value=0.0, ceil_mode=False, tie_order="column"):
+    """Appendix B's max pooling with PyTorch's ``ceil_mode`` output size (window positions past
+    the padded input take part as ``pad_value``, like padding) and a tie order: the first
+    maximum scanning ``vΩ`` (``"column"``) or scanning rows (``"row"``); ``i_pq`` is always the
+    position in ``vΩ``, ``s h_l + r + 1``."""
+    hl, wl = window
+    n_, c, h, w = I.shape
+    t, bo, le, ri = padding
+    hz = pool_out_size(h, hl, t, bo, stride[0], dilation[0], ceil_mode)
+    wz = pool_out_size(w, wl, le, ri, stride[1], dilation[1], ceil_mode)
+    A = np.zeros((n_, c, hz, wz))
+    switches = np.zeros((n_, c, hz, wz), dtype=np.int64)
+    order = [(r, s) for s in range(wl) for r in range(hl)]
+    if tie_order == "row":
+        order = [(r, s) for r in range(hl) for s in range(wl)]
+    for n in range(n_):
+        for j in range(c):
+            for p in range(hz):
+                for q in range(wz):
+                    best, best_i = None, 0
+                    for r, s in order:
+                        row = _source(p, r, stride[0], dilation[0], t)
+                        col = _source(q, s, stride[1], dilation[1], le)
+                        value = float(I[n, j, row, col]) if 0 <= row < h and 0 <= col < w else pad_value
+                        if best is None or value > best:
+                            best, best_i = value, s * hl + r + 1
+                    A[n, j, p, q] = best
+                    switches[n, j, p, q] = best_i
+    return A, switches
+
+
+def adaptive_bounds(n: int, out: int, i: int) -> tuple[int, int]:
+    """PyTorch's adaptive window ``i``: ``floor(i n / out)`` to ``ceil((i + 1) n / out)`` (exclusive)."""
+    return (i * n) // out, math.ceil((i + 1) * n / out)
+
+
+def adaptive_avg_forward(I, output):
+    """PyTorch's adaptive_avg_pool2d: the mean of each adaptive window."""
+    n_, c, h, w = I.shape
+    hz, wz = output
+    out = np.zeros((n_, c, hz, wz), dtype=I.dtype)
+    for n in range(n_):
+        for j in range(c):
+            for p in range(hz):
+                r0, r1 = adaptive_bounds(h, hz, p)
+                for q in range(wz):
+                    c0, c1 = adaptive_bounds(w, wz, q)
+                    total = 0
+                    for row in range(r0, r1):
+                        for col in range(c0, c1):
+                            total = total + I[n, j, row, col]
+                    size = (r1 - r0) * (c1 - c0)
+                    out[n, j, p, q] = _divide(total, size)
+    return out
+
+
+def adaptive_avg_backward(dA, input_shape):
+    """``dJ/dI_kl = sum over the windows holding I_kl of dJ/dA_pq / (window size)``."""
+    n_, c, h, w = input_shape
+    _, _, hz, wz = dA.shape
+    dI = np.zeros(input_shape)
+    for n in range(n_):
+        for j in range(c):
+            for p in range(hz):
+                r0, r1 = adaptive_bounds(h, hz, p)
+                for q in range(wz):
+                    c0, c1 = adaptive_bounds(w, wz, q)
+                    for row in range(r0, r1):
+                        for col in range(c0, c1):
+                            dI[n, j, row, col] += float(dA[n, j, p, q]) / ((r1 - r0) * (c1 - c0))
+    return dI
+
+
+def adaptive_max_forward(I, output, tie_order="column"):
+    """Adaptive max pooling: the maximum of each adaptive window, ``i_pq`` its 1-based position
+    in the window's ``vΩ`` (``s h_p + r + 1``), ties to the first in ``tie_order``."""
+    n_, c, h, w = I.shape
+    hz, wz = output
+    A = np.zeros((n_, c, hz, wz))
+    switches = np.zeros((n_, c, hz, wz), dtype=np.int64)
+    for n in range(n_):
+        for j in range(c):
+            for p in range(hz):
+                r0, r1 = adaptive_bounds(h, hz, p)
+                for q in range(wz):
+                    c0, c1 = adaptive_bounds(w, wz, q)
+                    hp = r1 - r0
+                    cells = [(r, s) for s in range(c1 - c0) for r in range(hp)]
+                    if tie_order == "row":
+                        cells = [(r, s) for r in range(hp) for s in range(c1 - c0)]
+                    best, best_i = None, 0
+                    for r, s in cells:
+                        value = float(I[n, j, r0 + r, c0 + s])
+                        if best is None or value > best:
+                            best, best_i = value, s * hp + r + 1
+                    A[n, j, p, q] = best
+                    switches[n, j, p, q] = best_i
+    return A, switches
+
+
+def adaptive_max_backward(dA, switches, input_shape, output):
+    """eq.b-2.1 to eq.b-2.3 without padding: ``dJ/dA_pq`` goes to row ``r0 + r_b`` and column
+    ``c0 + c_b`` of window ``(p, q)``, ``c_b = ceil(i / h_p)``, ``r_b = i - (c_b - 1) h_p``."""
+    n_, c, h, w = input_shape
+    hz, wz = output
+    dI = np.zeros(input_shape)
+    for n in range(n_):
+        for j in range(c):
+            for p in range(hz):
+                r0, r1 = adaptive_bounds(h, hz, p)
+                for q in range(wz):
+                    c0, _ = adaptive_bounds(w, wz, q)
+                    i_pq = int(switches[n, j, p, q])
+                    c_b = math.ceil(i_pq / (r1 - r0))
+                    r_b = i_pq - (c_b - 1) * (r1 - r0)
+                    dI[n, j, r0 + r_b - 1, c0 + c_b - 1] += float(dA[n, j, p, q])
+    return dI

@@ -23,7 +23,11 @@ CORE = {
     "symconv.ops",
     "symconv.specs",
     "symconv.rule",
-    *(f"symconv.layers.{family}.{part}" for family in ("conv", "pool", "elementwise") for part in ("spec", "rule")),
+    *(
+        f"symconv.layers.{family}.{part}"
+        for family in ("conv", "pool", "adaptive", "elementwise")
+        for part in ("spec", "rule")
+    ),
 }
 #: presentation: printing, LaTeX and generated code
 PRESENTATION_PREFIXES = ("symconv.latex", "symconv.codegen", "symconv.templating", "symconv.cli", "symconv.verify")

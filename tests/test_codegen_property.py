@@ -5,7 +5,9 @@ sizes (and the max-pool pad value, 0 or -inf); the module generated for that lay
 agree with tests/reference_loops.py in float64 (1e-10 relative) and in float32 (relative
 to the largest float64 entry: 1e-5; float32 carries 24 bits, ~6e-8 per rounding, and the
 sums here have at most a few hundred terms).  Max-pool inputs are small integers, so ties
-are common and must go to the first maximum in the seed's column-major order.
+are common and must go to the first maximum in the tie order drawn (column-major or row-major).
+PyTorch's pooling options (ceil_mode, count_include_pad, divisor_override) and adaptive
+pooling are drawn too.
 """
 
 from __future__ import annotations
@@ -42,7 +44,9 @@ def load(spec):
 
 @st.composite
 def layers(draw):
-    kind = draw(st.sampled_from(["conv2d", "conv2d", "maxpool2d", "avgpool2d"]))
+    kind = draw(
+        st.sampled_from(["conv2d", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d"])
+    )
     h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
     k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     dil = (draw(st.sampled_from([1, 1, 2])), draw(st.sampled_from([1, 1, 2])))
@@ -75,11 +79,28 @@ def layers(draw):
                 dilation=dil,
                 channels=channels,
                 pad_value=draw(st.sampled_from([0.0, -math.inf])),
+                ceil_mode=draw(st.booleans()),
+                tie_order=draw(st.sampled_from(["column", "row"])),
+            )
+        elif kind == "avgpool2d":
+            # PyTorch's divisor options (its avg_pool2d has no dilation, nor has the loop reference of them)
+            options = (
+                {
+                    "ceil_mode": draw(st.booleans()),
+                    "count_include_pad": draw(st.booleans()),
+                    "divisor_override": draw(st.sampled_from([None, None, 1, 4])),
+                }
+                if dil == (1, 1)
+                else {}
+            )
+            spec = symconv.AvgPool2D(
+                input=(h, w), window=k, padding=pad, stride=stride, dilation=dil, channels=channels, **options
             )
         else:
-            spec = symconv.AvgPool2D(
-                input=(h, w), window=k, padding=pad, stride=stride, dilation=dil, channels=channels
-            )
+            cls = symconv.AdaptiveMaxPool2D if kind == "adaptive_maxpool2d" else symconv.AdaptiveAvgPool2D
+            extra = {"tie_order": draw(st.sampled_from(["column", "row"]))} if kind == "adaptive_maxpool2d" else {}
+            out = (draw(st.integers(1, h + 2)), draw(st.integers(1, w + 2)))
+            spec = cls(input=(h, w), output=out, channels=channels, **extra)
     except SpecError:  # no window fits: not a valid layer
         spec = symconv.Conv2D(input=(h + span[0], w + span[1]), kernel=k, dilation=dil, in_channels=channels)
     return spec
@@ -97,7 +118,9 @@ def test_generated_layer_matches_reference_loops(spec, n, seed):
     rng = np.random.default_rng(seed)
     m = load(spec)
     cfg = spec.config()
-    pad, stride, dil = tuple(cfg["padding"]), tuple(cfg["stride"]), tuple(cfg["dilation"])
+    pad, stride, dil = (
+        tuple(cfg.get(k, d)) for k, d in (("padding", (0,) * 4), ("stride", (1, 1)), ("dilation", (1, 1)))
+    )
     if spec.kind == "conv2d":
         x = rng.standard_normal((n, *spec.in_shape))
         K = rng.standard_normal((spec.out_channels, spec.in_shape[0], *spec.kernel))
@@ -117,14 +140,23 @@ def test_generated_layer_matches_reference_loops(spec, n, seed):
         for a, e in zip(m.backward(g.astype(np.float32), x.astype(np.float32), K.astype(np.float32)), got, strict=True):
             assert a.dtype == np.float32
             _close(a.astype(np.float64), e, TOL32)
-    elif spec.kind == "maxpool2d":
+    elif spec.kind in ("maxpool2d", "adaptive_maxpool2d"):
         x = rng.integers(-2, 2, size=(n, *spec.in_shape)).astype(np.float64)  # ties on purpose
         A, switches = m.forward(x)
-        A_ref, sw_ref = ref.maxpool_forward(x, spec.window, pad, stride, dil, spec.pad_value)
+        if spec.kind == "maxpool2d":
+            A_ref, sw_ref = ref.maxpool_forward_pt(
+                x, spec.window, pad, stride, dil, spec.pad_value, spec.ceil_mode, spec.tie_order
+            )
+        else:
+            A_ref, sw_ref = ref.adaptive_max_forward(x, spec.output, spec.tie_order)
         np.testing.assert_array_equal(A, A_ref)
         np.testing.assert_array_equal(switches, sw_ref)
         g = rng.standard_normal(A.shape)
-        _close(m.backward(g, switches), ref.maxpool_backward(g, sw_ref, x.shape, spec.window, pad, stride, dil), TOL64)
+        if spec.kind == "maxpool2d":
+            want = ref.maxpool_backward(g, sw_ref, x.shape, spec.window, pad, stride, dil)
+        else:
+            want = ref.adaptive_max_backward(g, sw_ref, x.shape, spec.output)
+        _close(m.backward(g, switches), want, TOL64)
         A32, sw32 = m.forward(x.astype(np.float32))
         assert A32.dtype == np.float32
         np.testing.assert_array_equal(sw32, switches)
@@ -132,16 +164,26 @@ def test_generated_layer_matches_reference_loops(spec, n, seed):
     else:
         x = rng.standard_normal((n, *spec.in_shape))
         A = m.forward(x)
-        _close(A, ref.avgpool_forward(x, spec.window, pad, stride, dil), TOL64)
         g = rng.standard_normal(A.shape)
         dI = m.backward(g)
-        _close(dI, ref.avgpool_backward(g, x.shape, spec.window, pad, stride, dil), TOL64)
+        if spec.kind == "adaptive_avgpool2d":
+            _close(A, ref.adaptive_avg_forward(x, spec.output), TOL64)
+            _close(dI, ref.adaptive_avg_backward(g, x.shape), TOL64)
+        elif dil == (1, 1):
+            options = (spec.ceil_mode, spec.count_include_pad, spec.divisor_override)
+            _close(A, ref.avgpool_forward_pt(x, spec.window, pad, stride, *options), TOL64)
+            # the backward is the forward's adjoint: <g, A(y)> = <dI(g), y>
+            y = rng.standard_normal(x.shape)
+            assert abs(np.sum(g * m.forward(y)) - np.sum(dI * y)) <= 1e-10 * max(1.0, float(np.abs(dI).sum()))
+        else:
+            _close(A, ref.avgpool_forward(x, spec.window, pad, stride, dil), TOL64)
+            _close(dI, ref.avgpool_backward(g, x.shape, spec.window, pad, stride, dil), TOL64)
         assert m.forward(x.astype(np.float32)).dtype == np.float32
         _close(m.backward(g.astype(np.float32)).astype(np.float64), dI, TOL32)
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None)
-@given(spec=layers().filter(lambda s: s.kind != "maxpool2d"), seed=st.integers(0, 2**16))
+@given(spec=layers().filter(lambda s: "maxpool" not in s.kind), seed=st.integers(0, 2**16))
 def test_generated_backward_matches_central_differences(spec, seed):
     """J = sum(G * forward(x)): the generated dJ/dx against central differences in float64.
     Max pooling is left out of this strategy (piecewise linear, its ties make differences

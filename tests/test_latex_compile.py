@@ -94,7 +94,11 @@ def _random_layer(kind: str, rng: random.Random) -> symconv.Layer:
     if kind in ("maxpool2d", "avgpool2d"):
         window = (rng.randint(1, min(h, 4)), rng.randint(1, min(w, 4)))
         cls = symconv.MaxPool2D if kind == "maxpool2d" else symconv.AvgPool2D
-        extra = {"pad_value": rng.choice([0.0, float("-inf")])} if kind == "maxpool2d" else {}
+        extra: dict = {"ceil_mode": rng.random() < 0.3}
+        if kind == "maxpool2d":
+            extra |= {"pad_value": rng.choice([0.0, float("-inf")]), "tie_order": rng.choice(["column", "row"])}
+        else:
+            extra |= {"count_include_pad": rng.random() < 0.7, "divisor_override": rng.choice([None, None, 5])}
         return cls(
             input=(h, w),
             window=window,
@@ -103,6 +107,9 @@ def _random_layer(kind: str, rng: random.Random) -> symconv.Layer:
             channels=rng.randint(1, 3),
             **extra,
         )
+    if kind in ("adaptive_avgpool2d", "adaptive_maxpool2d"):
+        cls = symconv.AdaptiveMaxPool2D if kind == "adaptive_maxpool2d" else symconv.AdaptiveAvgPool2D
+        return cls(input=(h, w), output=(rng.randint(1, h + 1), rng.randint(1, w + 1)), channels=rng.randint(1, 3))
     if kind in ("relu", "sigmoid", "tanh"):
         cls = {"relu": symconv.ReLU, "sigmoid": symconv.Sigmoid, "tanh": symconv.Tanh}[kind]
         if rng.random() < 0.5:

@@ -79,6 +79,45 @@ INVALID = [
     ),
     (sc.MaxPool2D, {"input": (3, 4), "window": 2, "pad_value": "0"}, "pad_value: must be 0 or -inf, got '0'"),
     (sc.MaxPool2D, {"input": (3, 4), "window": 2, "channels": 0}, "channels: must be a positive integer, got 0"),
+    (sc.MaxPool2D, {"input": (3, 4), "window": 2, "ceil_mode": 1}, "ceil_mode: must be true or false, got 1"),
+    (
+        sc.MaxPool2D,
+        {"input": (3, 4), "window": 2, "tie_order": "diag"},
+        "tie_order: must be one of 'column', 'row', got 'diag'",
+    ),
+    (
+        sc.AvgPool2D,
+        {"input": (3, 4), "window": 2, "divisor_override": 0},
+        "divisor_override: must be a nonzero integer, got 0",
+    ),
+    (
+        sc.AvgPool2D,
+        {"input": (3, 4), "window": 2, "divisor_override": 1.5},
+        "divisor_override: must be an integer, got 1.5",
+    ),
+    (
+        sc.AvgPool2D,
+        {"input": (3, 4), "window": 2, "count_include_pad": "no"},
+        "count_include_pad: must be true or false, got 'no'",
+    ),
+    (
+        sc.AvgPool2D,
+        {"input": (1, 1), "window": (2, 1), "dilation": (2, 1), "padding": (1, 1, 0, 0), "count_include_pad": False},
+        "count_include_pad: false divides each window by the input entries it covers, but window (1, 1) covers "
+        "only padding (its divisor would be 0)",
+    ),
+    (sc.AdaptiveAvgPool2D, {"input": (3, 4), "output": 0}, "output: must be a positive integer, got 0"),
+    (sc.AdaptiveAvgPool2D, {"input": (3, 4), "output": (None, -1)}, "output: must be a positive integer, got -1"),
+    (
+        sc.AdaptiveMaxPool2D,
+        {"input": (3, 4), "output": (2, 2), "tie_order": "last"},
+        "tie_order: must be one of 'column', 'row', got 'last'",
+    ),
+    (
+        sc.AdaptiveMaxPool2D,
+        {"input": (3, 4), "output": 2, "channels": 0},
+        "channels: must be a positive integer, got 0",
+    ),
     (sc.Dense, {"in_features": 4, "out_features": 0}, "out_features: must be a positive integer, got 0"),
     (sc.SoftmaxCrossEntropy, {"classes": 1}, "classes: must be an integer >= 2, got 1"),
     (
@@ -220,8 +259,27 @@ def _to_toml(doc: dict) -> str:
 CONFIG_INVALID = [
     (
         b"[layer]\ntype = 'conv3d'\n",
-        "layer.type: must be one of conv2d, maxpool2d, avgpool2d, relu, sigmoid, tanh, "
-        "flatten, dense, softmax_cross_entropy, got 'conv3d'",
+        "layer.type: must be one of conv2d, maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, relu, "
+        "sigmoid, tanh, flatten, dense, softmax_cross_entropy, got 'conv3d'",
+    ),
+    (
+        b"[layer]\ntype = 'maxpool2d'\ninput = [3, 4]\nwindow = 2\ncount_include_pad = false\n",
+        "layer.count_include_pad: is not a parameter of maxpool2d; expected one of input, padding, dilation, "
+        "window, stride, channels, ceil_mode, pad_value, tie_order",
+    ),
+    (
+        b"[layer]\ntype = 'avgpool2d'\ninput = [3, 4]\nwindow = 2\ntie_order = 'row'\n",
+        "layer.tie_order: is not a parameter of avgpool2d; expected one of input, padding, dilation, "
+        "window, stride, channels, ceil_mode, count_include_pad, divisor_override",
+    ),
+    (
+        b"[layer]\ntype = 'avgpool2d'\ninput = [3, 4]\nwindow = 2\ndivisor_override = 0\n",
+        "layer.divisor_override: must be a nonzero integer, got 0",
+    ),
+    (b"[layer]\ntype = 'adaptive_avgpool2d'\ninput = [3, 4]\n", "layer.output: is required for adaptive_avgpool2d"),
+    (
+        b"[layer]\ntype = 'adaptive_maxpool2d'\ninput = [3, 4]\noutput = [2, 2]\ntie_order = 'Row'\n",
+        "layer.tie_order: must be one of 'column', 'row', got 'Row'",
     ),
     (
         b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\nkernal = [2, 2]\n",
@@ -250,6 +308,41 @@ def test_invalid_config_has_exact_message(text, message):
         assert str(info.value).startswith("config: config is not valid TOML")
     else:
         assert str(info.value) == message
+
+
+def test_new_pooling_options_round_trip_through_toml():
+    """ceil_mode, tie_order, count_include_pad, divisor_override and adaptive output sizes are
+    config keys: a spec's config() reads back as the same spec."""
+    specs = [
+        sc.MaxPool2D(input=(7, 8), window=3, stride=2, padding=1, ceil_mode=True, tie_order="row", pad_value=-math.inf),
+        sc.AvgPool2D(input=(7, 8), window=3, stride=2, ceil_mode=True, count_include_pad=False, divisor_override=4),
+        sc.AdaptiveAvgPool2D(input=(7, 8), output=(1, 1), channels=3),
+        sc.AdaptiveMaxPool2D(input=(7, 8), output=(None, 3), tie_order="row"),
+    ]
+    for spec in specs:
+        table = spec.config()
+        if table.get("pad_value") == -math.inf:
+            table["pad_value"] = "-inf"
+        lines = ["[layer]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
+        assert parse_config(("\n".join(lines) + "\n").encode()) == spec
+    assert specs[3].output == (7, 3)  # None keeps the input's size, as in PyTorch
+
+
+def _toml_value(v: object) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return f'"{v}"'
+    return str(list(v)) if isinstance(v, (list, tuple)) else str(v)
+
+
+def test_ceil_mode_output_size_is_pytorchs():
+    """ceil rounds up; a last window that would start in the padding after the input is
+    dropped (5 rows, window 2, stride 3, padding 1: ceil gives 3, the third window would
+    start at padded row 6, past the 5 rows and the 1 before them, so 2)."""
+    assert sc.MaxPool2D(input=(5, 5), window=2, stride=3, padding=1, ceil_mode=True).out_shape == (1, 2, 2)
+    assert sc.MaxPool2D(input=(5, 5), window=2, stride=2, ceil_mode=True).out_shape == (1, 3, 3)
+    assert sc.MaxPool2D(input=(5, 5), window=2, stride=2).out_shape == (1, 2, 2)
 
 
 def test_builtin_configs_load():

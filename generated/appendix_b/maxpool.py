@@ -24,7 +24,9 @@ SPEC = {
     "window": [3, 2],
     "stride": [1, 2],
     "channels": 1,
+    "ceil_mode": False,
     "pad_value": 0.0,
+    "tie_order": "column",
 }
 
 #: the largest dense vec Jacobian (entries) that ``jacobians`` returns

@@ -45,7 +45,15 @@ SPEC = {
             "bias": True,
         },
         {"type": "relu"},
-        {"type": "avgpool2d", "padding": [0, 0, 0, 0], "dilation": [1, 1], "window": [2, 2], "stride": [2, 2]},
+        {
+            "type": "avgpool2d",
+            "padding": [0, 0, 0, 0],
+            "dilation": [1, 1],
+            "window": [2, 2],
+            "stride": [2, 2],
+            "ceil_mode": False,
+            "count_include_pad": True,
+        },
         {
             "type": "conv2d",
             "padding": [1, 1, 1, 1],
@@ -56,7 +64,15 @@ SPEC = {
             "bias": True,
         },
         {"type": "relu"},
-        {"type": "avgpool2d", "padding": [0, 0, 0, 0], "dilation": [1, 1], "window": [2, 2], "stride": [2, 2]},
+        {
+            "type": "avgpool2d",
+            "padding": [0, 0, 0, 0],
+            "dilation": [1, 1],
+            "window": [2, 2],
+            "stride": [2, 2],
+            "ceil_mode": False,
+            "count_include_pad": True,
+        },
         {"type": "flatten"},
         {"type": "dense", "out_features": 10, "bias": True},
         {"type": "softmax_cross_entropy"},
@@ -724,7 +740,8 @@ def l3_avgpool2d_jacobians(I=None):
     ``("I", j)`` (0-based); ``I`` is accepted for a uniform interface and not used."""
     dtype = np.float64 if I is None else np.asarray(I).dtype
     rows, cols = np.array(_L3_JAC_OUT), np.array(_L3_JAC_INP)
-    J = _dense((_L3_HZ * _L3_WZ, _L3_H * _L3_W), rows, cols, _L3_COEF, dtype)
+    values = _L3_COEF
+    J = _dense((_L3_HZ * _L3_WZ, _L3_H * _L3_W), rows, cols, values, dtype)
     return {("I", j): J.copy() for j in range(_L3_C)}
 
 
@@ -1117,7 +1134,8 @@ def l6_avgpool2d_jacobians(I=None):
     ``("I", j)`` (0-based); ``I`` is accepted for a uniform interface and not used."""
     dtype = np.float64 if I is None else np.asarray(I).dtype
     rows, cols = np.array(_L6_JAC_OUT), np.array(_L6_JAC_INP)
-    J = _dense((_L6_HZ * _L6_WZ, _L6_H * _L6_W), rows, cols, _L6_COEF, dtype)
+    values = _L6_COEF
+    J = _dense((_L6_HZ * _L6_WZ, _L6_H * _L6_W), rows, cols, values, dtype)
     return {("I", j): J.copy() for j in range(_L6_C)}
 
 

@@ -107,6 +107,17 @@ def add_layer_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--classes", metavar="N", help="softmax_cross_entropy classes")
     g.add_argument("--no-bias", action="store_true", help="conv2d/dense without bias")
     g.add_argument("--pad-value", metavar="V", help="maxpool2d: value of padded entries, 0 or -inf (default 0)")
+    g.add_argument("--output-size", metavar="HxW", help="adaptive pooling: output size")
+    g.add_argument("--ceil-mode", action="store_true", help="pooling: round the output size up (PyTorch's ceil_mode)")
+    g.add_argument(
+        "--no-count-include-pad", action="store_true", help="avgpool2d: padded entries do not count in the divisor"
+    )
+    g.add_argument("--divisor-override", metavar="N", help="avgpool2d: one divisor for every window")
+    g.add_argument(
+        "--tie-order",
+        metavar="ORDER",
+        help="max pooling: ties go to the first maximum in 'column' (vΩ, default) or 'row' order",
+    )
 
 
 _FLAG_PARAMS: dict[str, tuple[str, tuple[int, ...]]] = {
@@ -123,17 +134,30 @@ _FLAG_PARAMS: dict[str, tuple[str, tuple[int, ...]]] = {
     "in_features": ("in_features", (1,)),
     "out_features": ("out_features", (1,)),
     "classes": ("classes", (1,)),
+    "output_size": ("output", (1, 2)),
+    "divisor_override": ("divisor_override", (1,)),
+}
+
+#: on/off flags: the parameter each sets and the value it sets it to
+_SWITCHES: dict[str, tuple[str, bool]] = {
+    "ceil_mode": ("ceil_mode", True),
+    "no_count_include_pad": ("count_include_pad", False),
 }
 
 
+#: parameters whose flag has another name (``-o/--output`` is the output path)
+_RENAMED = {"output": "output_size"}
+
+
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    return "--" + _RENAMED.get(name, name).replace("_", "-")
 
 
 def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFIG) -> Layer | Network:
     """The spec the flags describe: ``--config``, else ``--layer`` and its flags, else ``default``."""
     given = {k: getattr(args, k) for k in _FLAG_PARAMS if getattr(args, k, None) is not None}
-    extras = bool(given) or args.no_bias or args.pad_value is not None
+    switches = [k for k in _SWITCHES if getattr(args, k, False)]
+    extras = bool(given) or args.no_bias or args.pad_value is not None or bool(switches) or args.tie_order is not None
     if args.config is not None:
         if args.layer is not None or extras:
             raise SpecError("--config", "give either --config or layer flags, not both")
@@ -160,6 +184,15 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
         if "pad_value" not in accepted:
             raise SpecError("--pad-value", f"does not apply to {args.layer}")
         kwargs["pad_value"] = _pad_value(args.pad_value)
+    for key in switches:
+        param, value = _SWITCHES[key]
+        if param not in accepted:
+            raise SpecError(_flag(key), f"does not apply to {args.layer}")
+        kwargs[param] = value
+    if args.tie_order is not None:
+        if "tie_order" not in accepted:
+            raise SpecError("--tie-order", f"does not apply to {args.layer}")
+        kwargs["tie_order"] = args.tie_order
     spec = make_layer(args.layer, kwargs, _flag)
     if not spec.is_bound:
         raise SpecError(_flag(spec.size_field), f"is required for {args.layer}")

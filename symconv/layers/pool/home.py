@@ -51,8 +51,9 @@ def _omega(d: MaxPoolDerivation) -> dict[str, Tensor]:
 
 
 def _p(d: AvgPoolDerivation) -> dict[str, sp.ImmutableMatrix]:
-    """3.1.3's ``P``, every entry ``1/(h_l w_l)``."""
-    return {"P": sp.ImmutableMatrix(d.P)}
+    """3.1.3's ``P``, every entry ``1/(h_l w_l)``, and ``D``, each window's divisor (PyTorch's
+    ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` rules; all ``h_l w_l`` by default)."""
+    return {"P": sp.ImmutableMatrix(d.P), "D": sp.ImmutableMatrix(d.divisors.tolist())}
 
 
 KINDS = (

@@ -3,14 +3,17 @@ and max pooling as Appendix B, with the switches worked out on concrete numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 from ... import ops
 from ...errors import SpecError
+from ...geometry import Geometry
 from ...latex import common, pictures
 from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, column, fit, matrix, pick, row, width
 from ...latex.notation import dfrac_partial, frac_d, mat, space, vname
@@ -48,11 +51,56 @@ def _shapes(d: AvgPoolDerivation | MaxPoolDerivation, j: int) -> dict[str, Any]:
         "wa": wa,
         "I_space": space(hi, wi),
         "A_space": space(ha, wa),
-        "padding": common.padding_note(g, common.POOL_AXES),
+        "padding": common.padding_note(_as_given(d), common.POOL_AXES),
         "stride": f"$({{}}^{{l}}h_s, {{}}^{{l}}w_s) = ({g.stride[0]}, {g.stride[1]})$",
         "dilation": f"$(d_h, d_w) = ({g.dilation[0]}, {g.dilation[1]})$" if g.dilation != (1, 1) else "",
-        "size_lines": common.size_lines(g, common.POOL_AXES),
+        "size_lines": _ceil_size_lines(d) if d.spec.ceil_mode else common.size_lines(g, common.POOL_AXES),
+        "ceil_mode": d.spec.ceil_mode,
+        "extra": _extra_padding(d),
     }
+
+
+def _as_given(d: AvgPoolDerivation | MaxPoolDerivation) -> Geometry:
+    """The window map with the padding as given (without ``ceil_mode``'s extra rows and columns)."""
+    return dataclasses.replace(d.geometry, padding=d.spec.padding)
+
+
+def _extra_padding(d: AvgPoolDerivation | MaxPoolDerivation) -> str:
+    """Under ``ceil_mode``, how far the last windows run past the padded input (text), or ``""``."""
+    (_, b, _, right), (_, b2, _, right2) = d.spec.padding, d.geometry.padding
+    parts = [f"{n} {what}" for n, what in ((b2 - b, "row(s) below"), (right2 - right, "column(s) on the right")) if n]
+    return " and ".join(parts)
+
+
+def _ceil_size_lines(d: AvgPoolDerivation | MaxPoolDerivation) -> list[Line]:
+    """PyTorch's ``ceil_mode`` output size with the numbers put in: the ceiling of the seed's
+    quotient, less one where the last window would start in the padding after the input
+    (:func:`symconv.geometry.ceil_output_size`, whose value is the core's output size)."""
+    g = _as_given(d)
+    t, b, left, right = g.padding
+    lines = []
+    for axis, n, k, (before, after), s, dil, out in zip(
+        common.POOL_AXES,
+        g.input,
+        g.kernel,
+        ((t, b), (left, right)),
+        g.stride,
+        g.dilation,
+        d.geometry.output,
+        strict=True,
+    ):
+        span = f"{axis.d}({axis.k} - 1)" if dil != 1 else f"({axis.k} - 1)"
+        general = (
+            f"\\left\\lceil \\frac{{{axis.n} + {axis.p}^{{-}} + {axis.p}^{{+}} - {span} - 1}}{{{axis.s}}}"
+            " \\right\\rceil + 1"
+        )
+        dl = f"{dil} \\cdot " if dil != 1 else ""
+        numbers = f"\\left\\lceil \\frac{{{n} + {before} + {after} - {dl}({k} - 1) - 1}}{{{s}}} \\right\\rceil + 1"
+        rounded = -(-(n + before + after - dil * (k - 1) - 1) // s) + 1
+        # PyTorch drops a last window that would start in the padding after the input
+        dropped = f" - 1 = {out}" if rounded != out else ""
+        lines.append(Line(axis.out, f"= {general} = {numbers} = {rounded}{dropped}"))
+    return lines
 
 
 def _window_corners(d: AvgPoolDerivation | MaxPoolDerivation, p: int, q: int) -> tuple[list[int], list[int]]:
@@ -74,6 +122,7 @@ def _forward(
     op: tuple[str, str],
     rep1_cell: Callable[[int, int], str],
     rep2_cell: Callable[[int, int], str],
+    after: str = "",
 ) -> list[Line]:
     """``A = I * op`` written out: the padded input, rep.1, rep.2 and rep.3 (Appendix B's
     form, also the convolution form of 3.1.3).  ``op`` is the operator's name and the
@@ -85,8 +134,8 @@ def _forward(
     lazy = ops.Padded(d.input.grid(j), d.geometry, d.fill)
     padded = common.sym_matrix(lazy, keep_rows=prow, keep_cols=pcol, rows=12, budget=LINE - 60 - width(op[1]))
     return [
-        Line(mat(d.output, j), f"= {mat(d.input, j)} * {op[0]}"),
-        Line("", f"= {padded} * {op[1]}"),
+        Line(mat(d.output, j), f"= {_group(mat(d.input, j), op[0], after)}"),
+        Line("", f"= {_group(padded, op[1], after)}"),
         Line(
             "",
             "= "
@@ -96,6 +145,24 @@ def _forward(
         Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
         Line("", "= " + common.sym_matrix(d.output.grid(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
     ]
+
+
+def _group(x: str, op: str, after: str) -> str:
+    """``x * op``, or ``(x * op) after`` (an entrywise division by the divisors ``D``)."""
+    return f"{x} * {op}" if not after else f"\\left({x} * {op}\\right){after}"
+
+
+def _divisor_rule(d: AvgPoolDerivation) -> str:
+    """How the divisors ``D_pq`` were counted (PyTorch's rule), in words."""
+    spec = d.spec
+    if spec.divisor_override is not None:
+        return f"every window divides by \\texttt{{divisor\\_override}} $= {spec.divisor_override}$"
+    if not spec.count_include_pad:
+        return "each window divides by the number of input entries it covers (\\texttt{count\\_include\\_pad} is false)"
+    return (
+        "each window divides by the number of its positions inside the padded input; the positions a "
+        "\\texttt{ceil\\_mode} window reaches past it are not counted"
+    )
 
 
 def _chain(d: AvgPoolDerivation | MaxPoolDerivation, what: str) -> list[Line]:
@@ -136,20 +203,32 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
     info = _shapes(d, 0)
     i_name, a_name, vi, va = info["I"], info["A"], info["vI"], info["vA"]
     coef = tex(d.coefficient)
-    p_tex = common.sym_matrix(d.P, inline=True, rows=6, budget=200)
+    # with per-window divisors D_pq (PyTorch's ceil_mode, count_include_pad, divisor_override) the
+    # window sums (a convolution with the all-ones 1) are divided entrywise by D
+    op = "\\mathbf{P}" if d.uniform else "\\mathbf{1}"
+    ones = sp.ImmutableMatrix(hl, wl, lambda r, s: sp.S.One)
+    p_tex = common.sym_matrix(d.P if d.uniform else ones, inline=True, rows=6, budget=200)
+
+    def pooled(x: str) -> str:
+        return f"{x} * {op}" if d.uniform else f"\\left({x} * \\mathbf{{1}}\\right) \\oslash \\mathbf{{D}}"
+
+    def weight(r: int, c: int) -> str:
+        return coef if d.uniform else tex(d.weights[r, c])
 
     def rep1_cell(r: int, c: int) -> str:
         if hl * wl > 9:
-            return f"{{}}^{{{common.pq(r + 1, c + 1, d.output.wide)}}}{i_name} * \\mathbf{{P}}"
-        return common.sym_matrix(d.window(r, c, 0), inline=True, rows=4, budget=120) + " * \\mathbf{P}"
+            block = f"{{}}^{{{common.pq(r + 1, c + 1, d.output.wide)}}}{i_name}"
+        else:
+            block = common.sym_matrix(d.window(r, c, 0), inline=True, rows=4, budget=120)
+        return f"{block} * {op}" if d.uniform else f"{weight(r, c)} \\left({block} * \\mathbf{{1}}\\right)"
 
     def rep2_cell(r: int, c: int) -> str:
         terms = _entries(d.window(r, c, 0))
         if len(terms) > SET_TERMS:
             terms = [*terms[: SET_TERMS - 2], "\\cdots", terms[-1]]
-        return f"{coef}\\left({join_sum(terms)}\\right)" if terms else "0"
+        return f"{weight(r, c)}\\left({join_sum(terms)}\\right)" if terms else "0"
 
-    forward = _forward(d, 0, (p, q), ("\\mathbf{P}", p_tex), rep1_cell, rep2_cell)
+    forward = _forward(d, 0, (p, q), (op, p_tex), rep1_cell, rep2_cell, "" if d.uniform else " \\oslash \\mathbf{D}")
     entry_sym = d.input.entry(0, x, y)
     wrt = tex(entry_sym)
     col = common.jac_column(jac, at)
@@ -160,22 +239,23 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
         *fit(
             lhs,
             [
-                f"= {d_i} * \\mathbf{{P}}",
-                f"= {unit} * \\mathbf{{P}}",
-                "= " + common.sym_matrix(common.unvec(col, (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
+                f"= {pooled(d_i)}",
+                f"= {pooled(unit)}",
+                "= "
+                + common.sym_matrix(common.unvec(list(col), (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
             ],
         ),
         *fit(
             frac_d(va, wrt),
             [
-                f"= \\operatorname{{vec}}\\left({d_i} * \\mathbf{{P}}\\right)",
+                f"= \\operatorname{{vec}}\\left({pooled(d_i)}\\right)",
                 "= " + column(common.printed(col), keep=[q * ha + p]),
             ],
         ),
     ]
     ins = d.input.view(0)
     labels = common.Mapped(
-        ins, lambda s: f"\\operatorname{{vec}}\\left({frac_d(i_name, tex(s), display=True)} * \\mathbf{{P}}\\right)"
+        ins, lambda s: f"\\operatorname{{vec}}\\left({pooled(frac_d(i_name, tex(s), display=True))}\\right)"
     )
     shown: list[int | None] = []
     whole_jac = common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
@@ -186,13 +266,16 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
         Line("", "= " + whole_jac),
     ]
     summary = [
-        Line(a_name, f"= {i_name} * \\mathbf{{P}}, \\quad \\mathbf{{P}} = {p_tex}"),
+        Line(a_name, f"= {pooled(i_name)}, \\quad {op} = {p_tex}"),
         Line(frac_d(va, vi), "= " + common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=8, budget=300)),
     ]
     return {
         **info,
         "P": common.sym_matrix(d.P, rows=8),
         "coefficient": coef,
+        "uniform": d.uniform,
+        "D": common.sym_matrix(sp.ImmutableMatrix(d.divisors.tolist()), rows=8),
+        "divisor_rule": _divisor_rule(d),
         "forward": forward,
         "vecs": [
             Line(

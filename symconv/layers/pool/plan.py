@@ -76,6 +76,24 @@ def _checked_runs(m: Geometry, jac: VecJacobian) -> tuple[list[cg.Run], list[cg.
     return row_runs, col_runs
 
 
+def _checked_divisors(d: AvgPoolDerivation, jac: VecJacobian) -> list[int] | None:
+    """The per-window divisors ``D_pq`` (row-major) the generated code carries, or ``None`` when
+    every window divides by ``h_l w_l`` (the seed's ``P``).  Every stored value of the core's
+    ``d vA/d vI`` in row ``A_pq`` must be ``1/D_pq``, and the divisors PyTorch's rule gives
+    (:attr:`AvgPoolDerivation.divisors`) must be what is written."""
+    hz = d.geometry.output[0]
+    weights = d.divisors.reshape(-1, order="F")
+    stored = [jac.table[int(i)] for i in jac.ids]
+    expected = [sp.Rational(1, int(weights[r])) for r in jac.rows]
+    require(stored == expected, "the average-pooling Jacobian's values are not 1/D_pq row by row")
+    if d.uniform:
+        require(all(v == d.coefficient for v in stored), "a uniform average pool's values are not 1/(h_l w_l)")
+        return None
+    out = [int(weights[q * hz + p]) for p in range(hz) for q in range(d.geometry.output[1])]
+    require(all(n != 0 for n in out), "an average-pooling divisor is 0")
+    return out
+
+
 def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
     """3.1.3: ``A_j = I_j * P``.  The slices are checked against ``d vA/d vI`` of the
     core, whose every stored value must be the coefficient ``1/(h_l w_l)``; so are the runs
@@ -98,8 +116,7 @@ def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
         col_classes, col_rest = [], []
     # 3.1.3: every entry of P is 1/(h_l w_l), padded entries counted
     require(d.coefficient == sp.Rational(1, hl * wl), f"P's entries are {d.coefficient}, not 1/{hl * wl}")
-    values = {jac.table[int(i)] for i in set(jac.ids.tolist())}
-    require(values <= {d.coefficient}, f"average-pooling Jacobian values {values}")  # none: windows all in the padding
+    divisors = _checked_divisors(d, jac)
     nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
     entries, small = cg.jacobian_size([(nz, n)], 1)
     c = names.const
@@ -111,12 +128,13 @@ def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
             [
                 ("C", str(d.channels)),
                 *cg.geometry_constants(m),
-                ("COEF", code(d.coefficient)),
+                *([("COEF", code(d.coefficient))] if divisors is None else []),
                 *_sweep_constants(m),
                 chunk,
             ]
         ),
-        "coefficient": str(d.coefficient),
+        "coefficient": str(d.coefficient) if divisors is None else "1/D_pq (window (p, q)'s divisor)",
+        "divisors": literal_lines(divisors) if divisors is not None else [],
         "row_runs": literal_lines(row_runs),
         "col_classes": literal_lines(col_classes),
         "col_runs": literal_lines(col_rest),
@@ -199,6 +217,7 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
             ]
         ),
         "switch_type": switch_type,
+        "row_ties": d.spec.tie_order == "row",
         "window_size": hl * wl,
         "row_corners": literal_lines(row_corners),
         "col_corners": literal_lines(col_corners),

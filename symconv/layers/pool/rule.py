@@ -12,6 +12,7 @@ import sympy as sp
 
 from ... import ops
 from ...errors import SpecError
+from ...geometry import taps_between
 from ...rule import JacobianInfo, Selecting, Windowed, check_index, label, unknown
 from ...sparse import Exprs, VecJacobian
 from ...symbols import Tensor
@@ -64,15 +65,50 @@ class AvgPoolDerivation(_PoolDerivation):
     """``A_j = I_j * P`` with ``P`` all ``1/(h_l w_l)``, same padding and stride (3.1.3).
 
     ``d vA_j / d vI_j`` has column ``(r, s)`` equal to ``vec(dI/dI_rs * P)``; it is the
-    same for every channel."""
+    same for every channel.  PyTorch's ``ceil_mode``, ``count_include_pad=False`` and
+    ``divisor_override`` give window ``(p, q)`` its own divisor ``D_pq`` (:meth:`divisors`):
+    ``A_pq`` is then the window's sum over ``D_pq``, and the Jacobian's row ``A_pq`` holds
+    ``1/D_pq`` wherever window ``(p, q)`` covers the input."""
 
     kind = "avgpool2d"
     section = "3.1.3"
 
     def __init__(self, spec: AvgPool2D, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)
+        self.spec: AvgPool2D = spec
         hl, wl = spec.window
         self.coefficient = sp.Rational(1, hl * wl)
+
+    @cached_property
+    def divisors(self) -> np.ndarray:
+        """``D_pq`` for every output, ``(h_z, w_z)`` ints: ``divisor_override`` if given; else the
+        window positions inside the padded input (PyTorch's ``pool_size``: a ``ceil_mode``
+        window that runs past it counts only what lies inside), or with
+        ``count_include_pad=False`` inside the input.  Both count rows times columns."""
+        g, spec = self.geometry, self.spec
+        if spec.divisor_override is not None:
+            return np.full(g.output, spec.divisor_override, dtype=np.int64)
+        t, b, left, right = spec.padding
+        (h, w), (hz, wz) = g.input, g.output
+        rows = np.arange(hz) * g.stride[0] - t
+        cols = np.arange(wz) * g.stride[1] - left
+        if spec.count_include_pad:
+            down = taps_between(rows, g.kernel[0], -t, h + b, g.dilation[0])
+            across = taps_between(cols, g.kernel[1], -left, w + right, g.dilation[1])
+        else:
+            down = taps_between(rows, g.kernel[0], 0, h, g.dilation[0])
+            across = taps_between(cols, g.kernel[1], 0, w, g.dilation[1])
+        return np.outer(down, across)
+
+    @cached_property
+    def uniform(self) -> bool:
+        """Whether every window divides by ``h_l w_l`` (the seed's ``P``)."""
+        return bool((self.divisors == self.geometry.kernel[0] * self.geometry.kernel[1]).all())
+
+    @cached_property
+    def weights(self) -> sp.ImmutableMatrix:
+        """``1/D_pq`` for every output (``h_z x w_z``)."""
+        return sp.ImmutableMatrix(*self.geometry.output, lambda p, q: sp.Rational(1, int(self.divisors[p, q])))
 
     @cached_property
     def P(self) -> sp.ImmutableMatrix:  # noqa: N802
@@ -81,25 +117,45 @@ class AvgPoolDerivation(_PoolDerivation):
 
     @cached_property
     def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
-        return [ops.correlate(i, self.P, self.geometry) for i in self.I]
+        if self.uniform:
+            return [ops.correlate(i, self.P, self.geometry) for i in self.I]
+        ones = sp.ImmutableMatrix(*self.geometry.kernel, lambda r, s: sp.S.One)
+        return [
+            sp.ImmutableMatrix(ops.correlate(i, ones, self.geometry).multiply_elementwise(self.weights)) for i in self.I
+        ]
 
     def column(self, r: int, s: int) -> sp.ImmutableMatrix:
-        """``vec(dI/dI_rs * P)``: one column as 3.1.3 builds it (0-based ``r, s``)."""
+        """``vec(dI/dI_rs * P)``: one column as 3.1.3 builds it (0-based ``r, s``); with
+        per-window divisors, ``vec((dI/dI_rs * 1) / D)`` entrywise."""
         h, w = self.geometry.input
         e = ops.unit((h, w), check_index("r", r, h), check_index("s", s, w))
-        return ops.vec(ops.correlate(e, self.P, self.geometry))
+        if self.uniform:
+            return ops.vec(ops.correlate(e, self.P, self.geometry))
+        ones = sp.ImmutableMatrix(*self.geometry.kernel, lambda r, s: sp.S.One)
+        return ops.vec(sp.ImmutableMatrix(ops.correlate(e, ones, self.geometry).multiply_elementwise(self.weights)))
 
     def jacobian(self, wrt: str = "I", **index: int) -> VecJacobian:
         if wrt != "I":
             raise unknown(wrt, "'I'")
         j = check_index("j", index.get("j", 0), self.channels)
-        return self._pattern.with_values(Exprs((self.coefficient,)), label(self.output, j), label(self.input, j))
+        return self._pattern.with_values(self._table, label(self.output, j), label(self.input, j))
+
+    @cached_property
+    def _values(self) -> tuple[Exprs, np.ndarray]:
+        """The distinct ``1/D`` (sorted by ``D``) and, per output in vec order, its index there."""
+        flat = self.divisors.reshape(-1, order="F")
+        distinct, ids = np.unique(flat, return_inverse=True)
+        return Exprs(tuple(sp.Rational(1, int(n)) for n in distinct)), ids.astype(np.int64)
+
+    @property
+    def _table(self) -> Exprs:
+        return self._values[0]
 
     @cached_property
     def _pattern(self) -> VecJacobian:
         """The sorted triplets shared by every channel."""
         out, _, inp = self.geometry.triplets
-        return VecJacobian.build(self._sizes, out, inp, np.zeros_like(out), Exprs((self.coefficient,)), "", "")
+        return VecJacobian.build(self._sizes, out, inp, self._values[1][out], self._table, "", "")
 
     def full_jacobian(self, wrt: str = "I") -> VecJacobian:
         if wrt != "I":
@@ -111,8 +167,8 @@ class AvgPoolDerivation(_PoolDerivation):
             (self.channels * nz, self.channels * n),
             j * nz + out,
             j * n + inp,
-            np.zeros((self.channels, out.size)),
-            Exprs((self.coefficient,)),
+            np.broadcast_to(self._values[1][out], (self.channels, out.size)),
+            self._table,
             label(self.output),
             label(self.input),
         )
@@ -124,10 +180,10 @@ class AvgPoolDerivation(_PoolDerivation):
         out, _, inp = self.geometry.triplets
         nz, _ = self._sizes
         xi = np.asarray(x, dtype=float).reshape(self.channels, -1)
-        c = float(self.coefficient)
-        return np.stack([np.bincount(out, weights=xi[j, inp] * c, minlength=nz) for j in range(self.channels)]).reshape(
-            -1
-        )
+        scale = 1.0 / self.divisors.reshape(-1, order="F")
+        return np.stack(
+            [np.bincount(out, weights=xi[j, inp], minlength=nz) * scale for j in range(self.channels)]
+        ).reshape(-1)
 
 
 class SelectionSteps(NamedTuple):
@@ -188,10 +244,24 @@ class MaxPoolDerivation(_PoolDerivation, Selecting):
 
     def switches(self, values: np.ndarray) -> np.ndarray:
         """The seed's ``i_pq`` for a numeric input: 1-based index of the maximum in
-        ``{}_v^{pq}Omega``, the first one on ties.  ``values`` is ``(h, w)`` or ``(c, h, w)``."""
+        ``{}_v^{pq}Omega``, the first one on ties (first in ``vΩ``, or with ``tie_order="row"``
+        first in row-major order).  ``values`` is ``(h, w)`` or ``(c, h, w)``."""
         _, single = self._channels_of(values)
-        idx = np.argmax(self.window_values(values), axis=-1) + 1
+        vals = self.window_values(values)
+        if self.spec.tie_order == "row":  # PyTorch's: the first maximum in row-major order
+            order = self.row_major
+            idx = order[np.argmax(vals[..., order], axis=-1)] + 1
+        else:
+            idx = np.argmax(vals, axis=-1) + 1
         return idx[0] if single else idx
+
+    @property
+    def row_major(self) -> np.ndarray:
+        """The window's entries in row-major order, each as its 0-based index in ``vΩ``
+        (``s h_l + r`` for kernel position ``(r, s)``): the order ``tie_order="row"`` breaks
+        ties in."""
+        hl, wl = self.geometry.kernel
+        return (np.arange(hl)[:, None] + np.arange(wl)[None, :] * hl).reshape(-1)
 
     def saved(self, x: np.ndarray) -> np.ndarray | None:
         """The switches the forward pass keeps (Appendix B)."""
@@ -201,7 +271,7 @@ class MaxPoolDerivation(_PoolDerivation, Selecting):
         """eq.b-2.1 to eq.b-2.3 step by step, for every output at once (1-based arrays
         shaped like ``switches``): the block position, the window's top-left input
         position, the input position and the vec index it gives (0 for padding)."""
-        sw = np.asarray(switches)
+        sw = np.asarray(switches).astype(np.int64)  # the generated code's are unsigned: -sw must not wrap
         hl = self.geometry.kernel[0]
         h, w = self.geometry.input
         hz, wz = self.geometry.output

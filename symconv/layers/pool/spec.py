@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
 from ... import validate as v
 from ...errors import SpecError
-from ...geometry import dims
+from ...geometry import Geometry, ceil_extension, dims
 from ...specs import Shape, Windowed
+
+#: max pooling's tie orders: the seed's vΩ (column-major), PyTorch's (row-major)
+TIE_ORDERS = ("column", "row")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -18,10 +24,13 @@ class _Pool(Windowed):
     window: tuple[int, int]
     stride: tuple[int, int] | None = None
     channels: int | None = None
+    #: PyTorch's ``ceil_mode``: the output size rounds up (:func:`symconv.geometry.ceil_output_size`)
+    ceil_mode: bool = False
 
     def __post_init__(self) -> None:
         self._normalise()
         set_ = object.__setattr__
+        set_(self, "ceil_mode", v.flag("ceil_mode", self.ceil_mode))
         set_(self, "window", v.pair("window", self.window))
         # PyTorch's default: the stride is the window (non-overlapping windows)
         set_(self, "stride", self.window if self.stride is None else v.pair("stride", self.stride))
@@ -47,6 +56,20 @@ class _Pool(Windowed):
         return self.stride
 
     @property
+    def geometry(self) -> Geometry:
+        """The window map.  Under ``ceil_mode`` the last windows may run past the padded
+        input; the positions they reach there take part as padding, so the geometry carries
+        that many more rows (columns) of padding after the input, and the floor output-size
+        rule then gives the ceil one (:func:`symconv.geometry.ceil_extension`)."""
+        g = super().geometry
+        if not self.ceil_mode:
+            return g
+        t, b, left, right = g.padding
+        down = ceil_extension(g.input[0], g.kernel[0], t, b, g.stride[0], g.dilation[0])
+        across = ceil_extension(g.input[1], g.kernel[1], left, right, g.stride[1], g.dilation[1])
+        return dataclasses.replace(g, padding=(t, b + down, left, right + across))
+
+    @property
     def out_shape(self) -> Shape:
         assert self.channels is not None
         return (self.channels, *self.geometry.output)
@@ -61,9 +84,40 @@ class _Pool(Windowed):
 class AvgPool2D(_Pool):
     """Average pooling: convolution with ``P`` (all entries ``1/(h_l w_l)``), seed 3.1.3.
 
-    Padded entries count as zeros in the average, as in the seed."""
+    Padded entries count as zeros in the average, as in the seed.  PyTorch's options change
+    the divisor window by window: ``count_include_pad=False`` divides by the input entries
+    the window covers, ``ceil_mode`` windows that run past the padded input count only the
+    positions inside it, and ``divisor_override`` sets one divisor for all."""
 
     kind: ClassVar[str] = "avgpool2d"
+    #: PyTorch's ``count_include_pad``: whether padded entries count in a window's divisor
+    count_include_pad: bool = True
+    #: PyTorch's ``divisor_override``: one divisor for every window instead of its count
+    divisor_override: int | None = None
+
+    def _extra_checks(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "count_include_pad", v.flag("count_include_pad", self.count_include_pad))
+        if self.divisor_override is not None:
+            # PyTorch's rule: any integer but 0 (a negative divisor flips the sign)
+            n = v.integer("divisor_override", self.divisor_override, minimum=-(2**31))
+            if n == 0:
+                raise SpecError("divisor_override", "must be a nonzero integer, got 0")
+            set_(self, "divisor_override", n)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.input is None or self.count_include_pad or self.divisor_override is not None:
+            return
+        # count_include_pad=False divides by the input entries a window covers: there must be one
+        empty = np.argwhere(~(self.geometry.windows >= 0).any(axis=(2, 3)))
+        if empty.size:
+            p, q = (int(i) + 1 for i in empty[0])
+            raise SpecError(
+                "count_include_pad",
+                f"false divides each window by the input entries it covers, but window ({p}, {q}) "
+                "covers only padding (its divisor would be 0)",
+            )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,9 +126,13 @@ class MaxPool2D(_Pool):
 
     kind: ClassVar[str] = "maxpool2d"
     pad_value: float = 0.0
+    #: which maximum a tie goes to: the first in the seed's ``vΩ`` (column-major) order, or
+    #: the first in row-major order (PyTorch's)
+    tie_order: str = "column"
 
     def _extra_checks(self) -> None:
         object.__setattr__(self, "pad_value", v.pad_value("pad_value", self.pad_value))
+        object.__setattr__(self, "tie_order", v.choice("tie_order", self.tie_order, TIE_ORDERS))
 
     def config(self) -> dict[str, Any]:
         out = super().config()

@@ -1,0 +1,138 @@
+"""Adaptive pooling's document data: PyTorch's windows listed with their numbers, the pooled
+matrix written out (3.1.3, Appendix B's rep.2), and the Jacobian: average pooling's whole,
+max pooling's mask at a worked example's switches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ...errors import SpecError
+from ...latex import common
+from ...latex.layout import LINE, Line, matrix
+from ...latex.notation import frac_d, mat, space, vname
+from ...latex.printer import join_sum, tex
+from .rule import AdaptiveAvgDerivation, AdaptiveMaxDerivation, _AdaptiveDerivation
+
+#: entries of a window shown in a sum or a max before eliding
+TERMS = 6
+
+
+def _window_lines(d: _AdaptiveDerivation) -> list[Line]:
+    """Every window band with PyTorch's rule and its numbers, 1-based and inclusive:
+    rows ``floor((p-1) h_i / h_a) + 1`` to ``ceil(p h_i / h_a)``."""
+    (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
+    lines = []
+    for name, n, out, starts, ends in (
+        ("p", hi, ha, d.row_starts, d.row_ends),
+        ("q", wi, wa, d.col_starts, d.col_ends),
+    ):
+        what = "rows" if name == "p" else "columns"
+        for k in range(out):
+            lines.append(
+                Line(
+                    f"{name} = {k + 1}",
+                    f": \\ \\text{{{what} }} \\left\\lfloor \\tfrac{{{k} \\cdot {n}}}{{{out}}} \\right\\rfloor + 1 = "
+                    f"{int(starts[k]) + 1} \\text{{ to }} \\left\\lceil \\tfrac{{{k + 1} \\cdot {n}}}{{{out}}} "
+                    f"\\right\\rceil = {int(ends[k])}",
+                )
+            )
+    return lines
+
+
+def _terms(d: _AdaptiveDerivation, p: int, q: int) -> list[str]:
+    terms = [tex(v) for v in d.window(p, q, 0).T]  # column by column: vΩ
+    return [*terms[: TERMS - 2], "\\cdots", terms[-1]] if len(terms) > TERMS else terms
+
+
+def _shapes(d: _AdaptiveDerivation) -> dict[str, Any]:
+    (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
+    return {
+        "I": mat(d.input, 0),
+        "A": mat(d.output, 0),
+        "vI": vname(d.input, 0),
+        "vA": vname(d.output, 0),
+        "many": d.channels > 1,
+        "c": d.channels,
+        "hi": hi,
+        "wi": wi,
+        "ha": ha,
+        "wa": wa,
+        "I_space": space(hi, wi),
+        "A_space": space(ha, wa),
+        "windows": _window_lines(d),
+        "global_pool": (ha, wa) == (1, 1),
+        "chain": [
+            Line(
+                common.sized(frac_d("J", vname(d.input, "j", show=d.channels > 1)), 1, hi * wi),
+                "= "
+                + common.sized(frac_d("J", vname(d.output, "j", show=d.channels > 1)), 1, ha * wa)
+                + common.sized(
+                    frac_d(vname(d.output, "j", show=d.channels > 1), vname(d.input, "j", show=d.channels > 1)),
+                    ha * wa,
+                    hi * wi,
+                ),
+            )
+        ],
+    }
+
+
+def avg_context(d: AdaptiveAvgDerivation) -> dict[str, Any]:
+    """Everything the adaptive pooling template lays out for average pooling."""
+    (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
+
+    def cell(p: int, q: int) -> str:
+        return f"\\tfrac{{1}}{{{int(d.divisors[p, q])}}}\\left({join_sum(_terms(d, p, q))}\\right)"
+
+    jac = d.jacobian("I", j=0)
+    return {
+        **_shapes(d),
+        "is_max": False,
+        "forward": [
+            Line(mat(d.output, 0), "= " + matrix(cell, (ha, wa), rows=8, budget=LINE - 40)),
+            Line("", "= " + common.sym_matrix(d.output.matrix(0), rows=8)),
+        ],
+        "divisors": common.sym_matrix(d.divisors, rows=8),
+        "jacobian": [Line(frac_d(vname(d.output, 0), vname(d.input, 0)), "= " + common.jac_matrix(jac, rows=12))],
+        "dims": f"{ha * wa} \\times {hi * wi}",
+    }
+
+
+def max_context(d: AdaptiveMaxDerivation, values: np.ndarray | None, seed: int) -> dict[str, Any]:
+    """Everything the adaptive pooling template lays out for max pooling, with the switches of
+    a worked example (the user's numbers, or random integers in ``-9..9`` from ``seed``)."""
+    (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
+    if values is None:
+        example = np.random.default_rng(seed).integers(-9, 10, size=(hi, wi)).astype(float)
+        source = f"random integers (seed {seed})"
+    else:
+        arr = np.asarray(values, dtype=float)
+        if arr.size < hi * wi or not np.isfinite(arr).all():
+            raise SpecError("values", f"must hold {hi * wi} finite numbers for channel 1, got {arr.size}")
+        example, source = arr.reshape(-1)[: hi * wi].reshape(hi, wi), "the given numbers"
+
+    def cell(p: int, q: int) -> str:
+        return f"\\max\\left\\{{{', '.join(_terms(d, p, q))}\\right\\}}"
+
+    switches = d.switches(example)
+    mask = d.mask(example)
+    return {
+        **_shapes(d),
+        "is_max": True,
+        "forward": [
+            Line(mat(d.output, 0), "= " + matrix(cell, (ha, wa), rows=8, budget=LINE - 40)),
+        ],
+        "tie_order": "row-major order (PyTorch's)" if d.spec.tie_order == "row" else "${}_v\\Omega$ (the seed's)",
+        "source": source,
+        "example": common.sym_matrix(example.astype(int), rows=10),
+        "switches": common.sym_matrix(switches, rows=10),
+        "selected": common.sym_matrix(d.selected(switches), rows=10),
+        "jacobian": [
+            Line(
+                frac_d(vname(d.output, 0), vname(d.input, 0)),
+                "= " + common.jac_matrix(mask, keep_rows=[0], keep_cols=[int(d.selected(switches)[0, 0]) - 1], rows=12),
+            )
+        ],
+        "dims": f"{ha * wa} \\times {hi * wi}",
+    }

@@ -1,0 +1,516 @@
+# ruff: noqa: E741 - the seed's name I
+"""PyTorch parity of pooling: ``ceil_mode``, ``tie_order``, ``count_include_pad``,
+``divisor_override`` and adaptive average / max pooling.
+
+Each is checked against references written apart from symconv: exact SymPy Jacobians of
+the plain-loop forward passes in ``tests/reference_loops.py`` (PyTorch's rules written out),
+the generated code against those loops and finite differences, ``symconv check``, and
+PyTorch itself (its functional ops and its own OpInfo samples) when torch is installed."""
+
+from __future__ import annotations
+
+import math
+import types
+
+import numpy as np
+import pytest
+import reference_loops as ref
+import sympy as sp
+
+import symconv as sc
+from symconv.cli import main
+from symconv.codegen.render import generate
+
+INF = float("-inf")
+
+
+def load(spec):
+    """The generated module of ``spec``, executed from its source (code we generated)."""
+    module = types.ModuleType("generated_under_test")
+    exec(compile(generate(spec), "<generated>", "exec"), module.__dict__)
+    return module
+
+
+def vec(m: np.ndarray) -> sp.Matrix:
+    """Column-major stacking of a 2-D object array (the seed's vec)."""
+    return sp.Matrix([m[r, c] for c in range(m.shape[1]) for r in range(m.shape[0])])
+
+
+def symbols(d, j: int = 0) -> np.ndarray:
+    """The input symbols of channel ``j`` as a 2-D object array."""
+    m = d.input.matrix(j)
+    return np.array([[m[r, c] for c in range(m.shape[1])] for r in range(m.shape[0])], dtype=object)
+
+
+# (input, window, padding (t, b, l, r), stride, ceil_mode, count_include_pad, divisor_override)
+AVG = [
+    pytest.param((5, 5), (2, 2), (0, 0, 0, 0), (2, 2), True, True, None, id="ceil-past-the-input"),
+    pytest.param((5, 6), (3, 2), (1, 1, 1, 1), (2, 2), True, False, None, id="ceil-exclude-pad"),
+    pytest.param((5, 4), (3, 3), (1, 1, 1, 1), (3, 3), True, True, None, id="ceil-drops-the-last-window"),
+    pytest.param((4, 5), (3, 2), (1, 0, 0, 1), (1, 2), False, False, None, id="exclude-pad-per-side"),
+    pytest.param((4, 4), (2, 3), (1, 1, 1, 1), (2, 1), False, True, 5, id="divisor-override"),
+    pytest.param((5, 5), (3, 3), (1, 1, 1, 1), (2, 2), True, False, 2, id="ceil-override"),
+]
+
+
+@pytest.mark.parametrize(("inp", "window", "pad", "stride", "ceil", "cip", "dov"), AVG)
+def test_avgpool_options_jacobian_equals_sympys(inp, window, pad, stride, ceil, cip, dov):
+    """The core's forward and d vA/d vI equal Matrix.jacobian of PyTorch's avg_pool2d written
+    as loops (its divisors), symbolically; each column is also built literally."""
+    spec = sc.AvgPool2D(
+        input=inp,
+        window=window,
+        padding=pad,
+        stride=stride,
+        ceil_mode=ceil,
+        count_include_pad=cip,
+        divisor_override=dov,
+    )
+    d = sc.derive(spec)
+    I = symbols(d)
+    A = ref.avgpool_forward_pt(I[None, None], window, pad, stride, ceil, cip, dov)[0, 0]
+    assert d.output_shape == A.shape
+    assert sp.Matrix(d.A[0]) == sp.Matrix(A)
+    J = vec(A).jacobian(vec(I))
+    assert d.jacobian("I").to_matrix() == J
+    assert d.full_jacobian("I").to_matrix() == J
+    h, w = inp
+    assert all(d.column(r, s) == J[:, s * h + r] for r in range(h) for s in range(w))
+    assert d.jacobian("I").nnz == sum(1 for v in J if v != 0)  # sparse: one triplet per nonzero
+
+
+ADAPTIVE = [((7, 7), (1, 1)), ((5, 7), (3, 2)), ((4, 4), (3, 3)), ((3, 2), (5, 4)), ((6, 6), (4, 2)), ((1, 1), (1, 1))]
+
+
+@pytest.mark.parametrize(("inp", "out"), ADAPTIVE)
+def test_adaptive_avgpool_jacobian_equals_sympys(inp, out):
+    d = sc.derive(sc.AdaptiveAvgPool2D(input=inp, output=out, channels=2))
+    for j in range(2):
+        I = symbols(d, j)
+        A = ref.adaptive_avg_forward(I[None, None], out)[0, 0]
+        assert sp.Matrix(d.A[j]) == sp.Matrix(A)
+        J = vec(A).jacobian(vec(I))
+        assert d.jacobian("I", j=j).to_matrix() == J
+        assert d.jacobian("I", j=j).nnz == sum(1 for v in J if v != 0)
+    assert d.full_jacobian("I").shape == (2 * out[0] * out[1], 2 * inp[0] * inp[1])
+
+
+def _max_exprs(I, windows, fill):  # noqa: N803 - the seed's name
+    """An independent symbolic max pooling: ``windows[p][q]`` lists the (row, col) of each
+    window position, ``None`` for padding (which takes part as ``fill``)."""
+    return np.array(
+        [[sp.Max(*[fill if rc is None else I[rc] for rc in cell]) for cell in row] for row in windows], dtype=object
+    )
+
+
+def _pool_windows(inp, window, pad, stride, dilation, ceil):
+    h, w = inp
+    hz = ref.pool_out_size(h, window[0], pad[0], pad[1], stride[0], dilation[0], ceil)
+    wz = ref.pool_out_size(w, window[1], pad[2], pad[3], stride[1], dilation[1], ceil)
+    out = []
+    for p in range(hz):
+        row = []
+        for q in range(wz):
+            cell = []
+            for r in range(window[0]):
+                for s in range(window[1]):
+                    i, k = p * stride[0] + r * dilation[0] - pad[0], q * stride[1] + s * dilation[1] - pad[2]
+                    cell.append((i, k) if 0 <= i < h and 0 <= k < w else None)
+            row.append(cell)
+        out.append(row)
+    return out
+
+
+def _adaptive_windows(inp, out):
+    cells = []
+    for p in range(out[0]):
+        r0, r1 = ref.adaptive_bounds(inp[0], out[0], p)
+        row = []
+        for q in range(out[1]):
+            c0, c1 = ref.adaptive_bounds(inp[1], out[1], q)
+            row.append([(r, c) for r in range(r0, r1) for c in range(c0, c1)])
+        cells.append(row)
+    return cells
+
+
+MAX = [
+    pytest.param((5, 5), (2, 2), (0, 0, 0, 0), (2, 2), (1, 1), 0.0, id="ceil-past-the-input"),
+    pytest.param((5, 6), (3, 2), (1, 1, 1, 1), (2, 2), (1, 1), INF, id="ceil-padded"),
+    pytest.param((5, 4), (3, 3), (1, 1, 1, 1), (3, 3), (1, 1), 0.0, id="ceil-drops-the-last-window"),
+    pytest.param((7, 6), (2, 3), (1, 0, 1, 1), (2, 2), (2, 1), INF, id="ceil-dilated"),
+]
+
+
+@pytest.mark.parametrize(("inp", "window", "pad", "stride", "dil", "fill"), MAX)
+def test_ceil_maxpool_mask_is_sympys_derivative_of_max(inp, window, pad, stride, dil, fill):
+    """Under ceil_mode the forward is Max over PyTorch's windows, positions past the padded
+    input taking part as padding; at a tie-free point the mask is SymPy's derivative of it."""
+    spec = sc.MaxPool2D(
+        input=inp, window=window, padding=pad, stride=stride, dilation=dil, pad_value=fill, ceil_mode=True
+    )
+    d = sc.derive(spec)
+    I = symbols(d)
+    fill_s = sp.S.NegativeInfinity if math.isinf(fill) else sp.S.Zero
+    A = _max_exprs(I, _pool_windows(inp, window, pad, stride, dil, True), fill_s)
+    assert sp.Matrix(d.A[0]) == sp.Matrix(A)
+    rng = np.random.default_rng(3)
+    values = rng.permutation(np.arange(1, inp[0] * inp[1] + 1)).reshape(inp) - inp[0] * inp[1] // 2  # no ties
+    point = {I[r, c]: int(values[r, c]) for r in range(inp[0]) for c in range(inp[1])}
+    J = vec(A).jacobian(vec(I)).subs(point)
+    assert d.mask(values.astype(float)).to_matrix() == J
+
+
+#: windows of at most 9 entries: SymPy differentiates a Max of n arguments in about n^2 Heavisides
+ADAPTIVE_MAX = [((4, 4), (3, 3)), ((3, 2), (5, 4)), ((6, 6), (4, 2)), ((1, 1), (1, 1)), ((5, 4), (2, 3))]
+
+
+@pytest.mark.parametrize(("inp", "out"), ADAPTIVE_MAX)
+def test_adaptive_maxpool_mask_is_sympys_derivative_of_max(inp, out):
+    d = sc.derive(sc.AdaptiveMaxPool2D(input=inp, output=out))
+    I = symbols(d)
+    A = _max_exprs(I, _adaptive_windows(inp, out), sp.S.Zero)
+    assert sp.Matrix(d.A[0]) == sp.Matrix(A)
+    n = inp[0] * inp[1]
+    values = np.random.default_rng(5).permutation(np.arange(n)).reshape(inp) - n // 2
+    point = {I[r, c]: int(values[r, c]) for r in range(inp[0]) for c in range(inp[1])}
+    J = vec(A).jacobian(vec(I)).subs(point)
+    assert d.mask(values.astype(float)).to_matrix() == J
+
+
+@pytest.mark.parametrize("tie_order", ["column", "row"])
+@pytest.mark.parametrize("adaptive", [False, True], ids=["maxpool", "adaptive"])
+def test_switches_on_ties_follow_the_tie_order(tie_order, adaptive):
+    """Integer inputs full of ties: the core's switches and the generated module's equal the
+    loop reference's, which scans vΩ (column) or rows (row)."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(-1, 2, size=(3, 2, 6, 7)).astype(np.float64)
+    if adaptive:
+        spec = sc.AdaptiveMaxPool2D(input=(6, 7), output=(4, 3), channels=2, tie_order=tie_order)
+        A_ref, sw_ref = ref.adaptive_max_forward(x, (4, 3), tie_order)
+    else:
+        spec = sc.MaxPool2D(input=(6, 7), window=(3, 3), stride=2, padding=1, channels=2, ceil_mode=True,
+                            tie_order=tie_order, pad_value=INF)  # fmt: skip
+        A_ref, sw_ref = ref.maxpool_forward_pt(x, (3, 3), (1, 1, 1, 1), (2, 2), (1, 1), INF, True, tie_order)
+    d = sc.derive(spec)
+    np.testing.assert_array_equal(np.stack([d.switches(e) for e in x]), sw_ref)
+    m = load(spec)
+    A, sw = m.forward(x)
+    np.testing.assert_array_equal(A, A_ref)
+    np.testing.assert_array_equal(sw, sw_ref)
+    if not adaptive:  # the module's NaN path reads the windows in the same order
+        x_nan = x.copy()
+        x_nan[0, 0, 0, 0] = np.nan
+        np.testing.assert_array_equal(m.forward(x_nan)[1][1:], sw_ref[1:])
+    g = rng.standard_normal(A.shape)
+    want = (
+        ref.adaptive_max_backward(g, sw_ref, x.shape, (4, 3))
+        if adaptive
+        else ref.maxpool_backward(g, sw_ref, x.shape, (3, 3), (1, 1, 1, 1), (2, 2))
+    )
+    np.testing.assert_allclose(m.backward(g, sw), want, rtol=1e-12, atol=1e-12)
+    assert (sw_ref[..., :, :] > 0).all()
+    if tie_order == "row":  # the orders really differ on these inputs
+        other = (
+            ref.adaptive_max_forward(x, (4, 3))[1]
+            if adaptive
+            else ref.maxpool_forward_pt(x, (3, 3), (1, 1, 1, 1), (2, 2), (1, 1), INF, True)[1]
+        )
+        assert (other != sw_ref).any()
+
+
+@pytest.mark.parametrize(("inp", "window", "pad", "stride", "ceil", "cip", "dov"), AVG)
+def test_generated_avgpool_options_match_the_loops(inp, window, pad, stride, ceil, cip, dov):
+    spec = sc.AvgPool2D(input=inp, window=window, padding=pad, stride=stride, channels=2, ceil_mode=ceil,
+                        count_include_pad=cip, divisor_override=dov)  # fmt: skip
+    m = load(spec)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 2, *inp))
+    A = m.forward(x)
+    np.testing.assert_allclose(A, ref.avgpool_forward_pt(x, window, pad, stride, ceil, cip, dov), rtol=1e-12)
+    g = rng.standard_normal(A.shape)
+    dI = m.backward(g)
+    # the backward is the adjoint of the forward: <g, A(x)> = <dI(g), x> for every x
+    for _ in range(3):
+        y = rng.standard_normal(x.shape)
+        assert np.isclose(np.sum(g * m.forward(y)), np.sum(dI * y), rtol=1e-12)
+    A32 = m.forward(x.astype(np.float32))
+    assert A32.dtype == np.float32 and m.backward(g.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(A32, A, rtol=1e-5, atol=1e-6)
+    J = m.jacobians()[("I", 0)]
+    np.testing.assert_array_equal(J, sc.derive(spec).jacobian("I").to_numpy().astype(float))
+
+
+@pytest.mark.parametrize(("inp", "out"), ADAPTIVE)
+def test_generated_adaptive_pools_match_the_loops(inp, out):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, *inp))
+    m = load(sc.AdaptiveAvgPool2D(input=inp, output=out, channels=3))
+    A = m.forward(x)
+    np.testing.assert_allclose(A, ref.adaptive_avg_forward(x, out), rtol=1e-12)
+    g = rng.standard_normal(A.shape)
+    np.testing.assert_allclose(m.backward(g), ref.adaptive_avg_backward(g, x.shape), rtol=1e-12)
+    assert m.forward(x.astype(np.float32)).dtype == np.float32
+    assert m.backward(g.astype(np.float32)).dtype == np.float32
+    mx = load(sc.AdaptiveMaxPool2D(input=inp, output=out, channels=3))
+    A, sw = mx.forward(x)
+    A_ref, sw_ref = ref.adaptive_max_forward(x, out)
+    np.testing.assert_array_equal(A, A_ref)
+    np.testing.assert_array_equal(sw, sw_ref)
+    np.testing.assert_allclose(mx.backward(g, sw), ref.adaptive_max_backward(g, sw, x.shape, out), rtol=1e-12)
+    with pytest.raises(ValueError, match="i_pq"):
+        mx.backward(g, sw + 100)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--layer", "avgpool2d", "--input", "7x8", "--window", "3", "--stride", "2", "--padding", "1",
+         "--ceil-mode", "--no-count-include-pad", "--channels", "2"],
+        ["--layer", "avgpool2d", "--input", "6x5", "--window", "2x3", "--divisor-override", "4"],
+        ["--layer", "maxpool2d", "--input", "7x8", "--window", "3", "--stride", "2", "--padding", "1",
+         "--ceil-mode", "--tie-order", "row", "--pad-value", "-inf"],
+        ["--layer", "adaptive_avgpool2d", "--input", "7x7", "--output-size", "1", "--channels", "3"],
+        ["--layer", "adaptive_maxpool2d", "--input", "5x7", "--output-size", "3x2", "--tie-order", "row"],
+    ],
+    ids=["avg-ceil-exclude", "avg-override", "max-ceil-row", "global-avg", "adaptive-max"],
+)  # fmt: skip
+def test_symconv_check_passes_on_the_new_options(tmp_path, capsys, flags):
+    """``symconv codegen`` then ``symconv check``: finite differences, the seed's route, float32."""
+    assert main(["codegen", *flags, "-o", str(tmp_path)]) == 0
+    (module,) = tmp_path.glob("*.py")
+    capsys.readouterr()
+    assert main(["check", str(module)]) == 0
+    assert "all checks passed" in capsys.readouterr().out
+
+
+def test_ceil_mode_never_leaves_a_window_wholly_in_the_padding():
+    """PyTorch's rule drops a last window that would start in the padding after the input;
+    with symconv's padding rule (each side smaller than the window) every remaining window
+    then holds an input entry, so no spec has to be refused for it.  Checked exhaustively on
+    small shapes, against the loop reference's output size."""
+    checked = 0
+    for n in range(1, 7):
+        for k in range(1, 4):
+            for s in range(1, 5):
+                for d in (1, 2):
+                    span = d * (k - 1) + 1
+                    for before in range(span):
+                        for after in range(span):
+                            if n + before + after < span:
+                                continue
+                            spec = sc.MaxPool2D(input=(n, 1), window=(k, 1), stride=(s, 1), dilation=(d, 1),
+                                                padding=(before, after, 0, 0), ceil_mode=True)  # fmt: skip
+                            g = spec.geometry
+                            assert g.output[0] == ref.pool_out_size(n, k, before, after, s, d, True)
+                            if d == 1:  # a dilated window's taps may all miss a small input, ceil or not
+                                assert (g.windows >= 0).any(axis=(1, 2, 3)).all()
+                            checked += 1
+    assert checked > 500
+
+
+# -- PyTorch ------------------------------------------------------------------------------------
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def test_cross_check_every_new_option_against_torch():
+    torch = _torch()
+    F = torch.nn.functional
+    rng = np.random.default_rng(7)
+    cases = []
+    for ceil in (False, True):
+        for cip in (True, False):
+            for dov in (None, 3):
+                cases.append(("avg", dict(kernel_size=3, stride=2, padding=1, ceil_mode=ceil, count_include_pad=cip,
+                                          divisor_override=dov)))  # fmt: skip
+        cases.append(("max", dict(kernel_size=(3, 2), stride=(2, 3), padding=(1, 1), dilation=(1, 2), ceil_mode=ceil)))
+    for kind, kw in cases:
+        x = rng.integers(-3, 4, size=(2, 3, 8, 9)).astype(np.float64)  # ties: PyTorch's row-major order
+        xt = torch.tensor(x, requires_grad=True)
+        if kind == "avg":
+            yt = F.avg_pool2d(xt, **kw)
+            options = {k: kw[k] for k in ("ceil_mode", "count_include_pad", "divisor_override")}
+            spec = sc.AvgPool2D(input=(8, 9), window=3, stride=2, padding=1, channels=3, **options)
+        else:
+            yt = F.max_pool2d(xt, **kw)
+            spec = sc.MaxPool2D(input=(8, 9), window=(3, 2), stride=(2, 3), padding=1, dilation=(1, 2), channels=3,
+                                ceil_mode=kw["ceil_mode"], tie_order="row", pad_value=INF)  # fmt: skip
+        _agree(torch, load(spec), kind, x, xt, yt, rng)
+    for out in [(1, 1), (3, 4), (5, 11)]:
+        x = rng.integers(-3, 4, size=(2, 3, 8, 9)).astype(np.float64)
+        xt = torch.tensor(x, requires_grad=True)
+        _agree(torch, load(sc.AdaptiveAvgPool2D(input=(8, 9), output=out, channels=3)), "avg", x, xt,
+               F.adaptive_avg_pool2d(xt, out), rng)  # fmt: skip
+        xt = torch.tensor(x, requires_grad=True)
+        _agree(torch, load(sc.AdaptiveMaxPool2D(input=(8, 9), output=out, channels=3, tie_order="row")), "max", x, xt,
+               F.adaptive_max_pool2d(xt, out), rng)  # fmt: skip
+
+
+def _agree(torch, m, kind, x, xt, yt, rng):
+    """The module's forward and backward equal PyTorch's on ``x``, in float64 and float32."""
+    g = rng.standard_normal(tuple(yt.shape))
+    yt.backward(torch.tensor(g))
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        out = m.forward(x.astype(dtype))
+        y, saved = out if kind == "max" else (out, None)
+        assert y.dtype == dtype
+        np.testing.assert_allclose(y, yt.detach().numpy(), rtol=tol, atol=tol)
+        dI = m.backward(g.astype(dtype), saved) if kind == "max" else m.backward(g.astype(dtype))
+        np.testing.assert_allclose(dI, xt.grad.numpy(), rtol=tol, atol=tol)
+
+
+OPINFO = ("nn.functional.max_pool2d", "nn.functional.avg_pool2d", "nn.functional.adaptive_avg_pool2d",
+          "nn.functional.adaptive_max_pool2d")  # fmt: skip
+
+
+def _pair(v):
+    """PyTorch's int-or-tuple argument as a pair (a 1-tuple means both sizes)."""
+    v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    return v * 2 if len(v) == 1 else v
+
+
+def _spec_of(name, shape, args, kwargs):
+    """The symconv layer for one OpInfo sample (PyTorch's positional order of each op)."""
+    c, h, w = shape[-3:]
+    if name.endswith("adaptive_avg_pool2d") or name.endswith("adaptive_max_pool2d"):
+        out = args[0] if args else kwargs["output_size"]
+        out = _pair(out)
+        if name.endswith("adaptive_avg_pool2d"):
+            return sc.AdaptiveAvgPool2D(input=(h, w), output=out, channels=c)
+        return sc.AdaptiveMaxPool2D(input=(h, w), output=out, channels=c, tie_order="row")
+    if name.endswith("avg_pool2d"):
+        names = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
+        kw = {**dict(zip(names, args, strict=False)), **kwargs}
+        stride = kw.get("stride") or kw["kernel_size"]
+        return sc.AvgPool2D(input=(h, w), window=_pair(kw["kernel_size"]), stride=_pair(stride),
+                            padding=_pair(kw.get("padding", 0)), channels=c, ceil_mode=kw.get("ceil_mode", False),
+                            count_include_pad=kw.get("count_include_pad", True),
+                            divisor_override=kw.get("divisor_override"))  # fmt: skip
+    kw = {**dict(zip(("kernel_size", "stride", "padding", "dilation", "ceil_mode"), args, strict=False)), **kwargs}
+    stride = kw.get("stride") or kw["kernel_size"]
+    return sc.MaxPool2D(input=(h, w), window=_pair(kw["kernel_size"]), stride=_pair(stride),
+                        padding=_pair(kw.get("padding", 0)), dilation=_pair(kw.get("dilation", 1)), channels=c,
+                        ceil_mode=kw.get("ceil_mode", False), tie_order="row", pad_value=INF)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_every_opinfo_sample_of_the_pooling_ops_passes():
+    """PyTorch's own OpInfo sample_inputs (float64) of the four pooling ops, every sample run
+    through the generated module of its layer: forward and gradient equal PyTorch's, and
+    where PyTorch returns indices they name the entries symconv's switches select.  Samples
+    without a batch axis ``(C, H, W)`` are counted apart: generated modules take batched
+    inputs until batchless inputs land (the conv side of this issue), and they are run as
+    ``x[None]`` then.  No sample is skipped."""
+    torch = _torch()
+    try:
+        from torch.testing._internal.common_methods_invocations import op_db
+    except Exception as err:  # PyTorch's test internals need extra packages (expecttest)
+        pytest.skip(f"torch.testing._internal does not import: {err}")
+    counts: dict[str, list[int]] = {}
+    modules: dict[object, types.ModuleType] = {}
+    for op in (o for o in op_db if o.name in OPINFO):
+        for sample in op.sample_inputs("cpu", torch.float64, requires_grad=True):
+            x = sample.input.detach().numpy()
+            batchless = x.ndim == 3
+            spec = _spec_of(op.name, x.shape, sample.args, sample.kwargs)
+            m = modules.get(spec) or modules.setdefault(spec, load(spec))
+            xt = sample.input.detach().clone().requires_grad_(True)
+            out = op.op(xt, *sample.args, **sample.kwargs)
+            yt, idx = out if isinstance(out, tuple) else (out, None)
+            g = np.random.default_rng(0).standard_normal(tuple(yt.shape))
+            yt.backward(torch.tensor(g))
+            xb, gb = (x[None], g[None]) if batchless else (x, g)
+            res = m.forward(xb)
+            y, sw = res if isinstance(res, tuple) else (res, None)
+            dI = m.backward(gb, sw) if sw is not None else m.backward(gb)
+            y, dI = (y[0], dI[0]) if batchless else (y, dI)
+            np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name)
+            np.testing.assert_allclose(dI, xt.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name)
+            if idx is not None:  # PyTorch's flat row-major index of each selected entry
+                d = sc.derive(spec)
+                h, w = x.shape[-2:]
+                sel = np.stack([d.selected(s) for s in sw.reshape(-1, *sw.shape[-2:])]) - 1  # column-major vec
+                picked = (sel % h) * w + sel // h
+                np.testing.assert_array_equal(picked.reshape(idx.shape), idx.numpy())
+            counts.setdefault(op.name, [0, 0])[batchless] += 1
+    summary = {name: (a + b, b) for name, (a, b) in counts.items()}
+    print("OpInfo samples (all, of them batchless):", summary)
+    assert set(summary) == set(OPINFO)
+    assert sum(a for a, _ in summary.values()) >= 1481
+
+
+CLAIMS = """
+[layer]
+type = "avgpool2d"
+input = [5, 5]
+window = [2, 2]
+stride = [2, 2]
+ceil_mode = true
+count_include_pad = false
+
+[[claims]]
+id = "last-window"
+lhs = "a[3,3]"
+rhs = "I[5,5] / D[3,3]"
+
+[[claims]]
+id = "its-divisor"
+lhs = "D[3,3]"
+rhs = "1"
+
+[[claims]]
+id = "wrong-divisor"
+lhs = "diff(a[1,1], I[1,1])"
+rhs = "1/2"
+"""
+
+ADAPTIVE_CLAIMS = """
+[layer]
+type = "adaptive_maxpool2d"
+input = [5, 7]
+output = [3, 2]
+tie_order = "row"
+
+[[claims]]
+id = "output-size"
+lhs = "h_a * w_a"
+rhs = "6"
+"""
+
+
+def test_claims_name_the_divisors_and_the_adaptive_output(tmp_path, capsys):
+    """``D`` (each window's divisor) and ``h_a, w_a`` in claims; the ceil window past the input
+    divides by the one entry it covers, and a wrong divisor fails with the right value."""
+    path = tmp_path / "c.toml"
+    path.write_text(CLAIMS)
+    assert main(["verify", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "holds    last-window" in out and "holds    its-divisor" in out
+    assert "FAILS    wrong-divisor" in out and "correct value: 1/4" in out
+    path.write_text(ADAPTIVE_CLAIMS)
+    assert main(["verify", str(path)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--layer", "maxpool2d", "--input", "5x6", "--window", "3x2", "--tie-order", "diag"],
+         "--tie-order: must be one of 'column', 'row', got 'diag'"),
+        (["--layer", "avgpool2d", "--input", "5x6", "--window", "3x2", "--tie-order", "row"],
+         "--tie-order: does not apply to avgpool2d"),
+        (["--layer", "avgpool2d", "--input", "5x6", "--window", "3x2", "--divisor-override", "0"],
+         "--divisor-override: must be a nonzero integer, got 0"),
+        (["--layer", "maxpool2d", "--input", "5x6", "--window", "3x2", "--no-count-include-pad"],
+         "--no-count-include-pad: does not apply to maxpool2d"),
+        (["--layer", "adaptive_avgpool2d", "--input", "5x6"], "--output-size: is required for adaptive_avgpool2d"),
+        (["--layer", "adaptive_avgpool2d", "--input", "5x6", "--output-size", "0x2"],
+         "--output-size: must be a positive integer, got 0"),
+    ],
+)  # fmt: skip
+def test_cli_refuses_bad_pooling_flags_in_one_line(tmp_path, capsys, flags, message):
+    assert main(["latex", *flags, "-o", str(tmp_path / "x.tex")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"symconv: error: {message}\n"
+    assert not list(tmp_path.iterdir())
