@@ -400,9 +400,8 @@ def test_every_opinfo_sample_of_the_pooling_ops_passes():
     """PyTorch's own OpInfo sample_inputs (float64) of the four pooling ops, every sample run
     through the generated module of its layer: forward and gradient equal PyTorch's, and
     where PyTorch returns indices they name the entries symconv's switches select.  Samples
-    without a batch axis ``(C, H, W)`` are counted apart: generated modules take batched
-    inputs until batchless inputs land (the conv side of this issue), and they are run as
-    ``x[None]`` then.  No sample is skipped."""
+    without a batch axis ``(C, H, W)`` are counted apart; the generated modules take them as
+    they are and give batchless results.  No sample is skipped."""
     torch = _torch()
     try:
         from torch.testing._internal.common_methods_invocations import op_db
@@ -421,11 +420,10 @@ def test_every_opinfo_sample_of_the_pooling_ops_passes():
             yt, idx = out if isinstance(out, tuple) else (out, None)
             g = np.random.default_rng(0).standard_normal(tuple(yt.shape))
             yt.backward(torch.tensor(g))
-            xb, gb = (x[None], g[None]) if batchless else (x, g)
-            res = m.forward(xb)
+            res = m.forward(x)  # a batchless sample goes in as it is, and comes back batchless
             y, sw = res if isinstance(res, tuple) else (res, None)
-            dI = m.backward(gb, sw) if sw is not None else m.backward(gb)
-            y, dI = (y[0], dI[0]) if batchless else (y, dI)
+            dI = m.backward(g, sw) if sw is not None else m.backward(g)
+            assert np.shape(y) == tuple(yt.shape) and np.shape(dI) == x.shape, op.name
             np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name)
             np.testing.assert_allclose(dI, xt.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name)
             if idx is not None:  # PyTorch's flat row-major index of each selected entry
