@@ -9,13 +9,16 @@ here imports presentation (LaTeX, code generation)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
 import sympy as sp
 
+from . import ops
 from .errors import SpecError
 from .geometry import Geometry
 from .sparse import Env, Exprs, VecJacobian, plain
@@ -199,6 +202,33 @@ class Windowed(Derivation):
     def window(self, p: int, q: int, i: int = 0) -> sp.ImmutableMatrix:
         """rep.1: the block of padded input channel ``i`` behind output ``(p, q)`` (0-based)."""
         raise NotImplementedError
+
+
+class Pooling(Derivation):
+    """A layer that pools each input channel ``I_j`` into one output channel ``A_j``
+    (3.1.3, Appendix B): the seed's names, the symbol matrices ``I_j``, and the forward pass
+    as the vec of each ``A_j``."""
+
+    input_name = ("I", "I")
+    output_name = ("A", "a")
+
+    @cached_property
+    def I(self) -> list[sp.ImmutableMatrix]:  # noqa: N802, E743 - the seed's name
+        """``I_j``: one symbol matrix per channel."""
+        return [self.input.matrix(j) for j in range(self.channels)]
+
+    @property
+    def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
+        """``A_j``: one expression matrix per channel."""
+        raise NotImplementedError
+
+    @property
+    def _sizes(self) -> tuple[int, int]:
+        """Entries of one output channel and of one input channel."""
+        return math.prod(self.spec.out_shape[1:]), math.prod(self.spec.in_shape[1:])
+
+    def forward(self) -> list[sp.Expr]:
+        return [e for aj in self.A for e in ops.vec(aj)]
 
 
 class Selecting(Windowed):

@@ -12,18 +12,14 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from ... import ops
 from ...errors import SpecError
-from ...rule import Derivation, JacobianInfo, check_index, label, unknown
+from ...rule import JacobianInfo, Pooling, check_index, label, unknown
 from ...sparse import Exprs, VecJacobian
 from ...symbols import Tensor
 from .spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
 
 
-class _AdaptiveDerivation(Derivation):
-    input_name = ("I", "I")
-    output_name = ("A", "a")
-
+class _AdaptiveDerivation(Pooling):
     def __init__(
         self, spec: AdaptiveAvgPool2D | AdaptiveMaxPool2D, input: Tensor, output: Tensor, layer: int | None
     ) -> None:
@@ -32,11 +28,6 @@ class _AdaptiveDerivation(Derivation):
         assert spec.input is not None
         self.input_size: tuple[int, int] = spec.input
         (self.row_starts, self.row_ends), (self.col_starts, self.col_ends) = spec.windows
-
-    @cached_property
-    def I(self) -> list[sp.ImmutableMatrix]:  # noqa: N802, E743 - the seed's name
-        """``I_j``: one symbol matrix per channel."""
-        return [self.input.matrix(j) for j in range(self.channels)]
 
     @property
     def sizes(self) -> tuple[np.ndarray, np.ndarray]:
@@ -51,12 +42,6 @@ class _AdaptiveDerivation(Derivation):
         return sp.ImmutableMatrix(
             m[int(self.row_starts[p]) : int(self.row_ends[p]), int(self.col_starts[q]) : int(self.col_ends[q])]
         )
-
-    @property
-    def _sizes(self) -> tuple[int, int]:
-        hz, wz = self.spec.output_size
-        h, w = self.input_size
-        return hz * wz, h * w
 
     @cached_property
     def triplets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -77,13 +62,6 @@ class _AdaptiveDerivation(Derivation):
         for a in arrays:
             a.setflags(write=False)
         return arrays
-
-    def forward(self) -> list[sp.Expr]:
-        return [e for aj in self.A for e in ops.vec(aj)]
-
-    @property
-    def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
-        raise NotImplementedError
 
 
 class AdaptiveAvgDerivation(_AdaptiveDerivation):

@@ -13,24 +13,16 @@ import sympy as sp
 from ... import ops
 from ...errors import SpecError
 from ...geometry import taps_between
-from ...rule import JacobianInfo, Selecting, Windowed, check_index, label, unknown
+from ...rule import JacobianInfo, Pooling, Selecting, Windowed, check_index, label, unknown
 from ...sparse import Exprs, VecJacobian
 from ...symbols import Tensor
 from .spec import AvgPool2D, MaxPool2D
 
 
-class _PoolDerivation(Windowed):
-    input_name = ("I", "I")
-    output_name = ("A", "a")
-
+class _PoolDerivation(Pooling, Windowed):
     def __init__(self, spec: AvgPool2D | MaxPool2D, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)
         self.geometry = spec.geometry
-
-    @cached_property
-    def I(self) -> list[sp.ImmutableMatrix]:  # noqa: N802, E743 - the seed's name
-        """``I_j``: one symbol matrix per channel."""
-        return [self.input.matrix(j) for j in range(self.channels)]
 
     @property
     def a(self) -> Tensor:
@@ -46,19 +38,6 @@ class _PoolDerivation(Windowed):
 
     #: the value padded entries take part with (0 in the seed)
     fill: sp.Expr = sp.S.Zero
-
-    @property
-    def _sizes(self) -> tuple[int, int]:
-        hz, wz = self.geometry.output
-        h, w = self.geometry.input
-        return hz * wz, h * w
-
-    def forward(self) -> list[sp.Expr]:
-        return [e for aj in self.A for e in ops.vec(aj)]
-
-    @property
-    def A(self) -> list[sp.ImmutableMatrix]:  # noqa: N802
-        raise NotImplementedError
 
 
 class AvgPoolDerivation(_PoolDerivation):
