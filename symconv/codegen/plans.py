@@ -101,6 +101,15 @@ def table(name: str, values: list[object]) -> dict[str, Any]:
     return {"name": identifier(name), "lines": literal_lines(values)}
 
 
+def index_tables(prefix: str, fits: bool, nnz: int, columns: dict[str, Any]) -> list[dict[str, Any]]:
+    """The index tables a module's ``jacobians`` builds its dense Jacobians from, named
+    ``prefix + name`` in the order given, when the Jacobians are small enough (``fits``) and
+    the tables short enough (``nnz <= TABLE_LIMIT``); else none, and ``jacobians`` refuses."""
+    if not fits or nnz > TABLE_LIMIT:
+        return []
+    return [table(f"{prefix}{name}", [int(v) for v in values]) for name, values in columns.items()]
+
+
 def geometry_constants(m: Geometry) -> list[tuple[str, str]]:
     t, _b, left, _right = m.padding
     return [

@@ -67,12 +67,7 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
     c = names.const
     context = {
         **_common(d, names),
-        "tables": [
-            cg.table(f"{c}JAC_OUT", [int(v) for v in jac.rows]),
-            cg.table(f"{c}JAC_INP", [int(v) for v in jac.cols]),
-        ]
-        if small and jac.nnz <= cg.TABLE_LIMIT
-        else [],
+        "tables": cg.index_tables(c, small, jac.nnz, {"JAC_OUT": jac.rows, "JAC_INP": jac.cols}),
         "jacobian_entries": entries,
         "row_overlap": _overlap(rows),
         "col_overlap": _overlap(cols),

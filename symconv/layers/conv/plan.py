@@ -27,7 +27,6 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
     nz = m.output[0] * m.output[1]
     na = m.input[0] * m.input[1]
     entries, small = cg.jacobian_size([(nz, hk * wk), (nz, na)], 1)
-    tables = small and jac_k.nnz <= cg.TABLE_LIMIT
     bias = d.bias is not None
     c = names.const
     constants = cg.constants(
@@ -59,13 +58,9 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         "in_shape": cg.shape_text((cin, *m.input)),
         "k_shape": cg.shape_text((cout, cin, hk, wk)),
         "out_shape": cg.shape_text((cout, *m.output)),
-        "tables": [
-            cg.table(f"{c}JAC_OUT", [int(v) for v in jac_k.rows]),
-            cg.table(f"{c}JAC_KER", [int(v) for v in jac_k.cols]),
-            cg.table(f"{c}JAC_INP", [int(v) for v in jac_k.ids]),
-        ]
-        if tables
-        else [],
+        "tables": cg.index_tables(
+            c, small, jac_k.nnz, {"JAC_OUT": jac_k.rows, "JAC_KER": jac_k.cols, "JAC_INP": jac_k.ids}
+        ),
         "jacobian_entries": entries,
         "jacobian_limit": cg.JACOBIAN_LIMIT,
         "spec": d.spec,

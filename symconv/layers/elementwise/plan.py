@@ -125,16 +125,19 @@ def plan_dense(d: DenseDerivation, names: cg.Names) -> cg.Block:
         "constants": cg.constants([("N_IN", str(n_in)), ("N_OUT", str(n_out))]),
         "n_in": n_in,
         "bias": bias,
-        "tables": [
-            cg.table(f"{c}JAC_B_ROWS", [int(v) for v in jac_b.rows]),
-            cg.table(f"{c}JAC_B_COLS", [int(v) for v in jac_b.cols]),
-            cg.table(f"{c}JAC_B_IDS", [int(v) for v in jac_b.ids]),
-            cg.table(f"{c}JAC_W_ROWS", [int(v) for v in jac_w.rows]),
-            cg.table(f"{c}JAC_W_COLS", [int(v) for v in jac_w.cols]),
-            cg.table(f"{c}JAC_W_IDS", [int(v) for v in jac_w.ids]),
-        ]
-        if small and jac_w.nnz <= cg.TABLE_LIMIT
-        else [],
+        "tables": cg.index_tables(
+            c,
+            small,
+            jac_w.nnz,
+            {
+                "JAC_B_ROWS": jac_b.rows,
+                "JAC_B_COLS": jac_b.cols,
+                "JAC_B_IDS": jac_b.ids,
+                "JAC_W_ROWS": jac_w.rows,
+                "JAC_W_COLS": jac_w.cols,
+                "JAC_W_IDS": jac_w.ids,
+            },
+        ),
         "jacobian_entries": entries,
         "jacobian_limit": cg.JACOBIAN_LIMIT,
         "spec": d.spec,

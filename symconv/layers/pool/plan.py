@@ -145,12 +145,7 @@ def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
         "padded": any(m.padding),
         "in_shape": cg.shape_text((d.channels, *m.input)),
         "out_shape": cg.shape_text((d.channels, *m.output)),
-        "tables": [
-            cg.table(f"{c}JAC_OUT", [int(v) for v in jac.rows]),
-            cg.table(f"{c}JAC_INP", [int(v) for v in jac.cols]),
-        ]
-        if small and jac.nnz <= cg.TABLE_LIMIT
-        else [],
+        "tables": cg.index_tables(c, small, jac.nnz, {"JAC_OUT": jac.rows, "JAC_INP": jac.cols}),
         "jacobian_entries": entries,
         "jacobian_limit": cg.JACOBIAN_LIMIT,
         "spec": d.spec,
