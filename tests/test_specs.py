@@ -373,3 +373,29 @@ def test_same_padding_keeps_the_input_size_with_the_odd_row_at_the_end(kernel, d
     assert (t + b, left + right) == (dh * (kh - 1), dw * (kw - 1))
     assert 0 <= b - t <= 1 and 0 <= right - left <= 1
     assert sc.Conv2D(input=(7, 6), kernel=kernel, padding="valid", dilation=dilation).padding == (0, 0, 0, 0)
+
+
+SETTINGS = [
+    (sc.Conv2D(input=(3, 4), kernel=(2, 2), padding=(1, 1), stride=(1, 2)), "kernel 2x2, padding 1,1,1,1, stride 1,2"),
+    (
+        sc.Conv2D(input=(5, 5), kernel=3, dilation=2, bias=False, out_channels=4),
+        "kernel 3x3, dilation 2,2, out channels 4, no bias",
+    ),
+    (
+        sc.MaxPool2D(input=(4, 4), window=2, ceil_mode=True, pad_value=float("-inf"), tie_order="row"),
+        "window 2x2, stride 2,2, ceil mode, pad value -inf, tie order row",
+    ),
+    (
+        sc.AvgPool2D(input=(5, 5), window=2, count_include_pad=False, divisor_override=3),
+        "window 2x2, stride 2,2, no count include pad, divisor override 3",
+    ),
+    (sc.AdaptiveMaxPool2D(input=(7, 7), output=(1, 1)), "output 1x1"),
+    (sc.ReLU(input=(2, 2)), ""),
+]
+
+
+@pytest.mark.parametrize(("spec", "text"), SETTINGS)
+def test_settings_show_what_is_not_a_default(spec, text):
+    """One description of a layer's settings: the window first, defaults and shapes left out,
+    flags as words."""
+    assert spec.describe() == text
