@@ -42,7 +42,9 @@ def _gradients(d: ConvTransposeDerivation) -> list[Line]:
     ]
     if d.bias is not None:
         b = mat(d.bias, show=False)
-        lines.append(Line(f"\\nabla_{{{b}}} J", f"= \\left({frac_d('J', b)}\\right)^\\top \\in \\mathbb{{R}}^{{{d.cout}}}"))
+        lines.append(
+            Line(f"\\nabla_{{{b}}} J", f"= \\left({frac_d('J', b)}\\right)^\\top \\in \\mathbb{{R}}^{{{d.cout}}}")
+        )
     return lines
 
 

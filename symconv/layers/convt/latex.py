@@ -142,7 +142,11 @@ def context(d: ConvTransposeDerivation, entry: Sequence[int] | None = None) -> d
     (ha, wa), (hz, wz), (hk, wk) = d.input_size, d.spec.output_size, d.spec.kernel
     a_name, k_name, z_name = mat(d.input, e.i), mat(d.kernel, e.i, e_j), mat(d.output, e_j)
     va, vk, vz = vname(d.input, e.i), vname(d.kernel, e.i, e_j), vname(d.output, e_j)
-    z_sym, k_sym, a_sym = d.output.entry(e_j, e.x, e.y), d.kernel.entry(e.i, e_j, e.r, e.s), d.input.entry(e.i, e.p, e.q)
+    z_sym, k_sym, a_sym = (
+        d.output.entry(e_j, e.x, e.y),
+        d.kernel.entry(e.i, e_j, e.r, e.s),
+        d.input.entry(e.i, e.p, e.q),
+    )
     z_at, k_at, a_at = e.y * hz + e.x, e.s * hk + e.r, e.q * ha + e.p
     k_jac, a_jac = d.jacobian("K", j=e_j, i=e.i), d.jacobian("A", j=e_j, i=e.i)
     # z_xy written out: the products of the scatter that land on it (channel i's part and the bias)
@@ -212,8 +216,7 @@ def context(d: ConvTransposeDerivation, entry: Sequence[int] | None = None) -> d
         "scatter": [
             Line(
                 "z_{j,xy}",
-                "= \\sum_{i} \\sum_{p,q,r,s} a_{i,pq}\\, k_{i,j,rs}"
-                + (" + b_j" if d.bias is not None else ""),
+                "= \\sum_{i} \\sum_{p,q,r,s} a_{i,pq}\\, k_{i,j,rs}" + (" + b_j" if d.bias is not None else ""),
                 note="over $x = (p-1) h_s - h_p^{-} + (r-1) d_h + 1$, $y = (q-1) w_s - w_p^{-} + (s-1) d_w + 1$",
             )
         ],

@@ -89,12 +89,12 @@ class ConvTransposeDerivation(Derivation):
         return j // self.cout_g
 
     def pairs(self) -> list[tuple[int, int, int]]:
-        """Every ``(i, j, l)`` that meets: input channel ``i``, output channel ``j`` of ``i``'s
-        group and ``l = j - g C_out/groups``, the kernel's second index."""
-        return [(i, (i // self.cin_g) * self.cout_g + l, l) for i in range(self.cin) for l in range(self.cout_g)]
+        """Every ``(i, j, jl)`` that meets: input channel ``i``, output channel ``j`` of ``i``'s
+        group and ``jl = j - g C_out/groups``, the kernel's second index."""
+        return [(i, (i // self.cin_g) * self.cout_g + jl, jl) for i in range(self.cin) for jl in range(self.cout_g)]
 
     def kernel_of(self, j: int, i: int) -> int:
-        """The second kernel index ``l`` of ``K_{i,j}``; a SpecError when ``i`` is not in ``j``'s group."""
+        """The second kernel index ``jl`` of ``K_{i,j}``; a SpecError when ``i`` is not in ``j``'s group."""
         j, i = check_index("j", j, self.cout), check_index("i", i, self.cin)
         if i // self.cin_g != self.group_of_output(j):
             raise SpecError(
@@ -133,8 +133,8 @@ class ConvTransposeDerivation(Derivation):
 
     @cached_property
     def K(self) -> list[list[sp.ImmutableMatrix]]:  # noqa: N802
-        """``K[i][l]``: the kernel from input channel ``i`` to output channel ``g C_out/groups + l``."""
-        return [[self.kernel.matrix(i, l) for l in range(self.cout_g)] for i in range(self.cin)]
+        """``K[i][jl]``: the kernel from input channel ``i`` to output channel ``g C_out/groups + jl``."""
+        return [[self.kernel.matrix(i, jl) for jl in range(self.cout_g)] for i in range(self.cin)]
 
     @cached_property
     def b(self) -> list[sp.Expr]:
@@ -148,8 +148,8 @@ class ConvTransposeDerivation(Derivation):
         hz, _ = self.spec.output_size
         zi, ker, ai = self.triplets
         terms: list[list[sp.Expr]] = [[] for _ in range(self.cout * nz)]
-        for i, j, l in self.pairs():
-            a, k = self.input.view(i), self.kernel.view(i, l)
+        for i, j, jl in self.pairs():
+            a, k = self.input.view(i), self.kernel.view(i, jl)
             for z, r, x in zip(zi.tolist(), ker.tolist(), ai.tolist(), strict=True):
                 terms[j * nz + z].append(a[x] * k[r])
         out = []
@@ -171,8 +171,8 @@ class ConvTransposeDerivation(Derivation):
         i = check_index("i", index.get("i", 0), self.cin)
         zi, ker, ai = self.triplets
         if wrt == "K":
-            l = self.kernel_of(j, i)
-            return VecJacobian.build((nz, nk), zi, ker, ai, Exprs(self.input.view(i)), of, label(self.kernel, i, l))
+            jl = self.kernel_of(j, i)
+            return VecJacobian.build((nz, nk), zi, ker, ai, Exprs(self.input.view(i)), of, label(self.kernel, i, jl))
         if wrt == "A":
             if i // self.cin_g != self.group_of_output(j):  # another group: no path, a zero matrix
                 empty = np.zeros(0, dtype=np.int64)
@@ -187,9 +187,9 @@ class ConvTransposeDerivation(Derivation):
         nz, na, nk = self._sizes
         zi, ker, ai = self.triplets
         pairs = np.array(self.pairs(), dtype=np.int64).reshape(-1, 3)
-        i, j, l = (pairs[:, c : c + 1] for c in range(3))
+        i, j, jl = (pairs[:, c : c + 1] for c in range(3))
         rows = np.broadcast_to(j * nz + zi, (len(pairs), zi.size))
-        block = (i * self.cout_g + l) * nk
+        block = (i * self.cout_g + jl) * nk
         of = label(self.output)
         if wrt == "A":
             cols = i * na + ai
@@ -227,8 +227,8 @@ class ConvTransposeDerivation(Derivation):
         a = np.asarray(x, dtype=float).reshape(self.cin, -1)
         k = np.asarray(params["K"], dtype=float).reshape(self.cin, self.cout_g, -1)
         z = np.zeros((self.cout, nz))
-        for i, j, l in self.pairs():
-            z[j] += np.bincount(zi, weights=a[i, ai] * k[i, l, ker], minlength=nz)
+        for i, j, jl in self.pairs():
+            z[j] += np.bincount(zi, weights=a[i, ai] * k[i, jl, ker], minlength=nz)
         if self.bias is not None:
             z += np.asarray(params["b"], dtype=float).reshape(-1, 1)
         return z.reshape(-1)
