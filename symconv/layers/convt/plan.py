@@ -15,6 +15,9 @@ from ...codegen.printer import literal_lines
 from ...errors import require
 from .rule import ConvTransposeDerivation
 
+#: bytes (float64) of the products, padded output and input a chunk of examples takes
+CHUNK_BYTES = 1 << 24
+
 
 def offsets(d: ConvTransposeDerivation) -> list[tuple[int, int, int, int, int, int]]:
     """``(r, s, row start, row stop, column start, column stop)`` of the strided slice of the
@@ -68,9 +71,10 @@ def plan_conv_transpose(d: ConvTransposeDerivation, names: cg.Names) -> cg.Block
     nz, na, nk = hz * wz, ha * wa, hk * wk
     entries, small = cg.jacobian_size([(nz, nk), (nz, na)], 1)
     jac_k = d.jacobian("K", j=0, i=0)
-    # a chunk's scattered products (C_out h_k w_k h_a w_a) and padded output stay near 2 MB
-    per_example = (d.cout * nk * na + d.cout * hp * wp) * 8
-    chunk = max(1, cg.CHUNK_BYTES // per_example)
+    # a chunk's products (C_out h_k w_k h_a w_a), padded output and input stay near CHUNK_BYTES:
+    # few, wide products, so the BLAS is called (and its threads meet) a few times per pass
+    per_example = (d.cout * nk * na + d.cout * hp * wp + d.cin * na) * 8
+    chunk = max(1, CHUNK_BYTES // per_example)
     constants = cg.constants(
         [
             ("CIN", str(d.cin)),
