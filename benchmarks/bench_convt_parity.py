@@ -7,7 +7,9 @@ Forward + backward (dA, dK, db) of the rows of ``CASES``.  Interleaved (default)
 in one process, in rounds of blocks of 9 calls, every call timed; the figure is the median over
 rounds of the ratio of the two sides' median block times.  ``--alone``: each side in its own
 fresh process, a warm-up, then the median of ``--reps`` calls; the ratio of those medians.
-PyTorch on 2 threads.  Each row is one entry of ``CASES`` (the same shape of row as
+PyTorch on 2 threads; ``--blas-threads N`` limits NumPy's BLAS (OpenBLAS) to N threads, on a
+loaded machine (OpenBLAS's spinning threads lose whole time slices at every call there, as
+``bench_codegen.py`` notes).  Each row is one entry of ``CASES`` (the same shape of row as
 ``bench_pool_parity.py``), so the rows can join another benchmark's list.
 """
 
@@ -107,6 +109,14 @@ def interleaved(reps: int, block: int = 9) -> None:
         print(f"{'geometric mean':52} {'':13} {'':10} {math.exp(sum(logs) / len(logs)):7.2f}")
 
 
+def limit_blas(threads: int | None) -> None:
+    """NumPy's BLAS on ``threads`` threads (``None``: as it starts)."""
+    if threads:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads, user_api="blas")
+
+
 def child(index: int, side: str, reps: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run = job(index, side, Path(tmp))
@@ -119,13 +129,14 @@ def child(index: int, side: str, reps: int) -> None:
     print(json.dumps(statistics.median(times)))
 
 
-def alone(reps: int) -> None:
+def alone(reps: int, blas_threads: int | None) -> None:
     print(f"{'forward + backward, float64, each alone':52} {'ms generated':>13} {'ms torch':>10} {'ratio':>7}")
     logs = []
     for index, case in enumerate(CASES):
         times = []
         for side in ("generated", "torch"):
             command = [sys.executable, __file__, "--reps", str(reps), "--child", str(index), side]
+            command += ["--blas-threads", str(blas_threads)] if blas_threads else []
             times.append(json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout))
         logs.append(math.log(times[0] / times[1]))
         print(f"{case[0]:52} {times[0] * 1e3:13.3f} {times[1] * 1e3:10.3f} {times[0] / times[1]:7.2f}")
@@ -136,12 +147,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--alone", action="store_true", help="each side alone in a fresh process")
+    parser.add_argument("--blas-threads", type=int, help="limit NumPy's BLAS to this many threads (PyTorch keeps 2)")
     parser.add_argument("--child", nargs=2, metavar=("INDEX", "SIDE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    limit_blas(args.blas_threads)
     if args.child:
         child(int(args.child[0]), args.child[1], args.reps)
-    elif args.alone:
-        alone(args.reps)
+        return 0
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"# load average {load} on {os.cpu_count()} cores; NumPy's BLAS threads: {args.blas_threads or 'default'}")
+    if args.alone:
+        alone(args.reps, args.blas_threads)
     else:
         interleaved(args.reps)
     return 0
