@@ -18,6 +18,7 @@ import sympy as sp
 import symconv as sc
 from symconv.cli import main
 from symconv.codegen.render import generate
+from symconv.layers.convt import plan as convt_plan
 from symconv.symbols import vec_order
 
 
@@ -137,6 +138,26 @@ def test_generated_code_equals_the_scatter_loop(kw):
     one_ref = ref.conv_transpose_backward(G[:1], A[:1], K, pad, spec.stride, spec.dilation, spec.groups)
     np.testing.assert_array_equal(one_grads[0], one_ref[0][0])
     np.testing.assert_array_equal(one_grads[1], one_ref[1])
+
+
+def test_generated_code_over_many_chunks_equals_the_scatter_loop(monkeypatch):
+    """One example per chunk (the chunk budget forced to 1 byte): every chunk's products, padded
+    output and windows start afresh, and the kernel gradient adds up over the chunks."""
+    monkeypatch.setattr(convt_plan, "CHUNK_BYTES", 1)
+    spec = sc.ConvTranspose2D(input=(3, 4), kernel=(3, 2), padding=(1, 0, 0, 1), stride=(2, 1), dilation=(1, 2),
+                              output_padding=(1, 1), in_channels=4, out_channels=2, groups=2)  # fmt: skip
+    m = load(spec)
+    assert m._CHUNK == 1
+    rng = np.random.default_rng(11)
+    A = rng.integers(-3, 4, (3, 4, 3, 4)).astype(float)
+    K = rng.integers(-3, 4, (4, 1, 3, 2)).astype(float)
+    b = rng.integers(-3, 4, 2).astype(float)
+    args = (spec.padding, spec.stride, spec.dilation)
+    Z = ref.conv_transpose_forward(A, K, b, *args, spec.output_padding, spec.groups)
+    np.testing.assert_array_equal(m.forward(A, K, b), Z)
+    G = rng.integers(-3, 4, Z.shape).astype(float)
+    for got, want in zip(m.backward(G, A, K), ref.conv_transpose_backward(G, A, K, *args, spec.groups), strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_symconv_check_passes(tmp_path, capsys):
