@@ -1,7 +1,7 @@
 # ruff: noqa: N803 - F is torch.nn.functional, as PyTorch code names it
 """The pooling options of PyTorch parity against PyTorch CPU, float64 (not a test).
 
-    python benchmarks/bench_pool_parity.py [--reps N] [--alone]
+    python benchmarks/bench_pool_parity.py [--reps N] [--alone] [--only TEXT]
 
 Forward + backward of: global average pooling of 512x7x7 (adaptive_avg_pool2d to 1x1), a
 ResNet-style adaptive average pooling, adaptive max pooling, average pooling with ceil_mode and
@@ -9,7 +9,8 @@ count_include_pad=False, with divisor_override, and max pooling with ceil_mode a
 row-major tie order.  Interleaved (default): both sides in one process, in rounds of blocks of
 9 calls, every call timed; the figure is the median over rounds of the ratio of the two sides'
 median block times.  ``--alone``: each side in its own fresh process, a warm-up, then the
-median of ``--reps`` calls; the ratio of those medians.  PyTorch on 2 threads.
+median of ``--reps`` calls; the ratio of those medians.  PyTorch on 2 threads.  ``--only``
+runs the cases whose label contains TEXT.
 """
 
 from __future__ import annotations
@@ -93,11 +94,12 @@ def job(index: int, side: str, folder: Path) -> Callable[[], object]:
     return lambda: (m.forward(x), m.backward(g))
 
 
-def interleaved(reps: int, block: int = 9) -> None:
+def interleaved(reps: int, chosen: list[int], block: int = 9) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print(f"{'forward + backward, float64, interleaved':52} {'ms generated':>13} {'ms torch':>10} {'ratio':>7}")
         logs = []
-        for index, case in enumerate(CASES):
+        for index in chosen:
+            case = CASES[index]
             fns = [job(index, "generated", Path(tmp)), job(index, "torch", Path(tmp))]
             for f in fns:
                 f()
@@ -132,10 +134,11 @@ def child(index: int, side: str, reps: int) -> None:
     print(json.dumps(statistics.median(times)))
 
 
-def alone(reps: int) -> None:
+def alone(reps: int, chosen: list[int]) -> None:
     print(f"{'forward + backward, float64, each alone':52} {'ms generated':>13} {'ms torch':>10} {'ratio':>7}")
     logs = []
-    for index, case in enumerate(CASES):
+    for index in chosen:
+        case = CASES[index]
         times = []
         for side in ("generated", "torch"):
             command = [sys.executable, __file__, "--reps", str(reps), "--child", str(index), side]
@@ -149,14 +152,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--alone", action="store_true", help="each side alone in a fresh process")
+    parser.add_argument("--only", default="", metavar="TEXT", help="only the cases whose label contains TEXT")
     parser.add_argument("--child", nargs=2, metavar=("INDEX", "SIDE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    chosen = [index for index, case in enumerate(CASES) if args.only in case[0]]
     if args.child:
         child(int(args.child[0]), args.child[1], args.reps)
     elif args.alone:
-        alone(args.reps)
+        alone(args.reps, chosen)
     else:
-        interleaved(args.reps)
+        interleaved(args.reps, chosen)
     return 0
 
 
