@@ -1,6 +1,7 @@
 """Generated code for adaptive average and max pooling: the data
 ``templates/numpy/adaptive_avgpool.py.j2`` and ``adaptive_maxpool.py.j2`` lay out, each window
-checked against the core's Jacobian or switch rule (3.1.3, Appendix B)."""
+(and, for the average's backward, the windows holding each input row and column) checked
+against the core's Jacobian or switch rule (3.1.3, Appendix B)."""
 
 from __future__ import annotations
 
