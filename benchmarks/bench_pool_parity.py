@@ -1,15 +1,18 @@
 # ruff: noqa: N803 - F is torch.nn.functional, as PyTorch code names it
 """The pooling options of PyTorch parity against PyTorch CPU, float64 (not a test).
 
-    python benchmarks/bench_pool_parity.py [--reps N] [--alone]
+    python benchmarks/bench_pool_parity.py [--reps N] [--alone] [--only TEXT]
 
 Forward + backward of: global average pooling of 512x7x7 (adaptive_avg_pool2d to 1x1), a
-ResNet-style adaptive average pooling, adaptive max pooling, average pooling with ceil_mode and
-count_include_pad=False, with divisor_override, and max pooling with ceil_mode and PyTorch's
-row-major tie order.  Interleaved (default): both sides in one process, in rounds of blocks of
-9 calls, every call timed; the figure is the median over rounds of the ratio of the two sides'
-median block times.  ``--alone``: each side in its own fresh process, a warm-up, then the
-median of ``--reps`` calls; the ratio of those medians.  PyTorch on 2 threads.
+ResNet-style adaptive average pooling, adaptive max pooling (overlapping windows), global max
+pooling of 512x7x7, average pooling with ceil_mode and count_include_pad=False, with
+divisor_override, and max pooling with ceil_mode and PyTorch's row-major tie order.
+
+Interleaved (default): both sides in one process, in rounds of blocks of 9 calls, every call
+timed; the figure is the median over rounds of the ratio of the two sides' median block times.
+``--alone``: each side in its own fresh process, a warm-up, then the median of ``--reps``
+calls; the ratio of those medians.  PyTorch on 2 threads.  ``--only`` runs the cases whose
+label contains TEXT.  The goal: a median ratio of at most 1.0, none above 1.5.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ CASES: list[tuple[str, int, int, tuple[int, int], dict, Callable]] = [
      lambda F, x: F.adaptive_avg_pool2d(x, (6, 6))),
     ("adaptive max N=16 256x13x13 -> 6x6", 16, 256, (13, 13), {"kind": "adaptive_max", "output": (6, 6)},
      lambda F, x: F.adaptive_max_pool2d(x, (6, 6))),
+    ("global max N=32 512x7x7 -> 1x1", 32, 512, (7, 7), {"kind": "adaptive_max", "output": (1, 1)},
+     lambda F, x: F.adaptive_max_pool2d(x, (1, 1))),
     ("avg 3x3/2 pad 1 ceil, no pad count N=32 64x56x56", 32, 64, (56, 56),
      {"kind": "avg", "window": 3, "stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False},
      lambda F, x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
@@ -93,11 +98,19 @@ def job(index: int, side: str, folder: Path) -> Callable[[], object]:
     return lambda: (m.forward(x), m.backward(g))
 
 
-def interleaved(reps: int, block: int = 9) -> None:
+def summary(ratios: list[float]) -> None:
+    """The median, geometric mean and largest of the cases' ratios (goal: median <= 1.0, none above 1.5)."""
+    geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+    for name, value in (("median", statistics.median(ratios)), ("geometric mean", geo), ("largest", max(ratios))):
+        print(f"{name:52} {'':13} {'':10} {value:7.2f}")
+
+
+def interleaved(reps: int, chosen: list[int], block: int = 9) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         print(f"{'forward + backward, float64, interleaved':52} {'ms generated':>13} {'ms torch':>10} {'ratio':>7}")
-        logs = []
-        for index, case in enumerate(CASES):
+        figures = []
+        for index in chosen:
+            case = CASES[index]
             fns = [job(index, "generated", Path(tmp)), job(index, "torch", Path(tmp))]
             for f in fns:
                 f()
@@ -114,10 +127,10 @@ def interleaved(reps: int, block: int = 9) -> None:
                     medians[k].append(round_[-1])
                 ratios.append(round_[0] / round_[1])
             ratio = statistics.median(ratios)
-            logs.append(math.log(ratio))
+            figures.append(ratio)
             ms = [statistics.median(m) * 1e3 for m in medians]
             print(f"{case[0]:52} {ms[0]:13.3f} {ms[1]:10.3f} {ratio:7.2f}")
-        print(f"{'geometric mean':52} {'':13} {'':10} {math.exp(sum(logs) / len(logs)):7.2f}")
+        summary(figures)
 
 
 def child(index: int, side: str, reps: int) -> None:
@@ -132,31 +145,34 @@ def child(index: int, side: str, reps: int) -> None:
     print(json.dumps(statistics.median(times)))
 
 
-def alone(reps: int) -> None:
+def alone(reps: int, chosen: list[int]) -> None:
     print(f"{'forward + backward, float64, each alone':52} {'ms generated':>13} {'ms torch':>10} {'ratio':>7}")
-    logs = []
-    for index, case in enumerate(CASES):
+    ratios = []
+    for index in chosen:
+        case = CASES[index]
         times = []
         for side in ("generated", "torch"):
             command = [sys.executable, __file__, "--reps", str(reps), "--child", str(index), side]
             times.append(json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout))
-        logs.append(math.log(times[0] / times[1]))
+        ratios.append(times[0] / times[1])
         print(f"{case[0]:52} {times[0] * 1e3:13.3f} {times[1] * 1e3:10.3f} {times[0] / times[1]:7.2f}")
-    print(f"{'geometric mean':52} {'':13} {'':10} {math.exp(sum(logs) / len(logs)):7.2f}")
+    summary(ratios)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--alone", action="store_true", help="each side alone in a fresh process")
+    parser.add_argument("--only", default="", metavar="TEXT", help="only the cases whose label contains TEXT")
     parser.add_argument("--child", nargs=2, metavar=("INDEX", "SIDE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    chosen = [index for index, case in enumerate(CASES) if args.only in case[0]]
     if args.child:
         child(int(args.child[0]), args.child[1], args.reps)
     elif args.alone:
-        alone(args.reps)
+        alone(args.reps, chosen)
     else:
-        interleaved(args.reps)
+        interleaved(args.reps, chosen)
     return 0
 
 

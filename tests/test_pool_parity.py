@@ -19,7 +19,9 @@ import sympy as sp
 
 import symconv as sc
 from symconv.cli import main
+from symconv.codegen import plans
 from symconv.codegen.render import generate
+from symconv.layers.adaptive import plan as adaptive_plan
 
 INF = float("-inf")
 
@@ -261,6 +263,115 @@ def test_generated_adaptive_pools_match_the_loops(inp, out):
         mx.backward(g, sw + 100)
 
 
+# the generated module's paths: output (1, 1) is one reduction over each whole plane; otherwise
+# band sums (average) and sweeps (max) term by term, whose last term may leave the shorter
+# bands out (two window lengths), and whose backward sums over the windows holding each entry
+PATHS = [
+    pytest.param((7, 7), (1, 1), id="whole-plane"),
+    pytest.param((3, 5), (1, 1), id="whole-plane-oblong"),
+    pytest.param((6, 8), (3, 2), id="even-tiles"),
+    pytest.param((5, 7), (3, 4), id="two-lengths-overlapping"),
+    pytest.param((3, 2), (5, 4), id="more-outputs-than-inputs"),
+    pytest.param((7, 6), (1, 4), id="one-row-band"),
+]
+
+
+def _ties(rng, shape):
+    """Integer entries, full of ties, and zeros of both signs (tied, yet told apart by signbit)."""
+    x = rng.integers(-1, 2, size=shape).astype(np.float64)
+    x[rng.random(shape) < 0.3] = -0.0
+    return x
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["one-chunk", "a-plane-per-chunk"])
+@pytest.mark.parametrize("tie_order", ["column", "row"])
+@pytest.mark.parametrize(("inp", "out"), PATHS)
+def test_adaptive_max_paths_take_the_first_maximum_in_the_tie_order(monkeypatch, inp, out, tie_order, chunked):
+    """Every path of the generated adaptive max pooling, on inputs full of ties: the values
+    (a zero's sign included) and switches are the loop reference's, which scans each window in
+    the tie order, and the backward routes as eq.b-2.1 to eq.b-2.3 say; a chunk of one plane
+    crosses every chunk boundary."""
+    if chunked:
+        monkeypatch.setattr(plans, "POOL_FORWARD_CHUNK_BYTES", 1)
+    spec = sc.AdaptiveMaxPool2D(input=inp, output=out, channels=3, tie_order=tie_order)
+    m = load(spec)
+    assert (m._CHUNK == 1) == chunked
+    rng = np.random.default_rng(12)
+    x = _ties(rng, (4, 3, *inp))
+    A, sw = m.forward(x)
+    A_ref, sw_ref = ref.adaptive_max_forward(x, out, tie_order)
+    np.testing.assert_array_equal(sw, sw_ref)
+    np.testing.assert_array_equal(A, A_ref)
+    np.testing.assert_array_equal(np.signbit(A), np.signbit(A_ref))
+    assert sw.dtype == np.int64
+    g = rng.standard_normal(A.shape)
+    np.testing.assert_allclose(m.backward(g, sw), ref.adaptive_max_backward(g, sw_ref, x.shape, out), rtol=1e-12)
+    A32, sw32 = m.forward(x.astype(np.float32))
+    assert A32.dtype == np.float32
+    np.testing.assert_array_equal(sw32, sw_ref)
+    np.testing.assert_array_equal(np.signbit(A32), np.signbit(A_ref))
+
+
+@pytest.mark.parametrize("tie_order", ["column", "row"])
+@pytest.mark.parametrize(("inp", "out"), PATHS)
+def test_adaptive_max_takes_the_first_nan_in_the_tie_order(inp, out, tie_order):
+    """A window holding NaN takes its first NaN in the tie order (np.argmax over the window read
+    in that order, as the core's switches do); planes without NaN keep their sweeps' results."""
+    spec = sc.AdaptiveMaxPool2D(input=inp, output=out, channels=3, tie_order=tie_order)
+    m = load(spec)
+    rng = np.random.default_rng(13)
+    x = _ties(rng, (3, 3, *inp))
+    clean = m.forward(x)
+    x[0, 1][rng.random(inp) < 0.4] = np.nan
+    x[2, 0, -1, -1] = x[2, 0, 0, 0] = np.nan
+    A, sw = m.forward(x)
+    d = sc.derive(spec)
+    np.testing.assert_array_equal(sw, np.stack([d.switches(e) for e in x]))
+    nan = np.isnan(x).reshape(9, -1).any(axis=1).reshape(3, 3)
+    assert nan.sum() == 2 and np.isnan(A[nan]).any()
+    np.testing.assert_array_equal(A[~nan], clean[0][~nan])
+    np.testing.assert_array_equal(sw[~nan], clean[1][~nan])
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["one-chunk", "a-plane-per-chunk"])
+@pytest.mark.parametrize(("inp", "out"), PATHS)
+def test_adaptive_avg_paths_match_the_loops(monkeypatch, inp, out, chunked):
+    """Every path of the generated adaptive average pooling against the loop reference, forward
+    and backward, in float64 and float32, in one chunk and a plane per chunk."""
+    if chunked:
+        monkeypatch.setattr(plans, "POOL_FORWARD_CHUNK_BYTES", 1)
+    m = load(sc.AdaptiveAvgPool2D(input=inp, output=out, channels=3))
+    assert (getattr(m, "_CHUNK", 1) == 1) == (chunked or out == (1, 1))
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((4, 3, *inp))
+    A = m.forward(x)
+    np.testing.assert_allclose(A, ref.adaptive_avg_forward(x, out), rtol=1e-12)
+    g = rng.standard_normal(A.shape)
+    np.testing.assert_allclose(m.backward(g), ref.adaptive_avg_backward(g, x.shape), rtol=1e-12)
+    A32, dI32 = m.forward(x.astype(np.float32)), m.backward(g.astype(np.float32))
+    assert A32.dtype == dI32.dtype == np.float32
+    np.testing.assert_allclose(A32, A, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dI32, ref.adaptive_avg_backward(g, x.shape), rtol=1e-5, atol=1e-6)
+
+
+def test_adaptive_plans_refuse_tables_that_disagree_with_the_derivation(monkeypatch):
+    """The plans check what the modules are built from against the derivation (PlanError, not
+    assert): the windows holding each index must be consecutive and at least one, the backward's
+    holders must give d vA/d vI, and output (1, 1) must be one window over the whole plane."""
+    with pytest.raises(sc.PlanError, match="no adaptive window holds index 1"):
+        adaptive_plan._holders([(0, 1), (2, 3)], 3)
+    with pytest.raises(sc.PlanError, match="index 0 are not consecutive"):
+        adaptive_plan._holders([(0, 2), (1, 2), (0, 1)], 2)
+    assert adaptive_plan._holders([(0, 2), (1, 3)], 3) == [(0, 1), (0, 2), (1, 2)]
+    d = sc.derive(sc.AdaptiveAvgPool2D(input=(7, 7), output=(1, 1)))
+    with pytest.raises(sc.PlanError, match="not one window over the whole plane"):
+        adaptive_plan._whole(d, [(0, 6)], [(0, 7)])
+    real = adaptive_plan._holders
+    monkeypatch.setattr(adaptive_plan, "_holders", lambda bands, size: real(bands, size)[::-1])
+    with pytest.raises(sc.PlanError, match="the backward's holders differ"):
+        generate(sc.AdaptiveAvgPool2D(input=(5, 7), output=(3, 4)))
+
+
 @pytest.mark.parametrize(
     "flags",
     [
@@ -271,8 +382,9 @@ def test_generated_adaptive_pools_match_the_loops(inp, out):
          "--ceil-mode", "--tie-order", "row", "--pad-value", "-inf"],
         ["--layer", "adaptive_avgpool2d", "--input", "7x7", "--output-size", "1", "--channels", "3"],
         ["--layer", "adaptive_maxpool2d", "--input", "5x7", "--output-size", "3x2", "--tie-order", "row"],
+        ["--layer", "adaptive_maxpool2d", "--input", "6x5", "--output-size", "1", "--channels", "2"],
     ],
-    ids=["avg-ceil-exclude", "avg-override", "max-ceil-row", "global-avg", "adaptive-max"],
+    ids=["avg-ceil-exclude", "avg-override", "max-ceil-row", "global-avg", "adaptive-max", "global-max"],
 )  # fmt: skip
 def test_symconv_check_passes_on_the_new_options(tmp_path, capsys, flags):
     """``symconv codegen`` then ``symconv check``: finite differences, the seed's route, float32."""

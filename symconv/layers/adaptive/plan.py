@@ -1,6 +1,7 @@
 """Generated code for adaptive average and max pooling: the data
 ``templates/numpy/adaptive_avgpool.py.j2`` and ``adaptive_maxpool.py.j2`` lay out, each window
-checked against the core's Jacobian or switch rule (3.1.3, Appendix B)."""
+(and, for the average's backward, the windows holding each input row and column) checked
+against the core's Jacobian or switch rule (3.1.3, Appendix B)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,15 @@ def _windows(d: _AdaptiveDerivation) -> tuple[list[tuple[int, int]], list[tuple[
     return rows, cols
 
 
+def _whole(d: _AdaptiveDerivation, rows: list[tuple[int, int]], cols: list[tuple[int, int]]) -> bool:
+    """Whether the output is ``(1, 1)``, global pooling, which the module computes over each whole
+    plane at once: its one window must then be the whole plane."""
+    (h, w), whole = d.input_size, d.spec.output_size == (1, 1)
+    if whole:
+        require(rows == [(0, h)] and cols == [(0, w)], "output (1, 1) is not one window over the whole plane")
+    return whole
+
+
 def _common(d: _AdaptiveDerivation, names: cg.Names) -> dict[str, object]:
     rows, cols = _windows(d)
     (h, w), (hz, wz) = d.input_size, d.spec.output_size
@@ -46,31 +56,70 @@ def _common(d: _AdaptiveDerivation, names: cg.Names) -> dict[str, object]:
     }
 
 
+def _holders(bands: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    """``(first, end)`` for every index ``0 .. size - 1`` along an axis: the bands holding it,
+    which must be the consecutive bands ``first .. end - 1`` and at least one (so the backward
+    pass's band sums over the holders reach every input entry, each window once)."""
+    holders = []
+    for r in range(size):
+        held = [b for b, (start, end) in enumerate(bands) if start <= r < end]
+        require(bool(held), f"no adaptive window holds index {r}")
+        require(held == list(range(held[0], held[-1] + 1)), f"the windows holding index {r} are not consecutive")
+        holders.append((held[0], held[-1] + 1))
+    return holders
+
+
+def _chunk(per_plane: int) -> int:
+    """Planes at a time (``per_plane`` entries each): enough that each NumPy call does real work,
+    few enough that a chunk's work arrays stay small (larger ones come fresh from the system,
+    page by page, on every call), whatever the batch."""
+    return max(1, cg.POOL_FORWARD_CHUNK_BYTES // (per_plane * 8))
+
+
 def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block:
     """The module sums each window band by band and weights window ``(p, q)`` by
-    ``1/(h_p w_q)``: the pairs (output, input entry) its bands give, with that weight, must be
-    the core's ``d vA/d vI`` entry for entry."""
+    ``1/(h_p w_q)``; its backward spreads each weighted ``dA_pq`` over the bands holding each
+    input row and column.  Both must give the core's ``d vA/d vI`` entry for entry: the pairs
+    (output, input entry) of the windows, and of the holders, each with its window's weight.
+    Output ``(1, 1)`` is one sum over the whole plane: its one window must be the plane."""
     rows, cols = _windows(d)
     jac = d.jacobian("I", j=0)
-    (h, _), (hz, _) = d.input_size, d.spec.output_size
-    written = sorted(
-        ((q * hz + p, c * h + r), sp.Rational(1, (re - rs) * (ce - cs)))
+    (h, w), hz = d.input_size, d.spec.output_size[0]
+    row_holders, col_holders = _holders(rows, h), _holders(cols, w)
+
+    def weight(p: int, q: int) -> sp.Rational:
+        (rs, re), (cs, ce) = rows[p], cols[q]
+        return sp.Rational(1, (re - rs) * (ce - cs))
+
+    windows = sorted(
+        ((q * hz + p, c * h + r), weight(p, q))
         for p, (rs, re) in enumerate(rows)
         for q, (cs, ce) in enumerate(cols)
         for r in range(rs, re)
         for c in range(cs, ce)
     )
+    held = sorted(
+        ((q * hz + p, c * h + r), weight(p, q))
+        for r, (p0, p1) in enumerate(row_holders)
+        for c, (q0, q1) in enumerate(col_holders)
+        for p in range(p0, p1)
+        for q in range(q0, q1)
+    )
     core = sorted(((int(r), int(c)), jac.table[int(i)]) for r, c, i in zip(jac.rows, jac.cols, jac.ids, strict=True))
-    require(written == core, "the averaging matrices differ from d vA/d vI")
+    require(windows == core, "the averaging matrices differ from d vA/d vI")
+    require(held == core, "the backward's holders differ from d vA/d vI")
+    whole = _whole(d, rows, cols)
     nz, n = d._sizes
     entries, small = cg.jacobian_size([(nz, n)], 1)
     c = names.const
     context = {
         **_common(d, names),
+        "extra_constants": [] if whole else [("CHUNK", str(_chunk(h * w)))],
+        "whole": whole,
+        "row_holders": literal_lines(row_holders),
+        "col_holders": literal_lines(col_holders),
         "tables": cg.index_tables(c, small, jac.nnz, {"JAC_OUT": jac.rows, "JAC_INP": jac.cols}),
         "jacobian_entries": entries,
-        "row_overlap": _overlap(rows),
-        "col_overlap": _overlap(cols),
     }
     return cg.Block(
         "adaptive_avgpool.py.j2",
@@ -99,11 +148,15 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
     nz, n = d._sizes
     entries, _ = cg.jacobian_size([(nz, n)], 1)
     window = int(sizes.max())
-    chunk = max(1, cg.POOL_CHUNK_BYTES // (sizes.size * window * 8))  # planes of gathered windows at a time
+    whole = _whole(d, rows, cols)
+    # the sweeps' keys run from 0 to the window's size - 1; the gathered windows are nz x window per plane
+    key_type = "np.int8" if window <= 2**7 else "np.int16" if window <= 2**15 else "np.int64"
     context = {
         **_common(d, names),
-        "extra_constants": [("WINDOW", str(window)), ("CHUNK", str(chunk))],
+        "extra_constants": [("WINDOW", str(window)), ("CHUNK", str(_chunk(max(n, nz * window))))],
         "row_ties": d.spec.tie_order == "row",
+        "whole": whole,
+        "key_type": key_type,
         "overlapping": overlapping,
         "jacobian_entries": entries,
     }
