@@ -100,6 +100,7 @@ def add_layer_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--dilation", metavar="DH,DW", help="dilation (default 1,1)")
     g.add_argument("--in-channels", metavar="N", help="conv2d input channels")
     g.add_argument("--out-channels", metavar="N", help="conv2d output channels (kernels)")
+    g.add_argument("--groups", metavar="G", help="conv2d: split the channels into G groups (default 1)")
     g.add_argument("--channels", metavar="N", help="channels of a pooling, activation or flatten layer")
     g.add_argument("--features", metavar="N", help="vector length for an activation on a vector")
     g.add_argument("--in-features", metavar="N", help="dense input size")
@@ -129,6 +130,7 @@ _FLAG_PARAMS: dict[str, tuple[str, tuple[int, ...]]] = {
     "dilation": ("dilation", (1, 2)),
     "in_channels": ("in_channels", (1,)),
     "out_channels": ("out_channels", (1,)),
+    "groups": ("groups", (1,)),
     "channels": ("channels", (1,)),
     "features": ("features", (1,)),
     "in_features": ("in_features", (1,)),
