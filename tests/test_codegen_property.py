@@ -6,8 +6,8 @@ agree with tests/reference_loops.py in float64 (1e-10 relative) and in float32 (
 to the largest float64 entry: 1e-5; float32 carries 24 bits, ~6e-8 per rounding, and the
 sums here have at most a few hundred terms).  Max-pool inputs are small integers, so ties
 are common and must go to the first maximum in the tie order drawn (column-major or row-major).
-PyTorch's pooling options (ceil_mode, count_include_pad, divisor_override) and adaptive
-pooling are drawn too.
+PyTorch's pooling options (ceil_mode, count_include_pad, divisor_override), adaptive
+pooling and conv2d's groups (depthwise among them) are drawn too.
 """
 
 from __future__ import annotations
@@ -60,14 +60,25 @@ def layers(draw):
     channels = draw(st.integers(1, 3))
     try:
         if kind == "conv2d":
+            # PyTorch's groups: each group draws its own input channels and kernels; "depthwise" is
+            # one channel each (at stride 1 it takes the generated code's shifted-plane path)
+            groups = draw(st.sampled_from([1, 1, 2, 3, "depthwise"]))
+            if groups == "depthwise":
+                groups = cin = cout = channels + 1
+                stride = (1, 1) if draw(st.booleans()) else stride
+            elif groups == 1:
+                cin, cout = channels, draw(st.integers(1, 3))
+            else:
+                cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
             spec = symconv.Conv2D(
                 input=(h, w),
                 kernel=k,
                 padding=pad,
                 stride=stride,
                 dilation=dil,
-                in_channels=channels,
-                out_channels=draw(st.integers(1, 3)),
+                in_channels=cin,
+                out_channels=cout,
+                groups=groups,
                 bias=draw(st.booleans()),
             )
         elif kind == "maxpool2d":
@@ -123,14 +134,20 @@ def test_generated_layer_matches_reference_loops(spec, n, seed):
     )
     if spec.kind == "conv2d":
         x = rng.standard_normal((n, *spec.in_shape))
-        K = rng.standard_normal((spec.out_channels, spec.in_shape[0], *spec.kernel))
+        K = rng.standard_normal((spec.out_channels, spec.in_shape[0] // spec.groups, *spec.kernel))
         b = rng.standard_normal(spec.out_channels) if spec.bias else None
         params = (K, b) if spec.bias else (K,)
         Z = m.forward(x, *params)
-        _close(Z, ref.conv_forward(x, K, b, pad, stride, dil), TOL64)
+        if spec.groups == 1:
+            _close(Z, ref.conv_forward(x, K, b, pad, stride, dil), TOL64)
+        else:
+            _close(Z, ref.grouped_conv_forward(x, K, b, pad, stride, dil, spec.groups), TOL64)
         g = rng.standard_normal(Z.shape)
         got = m.backward(g, x, K)
-        want = ref.conv_backward(g, x, K, pad, stride, dil)
+        if spec.groups == 1:
+            want = ref.conv_backward(g, x, K, pad, stride, dil)
+        else:
+            want = ref.grouped_conv_backward(g, x, K, pad, stride, dil, spec.groups)
         for a, e in zip(got, want[: len(got)], strict=True):
             _close(a, e, TOL64)
         # float32 in, float32 out
