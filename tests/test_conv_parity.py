@@ -20,6 +20,7 @@ import symconv as sc
 from symconv.cli import main
 from symconv.codegen import plans
 from symconv.codegen.render import generate
+from symconv.latex.document import document
 from symconv.layers.conv import closed_form
 from symconv.verify import verify
 
@@ -405,3 +406,18 @@ def test_every_opinfo_sample_of_conv2d_passes():
         counts[x.ndim == 3] += 1
     print(f"conv2d OpInfo samples: {sum(counts)}, of them batchless: {counts[1]}")
     assert (sum(counts), counts[1]) == (OPINFO_SAMPLES, OPINFO_BATCHLESS)
+
+
+def test_the_document_shows_the_groups_and_the_grouped_sum():
+    """The conv document names which channels form each group and sums over the group only:
+    kernels 4-6 of a 4 -> 6 layer in 2 groups meet input channels 3 and 4."""
+    text = document(sc.Conv2D(input=(3, 4), kernel=2, in_channels=4, out_channels=6, groups=2))
+    assert (
+        "group 1: input channels $1, 2$, kernels $1, 2, 3$; group 2: input channels $3, 4$, kernels $4, 5, 6$" in text
+    )
+    assert r"\mathbf{Z}_j = \sum_{i=1}^{2} \mathbf{A}_{o_j + i} * \mathbf{K}_{j,i}" in text
+    assert r"o_j = \left\lfloor \frac{j - 1}{3} \right\rfloor \cdot 2" in text
+    assert r"\sum_{j \,:\, i \in \mathcal{G}_j}" in text  # the chain rule's sum over the group's kernels
+    depthwise = document(sc.Conv2D(input=(3, 3), kernel=2, in_channels=3, out_channels=3, groups=3))
+    assert r"\mathbf{Z}_j = \mathbf{A}_{j} * \mathbf{K}_{j,1}" in depthwise
+    assert "o_j" not in depthwise

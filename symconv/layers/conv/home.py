@@ -24,8 +24,8 @@ def _forward(d: ConvDerivation) -> Line:
     if d.groups > 1:
         return Line(
             mat(d.output, "j", show=True),
-            f"= {latex.grouped_sum(d, 'j', show=True)}{bias}, \\quad 1 \\leq j \\leq {d.cout}, "
-            f"\\ {latex.group_offset(d)}",
+            f"= {latex.grouped_sum(d, 'j', show=True)}{bias}, \\quad 1 \\leq j \\leq {d.cout}"
+            + (f", \\ {offset}" if (offset := latex.group_offset(d)) else ""),
         )
     return Line(
         mat(d.output, "j", show=True),

@@ -395,8 +395,11 @@ class _ConvDocument:
 
 
 def group_offset(d: ConvDerivation) -> str:
-    """``o_j``, the input channels before kernel ``j``'s group: ``floor((j - 1) / (C_out/G)) C_in/G``."""
+    """``o_j``, the input channels before kernel ``j``'s group: ``floor((j - 1) / (C_out/G)) C_in/G``;
+    empty for a depthwise layer, whose kernel ``j`` meets input channel ``j`` (no ``o_j`` needed)."""
     og = d.cout // d.groups
+    if og == 1 and d.ck == 1:
+        return ""
     before = "(j - 1)" if og == 1 else f"\\left\\lfloor \\frac{{j - 1}}{{{og}}} \\right\\rfloor"
     return f"o_j = {before}" + ("" if d.ck == 1 else f" \\cdot {d.ck}")
 
@@ -435,9 +438,14 @@ def _groups(d: ConvDerivation) -> dict[str, Any] | None:
     listed = [f"group {g + 1}: {named('input channel', g * d.ck, d.ck)}, {named('kernel', g * og, og)}" for g in shown]
     if len(shown) < d.groups:
         listed.insert(2, "\\ldots")
+    if d.ck > 1:
+        members = f"o_j + 1, \\ldots, o_j + {d.ck}"
+    else:
+        members = "j" if og == 1 else "o_j + 1"
     return {
         "count": d.groups,
         "og": og,
+        "members": members,
         "offset": group_offset(d),
         "sum": grouped_sum(d, "j", show=True),
         "listed": listed,
