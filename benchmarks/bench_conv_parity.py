@@ -58,6 +58,20 @@ CASES: list[Case] = [
         lambda: symconv.Conv2D(input=(56, 56), kernel=3, padding=1, in_channels=32, out_channels=32, groups=32),
         lambda F, x, w, b: F.conv2d(x, w, b, stride=1, padding=1, groups=32),
     ),
+    Case(
+        "depthwise 3x3 stride 2 pad 1, N=8 64x56x56 (groups=64)",
+        8,
+        lambda: symconv.Conv2D(
+            input=(56, 56), kernel=3, stride=2, padding=1, in_channels=64, out_channels=64, groups=64
+        ),
+        lambda F, x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=64),
+    ),
+    Case(
+        "grouped 3x3 pad 1, N=8 128x28x28 (groups=32, 4 channels each)",
+        8,
+        lambda: symconv.Conv2D(input=(28, 28), kernel=3, padding=1, in_channels=128, out_channels=128, groups=32),
+        lambda F, x, w, b: F.conv2d(x, w, b, stride=1, padding=1, groups=32),
+    ),
 ]
 
 
