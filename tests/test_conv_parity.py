@@ -421,3 +421,12 @@ def test_the_document_shows_the_groups_and_the_grouped_sum():
     depthwise = document(sc.Conv2D(input=(3, 3), kernel=2, in_channels=3, out_channels=3, groups=3))
     assert r"\mathbf{Z}_j = \mathbf{A}_{j} * \mathbf{K}_{j,1}" in depthwise
     assert "o_j" not in depthwise
+
+
+def test_derive_reports_the_listed_pairs(capsys, tmp_path):
+    """``symconv derive`` says the grouped layer lists only some (j, i) pairs of dvZ_j/dvA_i."""
+    flags = ["--input", "4x4", "--kernel", "2", "--in-channels", "4", "--out-channels", "2", "--groups", "2"]
+    assert main(["derive", "--layer", "conv2d", *flags, "--no-tex", "--no-code", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "groups 2" in out
+    assert "d vec(Z_j) / d vec(A_i) for j=1..2, i=1..4 (4 of the 8 index pairs, 4 Jacobians): 9 x 16" in out

@@ -42,7 +42,8 @@ def plan(d: Derivation, names: Names) -> Block:
 def _describe(spec: Layer) -> str:
     cfg = spec.config()
     parts = [f"{spec.kind}: {dims(spec.in_shape)} -> {dims(spec.out_shape)}"]
-    for key in ("kernel", "window", "padding", "stride", "dilation", "out_channels", "out_features", "pad_value"):
+    keys = ("kernel", "window", "padding", "stride", "dilation", "out_channels", "groups", "out_features", "pad_value")
+    for key in keys:
         if key in cfg:
             value = cfg[key]
             shown = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
