@@ -210,14 +210,18 @@ def test_grouped_code_over_many_chunks_matches_the_loops(
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
-def test_groups_one_is_the_ungrouped_module():
-    """groups=1 is the seed's convolution: the same module text as without the keyword."""
+def test_config_names_groups_only_when_grouped_and_round_trips():
+    """An ungrouped layer's table is the seed's convolution's (so its modules and documents,
+    the golden ones included, read as before: tests/test_golden.py); a grouped one names
+    groups, and the table rebuilds the same layer."""
     plain = sc.Conv2D(input=(4, 5), kernel=3, padding=1, in_channels=2, out_channels=3)
-    assert generate(sc.Conv2D(input=(4, 5), kernel=3, padding=1, in_channels=2, out_channels=3, groups=1)) == (
-        generate(plain)
-    )
     assert "groups" not in plain.config()
-    assert sc.Conv2D(input=(4, 5), kernel=3, in_channels=2, out_channels=4, groups=2).config()["groups"] == 2
+    grouped = sc.Conv2D(input=(4, 5), kernel=3, in_channels=2, out_channels=4, groups=2)
+    table = grouped.config()
+    assert table["groups"] == 2
+    assert sc.Conv2D(**{k: v for k, v in table.items() if k != "type"}) == grouped
+    net = sc.Network(input=(5, 5), channels=4, layers=[sc.Conv2D(kernel=2, out_channels=2, groups=2)])
+    assert net.config()["layers"][0]["groups"] == 2
 
 
 @pytest.mark.parametrize(
