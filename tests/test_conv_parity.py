@@ -372,6 +372,7 @@ def _conv_spec(shape, kw) -> sc.Conv2D:
     )
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # PyTorch's own note
 def test_every_opinfo_sample_of_conv2d_passes():
     """PyTorch's own OpInfo sample_inputs of conv2d (float64), every sample run through the
     generated module of its layer, directly: a batchless ``(C, H, W)`` sample goes in as it is.
