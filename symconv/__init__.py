@@ -14,6 +14,7 @@ from .geometry import Geometry, output_size
 from .latex import document as _document  # noqa: F401  (registers the LaTeX fragments of .latex())
 from .layers.adaptive.spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
 from .layers.conv.spec import Conv2D
+from .layers.convt.spec import ConvTranspose2D
 from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
 from .layers.pool.spec import AvgPool2D, MaxPool2D
 from .network import NetworkDerivation
@@ -25,6 +26,7 @@ __all__ = [
     "AdaptiveMaxPool2D",
     "AvgPool2D",
     "Conv2D",
+    "ConvTranspose2D",
     "Dense",
     "Flatten",
     "Geometry",

@@ -29,6 +29,40 @@ def describe_shape(shape: Shape) -> str:
     return f"{shape[0]} channel{'s' if shape[0] != 1 else ''} of {dims(shape[1:])}"
 
 
+#: the fields that give a layer's input size and channel counts (a network fills them in)
+SHAPE_FIELDS = ("input", "in_channels", "channels", "features", "in_features", "classes")
+#: the fields whose pairs are sizes, shown ``2x3``; other tuples are shown ``1,1,0,0``
+SIZE_FIELDS = ("input", "kernel", "window", "output")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One hyper-parameter of a layer as it is shown: ``label`` (the field's name with spaces),
+    its ``values`` as text, and whether they are a size (``2x3``) or a list (``1,1,0,0``).  A
+    flag has no values: its label reads ``ceil mode`` when on and ``no bias`` when off."""
+
+    label: str
+    values: tuple[str, ...] = ()
+    size: bool = False
+
+    def text(self) -> str:
+        """``kernel 2x2``, ``padding 1,1,1,1``, ``no bias``."""
+        return f"{self.label} {('x' if self.size else ',').join(self.values)}" if self.values else self.label
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float):
+        return "-inf" if value == -math.inf else f"{value:g}"
+    return str(value)
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """``padding=0`` and ``dilation=1`` are stored as tuples of their scalar default."""
+    if default is dataclasses.MISSING:
+        return False
+    return bool(value == default or (isinstance(value, tuple) and all(x == default for x in value)))
+
+
 class Layer:
     """Common behaviour of every layer spec."""
 
@@ -66,6 +100,30 @@ class Layer:
         Jacobian (an entrywise layer)."""
         out = math.prod(self.out_shape)
         return math.prod(self.in_shape) + out, out
+
+    def settings(self) -> list[Setting]:
+        """The hyper-parameters that describe this layer beside its shapes, the window first:
+        every field but the input's size and channels (``SHAPE_FIELDS``), left out where it
+        has its default.  The one description of a layer's settings: the CLI, the claims
+        report, the generated modules and the documents all show these."""
+        out = []
+        fields = dataclasses.fields(self)  # type: ignore[arg-type]
+        for f in sorted(fields, key=lambda f: f.name not in SIZE_FIELDS):  # the window first
+            value = getattr(self, f.name)
+            if f.name in SHAPE_FIELDS or value is None or _is_default(value, f.default):
+                continue
+            label = f.name.replace("_", " ")
+            if isinstance(value, bool):
+                out.append(Setting(label if value else f"no {label}"))
+            elif isinstance(value, tuple):
+                out.append(Setting(label, tuple(_shown(x) for x in value), f.name in SIZE_FIELDS))
+            else:
+                out.append(Setting(label, (_shown(value),)))
+        return out
+
+    def describe(self) -> str:
+        """``kernel 2x2, padding 1,1,1,1, stride 1,2``: the settings as one phrase."""
+        return ", ".join(s.text() for s in self.settings())
 
     def config(self) -> dict[str, Any]:
         """The TOML ``[layer]`` table that reproduces this spec."""
@@ -205,7 +263,7 @@ class Network:
         layers = []
         for layer in self.layers:
             table = layer.config()
-            for key in ("input", "in_channels", "channels", "features", "in_features", "classes"):
+            for key in SHAPE_FIELDS:
                 table.pop(key, None)
             layers.append(table)
         return {"input": list(self.input), "channels": self.channels, "layers": layers}

@@ -88,5 +88,5 @@ def divides(name: str, value: int, counts: Sequence[tuple[str, int | None]]) -> 
     that is ``None`` (not known yet, inside a network) is checked once it is."""
     for what, count in counts:
         if count is not None and count % value:
-            raise SpecError(name, f"must divide {what} ({count}) into equal groups, got {value}")
+            raise SpecError(name, f"must divide {what} ({count}), got {value}")
     return value

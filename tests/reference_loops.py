@@ -645,3 +645,65 @@ def grouped_conv_backward(dZ, A, K, padding, stride, dilation=(1, 1), groups=1):
                                     dK[j, c, r, s] += g * A[n, first + c, row, col]
                                     dA[n, first + c, row, col] += g * K[j, c, r, s]
     return dA, dK, db
+
+
+# -- transposed convolution (PyTorch's conv_transpose2d, written from its definition) ----------
+
+
+def conv_transpose_out_size(n: int, k: int, before: int, after: int, stride: int, dilation: int, extra: int) -> int:
+    """PyTorch's ``(H_in - 1) stride - 2 padding + dilation (kernel - 1) + output_padding + 1``,
+    ``2 padding`` split into the two sides."""
+    return (n - 1) * stride - before - after + dilation * (k - 1) + extra + 1
+
+
+def conv_transpose_forward(A, K, b, padding, stride, dilation=(1, 1), output_padding=(0, 0), groups=1):
+    """The scatter: input entry ``A[n, i, h, w]`` adds ``A[n, i, h, w] K[i, l, r, s]`` to output
+    ``[n, g C_out/groups + l, h s_h - top + r d_h, w s_w - left + s d_w]`` wherever that lies in
+    the output (``g`` the group of ``i``); ``K`` is ``(C_in, C_out/groups, h_k, w_k)``."""
+    n_, cin, h, w = A.shape
+    _, cout_g, hk, wk = K.shape
+    cin_g = cin // groups
+    t, bo, le, ri = padding
+    hz = conv_transpose_out_size(h, hk, t, bo, stride[0], dilation[0], output_padding[0])
+    wz = conv_transpose_out_size(w, wk, le, ri, stride[1], dilation[1], output_padding[1])
+    Z = np.zeros((n_, cout_g * groups, hz, wz), dtype=np.result_type(A, K))
+    for n in range(n_):
+        for o in range(cout_g * groups):
+            Z[n, o] = 0 if b is None else b[o]
+        for i in range(cin):
+            g = i // cin_g
+            for p in range(h):
+                for q in range(w):
+                    for l in range(cout_g):
+                        for r in range(hk):
+                            for s in range(wk):
+                                y = p * stride[0] - t + r * dilation[0]
+                                x = q * stride[1] - le + s * dilation[1]
+                                if 0 <= y < hz and 0 <= x < wz:
+                                    Z[n, g * cout_g + l, y, x] += A[n, i, p, q] * K[i, l, r, s]
+    return Z
+
+
+def conv_transpose_backward(dZ, A, K, padding, stride, dilation=(1, 1), groups=1):
+    """Every product of the scatter routes ``dJ/dz`` back to both factors; ``dJ/db_o`` sums ``dZ_o``."""
+    n_, cin, h, w = A.shape
+    _, cout_g, hk, wk = K.shape
+    cin_g = cin // groups
+    t, _, le, _ = padding
+    _, _, hz, wz = dZ.shape
+    dA, dK, db = np.zeros(A.shape), np.zeros(K.shape), dZ.sum(axis=(0, 2, 3))
+    for n in range(n_):
+        for i in range(cin):
+            g = i // cin_g
+            for p in range(h):
+                for q in range(w):
+                    for l in range(cout_g):
+                        for r in range(hk):
+                            for s in range(wk):
+                                y = p * stride[0] - t + r * dilation[0]
+                                x = q * stride[1] - le + s * dilation[1]
+                                if 0 <= y < hz and 0 <= x < wz:
+                                    gz = float(dZ[n, g * cout_g + l, y, x])
+                                    dA[n, i, p, q] += gz * float(K[i, l, r, s])
+                                    dK[i, l, r, s] += gz * float(A[n, i, p, q])
+    return dA, dK, db

@@ -25,7 +25,7 @@ CORE = {
     "symconv.rule",
     *(
         f"symconv.layers.{family}.{part}"
-        for family in ("conv", "pool", "adaptive", "elementwise")
+        for family in ("conv", "convt", "pool", "adaptive", "elementwise")
         for part in ("spec", "rule")
     ),
 }
@@ -124,6 +124,17 @@ _CORRUPT = {
     "conv dZ/dA": """
         from symconv.layers.conv.rule import ConvDerivation as R
         spec = symconv.Conv2D(input=(4, 5), kernel=(2, 2), padding=1)
+        real = R.jacobian
+        def jacobian(self, wrt, **index):
+            jac = real(self, wrt, **index)
+            if wrt != "A":
+                return jac
+            return type(jac).build(jac.shape, jac.rows, jac.cols, jac.ids[::-1].copy(), jac.table, jac.of, jac.wrt)
+        R.jacobian = jacobian
+    """,
+    "conv_transpose dZ/dA": """
+        from symconv.layers.convt.rule import ConvTransposeDerivation as R
+        spec = symconv.ConvTranspose2D(input=(3, 3), kernel=(2, 2), stride=(2, 1), dilation=(1, 2))
         real = R.jacobian
         def jacobian(self, wrt, **index):
             jac = real(self, wrt, **index)

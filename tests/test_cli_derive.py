@@ -24,7 +24,7 @@ def test_default_is_the_seeds_appendix_a_layer(tmp_path):
     done = run("derive", "-o", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "conv2d: A 1x3x4 -> Z 1x4x3; kernel 2,2, padding 1,1,1,1, stride 1,2, no bias" in out
+    assert "conv2d: A 1x3x4 -> Z 1x4x3; kernel 2x2, padding 1,1,1,1, stride 1,2, no bias" in out
     assert "d vec(Z_1) / d vec(K_1,1): 12 x 4, 24 nonzeros" in out
     assert "d vec(Z_1) / d vec(A_1): 12 x 12, 24 nonzeros" in out
     assert "all checks passed" in out
@@ -62,7 +62,7 @@ def test_layer_flags_build_the_layer(tmp_path):
         str(tmp_path),
     )
     assert done.returncode == 0, done.stderr
-    assert "maxpool2d: I 1x3x4 -> A 1x3x3; window 3,2, padding 1,1,1,1, stride 1,2, pad value -inf" in done.stdout
+    assert "maxpool2d: I 1x3x4 -> A 1x3x3; window 3x2, padding 1,1,1,1, stride 1,2, pad value -inf" in done.stdout
 
 
 BAD = [

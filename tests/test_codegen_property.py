@@ -7,7 +7,8 @@ to the largest float64 entry: 1e-5; float32 carries 24 bits, ~6e-8 per rounding,
 sums here have at most a few hundred terms).  Max-pool inputs are small integers, so ties
 are common and must go to the first maximum in the tie order drawn (column-major or row-major).
 PyTorch's pooling options (ceil_mode, count_include_pad, divisor_override), adaptive
-pooling and conv2d's groups (depthwise among them) are drawn too.
+pooling, conv2d's groups (depthwise among them) and the transposed convolution
+(output_padding, groups) are drawn too.
 """
 
 from __future__ import annotations
@@ -45,14 +46,25 @@ def load(spec):
 @st.composite
 def layers(draw):
     kind = draw(
-        st.sampled_from(["conv2d", "conv2d", "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d"])
+        st.sampled_from(
+            [
+                "conv2d",
+                "conv2d",
+                "maxpool2d",
+                "avgpool2d",
+                "adaptive_avgpool2d",
+                "adaptive_maxpool2d",
+                "conv_transpose2d",
+            ]
+        )
     )
     h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
     k = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     dil = (draw(st.sampled_from([1, 1, 2])), draw(st.sampled_from([1, 1, 2])))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     span = (dil[0] * (k[0] - 1) + 1, dil[1] * (k[1] - 1) + 1)
-    limit = (span[0] - 1, span[1] - 1) if kind != "conv2d" else (3, 3)  # pooling: each side < window
+    conv = kind in ("conv2d", "conv_transpose2d")
+    limit = (span[0] - 1, span[1] - 1) if not conv else (3, 3)  # pooling: each side < window
     pad: tuple[int, ...] | str = tuple(draw(st.integers(0, min(2, limit[a // 2]))) for a in range(4))
     if kind == "conv2d" and draw(st.integers(0, 4)) == 0:  # PyTorch's named paddings
         pad = draw(st.sampled_from(["valid", "same"]))
@@ -79,6 +91,20 @@ def layers(draw):
                 in_channels=cin,
                 out_channels=cout,
                 groups=groups,
+                bias=draw(st.booleans()),
+            )
+        elif kind == "conv_transpose2d":
+            groups = draw(st.sampled_from([1, 1, 2]))
+            spec = symconv.ConvTranspose2D(
+                input=(h, w),
+                kernel=k,
+                padding=pad,
+                stride=stride,
+                dilation=dil,
+                output_padding=tuple(draw(st.integers(0, max(stride[a], dil[a]) - 1)) for a in range(2)),
+                groups=groups,
+                in_channels=channels * groups,
+                out_channels=draw(st.integers(1, 2)) * groups,
                 bias=draw(st.booleans()),
             )
         elif kind == "maxpool2d":
@@ -112,7 +138,7 @@ def layers(draw):
             extra = {"tie_order": draw(st.sampled_from(["column", "row"]))} if kind == "adaptive_maxpool2d" else {}
             out = (draw(st.integers(1, h + 2)), draw(st.integers(1, w + 2)))
             spec = cls(input=(h, w), output=out, channels=channels, **extra)
-    except SpecError:  # no window fits: not a valid layer
+    except SpecError:  # no window fits (or a transposed conv's padding trims it all): not a valid layer
         spec = symconv.Conv2D(input=(h + span[0], w + span[1]), kernel=k, dilation=dil, in_channels=channels)
     return spec
 
@@ -132,19 +158,27 @@ def test_generated_layer_matches_reference_loops(spec, n, seed):
     pad, stride, dil = (
         tuple(cfg.get(k, d)) for k, d in (("padding", (0,) * 4), ("stride", (1, 1)), ("dilation", (1, 1)))
     )
-    if spec.kind == "conv2d":
+    if spec.kind in ("conv2d", "conv_transpose2d"):
         x = rng.standard_normal((n, *spec.in_shape))
-        K = rng.standard_normal((spec.out_channels, spec.in_shape[0] // spec.groups, *spec.kernel))
+        transposed = spec.kind == "conv_transpose2d"
+        cin = spec.in_shape[0]
+        k_shape = (cin, spec.out_channels // spec.groups) if transposed else (spec.out_channels, cin // spec.groups)
+        K = rng.standard_normal((*k_shape, *spec.kernel))
         b = rng.standard_normal(spec.out_channels) if spec.bias else None
         params = (K, b) if spec.bias else (K,)
         Z = m.forward(x, *params)
-        if spec.groups == 1:
-            _close(Z, ref.conv_forward(x, K, b, pad, stride, dil), TOL64)
+        if transposed:
+            Z_ref = ref.conv_transpose_forward(x, K, b, pad, stride, dil, spec.output_padding, spec.groups)
+        elif spec.groups == 1:
+            Z_ref = ref.conv_forward(x, K, b, pad, stride, dil)
         else:
-            _close(Z, ref.grouped_conv_forward(x, K, b, pad, stride, dil, spec.groups), TOL64)
+            Z_ref = ref.grouped_conv_forward(x, K, b, pad, stride, dil, spec.groups)
+        _close(Z, Z_ref, TOL64)
         g = rng.standard_normal(Z.shape)
         got = m.backward(g, x, K)
-        if spec.groups == 1:
+        if transposed:
+            want = ref.conv_transpose_backward(g, x, K, pad, stride, dil, spec.groups)
+        elif spec.groups == 1:
             want = ref.conv_backward(g, x, K, pad, stride, dil)
         else:
             want = ref.grouped_conv_backward(g, x, K, pad, stride, dil, spec.groups)
@@ -211,7 +245,7 @@ def test_generated_backward_matches_central_differences(spec, seed):
     params = [rng.standard_normal(t.shape) for t in symconv.derive(spec).params.values()]
     y = m.forward(x, *params)
     G = rng.standard_normal(y.shape)
-    dx = m.backward(G, x, params[0])[0] if spec.kind == "conv2d" else m.backward(G)
+    dx = m.backward(G, x, params[0])[0] if spec.kind in ("conv2d", "conv_transpose2d") else m.backward(G)
     h = 1e-6
     for idx in list(np.ndindex(*x.shape))[:: max(1, x.size // 10)]:
         plus, minus = x.copy(), x.copy()

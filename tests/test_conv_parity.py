@@ -249,8 +249,8 @@ def test_symconv_check_passes_with_groups(tmp_path, capsys, flags):
     ("flags", "message"),
     [
         (["--in-channels", "4", "--out-channels", "6", "--groups", "4"],
-         "--groups: must divide out_channels (6) into equal groups, got 4"),
-        (["--in-channels", "3", "--groups", "2"], "--groups: must divide in_channels (3) into equal groups, got 2"),
+         "--groups: must divide out_channels (6), got 4"),
+        (["--in-channels", "3", "--groups", "2"], "--groups: must divide in_channels (3), got 2"),
         (["--groups", "-1"], "--groups: must not be negative, got -1"),
         (["--groups", "0"], "--groups: must be a positive integer, got 0"),
     ],

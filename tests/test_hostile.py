@@ -114,6 +114,22 @@ CASES = [
     (["derive", "--layer", "conv2d", "--input", "3x4", "--kernel", "-2"], 2, "--kernel: must not be negative"),
     (["derive", "--layer", "conv2d", "--input", "4x4", "--kernel", "2", "--max-symbols", "10"], 2, "size:"),
     (["derive", "--max-nonzeros", "0"], 2, "--max-nonzeros: must be an integer from 1"),
+    (
+        ["derive", "--layer", "conv_transpose2d", "--input", "3000x3000", "--kernel", "3", "--stride", "2"],
+        2,
+        # 3000^2 inputs + 6001^2 outputs ((3000 - 1) 2 + 3 = 6001) + 9 kernel + 1 bias, from the shapes alone
+        "size: the derivation of conv_transpose2d needs 45012011 symbols",
+    ),
+    (
+        ["codegen", "--layer", "conv_transpose2d", "--input", "7000x7000", "--kernel", "3", "--stride", "2"],
+        2,
+        "size: conv_transpose2d has a window map of 441000000 entries",  # 7000^2 windows of 3x3
+    ),
+    (
+        ["derive", "--layer", "conv_transpose2d", "--input", "3x3", "--kernel", "3", "--output-padding", "1e9"],
+        2,
+        "--output-padding: must be integers separated by 'x' or ','",
+    ),
     (["check", "no_such.py"], 2, "module: no such file: no_such.py"),
     (
         ["codegen", "--layer", "conv2d", "--input", "14000x14000", "--kernel", "3", "-o", "huge"],

@@ -91,6 +91,21 @@ def _random_layer(kind: str, rng: random.Random) -> symconv.Layer:
             out_channels=rng.randint(1, 3),
             bias=rng.random() < 0.7,
         )
+    if kind == "conv_transpose2d":
+        groups = rng.choice([1, 1, 2])
+        stride, dil = (rng.randint(1, 3), rng.randint(1, 3)), (rng.choice([1, 1, 2]), 1)
+        return symconv.ConvTranspose2D(
+            input=(rng.randint(1, 6), rng.randint(1, 6)),
+            kernel=(rng.randint(1, 4), rng.randint(1, 4)),
+            padding=tuple(rng.randint(0, 2) for _ in range(4)),
+            stride=stride,
+            dilation=dil,
+            output_padding=tuple(rng.randint(0, max(s, d) - 1) for s, d in zip(stride, dil, strict=True)),
+            groups=groups,
+            in_channels=groups * rng.randint(1, 2),
+            out_channels=groups * rng.randint(1, 2),
+            bias=rng.random() < 0.7,
+        )
     if kind in ("maxpool2d", "avgpool2d"):
         window = (rng.randint(1, min(h, 4)), rng.randint(1, min(w, 4)))
         cls = symconv.MaxPool2D if kind == "maxpool2d" else symconv.AvgPool2D
@@ -143,7 +158,18 @@ def _random_network(rng: random.Random) -> symconv.Network:
 
 def random_specs(per_kind: int = 3, seed: int = 20220405) -> list:
     rng = random.Random(seed)
-    kinds = ["conv2d", "maxpool2d", "avgpool2d", "relu", "sigmoid", "tanh", "flatten", "dense", "softmax_cross_entropy"]
+    kinds = [
+        "conv2d",
+        "conv_transpose2d",
+        "maxpool2d",
+        "avgpool2d",
+        "relu",
+        "sigmoid",
+        "tanh",
+        "flatten",
+        "dense",
+        "softmax_cross_entropy",
+    ]
     out = []
     for kind in kinds:
         made = 0
@@ -192,6 +218,28 @@ EDGE_CASES = [
         symconv.MaxPool2D(input=(20, 20), window=(5, 5), pad_value=float("-inf"), padding=(2, 2)), id="max-large"
     ),
     pytest.param(symconv.AvgPool2D(input=(9, 9), window=(4, 4), stride=(1, 1)), id="avg-overlapping-4x4"),
+    pytest.param(
+        symconv.ConvTranspose2D(input=(16, 16), kernel=4, stride=2, padding=1, in_channels=3, out_channels=2),
+        id="convt-large-elided",
+    ),
+    pytest.param(
+        symconv.ConvTranspose2D(input=(2, 2), kernel=(3, 2), dilation=(4, 4), output_padding=(2, 3), stride=(3, 2)),
+        id="convt-output-padding-past-stride",
+    ),
+    pytest.param(
+        symconv.Network(
+            input=(4, 4),
+            channels=2,
+            layers=(
+                symconv.ConvTranspose2D(kernel=3, stride=2, padding=1, output_padding=1, out_channels=2),
+                symconv.ReLU(),
+                symconv.Flatten(),
+                symconv.Dense(out_features=3),
+                symconv.SoftmaxCrossEntropy(),
+            ),
+        ),
+        id="network-with-convt",
+    ),
 ]
 
 

@@ -52,17 +52,17 @@ INVALID = [
     (
         sc.Conv2D,
         {"input": (3, 4), "kernel": 2, "in_channels": 4, "out_channels": 6, "groups": 3},
-        "groups: must divide in_channels (4) into equal groups, got 3",
+        "groups: must divide in_channels (4), got 3",
     ),
     (
         sc.Conv2D,
         {"input": (3, 4), "kernel": 2, "in_channels": 4, "out_channels": 6, "groups": 4},
-        "groups: must divide out_channels (6) into equal groups, got 4",
+        "groups: must divide out_channels (6), got 4",
     ),
     (
         sc.Conv2D,
         {"input": (3, 4), "kernel": 2, "groups": 2},
-        "groups: must divide in_channels (1) into equal groups, got 2",
+        "groups: must divide in_channels (1), got 2",
     ),
     (
         sc.Conv2D,
@@ -135,6 +135,47 @@ INVALID = [
         {"input": (3, 4), "output": 2, "channels": 0},
         "channels: must be a positive integer, got 0",
     ),
+    (
+        sc.ConvTranspose2D,
+        {"input": (3, 3), "kernel": 3, "stride": 2, "output_padding": (1, 2)},
+        "output_padding: must be smaller than the stride or the dilation in each direction (PyTorch's rule), "
+        "got 1x2 with stride 2x2 and dilation 1x1",
+    ),
+    (
+        sc.ConvTranspose2D,
+        {"input": (3, 3), "kernel": 3, "output_padding": 1},
+        "output_padding: must be smaller than the stride or the dilation in each direction (PyTorch's rule), "
+        "got 1x1 with stride 1x1 and dilation 1x1",
+    ),
+    (
+        sc.ConvTranspose2D,
+        {"input": (3, 3), "kernel": 3, "output_padding": -1},
+        "output_padding: must be an integer >= 0, got -1",
+    ),
+    (
+        sc.ConvTranspose2D,
+        {"input": (3, 3), "kernel": 3, "in_channels": 4, "out_channels": 6, "groups": 4},
+        "groups: must divide out_channels (6), got 4",
+    ),
+    (
+        sc.ConvTranspose2D,
+        {"input": (3, 3), "kernel": 3, "in_channels": 3, "out_channels": 6, "groups": 2},
+        "groups: must divide in_channels (3), got 2",
+    ),
+    (sc.ConvTranspose2D, {"input": (3, 3), "kernel": 3, "groups": 0}, "groups: must be a positive integer, got 0"),
+    (sc.ConvTranspose2D, {"input": (3, 3), "kernel": (2, 0)}, "kernel: must be a positive integer, got 0"),
+    (sc.ConvTranspose2D, {"input": (3, 3), "kernel": 2, "stride": 0}, "stride: must be a positive integer, got 0"),
+    (
+        sc.ConvTranspose2D,
+        {"input": (1, 3), "kernel": 1, "padding": (1, 0)},
+        "padding: 1,1,0,0 trims the output to -1x3: (h - 1) s - top - bottom + d (k - 1) + output_padding + 1 "
+        "must be at least 1",
+    ),
+    (
+        sc.ConvTranspose2D,
+        {"input": (3, 3), "kernel": 2, "padding": "same"},
+        "padding: must be an integer, got 'same'",
+    ),
     (sc.Dense, {"in_features": 4, "out_features": 0}, "out_features: must be a positive integer, got 0"),
     (sc.SoftmaxCrossEntropy, {"classes": 1}, "classes: must be an integer >= 2, got 1"),
     (
@@ -182,7 +223,7 @@ NET_INVALID = [
     ),
     (
         {"input": (4, 4), "channels": 3, "layers": [sc.Conv2D(kernel=3, out_channels=4, groups=2)]},
-        "layers[0].groups: must divide in_channels (3) into equal groups, got 2",
+        "layers[0].groups: must divide in_channels (3), got 2",
     ),
     ({"input": (4, 4), "layers": []}, "layers: must be a non-empty list of layers"),
     (
@@ -280,8 +321,8 @@ def _to_toml(doc: dict) -> str:
 CONFIG_INVALID = [
     (
         b"[layer]\ntype = 'conv3d'\n",
-        "layer.type: must be one of conv2d, maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, relu, "
-        "sigmoid, tanh, flatten, dense, softmax_cross_entropy, got 'conv3d'",
+        "layer.type: must be one of conv2d, conv_transpose2d, maxpool2d, avgpool2d, adaptive_avgpool2d, "
+        "adaptive_maxpool2d, relu, sigmoid, tanh, flatten, dense, softmax_cross_entropy, got 'conv3d'",
     ),
     (
         b"[layer]\ntype = 'maxpool2d'\ninput = [3, 4]\nwindow = 2\ncount_include_pad = false\n",
@@ -300,7 +341,7 @@ CONFIG_INVALID = [
     (b"[layer]\ntype = 'adaptive_avgpool2d'\ninput = [3, 4]\n", "layer.output: is required for adaptive_avgpool2d"),
     (
         b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\nkernel = 2\nin_channels = 2\nout_channels = 3\ngroups = 2\n",
-        "layer.groups: must divide out_channels (3) into equal groups, got 2",
+        "layer.groups: must divide out_channels (3), got 2",
     ),
     (
         b"[layer]\ntype = 'adaptive_maxpool2d'\ninput = [3, 4]\noutput = [2, 2]\ntie_order = 'Row'\n",
@@ -312,6 +353,11 @@ CONFIG_INVALID = [
         "in_channels, out_channels, groups, bias",
     ),
     (b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\n", "layer.kernel: is required for conv2d"),
+    (
+        b"[layer]\ntype = 'conv_transpose2d'\ninput = [3, 4]\nkernel = 3\nstride = 2\noutput_padding = [0, 2]\n",
+        "layer.output_padding: must be smaller than the stride or the dilation in each direction (PyTorch's rule), "
+        "got 0x2 with stride 2x2 and dilation 1x1",
+    ),
     (b"[layer]\ntype = 'conv2d'\nkernel = [2, 2]\n", "layer.input: is required for a conv2d layer outside a network"),
     (b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\nkernel = [2, 0]\n", "layer.kernel: must be a positive integer, got 0"),
     (b"x = ", None),  # not TOML: message starts with "config: config is not valid TOML"
@@ -343,6 +389,18 @@ def test_new_pooling_options_round_trip_through_toml():
         sc.AvgPool2D(input=(7, 8), window=3, stride=2, ceil_mode=True, count_include_pad=False, divisor_override=4),
         sc.AdaptiveAvgPool2D(input=(7, 8), output=(1, 1), channels=3),
         sc.AdaptiveMaxPool2D(input=(7, 8), output=(None, 3), tie_order="row"),
+        sc.ConvTranspose2D(
+            input=(5, 6),
+            kernel=(3, 2),
+            stride=2,
+            padding=(1, 0, 2, 1),
+            output_padding=(1, 0),
+            dilation=(1, 2),
+            in_channels=4,
+            out_channels=6,
+            groups=2,
+            bias=False,
+        ),
     ]
     for spec in specs:
         table = spec.config()
@@ -398,3 +456,29 @@ def test_same_padding_keeps_the_input_size_with_the_odd_row_at_the_end(kernel, d
     assert (t + b, left + right) == (dh * (kh - 1), dw * (kw - 1))
     assert 0 <= b - t <= 1 and 0 <= right - left <= 1
     assert sc.Conv2D(input=(7, 6), kernel=kernel, padding="valid", dilation=dilation).padding == (0, 0, 0, 0)
+
+
+SETTINGS = [
+    (sc.Conv2D(input=(3, 4), kernel=(2, 2), padding=(1, 1), stride=(1, 2)), "kernel 2x2, padding 1,1,1,1, stride 1,2"),
+    (
+        sc.Conv2D(input=(5, 5), kernel=3, dilation=2, bias=False, out_channels=4),
+        "kernel 3x3, dilation 2,2, out channels 4, no bias",
+    ),
+    (
+        sc.MaxPool2D(input=(4, 4), window=2, ceil_mode=True, pad_value=float("-inf"), tie_order="row"),
+        "window 2x2, stride 2,2, ceil mode, pad value -inf, tie order row",
+    ),
+    (
+        sc.AvgPool2D(input=(5, 5), window=2, count_include_pad=False, divisor_override=3),
+        "window 2x2, stride 2,2, no count include pad, divisor override 3",
+    ),
+    (sc.AdaptiveMaxPool2D(input=(7, 7), output=(1, 1)), "output 1x1"),
+    (sc.ReLU(input=(2, 2)), ""),
+]
+
+
+@pytest.mark.parametrize(("spec", "text"), SETTINGS)
+def test_settings_show_what_is_not_a_default(spec, text):
+    """One description of a layer's settings: the window first, defaults and shapes left out,
+    flags as words."""
+    assert spec.describe() == text

@@ -4,7 +4,7 @@
 # Do not edit: change symconv/codegen or the templates and regenerate.
 """A conv2d layer: forward and backward passes (seed Appendix A; 3.1.5).
 
-conv2d: 1x3x4 -> 1x4x3; kernel 2,2; padding 1,1,1,1; stride 1,2; dilation 1,1; out channels 1; no bias.
+conv2d: 1x3x4 -> 1x4x3; kernel 2x2, padding 1,1,1,1, stride 1,2, no bias.
 
 Arrays are batched, the batch axis first, in PyTorch's layouts; one example without its
 batch axis is taken too, and its results come back without it, as PyTorch's functional

@@ -4,7 +4,7 @@
 # Do not edit: change symconv/codegen or the templates and regenerate.
 """A maxpool2d layer: forward and backward passes (seed 3.1.3; Appendix B).
 
-maxpool2d: 1x3x4 -> 1x3x3; window 3,2; padding 1,1,1,1; stride 1,2; dilation 1,1; pad value 0.0.
+maxpool2d: 1x3x4 -> 1x3x3; window 3x2, padding 1,1,1,1, stride 1,2.
 
 Arrays are batched, the batch axis first, in PyTorch's layouts; one example without its
 batch axis is taken too, and its results come back without it, as PyTorch's functional

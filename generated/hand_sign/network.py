@@ -11,12 +11,12 @@
 """A 9-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD.
 
 Layers, input 3x64x64:
-  1. layer 1: conv2d: 3x64x64 -> 8x64x64; kernel 4,4; padding 1,2,1,2; stride 1,1; dilation 1,1; out channels 8
+  1. layer 1: conv2d: 3x64x64 -> 8x64x64; kernel 4x4, padding 1,2,1,2, out channels 8
   2. layer 1: relu: 8x64x64 -> 8x64x64
-  3. layer 1: maxpool2d: 8x64x64 -> 8x8x8; window 8,8; padding 0,0,0,0; stride 8,8; dilation 1,1; pad value 0.0
-  4. layer 2: conv2d: 8x8x8 -> 16x8x8; kernel 2,2; padding 0,1,0,1; stride 1,1; dilation 1,1; out channels 16
+  3. layer 1: maxpool2d: 8x64x64 -> 8x8x8; window 8x8, stride 8,8
+  4. layer 2: conv2d: 8x8x8 -> 16x8x8; kernel 2x2, padding 0,1,0,1, out channels 16
   5. layer 2: relu: 16x8x8 -> 16x8x8
-  6. layer 2: maxpool2d: 16x8x8 -> 16x2x2; window 4,4; padding 0,0,0,0; stride 4,4; dilation 1,1; pad value 0.0
+  6. layer 2: maxpool2d: 16x8x8 -> 16x2x2; window 4x4, stride 4,4
   7. layer 2: flatten: 16x2x2 -> 64
   8. layer 3: dense: 64 -> 6; out features 6
   9. layer 3: softmax_cross_entropy: 6 -> 6

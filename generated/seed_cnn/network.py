@@ -11,12 +11,12 @@
 """A 9-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD.
 
 Layers, input 3x16x16:
-  1. layer 1: conv2d: 3x16x16 -> 4x16x16; kernel 3,3; padding 1,1,1,1; stride 1,1; dilation 1,1; out channels 4
+  1. layer 1: conv2d: 3x16x16 -> 4x16x16; kernel 3x3, padding 1,1,1,1, out channels 4
   2. layer 1: relu: 4x16x16 -> 4x16x16
-  3. layer 1: avgpool2d: 4x16x16 -> 4x8x8; window 2,2; padding 0,0,0,0; stride 2,2; dilation 1,1
-  4. layer 2: conv2d: 4x8x8 -> 8x8x8; kernel 3,3; padding 1,1,1,1; stride 1,1; dilation 1,1; out channels 8
+  3. layer 1: avgpool2d: 4x16x16 -> 4x8x8; window 2x2, stride 2,2
+  4. layer 2: conv2d: 4x8x8 -> 8x8x8; kernel 3x3, padding 1,1,1,1, out channels 8
   5. layer 2: relu: 8x8x8 -> 8x8x8
-  6. layer 2: avgpool2d: 8x8x8 -> 8x4x4; window 2,2; padding 0,0,0,0; stride 2,2; dilation 1,1
+  6. layer 2: avgpool2d: 8x8x8 -> 8x4x4; window 2x2, stride 2,2
   7. layer 2: flatten: 8x4x4 -> 128
   8. layer 3: dense: 128 -> 10; out features 10
   9. layer 3: softmax_cross_entropy: 10 -> 10

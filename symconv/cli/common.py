@@ -93,14 +93,17 @@ def add_layer_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--config", metavar="FILE", help=f"TOML config, or a built-in name: {', '.join(BUILTINS)}")
     g.add_argument("--layer", choices=list(LAYER_TYPES), help="layer type")
     g.add_argument("--input", metavar="HxW", help="input size, e.g. 3x4")
-    g.add_argument("--kernel", metavar="HxW", help="conv2d kernel size")
+    g.add_argument("--kernel", metavar="HxW", help="conv2d, conv_transpose2d kernel size")
     g.add_argument("--window", metavar="HxW", help="pooling window size")
     g.add_argument("--padding", metavar="P", help="P, PH,PW or TOP,BOTTOM,LEFT,RIGHT; conv2d also same or valid")
     g.add_argument("--stride", metavar="SH,SW", help="stride (pooling default: the window)")
     g.add_argument("--dilation", metavar="DH,DW", help="dilation (default 1,1)")
-    g.add_argument("--in-channels", metavar="N", help="conv2d input channels")
-    g.add_argument("--out-channels", metavar="N", help="conv2d output channels (kernels)")
-    g.add_argument("--groups", metavar="G", help="conv2d: split the channels into G groups (default 1)")
+    g.add_argument(
+        "--output-padding", metavar="OH,OW", help="conv_transpose2d: rows and columns added at the bottom and right"
+    )
+    g.add_argument("--groups", metavar="N", help="conv2d, conv_transpose2d: channel groups (default 1)")
+    g.add_argument("--in-channels", metavar="N", help="conv2d, conv_transpose2d input channels")
+    g.add_argument("--out-channels", metavar="N", help="conv2d, conv_transpose2d output channels")
     g.add_argument("--channels", metavar="N", help="channels of a pooling, activation or flatten layer")
     g.add_argument("--features", metavar="N", help="vector length for an activation on a vector")
     g.add_argument("--in-features", metavar="N", help="dense input size")
@@ -128,9 +131,10 @@ _FLAG_PARAMS: dict[str, tuple[str, tuple[int, ...]]] = {
     "padding": ("padding", (1, 2, 4)),
     "stride": ("stride", (1, 2)),
     "dilation": ("dilation", (1, 2)),
+    "output_padding": ("output_padding", (1, 2)),
+    "groups": ("groups", (1,)),
     "in_channels": ("in_channels", (1,)),
     "out_channels": ("out_channels", (1,)),
-    "groups": ("groups", (1,)),
     "channels": ("channels", (1,)),
     "features": ("features", (1,)),
     "in_features": ("in_features", (1,)),

@@ -23,7 +23,7 @@ from ..latex.document import write_document
 from ..network import NetworkDerivation
 from ..progress import Steps
 from ..rule import Derivation, JacobianInfo
-from ..specs import Layer, Network
+from ..specs import Network
 from .common import add_layer_flags, error_line, help_text, spec_from_args
 
 EXAMPLES = """  symconv derive
@@ -48,22 +48,6 @@ def add_parser(sub: Any) -> None:
 
 def _dims(shape: tuple[int, ...]) -> str:
     return "x".join(str(n) for n in shape)
-
-
-def describe(spec: Layer) -> str:
-    """The hyper-parameters of a layer, one short phrase."""
-    cfg = spec.config()
-    parts = []
-    for key in ("kernel", "window", "padding", "stride", "dilation"):
-        if key in cfg and not (key == "dilation" and cfg[key] == [1, 1]):
-            parts.append(f"{key} {','.join(str(v) for v in cfg[key])}")
-    if "groups" in cfg:  # left out of the config when 1
-        parts.append(f"groups {cfg['groups']}")
-    if cfg.get("bias") is False:
-        parts.append("no bias")
-    if "pad_value" in cfg and cfg["pad_value"] not in (0, 0.0):
-        parts.append(f"pad value {cfg['pad_value']}")
-    return ", ".join(parts)
 
 
 def _name(base: str, layer: int | None, index: dict[str, str]) -> str:
@@ -111,7 +95,7 @@ def report(d: Derivation | NetworkDerivation) -> list[str]:
     count = 0
     for pos, layer in enumerate(layers):
         tag = f" (layer {layer.layer})" if layer.layer is not None else ""
-        extra = describe(layer.spec)
+        extra = layer.spec.describe()
         lines.append(
             f"[{pos + 1}] {layer.kind}{tag}: {layer.input.name} {_dims(layer.spec.in_shape)}"
             f" -> {layer.output.name} {_dims(layer.spec.out_shape)}" + (f"; {extra}" if extra else "")

@@ -40,17 +40,8 @@ def plan(d: Derivation, names: Names) -> Block:
 
 
 def _describe(spec: Layer) -> str:
-    cfg = spec.config()
-    parts = [f"{spec.kind}: {dims(spec.in_shape)} -> {dims(spec.out_shape)}"]
-    keys = ("kernel", "window", "padding", "stride", "dilation", "out_channels", "groups", "out_features", "pad_value")
-    for key in keys:
-        if key in cfg:
-            value = cfg[key]
-            shown = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
-            parts.append(f"{key.replace('_', ' ')} {shown}")
-    if cfg.get("bias") is False:
-        parts.append("no bias")
-    return "; ".join(parts)
+    settings = spec.describe()
+    return f"{spec.kind}: {dims(spec.in_shape)} -> {dims(spec.out_shape)}" + (f"; {settings}" if settings else "")
 
 
 def _header(command: str, templates: list[str]) -> str:

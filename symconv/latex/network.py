@@ -26,15 +26,15 @@ def shape_text(shape: tuple[int, ...]) -> str:
 
 
 def _settings(d: Derivation) -> str:
-    cfg = d.spec.config()
+    """The layer's settings (``Layer.settings``) in the document's notation."""
     parts = []
-    for key in ("kernel", "window", "padding", "stride", "dilation"):
-        value = cfg.get(key)
-        if value is None or (key == "dilation" and value == [1, 1]):
-            continue
-        parts.append(f"{key} $({', '.join(str(v) for v in value)})$")
-    if cfg.get("bias") is False:
-        parts.append("no bias")
+    for s in d.spec.settings():
+        values = [v.replace("inf", "\\infty") for v in s.values]
+        if s.size:
+            shown = " \\times ".join(values)
+        else:
+            shown = values[0] if len(values) == 1 else "(" + ", ".join(values) + ")"
+        parts.append(f"{s.label} ${shown}$" if values else s.label)
     return ", ".join(parts)
 
 

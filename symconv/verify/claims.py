@@ -42,6 +42,7 @@ from typing import Any
 
 from ..config import spec_from_document
 from ..errors import SpecError
+from ..geometry import dims
 from ..specs import Layer, Network
 from . import language
 from . import latex as latex_reader
@@ -444,12 +445,5 @@ def describe_spec(spec: Layer | Network) -> str:
         kinds = ", ".join(layer.kind for layer in spec.layers)
         shape = "x".join(str(n) for n in spec.in_shape)
         return f"network, input {shape}: {kinds}"
-    cfg = spec.config()
-    parts = []
-    for key, value in cfg.items():
-        if key == "type" or (key == "dilation" and value == [1, 1]) or (key == "bias" and value is True):
-            continue
-        sep = "x" if key in ("input", "kernel", "window") else ","
-        shown = sep.join(str(x) for x in value) if isinstance(value, list) else str(value).lower()
-        parts.append(f"{key.replace('_', ' ')} {shown}")
-    return f"{spec.kind}: " + ", ".join(parts)
+    settings = spec.describe()
+    return f"{spec.kind}: input {dims(spec.in_shape[1:])}" + (f", {settings}" if settings else "")
