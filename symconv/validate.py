@@ -80,3 +80,13 @@ def pad_value(name: str, value: Any) -> float:
     if v != 0 and v != -math.inf:
         raise SpecError(name, f"must be 0 (the seed's) or -inf (PyTorch's), got {value}")
     return 0.0 if v == 0 else v
+
+
+def divides(name: str, value: int, counts: Sequence[tuple[str, int | None]]) -> int:
+    """``value`` (already a positive integer) divides each known count: PyTorch's rule for
+    ``groups``, which splits ``in_channels`` and ``out_channels`` into equal groups.  A count
+    that is ``None`` (not known yet, inside a network) is checked once it is."""
+    for what, count in counts:
+        if count is not None and count % value:
+            raise SpecError(name, f"must divide {what} ({count}), got {value}")
+    return value

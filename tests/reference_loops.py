@@ -583,6 +583,70 @@ def adaptive_max_backward(dA, switches, input_shape, output):
     return dI
 
 
+# -- PyTorch's grouped convolution (conv2d's ``groups``), written from PyTorch's documented rule:
+# the input channels and the kernels split into ``groups`` equal groups, kernel j (of
+# C_in / groups channels) sees only its group's input channels.  No float(): these also run on
+# object arrays of SymPy symbols.
+
+
+def grouped_conv_forward(A, K, b, padding, stride, dilation=(1, 1), groups=1):
+    """``Z[n, j] = b[j] + sum_{c < C_in/groups} sum_{r,s} A[n, g C_in/groups + c, row, col] K[j, c, r, s]``
+    with ``g = j // (C_out / groups)`` (the group of output channel ``j``), rows and columns
+    as in rep.1; padded entries are zeros."""
+    n_, cin, h, w = A.shape
+    cout, cg, hk, wk = K.shape
+    assert cin == cg * groups and cout % groups == 0
+    per_group = cout // groups
+    t, bo, le, ri = padding
+    hz = out_size(h, hk, t, bo, stride[0], dilation[0])
+    wz = out_size(w, wk, le, ri, stride[1], dilation[1])
+    Z = np.zeros((n_, cout, hz, wz), dtype=np.result_type(A, K))
+    for n in range(n_):
+        for j in range(cout):
+            first = (j // per_group) * cg  # the group's first input channel
+            for p in range(hz):
+                for q in range(wz):
+                    total = 0 if b is None else b[j]
+                    for c in range(cg):
+                        for r in range(hk):
+                            for s in range(wk):
+                                row = _source(p, r, stride[0], dilation[0], t)
+                                col = _source(q, s, stride[1], dilation[1], le)
+                                if 0 <= row < h and 0 <= col < w:
+                                    total = total + A[n, first + c, row, col] * K[j, c, r, s]
+                    Z[n, j, p, q] = total
+    return Z
+
+
+def grouped_conv_backward(dZ, A, K, padding, stride, dilation=(1, 1), groups=1):
+    """Each product of :func:`grouped_conv_forward` routes ``dZ`` back to both factors:
+    ``(dA, dK, db)``."""
+    n_, _, h, w = A.shape
+    cout, cg, hk, wk = K.shape
+    per_group = cout // groups
+    t, _, le, _ = padding
+    _, _, hz, wz = dZ.shape
+    dA = np.zeros(A.shape)
+    dK = np.zeros(K.shape)
+    db = np.zeros(cout)
+    for n in range(n_):
+        for j in range(cout):
+            first = (j // per_group) * cg
+            for p in range(hz):
+                for q in range(wz):
+                    g = dZ[n, j, p, q]
+                    db[j] += g
+                    for c in range(cg):
+                        for r in range(hk):
+                            for s in range(wk):
+                                row = _source(p, r, stride[0], dilation[0], t)
+                                col = _source(q, s, stride[1], dilation[1], le)
+                                if 0 <= row < h and 0 <= col < w:
+                                    dK[j, c, r, s] += g * A[n, first + c, row, col]
+                                    dA[n, first + c, row, col] += g * K[j, c, r, s]
+    return dA, dK, db
+
+
 # -- transposed convolution (PyTorch's conv_transpose2d, written from its definition) ----------
 
 

@@ -7,7 +7,8 @@ to the largest float64 entry: 1e-5; float32 carries 24 bits, ~6e-8 per rounding,
 sums here have at most a few hundred terms).  Max-pool inputs are small integers, so ties
 are common and must go to the first maximum in the tie order drawn (column-major or row-major).
 PyTorch's pooling options (ceil_mode, count_include_pad, divisor_override), adaptive
-pooling and the transposed convolution (output_padding, groups) are drawn too.
+pooling, conv2d's groups (depthwise among them) and the transposed convolution
+(output_padding, groups) are drawn too.
 """
 
 from __future__ import annotations
@@ -71,14 +72,25 @@ def layers(draw):
     channels = draw(st.integers(1, 3))
     try:
         if kind == "conv2d":
+            # PyTorch's groups: each group draws its own input channels and kernels; "depthwise" is
+            # one channel each (at stride 1 it takes the generated code's shifted-plane path)
+            groups = draw(st.sampled_from([1, 1, 2, 3, "depthwise"]))
+            if groups == "depthwise":
+                groups = cin = cout = channels + 1
+                stride = (1, 1) if draw(st.booleans()) else stride
+            elif groups == 1:
+                cin, cout = channels, draw(st.integers(1, 3))
+            else:
+                cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
             spec = symconv.Conv2D(
                 input=(h, w),
                 kernel=k,
                 padding=pad,
                 stride=stride,
                 dilation=dil,
-                in_channels=channels,
-                out_channels=draw(st.integers(1, 3)),
+                in_channels=cin,
+                out_channels=cout,
+                groups=groups,
                 bias=draw(st.booleans()),
             )
         elif kind == "conv_transpose2d":
@@ -150,22 +162,26 @@ def test_generated_layer_matches_reference_loops(spec, n, seed):
         x = rng.standard_normal((n, *spec.in_shape))
         transposed = spec.kind == "conv_transpose2d"
         cin = spec.in_shape[0]
-        k_shape = (cin, spec.out_channels // spec.groups) if transposed else (spec.out_channels, cin)
+        k_shape = (cin, spec.out_channels // spec.groups) if transposed else (spec.out_channels, cin // spec.groups)
         K = rng.standard_normal((*k_shape, *spec.kernel))
         b = rng.standard_normal(spec.out_channels) if spec.bias else None
         params = (K, b) if spec.bias else (K,)
         Z = m.forward(x, *params)
         if transposed:
             Z_ref = ref.conv_transpose_forward(x, K, b, pad, stride, dil, spec.output_padding, spec.groups)
-        else:
+        elif spec.groups == 1:
             Z_ref = ref.conv_forward(x, K, b, pad, stride, dil)
+        else:
+            Z_ref = ref.grouped_conv_forward(x, K, b, pad, stride, dil, spec.groups)
         _close(Z, Z_ref, TOL64)
         g = rng.standard_normal(Z.shape)
         got = m.backward(g, x, K)
         if transposed:
             want = ref.conv_transpose_backward(g, x, K, pad, stride, dil, spec.groups)
-        else:
+        elif spec.groups == 1:
             want = ref.conv_backward(g, x, K, pad, stride, dil)
+        else:
+            want = ref.grouped_conv_backward(g, x, K, pad, stride, dil, spec.groups)
         for a, e in zip(got, want[: len(got)], strict=True):
             _close(a, e, TOL64)
         # float32 in, float32 out

@@ -11,8 +11,8 @@ from seed_reference import correlate, vec
 import symconv as sc
 from symconv.registry import LAYER_TYPES
 
-# input, kernel, padding (t, b, l, r), stride, dilation, in, out
-CONV_TABLE = {
+# input, kernel, padding (t, b, l, r), stride, dilation, in, out[, groups]
+CONV_TABLE: dict[str, tuple] = {
     "seed-appendix-a": ((3, 4), (2, 2), (1, 1, 1, 1), (1, 2), (1, 1), 1, 1),
     "stride1-nopad": ((4, 4), (3, 3), (0, 0, 0, 0), (1, 1), (1, 1), 1, 1),
     "stride2-sym-pad": ((5, 5), (3, 3), (1, 1, 1, 1), (2, 2), (1, 1), 1, 1),
@@ -25,13 +25,27 @@ CONV_TABLE = {
     "dilation": ((6, 5), (2, 2), (1, 0, 0, 1), (1, 2), (2, 2), 1, 1),
     "channels-2-to-3": ((3, 3), (2, 2), (1, 0, 1, 0), (1, 1), (1, 1), 2, 3),
     "channels-3-to-2-strided": ((4, 5), (3, 2), (1, 1, 0, 2), (2, 3), (1, 1), 3, 2),
+    "groups-2-of-4-to-6": ((3, 3), (2, 2), (1, 0, 1, 0), (1, 1), (1, 1), 4, 6, 2),
+    "depthwise-3-strided-dilated": ((4, 5), (2, 2), (1, 1, 0, 1), (2, 1), (1, 2), 3, 3, 3),
+    "groups-2-channel-multiplier": ((3, 2), (2, 1), (0, 1, 0, 0), (1, 1), (1, 1), 2, 4, 2),
 }
 
 
+def groups_of(name: str) -> int:
+    return CONV_TABLE[name][7] if len(CONV_TABLE[name]) > 7 else 1
+
+
 def conv_case(name: str) -> sc.Conv2D:
-    inp, ker, pad, stride, dil, cin, cout = CONV_TABLE[name]
+    inp, ker, pad, stride, dil, cin, cout = CONV_TABLE[name][:7]
     return sc.Conv2D(
-        input=inp, kernel=ker, padding=pad, stride=stride, dilation=dil, in_channels=cin, out_channels=cout
+        input=inp,
+        kernel=ker,
+        padding=pad,
+        stride=stride,
+        dilation=dil,
+        in_channels=cin,
+        out_channels=cout,
+        groups=groups_of(name),
     )
 
 
@@ -41,13 +55,21 @@ def conv(request) -> tuple[sc.Conv2D, object]:
     return spec, sc.derive(spec)
 
 
+def kernel_channels(spec: sc.Conv2D) -> list[list[int]]:
+    """For each kernel j, the input channel each of its channels meets (PyTorch's groups:
+    kernel j is in group j // (C_out / groups), which holds C_in / groups input channels)."""
+    cg, per = spec.in_channels // spec.groups, spec.out_channels // spec.groups
+    return [[(j // per) * cg + c for c in range(cg)] for j in range(spec.out_channels)]
+
+
 def independent_z(spec: sc.Conv2D, d) -> list[sp.Matrix]:
-    """Z_j = sum_i A_i * K_{j,i} + b_j 1, with the test's own loops (seed_reference)."""
+    """Z_j = sum_i A_i * K_{j,i} + b_j 1, with the test's own loops (seed_reference); with
+    groups, the sum runs over kernel j's channels, each meeting its group's input channel."""
     out = []
-    for j in range(spec.out_channels):
+    for j, channels in enumerate(kernel_channels(spec)):
         z = sp.zeros(*spec.geometry.output)
-        for i in range(spec.in_channels):
-            z += correlate(d.input.matrix(i), d.kernel.matrix(j, i), spec.padding, spec.stride, spec.dilation)
+        for c, i in enumerate(channels):
+            z += correlate(d.input.matrix(i), d.kernel.matrix(j, c), spec.padding, spec.stride, spec.dilation)
         out.append(z + sp.ones(*z.shape) * d.bias.flat[j])
     return out
 
@@ -62,10 +84,11 @@ def test_kernel_input_and_bias_jacobians_are_sympys(conv):
     zs = independent_z(spec, d)
     for j in range(spec.out_channels):
         vz = vec(zs[j])
-        for i in range(spec.in_channels):
-            k_vec = sp.Matrix(d.kernel.vec(j, i))
+        for c in range(spec.in_channels // spec.groups):
+            k_vec = sp.Matrix(d.kernel.vec(j, c))
+            assert d.jacobian("K", j=j, i=c).to_matrix() == vz.jacobian(k_vec)
+        for i in range(spec.in_channels):  # with groups, zero outside kernel j's group
             a_vec = sp.Matrix(d.input.vec(i))
-            assert d.jacobian("K", j=j, i=i).to_matrix() == vz.jacobian(k_vec)
             assert d.jacobian("A", j=j, i=i).to_matrix() == vz.jacobian(a_vec)
         assert d.jacobian("b", j=j).to_matrix() == vz.jacobian(sp.Matrix([d.bias.flat[j]]))
 
@@ -84,11 +107,12 @@ def test_columns_built_as_the_appendix_builds_them(conv):
     hk, wk = spec.kernel
     h, w = spec.input
     for j in range(spec.out_channels):
-        for i in range(spec.in_channels):
-            jk = d.jacobian("K", j=j, i=i).to_matrix()
+        for c in range(spec.in_channels // spec.groups):
+            jk = d.jacobian("K", j=j, i=c).to_matrix()
             for s in range(wk):
                 for r in range(hk):
-                    assert d.column("K", r, s, j=j, i=i) == jk[:, s * hk + r]
+                    assert d.column("K", r, s, j=j, i=c) == jk[:, s * hk + r]
+        for i in range(spec.in_channels):
             ja = d.jacobian("A", j=j, i=i).to_matrix()
             for s in range(w):
                 for r in range(h):

@@ -192,6 +192,29 @@ EDGE_CASES = [
     pytest.param(symconv.Conv2D(input=(6, 6), kernel=(5, 5), in_channels=4, out_channels=2), id="conv-5x5-4-channels"),
     pytest.param(symconv.Conv2D(input=(3, 3), kernel=(1, 1), padding=(1, 1)), id="conv-window-all-padding"),
     pytest.param(
+        symconv.Conv2D(input=(4, 5), kernel=(2, 3), padding=1, in_channels=4, out_channels=6, groups=2),
+        id="conv-groups-2",
+    ),
+    pytest.param(
+        symconv.Conv2D(input=(6, 6), kernel=3, padding=1, in_channels=12, out_channels=12, groups=12),
+        id="conv-depthwise-12",
+    ),
+    pytest.param(
+        symconv.Network(
+            input=(5, 5),
+            channels=4,
+            layers=(
+                symconv.Conv2D(kernel=3, padding=1, out_channels=8, groups=4),
+                symconv.ReLU(),
+                symconv.Conv2D(kernel=2, out_channels=2, groups=2),
+                symconv.Flatten(),
+                symconv.Dense(out_features=3),
+                symconv.SoftmaxCrossEntropy(),
+            ),
+        ),
+        id="network-grouped",
+    ),
+    pytest.param(
         symconv.MaxPool2D(input=(20, 20), window=(5, 5), pad_value=float("-inf"), padding=(2, 2)), id="max-large"
     ),
     pytest.param(symconv.AvgPool2D(input=(9, 9), window=(4, 4), stride=(1, 1)), id="avg-overlapping-4x4"),

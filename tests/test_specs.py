@@ -47,6 +47,23 @@ INVALID = [
     (sc.Conv2D, {"input": (3, 4), "kernel": 2, "out_channels": 0}, "out_channels: must be a positive integer, got 0"),
     (sc.Conv2D, {"input": (3, 4), "kernel": 2, "in_channels": -2}, "in_channels: must be a positive integer, got -2"),
     (sc.Conv2D, {"input": (3, 4), "kernel": 2, "bias": 1}, "bias: must be true or false, got 1"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": 2, "groups": 0}, "groups: must be a positive integer, got 0"),
+    (sc.Conv2D, {"input": (3, 4), "kernel": 2, "groups": 2.0}, "groups: must be an integer, got 2.0"),
+    (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": 2, "in_channels": 4, "out_channels": 6, "groups": 3},
+        "groups: must divide in_channels (4), got 3",
+    ),
+    (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": 2, "in_channels": 4, "out_channels": 6, "groups": 4},
+        "groups: must divide out_channels (6), got 4",
+    ),
+    (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": 2, "groups": 2},
+        "groups: must divide in_channels (1), got 2",
+    ),
     (
         sc.Conv2D,
         {"input": (3, 4), "kernel": 2, "padding": "same", "stride": (1, 2)},
@@ -204,6 +221,10 @@ NET_INVALID = [
         {"input": (4, 4), "layers": [sc.Flatten(), sc.SoftmaxCrossEntropy(), sc.ReLU()]},
         "layers[1]: softmax_cross_entropy must be the last layer",
     ),
+    (
+        {"input": (4, 4), "channels": 3, "layers": [sc.Conv2D(kernel=3, out_channels=4, groups=2)]},
+        "layers[0].groups: must divide in_channels (3), got 2",
+    ),
     ({"input": (4, 4), "layers": []}, "layers: must be a non-empty list of layers"),
     (
         {"input": (4, 4), "layers": [sc.Flatten(), sc.Dense(in_features=3, out_features=2)]},
@@ -319,13 +340,17 @@ CONFIG_INVALID = [
     ),
     (b"[layer]\ntype = 'adaptive_avgpool2d'\ninput = [3, 4]\n", "layer.output: is required for adaptive_avgpool2d"),
     (
+        b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\nkernel = 2\nin_channels = 2\nout_channels = 3\ngroups = 2\n",
+        "layer.groups: must divide out_channels (3), got 2",
+    ),
+    (
         b"[layer]\ntype = 'adaptive_maxpool2d'\ninput = [3, 4]\noutput = [2, 2]\ntie_order = 'Row'\n",
         "layer.tie_order: must be one of 'column', 'row', got 'Row'",
     ),
     (
         b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\nkernal = [2, 2]\n",
         "layer.kernal: is not a parameter of conv2d; expected one of input, padding, dilation, kernel, stride, "
-        "in_channels, out_channels, bias",
+        "in_channels, out_channels, groups, bias",
     ),
     (b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\n", "layer.kernel: is required for conv2d"),
     (

@@ -97,7 +97,7 @@ def test_latex_rep2_as_the_seed_writes_it_fails_at_eq_a2_2() -> None:
 
 
 CONV_NAMES = (
-    "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, "
+    "A, J_A, J_K, K, Z, a, beta, groups, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, "
     "w_a, w_k, w_p, w_s, w_z, z"
 )
 INVALID = [

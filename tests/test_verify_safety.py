@@ -28,7 +28,7 @@ from symconv.verify.values import Budget
 
 KNOWN = "lhs: unknown name"
 CONV_NAMES = (
-    "A, J_A, J_K, K, Z, a, beta, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, "
+    "A, J_A, J_K, K, Z, a, beta, groups, h_a, h_k, h_p, h_s, h_z, k, p_bottom, p_left, p_right, p_top, "
     "w_a, w_k, w_p, w_s, w_z, z"
 )
 FUNCTIONS = (

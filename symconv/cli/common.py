@@ -101,7 +101,7 @@ def add_layer_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--output-padding", metavar="OH,OW", help="conv_transpose2d: rows and columns added at the bottom and right"
     )
-    g.add_argument("--groups", metavar="N", help="conv_transpose2d: channel groups (default 1)")
+    g.add_argument("--groups", metavar="N", help="conv2d, conv_transpose2d: channel groups (default 1)")
     g.add_argument("--in-channels", metavar="N", help="conv2d, conv_transpose2d input channels")
     g.add_argument("--out-channels", metavar="N", help="conv2d, conv_transpose2d output channels")
     g.add_argument("--channels", metavar="N", help="channels of a pooling, activation or flatten layer")

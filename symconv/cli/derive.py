@@ -9,6 +9,7 @@ Exit codes: 0 done and every check passed, 1 a check or the LaTeX compile failed
 from __future__ import annotations
 
 import argparse
+import math
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,10 @@ def _jacobian_lines(layer: Derivation) -> list[str]:
             span = " for " + ", ".join(
                 f"{n}={r[0]}..{r[-1]}" if len(r) > 1 else f"{n}={r[0]}" for n, r in ranges.items()
             )
-            span += f" ({len(items)} Jacobians)"
+            pairs = math.prod(len(r) for r in ranges.values())
+            # a kind may list only some of the index pairs (the others are zero matrices)
+            some = f"{len(items)} of the {pairs} index pairs, " if len(items) < pairs else ""
+            span += f" ({some}{len(items)} Jacobians)"
         # the output channel is j; the input channel of a conv is i (d vZ_j / d vA_i)
         is_input = key not in layer.params
         wrt_names = ["i"] if is_input and "i" in index else list(index)

@@ -31,7 +31,8 @@ The expression language (Python syntax, never evaluated by Python)
   ``b[j]``; whole matrices ``A``, ``K``, ``Z``; in a network the layer number follows the
   name: ``A0``, ``K1``, ``z2[j,p,q]``, ``W3``, ``B2``, ``J``, ``y``
   (:mod:`symconv.verify.namespace` lists them all, with the size constants ``h_a``, ``w_z2``,
-  ``c1``, ``lh_s``..., and the sides of a padding ``p_top, p_bottom, p_left, p_right``);
+  ``c1``, ``lh_s``..., the sides of a padding ``p_top, p_bottom, p_left, p_right`` and a
+  convolution's ``groups``);
 * free tensors from a ``[symbols]`` table, e.g. an upstream gradient ``G = [2, 3, 3]``
   (``G[j]``, ``g[j,p,q]``);
 * ``diff(y, x)`` and ``grad(y, X)`` (numerator layout, :mod:`~symconv.verify.calculus`),

@@ -23,7 +23,8 @@ an explicit name ``J_<output>_<input>`` (``J_Z1_A0``, ``J_B1_I1``) beside the sh
 
 Sizes: ``h_x, w_x`` for every image tensor with entry letter ``x`` (``h_a, w_z, h_k``...),
 ``n_x`` for vectors, ``c1, c2`` for the channels of ``A1, A2``; convolution padding and
-stride ``h_p, w_p, h_s, w_s`` and the padding's sides ``p_top, p_bottom, p_left, p_right``;
+stride ``h_p, w_p, h_s, w_s``, the padding's sides ``p_top, p_bottom, p_left, p_right``
+and PyTorch's ``groups``;
 pooling window ``h_l, w_l`` and the pool's padding and stride ``lh_p, lw_p, lh_s, lw_s``,
 ``lp_top, ...`` (the seed's left superscript ``l``).
 

@@ -46,15 +46,17 @@ def _sum_lines(lhs: str, terms: tuple[list[tuple[sp.Expr, sp.Expr]], int]) -> li
 
 
 def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input_at: tuple[int, int]) -> dict[str, Any]:
-    """The closed-form section's data for kernel ``j``, input channel ``i`` (0-based), with
-    the kernel entry ``kernel_at`` and the input entry ``input_at`` worked out."""
+    """The closed-form section's data for kernel ``j``, its channel ``i`` (0-based; it meets
+    input channel ``check.channel``, ``i`` without groups), with the kernel entry ``kernel_at``
+    and the input entry ``input_at`` worked out."""
     check = closed_form.proven(d, j, i)
+    c = check.channel
     g = d.geometry
     (h, w), (hk, wk), (hz, wz) = g.input, g.kernel, g.output
     (sh, sw), (dh, dw) = g.stride, g.dilation
     t, left = g.padding[0], g.padding[2]
     up = check.G
-    a, k, z = mat(d.input, i), mat(d.kernel, j, i), mat(d.output, j)
+    a, k, z = mat(d.input, c), mat(d.kernel, j, i), mat(d.output, j)
     r, s = kernel_at
     x, y = input_at
     g_lines = [
@@ -120,7 +122,7 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
         "grad_K": grad_k,
         "grad_A": grad_a,
         "vK": vname(d.kernel, j, i),
-        "vA": vname(d.input, i),
+        "vA": vname(d.input, c),
         "vZ": vname(d.output, j),
         "kernel": [
             Line(
@@ -135,13 +137,15 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
             Line("\\operatorname{rot180}(" + k + ")", "= " + common.sym_matrix(rot, rows=6, budget=LINE - 80)),
             Line(
                 grad_a,
-                f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', vname(d.input, i))}\\right)^\\top\\right)"
+                f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', vname(d.input, c))}\\right)^\\top\\right)"
                 f" = \\operatorname{{crop}}\\left({gs} \\star_{{\\mathrm{{full}}}} "
                 f"\\operatorname{{rot180}}({kd})\\right)",
             ),
             Line("", "= " + matrix(a_cell, (h, w), keep_rows=[x], keep_cols=[y], rows=8, budget=LINE - 60)),
             *_sum_lines(f"\\left({grad_a}\\right)_{{{at_a}}}", check.input_terms(x, y, ENTRY_TERMS)),
         ],
-        "many_out": d.cout > 1,
-        "cout": d.cout,
+        # the kernels whose gradients add up in input channel c: all of them, or its group's
+        "many_out": len(d.spec.group_outputs(c)) > 1,
+        "cout": len(d.spec.group_outputs(c)),
+        "grouped": d.groups > 1,
     }

@@ -146,12 +146,15 @@ def _input_closed(d: ConvDerivation) -> Triples:
 def _vec_route(d: ConvDerivation, wrt: str, j: int, i: int) -> Triples:
     """``(dJ/dvZ_j dvZ_j/dv X)ᵀ`` from the core's sparse Jacobian: its column ``c`` is the
     entry ``c``, and each nonzero ``(row, value)`` adds the product ``g_row * value``.
+    ``i`` is a channel of kernel ``j``; ``X`` is that channel (``K``) or the input channel it
+    meets (``A``, the same channel without groups).
 
     A value is matched to the entry of ``vec(A_i)`` (or ``vec(K_{j,i})``) it is.  When the
     Jacobian's value table is that very run of the tensor's entries (the core's lazy view),
     value ``k`` is entry ``k`` and no symbol is made; otherwise each value is looked up."""
-    jac = d.jacobian(wrt, j=j, i=i)
-    view = d.input.view(i) if wrt == "K" else d.kernel.view(j, i)
+    channel = d.spec.input_channel(j, i)
+    jac = d.jacobian(wrt, j=j, i=i if wrt == "K" else channel)
+    view = d.input.view(channel) if wrt == "K" else d.kernel.view(j, i)
     items = getattr(jac.table, "items", None)
     same = isinstance(items, Symbols) and (items.tensor, items.start, items.length) == (
         view.tensor,
@@ -173,8 +176,9 @@ def _vec_route(d: ConvDerivation, wrt: str, j: int, i: int) -> Triples:
 
 @dataclass(frozen=True)
 class ClosedFormCheck:
-    """The two closed forms for one ``(j, i)`` pair, with the vec route's beside them, as
-    triples (entry, g, other) of vec indices."""
+    """The two closed forms for one ``(j, i)`` pair (channel ``i`` of kernel ``j``, which meets
+    input channel :attr:`channel`), with the vec route's beside them, as triples (entry, g,
+    other) of vec indices."""
 
     d: ConvDerivation
     j: int
@@ -183,6 +187,11 @@ class ClosedFormCheck:
     kernel_vec: Triples
     input_closed: Triples
     input_vec: Triples
+
+    @property
+    def channel(self) -> int:
+        """The input channel that channel ``i`` of kernel ``j`` meets (``i`` without groups)."""
+        return self.d.spec.input_channel(self.j, self.i)
 
     @property
     def kernel_equal(self) -> bool:
@@ -200,7 +209,8 @@ class ClosedFormCheck:
         """The products ``(g, a)`` of ``(grad_K J)_rs`` (0-based), in vec order of ``g``, and
         how many there are; with ``limit``, only the first ``limit - 1`` and the last of a
         longer sum (the ones a document shows)."""
-        return self._terms(self.kernel_closed, s * self.d.geometry.kernel[0] + r, self.d.input.view(self.i), limit)
+        entry = s * self.d.geometry.kernel[0] + r
+        return self._terms(self.kernel_closed, entry, self.d.input.view(self.channel), limit)
 
     def input_terms(self, x: int, y: int, limit: int | None = None) -> tuple[list[tuple[sp.Expr, sp.Expr]], int]:
         """The products ``(g, k)`` of ``(grad_A J)_xy`` (0-based), as :meth:`kernel_terms`."""
@@ -235,9 +245,11 @@ class ClosedFormCheck:
 
 
 def check(d: ConvDerivation, j: int = 0, i: int = 0) -> ClosedFormCheck:
-    """Both closed forms of kernel ``j``, input channel ``i``, and the vec route's, built
-    independently; :attr:`ClosedFormCheck.equal` says whether they agree entry by entry."""
-    j, i = check_index("j", j, d.cout), check_index("i", i, d.cin)
+    """Both closed forms of kernel ``j``, its channel ``i`` (an input channel without groups),
+    and the vec route's, built independently; :attr:`ClosedFormCheck.equal` says whether they
+    agree entry by entry.  With groups each channel of a kernel is an ungrouped 2D convolution
+    with the input channel it meets, so the same forms hold channel by channel."""
+    j, i = check_index("j", j, d.cout), check_index("i", i, d.ck)
     return ClosedFormCheck(
         d, j, i, _kernel_closed(d), _vec_route(d, "K", j, i), _input_closed(d), _vec_route(d, "A", j, i)
     )

@@ -21,6 +21,12 @@ def _title(d: ConvDerivation) -> str:
 def _forward(d: ConvDerivation) -> Line:
     hz, wz = d.geometry.output
     bias = f" + {mat(d.bias, 'j', show=True)} {ones(hz, wz)}" if d.bias is not None else ""
+    if d.groups > 1:
+        return Line(
+            mat(d.output, "j", show=True),
+            f"= {latex.grouped_sum(d, 'j', show=True)}{bias}, \\quad 1 \\leq j \\leq {d.cout}"
+            + (f", \\ {offset}" if (offset := latex.group_offset(d)) else ""),
+        )
     return Line(
         mat(d.output, "j", show=True),
         f"= \\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i', show=True)} * {mat(d.kernel, 'j', 'i', show=True)}{bias}, "
@@ -36,7 +42,7 @@ def _gradients(d: ConvDerivation) -> list[Line]:
             f"\\nabla_{{{mat(d.kernel, 'j', 'i', show=True)}}} J",
             f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', k)}\\right)^\\top\\right) "
             f"\\in \\mathbb{{R}}^{{{hk} \\times {wk}}}, "
-            f"\\quad 1 \\leq j \\leq {d.cout}, \\ 1 \\leq i \\leq {d.cin}",
+            f"\\quad 1 \\leq j \\leq {d.cout}, \\ 1 \\leq i \\leq {d.ck}",
         )
     ]
     if d.bias is not None:
@@ -48,7 +54,7 @@ def _gradients(d: ConvDerivation) -> list[Line]:
 
 def _update(d: ConvDerivation) -> list[Line]:
     k = mat(d.kernel, "j", "i", show=True)
-    where = f"for $1 \\leq j \\leq {d.cout}$, $1 \\leq i \\leq {d.cin}$"
+    where = f"for $1 \\leq j \\leq {d.cout}$, $1 \\leq i \\leq {d.ck}$"
     lines = [Line(k, f":= {k} - \\alpha \\nabla_{{{k}}} J", where)]
     if d.bias is not None:
         b = mat(d.bias, show=False)
@@ -62,8 +68,8 @@ def _backward(ctx: dict[str, Any], first: bool) -> list[Line]:
 
 
 def _constants(spec: Conv2D) -> dict[str, int]:
-    """The seed's ``h_p, w_p`` (symmetric padding only) and ``h_s, w_s``."""
-    return window_constants(spec, "")
+    """The seed's ``h_p, w_p`` (symmetric padding only) and ``h_s, w_s``, and PyTorch's ``groups``."""
+    return {**window_constants(spec, ""), "groups": spec.groups}
 
 
 KINDS = (

@@ -37,10 +37,12 @@ INLINE_KERNEL = 9
 @dataclass(frozen=True)
 class ConvEntry:
     """The worked entries (0-based): ``dz_{j,pq} / dk_{j,i,rs}`` (eq.a1-2) and
-    ``dz_{j,pq} / da_{i,xy}`` (eq.a2-2)."""
+    ``dz_{j,pq} / da_{c,xy}`` (eq.a2-2), ``c`` the input channel that channel ``i`` of kernel
+    ``j`` meets (``i`` itself without groups)."""
 
     j: int
     i: int
+    c: int
     p: int
     q: int
     r: int
@@ -74,7 +76,8 @@ def choose_entry(d: ConvDerivation, entry: Sequence[int] | None) -> ConvEntry:
             ("S", wk, f"the kernel has {wk} columns"),
         ]
         if len(entry) == 6:
-            limits = [("J", d.cout, f"{d.cout} output channels"), ("I", d.cin, f"{d.cin} input channels"), *limits]
+            per_kernel = f"{d.ck} channels per kernel" if d.groups > 1 else f"{d.cin} input channels"
+            limits = [("J", d.cout, f"{d.cout} output channels"), ("I", d.ck, per_kernel), *limits]
         elif len(entry) != 4:
             raise SpecError("entry", f"takes P,Q,R,S or J,I,P,Q,R,S for conv2d, got {len(entry)} numbers")
         chosen = common.check_entry(entry, limits)
@@ -84,7 +87,7 @@ def choose_entry(d: ConvDerivation, entry: Sequence[int] | None) -> ConvEntry:
     spot = common.nearest_inside(win[p, q], *near)
     flat = int(win[p, q][spot]) if spot is not None else 0
     h = geom.input[0]
-    return ConvEntry(j, i, p, q, r, s, flat % h, flat // h)
+    return ConvEntry(j, i, d.spec.input_channel(j, i), p, q, r, s, flat % h, flat // h)
 
 
 class _ConvDocument:
@@ -95,13 +98,13 @@ class _ConvDocument:
         self.e = e = choose_entry(d, entry)
         self.geom = g = d.geometry
         (self.ha, self.wa), (self.hk, self.wk), (self.hz, self.wz) = g.input, g.kernel, g.output
-        self.a_name, self.k_name, self.z_name = mat(d.input, e.i), mat(d.kernel, e.j, e.i), mat(d.output, e.j)
-        self.va, self.vk, self.vz = vname(d.input, e.i), vname(d.kernel, e.j, e.i), vname(d.output, e.j)
+        self.a_name, self.k_name, self.z_name = mat(d.input, e.c), mat(d.kernel, e.j, e.i), mat(d.output, e.j)
+        self.va, self.vk, self.vz = vname(d.input, e.c), vname(d.kernel, e.j, e.i), vname(d.output, e.j)
         self.bias = tex(d.b[e.j]) if d.bias is not None else ""
         self.plus_bias = f" + {self.bias}{ones(self.hz, self.wz)}" if self.bias else ""
         self.z_sym = d.output.entry(e.j, e.p, e.q)
         self.k_sym = d.kernel.entry(e.j, e.i, e.r, e.s)
-        self.a_sym = d.input.entry(e.i, e.x, e.y)
+        self.a_sym = d.input.entry(e.c, e.x, e.y)
         # vec indices of the worked entries
         self.z_at, self.k_at, self.a_at = e.q * self.hz + e.p, e.s * self.hk + e.r, e.y * self.ha + e.x
         self._terms: dict[tuple[int, int], Sequence[str]] = {}
@@ -114,7 +117,7 @@ class _ConvDocument:
             self.compact = True
             self.rep1 = self._rep1()
         self.k_jac = d.jacobian("K", j=e.j, i=e.i)
-        self.a_jac = d.jacobian("A", j=e.j, i=e.i)
+        self.a_jac = d.jacobian("A", j=e.j, i=e.c)
 
     # -- names --------------------------------------------------------------------------------
     def window_name(self, p: int, q: int) -> str:
@@ -124,6 +127,8 @@ class _ConvDocument:
     def conv_sum(self) -> str:
         """``sum_i A_i * K_{j,i}`` for this layer (one term for one input channel)."""
         d, j = self.d, self.e.j
+        if d.groups > 1:
+            return grouped_sum(d, j)
         if d.cin == 1:
             return f"{mat(d.input, 0)} * {mat(d.kernel, j, 0)}"
         return f"\\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i')} * {mat(d.kernel, j, 'i')}"
@@ -173,7 +178,7 @@ class _ConvDocument:
     def rep1_cell(self, p: int, q: int) -> str:
         if self.compact:
             return f"{self.window_name(p, q)} * {self.k_name}"
-        window = self.d.window(p, q, self.e.i)
+        window = self.d.window(p, q, self.e.c)
         return common.sym_matrix(window, inline=True, rows=4, budget=120) + f" * {self.k_name}"
 
     def forward(self) -> list[Line]:
@@ -184,7 +189,7 @@ class _ConvDocument:
         # the kernel is written out beside the padded input when there is room for both
         kernel = self.k_matrix if width(self.k_matrix) < 130 else self.k_name
         padded = common.sym_matrix(
-            ops.Padded(d.input.grid(e.i), g),
+            ops.Padded(d.input.grid(e.c), g),
             keep_rows=rows,
             keep_cols=cols,
             rows=12,
@@ -215,7 +220,7 @@ class _ConvDocument:
 
     def vecs(self) -> Line:
         d, e = self.d, self.e
-        va = column(common.printed(d.input.view(e.i)), keep=[self.a_at], rows=12)
+        va = column(common.printed(d.input.view(e.c)), keep=[self.a_at], rows=12)
         vk = column(common.printed(d.kernel.view(e.j, e.i)), keep=[self.k_at], rows=12)
         vz = column(common.printed(d.output.view(e.j)), keep=[self.z_at], rows=12)
         return Line(self.va, f"= {va}; \\quad {self.vk} = {vk}; \\quad {self.vz} = {vz}")
@@ -252,14 +257,13 @@ class _ConvDocument:
         own = set(d.kernel.view(e.j, e.i))
         terms = [product(a, k) for a, k in d.terms(e.p, e.q, e.j) if k in own]
         at = common.pq(e.p + 1, e.q + 1, d.output.wide)
-        others = [i for i in range(d.cin) if i != e.i]
+        others = [i for i in range(d.ck) if i != e.i]  # kernel j's other channels
         if len(others) > 2:
             i2 = "i'"
-            terms.append(
-                f"\\sum_{{{i2} \\neq {e.i + 1}}} \\bigl({mat(d.input, i2)} * {mat(d.kernel, e.j, i2)}\\bigr)_{{{at}}}"
-            )
+            a2 = mat(d.input, f"{e.c - e.i} + {i2}" if e.c != e.i else i2)  # the group's input channels
+            terms.append(f"\\sum_{{{i2} \\neq {e.i + 1}}} \\bigl({a2} * {mat(d.kernel, e.j, i2)}\\bigr)_{{{at}}}")
         else:
-            terms += [f"\\bigl({mat(d.input, o)} * {mat(d.kernel, e.j, o)}\\bigr)_{{{at}}}" for o in others]
+            terms += [f"\\bigl({mat(d.input, e.c - e.i + o)} * {mat(d.kernel, e.j, o)}\\bigr)_{{{at}}}" for o in others]
         if self.bias:
             terms.append(self.bias)
         lhs = frac_partial(tex(self.z_sym), wrt)
@@ -278,17 +282,17 @@ class _ConvDocument:
         """eq.a1-2 / eq.a2-2: one entry from rep.2, then from rep.1 by the product rule;
         ``last(w, k, wrt)`` is the final step, which differs between the two."""
         wrt = tex(wrt_sym)
-        w = common.sym_matrix(self.d.window(self.e.p, self.e.q, self.e.i), inline=True, rows=4, budget=120)
+        w = common.sym_matrix(self.d.window(self.e.p, self.e.q, self.e.c), inline=True, rows=4, budget=120)
         k = self.k_matrix
         named = self.compact or width(f"{frac_partial(w, wrt)} * {k} + {w} * {frac_partial(k, wrt)}") > LINE - 60
         defined = []
         if named:  # the matrices are too wide to repeat: name them once, with more room
             whole = common.sym_matrix(
-                self.d.window(self.e.p, self.e.q, self.e.i), inline=True, rows=8, budget=LINE / 2 - 30
+                self.d.window(self.e.p, self.e.q, self.e.c), inline=True, rows=8, budget=LINE / 2 - 30
             )
             defined = [Line(self.window_name(self.e.p, self.e.q), f"= {whole}, \\qquad {self.k_name} = {k}")]
             w, k = self.window_name(self.e.p, self.e.q), self.k_name
-        others = self.d.cin > 1 or self.bias
+        others = self.d.ck > 1 or self.bias
         note = "using rep.1" + ("; nothing else involves it" if others else "")
         return [
             *defined,
@@ -364,11 +368,14 @@ class _ConvDocument:
             "A": [],
             "b": [],
         }
-        total = f"\\sum_{{j=1}}^{{{d.cout}}} " if d.cout > 1 else ""
+        if d.groups > 1:  # only the kernels of input channel i's group meet it
+            total = "\\sum_{j \\,:\\, i \\in \\mathcal{G}_j} " if d.cout > d.groups else ""
+        else:
+            total = f"\\sum_{{j=1}}^{{{d.cout}}} " if d.cout > 1 else ""
         out["A"].append(
             Line(s(frac_d("J", ai), 1, na), "= " + total + s(frac_d("J", zj), 1, nz) + s(frac_d(zj, ai), nz, na))
         )
-        if d.cout > 1:
+        if d.cout > 1 and d.groups == 1:  # with groups, d vZ_j/d vK_{j,i} meets another A in each group
             out["K"].append(
                 Line(
                     s(frac_d("J", vname(d.kernel, ":", "i", show=True)), d.cout, nk),
@@ -387,11 +394,69 @@ class _ConvDocument:
         return out
 
 
+def group_offset(d: ConvDerivation) -> str:
+    """``o_j``, the input channels before kernel ``j``'s group: ``floor((j - 1) / (C_out/G)) C_in/G``;
+    empty for a depthwise layer, whose kernel ``j`` meets input channel ``j`` (no ``o_j`` needed)."""
+    og = d.cout // d.groups
+    if og == 1 and d.ck == 1:
+        return ""
+    before = "(j - 1)" if og == 1 else f"\\left\\lfloor \\frac{{j - 1}}{{{og}}} \\right\\rfloor"
+    return f"o_j = {before}" + ("" if d.ck == 1 else f" \\cdot {d.ck}")
+
+
+def grouped_sum(d: ConvDerivation, j: int | str, show: bool | None = None) -> str:
+    """``sum_i A_{o_j + i} * K_{j,i}``: kernel ``j``'s channels, each convolved with the input
+    channel of its group that it meets (:meth:`Conv2D.input_channel`); ``j`` a 0-based kernel
+    or the name ``"j"`` (then with :func:`group_offset`'s ``o_j``)."""
+    og = d.cout // d.groups
+    if isinstance(j, int):
+        first = d.spec.input_channel(j, 0)
+        a = mat(d.input, first if d.ck == 1 else (f"{first} + i" if first else "i"), show=show)
+    else:
+        a = mat(d.input, ("j" if og == 1 else "o_j + 1") if d.ck == 1 else "o_j + i", show=show)
+    if d.ck == 1:
+        return f"{a} * {mat(d.kernel, j, 0, show=show)}"
+    return f"\\sum_{{i=1}}^{{{d.ck}}} {a} * {mat(d.kernel, j, 'i', show=show)}"
+
+
+def _groups(d: ConvDerivation) -> dict[str, Any] | None:
+    """The groups, for the document: how many, the offset ``o_j``, the sum, and which input
+    channels and kernels each group holds (the first two and the last of many)."""
+    if d.groups == 1:
+        return None
+    og = d.cout // d.groups
+    shown = list(range(d.groups)) if d.groups <= 4 else [0, 1, d.groups - 1]
+
+    def span(first: int, count: int) -> str:
+        if count <= 3:
+            return ", ".join(str(first + k + 1) for k in range(count))
+        return f"{first + 1}, \\ldots, {first + count}"
+
+    def named(what: str, first: int, count: int) -> str:
+        return f"{what}{'s' if count > 1 else ''} ${span(first, count)}$"
+
+    listed = [f"group {g + 1}: {named('input channel', g * d.ck, d.ck)}, {named('kernel', g * og, og)}" for g in shown]
+    if len(shown) < d.groups:
+        listed.insert(2, "\\ldots")
+    if d.ck > 1:
+        members = f"o_j + 1, \\ldots, o_j + {d.ck}"
+    else:
+        members = "j" if og == 1 else "o_j + 1"
+    return {
+        "count": d.groups,
+        "og": og,
+        "members": members,
+        "offset": group_offset(d),
+        "sum": grouped_sum(d, "j", show=True),
+        "listed": listed,
+    }
+
+
 def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, Any]:
     """Everything the conv template lays out."""
     doc = _ConvDocument(d, entry)
     e, g = doc.e, doc.geom
-    kflat, aflat = d.kernel.view(e.j, e.i), d.input.view(e.i)
+    kflat, aflat = d.kernel.view(e.j, e.i), d.input.view(e.c)
     unit_k = common.unit_matrix((doc.hk, doc.wk), e.r, e.s)
     unit_a = common.unit_matrix((doc.ha, doc.wa), e.x, e.y)
     window_unit = common.sym_matrix(
@@ -429,6 +494,7 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "cout": d.cout,
         "j": e.j + 1,
         "i": e.i + 1,
+        "c": e.c + 1,
         "A": a,
         "K": k,
         "Z": doc.z_name,
@@ -437,7 +503,9 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "vZ": doc.vz,
         "b": doc.bias,
         "A_space": space(*d.spec.in_shape) if d.cin > 1 else space(doc.ha, doc.wa),
-        "K_space": space(d.cout, d.cin, doc.hk, doc.wk) if many else space(doc.hk, doc.wk),
+        "K_space": space(d.cout, d.ck, doc.hk, doc.wk) if many else space(doc.hk, doc.wk),
+        "ck": d.ck,
+        "groups": _groups(d),
         "Z_space": space(d.cout, doc.hz, doc.wz) if d.cout > 1 else space(doc.hz, doc.wz),
         "Z_one": space(doc.hz, doc.wz),
         "A_all": mat(d.input, show=False),
@@ -456,7 +524,7 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "forward": doc.forward(),
         "compact": doc.compact,
         "window_name": doc.window_name(e.p, e.q),
-        "window_matrix": common.sym_matrix(d.window(e.p, e.q, e.i), rows=10),
+        "window_matrix": common.sym_matrix(d.window(e.p, e.q, e.c), rows=10),
         "vecs": [doc.vecs()],
         "z": tex(doc.z_sym),
         "k": tex(doc.k_sym),

@@ -23,6 +23,9 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         ones = d.jacobian("b", j=0).to_numpy()
         require(np.array_equal(ones, np.ones_like(ones)), "d vZ/d b is not a column of ones")
     cin, cout = d.cin, d.cout
+    grouped = d.groups > 1
+    if grouped:
+        _check_groups(d)
     hk, wk = d.spec.kernel
     nz = m.output[0] * m.output[1]
     na = m.input[0] * m.input[1]
@@ -33,6 +36,7 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         [
             ("CIN", str(cin)),
             ("COUT", str(cout)),
+            *([("GROUPS", str(d.groups))] if grouped else []),
             ("HK", str(hk)),
             ("WK", str(wk)),
             *cg.geometry_constants(m),
@@ -48,6 +52,10 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         chunk = max(1, cg.CHUNK_BYTES // per_example)
     context = {
         "flat": flat,
+        "grouped": grouped,
+        "one_kernel_per_group": grouped and d.cout == d.groups,
+        # depthwise at stride 1: each kernel position's shifted planes are used in place
+        "shifted": flat and grouped and d.cout == d.cin == d.groups,
         "fn": names.fn,
         "c": c,
         "constants": constants,
@@ -56,7 +64,7 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         "offsets": literal_lines(cg.offsets(m)),
         "bias": bias,
         "in_shape": cg.shape_text((cin, *m.input)),
-        "k_shape": cg.shape_text((cout, cin, hk, wk)),
+        "k_shape": cg.shape_text((cout, d.ck, hk, wk)),
         "out_shape": cg.shape_text((cout, *m.output)),
         "tables": cg.index_tables(
             c, small, jac_k.nnz, {"JAC_OUT": jac_k.rows, "JAC_KER": jac_k.cols, "JAC_INP": jac_k.ids}
@@ -75,3 +83,14 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         cg.Call(bwd_outs, f"{names.fn}backward", ("g", names.x_in, k)),
         params={"K": names.keys.get("K", "K"), **({"b": names.keys.get("b", "b")} if bias else {})},
     )
+
+
+def _check_groups(d: ConvDerivation) -> None:
+    """The template's groups are consecutive blocks: the windows of ``CIN`` channels reshape
+    to ``(GROUPS, GKK, ...)`` and the kernels to ``(GROUPS, OG, GKK)``, so kernel ``j`` meets
+    input channels ``j // OG * CG`` to ``j // OG * CG + CG - 1``.  The core's rule must say
+    the same for every kernel."""
+    cg, og = d.ck, d.cout // d.groups
+    for j in range(d.cout):
+        layout = range(j // og * cg, j // og * cg + cg)
+        require(d.spec.group_inputs(j) == layout, f"kernel {j} meets input channels other than its group's block")

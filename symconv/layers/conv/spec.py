@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
 
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import dims
 from ...specs import Shape, Windowed
 
+#: a channel index, or an array of them
+Index = TypeVar("Index", int, np.ndarray)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Conv2D(Windowed):
-    """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (seed section 2), ``*`` cross-correlation."""
+    """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (seed section 2), ``*`` cross-correlation.
+
+    With PyTorch's ``groups`` the input channels are split into ``groups`` equal groups, and
+    so are the kernels: kernel ``j`` has ``in_channels / groups`` channels and meets only the
+    input channels of its group, ``Z_j = sum_{i'} A_{g(j) + i'} * K_{j,i'} + b_j 1`` (see
+    :meth:`input_channel`).  The kernel array is ``(C_out, C_in / groups, h_k, w_k)``."""
 
     kind: ClassVar[str] = "conv2d"
     has_params: ClassVar[bool] = True
@@ -23,6 +33,8 @@ class Conv2D(Windowed):
     stride: tuple[int, int] = (1, 1)
     in_channels: int | None = None
     out_channels: int = 1
+    #: PyTorch's ``groups``: how many equal groups the channels are split into
+    groups: int = 1
     bias: bool = True
 
     def __post_init__(self) -> None:
@@ -33,6 +45,9 @@ class Conv2D(Windowed):
         set_(self, "kernel", v.pair("kernel", self.kernel))
         set_(self, "stride", v.pair("stride", self.stride))
         set_(self, "out_channels", v.positive("out_channels", self.out_channels))
+        groups = v.positive("groups", self.groups)
+        channels = [("in_channels", self.in_channels), ("out_channels", self.out_channels)]
+        set_(self, "groups", v.divides("groups", groups, channels))
         set_(self, "bias", v.flag("bias", self.bias))
         self._check_geometry()
 
@@ -46,12 +61,43 @@ class Conv2D(Windowed):
     def out_shape(self) -> Shape:
         return (self.out_channels, *self.geometry.output)
 
+    # -- groups: which input channels each kernel meets (one place for the rule) --------------
+    @property
+    def kernel_channels(self) -> int:
+        """The channels of each kernel, ``in_channels / groups``: the kernel's second axis."""
+        return self.in_shape[0] // self.groups
+
+    def input_channel(self, j: Index, i: Index) -> Index:
+        """The input channel that channel ``i`` of kernel ``j`` meets (0-based; integers or
+        integer arrays): kernel ``j`` is in group ``j // (out_channels / groups)``, which holds
+        input channels ``group in_channels / groups`` onwards.  Just ``i`` without groups."""
+        return j // (self.out_channels // self.groups) * self.kernel_channels + i
+
+    def group_inputs(self, j: int) -> range:
+        """The input channels kernel ``j`` meets (0-based): its group's."""
+        first = self.input_channel(j, 0)
+        return range(first, first + self.kernel_channels)
+
+    def group_outputs(self, i: int) -> range:
+        """The output channels whose kernels meet input channel ``i`` (0-based): its group's."""
+        per = self.out_channels // self.groups
+        first = i // self.kernel_channels * per
+        return range(first, first + per)
+
+    def config(self) -> dict[str, Any]:
+        """The ``[layer]`` table; ``groups`` only when it is not 1, so that an ungrouped layer's
+        table (and every module and document made from it) reads as the seed's convolution."""
+        out = super().config()
+        if self.groups == 1:
+            del out["groups"]
+        return out
+
     def derivation_size(self) -> tuple[int, int]:
-        """dZ/dK and dZ/dA: each output entry touches ``c_in h_k w_k`` kernel and input entries."""
+        """dZ/dK and dZ/dA: each output entry touches ``(c_in / groups) h_k w_k`` kernel and
+        input entries (its group's channels only)."""
         symbols, out = super().derivation_size()
-        cin = self.in_shape[0]
-        kernel = self.out_channels * cin * math.prod(self.kernel)
-        per_output = cin * math.prod(self.kernel)
+        per_output = self.kernel_channels * math.prod(self.kernel)
+        kernel = self.out_channels * per_output
         return symbols + kernel + self.out_channels, 2 * out * per_output + out
 
 

@@ -1,0 +1,437 @@
+"""PyTorch parity of convolution: ``groups`` (and, through PyTorch's own samples,
+``padding="same"/"valid"`` and batchless inputs).
+
+Each is checked against references written apart from symconv: exact SymPy Jacobians of
+the plain-loop grouped forward pass in ``tests/reference_loops.py`` (PyTorch's rule written
+out), the generated code against those loops in both dtypes and over chunk boundaries,
+``symconv check``, and PyTorch itself (its functional conv2d and its own OpInfo samples)
+when torch is installed."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+import reference_loops as ref
+import sympy as sp
+
+import symconv as sc
+from symconv.cli import main
+from symconv.codegen import plans
+from symconv.codegen.render import generate
+from symconv.latex.document import document
+from symconv.layers.conv import closed_form
+from symconv.verify import verify
+
+
+def load(spec):
+    """The generated module of ``spec``, executed from its source (code we generated)."""
+    module = types.ModuleType("generated_under_test")
+    exec(compile(generate(spec), "<generated>", "exec"), module.__dict__)
+    return module
+
+
+def vec(m) -> list:
+    """Column-major stacking of a 2-D array (the seed's vec)."""
+    return [m[r, c] for c in range(m.shape[1]) for r in range(m.shape[0])]
+
+
+# input, kernel, padding (t, b, l, r), stride, dilation, in, out, groups
+GROUPED = [
+    pytest.param((3, 3), (2, 2), (1, 0, 1, 0), (1, 1), (1, 1), 4, 6, 2, id="groups-2-of-4-to-6"),
+    pytest.param((4, 4), (3, 3), (1, 1, 1, 1), (1, 1), (1, 1), 3, 3, 3, id="depthwise-stride-1"),
+    pytest.param((5, 4), (2, 2), (1, 1, 0, 1), (2, 1), (1, 2), 3, 3, 3, id="depthwise-strided-dilated"),
+    pytest.param((3, 3), (2, 1), (0, 1, 0, 0), (1, 1), (1, 1), 2, 4, 2, id="channel-multiplier-2"),
+    pytest.param((4, 3), (1, 2), (0, 0, 1, 1), (1, 2), (1, 1), 6, 3, 3, id="two-channels-per-kernel-strided"),
+]
+
+
+def spec_of(inp, ker, pad, stride, dil, cin, cout, groups, bias=True) -> sc.Conv2D:
+    return sc.Conv2D(
+        input=inp,
+        kernel=ker,
+        padding=pad,
+        stride=stride,
+        dilation=dil,
+        in_channels=cin,
+        out_channels=cout,
+        groups=groups,
+        bias=bias,
+    )
+
+
+def loops_z(d) -> list:
+    """vec of every Z_j, by the plain-loop grouped forward pass run on the layer's symbols."""
+    spec = d.spec
+    A = np.array(d.input.flat, dtype=object).reshape(1, spec.in_channels, *spec.input[::-1]).transpose(0, 1, 3, 2)
+    hk, wk = spec.kernel
+    K = np.array(d.kernel.flat, dtype=object).reshape(spec.out_channels, -1, wk, hk).transpose(0, 1, 3, 2)
+    b = np.array(d.bias.flat, dtype=object)
+    Z = ref.grouped_conv_forward(A, K, b, spec.padding, spec.stride, spec.dilation, spec.groups)[0]
+    return [vec(Z[j]) for j in range(spec.out_channels)]
+
+
+@pytest.mark.parametrize(("inp", "ker", "pad", "stride", "dil", "cin", "cout", "groups"), GROUPED)
+def test_grouped_jacobians_equal_sympys_of_pytorchs_rule(inp, ker, pad, stride, dil, cin, cout, groups):
+    """The core's Z and its full vec Jacobians equal Matrix.jacobian of PyTorch's grouped conv
+    written as loops, symbolically; the block of an input channel outside kernel j's group is
+    the zero matrix."""
+    d = sc.derive(spec_of(inp, ker, pad, stride, dil, cin, cout, groups))
+    zs = loops_z(d)
+    assert [sp.Matrix(vec(z)) for z in d.Z] == [sp.Matrix(z) for z in zs]
+    vz = sp.Matrix([e for z in zs for e in z])
+    assert d.full_jacobian("K").to_matrix() == vz.jacobian(sp.Matrix(d.kernel.flat))
+    assert d.full_jacobian("A").to_matrix() == vz.jacobian(sp.Matrix(d.input.flat))
+    assert d.full_jacobian("b").to_matrix() == vz.jacobian(sp.Matrix(d.bias.flat))
+    for j in range(cout):
+        for i in range(cin):
+            want = sp.Matrix(zs[j]).jacobian(sp.Matrix(d.input.vec(i)))
+            assert d.jacobian("A", j=j, i=i).to_matrix() == want
+
+
+def test_jacobian_list_leaves_out_the_zero_blocks_across_groups():
+    """3.1.5's list holds d vZ_j/d vA_i for the input channels of kernel j's group only (the
+    others are zero: they drop out of dJ/dvA_i = sum_j ...); K has C_in/groups channels."""
+    d = sc.derive(sc.Conv2D(input=(3, 3), kernel=2, in_channels=4, out_channels=6, groups=2))
+    listed = {(info.key, *(v for _, v in info.index)) for _, info in enumerate(d.jacobian_list())}
+    for j in range(6):
+        group = range(0, 2) if j < 3 else range(2, 4)  # written out: kernels 0-2 see channels 0, 1
+        for i in range(4):
+            assert (("A", j, i) in listed) == (i in group)
+            assert (d.jacobian("A", j=j, i=i).nnz > 0) == (i in group)
+        assert {("K", j, 0), ("K", j, 1), ("b", j)} <= listed
+    assert len(listed) == 6 * (2 + 1 + 2)
+    with pytest.raises(sc.SpecError, match="i"):
+        d.jacobian("K", j=0, i=2)  # a kernel has 2 channels
+
+
+@pytest.mark.parametrize("groups", [1, 2, 4])
+def test_derivation_size_counts_each_group_once(groups):
+    """Without padding every window lies in the input: the nonzeros are exactly 2 x outputs
+    x (C_in/groups) h_k w_k plus the bias column, which is what the budget charges."""
+    spec = sc.Conv2D(input=(5, 4), kernel=(2, 3), in_channels=4, out_channels=8, groups=groups)
+    d = sc.derive(spec)
+    nnz = sum(d.full_jacobian(w).nnz for w in ("K", "A", "b"))
+    symbols = d.input.size + d.output.size + d.kernel.size + d.bias.size
+    assert spec.derivation_size() == (symbols, nnz)
+    assert d.kernel.shape == (8, 4 // groups, 2, 3)
+
+
+@pytest.mark.parametrize(("inp", "ker", "pad", "stride", "dil", "cin", "cout", "groups"), GROUPED)
+def test_closed_forms_hold_channel_by_channel(inp, ker, pad, stride, dil, cin, cout, groups):
+    """Channel i of kernel j meets one input channel: its closed forms equal SymPy's derivative
+    of J_j = sum g_pq z_{j,pq}, the grouped loops' Z_j."""
+    d = sc.derive(spec_of(inp, ker, pad, stride, dil, cin, cout, groups))
+    zs = loops_z(d)
+    for j in (0, cout - 1):
+        G = closed_form.upstream(d, j)
+        J = sum((g * z for g, z in zip(vec(G), zs[j], strict=True)), sp.S.Zero)
+        for i in range(cin // groups):
+            c = closed_form.proven(d, j, i)
+            assert c.channel == (j // (cout // groups)) * (cin // groups) + i
+            K, A = d.K[j][i], d.A[c.channel]
+            for r in range(K.rows):
+                for s in range(K.cols):
+                    assert sp.expand(c.kernel_entry(r, s) - sp.diff(J, K[r, s])) == 0
+            for x in range(A.rows):  # kernel j meets input channel c through channel i alone
+                for y in range(A.cols):
+                    assert sp.expand(c.input_entry(x, y) - sp.diff(J, A[x, y])) == 0
+
+
+# -- generated code ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize(("inp", "ker", "pad", "stride", "dil", "cin", "cout", "groups"), GROUPED)
+def test_generated_grouped_code_matches_the_loops(inp, ker, pad, stride, dil, cin, cout, groups, bias):
+    """forward and backward against the grouped loops, float64 and float32, batched and batchless."""
+    spec = spec_of(inp, ker, pad, stride, dil, cin, cout, groups, bias)
+    m = load(spec)
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((3, cin, *inp))
+    K = rng.standard_normal((cout, cin // groups, *ker))
+    b = rng.standard_normal(cout)
+    args = (b,) if bias else ()
+    Z = ref.grouped_conv_forward(A, K, b if bias else None, pad, stride, dil, groups)
+    dZ = rng.standard_normal(Z.shape)
+    dA, dK, db = ref.grouped_conv_backward(dZ, A, K, pad, stride, dil, groups)
+    want = (dA, dK, db) if bias else (dA, dK)
+    for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-4)):
+        cast = [x.astype(dtype) for x in (A, K, *args)]
+        got = m.forward(*cast)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, Z, rtol=tol, atol=tol)
+        grads = m.backward(dZ.astype(dtype), cast[0], cast[1])
+        for g, w in zip(grads, want, strict=True):
+            assert g.dtype == dtype
+            np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+    one = m.forward(A[0], K, *args)
+    np.testing.assert_allclose(one, Z[0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m.backward(dZ[0], A[0], K)[0], dA[0], rtol=1e-12, atol=1e-12)
+    jac = m.jacobians(A[0], K)
+    assert {key for key in jac if key[0] == "A"} == {
+        ("A", j, (j // (cout // groups)) * (cin // groups) + c) for j in range(cout) for c in range(cin // groups)
+    }
+
+
+@pytest.mark.parametrize("per_chunk", [1, 2])  # examples per chunk: with 5, the last chunk has one
+@pytest.mark.parametrize(
+    ("inp", "ker", "pad", "stride", "cin", "cout", "groups"),
+    [
+        ((5, 6), (2, 3), (1, 0, 2, 1), (1, 1), 4, 6, 2),  # grouped GEMMs on flat windows
+        ((5, 6), (3, 3), (1, 1, 1, 1), (1, 1), 3, 3, 3),  # depthwise: the shifted planes
+        ((7, 6), (3, 3), (1, 1, 1, 1), (2, 1), 4, 4, 4),  # gathered windows
+    ],
+)
+def test_grouped_code_over_many_chunks_matches_the_loops(
+    monkeypatch, inp, ker, pad, stride, cin, cout, groups, per_chunk
+):
+    spec = sc.Conv2D(
+        input=inp, kernel=ker, padding=pad, stride=stride, in_channels=cin, out_channels=cout, groups=groups
+    )
+    hz, wz = spec.geometry.output
+    hp, wp = inp[0] + pad[0] + pad[1], inp[1] + pad[2] + pad[3]
+    monkeypatch.setattr(plans, "FLAT_COLUMNS", per_chunk * hp * wp)
+    monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * cin * ker[0] * ker[1] * hz * wz * 8)
+    m = load(spec)
+    assert m._CHUNK == per_chunk
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((5, cin, *inp))
+    K = rng.standard_normal((cout, cin // groups, *ker))
+    b = rng.standard_normal(cout)
+    Z = m.forward(A, K, b)
+    np.testing.assert_allclose(
+        Z, ref.grouped_conv_forward(A, K, b, pad, stride, (1, 1), groups), rtol=1e-12, atol=1e-12
+    )
+    dZ = rng.standard_normal(Z.shape)
+    want = ref.grouped_conv_backward(dZ, A, K, pad, stride, (1, 1), groups)
+    for got, expected in zip(m.backward(dZ, A, K), want, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_config_names_groups_only_when_grouped_and_round_trips():
+    """An ungrouped layer's table is the seed's convolution's (so its modules and documents,
+    the golden ones included, read as before: tests/test_golden.py); a grouped one names
+    groups, and the table rebuilds the same layer."""
+    plain = sc.Conv2D(input=(4, 5), kernel=3, padding=1, in_channels=2, out_channels=3)
+    assert "groups" not in plain.config()
+    grouped = sc.Conv2D(input=(4, 5), kernel=3, in_channels=2, out_channels=4, groups=2)
+    table = grouped.config()
+    assert table["groups"] == 2
+    assert sc.Conv2D(**{k: v for k, v in table.items() if k != "type"}) == grouped
+    net = sc.Network(input=(5, 5), channels=4, layers=[sc.Conv2D(kernel=2, out_channels=2, groups=2)])
+    assert net.config()["layers"][0]["groups"] == 2
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--input", "5x6", "--kernel", "3x2", "--padding", "1", "--in-channels", "4", "--out-channels", "6",
+         "--groups", "2"],
+        ["--input", "6x5", "--kernel", "3", "--padding", "same", "--in-channels", "3", "--out-channels", "3",
+         "--groups", "3"],
+        ["--input", "7x6", "--kernel", "3x2", "--stride", "2,1", "--dilation", "1,2", "--in-channels", "2",
+         "--out-channels", "4", "--groups", "2", "--no-bias"],
+    ],
+    ids=["groups-2", "depthwise-same", "multiplier-strided-dilated"],
+)  # fmt: skip
+def test_symconv_check_passes_with_groups(tmp_path, capsys, flags):
+    """``symconv codegen`` then ``symconv check``: the seed's route, finite differences, float32,
+    batchless inputs and the dense Jacobians."""
+    assert main(["codegen", "--layer", "conv2d", *flags, "-o", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(tmp_path / "conv.py")]) == 0
+    assert "all checks passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--in-channels", "4", "--out-channels", "6", "--groups", "4"],
+         "--groups: must divide out_channels (6), got 4"),
+        (["--in-channels", "3", "--groups", "2"], "--groups: must divide in_channels (3), got 2"),
+        (["--groups", "-1"], "--groups: must not be negative, got -1"),
+        (["--groups", "0"], "--groups: must be a positive integer, got 0"),
+    ],
+)  # fmt: skip
+def test_cli_refuses_bad_groups_in_one_line(tmp_path, capsys, flags, message):
+    code = main(["codegen", "--layer", "conv2d", "--input", "4x4", "--kernel", "2", *flags, "-o", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == f"symconv: error: {message}\n"
+
+
+def test_claims_name_groups_and_the_zero_blocks(tmp_path):
+    report = verify(
+        """
+[layer]
+type = "conv2d"
+input = [3, 3]
+kernel = [2, 2]
+in_channels = 4
+out_channels = 2
+groups = 2
+
+[[claims]]
+id = "groups"
+lhs = "groups"
+rhs = "2"
+
+[[claims]]
+id = "kernel-2-meets-channels-3-and-4"
+lhs = "diff(z[2,1,1], a[3,1,1])"
+rhs = "k[2,1,1,1]"
+
+[[claims]]
+id = "no-path-across-groups"
+lhs = "J_A(1, 3)"
+rhs = "zeros(4, 9)"
+
+[[claims]]
+id = "wrong-group"
+lhs = "diff(z[2,1,1], a[1,1,1])"
+rhs = "k[2,1,1,1]"
+"""
+    )
+    status = {r.id: r.status for r in report.results}
+    assert status == {
+        "groups": "holds",
+        "kernel-2-meets-channels-3-and-4": "holds",
+        "no-path-across-groups": "holds",
+        "wrong-group": "fails",
+    }
+
+
+# -- PyTorch ------------------------------------------------------------------------------------
+
+
+def _torch():
+    return pytest.importorskip("torch")
+
+
+def test_groups_against_torch_conv2d():
+    """Grouped layers (depthwise, a channel multiplier, groups with strides and dilation) agree
+    with torch.nn.functional.conv2d in float64 and float32, forward and every gradient."""
+    torch = _torch()
+    F = torch.nn.functional
+    rng = np.random.default_rng(5)
+    cases = [
+        dict(input=(9, 8), kernel=3, padding=1, in_channels=6, out_channels=6, groups=6),
+        dict(input=(9, 8), kernel=(3, 2), stride=(2, 1), in_channels=4, out_channels=8, groups=4),
+        dict(input=(9, 8), kernel=2, stride=2, dilation=(1, 2), padding=(1, 1), in_channels=6, out_channels=4,
+             groups=2, bias=False),
+        dict(input=(7, 7), kernel=3, padding="same", dilation=2, in_channels=4, out_channels=6, groups=2),
+    ]  # fmt: skip
+    for kw in cases:
+        spec = sc.Conv2D(**kw)
+        m = load(spec)
+        x = rng.standard_normal((2, *spec.in_shape))
+        w = rng.standard_normal((spec.out_channels, spec.kernel_channels, *spec.kernel))
+        b = rng.standard_normal(spec.out_channels) if spec.bias else None
+        xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+        bt = torch.tensor(b, requires_grad=True) if b is not None else None
+        yt = F.conv2d(xt, wt, bt, stride=spec.stride, padding=kw.get("padding", 0), dilation=spec.dilation,
+                      groups=spec.groups)  # fmt: skip
+        g = rng.standard_normal(tuple(yt.shape))
+        yt.backward(torch.tensor(g))
+        want = [xt.grad.numpy(), wt.grad.numpy(), *([bt.grad.numpy()] if bt is not None else [])]
+        for dtype, tol in ((np.float64, 1e-12), (np.float32, 1e-4)):
+            args = [a.astype(dtype) for a in (x, w, *([b] if b is not None else []))]
+            np.testing.assert_allclose(m.forward(*args), yt.detach().numpy(), rtol=tol, atol=tol)
+            for got, expected in zip(m.backward(g.astype(dtype), args[0], args[1]), want, strict=True):
+                np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+#: conv2d's positional parameters after the input, in PyTorch's order
+CONV2D_ARGS = ("weight", "bias", "stride", "padding", "dilation", "groups")
+#: every OpInfo sample of conv2d in torch 2.13 (float64), and how many of them are batchless
+OPINFO_SAMPLES, OPINFO_BATCHLESS = 30, 15
+
+
+def _pair(v):
+    v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
+    return v * 2 if len(v) == 1 else v
+
+
+def _conv_spec(shape, kw) -> sc.Conv2D:
+    """The symconv layer of one OpInfo sample: PyTorch's arguments as Conv2D's, one for one."""
+    c, h, w = shape[-3:]
+    weight = kw["weight"]
+    padding = kw.get("padding", 0)
+    return sc.Conv2D(
+        input=(h, w),
+        kernel=tuple(weight.shape[-2:]),
+        padding=padding if isinstance(padding, str) else _pair(padding),
+        stride=_pair(kw.get("stride", 1)),
+        dilation=_pair(kw.get("dilation", 1)),
+        in_channels=c,
+        out_channels=weight.shape[0],
+        groups=kw.get("groups", 1),
+        bias=kw.get("bias") is not None,
+    )
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # PyTorch's own note
+def test_every_opinfo_sample_of_conv2d_passes():
+    """PyTorch's own OpInfo sample_inputs of conv2d (float64), every sample run through the
+    generated module of its layer, directly: a batchless ``(C, H, W)`` sample goes in as it is.
+    Forward and the gradients of the input, the kernel and the bias equal torch.autograd's to
+    1e-10.  None is skipped; the count is asserted."""
+    torch = _torch()
+    try:
+        from torch.testing._internal.common_methods_invocations import op_db
+    except Exception as err:  # PyTorch's test internals need extra packages (expecttest)
+        pytest.skip(f"torch.testing._internal does not import: {err}")
+    (op,) = [o for o in op_db if o.name == "nn.functional.conv2d"]
+    counts = [0, 0]
+    modules: dict[sc.Conv2D, types.ModuleType] = {}
+    for sample in op.sample_inputs("cpu", torch.float64, requires_grad=True):
+        kw = {**dict(zip(CONV2D_ARGS, sample.args, strict=False)), **sample.kwargs}
+        x = sample.input.detach().numpy()
+        spec = _conv_spec(x.shape, kw)
+        m = modules.get(spec) or modules.setdefault(spec, load(spec))
+        xt = sample.input.detach().clone().requires_grad_(True)
+        wt = kw["weight"].detach().clone().requires_grad_(True)
+        bt = kw["bias"].detach().clone().requires_grad_(True) if kw.get("bias") is not None else None
+        yt = op.op(xt, wt, bt, **{k: v for k, v in kw.items() if k not in ("weight", "bias")})
+        g = np.random.default_rng(0).standard_normal(tuple(yt.shape))
+        yt.backward(torch.tensor(g))
+        w = wt.detach().numpy()
+        args = (x, w) if bt is None else (x, w, bt.detach().numpy())
+        y = m.forward(*args)
+        grads = m.backward(g, x, w)
+        assert np.shape(y) == tuple(yt.shape)
+        np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
+        want = [xt.grad.numpy(), wt.grad.numpy(), *([bt.grad.numpy()] if bt is not None else [])]
+        assert len(grads) == len(want)
+        for got, expected in zip(grads, want, strict=True):
+            assert np.shape(got) == np.shape(expected)
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+        counts[x.ndim == 3] += 1
+    print(f"conv2d OpInfo samples: {sum(counts)}, of them batchless: {counts[1]}")
+    assert (sum(counts), counts[1]) == (OPINFO_SAMPLES, OPINFO_BATCHLESS)
+
+
+def test_the_document_shows_the_groups_and_the_grouped_sum():
+    """The conv document names which channels form each group and sums over the group only:
+    kernels 4-6 of a 4 -> 6 layer in 2 groups meet input channels 3 and 4."""
+    text = document(sc.Conv2D(input=(3, 4), kernel=2, in_channels=4, out_channels=6, groups=2))
+    assert (
+        "group 1: input channels $1, 2$, kernels $1, 2, 3$; group 2: input channels $3, 4$, kernels $4, 5, 6$" in text
+    )
+    assert r"\mathbf{Z}_j = \sum_{i=1}^{2} \mathbf{A}_{o_j + i} * \mathbf{K}_{j,i}" in text
+    assert r"o_j = \left\lfloor \frac{j - 1}{3} \right\rfloor \cdot 2" in text
+    assert r"\sum_{j \,:\, i \in \mathcal{G}_j}" in text  # the chain rule's sum over the group's kernels
+    depthwise = document(sc.Conv2D(input=(3, 3), kernel=2, in_channels=3, out_channels=3, groups=3))
+    assert r"\mathbf{Z}_j = \mathbf{A}_{j} * \mathbf{K}_{j,1}" in depthwise
+    assert "o_j" not in depthwise
+
+
+def test_derive_reports_the_listed_pairs(capsys, tmp_path):
+    """``symconv derive`` says the grouped layer lists only some (j, i) pairs of dvZ_j/dvA_i."""
+    flags = ["--input", "4x4", "--kernel", "2", "--in-channels", "4", "--out-channels", "2", "--groups", "2"]
+    assert main(["derive", "--layer", "conv2d", *flags, "--no-tex", "--no-code", "-o", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "groups 2" in out
+    assert "d vec(Z_j) / d vec(A_i) for j=1..2, i=1..4 (4 of the 8 index pairs, 4 Jacobians): 9 x 16" in out
