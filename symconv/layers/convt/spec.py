@@ -45,8 +45,10 @@ class ConvTranspose2D(Windowed):
         set_(self, "kernel", v.pair("kernel", self.kernel))
         set_(self, "stride", v.pair("stride", self.stride))
         set_(self, "output_padding", v.pair("output_padding", self.output_padding, minimum=0))
-        set_(self, "groups", v.positive("groups", self.groups))
         set_(self, "out_channels", v.positive("out_channels", self.out_channels))
+        groups = v.positive("groups", self.groups)
+        channels = [("in_channels", self.in_channels), ("out_channels", self.out_channels)]
+        set_(self, "groups", v.divides("groups", groups, channels))
         set_(self, "bias", v.flag("bias", self.bias))
         op, s, d = self.output_padding, self.stride, self.dilation
         if any(o >= max(si, di) for o, si, di in zip(op, s, d, strict=True)):
@@ -55,10 +57,6 @@ class ConvTranspose2D(Windowed):
                 f"must be smaller than the stride or the dilation in each direction (PyTorch's rule), "
                 f"got {dims(op)} with stride {dims(s)} and dilation {dims(d)}",
             )
-        if self.out_channels % self.groups:
-            raise SpecError("groups", f"must divide out_channels ({self.out_channels}), got {self.groups}")
-        if self.in_channels is not None and self.in_channels % self.groups:
-            raise SpecError("groups", f"must divide in_channels ({self.in_channels}), got {self.groups}")
         if self.input is not None:
             hz, wz = self.output_size
             if hz < 1 or wz < 1:
