@@ -105,6 +105,7 @@ def chain_and_sympy(net: sc.Network, digits: int | None = None):
             yield (p.key, k), ours, expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "net",
     [
@@ -122,6 +123,7 @@ def test_chain_equals_sympy_diff_of_the_loss_exactly(net):
         assert exactly_equal(ours, expected), where
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("activation", [sc.Sigmoid(), sc.Tanh()], ids=["sigmoid", "tanh"])
 def test_chain_equals_sympy_diff_of_the_loss_to_60_digits(activation):
     """Sigmoid and tanh put exp of exp in the loss, beyond what exact cancellation does in
