@@ -14,6 +14,7 @@ from .codegen.render import generate, module_name
 from .config import load_config
 from .io import write_atomic
 from .latex.document import as_derivation, document, templates_used
+from .progress import QUIET, Steps
 
 GOLDEN_COMMAND = "symconv codegen --all"
 
@@ -21,21 +22,24 @@ GOLDEN_COMMAND = "symconv codegen --all"
 GOLDEN_CONFIGS = ("appendix_a", "appendix_b", "seed_cnn", "hand_sign")
 
 
-def code_files() -> dict[str, str]:
+def code_files(progress: Steps = QUIET) -> dict[str, str]:
     """The modules of the built-in configs: ``appendix_a/conv.py``, ``appendix_b/maxpool.py``,
     ``seed_cnn/network.py``, ``hand_sign/network.py``."""
     out = {}
     for name in GOLDEN_CONFIGS:
         spec = load_config(name)
-        out[f"{name}/{module_name(spec)}.py"] = generate(spec, GOLDEN_COMMAND)
+        rel = f"{name}/{module_name(spec)}.py"
+        progress.step(rel)
+        out[rel] = generate(spec, GOLDEN_COMMAND)
     return out
 
 
-def document_files() -> dict[str, str]:
+def document_files(progress: Steps = QUIET) -> dict[str, str]:
     """The documents of the built-in configs (``<name>/derivation.tex``), each headed by the
     command and templates that make it."""
     out = {}
     for name in GOLDEN_CONFIGS:
+        progress.step(f"{name}/derivation.tex")
         d = as_derivation(load_config(name))
         templates = ", ".join(f"templates/latex/{t}" for t in templates_used(d))
         header = [
@@ -46,9 +50,11 @@ def document_files() -> dict[str, str]:
     return out
 
 
-def golden_files() -> dict[str, str]:
-    """Every file that belongs in ``generated/``, by relative path."""
-    return dict(sorted({**code_files(), **document_files()}.items()))
+def golden_files(progress: Steps = QUIET) -> dict[str, str]:
+    """Every file that belongs in ``generated/``, by relative path; ``progress`` steps once
+    per file made."""
+    progress.expect(2 * len(GOLDEN_CONFIGS))
+    return dict(sorted({**code_files(progress), **document_files(progress)}.items()))
 
 
 def default_root() -> Path:
@@ -56,9 +62,9 @@ def default_root() -> Path:
     return Path(__file__).resolve().parent.parent / "generated"
 
 
-def write_all(root: Path) -> list[Path]:
+def write_all(root: Path, progress: Steps = QUIET) -> list[Path]:
     """Write every golden file under ``root``; remove stale ones that we made before."""
-    files = golden_files()
+    files = golden_files(progress)
     written = [write_atomic(root / rel, text) for rel, text in files.items()]
     for old in sorted(root.rglob("*")) if root.exists() else []:
         if old.is_file() and old.relative_to(root).as_posix() not in files and old.suffix in (".py", ".tex"):
@@ -66,9 +72,9 @@ def write_all(root: Path) -> list[Path]:
     return written
 
 
-def drift(root: Path) -> list[str]:
+def drift(root: Path, progress: Steps = QUIET) -> list[str]:
     """Unified diffs (one string per file) between ``root`` and what the generator makes now."""
-    files = golden_files()
+    files = golden_files(progress)
     out = []
     for rel, text in files.items():
         path = root / rel

@@ -174,6 +174,7 @@ _CORRUPT = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(_CORRUPT))
 def test_generation_refuses_a_corrupted_derivation_under_python_O(case):
     script = (

@@ -453,6 +453,7 @@ def test_golden_files_are_the_four_documents_with_headers():
         assert text == files[rel]
 
 
+@pytest.mark.slow
 def test_documents_are_byte_identical_across_processes():
     """Same input, same bytes: also in another process with another hash seed."""
     code = (

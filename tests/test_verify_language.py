@@ -167,6 +167,7 @@ def test_channels_entries_and_jacobians() -> None:
     assert r.invalid and r.message == "lhs: A[1,1] leaves one index open; give row and column"
 
 
+@pytest.mark.slow
 def test_network_names_and_loss_gradients() -> None:
     net = SMALL_NET
     assert one("shape(A0)", "(2, 4, 4)", network=net).holds
@@ -182,6 +183,7 @@ def test_network_names_and_loss_gradients() -> None:
     assert r.fails and r.counterexample is not None
 
 
+@pytest.mark.slow
 def test_network_failing_claim_counterexample_is_consistent() -> None:
     """The counterexample gives every input and parameter; a NumPy forward pass written
     here from the seed's section 2 reproduces the left side's value."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..codegen.checks import check_module
 from ..errors import SpecError
+from ..progress import Steps
 from ..text import escape
 from .common import help_text
 
@@ -30,7 +31,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
 
     try:
-        report = check_module(args.module)
+        with Steps("symconv check") as progress:
+            report = check_module(args.module, progress)
     except (SpecError, MemoryError, RecursionError, KeyboardInterrupt):
         raise
     except Exception as err:  # the module's own code failed: an edited or damaged module

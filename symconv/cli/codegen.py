@@ -17,6 +17,7 @@ from .. import golden
 from ..codegen.render import write_module
 from ..errors import SpecError
 from ..io import check_folder
+from ..progress import Steps
 from ..text import escape
 from .common import add_layer_flags, help_text, reject_layer_flags, spec_from_args
 
@@ -57,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         if args.all:
             check_folder(root, "--root")
         if args.check:
-            diffs = golden.drift(root)
+            with Steps("symconv codegen --check") as progress:
+                diffs = golden.drift(root, progress)
             for diff in diffs:
                 sys.stdout.write(diff if diff.endswith("\n") else diff + "\n")
             if diffs:
@@ -65,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
                 return 1
             print(f"symconv codegen --check: {root} is up to date")
             return 0
-        for path in golden.write_all(root):
+        with Steps("symconv codegen --all") as progress:
+            written = golden.write_all(root, progress)
+        for path in written:
             print(path)
         return 0
     if args.root:

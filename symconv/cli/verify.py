@@ -11,6 +11,7 @@ import argparse
 import json
 from typing import Any
 
+from ..progress import Steps
 from ..verify import BUILTINS, verify_file
 from ..verify.claims import Report
 from ..verify.report import format_report
@@ -70,7 +71,8 @@ def as_json(report: Report) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = verify_file(args.claims)
+    with Steps("symconv verify") as progress:
+        report = verify_file(args.claims, progress=progress)
     if args.json:
         print(as_json(report))
     else:

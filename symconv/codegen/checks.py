@@ -28,6 +28,7 @@ from ..config import layer_from_table, network_from_table
 from ..derive import derive
 from ..errors import SpecError
 from ..network import NetworkDerivation
+from ..progress import QUIET, Steps
 from ..rule import Derivation
 from ..specs import Layer, Network
 from ..symbols import unvec, vec_order
@@ -161,8 +162,9 @@ def _require(module: ModuleType, path: Path, names: list[str]) -> None:
         raise SpecError("module", f"{path} is not a symconv module (missing {', '.join(missing)})")
 
 
-def check_module(path: str | Path) -> CheckReport:
-    """Run every numeric check on the generated module at ``path``.
+def check_module(path: str | Path, progress: Steps = QUIET) -> CheckReport:
+    """Run every numeric check on the generated module at ``path``; ``progress`` steps
+    through the derivation and each group of checks.
 
     Raises ``SpecError`` when the file is not a generated symconv module."""
     path = Path(path)
@@ -173,11 +175,11 @@ def check_module(path: str | Path) -> CheckReport:
             module, path, ["forward", "init_params"] + (["loss_and_gradients", "sgd_step"] if spec.has_loss else [])
         )
         report = CheckReport(path, f"network of {len(spec.layers)} layers")
-        _check_network(module, spec, report)
+        _check_network(module, spec, report, progress)
     else:
         _require(module, path, ["forward", "backward", "jacobians"] if not spec.loss else [])
         report = CheckReport(path, spec.kind)
-        _check_layer(module, spec, report)
+        _check_layer(module, spec, report, progress)
     return report
 
 
@@ -216,11 +218,15 @@ def _layer_calls(
     return forward, backward
 
 
-def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
+def _check_layer(module: ModuleType, spec: Layer, report: CheckReport, progress: Steps) -> None:
+    progress.expect(2 if spec.loss else 6)
+    progress.step("derivation")
     d = derive(spec)
     if spec.loss:
+        progress.step("softmax, J and dJ/dZ")
         _check_loss(module, d, report)
         return
+    progress.step("forward")
     rng = _rng(20220405)
     n = 3
     params = _param_arrays(d, rng)
@@ -234,6 +240,7 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
         got = np.asarray(saved)
         want_sw = np.stack([np.asarray(d.saved(x[e])) for e in range(n)])
         report.add("switches vs the core's i_pq (Appendix B)", got, want_sw, 0.0)
+    progress.step("backward and the seed's route")
     g = rng.standard_normal(y.shape)
     grads = backward(g, x, saved)
     _check_batchless(forward, backward, x, g, d.input_key, report)
@@ -251,6 +258,8 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
         report.add(f"d{name} vs the seed's route dJ/dvY dvY/dv{name}", value, route[name])
 
     # central finite differences of J = sum(g * forward(x, params))
+    progress.step("finite differences")
+
     def loss(xx: np.ndarray, pp: dict[str, np.ndarray]) -> float:
         f, _ = _layer_calls(module, d, pp)
         return float(np.sum(g * f(xx)[0]))
@@ -265,6 +274,7 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
         fd = _finite_differences(loss_of, params[name], rng)
         report.add(f"d{name} vs central finite differences", grads[name].reshape(-1)[fd[0]], fd[1], TOL_FD)
     # float32 in, float32 out, close to float64
+    progress.step("float32")
     f32, b32 = _layer_calls(module, d, params)
     y32, saved32 = f32(x.astype(np.float32))
     g32 = b32(g.astype(np.float32), x.astype(np.float32), saved32)
@@ -273,6 +283,7 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport) -> None:
     report.add("float32 forward vs float64", y32, y, TOL_FLOAT32)
     for name, value in g32.items():
         report.add(f"float32 d{name} vs float64", value, grads[name], TOL_FLOAT32)
+    progress.step("dense Jacobians")
     _check_jacobians(module, d, x[0], params, report)
 
 
@@ -350,8 +361,11 @@ def _check_batchless(
 # -- networks -------------------------------------------------------------------------------
 
 
-def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> None:
+def _check_network(module: ModuleType, spec: Network, report: CheckReport, progress: Steps) -> None:
+    progress.expect(5 if spec.has_loss else 2)
+    progress.step("derivation")
     net: NetworkDerivation = derive(spec)
+    progress.step("forward")
     rng = _rng(20220405)
     n = 2
     params = module.init_params(seed=3)
@@ -364,6 +378,7 @@ def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> No
     report.add("forward of one example without its batch axis vs the batch", module.forward(x[0], params), out[0])
     if not spec.has_loss:
         return
+    progress.step("J and gradients vs the core")
     labels = rng.integers(0, spec.out_shape[0], size=n)
     j1, g1 = module.loss_and_gradients(x[0], labels[0], params)
     jb, gb = module.loss_and_gradients(x[:1], labels[:1], params)
@@ -378,6 +393,7 @@ def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> No
     for p in net.params:
         want_g = np.mean([r[1][p.key] for r in ref], axis=0)
         report.add(f"grad {p.key} vs the seed's route (core gradients)", grads[p.key], want_g)
+    progress.step("finite differences")
     for p in net.params:
 
         def loss_of(v: np.ndarray, key: str = p.key) -> float:
@@ -387,6 +403,7 @@ def _check_network(module: ModuleType, spec: Network, report: CheckReport) -> No
 
         fd = _finite_differences(loss_of, params[p.key], rng)
         report.add(f"grad {p.key} vs central finite differences", grads[p.key].reshape(-1)[fd[0]], fd[1], TOL_FD)
+    progress.step("float32 and the SGD step")
     p32 = {k: v.astype(np.float32) for k, v in params.items()}
     loss32, grads32 = module.loss_and_gradients(x.astype(np.float32), labels, p32)
     dtypes = {str(np.asarray(v).dtype) for v in [loss32, *grads32.values()]}

@@ -65,6 +65,7 @@ from typing import Any
 
 from ..config import MAX_CONFIG_BYTES, read_file, read_toml
 from ..errors import SpecError
+from ..progress import QUIET, Steps
 from .claims import Claim, ClaimResult, Part, Report, check_document
 from .decide import Counterexample, Difference
 from .values import ClaimError
@@ -106,14 +107,15 @@ def verify_text(text: str, name: str = "claims") -> Report:
     return check_document(read_toml(data, name), name)
 
 
-def verify_file(source: str | Path) -> Report:
-    """Check a claims file, or a built-in one by name (``"seed_audit"``)."""
+def verify_file(source: str | Path, *, progress: Steps = QUIET) -> Report:
+    """Check a claims file, or a built-in one by name (``"seed_audit"``); ``progress``
+    steps once per claim."""
     if isinstance(source, str) and source in BUILTINS:
         path = builtin_path(source)
     else:
         path = Path(source)
     data = read_file(path, "claims", f"built-in claims: {', '.join(BUILTINS)}")
-    return check_document(read_toml(data, str(path)), path.name)
+    return check_document(read_toml(data, str(path)), path.name, progress=progress)
 
 
 def verify(source: str | Path | Mapping[str, Any]) -> Report:

@@ -43,6 +43,7 @@ from typing import Any
 from ..config import spec_from_document
 from ..errors import SpecError
 from ..geometry import dims
+from ..progress import QUIET, Steps
 from ..specs import Layer, Network
 from . import language
 from . import latex as latex_reader
@@ -423,18 +424,22 @@ def prepare(part: Part, where: str = "") -> tuple[Namespace, Calculus, dict[str,
     return ns, calculus, _context_defines(part, ns, calculus, where)
 
 
-def check_document(doc: Mapping[str, Any], name: str = "claims", seconds: float | None = None) -> Report:
+def check_document(
+    doc: Mapping[str, Any], name: str = "claims", seconds: float | None = None, *, progress: Steps = QUIET
+) -> Report:
     """Check every claim of a parsed claims document, within ``seconds`` of wall-clock time
     (:data:`~symconv.verify.values.FILE_SECONDS` by default); claims not reached in time
-    are invalid and say so."""
+    are invalid and say so.  ``progress`` steps once per claim, named by its id."""
     title, parts = read_document(doc)
     results: list[ClaimResult] = []
     limit = FILE_SECONDS if seconds is None else seconds
     file_limit = (time.monotonic() + limit, limit)
+    progress.expect(sum(len(part.claims) for part in parts))
     for n, part in enumerate(parts):
         ns, calculus, defines = prepare(part, f"part[{n}]." if len(parts) > 1 else "")
         label = part.title or part.subject
         for claim in part.claims:
+            progress.step(claim.id)
             results.append(check_claim(claim, ns, calculus, defines, label, file_limit))
     return Report(name, title, parts, tuple(results))
 

@@ -36,6 +36,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ..rule import Selecting, Windowed
+from . import arith
 from . import functions as fn
 from .functions import Context
 from .language import MAX_LOOP
@@ -800,9 +801,6 @@ class Reader:
         raise ClaimError(f"{describe(v)} cannot take part in LaTeX arithmetic")
 
     def lark(self, text: str) -> Value:
-        from lark.exceptions import LarkError
-        from sympy.parsing.latex.errors import LaTeXParsingError
-
         self.lark_chars += len(text)
         if len(text) > MAX_LARK_CHARS or self.lark_chars > MAX_LARK_TOTAL:
             raise ClaimError(
@@ -811,8 +809,8 @@ class Reader:
         self.ctx.budget.spend(len(text))
         try:
             expr = _parsed(text)
-        except (LarkError, LaTeXParsingError, ValueError, TypeError, AttributeError, IndexError) as err:
-            raise ClaimError(f"cannot read this LaTeX ({type(err).__name__})") from None
+        except _UnreadableError as err:
+            raise ClaimError(f"cannot read this LaTeX ({err.kind})") from None
         return self.walk(expr)
 
     def walk(self, e: object) -> Value:
@@ -983,10 +981,29 @@ def evaluate(text: object, ctx: Context) -> Value:
     return Reader(ctx).read(text)
 
 
+class _UnreadableError(Exception):
+    """Lark could not read a rewritten text; ``kind`` names its error."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
 @functools.lru_cache(maxsize=512)
 def _parsed(text: str) -> object:
     """SymPy's lark parse of a rewritten text (placeholders only, never user names), kept:
-    the same shapes recur across claims, and an Earley parse costs 0.1-0.3 s."""
+    the same shapes recur across claims.  The forms the reader writes are read by
+    :func:`symconv.verify.arith.parse`, which gives lark's expression without its Earley
+    parse (0.05-0.3 s a text); anything else goes to lark itself, which is imported only
+    then (importing it builds its Earley parser, 0.4 s)."""
+    fast = arith.parse(text)
+    if fast is not None:
+        return fast
+    from lark.exceptions import LarkError
     from sympy.parsing.latex import parse_latex
+    from sympy.parsing.latex.errors import LaTeXParsingError
 
-    return parse_latex(text, backend="lark")
+    try:
+        return parse_latex(text, backend="lark")
+    except (LarkError, LaTeXParsingError, ValueError, TypeError, AttributeError, IndexError) as err:
+        raise _UnreadableError(type(err).__name__) from None
