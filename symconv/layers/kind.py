@@ -32,6 +32,13 @@ def _chain(ctx: dict[str, Any], first: bool) -> list[Any]:
     return list(ctx.get("chain", []))
 
 
+def kernel_chain(ctx: dict[str, Any], first: bool) -> list[Any]:
+    """The chain-rule step of a layer with a kernel and a bias: the gradients of ``K`` and
+    ``b``, then of its input (left out for the network's first layer, whose input is data)."""
+    chain = ctx["chain"]
+    return [*chain["K"], *chain["b"], *([] if first else chain["A"])]
+
+
 def window_constants(spec: Any, prefix: str) -> dict[str, int]:
     """The seed's names for a windowed layer's padding (``h_p, w_p`` when symmetric), the
     named sides of any padding (``p_top, p_bottom, p_left, p_right``) and the stride

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...latex.layout import Line
 from ...latex.notation import frac_d, mat, ones, vname
-from ..kind import ClaimKind, LatexKind, LayerKind, window_constants
+from ..kind import ClaimKind, LatexKind, LayerKind, kernel_chain, window_constants
 from . import latex
 from .plan import plan_conv
 from .rule import ConvDerivation
@@ -62,11 +60,6 @@ def _update(d: ConvDerivation) -> list[Line]:
     return lines
 
 
-def _backward(ctx: dict[str, Any], first: bool) -> list[Line]:
-    chain = ctx["chain"]
-    return [*chain["K"], *chain["b"], *([] if first else chain["A"])]
-
-
 def _constants(spec: Conv2D) -> dict[str, int]:
     """The seed's ``h_p, w_p`` (symmetric padding only) and ``h_s, w_s``, and PyTorch's ``groups``."""
     return {**window_constants(spec, ""), "groups": spec.groups}
@@ -89,7 +82,7 @@ KINDS = (
             entry_help="P,Q,R,S or J,I,P,Q,R,S",
             gradients=_gradients,
             update=_update,
-            backward=_backward,
+            backward=kernel_chain,
         ),
         claims=ClaimKind(constants=_constants, aliases={"beta": "K"}),
     ),

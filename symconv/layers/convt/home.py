@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ...latex.layout import Line
 from ...latex.notation import frac_d, mat, ones, vname
-from ..kind import ClaimKind, LatexKind, LayerKind, window_constants
+from ..kind import ClaimKind, LatexKind, LayerKind, kernel_chain, window_constants
 from . import latex
 from .plan import plan_conv_transpose
 from .rule import ConvTransposeDerivation
@@ -57,11 +55,6 @@ def _update(d: ConvTransposeDerivation) -> list[Line]:
     return lines
 
 
-def _backward(ctx: dict[str, Any], first: bool) -> list[Line]:
-    chain = ctx["chain"]
-    return [*chain["K"], *chain["b"], *([] if first else chain["A"])]
-
-
 def _constants(spec: ConvTranspose2D) -> dict[str, int]:
     """The padding and stride names of a windowed layer, the output padding ``o_h, o_w``
     and ``groups``."""
@@ -91,7 +84,7 @@ KINDS = (
             entry_help="P,Q,R,S (input entry, kernel entry)",
             gradients=_gradients,
             update=_update,
-            backward=_backward,
+            backward=kernel_chain,
         ),
         claims=ClaimKind(constants=_constants, aliases={"beta": "K"}),
     ),
