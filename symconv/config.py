@@ -98,8 +98,6 @@ def layer_from_table(table: Any, where: str, *, bound: bool) -> Layer:
     for key in table:
         if key not in names:
             raise SpecError(f"{where}.{key}", f"is not a parameter of {kind}; expected one of {', '.join(names)}")
-    if table.get("pad_value") == "-inf":  # TOML has no -inf literal
-        table["pad_value"] = float("-inf")
     spec = make_layer(kind, table, lambda param: f"{where}.{param}")
     if bound and not spec.is_bound:
         raise SpecError(f"{where}.input", f"is required for a {kind} layer outside a network")

@@ -36,6 +36,34 @@ SIZE_FIELDS = ("input", "kernel", "window", "output")
 
 
 @dataclass(frozen=True)
+class Flag:
+    """How a spec's field is given on the command line, kept in the field's own ``metadata``
+    (see :func:`option`): the CLI makes one flag per field name from these, over every kind.
+
+    A field whose default is a bool is a switch: ``--ceil-mode`` sets it when its default is
+    ``False``, ``--no-bias`` clears it when ``True``.  Any other flag takes a value: ``counts``
+    integers (``2x3`` or ``1,1,0,0``), or one of ``words`` (conv2d's ``same``), or, with
+    ``counts=()``, text that the spec validates itself (``tie_order``, ``pad_value``)."""
+
+    help: str
+    metavar: str = "N"
+    counts: tuple[int, ...] = (1,)
+    words: tuple[str, ...] = ()
+    #: the flag's name when it is not the field's (``output`` is ``--output-size``: ``-o`` is taken)
+    name: str = ""
+
+
+def option(default: Any = dataclasses.MISSING, **flag: Any) -> Any:
+    """A spec field with its command-line :class:`Flag` (``help=``, ``metavar=``, ...)."""
+    return field(default=default, metadata={"flag": Flag(**flag)})
+
+
+#: the flags of the fields every windowed, pooling or elementwise layer shares
+SIZE = {"help": "input size, e.g. 3x4", "metavar": "HxW", "counts": (1, 2)}
+CHANNELS = {"help": "input channels"}
+
+
+@dataclass(frozen=True)
 class Setting:
     """One hyper-parameter of a layer as it is shown: ``label`` (the field's name with spaces),
     its ``values`` as text, and whether they are a size (``2x3``) or a list (``1,1,0,0``).  A
@@ -156,9 +184,11 @@ def agree(where: str, name: str, given: Any, actual: Any, what: str) -> None:
 class Windowed(Layer):
     """Shared fields and checks of convolution and pooling."""
 
-    input: tuple[int, int] | None = None
-    padding: tuple[int, int, int, int] = (0, 0, 0, 0)
-    dilation: tuple[int, int] = (1, 1)
+    input: tuple[int, int] | None = option(None, **SIZE)
+    padding: tuple[int, int, int, int] = option(
+        (0, 0, 0, 0), help="P, PH,PW or TOP,BOTTOM,LEFT,RIGHT", metavar="P", counts=(1, 2, 4)
+    )
+    dilation: tuple[int, int] = option((1, 1), help="dilation (default 1,1)", metavar="DH,DW", counts=(1, 2))
     window_name: ClassVar[str] = "kernel"
 
     def _window(self) -> tuple[int, int]:

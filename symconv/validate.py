@@ -6,6 +6,7 @@ Every function takes the parameter's name so that the error it raises names it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -73,7 +74,15 @@ def choice(name: str, value: Any, choices: Sequence[str]) -> str:
 
 def pad_value(name: str, value: Any) -> float:
     """0 (the seed's ``max{0, ...}``) or -inf (PyTorch's): the value padded entries take
-    inside a max."""
+    inside a max.  Also as text, ``"0"`` or ``"-inf"``: TOML has no -inf literal, and the
+    command line gives text (read here, never evaluated)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("-inf", "-infinity"):
+            return -math.inf
+        if re.fullmatch(r"-?0{1,12}(\.0{0,12})?", text):
+            return 0.0
+        raise SpecError(name, f"must be 0 (the seed's) or -inf (PyTorch's), got {_show(value)}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(name, f"must be 0 or -inf, got {_show(value)}")
     v = float(value)

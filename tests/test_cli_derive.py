@@ -133,3 +133,32 @@ def test_main_returns_codes_in_process(capsys):
     assert main(["derive", "--no-tex", "--no-code"]) == 0
     assert main(["derive", "--layer", "relu"]) == 2
     assert capsys.readouterr().err.strip() == "symconv: error: --input: is required for relu"
+
+
+def test_every_spec_field_has_its_flag():
+    """The layer flags come from the spec fields' own Flag metadata: every parameter of every
+    registered kind can be given on the command line, and the parser has each flag."""
+    import argparse
+    import dataclasses
+
+    from symconv.cli.common import OPTIONS, add_layer_flags
+    from symconv.registry import LAYER_TYPES
+
+    parser = argparse.ArgumentParser()
+    add_layer_flags(parser)
+    flags = {s for a in parser._actions for s in a.option_strings}
+    for name, cls in LAYER_TYPES.items():
+        for f in dataclasses.fields(cls):
+            assert "flag" in f.metadata, f"{name}.{f.name} has no command-line flag"
+            assert OPTIONS[f.name].flag in flags
+            assert name in {k for _, kinds in OPTIONS[f.name].helps for k in kinds}
+
+
+def test_switches_are_refused_where_layer_flags_do_not_apply(tmp_path):
+    """codegen --all takes no layer flags, switches included (--ceil-mode was let through)."""
+    done = run("codegen", "--all", "--ceil-mode", "-o", str(tmp_path))
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip()
+        == "symconv: error: --ceil-mode: does not apply to --all, which makes the built-in configs' files"
+    )

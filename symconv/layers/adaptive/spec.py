@@ -12,7 +12,7 @@ import numpy as np
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import adaptive_windows
-from ...specs import Layer, Shape, agree, image
+from ...specs import CHANNELS, SIZE, Layer, Shape, agree, image, option
 from ..pool.spec import TIE_ORDERS
 
 
@@ -23,10 +23,10 @@ class _Adaptive(Layer):
     (:func:`symconv.geometry.adaptive_windows`).  Any input size works with any output size;
     output ``(1, 1)`` is global pooling."""
 
-    input: tuple[int, int] | None = None
+    input: tuple[int, int] | None = option(None, **SIZE)
     #: ``(h_a, w_a)``; ``None`` for a size keeps the input's (as in PyTorch)
-    output: tuple[int | None, int | None]
-    channels: int | None = None
+    output: tuple[int | None, int | None] = option(help="output size", metavar="HxW", counts=(1, 2), name="output_size")
+    channels: int | None = option(None, **CHANNELS)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -106,7 +106,12 @@ class AdaptiveMaxPool2D(_Adaptive):
     the first maximum in ``tie_order`` (``"column"``, the seed's; ``"row"``, PyTorch's)."""
 
     kind: ClassVar[str] = "adaptive_maxpool2d"
-    tie_order: str = "column"
+    tie_order: str = option(
+        "column",
+        help="ties go to the first maximum in 'column' (vΩ, the default) or 'row' order",
+        metavar="ORDER",
+        counts=(),
+    )
 
     def _extra_checks(self) -> None:
         object.__setattr__(self, "tie_order", v.choice("tie_order", self.tie_order, TIE_ORDERS))

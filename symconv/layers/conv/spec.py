@@ -11,7 +11,7 @@ import numpy as np
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import dims
-from ...specs import Shape, Windowed
+from ...specs import CHANNELS, Shape, Windowed, option
 
 #: a channel index, or an array of them
 Index = TypeVar("Index", int, np.ndarray)
@@ -29,13 +29,17 @@ class Conv2D(Windowed):
     kind: ClassVar[str] = "conv2d"
     has_params: ClassVar[bool] = True
     channels_field: ClassVar[str] = "in_channels"
-    kernel: tuple[int, int]
-    stride: tuple[int, int] = (1, 1)
-    in_channels: int | None = None
-    out_channels: int = 1
+    #: also PyTorch's ``"same"`` and ``"valid"`` (see :func:`_named_padding`)
+    padding: tuple[int, int, int, int] = option(
+        (0, 0, 0, 0), help="P, PH,PW or TOP,BOTTOM,LEFT,RIGHT", metavar="P", counts=(1, 2, 4), words=("same", "valid")
+    )
+    kernel: tuple[int, int] = option(help="kernel size", metavar="HxW", counts=(1, 2))
+    stride: tuple[int, int] = option((1, 1), help="stride (default 1,1)", metavar="SH,SW", counts=(1, 2))
+    in_channels: int | None = option(None, **CHANNELS)
+    out_channels: int = option(1, help="output channels")
     #: PyTorch's ``groups``: how many equal groups the channels are split into
-    groups: int = 1
-    bias: bool = True
+    groups: int = option(1, help="channel groups (default 1)")
+    bias: bool = option(True, help="without bias")
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

@@ -9,7 +9,7 @@ from typing import ClassVar
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import Geometry, dims
-from ...specs import Shape, Windowed
+from ...specs import CHANNELS, Shape, Windowed, option
 
 
 def transposed_size(n: int, k: int, before: int, after: int, stride: int, dilation: int, extra: int) -> int:
@@ -31,13 +31,15 @@ class ConvTranspose2D(Windowed):
     kind: ClassVar[str] = "conv_transpose2d"
     has_params: ClassVar[bool] = True
     channels_field: ClassVar[str] = "in_channels"
-    kernel: tuple[int, int]
-    stride: tuple[int, int] = (1, 1)
-    output_padding: tuple[int, int] = (0, 0)
-    groups: int = 1
-    in_channels: int | None = None
-    out_channels: int = 1
-    bias: bool = True
+    kernel: tuple[int, int] = option(help="kernel size", metavar="HxW", counts=(1, 2))
+    stride: tuple[int, int] = option((1, 1), help="stride (default 1,1)", metavar="SH,SW", counts=(1, 2))
+    output_padding: tuple[int, int] = option(
+        (0, 0), help="rows and columns added at the bottom and right", metavar="OH,OW", counts=(1, 2)
+    )
+    groups: int = option(1, help="channel groups (default 1)")
+    in_channels: int | None = option(None, **CHANNELS)
+    out_channels: int = option(1, help="output channels")
+    bias: bool = option(True, help="without bias")
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

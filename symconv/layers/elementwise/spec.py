@@ -9,16 +9,16 @@ from typing import ClassVar
 
 from ... import validate as v
 from ...errors import SpecError
-from ...specs import Layer, Shape, agree, describe_shape, image
+from ...specs import CHANNELS, SIZE, Layer, Shape, agree, describe_shape, image, option
 
 
 @dataclass(frozen=True, kw_only=True)
 class _Elementwise(Layer):
     """A layer that keeps its input's shape (activations, softmax)."""
 
-    input: tuple[int, int] | None = None
-    channels: int | None = None
-    features: int | None = None
+    input: tuple[int, int] | None = option(None, **SIZE)
+    channels: int | None = option(None, **CHANNELS)
+    features: int | None = option(None, help="vector length, for a layer on a vector")
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -87,8 +87,8 @@ class Flatten(Layer):
     """``B = [vec(A_1); ...; vec(A_c)]``, the channel vecs stacked (seed 3.1.2)."""
 
     kind: ClassVar[str] = "flatten"
-    input: tuple[int, int] | None = None
-    channels: int | None = None
+    input: tuple[int, int] | None = option(None, **SIZE)
+    channels: int | None = option(None, **CHANNELS)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -127,9 +127,9 @@ class Dense(Layer):
     kind: ClassVar[str] = "dense"
     has_params: ClassVar[bool] = True
     size_field: ClassVar[str] = "in_features"
-    in_features: int | None = None
-    out_features: int
-    bias: bool = True
+    in_features: int | None = option(None, help="input size")
+    out_features: int = option(help="output size")
+    bias: bool = option(True, help="without bias")
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -175,7 +175,7 @@ class SoftmaxCrossEntropy(Layer):
     kind: ClassVar[str] = "softmax_cross_entropy"
     loss: ClassVar[bool] = True
     size_field: ClassVar[str] = "classes"
-    classes: int | None = None
+    classes: int | None = option(None, help="classes")
 
     def __post_init__(self) -> None:
         if self.classes is not None:

@@ -12,7 +12,7 @@ import numpy as np
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import Geometry, ceil_extension, dims
-from ...specs import Shape, Windowed
+from ...specs import CHANNELS, Shape, Windowed, option
 
 #: max pooling's tie orders: the seed's vΩ (column-major), PyTorch's (row-major)
 TIE_ORDERS = ("column", "row")
@@ -21,11 +21,11 @@ TIE_ORDERS = ("column", "row")
 @dataclass(frozen=True, kw_only=True)
 class _Pool(Windowed):
     window_name: ClassVar[str] = "window"
-    window: tuple[int, int]
-    stride: tuple[int, int] | None = None
-    channels: int | None = None
+    window: tuple[int, int] = option(help="window size", metavar="HxW", counts=(1, 2))
+    stride: tuple[int, int] | None = option(None, help="stride (default: the window)", metavar="SH,SW", counts=(1, 2))
+    channels: int | None = option(None, **CHANNELS)
     #: PyTorch's ``ceil_mode``: the output size rounds up (:func:`symconv.geometry.ceil_output_size`)
-    ceil_mode: bool = False
+    ceil_mode: bool = option(False, help="round the output size up (PyTorch's ceil_mode)")
 
     def __post_init__(self) -> None:
         self._normalise()
@@ -91,9 +91,9 @@ class AvgPool2D(_Pool):
 
     kind: ClassVar[str] = "avgpool2d"
     #: PyTorch's ``count_include_pad``: whether padded entries count in a window's divisor
-    count_include_pad: bool = True
+    count_include_pad: bool = option(True, help="padded entries do not count in the divisor")
     #: PyTorch's ``divisor_override``: one divisor for every window instead of its count
-    divisor_override: int | None = None
+    divisor_override: int | None = option(None, help="one divisor for every window")
 
     def _extra_checks(self) -> None:
         set_ = object.__setattr__
@@ -125,10 +125,15 @@ class MaxPool2D(_Pool):
     """Max pooling (Appendix B); padded entries take part in the max as ``pad_value``."""
 
     kind: ClassVar[str] = "maxpool2d"
-    pad_value: float = 0.0
+    pad_value: float = option(0.0, help="value of padded entries: 0 or -inf (default 0)", metavar="V", counts=())
     #: which maximum a tie goes to: the first in the seed's ``vΩ`` (column-major) order, or
     #: the first in row-major order (PyTorch's)
-    tie_order: str = "column"
+    tie_order: str = option(
+        "column",
+        help="ties go to the first maximum in 'column' (vΩ, the default) or 'row' order",
+        metavar="ORDER",
+        counts=(),
+    )
 
     def _extra_checks(self) -> None:
         object.__setattr__(self, "pad_value", v.pad_value("pad_value", self.pad_value))
