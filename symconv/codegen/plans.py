@@ -29,6 +29,11 @@ CHUNK_BYTES = 1 << 21
 #: (float64), so that a many-channel layer's work space stays near the CPU cache
 FLAT_COLUMNS = 4096
 FLAT_BYTES = 1 << 23
+#: a grouped stride-1 conv with at most this many input channels per group (and not depthwise)
+#: takes the row-wise path of ``conv.py.j2``: its per-group products have an inner size of
+#: ``C_in/G h_k w_k`` or less, too small for the window-gather path's one product to pay for
+#: gathering ``h_k w_k`` copies of the input (measured: see the README's convolution speed)
+ROWWISE_CHANNELS = 16
 #: the pooling backward passes fill this many bytes of input planes (float64) at a time, so a
 #: chunk's planes are still in the CPU cache when they are zeroed, scattered into or summed
 POOL_CHUNK_BYTES = 1 << 19
