@@ -132,6 +132,15 @@ _CORRUPT = {
             return type(jac).build(jac.shape, jac.rows, jac.cols, jac.ids[::-1].copy(), jac.table, jac.of, jac.wrt)
         R.jacobian = jacobian
     """,
+    "conv row-wise steps": """
+        from symconv.codegen import plans
+        spec = symconv.Conv2D(input=(6, 6), kernel=3, padding=1, in_channels=8, out_channels=8, groups=2)
+        real = plans.offsets
+        def offsets(m):
+            (r, s, r0, r1, c0, c1), *rest = real(m)
+            return [(r, s, r0, r1, c0 + 1, c1 + 1), *rest]
+        plans.offsets = offsets
+    """,
     "conv_transpose dZ/dA": """
         from symconv.layers.convt.rule import ConvTransposeDerivation as R
         spec = symconv.ConvTranspose2D(input=(3, 3), kernel=(2, 2), stride=(2, 1), dilation=(1, 2))

@@ -182,16 +182,20 @@ def test_generated_grouped_code_matches_the_loops(inp, ker, pad, stride, dil, ci
         ((5, 6), (2, 3), (1, 0, 2, 1), (1, 1), 4, 6, 2),  # grouped GEMMs on flat windows
         ((5, 6), (3, 3), (1, 1, 1, 1), (1, 1), 3, 3, 3),  # depthwise: the shifted planes
         ((7, 6), (3, 3), (1, 1, 1, 1), (2, 1), 4, 4, 4),  # gathered windows
+        ((7, 8), (3, 2), (1, 1, 0, 1), (2, 2), 8, 6, 2),  # few channels per group, strided: gathered
     ],
 )
 def test_grouped_code_over_many_chunks_matches_the_loops(
     monkeypatch, inp, ker, pad, stride, cin, cout, groups, per_chunk
 ):
+    """The window-gather and depthwise paths (the row-wise path is turned off here: it has
+    its own test below)."""
     spec = sc.Conv2D(
         input=inp, kernel=ker, padding=pad, stride=stride, in_channels=cin, out_channels=cout, groups=groups
     )
     hz, wz = spec.geometry.output
     hp, wp = inp[0] + pad[0] + pad[1], inp[1] + pad[2] + pad[3]
+    monkeypatch.setattr(plans, "ROWWISE_CHANNELS", 0)
     monkeypatch.setattr(plans, "FLAT_COLUMNS", per_chunk * hp * wp)
     monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * cin * ker[0] * ker[1] * hz * wz * 8)
     m = load(spec)
@@ -208,6 +212,81 @@ def test_grouped_code_over_many_chunks_matches_the_loops(
     want = ref.grouped_conv_backward(dZ, A, K, pad, stride, (1, 1), groups)
     for got, expected in zip(m.backward(dZ, A, K), want, strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+# input, kernel, padding (t, b, l, r), dilation, in, out, groups: stride 1, a few channels per
+# group, not depthwise, so the row-wise path
+ROWWISE = [
+    pytest.param((5, 6), (3, 3), (1, 1, 1, 1), (1, 1), 8, 8, 2, id="4-channels-per-group"),
+    pytest.param((7, 6), (2, 3), (1, 0, 2, 1), (1, 1), 4, 6, 2, id="asymmetric-padding-2-to-3"),
+    pytest.param((7, 8), (3, 2), (2, 1, 0, 2), (2, 3), 6, 9, 3, id="dilated"),
+    pytest.param((5, 5), (3, 3), (0, 0, 0, 0), (1, 1), 2, 4, 2, id="channel-multiplier-unpadded"),
+    pytest.param((4, 6), (1, 3), (0, 0, 1, 1), (1, 1), 6, 3, 3, id="two-channels-to-one"),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("per_chunk", [1, 2, 5])  # examples per chunk, of 5: a short last chunk, or one
+@pytest.mark.parametrize(("inp", "ker", "pad", "dil", "cin", "cout", "groups"), ROWWISE)
+def test_rowwise_code_matches_the_loops(monkeypatch, inp, ker, pad, dil, cin, cout, groups, per_chunk, dtype):
+    """The row-wise path (``h_k`` products per group on ``w_k`` column shifts; dA and dK from
+    dZ's column shifts) against the plain loops, batched and batchless, in both dtypes."""
+    spec = spec_of(inp, ker, pad, (1, 1), dil, cin, cout, groups)
+    hp, wp = spec.geometry.padded
+    monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * max(cin, cout) * ker[1] * hp * wp * 8)
+    m = load(spec)
+    assert m._CHUNK == per_chunk
+    assert hasattr(m, "_RSTEP")  # the row-wise path
+    rng = np.random.default_rng(13)
+    A = rng.standard_normal((5, cin, *inp))
+    K = rng.standard_normal((cout, cin // groups, *ker))
+    b = rng.standard_normal(cout)
+    tol = 1e-12 if dtype == np.float64 else 1e-4
+    Z = m.forward(A.astype(dtype), K.astype(dtype), b.astype(dtype))
+    assert Z.dtype == dtype
+    np.testing.assert_allclose(Z, ref.grouped_conv_forward(A, K, b, pad, (1, 1), dil, groups), rtol=tol, atol=tol)
+    dZ = rng.standard_normal(Z.shape)
+    got = m.backward(dZ.astype(dtype), A.astype(dtype), K.astype(dtype))
+    want = ref.grouped_conv_backward(dZ, A, K, pad, (1, 1), dil, groups)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+    one = m.forward(A[0].astype(dtype), K.astype(dtype), b.astype(dtype))
+    np.testing.assert_allclose(one, Z[0], rtol=tol, atol=tol)
+    dA1, dK1, db1 = m.backward(dZ[0].astype(dtype), A[0].astype(dtype), K.astype(dtype))
+    want1 = ref.grouped_conv_backward(dZ[:1], A[:1], K, pad, (1, 1), dil, groups)
+    for g, w in zip((dA1, dK1, db1), (want1[0][0], *want1[1:]), strict=True):
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol)
+
+
+def test_the_plan_takes_the_row_wise_path_for_few_channels_per_group(monkeypatch):
+    """The rule of ``plans.ROWWISE_CHANNELS``: grouped, stride 1, not depthwise, at most that
+    many input channels per group."""
+
+    def rowwise(cin, cout, groups, stride=(1, 1)):
+        return hasattr(load(spec_of((6, 6), (3, 3), (1, 1, 1, 1), stride, (1, 1), cin, cout, groups)), "_RSTEP")
+
+    assert rowwise(8, 8, 2)
+    assert rowwise(4, 8, 4)  # a channel multiplier
+    assert not rowwise(8, 8, 2, stride=(2, 2))
+    assert not rowwise(4, 4, 4)  # depthwise: the shifted planes
+    assert not rowwise(4, 4, 1)
+    monkeypatch.setattr(plans, "ROWWISE_CHANNELS", 3)
+    assert not rowwise(8, 8, 2)  # 4 channels per group, more than 3
+    assert rowwise(6, 6, 2)
+
+
+def test_the_plan_refuses_row_wise_steps_that_are_not_the_window_map(monkeypatch):
+    """``_check_rows``: a kernel position read one column off is refused (a PlanError)."""
+    real = plans.offsets
+
+    def moved(m):
+        (r, s, r0, r1, c0, c1), *rest = real(m)
+        return [(r, s, r0, r1, c0 + 1, c1 + 1), *rest]  # still inside the padded planes
+
+    monkeypatch.setattr(plans, "offsets", moved)
+    with pytest.raises(sc.PlanError, match=r"kernel position \(0, 0\) starts elsewhere"):
+        generate(spec_of((6, 6), (3, 3), (1, 1, 1, 1), (1, 1), (1, 1), 8, 8, 2))
 
 
 def test_config_names_groups_only_when_grouped_and_round_trips():

@@ -44,8 +44,17 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
     )
     # stride 1: the windows are read in flat padded coordinates (see conv.py.j2)
     flat = m.stride == (1, 1)
+    # depthwise at stride 1: each kernel position's shifted planes are used in place
+    shifted = flat and grouped and d.cout == d.cin == d.groups
+    # few channels per group at stride 1: one product per kernel row (see conv.py.j2)
+    rowwise = flat and grouped and not shifted and d.ck <= cg.ROWWISE_CHANNELS
     per_example = cin * hk * wk * (m.padded[0] * m.padded[1] if flat else nz) * 8
-    if flat:
+    if rowwise:
+        _check_rows(d)
+        # the row-wise path gathers w_k copies of the padded planes of its input (A, then dZ)
+        per_example = max(cin, d.cout) * wk * m.padded[0] * m.padded[1] * 8
+        chunk = max(1, cg.CHUNK_BYTES // per_example)
+    elif flat:
         columns = min(cg.FLAT_COLUMNS, cg.FLAT_BYTES // (cin * hk * wk * 8))
         chunk = max(1, round(columns / (m.padded[0] * m.padded[1])))
     else:
@@ -54,8 +63,8 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         "flat": flat,
         "grouped": grouped,
         "one_kernel_per_group": grouped and d.cout == d.groups,
-        # depthwise at stride 1: each kernel position's shifted planes are used in place
-        "shifted": flat and grouped and d.cout == d.cin == d.groups,
+        "shifted": shifted,
+        "rowwise": rowwise,
         "fn": names.fn,
         "c": c,
         "constants": constants,
@@ -94,3 +103,21 @@ def _check_groups(d: ConvDerivation) -> None:
     for j in range(d.cout):
         layout = range(j // og * cg, j // og * cg + cg)
         require(d.spec.group_inputs(j) == layout, f"kernel {j} meets input channels other than its group's block")
+
+
+def _check_rows(d: ConvDerivation) -> None:
+    """The row-wise path (stride 1, ``conv.py.j2``) reads kernel position ``(r, s)`` as the
+    padded planes in flat coordinates, ``r d_h`` rows and ``s d_w`` columns on: its products
+    take kernel row ``r`` at ``r d_h w_p`` flat positions on, from the ``w_k`` copies of the
+    planes shifted by ``s d_w`` columns (``s = 0 .. w_k - 1``); the backward reads ``dZ``'s
+    planes at the rotated positions ``(h_k - 1 - r, w_k - 1 - s)``, which is the same table.
+    Every window of the window map (``OFFSETS``, checked against eq.a1-3 and eq.a2-3) must
+    be that slice, ``h_z`` rows and ``w_z`` columns long."""
+    m = d.geometry
+    dh, dw = m.dilation
+    hz, wz = m.output
+    require(m.stride == (1, 1), "the row-wise path is for stride 1")
+    for r, s, r0, r1, c0, c1 in cg.offsets(m):
+        require((r0, c0) == (r * dh, s * dw), f"kernel position ({r}, {s}) starts elsewhere than ({r * dh}, {s * dw})")
+        require((r1 - r0, c1 - c0) == (hz, wz), f"kernel position ({r}, {s}) does not read h_z x w_z entries")
+        require(r0 + hz <= m.padded[0] and c0 + wz <= m.padded[1], f"kernel position ({r}, {s}) leaves the planes")
