@@ -204,6 +204,44 @@ class Windowed(Derivation):
         raise NotImplementedError
 
 
+class Kernelled(Derivation):
+    """A layer with a kernel ``K`` and, unless ``bias=False``, a bias ``b`` (conv2d,
+    conv_transpose2d), from ``A`` to ``Z`` in the seed's names: its parameters, its channel
+    counts and its groups (the spec's ``out_channels`` and ``groups``)."""
+
+    input_name = ("A", "a")
+    output_name = ("Z", "z")
+    kernel: Tensor
+    bias: Tensor | None
+
+    def _bias(self, layer: int | None) -> Tensor | None:
+        """``b``, one entry per output channel, or None without bias."""
+        spec: Any = self.spec
+        cout = spec.out_channels
+        return Tensor("b", "b", (cout,), layer, channel_index=cout > 1 or layer is not None) if spec.bias else None
+
+    @property
+    def params(self) -> dict[str, Tensor]:
+        out = {"K": self.kernel}
+        if self.bias is not None:
+            out["b"] = self.bias
+        return out
+
+    @property
+    def cin(self) -> int:
+        return self.spec.in_shape[0]
+
+    @property
+    def cout(self) -> int:
+        spec: Any = self.spec  # every kernelled spec has out_channels and groups
+        return int(spec.out_channels)
+
+    @property
+    def groups(self) -> int:
+        spec: Any = self.spec
+        return int(spec.groups)
+
+
 class Pooling(Derivation):
     """A layer that pools each input channel ``I_j`` into one output channel ``A_j``
     (3.1.3, Appendix B): the seed's names, the symbol matrices ``I_j``, and the forward pass

@@ -9,13 +9,13 @@ import numpy as np
 import sympy as sp
 
 from ... import ops
-from ...rule import ONE, JacobianInfo, Windowed, check_index, label, unknown
+from ...rule import ONE, JacobianInfo, Kernelled, Windowed, check_index, label, unknown
 from ...sparse import Exprs, VecJacobian
 from ...symbols import Tensor
 from .spec import Conv2D
 
 
-class ConvDerivation(Windowed):
+class ConvDerivation(Windowed, Kernelled):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` and its vec Jacobians.
 
     With groups, kernel ``j`` has ``c_in / groups`` channels and its channel ``i`` meets input
@@ -37,8 +37,6 @@ class ConvDerivation(Windowed):
 
     kind = "conv2d"
     section = "Appendix A; 3.1.5"
-    input_name = ("A", "a")
-    output_name = ("Z", "z")
 
     def __init__(self, spec: Conv2D, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)
@@ -46,30 +44,11 @@ class ConvDerivation(Windowed):
         cout, cin = spec.out_channels, spec.in_shape[0]
         many = cout > 1 or cin > 1 or layer is not None
         self.kernel = Tensor("K", "k", (cout, spec.kernel_channels, *spec.kernel), layer, channel_index=many)
-        self.bias = Tensor("b", "b", (cout,), layer, channel_index=cout > 1 or layer is not None) if spec.bias else None
+        self.bias = self._bias(layer)
         self.geometry = spec.geometry
         self._patterns: dict[str, VecJacobian] = {}
 
-    @property
-    def params(self) -> dict[str, Tensor]:
-        out = {"K": self.kernel}
-        if self.bias is not None:
-            out["b"] = self.bias
-        return out
-
-    # -- the DESIGN.md interface ---------------------------------------------------
-    @property
-    def cin(self) -> int:
-        return self.spec.in_shape[0]
-
-    @property
-    def cout(self) -> int:
-        return self.spec.out_channels
-
-    @property
-    def groups(self) -> int:
-        return self.spec.groups
-
+    # -- the DESIGN.md interface (cin, cout, groups and params: Kernelled) ------------------
     @property
     def ck(self) -> int:
         """The channels of each kernel: ``c_in / groups``."""

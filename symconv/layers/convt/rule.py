@@ -26,13 +26,13 @@ import sympy as sp
 from ... import ops
 from ...errors import SpecError
 from ...geometry import Geometry
-from ...rule import ONE, Derivation, JacobianInfo, check_index, label, unknown
+from ...rule import ONE, JacobianInfo, Kernelled, check_index, label, unknown
 from ...sparse import Exprs, VecJacobian
 from ...symbols import Tensor
 from .spec import ConvTranspose2D
 
 
-class ConvTransposeDerivation(Derivation):
+class ConvTransposeDerivation(Kernelled):
     """``Z_j = sum_i A_i *^T K_{i,j} + b_j 1`` and its vec Jacobians.
 
     * ``d vZ_j / d vK_{i,j}``: column ``(r, s)`` holds ``a_{i,pq}`` at the output that input
@@ -47,8 +47,6 @@ class ConvTransposeDerivation(Derivation):
 
     kind = "conv_transpose2d"
     section = "Appendix A, eq.a2-3 (transposed); 3.1.5"
-    input_name = ("A", "a")
-    output_name = ("Z", "z")
 
     def __init__(self, spec: ConvTranspose2D, input: Tensor, output: Tensor, layer: int | None) -> None:
         super().__init__(spec, input, output, layer)
@@ -56,31 +54,11 @@ class ConvTransposeDerivation(Derivation):
         self.cin_g, self.cout_g = spec.group_channels
         many = spec.out_channels > 1 or self.cin > 1 or layer is not None
         self.kernel = Tensor("K", "k", (self.cin, self.cout_g, *spec.kernel), layer, channel_index=many)
-        cout = spec.out_channels
-        self.bias = Tensor("b", "b", (cout,), layer, channel_index=cout > 1 or layer is not None) if spec.bias else None
+        self.bias = self._bias(layer)
         #: the convolution this layer is the adjoint of (input: the layer's output size)
         self.adjoint: Geometry = spec.geometry
 
-    @property
-    def params(self) -> dict[str, Tensor]:
-        out = {"K": self.kernel}
-        if self.bias is not None:
-            out["b"] = self.bias
-        return out
-
-    # -- shapes and channels ---------------------------------------------------------------
-    @property
-    def cin(self) -> int:
-        return self.spec.in_shape[0]
-
-    @property
-    def cout(self) -> int:
-        return self.spec.out_channels
-
-    @property
-    def groups(self) -> int:
-        return self.spec.groups
-
+    # -- shapes and channels (cin, cout, groups and params: Kernelled) ---------------------
     @property
     def input_size(self) -> tuple[int, int]:
         return (self.spec.in_shape[1], self.spec.in_shape[2])
