@@ -47,7 +47,10 @@ def pair(name: str, value: Any, *, minimum: int = 1) -> tuple[int, int]:
 
 
 def padding(name: str, value: Any) -> tuple[int, int, int, int]:
-    """``P``, ``(PH, PW)`` or ``(TOP, BOTTOM, LEFT, RIGHT)``, all >= 0, as a 4-tuple."""
+    """``P``, ``(PH, PW)`` or ``(TOP, BOTTOM, LEFT, RIGHT)``, all >= 0, as a 4-tuple.  (Only
+    conv2d also takes PyTorch's words ``"same"``/``"valid"``, which its spec reads first.)"""
+    if isinstance(value, str):
+        raise SpecError(name, f"must be integers (P, PH,PW or TOP,BOTTOM,LEFT,RIGHT), got {_show(value)}")
     if isinstance(value, Sequence) and not isinstance(value, str):
         items = [integer(name, v, minimum=0) for v in value]
         if len(items) == 2:

@@ -179,7 +179,12 @@ INVALID = [
     (
         sc.ConvTranspose2D,
         {"input": (3, 3), "kernel": 2, "padding": "same"},
-        "padding: must be an integer, got 'same'",
+        "padding: must be integers (P, PH,PW or TOP,BOTTOM,LEFT,RIGHT), got 'same'",
+    ),
+    (
+        sc.MaxPool2D,
+        {"input": (4, 4), "window": 2, "padding": "valid"},
+        "padding: must be integers (P, PH,PW or TOP,BOTTOM,LEFT,RIGHT), got 'valid'",
     ),
     (sc.Dense, {"in_features": 4, "out_features": 0}, "out_features: must be a positive integer, got 0"),
     (sc.SoftmaxCrossEntropy, {"classes": 1}, "classes: must be an integer >= 2, got 1"),
