@@ -56,19 +56,6 @@ def _common(d: _AdaptiveDerivation, names: cg.Names) -> dict[str, object]:
     }
 
 
-def _holders(bands: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
-    """``(first, end)`` for every index ``0 .. size - 1`` along an axis: the bands holding it,
-    which must be the consecutive bands ``first .. end - 1`` and at least one (so the backward
-    pass's band sums over the holders reach every input entry, each window once)."""
-    holders = []
-    for r in range(size):
-        held = [b for b, (start, end) in enumerate(bands) if start <= r < end]
-        require(bool(held), f"no adaptive window holds index {r}")
-        require(held == list(range(held[0], held[-1] + 1)), f"the windows holding index {r} are not consecutive")
-        holders.append((held[0], held[-1] + 1))
-    return holders
-
-
 def _chunk(per_plane: int) -> int:
     """Planes at a time (``per_plane`` entries each): enough that each NumPy call does real work,
     few enough that a chunk's work arrays stay small (larger ones come fresh from the system,
@@ -77,15 +64,14 @@ def _chunk(per_plane: int) -> int:
 
 
 def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block:
-    """The module sums each window band by band and weights window ``(p, q)`` by
-    ``1/(h_p w_q)``; its backward spreads each weighted ``dA_pq`` over the bands holding each
-    input row and column.  Both must give the core's ``d vA/d vI`` entry for entry: the pairs
-    (output, input entry) of the windows, and of the holders, each with its window's weight.
-    Output ``(1, 1)`` is one sum over the whole plane: its one window must be the plane."""
+    """The module builds its band weight matrices from the window tables (row ``p`` holds
+    ``1/h_p`` on band ``p``), and their outer products are the windows' weights ``1/(h_p w_q)``
+    in both passes.  The windows must give the core's ``d vA/d vI`` entry for entry: the pairs
+    (output, input entry), each with its window's weight.  Output ``(1, 1)`` is one sum over
+    the whole plane: its one window must be the plane."""
     rows, cols = _windows(d)
     jac = d.jacobian("I", j=0)
     (h, w), hz = d.input_size, d.spec.output_size[0]
-    row_holders, col_holders = _holders(rows, h), _holders(cols, w)
 
     def weight(p: int, q: int) -> sp.Rational:
         (rs, re), (cs, ce) = rows[p], cols[q]
@@ -98,16 +84,8 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
         for r in range(rs, re)
         for c in range(cs, ce)
     )
-    held = sorted(
-        ((q * hz + p, c * h + r), weight(p, q))
-        for r, (p0, p1) in enumerate(row_holders)
-        for c, (q0, q1) in enumerate(col_holders)
-        for p in range(p0, p1)
-        for q in range(q0, q1)
-    )
     core = sorted(((int(r), int(c)), jac.table[int(i)]) for r, c, i in zip(jac.rows, jac.cols, jac.ids, strict=True))
     require(windows == core, "the averaging matrices differ from d vA/d vI")
-    require(held == core, "the backward's holders differ from d vA/d vI")
     whole = _whole(d, rows, cols)
     nz, n = d._sizes
     entries, small = cg.jacobian_size([(nz, n)], 1)
@@ -116,8 +94,6 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
         **_common(d, names),
         "extra_constants": [] if whole else [("CHUNK", str(_chunk(h * w)))],
         "whole": whole,
-        "row_holders": literal_lines(row_holders),
-        "col_holders": literal_lines(col_holders),
         "tables": cg.index_tables(c, small, jac.nnz, {"JAC_OUT": jac.rows, "JAC_INP": jac.cols}),
         "jacobian_entries": entries,
     }
