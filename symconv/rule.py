@@ -268,6 +268,17 @@ class Pooling(Derivation):
     def forward(self) -> list[sp.Expr]:
         return [e for aj in self.A for e in ops.vec(aj)]
 
+    def _averages(self, x: np.ndarray, out: np.ndarray, inp: np.ndarray, divisors: np.ndarray) -> np.ndarray:
+        """Average pooling on numbers: for each channel, output ``out[k]`` sums input entry
+        ``inp[k]`` (the window map's pairs, vec indices), then each window's sum is divided by
+        its divisor (``divisors``, ``h_z x w_z``)."""
+        nz, _ = self._sizes
+        xi = np.asarray(x, dtype=float).reshape(self.channels, -1)
+        scale = 1.0 / divisors.reshape(-1, order="F")
+        return np.stack(
+            [np.bincount(out, weights=xi[j, inp], minlength=nz) * scale for j in range(self.channels)]
+        ).reshape(-1)
+
 
 class Selecting(Windowed):
     """A windowed layer whose outputs each select one input entry, found by a switch that

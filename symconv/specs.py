@@ -164,6 +164,24 @@ class Layer:
         return out
 
 
+class PlaneInput(Layer):
+    """A layer whose input is ``channels`` planes of ``input = (h, w)``, both its own fields
+    (flatten, adaptive pooling): bound once ``input`` is known, ``in_shape`` the two together."""
+
+    input: tuple[int, int] | None
+    channels: int | None
+
+    @property
+    def is_bound(self) -> bool:
+        return self.input is not None
+
+    @property
+    def in_shape(self) -> Shape:
+        self.require_bound()
+        assert self.input is not None and self.channels is not None
+        return (self.channels, *self.input)
+
+
 def image(shape: Shape, where: str, kind: str) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise SpecError(

@@ -589,62 +589,58 @@ def adaptive_max_backward(dA, switches, input_shape, output):
 # object arrays of SymPy symbols.
 
 
-def grouped_conv_forward(A, K, b, padding, stride, dilation=(1, 1), groups=1):
-    """``Z[n, j] = b[j] + sum_{c < C_in/groups} sum_{r,s} A[n, g C_in/groups + c, row, col] K[j, c, r, s]``
-    with ``g = j // (C_out / groups)`` (the group of output channel ``j``), rows and columns
-    as in rep.1; padded entries are zeros."""
-    n_, cin, h, w = A.shape
-    cout, cg, hk, wk = K.shape
+def _grouped_conv_products(a_shape, k_shape, padding, stride, dilation, groups):
+    """Every product of the grouped convolution: ``(z, a, k)``, the output ``[n, j, p, q]``,
+    the input entry ``[n, g C_in/groups + c, row, col]`` and the kernel entry ``[j, c, r, s]``
+    it multiplies (``g = j // (C_out / groups)``, rows and columns as in rep.1, entries in the
+    padding left out), in the order ``n, j, p, q, c, r, s``."""
+    n_, cin, h, w = a_shape
+    cout, cg, hk, wk = k_shape
     assert cin == cg * groups and cout % groups == 0
     per_group = cout // groups
     t, bo, le, ri = padding
     hz = out_size(h, hk, t, bo, stride[0], dilation[0])
     wz = out_size(w, wk, le, ri, stride[1], dilation[1])
-    Z = np.zeros((n_, cout, hz, wz), dtype=np.result_type(A, K))
     for n in range(n_):
         for j in range(cout):
             first = (j // per_group) * cg  # the group's first input channel
             for p in range(hz):
                 for q in range(wz):
-                    total = 0 if b is None else b[j]
                     for c in range(cg):
                         for r in range(hk):
                             for s in range(wk):
                                 row = _source(p, r, stride[0], dilation[0], t)
                                 col = _source(q, s, stride[1], dilation[1], le)
                                 if 0 <= row < h and 0 <= col < w:
-                                    total = total + A[n, first + c, row, col] * K[j, c, r, s]
-                    Z[n, j, p, q] = total
+                                    yield (n, j, p, q), (n, first + c, row, col), (j, c, r, s)
+
+
+def grouped_conv_forward(A, K, b, padding, stride, dilation=(1, 1), groups=1):
+    """``Z[n, j] = b[j] + sum_{c < C_in/groups} sum_{r,s} A[n, g C_in/groups + c, row, col] K[j, c, r, s]``
+    with ``g = j // (C_out / groups)`` (the group of output channel ``j``), rows and columns
+    as in rep.1; padded entries are zeros."""
+    n_, _, h, w = A.shape
+    cout, _, hk, wk = K.shape
+    t, bo, le, ri = padding
+    hz = out_size(h, hk, t, bo, stride[0], dilation[0])
+    wz = out_size(w, wk, le, ri, stride[1], dilation[1])
+    Z = np.zeros((n_, cout, hz, wz), dtype=np.result_type(A, K))
+    if b is not None:
+        Z[...] = np.asarray(b).reshape(1, cout, 1, 1)
+    for z, a, k in _grouped_conv_products(A.shape, K.shape, padding, stride, dilation, groups):
+        Z[z] = Z[z] + A[a] * K[k]
     return Z
 
 
 def grouped_conv_backward(dZ, A, K, padding, stride, dilation=(1, 1), groups=1):
     """Each product of :func:`grouped_conv_forward` routes ``dZ`` back to both factors:
     ``(dA, dK, db)``."""
-    n_, _, h, w = A.shape
-    cout, cg, hk, wk = K.shape
-    per_group = cout // groups
-    t, _, le, _ = padding
-    _, _, hz, wz = dZ.shape
     dA = np.zeros(A.shape)
     dK = np.zeros(K.shape)
-    db = np.zeros(cout)
-    for n in range(n_):
-        for j in range(cout):
-            first = (j // per_group) * cg
-            for p in range(hz):
-                for q in range(wz):
-                    g = dZ[n, j, p, q]
-                    db[j] += g
-                    for c in range(cg):
-                        for r in range(hk):
-                            for s in range(wk):
-                                row = _source(p, r, stride[0], dilation[0], t)
-                                col = _source(q, s, stride[1], dilation[1], le)
-                                if 0 <= row < h and 0 <= col < w:
-                                    dK[j, c, r, s] += g * A[n, first + c, row, col]
-                                    dA[n, first + c, row, col] += g * K[j, c, r, s]
-    return dA, dK, db
+    for z, a, k in _grouped_conv_products(A.shape, K.shape, padding, stride, dilation, groups):
+        dK[k] += dZ[z] * A[a]
+        dA[a] += dZ[z] * K[k]
+    return dA, dK, dZ.sum(axis=(0, 2, 3))
 
 
 # -- transposed convolution (PyTorch's conv_transpose2d, written from its definition) ----------
@@ -656,20 +652,16 @@ def conv_transpose_out_size(n: int, k: int, before: int, after: int, stride: int
     return (n - 1) * stride - before - after + dilation * (k - 1) + extra + 1
 
 
-def conv_transpose_forward(A, K, b, padding, stride, dilation=(1, 1), output_padding=(0, 0), groups=1):
-    """The scatter: input entry ``A[n, i, h, w]`` adds ``A[n, i, h, w] K[i, l, r, s]`` to output
-    ``[n, g C_out/groups + l, h s_h - top + r d_h, w s_w - left + s d_w]`` wherever that lies in
-    the output (``g`` the group of ``i``); ``K`` is ``(C_in, C_out/groups, h_k, w_k)``."""
-    n_, cin, h, w = A.shape
-    _, cout_g, hk, wk = K.shape
+def _conv_transpose_products(a_shape, k_shape, out_hw, padding, stride, dilation, groups):
+    """Every product of the scatter: ``(z, a, k)``, the output ``[n, g C_out/groups + l, y, x]``,
+    the input entry ``[n, i, p, q]`` and the kernel entry ``[i, l, r, s]`` (``g`` the group of
+    ``i``, ``y = p s_h - top + r d_h``, ``x`` alike), products landing outside the output left out."""
+    n_, cin, h, w = a_shape
+    _, cout_g, hk, wk = k_shape
     cin_g = cin // groups
-    t, bo, le, ri = padding
-    hz = conv_transpose_out_size(h, hk, t, bo, stride[0], dilation[0], output_padding[0])
-    wz = conv_transpose_out_size(w, wk, le, ri, stride[1], dilation[1], output_padding[1])
-    Z = np.zeros((n_, cout_g * groups, hz, wz), dtype=np.result_type(A, K))
+    t, _, le, _ = padding
+    hz, wz = out_hw
     for n in range(n_):
-        for o in range(cout_g * groups):
-            Z[n, o] = 0 if b is None else b[o]
         for i in range(cin):
             g = i // cin_g
             for p in range(h):
@@ -680,30 +672,31 @@ def conv_transpose_forward(A, K, b, padding, stride, dilation=(1, 1), output_pad
                                 y = p * stride[0] - t + r * dilation[0]
                                 x = q * stride[1] - le + s * dilation[1]
                                 if 0 <= y < hz and 0 <= x < wz:
-                                    Z[n, g * cout_g + l, y, x] += A[n, i, p, q] * K[i, l, r, s]
+                                    yield (n, g * cout_g + l, y, x), (n, i, p, q), (i, l, r, s)
+
+
+def conv_transpose_forward(A, K, b, padding, stride, dilation=(1, 1), output_padding=(0, 0), groups=1):
+    """The scatter: input entry ``A[n, i, h, w]`` adds ``A[n, i, h, w] K[i, l, r, s]`` to output
+    ``[n, g C_out/groups + l, h s_h - top + r d_h, w s_w - left + s d_w]`` wherever that lies in
+    the output (``g`` the group of ``i``); ``K`` is ``(C_in, C_out/groups, h_k, w_k)``."""
+    n_, _, h, w = A.shape
+    _, cout_g, hk, wk = K.shape
+    t, bo, le, ri = padding
+    hz = conv_transpose_out_size(h, hk, t, bo, stride[0], dilation[0], output_padding[0])
+    wz = conv_transpose_out_size(w, wk, le, ri, stride[1], dilation[1], output_padding[1])
+    Z = np.zeros((n_, cout_g * groups, hz, wz), dtype=np.result_type(A, K))
+    if b is not None:
+        Z[...] = np.asarray(b).reshape(1, -1, 1, 1)
+    for z, a, k in _conv_transpose_products(A.shape, K.shape, (hz, wz), padding, stride, dilation, groups):
+        Z[z] += A[a] * K[k]
     return Z
 
 
 def conv_transpose_backward(dZ, A, K, padding, stride, dilation=(1, 1), groups=1):
     """Every product of the scatter routes ``dJ/dz`` back to both factors; ``dJ/db_o`` sums ``dZ_o``."""
-    n_, cin, h, w = A.shape
-    _, cout_g, hk, wk = K.shape
-    cin_g = cin // groups
-    t, _, le, _ = padding
-    _, _, hz, wz = dZ.shape
-    dA, dK, db = np.zeros(A.shape), np.zeros(K.shape), dZ.sum(axis=(0, 2, 3))
-    for n in range(n_):
-        for i in range(cin):
-            g = i // cin_g
-            for p in range(h):
-                for q in range(w):
-                    for l in range(cout_g):
-                        for r in range(hk):
-                            for s in range(wk):
-                                y = p * stride[0] - t + r * dilation[0]
-                                x = q * stride[1] - le + s * dilation[1]
-                                if 0 <= y < hz and 0 <= x < wz:
-                                    gz = float(dZ[n, g * cout_g + l, y, x])
-                                    dA[n, i, p, q] += gz * float(K[i, l, r, s])
-                                    dK[i, l, r, s] += gz * float(A[n, i, p, q])
-    return dA, dK, db
+    dA, dK = np.zeros(A.shape), np.zeros(K.shape)
+    for z, a, k in _conv_transpose_products(A.shape, K.shape, dZ.shape[2:], padding, stride, dilation, groups):
+        gz = float(dZ[z])
+        dA[a] += gz * float(K[k])
+        dK[k] += gz * float(A[a])
+    return dA, dK, dZ.sum(axis=(0, 2, 3))

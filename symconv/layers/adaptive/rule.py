@@ -126,12 +126,7 @@ class AdaptiveAvgDerivation(_AdaptiveDerivation):
 
     def numeric_forward(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> np.ndarray:
         out, inp, _ = self.triplets
-        nz, _ = self._sizes
-        xi = np.asarray(x, dtype=float).reshape(self.channels, -1)
-        scale = 1.0 / self.divisors.reshape(-1, order="F")
-        return np.stack(
-            [np.bincount(out, weights=xi[j, inp], minlength=nz) * scale for j in range(self.channels)]
-        ).reshape(-1)
+        return self._averages(x, out, inp, self.divisors)
 
 
 class AdaptiveMaxDerivation(_AdaptiveDerivation):

@@ -12,12 +12,12 @@ import numpy as np
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import adaptive_windows
-from ...specs import CHANNELS, SIZE, Layer, Shape, agree, image, option
-from ..pool.spec import TIE_ORDERS
+from ...specs import CHANNELS, SIZE, PlaneInput, Shape, agree, image, option
+from ..pool.spec import TIE_ORDER, TIE_ORDERS
 
 
 @dataclass(frozen=True, kw_only=True)
-class _Adaptive(Layer):
+class _Adaptive(PlaneInput):
     """``output = (h_a, w_a)`` windows over an ``input = (h_i, w_i)`` plane: window ``(p, q)``
     covers rows ``floor(p h_i / h_a) .. ceil((p + 1) h_i / h_a) - 1`` and the columns alike
     (:func:`symconv.geometry.adaptive_windows`).  Any input size works with any output size;
@@ -49,16 +49,6 @@ class _Adaptive(Layer):
 
     def _extra_checks(self) -> None:
         pass
-
-    @property
-    def is_bound(self) -> bool:
-        return self.input is not None
-
-    @property
-    def in_shape(self) -> Shape:
-        self.require_bound()
-        assert self.input is not None and self.channels is not None
-        return (self.channels, *self.input)
 
     @property
     def output_size(self) -> tuple[int, int]:
@@ -106,12 +96,7 @@ class AdaptiveMaxPool2D(_Adaptive):
     the first maximum in ``tie_order`` (``"column"``, the seed's; ``"row"``, PyTorch's)."""
 
     kind: ClassVar[str] = "adaptive_maxpool2d"
-    tie_order: str = option(
-        "column",
-        help="ties go to the first maximum in 'column' (vΩ, the default) or 'row' order",
-        metavar="ORDER",
-        counts=(),
-    )
+    tie_order: str = option("column", **TIE_ORDER)
 
     def _extra_checks(self) -> None:
         object.__setattr__(self, "tie_order", v.choice("tie_order", self.tie_order, TIE_ORDERS))

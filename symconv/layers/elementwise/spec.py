@@ -9,7 +9,7 @@ from typing import ClassVar
 
 from ... import validate as v
 from ...errors import SpecError
-from ...specs import CHANNELS, SIZE, Layer, Shape, agree, describe_shape, image, option
+from ...specs import CHANNELS, SIZE, Layer, PlaneInput, Shape, agree, describe_shape, image, option
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +83,7 @@ class Tanh(_Elementwise):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Flatten(Layer):
+class Flatten(PlaneInput):
     """``B = [vec(A_1); ...; vec(A_c)]``, the channel vecs stacked (seed 3.1.2)."""
 
     kind: ClassVar[str] = "flatten"
@@ -97,16 +97,6 @@ class Flatten(Layer):
             set_(self, "channels", 1 if self.channels is None else v.positive("channels", self.channels))
         elif self.channels is not None:
             set_(self, "channels", v.positive("channels", self.channels))
-
-    @property
-    def is_bound(self) -> bool:
-        return self.input is not None
-
-    @property
-    def in_shape(self) -> Shape:
-        self.require_bound()
-        assert self.input is not None and self.channels is not None
-        return (self.channels, *self.input)
 
     @property
     def out_shape(self) -> Shape:

@@ -16,6 +16,12 @@ from ...specs import CHANNELS, Shape, Windowed, option
 
 #: max pooling's tie orders: the seed's vΩ (column-major), PyTorch's (row-major)
 TIE_ORDERS = ("column", "row")
+#: its command-line flag (max pooling and adaptive max pooling)
+TIE_ORDER = {
+    "help": "ties go to the first maximum in 'column' (vΩ, the default) or 'row' order",
+    "metavar": "ORDER",
+    "counts": (),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,12 +134,7 @@ class MaxPool2D(_Pool):
     pad_value: float = option(0.0, help="value of padded entries: 0 or -inf (default 0)", metavar="V", counts=())
     #: which maximum a tie goes to: the first in the seed's ``vΩ`` (column-major) order, or
     #: the first in row-major order (PyTorch's)
-    tie_order: str = option(
-        "column",
-        help="ties go to the first maximum in 'column' (vΩ, the default) or 'row' order",
-        metavar="ORDER",
-        counts=(),
-    )
+    tie_order: str = option("column", **TIE_ORDER)
 
     def _extra_checks(self) -> None:
         object.__setattr__(self, "pad_value", v.pad_value("pad_value", self.pad_value))
