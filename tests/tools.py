@@ -19,3 +19,14 @@ def python_tool(name: str) -> list[str]:
             pytest.fail(f"{message}, but CI=true")
         pytest.skip(message)
     return [sys.executable, "-m", name]
+
+
+def kernel_plan(spec, name: str = "PLAN"):
+    """The plan record ``name`` that ``spec``'s code plan binds for its kernel functions
+    (``symconv/layers/*/*_kernel.py``), built as generation builds it, checks included."""
+    import symconv
+    from symconv.codegen.plans import Names
+    from symconv.registry import kind
+
+    d = symconv.derive(spec)
+    return kind(d).plan(d, Names()).records[name]

@@ -7,7 +7,7 @@
 #   templates/numpy/softmax.py.j2
 #   templates/numpy/network.py.j2
 #   templates/numpy/module.py.j2
-# Do not edit: change symconv/codegen or the templates and regenerate.
+# Do not edit: change symconv/codegen, the templates or the kernels and regenerate.
 """A 9-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD.
 
 Layers, input 3x64x64:

@@ -7,7 +7,9 @@
 #   templates/numpy/softmax.py.j2
 #   templates/numpy/network.py.j2
 #   templates/numpy/module.py.j2
-# Do not edit: change symconv/codegen or the templates and regenerate.
+#   symconv/layers/sweeps.py
+#   symconv/layers/pool/avg_kernel.py
+# Do not edit: change symconv/codegen, the templates or the kernels and regenerate.
 """A 9-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD.
 
 Layers, input 3x16x16:
@@ -28,6 +30,9 @@ float64).  ``vec`` stacks
 columns (column-major), as the seed does.  ``SPEC`` is the layer or network this module
 was generated for (``symconv check`` rebuilds its references from it).
 """
+
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -148,6 +153,189 @@ def _too_large(entries):
         f"this layer's dense vec Jacobians have {entries} entries or their index tables were too large to "
         f"write into the module (JACOBIAN_LIMIT = {JACOBIAN_LIMIT}); generate a smaller layer to inspect them"
     )
+
+
+# -- the algorithms of symconv/layers/sweeps.py -------------------------------------------------
+class Window(NamedTuple):
+    """A windowed layer's geometry, read off the checked slice model: the input ``(h, w)``,
+    the padded input ``(hp, wp)`` with ``top`` rows and ``left`` columns before the input, the
+    output ``(hz, wz)``, the stride ``(sh, sw)``, the dilation ``(dh, dw)`` and the window
+    ``(hl, wl)``.  Window row ``r`` of output row ``p`` is padded row ``p sh + r dh``."""
+
+    h: int
+    w: int
+    hp: int
+    wp: int
+    hz: int
+    wz: int
+    top: int
+    left: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    hl: int
+    wl: int
+
+    @property
+    def row_span(self) -> int:
+        """The padded rows the ``hz`` windows' row ``r`` span, from ``r dh`` on."""
+        return (self.hz - 1) * self.sh + 1
+
+    @property
+    def col_span(self) -> int:
+        """The padded columns the ``wz`` windows' column ``s`` span, from ``s dw`` on."""
+        return (self.wz - 1) * self.sw + 1
+
+    @property
+    def padded(self) -> bool:
+        """Whether the input has any padding."""
+        return (self.hp, self.wp) != (self.h, self.w)
+
+
+def chunk_of(chunk: int, planes: int) -> int:
+    """How many planes a pass takes at a time: at most ``chunk``, at least one."""
+    return min(chunk, max(planes, 1))
+
+
+def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, h, w)``), ``chunk``
+    at a time: ``Ip`` is those planes padded (``(b - a, hp, wp)``), the padding holding ``fill``.
+    With padding, each chunk is copied into the middle of one buffer whose border keeps ``fill``;
+    without, ``Ip`` is a view of ``planes_in``."""
+    planes = planes_in.shape[0]
+    if not win.padded:
+        for a in range(0, planes, chunk):
+            yield a, min(a + chunk, planes), planes_in[a : a + chunk]
+        return
+    padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
+    rows, cols = slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
+        Ip = padded[: b - a]
+        Ip[:, rows, cols] = planes_in[a:b]
+        yield a, b, Ip
+
+
+# -- the algorithms of symconv/layers/pool/avg_kernel.py ----------------------------------------
+#: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input rows
+#: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of rows ``p0, p0 + 1, ...``
+Run = tuple[int, int, tuple[int, ...]]
+
+
+class AvgPool(NamedTuple):
+    """What an average-pooling layer's passes need: its window geometry, the channels, the
+    coefficient ``1/(h_l w_l)`` of ``P`` (or the ``(hz, wz)`` array of ``1/D_pq``), how many
+    planes each pass takes at a time, and the backward pass's spreads (read off the checked
+    runs): the row runs, the column classes and the column runs written after them.  ``tiles``:
+    the windows tile the input (no padding, stride = window, dilation 1); ``repeat_columns``:
+    tiles wide enough that ``np.repeat`` spreads the columns."""
+
+    window: Window
+    channels: int
+    coef: float | np.ndarray
+    forward_chunk: int
+    chunk: int
+    row_runs: tuple[Run, ...]
+    col_classes: tuple[tuple[int, tuple[int, ...]], ...]
+    col_runs: tuple[Run, ...]
+    tiles: bool
+    repeat_columns: bool
+
+
+def avgpool_forward(I: np.ndarray, plan: AvgPool) -> np.ndarray:
+    """``A_j = I_j * P`` for a batch ``I`` (``(N, C, h, w)``), padded entries counting as zeros.
+
+    The window sums are taken in two sweeps, a chunk of planes at a time: down the window's
+    rows (row ``r`` of window row band ``p`` is padded row ``p s_h + r d_h``), then across its
+    columns (column ``s`` of window ``(p, q)`` is column ``q s_w + s d_w``)."""
+    win = plan.window
+    n = I.shape[0]
+    planes = n * plan.channels
+    chunk = chunk_of(plan.forward_chunk, planes)
+    A = np.empty((planes, win.hz, win.wz), I.dtype)
+    down = np.empty((chunk, win.hz, win.wp), I.dtype)
+    row_span, col_span = win.row_span, win.col_span
+    for a, b, Ip in padded_chunks(I.reshape(planes, win.h, win.w), win, chunk, 0.0):
+        rows = down[: b - a]
+        np.copyto(rows, Ip[:, : row_span : win.sh])
+        for r in range(1, win.hl):
+            rows += Ip[:, r * win.dh : r * win.dh + row_span : win.sh]
+        out = A[a:b]
+        np.copyto(out, rows[:, :, : col_span : win.sw])
+        for s in range(1, win.wl):
+            out += rows[:, :, s * win.dw : s * win.dw + col_span : win.sw]
+        out *= plan.coef
+    return A.reshape(n, plan.channels, win.hz, win.wz)
+
+
+def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
+    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` for a batch ``dA`` (``(N, C, hz, wz)``): column ``(r, s)``
+    of the Jacobian is ``vec(dI/dI_rs * P)``, so every window position passes its coefficient
+    times ``dA`` back to its slice.  ``P`` is a column of ones times a row of ones, so the sum
+    over the window positions is spread along the columns, then along the rows, a chunk of
+    planes at a time (kept in the CPU cache)."""
+    win = plan.window
+    n = dA.shape[0]
+    planes = n * plan.channels
+    G = dA.reshape(planes, win.hz, win.wz)
+    dI = np.empty((planes, win.h, win.w), dA.dtype)
+    chunk = min(plan.chunk, planes)
+    scaled = np.empty((chunk, win.hz, win.wz), dA.dtype)  # P-weighted dA of a chunk
+    if not plan.repeat_columns:
+        spread = np.empty((chunk, win.hz, win.w), dA.dtype)  # the same, spread along the columns
+    for a in range(0, planes, plan.chunk):
+        b = min(a + plan.chunk, planes)
+        S = np.multiply(G[a:b], plan.coef, out=scaled[: b - a])
+        if plan.repeat_columns:
+            T = np.repeat(S, win.wl, axis=-1)  # the windows tile the input: each entry to its window's columns
+        else:
+            T = spread[: b - a]
+            if plan.col_classes:
+                spread_classes(T.reshape(-1), S.reshape(-1), plan.col_classes, win.sw)
+            if plan.col_runs or not plan.col_classes:
+                spread_runs(T, S, plan.col_runs, win.sw)
+        if plan.tiles:
+            # the windows tile the input: each row of T is copied to the hl input rows of its windows
+            dI[a:b].reshape(b - a, win.hz, win.hl, win.w)[...] = T[:, :, None, :]
+        else:
+            spread_runs(dI[a:b].swapaxes(1, 2), T.swapaxes(1, 2), plan.row_runs, win.sh)
+    return dI.reshape(n, plan.channels, win.h, win.w)
+
+
+def spread_runs(out: np.ndarray, source: np.ndarray, runs: tuple[Run, ...], step: int) -> None:
+    """Along the last axis: ``out[..., i0:i1:step]`` gets the sum, over the run's ``starts``, of
+    ``source[..., p0:p0 + m]`` (zero for a run no window reads), for each run ``(i0, i1, starts)``."""
+    for i0, i1, starts in runs:
+        part = out[..., i0:i1:step]
+        m = part.shape[-1]
+        if not starts:
+            part[...] = 0
+        elif len(starts) == 1:
+            part[...] = source[..., starts[0] : starts[0] + m]
+        else:
+            np.add(source[..., starts[0] : starts[0] + m], source[..., starts[1] : starts[1] + m], out=part)
+            for p0 in starts[2:]:
+                part += source[..., p0 : p0 + m]
+
+
+def spread_classes(
+    out: np.ndarray, source: np.ndarray, classes: tuple[tuple[int, tuple[int, ...]], ...], step: int
+) -> None:
+    """Flattened, ``out`` ``step`` times as long as ``source``: ``out[e::step][x]`` gets the sum, over
+    the class's shifts ``d``, of ``source[x + d]``, wherever those entries exist."""
+    for e, shifts in classes:
+        part = out[e::step]
+        if not shifts:
+            part[...] = 0
+            continue
+        lo, hi = max(0, -min(shifts)), part.size - max(0, max(shifts))
+        if len(shifts) == 1:
+            part[lo:hi] = source[lo + shifts[0] : hi + shifts[0]]
+        else:
+            np.add(source[lo + shifts[0] : hi + shifts[0]], source[lo + shifts[1] : hi + shifts[1]], out=part[lo:hi])
+            for d in shifts[2:]:
+                part[lo:hi] += source[lo + d : hi + d]
 
 
 # -- 2D convolution (seed section 2, 3.1.5, Appendix A) ---------------------------------
@@ -597,44 +785,22 @@ def l2_relu_jacobians(Z):
 
 
 # -- average pooling (seed 3.1.3) --------------------------------------------------------
-_L3_C = 4
-_L3_H = 16
-_L3_W = 16
-_L3_HP = 16
-_L3_WP = 16
-_L3_HZ = 8
-_L3_WZ = 8
-_L3_T = 0
-_L3_L = 0
-_L3_SH = 2
-_L3_SW = 2
-_L3_DH = 1
-_L3_DW = 1
-_L3_COEF = 0.25
-_L3_HL = 2
-_L3_WL = 2
-_L3_ROW_SPAN = 15
-_L3_COL_SPAN = 15
-_L3_FORWARD_CHUNK = 512
-_L3_CHUNK = 256
 _L3_IN_SHAPE = (4, 16, 16)
 _L3_OUT_SHAPE = (4, 8, 8)
-_L3_ROWS = slice(_L3_T, _L3_T + _L3_H)
-_L3_COLS = slice(_L3_L, _L3_L + _L3_W)
 # fmt: off
-#: (i0, i1, starts): the backward pass gives input rows i0, i0 + SH, ... < i1 (m of them) the sum,
+#: (i0, i1, starts): the backward pass gives input rows i0, i0 + s_h, ... < i1 (m of them) the sum,
 #: over p0 in starts, of rows p0 .. p0 + m - 1 of P-weighted dA (no starts: no window reads them);
 #: every input row is in one run, so each is written once
 _L3_ROW_RUNS = (
     (0, 15, (0,)), (1, 16, (0,)),
 )
-#: (e, shifts): columns e, e + SW, ... of the flattened planes get the sum over the shifts d of
+#: (e, shifts): columns e, e + s_w, ... of the flattened planes get the sum over the shifts d of
 #: entry x + d of the flattened P-weighted dA (x counting those columns), the longest run of
-#: each column class taken over the whole class (the width is SW times the output's)
+#: each column class taken over the whole class (the width is s_w times the output's)
 _L3_COL_CLASSES = (
     (0, (0,)), (1, (0,)),
 )
-#: the column runs written after the classes (step SW), which overwrite the entries the
+#: the column runs written after the classes (step s_w), which overwrite the entries the
 #: classes summed for other runs
 _L3_COL_RUNS = (
 )
@@ -663,76 +829,33 @@ _L3_JAC_INP = (
     243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
 )
 # fmt: on
+#: the window geometry and the constants of the passes (``AvgPool``'s fields)
+_L3_WINDOW = Window(h=16, w=16, hp=16, wp=16, hz=8, wz=8, top=0, left=0, sh=2, sw=2, dh=1, dw=1, hl=2, wl=2)
+_L3_PLAN = AvgPool(
+    window=_L3_WINDOW,
+    channels=4,
+    coef=0.25,
+    forward_chunk=512,
+    chunk=256,
+    row_runs=_L3_ROW_RUNS,
+    col_classes=_L3_COL_CLASSES,
+    col_runs=_L3_COL_RUNS,
+    tiles=True,
+    repeat_columns=False,
+)
 
 
 def l3_avgpool2d_forward(I):
     """``A_j = I_j * P`` (3.1.3), ``P`` having every entry 1/4, padded entries
-    counting as zeros.  ``I`` is ``(N,) + (4, 16, 16)``; returns ``A``.
-
-    The window sums are taken in two sweeps, a chunk of planes at a time: down the window's
-    rows (row ``r`` of window row band ``p`` is padded row ``p s_h + r d_h``), then across its
-    columns (column ``s`` of window ``(p, q)`` is column ``q s_w + s d_w``)."""
-    I = _batch(I, _L3_IN_SHAPE, "I")
-    n = I.shape[0]
-    planes = n * _L3_C
-    planes_in = I.reshape(planes, _L3_H, _L3_W)
-    chunk = min(_L3_FORWARD_CHUNK, max(planes, 1))
-    A = np.empty((planes, _L3_HZ, _L3_WZ), I.dtype)
-    down = np.empty((chunk, _L3_HZ, _L3_WP), I.dtype)
-    for a in range(0, planes, chunk):
-        b = min(a + chunk, planes)
-        rows = down[: b - a]
-        Ip = planes_in[a:b]
-        np.copyto(rows, Ip[:, :_L3_ROW_SPAN:_L3_SH])
-        for r in range(1, _L3_HL):
-            rows += Ip[:, r * _L3_DH : r * _L3_DH + _L3_ROW_SPAN : _L3_SH]
-        out = A[a:b]
-        np.copyto(out, rows[:, :, :_L3_COL_SPAN:_L3_SW])
-        for s in range(1, _L3_WL):
-            out += rows[:, :, s * _L3_DW : s * _L3_DW + _L3_COL_SPAN : _L3_SW]
-        out *= _L3_COEF
-    return A.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
-
-
-def l3_avgpool2d__spread_classes(out, source, classes, step):
-    """Flattened, ``out`` ``step`` times as long as ``source``: ``out[e::step][x]`` gets the sum, over
-    the class's shifts ``d``, of ``source[x + d]``, wherever those entries exist."""
-    for e, shifts in classes:
-        part = out[e::step]
-        if not shifts:
-            part[...] = 0
-            continue
-        lo, hi = max(0, -min(shifts)), part.size - max(0, max(shifts))
-        if len(shifts) == 1:
-            part[lo:hi] = source[lo + shifts[0] : hi + shifts[0]]
-        else:
-            np.add(source[lo + shifts[0] : hi + shifts[0]], source[lo + shifts[1] : hi + shifts[1]], out=part[lo:hi])
-            for d in shifts[2:]:
-                part[lo:hi] += source[lo + d : hi + d]
+    counting as zeros.  ``I`` is ``(N,) + (4, 16, 16)``; returns ``A`` (``avgpool_forward``)."""
+    return avgpool_forward(_batch(I, _L3_IN_SHAPE, "I"), _L3_PLAN)
 
 
 def l3_avgpool2d_backward(dA):
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``(r, s)`` of the Jacobian is
-    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice.
-    ``P`` is a column of ones times a row of ones, so the sum over the window positions is
-    spread along the columns, then along the rows, a chunk of planes at a time (kept in the
-    CPU cache)."""
-    dA = _batch(dA, _L3_OUT_SHAPE, "dA")
-    n = dA.shape[0]
-    planes = n * _L3_C
-    G = dA.reshape(planes, _L3_HZ, _L3_WZ)
-    dI = np.empty((planes, _L3_H, _L3_W), dA.dtype)
-    chunk = min(_L3_CHUNK, planes)
-    scaled = np.empty((chunk, _L3_HZ, _L3_WZ), dA.dtype)  # P-weighted dA of a chunk
-    spread = np.empty((chunk, _L3_HZ, _L3_W), dA.dtype)  # the same, spread along the columns
-    for a in range(0, planes, _L3_CHUNK):
-        b = min(a + _L3_CHUNK, planes)
-        S = np.multiply(G[a:b], _L3_COEF, out=scaled[: b - a])
-        T = spread[: b - a]
-        l3_avgpool2d__spread_classes(T.reshape(-1), S.reshape(-1), _L3_COL_CLASSES, _L3_SW)
-        # the windows tile the input: each row of T is copied to the 2 input rows of its windows
-        dI[a:b].reshape(b - a, _L3_HZ, 2, _L3_W)[...] = T[:, :, None, :]
-    return dI.reshape(n, *_L3_IN_SHAPE)
+    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its
+    slice (``avgpool_backward``)."""
+    return avgpool_backward(_batch(dA, _L3_OUT_SHAPE, "dA"), _L3_PLAN)
 
 
 def l3_avgpool2d_jacobians(I=None):
@@ -740,9 +863,9 @@ def l3_avgpool2d_jacobians(I=None):
     ``("I", j)`` (0-based); ``I`` is accepted for a uniform interface and not used."""
     dtype = np.float64 if I is None else np.asarray(I).dtype
     rows, cols = np.array(_L3_JAC_OUT), np.array(_L3_JAC_INP)
-    values = _L3_COEF
-    J = _dense((_L3_HZ * _L3_WZ, _L3_H * _L3_W), rows, cols, values, dtype)
-    return {("I", j): J.copy() for j in range(_L3_C)}
+    values = _L3_PLAN.coef
+    J = _dense((64, 256), rows, cols, values, dtype)
+    return {("I", j): J.copy() for j in range(_L3_PLAN.channels)}
 
 
 # -- 2D convolution (seed section 2, 3.1.5, Appendix A) ---------------------------------
@@ -1006,44 +1129,22 @@ def l5_relu_jacobians(Z):
 
 
 # -- average pooling (seed 3.1.3) --------------------------------------------------------
-_L6_C = 8
-_L6_H = 8
-_L6_W = 8
-_L6_HP = 8
-_L6_WP = 8
-_L6_HZ = 4
-_L6_WZ = 4
-_L6_T = 0
-_L6_L = 0
-_L6_SH = 2
-_L6_SW = 2
-_L6_DH = 1
-_L6_DW = 1
-_L6_COEF = 0.25
-_L6_HL = 2
-_L6_WL = 2
-_L6_ROW_SPAN = 7
-_L6_COL_SPAN = 7
-_L6_FORWARD_CHUNK = 2048
-_L6_CHUNK = 1024
 _L6_IN_SHAPE = (8, 8, 8)
 _L6_OUT_SHAPE = (8, 4, 4)
-_L6_ROWS = slice(_L6_T, _L6_T + _L6_H)
-_L6_COLS = slice(_L6_L, _L6_L + _L6_W)
 # fmt: off
-#: (i0, i1, starts): the backward pass gives input rows i0, i0 + SH, ... < i1 (m of them) the sum,
+#: (i0, i1, starts): the backward pass gives input rows i0, i0 + s_h, ... < i1 (m of them) the sum,
 #: over p0 in starts, of rows p0 .. p0 + m - 1 of P-weighted dA (no starts: no window reads them);
 #: every input row is in one run, so each is written once
 _L6_ROW_RUNS = (
     (0, 7, (0,)), (1, 8, (0,)),
 )
-#: (e, shifts): columns e, e + SW, ... of the flattened planes get the sum over the shifts d of
+#: (e, shifts): columns e, e + s_w, ... of the flattened planes get the sum over the shifts d of
 #: entry x + d of the flattened P-weighted dA (x counting those columns), the longest run of
-#: each column class taken over the whole class (the width is SW times the output's)
+#: each column class taken over the whole class (the width is s_w times the output's)
 _L6_COL_CLASSES = (
     (0, (0,)), (1, (0,)),
 )
-#: the column runs written after the classes (step SW), which overwrite the entries the
+#: the column runs written after the classes (step s_w), which overwrite the entries the
 #: classes summed for other runs
 _L6_COL_RUNS = (
 )
@@ -1057,76 +1158,33 @@ _L6_JAC_INP = (
     58, 59, 60, 61, 62, 63,
 )
 # fmt: on
+#: the window geometry and the constants of the passes (``AvgPool``'s fields)
+_L6_WINDOW = Window(h=8, w=8, hp=8, wp=8, hz=4, wz=4, top=0, left=0, sh=2, sw=2, dh=1, dw=1, hl=2, wl=2)
+_L6_PLAN = AvgPool(
+    window=_L6_WINDOW,
+    channels=8,
+    coef=0.25,
+    forward_chunk=2048,
+    chunk=1024,
+    row_runs=_L6_ROW_RUNS,
+    col_classes=_L6_COL_CLASSES,
+    col_runs=_L6_COL_RUNS,
+    tiles=True,
+    repeat_columns=False,
+)
 
 
 def l6_avgpool2d_forward(I):
     """``A_j = I_j * P`` (3.1.3), ``P`` having every entry 1/4, padded entries
-    counting as zeros.  ``I`` is ``(N,) + (8, 8, 8)``; returns ``A``.
-
-    The window sums are taken in two sweeps, a chunk of planes at a time: down the window's
-    rows (row ``r`` of window row band ``p`` is padded row ``p s_h + r d_h``), then across its
-    columns (column ``s`` of window ``(p, q)`` is column ``q s_w + s d_w``)."""
-    I = _batch(I, _L6_IN_SHAPE, "I")
-    n = I.shape[0]
-    planes = n * _L6_C
-    planes_in = I.reshape(planes, _L6_H, _L6_W)
-    chunk = min(_L6_FORWARD_CHUNK, max(planes, 1))
-    A = np.empty((planes, _L6_HZ, _L6_WZ), I.dtype)
-    down = np.empty((chunk, _L6_HZ, _L6_WP), I.dtype)
-    for a in range(0, planes, chunk):
-        b = min(a + chunk, planes)
-        rows = down[: b - a]
-        Ip = planes_in[a:b]
-        np.copyto(rows, Ip[:, :_L6_ROW_SPAN:_L6_SH])
-        for r in range(1, _L6_HL):
-            rows += Ip[:, r * _L6_DH : r * _L6_DH + _L6_ROW_SPAN : _L6_SH]
-        out = A[a:b]
-        np.copyto(out, rows[:, :, :_L6_COL_SPAN:_L6_SW])
-        for s in range(1, _L6_WL):
-            out += rows[:, :, s * _L6_DW : s * _L6_DW + _L6_COL_SPAN : _L6_SW]
-        out *= _L6_COEF
-    return A.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
-
-
-def l6_avgpool2d__spread_classes(out, source, classes, step):
-    """Flattened, ``out`` ``step`` times as long as ``source``: ``out[e::step][x]`` gets the sum, over
-    the class's shifts ``d``, of ``source[x + d]``, wherever those entries exist."""
-    for e, shifts in classes:
-        part = out[e::step]
-        if not shifts:
-            part[...] = 0
-            continue
-        lo, hi = max(0, -min(shifts)), part.size - max(0, max(shifts))
-        if len(shifts) == 1:
-            part[lo:hi] = source[lo + shifts[0] : hi + shifts[0]]
-        else:
-            np.add(source[lo + shifts[0] : hi + shifts[0]], source[lo + shifts[1] : hi + shifts[1]], out=part[lo:hi])
-            for d in shifts[2:]:
-                part[lo:hi] += source[lo + d : hi + d]
+    counting as zeros.  ``I`` is ``(N,) + (8, 8, 8)``; returns ``A`` (``avgpool_forward``)."""
+    return avgpool_forward(_batch(I, _L6_IN_SHAPE, "I"), _L6_PLAN)
 
 
 def l6_avgpool2d_backward(dA):
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``(r, s)`` of the Jacobian is
-    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its slice.
-    ``P`` is a column of ones times a row of ones, so the sum over the window positions is
-    spread along the columns, then along the rows, a chunk of planes at a time (kept in the
-    CPU cache)."""
-    dA = _batch(dA, _L6_OUT_SHAPE, "dA")
-    n = dA.shape[0]
-    planes = n * _L6_C
-    G = dA.reshape(planes, _L6_HZ, _L6_WZ)
-    dI = np.empty((planes, _L6_H, _L6_W), dA.dtype)
-    chunk = min(_L6_CHUNK, planes)
-    scaled = np.empty((chunk, _L6_HZ, _L6_WZ), dA.dtype)  # P-weighted dA of a chunk
-    spread = np.empty((chunk, _L6_HZ, _L6_W), dA.dtype)  # the same, spread along the columns
-    for a in range(0, planes, _L6_CHUNK):
-        b = min(a + _L6_CHUNK, planes)
-        S = np.multiply(G[a:b], _L6_COEF, out=scaled[: b - a])
-        T = spread[: b - a]
-        l6_avgpool2d__spread_classes(T.reshape(-1), S.reshape(-1), _L6_COL_CLASSES, _L6_SW)
-        # the windows tile the input: each row of T is copied to the 2 input rows of its windows
-        dI[a:b].reshape(b - a, _L6_HZ, 2, _L6_W)[...] = T[:, :, None, :]
-    return dI.reshape(n, *_L6_IN_SHAPE)
+    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its
+    slice (``avgpool_backward``)."""
+    return avgpool_backward(_batch(dA, _L6_OUT_SHAPE, "dA"), _L6_PLAN)
 
 
 def l6_avgpool2d_jacobians(I=None):
@@ -1134,9 +1192,9 @@ def l6_avgpool2d_jacobians(I=None):
     ``("I", j)`` (0-based); ``I`` is accepted for a uniform interface and not used."""
     dtype = np.float64 if I is None else np.asarray(I).dtype
     rows, cols = np.array(_L6_JAC_OUT), np.array(_L6_JAC_INP)
-    values = _L6_COEF
-    J = _dense((_L6_HZ * _L6_WZ, _L6_H * _L6_W), rows, cols, values, dtype)
-    return {("I", j): J.copy() for j in range(_L6_C)}
+    values = _L6_PLAN.coef
+    J = _dense((16, 64), rows, cols, values, dtype)
+    return {("I", j): J.copy() for j in range(_L6_PLAN.channels)}
 
 
 # -- flatten (seed 3.1.2) ----------------------------------------------------------------

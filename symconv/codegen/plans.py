@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..geometry import Geometry
+from ..layers.sweeps import Window
 from .printer import identifier, literal_lines, tuple_text
 
 #: the largest dense vec Jacobian (entries) a generated ``jacobians`` function returns
@@ -65,7 +66,10 @@ class Call:
 @dataclass
 class Block:
     """A layer's generated code: ``template`` rendered with ``context``, plus how a
-    network module calls it (``forward``, ``backward`` and, for the loss, ``loss``)."""
+    network module calls it (``forward``, ``backward`` and, for the loss, ``loss``), the
+    kernel modules whose algorithms its template calls (copied into the module, see
+    :mod:`symconv.codegen.embed`) and the plan records it binds, by name (for tests that run
+    the kernels without generating a module)."""
 
     template: str
     context: dict[str, Any]
@@ -73,6 +77,8 @@ class Block:
     backward: Call
     loss: Call | None = None
     params: dict[str, str] = field(default_factory=dict)  # name in the layer -> network key
+    kernels: tuple[str, ...] = ()
+    records: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,14 @@ def geometry_constants(m: Geometry) -> list[tuple[str, str]]:
         ("DH", str(m.dilation[0])),
         ("DW", str(m.dilation[1])),
     ]
+
+
+def window(m: Geometry) -> Window:
+    """The window geometry of a pooling kernel module, read off the checked slice model."""
+    t, _b, left, _right = m.padding
+    (h, w), (hp, wp), (hz, wz) = m.input, m.padded, m.output
+    (sh, sw), (dh, dw), (hl, wl) = m.stride, m.dilation, m.kernel
+    return Window(h, w, hp, wp, hz, wz, t, left, sh, sw, dh, dw, hl, wl)
 
 
 def offsets(m: Geometry) -> list[tuple[int, ...]]:

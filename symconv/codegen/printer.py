@@ -12,7 +12,8 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
@@ -157,3 +158,23 @@ def _flat(value: object) -> str:
     if isinstance(value, tuple):
         return "(" + ", ".join(_flat(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     raise TypeError(f"cannot write {type(value).__name__} as a literal")
+
+
+def call_lines(prefix: str, fn: str, args: Sequence[tuple[str, str]], width: int = 120) -> list[str]:
+    """``prefix + fn(name=value, ...)`` as ``ruff format`` lays out a call: on one line when it
+    fits, else the arguments on one indented line, else one per line with a trailing comma.
+    The values are source text."""
+    body = ", ".join(f"{k}={v}" for k, v in args)
+    if len(prefix) + len(fn) + len(body) + 2 <= width:
+        return [f"{prefix}{fn}({body})"]
+    if len(body) + 4 <= width:
+        return [f"{prefix}{fn}(", f"    {body}", ")"]
+    return [f"{prefix}{fn}(", *(f"    {k}={v}," for k, v in args), ")"]
+
+
+def record_lines(prefix: str, record: NamedTuple, text: Mapping[str, str] | None = None) -> list[str]:
+    """A kernel module's plan record (``Window(h=28, ...)``) as source lines: each field as the
+    source ``text`` gives it (the name of a constant written before it, say), else as a literal."""
+    given = text or {}
+    args = [(k, given[k] if k in given else _flat(v)) for k, v in record._asdict().items()]
+    return call_lines(prefix, type(record).__name__, args)

@@ -7,11 +7,13 @@ import numpy as np
 import sympy as sp
 
 from ...codegen import plans as cg
-from ...codegen.printer import code, literal_lines
+from ...codegen.printer import code, literal_lines, record_lines
 from ...codegen.slices import check_input_jacobian
 from ...errors import require
 from ...geometry import Geometry
 from ...sparse import VecJacobian
+from . import avg_kernel
+from .avg_kernel import AvgPool
 from .rule import AvgPoolDerivation, MaxPoolDerivation
 
 
@@ -52,8 +54,13 @@ def _sweep_constants(m: Geometry) -> list[tuple[str, str]]:
         ("WL", str(wl)),
         ("ROW_SPAN", str((m.output[0] - 1) * m.stride[0] + 1)),
         ("COL_SPAN", str((m.output[1] - 1) * m.stride[1] + 1)),
-        ("FORWARD_CHUNK", str(max(1, cg.POOL_FORWARD_CHUNK_BYTES // (m.padded[0] * m.padded[1] * 8)))),
+        ("FORWARD_CHUNK", str(_forward_chunk(m))),
     ]
+
+
+def _forward_chunk(m: Geometry) -> int:
+    """How many (float64) padded planes a pooling forward pass sweeps at a time."""
+    return max(1, cg.POOL_FORWARD_CHUNK_BYTES // (m.padded[0] * m.padded[1] * 8))
 
 
 def _pool_chunk(plane: tuple[int, int]) -> int:
@@ -120,31 +127,40 @@ def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
     nz, n = m.output[0] * m.output[1], m.input[0] * m.input[1]
     entries, small = cg.jacobian_size([(nz, n)], 1)
     c = names.const
-    chunk = ("CHUNK", str(_pool_chunk(m.input)))
+    coef = 1.0 / np.array(divisors, np.float64).reshape(m.output) if divisors is not None else float(d.coefficient)
+    record = AvgPool(
+        window=cg.window(m),
+        channels=d.channels,
+        coef=coef,
+        forward_chunk=_forward_chunk(m),
+        chunk=_pool_chunk(m.input),
+        row_runs=tuple(row_runs),
+        col_classes=tuple(col_classes),
+        col_runs=tuple(col_rest),
+        tiles=tiles,
+        repeat_columns=repeat_columns,
+    )
+    text = {
+        "window": f"{c}WINDOW",
+        "coef": f"{c}COEF" if divisors is not None else code(d.coefficient),
+        "row_runs": f"{c}ROW_RUNS",
+        "col_classes": f"{c}COL_CLASSES",
+        "col_runs": f"{c}COL_RUNS",
+    }
     context = {
         "fn": names.fn,
         "c": c,
-        "constants": cg.constants(
-            [
-                ("C", str(d.channels)),
-                *cg.geometry_constants(m),
-                *([("COEF", code(d.coefficient))] if divisors is None else []),
-                *_sweep_constants(m),
-                chunk,
-            ]
-        ),
+        "window": record_lines(f"{c}WINDOW = ", record.window),
+        "plan": record_lines(f"{c}PLAN = ", record, text),
         "coefficient": str(d.coefficient) if divisors is None else "1/D_pq (window (p, q)'s divisor)",
         "divisors": literal_lines(divisors) if divisors is not None else [],
+        "out_plane": cg.shape_text(m.output),
         "row_runs": literal_lines(row_runs),
         "col_classes": literal_lines(col_classes),
         "col_runs": literal_lines(col_rest),
-        "tiles": tiles,
-        "repeat_columns": repeat_columns,
-        "spread_runs": bool(col_rest) or not tiles,
-        "window": m.kernel,
-        "padded": any(m.padding),
         "in_shape": cg.shape_text((d.channels, *m.input)),
         "out_shape": cg.shape_text((d.channels, *m.output)),
+        "jacobian_shape": cg.shape_text((nz, n)),
         "tables": cg.index_tables(c, small, jac.nnz, {"JAC_OUT": jac.rows, "JAC_INP": jac.cols}),
         "jacobian_entries": entries,
         "jacobian_limit": cg.JACOBIAN_LIMIT,
@@ -155,6 +171,8 @@ def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
         context,
         cg.Call((names.x_out,), f"{names.fn}forward", (names.x_in,)),
         cg.Call(("g",), f"{names.fn}backward", ("g",)),
+        kernels=(avg_kernel.__name__,),
+        records={"PLAN": record},
     )
 
 
