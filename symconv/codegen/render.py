@@ -178,7 +178,8 @@ def _generate(spec: Layer | Network, command: str) -> str:
     else:
         d = derive(spec)
         blocks, templates, kernel_names, batchless = _layer_blocks(d)
-        title = f"A {spec.kind} layer: forward and backward passes (seed {d.section})."
+        article = "An" if spec.kind[0] in "aeiou" else "A"
+        title = f"{article} {spec.kind} layer: forward and backward passes (seed {d.section})."
         description = [_describe(spec) + "."]
         config = spec.config()
     kernels = ordered(kernel_names)
