@@ -60,8 +60,11 @@ def test_header_docstrings_spec_and_imports(sources):
         assert any("Do not edit" in line for line in lines[:12]), name
         assert "templates/numpy/module.py.j2" in text
         tree = ast.parse(text)
+        # numpy, and the typing/collections.abc names of the kernels copied in, all at the top
         imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
-        assert [(a.name, a.asname) for n in imports for a in n.names] == [("numpy", "np")], name
+        assert all(n in tree.body for n in imports), name
+        assert [(a.name, a.asname) for n in imports if isinstance(n, ast.Import) for a in n.names] == [("numpy", "np")]
+        assert {n.module for n in imports if isinstance(n, ast.ImportFrom)} <= {"typing", "collections.abc"}, name
         spec_node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "SPEC")
         assert ast.literal_eval(spec_node.value) == SPECS[name].config(), name
         for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")):
