@@ -13,6 +13,8 @@ import reference_loops as ref
 from tools import kernel_plan
 
 import symconv
+from symconv.codegen import plans as cg
+from symconv.errors import PlanError
 from symconv.layers.convt.convt_kernel import convt_backward, convt_forward
 
 RNG = np.random.default_rng(47)
@@ -132,3 +134,12 @@ def _unreached(plan) -> bool:
     rows = {y - win.top for _, _, r0, r1, _, _ in plan.offsets for y in range(r0, r1, win.sh)}
     cols = {x - win.left for _, _, _, _, c0, c1 in plan.offsets for x in range(c0, c1, win.sw)}
     return not (set(range(win.h)) <= rows and set(range(win.w)) <= cols)
+
+
+def test_a_window_that_misses_the_checked_slices_is_refused(monkeypatch):
+    """The backward pass's strided view reads the record's window: generation refuses one that
+    does not give the checked scatter slices (a wrong dilation here)."""
+    window = cg.window
+    monkeypatch.setattr(cg, "window", lambda m: window(m)._replace(dh=window(m).dh + 1))
+    with pytest.raises(PlanError, match="checked scatter slices"):
+        kernel_plan(_spec(*CASES[1][:-1]))

@@ -79,6 +79,13 @@ def plan_conv_transpose(d: ConvTransposeDerivation, names: cg.Names) -> cg.Block
     # the adjoint convolution's windows that meet the input: (h_a, w_a) of them, its first ones
     # (with an output_padding past the stride the adjoint has more)
     window = cg.window(d.adjoint)._replace(hz=ha, wz=wa)
+    views = [
+        (r, s, r * window.dh, r * window.dh + window.row_span, s * window.dw, s * window.dw + window.col_span)
+        for r in range(window.hl)
+        for s in range(window.wl)
+    ]
+    fits = all(r1 <= window.hp and c1 <= window.wp for _, _, _, r1, _, c1 in slices)
+    require(views == slices and fits, "the windows of the backward pass differ from the checked scatter slices")
     record = ConvTransposePlan(
         window=window,
         cin=d.cin,
