@@ -147,7 +147,7 @@ def test_generated_code_over_many_chunks_equals_the_scatter_loop(monkeypatch):
     spec = sc.ConvTranspose2D(input=(3, 4), kernel=(3, 2), padding=(1, 0, 0, 1), stride=(2, 1), dilation=(1, 2),
                               output_padding=(1, 1), in_channels=4, out_channels=2, groups=2)  # fmt: skip
     m = load(spec)
-    assert m._CHUNK == 1
+    assert m._PLAN.chunk == 1
     rng = np.random.default_rng(11)
     A = rng.integers(-3, 4, (3, 4, 3, 4)).astype(float)
     K = rng.integers(-3, 4, (4, 1, 3, 2)).astype(float)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...codegen import plans as cg
-from ...codegen.printer import literal_lines
+from ...codegen.printer import literal_lines, record_lines
 from ...errors import require
+from . import convt_kernel
+from .convt_kernel import ConvTransposePlan
 from .rule import ConvTransposeDerivation
 
 #: bytes (float64) of the products, padded output and input a chunk of examples takes
@@ -67,50 +69,50 @@ def plan_conv_transpose(d: ConvTransposeDerivation, names: cg.Names) -> cg.Block
         require(np.array_equal(ones, np.ones_like(ones)), "d vZ/d b is not a column of ones")
     (ha, wa), (hz, wz), (hk, wk) = d.input_size, d.spec.output_size, d.spec.kernel
     hp, wp = d.adjoint.padded
-    t, _, left, _ = d.spec.padding
     nz, na, nk = hz * wz, ha * wa, hk * wk
     entries, small = cg.jacobian_size([(nz, nk), (nz, na)], 1)
     jac_k = d.jacobian("K", j=0, i=0)
     # a chunk's products (C_out h_k w_k h_a w_a), padded output and input stay near CHUNK_BYTES:
     # few, wide products, so the BLAS is called (and its threads meet) a few times per pass
     per_example = (d.cout * nk * na + d.cout * hp * wp + d.cin * na) * 8
-    chunk = max(1, CHUNK_BYTES // per_example)
-    constants = cg.constants(
-        [
-            ("CIN", str(d.cin)),
-            ("COUT", str(d.cout)),
-            ("G", str(d.groups)),
-            ("CIN_G", str(d.cin_g)),
-            ("COUT_G", str(d.cout_g)),
-            ("HK", str(hk)),
-            ("WK", str(wk)),
-            ("H", str(ha)),
-            ("W", str(wa)),
-            ("HZ", str(hz)),
-            ("WZ", str(wz)),
-            ("HP", str(hp)),
-            ("WP", str(wp)),
-            ("T", str(t)),
-            ("L", str(left)),
-            ("SH", str(d.spec.stride[0])),
-            ("SW", str(d.spec.stride[1])),
-            ("DH", str(d.spec.dilation[0])),
-            ("DW", str(d.spec.dilation[1])),
-            ("CHUNK", str(chunk)),
-        ]
-    )
     bias = d.bias is not None
+    # the adjoint convolution's windows that meet the input: (h_a, w_a) of them, its first ones
+    # (with an output_padding past the stride the adjoint has more)
+    window = cg.window(d.adjoint)._replace(hz=ha, wz=wa)
+    views = [
+        (r, s, r * window.dh, r * window.dh + window.row_span, s * window.dw, s * window.dw + window.col_span)
+        for r in range(window.hl)
+        for s in range(window.wl)
+    ]
+    fits = all(r1 <= window.hp and c1 <= window.wp for _, _, _, r1, _, c1 in slices)
+    require(views == slices and fits, "the windows of the backward pass differ from the checked scatter slices")
+    record = ConvTransposePlan(
+        window=window,
+        cin=d.cin,
+        cout=d.cout,
+        groups=d.groups,
+        cin_g=d.cin_g,
+        cout_g=d.cout_g,
+        chunk=max(1, CHUNK_BYTES // per_example),
+        offsets=tuple(slices),
+        bias=bias,
+    )
+    c = names.const
     context = {
         "fn": names.fn,
-        "c": names.const,
-        "constants": constants,
+        "c": c,
+        "window": record_lines(f"{c}WINDOW = ", record.window),
+        "plan": record_lines(f"{c}PLAN = ", record, {"window": f"{c}WINDOW", "offsets": f"{c}OFFSETS"}),
         "offsets": literal_lines(slices),
         "bias": bias,
         "in_shape": cg.shape_text((d.cin, ha, wa)),
         "k_shape": cg.shape_text(d.kernel.shape),
         "out_shape": cg.shape_text((d.cout, hz, wz)),
+        "out_size": str(nz),
+        "k_jacobian_shape": cg.shape_text((nz, nk)),
+        "a_jacobian_shape": cg.shape_text((nz, na)),
         "tables": cg.index_tables(
-            names.const, small, jac_k.nnz, {"JAC_OUT": jac_k.rows, "JAC_KER": jac_k.cols, "JAC_INP": jac_k.ids}
+            c, small, jac_k.nnz, {"JAC_OUT": jac_k.rows, "JAC_KER": jac_k.cols, "JAC_INP": jac_k.ids}
         ),
         "jacobian_entries": entries,
         "spec": d.spec,
@@ -124,4 +126,6 @@ def plan_conv_transpose(d: ConvTransposeDerivation, names: cg.Names) -> cg.Block
         cg.Call((names.x_out,), f"{names.fn}forward", fwd_args),
         cg.Call(bwd_outs, f"{names.fn}backward", ("g", names.x_in, k)),
         params={"K": names.keys.get("K", "K"), **({"b": names.keys.get("b", "b")} if bias else {})},
+        kernels=(convt_kernel.__name__,),
+        records={"PLAN": record},
     )
