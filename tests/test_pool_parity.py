@@ -295,7 +295,7 @@ def test_adaptive_max_paths_take_the_first_maximum_in_the_tie_order(monkeypatch,
         monkeypatch.setattr(plans, "POOL_FORWARD_CHUNK_BYTES", 1)
     spec = sc.AdaptiveMaxPool2D(input=inp, output=out, channels=3, tie_order=tie_order)
     m = load(spec)
-    assert (m._CHUNK == 1) == chunked
+    assert (m._PLAN.chunk == 1) == chunked
     rng = np.random.default_rng(12)
     x = _ties(rng, (4, 3, *inp))
     A, sw = m.forward(x)
@@ -341,7 +341,7 @@ def test_adaptive_avg_paths_match_the_loops(monkeypatch, inp, out, chunked):
     if chunked:
         monkeypatch.setattr(plans, "POOL_FORWARD_CHUNK_BYTES", 1)
     m = load(sc.AdaptiveAvgPool2D(input=inp, output=out, channels=3))
-    assert (getattr(m, "_CHUNK", 1) == 1) == (chunked or out == (1, 1))
+    assert (m._PLAN.chunk == 1 or m._PLAN.whole) == (chunked or out == (1, 1))
     rng = np.random.default_rng(14)
     x = rng.standard_normal((4, 3, *inp))
     A = m.forward(x)

@@ -1,11 +1,14 @@
 """Generated code for adaptive average and max pooling: the data
-``templates/numpy/adaptive_avgpool.py.j2`` and ``adaptive_maxpool.py.j2`` lay out, each window
-(and, for the average's backward, the windows holding each input row and column) checked
-against the core's Jacobian or switch rule (3.1.3, Appendix B)."""
+``templates/numpy/adaptive_avgpool.py.j2`` and ``adaptive_maxpool.py.j2`` lay out and the plan
+records of their kernel modules (``avg_kernel.py``, ``max_kernel.py``), each window (and, for
+the average's backward, the windows holding each input row and column) checked against the
+core's Jacobian or switch rule (3.1.3, Appendix B)."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -13,6 +16,9 @@ import sympy as sp
 from ...codegen import plans as cg
 from ...codegen.printer import literal_lines
 from ...errors import require
+from . import avg_kernel, max_kernel
+from .avg_kernel import adaptive_avg_plan
+from .max_kernel import adaptive_max_plan
 from .rule import AdaptiveAvgDerivation, AdaptiveMaxDerivation, _AdaptiveDerivation
 
 
@@ -44,9 +50,6 @@ def _common(d: _AdaptiveDerivation, names: cg.Names) -> dict[str, object]:
     return {
         "fn": names.fn,
         "c": names.const,
-        "constants": cg.constants(
-            [("C", str(d.channels)), ("H", str(h)), ("W", str(w)), ("HZ", str(hz)), ("WZ", str(wz))]
-        ),
         "row_windows": literal_lines(rows),
         "col_windows": literal_lines(cols),
         "in_shape": cg.shape_text((d.channels, h, w)),
@@ -54,6 +57,14 @@ def _common(d: _AdaptiveDerivation, names: cg.Names) -> dict[str, object]:
         "jacobian_limit": cg.JACOBIAN_LIMIT,
         "spec": d.spec,
     }
+
+
+def _plan(c: str, build: Callable[..., Any], args: dict[str, Any], text: dict[str, str]) -> tuple[Any, list[str]]:
+    """The plan record ``build(**args)`` and the arguments of the module's call that builds it the
+    same way, one ``name=value,`` line each, the value a literal or the source ``text`` gives
+    (the window tables written before it)."""
+    given = {"rows": f"{c}ROW_WINDOWS", "cols": f"{c}COL_WINDOWS", **text}
+    return build(**args), [f"{k}={given.get(k, str(v))}," for k, v in args.items()]
 
 
 def _chunk(per_plane: int) -> int:
@@ -90,9 +101,12 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
     nz, n = d._sizes
     entries, small = cg.jacobian_size([(nz, n)], 1)
     c = names.const
+    args: dict[str, Any] = {"channels": d.channels, "h": h, "w": w, "rows": tuple(rows), "cols": tuple(cols)}
+    args |= {"chunk": _chunk(h * w), "whole": whole}  # adaptive_avg_plan's arguments
+    record, plan = _plan(c, adaptive_avg_plan, args, {})
     context = {
         **_common(d, names),
-        "extra_constants": [] if whole else [("CHUNK", str(_chunk(h * w)))],
+        "plan": plan,
         "whole": whole,
         "tables": cg.index_tables(c, small, jac.nnz, {"JAC_OUT": jac.rows, "JAC_INP": jac.cols}),
         "jacobian_entries": entries,
@@ -102,6 +116,8 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
         context,
         cg.Call((names.x_out,), f"{names.fn}forward", (names.x_in,)),
         cg.Call(("g",), f"{names.fn}backward", ("g",)),
+        kernels=(avg_kernel.__name__,),
+        records={"PLAN": record},
     )
 
 
@@ -110,7 +126,7 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
     column ``cs_q + floor((i - 1) / h_p)``; for every ``i`` up to the largest window, that must be
     the input entry the core's :meth:`AdaptiveMaxDerivation.selected` gives, wherever ``i`` fits."""
     rows, cols = _windows(d)
-    h = d.input_size[0]
+    h, w = d.input_size
     heights = np.array([b - a for a, b in rows])[:, None]
     sizes = heights * np.array([b - a for a, b in cols])[None, :]
     starts_r = np.array([a for a, _ in rows])[:, None]
@@ -126,14 +142,16 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
     window = int(sizes.max())
     whole = _whole(d, rows, cols)
     # the sweeps' keys run from 0 to the window's size - 1; the gathered windows are nz x window per plane
-    key_type = "np.int8" if window <= 2**7 else "np.int16" if window <= 2**15 else "np.int64"
+    key_type = "int8" if window <= 2**7 else "int16" if window <= 2**15 else "int64"
+    c = names.const
+    args: dict[str, Any] = {"channels": d.channels, "h": h, "w": w, "rows": tuple(rows), "cols": tuple(cols)}
+    args |= {"window": window, "chunk": _chunk(max(n, nz * window)), "row_ties": d.spec.tie_order == "row"}
+    args |= {"whole": whole, "overlapping": overlapping, "key_type": getattr(np, key_type)}  # adaptive_max_plan's
+    record, plan = _plan(c, adaptive_max_plan, args, {"key_type": f"np.{key_type}"})
     context = {
         **_common(d, names),
-        "extra_constants": [("WINDOW", str(window)), ("CHUNK", str(_chunk(max(n, nz * window))))],
-        "row_ties": d.spec.tie_order == "row",
-        "whole": whole,
-        "key_type": key_type,
-        "overlapping": overlapping,
+        "plan": plan,
+        "row_ties": record.row_ties,
         "jacobian_entries": entries,
     }
     saved = names.saved
@@ -142,4 +160,6 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
         context,
         cg.Call((names.x_out, saved), f"{names.fn}forward", (names.x_in,)),
         cg.Call(("g",), f"{names.fn}backward", ("g", saved)),
+        kernels=(max_kernel.__name__,),
+        records={"PLAN": record},
     )
