@@ -11,10 +11,12 @@ import types
 import numpy as np
 import pytest
 import reference_loops as ref
+from tools import kernel_plan
 
 import symconv
 from symconv.codegen.render import generate
 from symconv.config import load_config
+from symconv.layers.pool.max_kernel import maxpool_planes, maxpool_windows
 from symconv.symbols import vec_order
 
 
@@ -153,14 +155,14 @@ def test_maxpool_matches_reference_loops(inp, window, pad, stride, dil, pad_valu
 
 @pytest.mark.parametrize(("inp", "window", "pad", "stride", "dil"), POOLS)
 def test_maxpool_sweeps_agree_with_argmax_over_the_windows(inp, window, pad, stride, dil):
-    """The forward pass's two sweeps (rows, then columns) against ``_windows``, np.argmax over
-    every window's vΩ; with NaN in the input, a window holding one takes its first NaN, as the
-    core's switches (np.argmax) do."""
+    """The forward pass's two sweeps (rows, then columns) against ``maxpool_windows``, np.argmax
+    over every window's vΩ; with NaN in the input, a window holding one takes its first NaN, as
+    the core's switches (np.argmax) do."""
     spec = symconv.MaxPool2D(input=inp, window=window, padding=pad, stride=stride, dilation=dil, channels=2)
-    m, d = load(spec), symconv.derive(spec)
+    m, d, plan = load(spec), symconv.derive(spec), kernel_plan(spec)
     I = RNG.integers(-2, 2, size=(3, 2, *inp)).astype(np.float64)
     A, switches = m.forward(I)
-    A_argmax, sw_argmax = m._windows(m._planes(I), 3)
+    A_argmax, sw_argmax = maxpool_windows(maxpool_planes(I, plan), 3, plan)
     np.testing.assert_array_equal(A, A_argmax)
     np.testing.assert_array_equal(switches, sw_argmax)
     clean = I.copy()

@@ -7,6 +7,8 @@
 #   templates/numpy/softmax.py.j2
 #   templates/numpy/network.py.j2
 #   templates/numpy/module.py.j2
+#   symconv/layers/sweeps.py
+#   symconv/layers/pool/max_kernel.py
 # Do not edit: change symconv/codegen, the templates or the kernels and regenerate.
 """A 9-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD.
 
@@ -28,6 +30,9 @@ float64).  ``vec`` stacks
 columns (column-major), as the seed does.  ``SPEC`` is the layer or network this module
 was generated for (``symconv check`` rebuilds its references from it).
 """
+
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -150,6 +155,332 @@ def _too_large(entries):
         f"this layer's dense vec Jacobians have {entries} entries or their index tables were too large to "
         f"write into the module (JACOBIAN_LIMIT = {JACOBIAN_LIMIT}); generate a smaller layer to inspect them"
     )
+
+
+# -- the algorithms of symconv/layers/sweeps.py -------------------------------------------------
+class Window(NamedTuple):
+    """A windowed layer's geometry, read off the checked slice model: the input ``(h, w)``,
+    the padded input ``(hp, wp)`` with ``top`` rows and ``left`` columns before the input, the
+    output ``(hz, wz)``, the stride ``(sh, sw)``, the dilation ``(dh, dw)`` and the window
+    ``(hl, wl)``.  Window row ``r`` of output row ``p`` is padded row ``p sh + r dh``."""
+
+    h: int
+    w: int
+    hp: int
+    wp: int
+    hz: int
+    wz: int
+    top: int
+    left: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    hl: int
+    wl: int
+
+    @property
+    def row_span(self) -> int:
+        """The padded rows the ``hz`` windows' row ``r`` span, from ``r dh`` on."""
+        return (self.hz - 1) * self.sh + 1
+
+    @property
+    def col_span(self) -> int:
+        """The padded columns the ``wz`` windows' column ``s`` span, from ``s dw`` on."""
+        return (self.wz - 1) * self.sw + 1
+
+    @property
+    def padded(self) -> bool:
+        """Whether the input has any padding."""
+        return (self.hp, self.wp) != (self.h, self.w)
+
+
+def chunk_of(chunk: int, planes: int) -> int:
+    """How many planes a pass takes at a time: at most ``chunk``, at least one."""
+    return min(chunk, max(planes, 1))
+
+
+def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, h, w)``), ``chunk``
+    at a time: ``Ip`` is those planes padded (``(b - a, hp, wp)``), the padding holding ``fill``.
+    With padding, each chunk is copied into the middle of one buffer whose border keeps ``fill``;
+    without, ``Ip`` is a view of ``planes_in``."""
+    planes = planes_in.shape[0]
+    if not win.padded:
+        for a in range(0, planes, chunk):
+            yield a, min(a + chunk, planes), planes_in[a : a + chunk]
+        return
+    padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
+    rows, cols = slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
+        Ip = padded[: b - a]
+        Ip[:, rows, cols] = planes_in[a:b]
+        yield a, b, Ip
+
+
+# -- the algorithms of symconv/layers/pool/max_kernel.py ----------------------------------------
+class MaxPool(NamedTuple):
+    """What a max-pooling layer's passes need: its window geometry, the channels, the value
+    padded entries take part as, the integer type of the switches (the seed's ``i_pq``, ``1 ..
+    h_l w_l``), whether ties go to the first maximum in row-major order (``tie_order="row"``)
+    rather than in ``vΩ``'s column-major order, how many planes each pass takes at a time,
+    from how many bytes on the backward pass's output comes zeroed from the operating system,
+    whether windows overlap, and the backward routes (checked at generation): ``offsets[i]``,
+    where entry ``i`` of ``vΩ`` lies from its window's top-left corner in a row-major padded
+    plane (eq.b-2.1; ``offsets[0]`` unused), ``corners``, the corners of the windows of
+    ``chunk`` padded planes laid end to end (eq.b-2.2, :func:`maxpool_corners`), and
+    ``pair_offsets``, the offsets of two neighbouring outputs at once
+    (:func:`maxpool_pair_offsets`), or ``None`` for windows too large for such a table."""
+
+    window: Window
+    channels: int
+    pad_value: float
+    switch_type: type[np.integer[Any]]
+    row_ties: bool
+    forward_chunk: int
+    chunk: int
+    fresh_bytes: int
+    overlapping: bool
+    offsets: np.ndarray
+    corners: np.ndarray
+    pair_offsets: np.ndarray | None
+
+
+def maxpool_corners(row_corners: tuple[int, ...], col_corners: tuple[int, ...], chunk: int, plane: int) -> np.ndarray:
+    """Entry ``k h_z w_z + p w_z + q``: the top-left corner of window ``(p, q)`` (eq.b-2.2), row
+    part ``row_corners[p]`` and column part ``col_corners[q]``, in plane ``k`` of a chunk of
+    ``chunk`` row-major padded planes of ``plane`` entries each, all laid end to end."""
+    corners = np.add.outer(row_corners, col_corners).reshape(-1)
+    planes = np.arange(chunk) * plane
+    return np.add.outer(planes, corners).astype(np.intp).reshape(-1)
+
+
+def maxpool_pair_offsets(offsets: np.ndarray) -> np.ndarray:
+    """``offsets`` for two neighbouring outputs at once: their switches ``(i, j)``, read as one
+    16-bit number ``u``, index the row ``(offsets[i], offsets[j])`` (built through the same
+    view, so it holds on either byte order)."""
+    size = offsets.shape[0]  # h_l w_l + 1
+    i, j = np.indices((size, size))
+    u = np.stack([i, j], axis=-1).astype(np.uint8).view(np.uint16)[..., 0]
+    table = np.zeros((256 * size, 2), np.intp)
+    table[u] = np.stack([offsets[i], offsets[j]], axis=-1)
+    return table
+
+
+def maxpool_forward(I: np.ndarray, plan: MaxPool) -> tuple[np.ndarray, np.ndarray]:
+    """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
+    entries counting as ``pad_value``, for a batch ``I`` (``(N, C, h, w)``); returns
+    ``(A, switches)``, ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of
+    the maximum, the first one on ties.
+
+    Two sweeps, a chunk of planes at a time (:func:`maxpool_down_across`, or
+    :func:`maxpool_across_down` when ties go to the first maximum in row-major order).  A
+    window holding NaN is left to :func:`maxpool_windows` (``np.argmax`` over ``vΩ``, which
+    takes the first NaN as the maximum)."""
+    win = plan.window
+    n = I.shape[0]
+    planes = n * plan.channels
+    A = np.empty((planes, win.hz, win.wz), I.dtype)
+    switches = np.empty((planes, win.hz, win.wz), plan.switch_type)
+    if plan.row_ties:
+        maxpool_across_down(I.reshape(planes, win.h, win.w), A, switches, plan)
+    else:
+        maxpool_down_across(I.reshape(planes, win.h, win.w), A, switches, plan)
+    A = A.reshape(n, plan.channels, win.hz, win.wz)
+    if np.isnan(A).any():
+        return maxpool_windows(maxpool_planes(I, plan), n, plan)
+    return A, switches.reshape(n, plan.channels, win.hz, win.wz)
+
+
+def maxpool_down_across(planes_in: np.ndarray, A: np.ndarray, switches: np.ndarray, plan: MaxPool) -> None:
+    """The forward pass's sweeps on ``planes_in`` (``(planes, h, w)``) into ``A`` and
+    ``switches`` (``(planes, h_z, w_z)``), a chunk of planes at a time.  Down the window's rows:
+    for every column of the padded plane and every window row band ``p``, the largest entry
+    over the rows ``r`` and the first ``r`` holding it.  Then across the window's columns
+    ``s``: the largest of those, and the first ``s`` holding it.  ``vΩ`` stacks the window's
+    columns (eq.b-2.1), entry ``i = s h_l + r + 1``, so its first maximum is the first ``r`` in
+    the first ``s``: both sweeps move to a later entry only when it is strictly larger."""
+    win = plan.window
+    st = plan.switch_type
+    sh, sw, dh, dw, hl, wl = win.sh, win.sw, win.dh, win.dw, win.hl, win.wl
+    row_span, col_span = win.row_span, win.col_span
+    chunk = chunk_of(plan.forward_chunk, planes_in.shape[0])
+    # the rows' sweep: per column, the largest entry so far and the first r holding it
+    shape = (chunk, win.hz, win.wp)
+    down = (np.empty(shape, planes_in.dtype), np.empty(shape, st), *maxpool_sweep_buffers(shape, st))
+    across = maxpool_sweep_buffers((chunk, win.hz, win.wz), st)
+    for a, b, Ip in padded_chunks(planes_in, win, chunk, plan.pad_value):
+        best, first, larger, step = (x[: b - a] for x in down)
+        # down the rows: row r of window row band p is padded row p s_h + r d_h
+        np.copyto(best, Ip[:, :row_span:sh])
+        first.fill(0)
+        for r in range(1, hl):
+            rows = Ip[:, r * dh : r * dh + row_span : sh]
+            np.greater(rows, best, out=larger)
+            np.maximum(rows, best, out=best)
+            # r only grows, so the largest r at which an entry was strictly larger is the first maximum
+            np.maximum(first, np.multiply(larger, st(r), out=step), out=first)
+        # across the columns: column s of window (p, q) is column q s_w + s d_w, and i = s h_l + r + 1
+        out, chosen = A[a:b], switches[a:b]
+        larger, step = (x[: b - a] for x in across)
+        np.copyto(out, best[:, :, :col_span:sw])
+        np.add(first[:, :, :col_span:sw], st(1), out=chosen)
+        for s in range(1, wl):
+            cols = slice(s * dw, s * dw + col_span, sw)
+            np.greater(best[:, :, cols], out, out=larger)
+            np.maximum(best[:, :, cols], out, out=out)
+            np.add(first[:, :, cols], st(s * hl + 1), out=step)
+            np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
+
+
+def maxpool_across_down(planes_in: np.ndarray, A: np.ndarray, switches: np.ndarray, plan: MaxPool) -> None:
+    """:func:`maxpool_down_across` the other way round, for ties that go to the first maximum in
+    row-major order (``tie_order="row"``, PyTorch's): across the window's columns ``s`` first
+    (per padded row, the largest entry and the first ``s`` holding it), then down its rows
+    ``r``; the switch is still entry ``i = s h_l + r + 1`` of ``vΩ`` (eq.b-2.1)."""
+    win = plan.window
+    st = plan.switch_type
+    sh, sw, dh, dw, hl, wl = win.sh, win.sw, win.dh, win.dw, win.hl, win.wl
+    row_span, col_span = win.row_span, win.col_span
+    chunk = chunk_of(plan.forward_chunk, planes_in.shape[0])
+    # the columns' sweep: per padded row, the largest entry so far and the first s holding it
+    shape = (chunk, win.hp, win.wz)
+    across = (np.empty(shape, planes_in.dtype), np.empty(shape, st), *maxpool_sweep_buffers(shape, st))
+    down = maxpool_sweep_buffers((chunk, win.hz, win.wz), st)
+    for a, b, Ip in padded_chunks(planes_in, win, chunk, plan.pad_value):
+        best, first, larger, step = (x[: b - a] for x in across)
+        # across the columns: column s of window (p, q) is padded column q s_w + s d_w
+        np.copyto(best, Ip[:, :, :col_span:sw])
+        first.fill(0)
+        for s in range(1, wl):
+            cols = Ip[:, :, s * dw : s * dw + col_span : sw]
+            np.greater(cols, best, out=larger)
+            np.maximum(cols, best, out=best)
+            # s only grows, so the largest s at which an entry was strictly larger is the first maximum
+            np.maximum(first, np.multiply(larger, st(s), out=step), out=first)
+        # down the rows: row r of window (p, q) is row p s_h + r d_h, and i = s h_l + r + 1
+        out, chosen = A[a:b], switches[a:b]
+        larger, step = (x[: b - a] for x in down)
+        np.copyto(out, best[:, :row_span:sh])
+        np.multiply(first[:, :row_span:sh], st(hl), out=chosen)
+        chosen += st(1)
+        for r in range(1, hl):
+            rows = slice(r * dh, r * dh + row_span, sh)
+            np.greater(best[:, rows], out, out=larger)
+            np.maximum(best[:, rows], out, out=out)
+            # i is not monotonic in r here, so a later row replaces the switch only where it is larger
+            np.multiply(first[:, rows], st(hl), out=step)
+            step += st(r + 1)
+            np.copyto(chosen, step, where=larger)
+
+
+def maxpool_sweep_buffers(
+    shape: tuple[int, int, int], switch_type: type[np.integer[Any]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
+    switch-typed scratch array."""
+    return np.empty(shape, bool), np.empty(shape, switch_type)
+
+
+def maxpool_planes(I: np.ndarray, plan: MaxPool) -> np.ndarray:
+    """The padded input ``I`` (``(N, C, h, w)``) plane by plane, ``(N C, h_p, w_p)``, padded
+    entries being ``pad_value``."""
+    win = plan.window
+    n = I.shape[0]
+    if not win.padded:
+        return I.reshape(n * plan.channels, win.hp, win.wp)
+    Ip = np.full((n, plan.channels, win.hp, win.wp), plan.pad_value, I.dtype)
+    Ip[:, :, win.top : win.top + win.h, win.left : win.left + win.w] = I
+    return Ip.reshape(n * plan.channels, win.hp, win.wp)
+
+
+def maxpool_windows(Ip: np.ndarray, n: int, plan: MaxPool) -> tuple[np.ndarray, np.ndarray]:
+    """The forward pass read straight off ``vΩ`` for the padded planes ``Ip`` of ``n`` examples
+    (:func:`maxpool_planes`): every window's entries column by column,
+    ``[.., p, q, s, r] = Ip[.., p s_h + r d_h, q s_w + s d_w]``, entry ``i = s h_l + r + 1``
+    (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
+    win = plan.window
+    planes = n * plan.channels
+    s0, s1, s2 = Ip.strides
+    if plan.row_ties:
+        # row by row (tie_order="row"): entry k = r w_l + s of this order is i = s h_l + r + 1 of vΩ
+        shape = (planes, win.hz, win.wz, win.hl, win.wl)
+        strides = (s0, s1 * win.sh, s2 * win.sw, s1 * win.dh, s2 * win.dw)
+    else:
+        shape = (planes, win.hz, win.wz, win.wl, win.hl)
+        strides = (s0, s1 * win.sh, s2 * win.sw, s2 * win.dw, s1 * win.dh)
+    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
+    V = V.reshape(planes, win.hz, win.wz, win.hl * win.wl)
+    first = V.argmax(axis=-1)
+    A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
+    if plan.row_ties:
+        switches = ((first % win.wl) * win.hl + first // win.wl + 1).astype(plan.switch_type)
+    else:
+        switches = (first + 1).astype(plan.switch_type)
+    out = (n, plan.channels, win.hz, win.wz)
+    return A.reshape(out), switches.reshape(out)
+
+
+def maxpool_backward(dA: np.ndarray, switches: Any, plan: MaxPool) -> np.ndarray:
+    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3) for a batch ``dA`` (``(N, C, h_z, w_z)``) and its
+    ``switches`` (the seed's ``i_pq``, checked here): the mask of eq.b-1 routes ``dA_pq`` to the
+    entry ``i_pq`` of window ``(p, q)``: its top-left corner (eq.b-2.2) plus the offset of
+    ``i_pq`` in the window (eq.b-2.1 to eq.b-2.3).  The routes are taken in padded planes, a
+    chunk of planes at a time (zeroed, then scattered into while in the CPU cache); a maximum
+    in the padding lands in the padding, which is not returned, so it routes nowhere."""
+    win = plan.window
+    size = win.hl * win.wl
+    switches = np.asarray(switches)
+    if switches.shape != dA.shape:
+        raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
+    if switches.dtype.kind not in "iu":
+        raise ValueError(f"switches must hold integers (the seed's i_pq), got {switches.dtype}")
+    if switches.size and not (1 <= switches.min() and switches.max() <= size):
+        low, high = switches.min(), switches.max()
+        raise ValueError(f"switches are the seed's i_pq, 1 .. {size}; got values from {low} to {high}")
+    n = dA.shape[0]
+    planes = n * plan.channels
+    plane, outputs_per_plane = win.hp * win.wp, win.hz * win.wz
+    chunk, offsets, corners, pair_offsets = plan.chunk, plan.offsets, plan.corners, plan.pair_offsets
+    overlapping = plan.overlapping
+    # a large output comes zeroed from the operating system (fresh pages, zeroed when first
+    # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
+    fresh = planes * plane * dA.itemsize >= plan.fresh_bytes
+    dI = np.zeros((planes, plane), dA.dtype) if fresh else np.empty((planes, plane), dA.dtype)
+    # planes laid end to end: a chunk of planes is one run of dI, of values, of switches
+    targets, values = dI.reshape(-1), dA.reshape(-1)
+    # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
+    index = np.ascontiguousarray(switches, plan.switch_type).reshape(-1)
+    routes = np.empty(min(chunk, planes) * outputs_per_plane, np.intp)
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
+        target = targets[a * plane : b * plane]
+        if not fresh:
+            target.fill(0)
+        outputs = slice(a * outputs_per_plane, b * outputs_per_plane)
+        switch = index[outputs]
+        route = routes[: switch.size]
+        if pair_offsets is not None:
+            # two neighbouring outputs per lookup (chunk is even when a plane has an odd count)
+            even = switch.size - switch.size % 2
+            pairs = switch[:even].view(np.uint16)
+            pair_offsets.take(pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
+            if even < switch.size:
+                route[even:] = offsets[switch[even:]]
+        else:
+            offsets.take(switch, out=route, mode="clip")
+        route += corners[: switch.size]
+        if overlapping:
+            # windows overlap: an input entry may be selected by several outputs, so the routed values add up
+            np.add.at(target, route, values[outputs])
+        else:
+            # windows do not overlap: each input entry is selected at most once
+            target[route] = values[outputs]
+    dI = dI.reshape(n, plan.channels, win.hp, win.wp)
+    if win.padded:
+        return dI[:, :, win.top : win.top + win.h, win.left : win.left + win.w]  # a view without the padding
+    return dI
 
 
 # -- 2D convolution (seed section 2, 3.1.5, Appendix A) ---------------------------------
@@ -350,32 +681,8 @@ def l2_relu_jacobians(Z):
 
 
 # -- max pooling (seed 3.1.3, Appendix B) ------------------------------------------------
-_L3_C = 8
-_L3_H = 64
-_L3_W = 64
-_L3_HP = 64
-_L3_WP = 64
-_L3_HZ = 8
-_L3_WZ = 8
-_L3_T = 0
-_L3_L = 0
-_L3_SH = 8
-_L3_SW = 8
-_L3_DH = 1
-_L3_DW = 1
-_L3_PAD_VALUE = 0
-_L3_WINDOW = 64
-_L3_HL = 8
-_L3_WL = 8
-_L3_ROW_SPAN = 57
-_L3_COL_SPAN = 57
-_L3_FORWARD_CHUNK = 32
-_L3_CHUNK = 16
-_L3_FRESH_BYTES = 33554432
 _L3_IN_SHAPE = (8, 64, 64)
 _L3_OUT_SHAPE = (8, 8, 8)
-_L3_ROWS = slice(_L3_T, _L3_T + _L3_H)
-_L3_COLS = slice(_L3_L, _L3_L + _L3_W)
 #: (i, row start, row stop, column start, column stop): the strided slice of the padded input
 #: holding entry i of every window's vΩ (1-based, column-major, eq.b-2.1), in the seed's order
 # fmt: off
@@ -412,140 +719,39 @@ _L3_OFFSETS = np.array(
     np.intp,
 )
 # fmt: on
-
-
-def l3_maxpool2d__corners():
-    """Entry ``k h_z w_z + p w_z + q``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane
-    ``k`` of a chunk of ``CHUNK`` row-major padded planes, all laid end to end."""
-    corners = np.add.outer(_L3_ROW_CORNERS, _L3_COL_CORNERS).reshape(-1)
-    planes = np.arange(_L3_CHUNK) * (_L3_HP * _L3_WP)
-    return np.add.outer(planes, corners).astype(np.intp).reshape(-1)
-
-
-_L3_CORNERS = l3_maxpool2d__corners()
-
-
-def l3_maxpool2d__planes(I):
-    """The padded input plane by plane, ``(N C, h_p, w_p)``."""
-    n = I.shape[0]
-    return I.reshape(n * _L3_C, _L3_HP, _L3_WP)
+#: the corners of the windows of a chunk of padded planes laid end to end (``maxpool_corners``)
+_L3_CORNERS = maxpool_corners(_L3_ROW_CORNERS, _L3_COL_CORNERS, 16, 4096)
+#: the window geometry and the constants of the passes (``MaxPool``'s fields)
+_L3_WINDOW = Window(h=64, w=64, hp=64, wp=64, hz=8, wz=8, top=0, left=0, sh=8, sw=8, dh=1, dw=1, hl=8, wl=8)
+_L3_PLAN = MaxPool(
+    window=_L3_WINDOW,
+    channels=8,
+    pad_value=0.0,
+    switch_type=np.uint8,
+    row_ties=False,
+    forward_chunk=32,
+    chunk=16,
+    fresh_bytes=33554432,
+    overlapping=False,
+    offsets=_L3_OFFSETS,
+    corners=_L3_CORNERS,
+    pair_offsets=None,
+)
 
 
 def l3_maxpool2d_forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (8, 64, 64)``; returns ``(A, switches)``,
     ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties.
-
-    Two sweeps, a chunk of planes at a time.  Down the window's rows: for every column of the
-    padded plane and every window row band ``p``, the largest entry over the rows ``r`` and the
-    first ``r`` holding it.  Then across the window's columns ``s``: the largest of those, and
-    the first ``s`` holding it.  ``vΩ`` stacks the window's columns (eq.b-2.1), entry
-    ``i = s h_l + r + 1``, so its first maximum is the first ``r`` in the first ``s``: both sweeps
-    move to a later entry only when it is strictly larger.  A window holding NaN is left to
-    ``_windows`` (``np.argmax`` over ``vΩ``, which takes the first NaN as the maximum)."""
-    I = _batch(I, _L3_IN_SHAPE, "I")
-    n = I.shape[0]
-    planes = n * _L3_C
-    planes_in = I.reshape(planes, _L3_H, _L3_W)
-    chunk = min(_L3_FORWARD_CHUNK, max(planes, 1))
-    A = np.empty((planes, _L3_HZ, _L3_WZ), I.dtype)
-    switches = np.empty((planes, _L3_HZ, _L3_WZ), np.uint8)
-    # the rows' sweep: per column, the largest entry so far and the first r holding it
-    shape = (chunk, _L3_HZ, _L3_WP)
-    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *l3_maxpool2d__sweep_buffers(shape))
-    across = l3_maxpool2d__sweep_buffers((chunk, _L3_HZ, _L3_WZ))
-    for a in range(0, planes, chunk):
-        b = min(a + chunk, planes)
-        best, first, larger, step = (x[: b - a] for x in down)
-        Ip = planes_in[a:b]
-        # down the rows: row r of window row band p is padded row p s_h + r d_h
-        np.copyto(best, Ip[:, :_L3_ROW_SPAN:_L3_SH])
-        first.fill(0)
-        for r in range(1, _L3_HL):
-            rows = Ip[:, r * _L3_DH : r * _L3_DH + _L3_ROW_SPAN : _L3_SH]
-            np.greater(rows, best, out=larger)
-            np.maximum(rows, best, out=best)
-            # r only grows, so the largest r at which an entry was strictly larger is the first maximum
-            np.maximum(first, np.multiply(larger, np.uint8(r), out=step), out=first)
-        # across the columns: column s of window (p, q) is column q s_w + s d_w, and i = s h_l + r + 1
-        out, chosen = A[a:b], switches[a:b]
-        larger, step = (x[: b - a] for x in across)
-        np.copyto(out, best[:, :, :_L3_COL_SPAN:_L3_SW])
-        np.add(first[:, :, :_L3_COL_SPAN:_L3_SW], np.uint8(1), out=chosen)
-        for s in range(1, _L3_WL):
-            cols = slice(s * _L3_DW, s * _L3_DW + _L3_COL_SPAN, _L3_SW)
-            np.greater(best[:, :, cols], out, out=larger)
-            np.maximum(best[:, :, cols], out, out=out)
-            np.add(first[:, :, cols], np.uint8(s * _L3_HL + 1), out=step)
-            np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
-    A = A.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
-    if np.isnan(A).any():
-        return l3_maxpool2d__windows(l3_maxpool2d__planes(I), n)
-    return A, switches.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
-
-
-def l3_maxpool2d__sweep_buffers(shape):
-    """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
-    switch-typed scratch array."""
-    return np.empty(shape, bool), np.empty(shape, np.uint8)
-
-
-def l3_maxpool2d__windows(Ip, n):
-    """The forward pass read straight off ``vΩ``: every window's entries column by column,
-    ``[.., p, q, s, r] = Ip[.., p s_h + r d_h, q s_w + s d_w]``, entry ``i = s h_l + r + 1``
-    (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
-    s0, s1, s2 = Ip.strides
-    shape = (n * _L3_C, _L3_HZ, _L3_WZ, _L3_WL, _L3_HL)
-    strides = (s0, s1 * _L3_SH, s2 * _L3_SW, s2 * _L3_DW, s1 * _L3_DH)
-    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
-    V = V.reshape(n * _L3_C, _L3_HZ, _L3_WZ, _L3_WINDOW)
-    first = V.argmax(axis=-1)
-    A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
-    switches = (first + 1).astype(np.uint8)
-    return A.reshape(n, _L3_C, _L3_HZ, _L3_WZ), switches.reshape(n, _L3_C, _L3_HZ, _L3_WZ)
+    first one on ties (``maxpool_forward``)."""
+    return maxpool_forward(_batch(I, _L3_IN_SHAPE, "I"), _L3_PLAN)
 
 
 def l3_maxpool2d_backward(dA, switches):
     """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry ``i_pq``
-    of window ``(p, q)``: its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
-    (eq.b-2.1 to eq.b-2.3).  The routes are taken in padded planes, a chunk of planes at a time
-    (zeroed, then scattered into while in the CPU cache); a maximum in the padding lands in the
-    padding, which is not returned, so it routes nowhere."""
-    dA = _batch(dA, _L3_OUT_SHAPE, "dA")
-    switches = np.asarray(switches)
-    if switches.shape != dA.shape:
-        raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
-    if switches.dtype.kind not in "iu":
-        raise ValueError(f"switches must hold integers (the seed's i_pq), got {switches.dtype}")
-    if switches.size and not (1 <= switches.min() and switches.max() <= _L3_WINDOW):
-        low, high = switches.min(), switches.max()
-        raise ValueError(f"switches are the seed's i_pq, 1 .. 64; got values from {low} to {high}")
-    n = dA.shape[0]
-    planes = n * _L3_C
-    # a large output comes zeroed from the operating system (fresh pages, zeroed when first
-    # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
-    fresh = planes * _L3_HP * _L3_WP * dA.itemsize >= _L3_FRESH_BYTES
-    dI = (np.zeros if fresh else np.empty)((planes, _L3_HP * _L3_WP), dA.dtype)
-    # planes laid end to end: a chunk of planes is one run of dI, of values, of switches
-    targets, values = dI.reshape(-1), dA.reshape(-1)
-    # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
-    index = np.ascontiguousarray(switches, np.uint8).reshape(-1)
-    routes = np.empty(min(_L3_CHUNK, planes) * _L3_HZ * _L3_WZ, np.intp)
-    for a in range(0, planes, _L3_CHUNK):
-        b = min(a + _L3_CHUNK, planes)
-        target = targets[a * _L3_HP * _L3_WP : b * _L3_HP * _L3_WP]
-        if not fresh:
-            target.fill(0)
-        outputs = slice(a * _L3_HZ * _L3_WZ, b * _L3_HZ * _L3_WZ)
-        switch = index[outputs]
-        route = routes[: switch.size]
-        _L3_OFFSETS.take(switch, out=route, mode="clip")
-        route += _L3_CORNERS[: switch.size]
-        # windows do not overlap: each input entry is selected at most once
-        target[route] = values[outputs]
-    dI = dI.reshape(n, _L3_C, _L3_HP, _L3_WP)
-    return dI
+    of window ``(p, q)``, its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
+    (eq.b-2.1 to eq.b-2.3); a maximum in the padding routes nowhere (``maxpool_backward``)."""
+    return maxpool_backward(_batch(dA, _L3_OUT_SHAPE, "dA"), switches, _L3_PLAN)
 
 
 def l3_maxpool2d_jacobians(I):
@@ -554,19 +760,20 @@ def l3_maxpool2d_jacobians(I):
     or none when the maximum is a padded entry."""
     I = _fixed(I, _L3_IN_SHAPE, "I")
     _, switches = l3_maxpool2d_forward(I[None])
-    rows = np.broadcast_to(np.arange(_L3_HZ)[:, None] * _L3_SH - _L3_T + 1, (_L3_HZ, _L3_WZ))
-    cols = np.broadcast_to(np.arange(_L3_WZ)[None, :] * _L3_SW - _L3_L + 1, (_L3_HZ, _L3_WZ))
+    win = _L3_WINDOW
+    rows = np.broadcast_to(np.arange(win.hz)[:, None] * win.sh - win.top + 1, (win.hz, win.wz))
+    cols = np.broadcast_to(np.arange(win.wz)[None, :] * win.sw - win.left + 1, (win.hz, win.wz))
     out = {}
-    for j in range(_L3_C):
-        r_i = np.zeros((_L3_HZ, _L3_WZ), np.int64)
-        c_i = np.zeros((_L3_HZ, _L3_WZ), np.int64)
+    for j in range(_L3_PLAN.channels):
+        r_i = np.zeros((win.hz, win.wz), np.int64)
+        c_i = np.zeros((win.hz, win.wz), np.int64)
         for i, r0, _, c0, _ in _L3_ORDER:
             chosen = switches[0, j] == i
             r_i[chosen] = (rows + r0)[chosen]
             c_i[chosen] = (cols + c0)[chosen]
-        inside = _vec((r_i >= 1) & (r_i <= _L3_H) & (c_i >= 1) & (c_i <= _L3_W))
-        column = _vec((c_i - 1) * _L3_H + r_i - 1)
-        shape = (_L3_HZ * _L3_WZ, _L3_H * _L3_W)
+        inside = _vec((r_i >= 1) & (r_i <= win.h) & (c_i >= 1) & (c_i <= win.w))
+        column = _vec((c_i - 1) * win.h + r_i - 1)
+        shape = (win.hz * win.wz, win.h * win.w)
         out["I", j] = _dense(shape, np.flatnonzero(inside), column[inside], 1, I.dtype)
     return out
 
@@ -806,32 +1013,8 @@ def l5_relu_jacobians(Z):
 
 
 # -- max pooling (seed 3.1.3, Appendix B) ------------------------------------------------
-_L6_C = 16
-_L6_H = 8
-_L6_W = 8
-_L6_HP = 8
-_L6_WP = 8
-_L6_HZ = 2
-_L6_WZ = 2
-_L6_T = 0
-_L6_L = 0
-_L6_SH = 4
-_L6_SW = 4
-_L6_DH = 1
-_L6_DW = 1
-_L6_PAD_VALUE = 0
-_L6_WINDOW = 16
-_L6_HL = 4
-_L6_WL = 4
-_L6_ROW_SPAN = 5
-_L6_COL_SPAN = 5
-_L6_FORWARD_CHUNK = 2048
-_L6_CHUNK = 1024
-_L6_FRESH_BYTES = 33554432
 _L6_IN_SHAPE = (16, 8, 8)
 _L6_OUT_SHAPE = (16, 2, 2)
-_L6_ROWS = slice(_L6_T, _L6_T + _L6_H)
-_L6_COLS = slice(_L6_L, _L6_L + _L6_W)
 #: (i, row start, row stop, column start, column stop): the strided slice of the padded input
 #: holding entry i of every window's vΩ (1-based, column-major, eq.b-2.1), in the seed's order
 # fmt: off
@@ -856,157 +1039,41 @@ _L6_OFFSETS = np.array(
     np.intp,
 )
 # fmt: on
-
-
-def l6_maxpool2d__corners():
-    """Entry ``k h_z w_z + p w_z + q``: the top-left corner of window ``(p, q)`` (eq.b-2.2) in plane
-    ``k`` of a chunk of ``CHUNK`` row-major padded planes, all laid end to end."""
-    corners = np.add.outer(_L6_ROW_CORNERS, _L6_COL_CORNERS).reshape(-1)
-    planes = np.arange(_L6_CHUNK) * (_L6_HP * _L6_WP)
-    return np.add.outer(planes, corners).astype(np.intp).reshape(-1)
-
-
-_L6_CORNERS = l6_maxpool2d__corners()
-
-
-def l6_maxpool2d__pair_offsets():
-    """``OFFSETS`` for two neighbouring outputs at once: their switches ``(i, j)``, read as one
-    16-bit number ``u``, index the row ``(OFFSETS[i], OFFSETS[j])`` (built through the same
-    view, so it holds on either byte order)."""
-    i, j = np.indices((_L6_WINDOW + 1, _L6_WINDOW + 1))
-    u = np.stack([i, j], axis=-1).astype(np.uint8).view(np.uint16)[..., 0]
-    table = np.zeros((256 * (_L6_WINDOW + 1), 2), np.intp)
-    table[u] = np.stack([_L6_OFFSETS[i], _L6_OFFSETS[j]], axis=-1)
-    return table
-
-
-_L6_PAIR_OFFSETS = l6_maxpool2d__pair_offsets()
-
-
-def l6_maxpool2d__planes(I):
-    """The padded input plane by plane, ``(N C, h_p, w_p)``."""
-    n = I.shape[0]
-    return I.reshape(n * _L6_C, _L6_HP, _L6_WP)
+#: the corners of the windows of a chunk of padded planes laid end to end (``maxpool_corners``)
+_L6_CORNERS = maxpool_corners(_L6_ROW_CORNERS, _L6_COL_CORNERS, 1024, 64)
+#: the offsets of two neighbouring outputs at once (``maxpool_pair_offsets``)
+_L6_PAIR_OFFSETS = maxpool_pair_offsets(_L6_OFFSETS)
+#: the window geometry and the constants of the passes (``MaxPool``'s fields)
+_L6_WINDOW = Window(h=8, w=8, hp=8, wp=8, hz=2, wz=2, top=0, left=0, sh=4, sw=4, dh=1, dw=1, hl=4, wl=4)
+_L6_PLAN = MaxPool(
+    window=_L6_WINDOW,
+    channels=16,
+    pad_value=0.0,
+    switch_type=np.uint8,
+    row_ties=False,
+    forward_chunk=2048,
+    chunk=1024,
+    fresh_bytes=33554432,
+    overlapping=False,
+    offsets=_L6_OFFSETS,
+    corners=_L6_CORNERS,
+    pair_offsets=_L6_PAIR_OFFSETS,
+)
 
 
 def l6_maxpool2d_forward(I):
     """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (16, 8, 8)``; returns ``(A, switches)``,
     ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties.
-
-    Two sweeps, a chunk of planes at a time.  Down the window's rows: for every column of the
-    padded plane and every window row band ``p``, the largest entry over the rows ``r`` and the
-    first ``r`` holding it.  Then across the window's columns ``s``: the largest of those, and
-    the first ``s`` holding it.  ``vΩ`` stacks the window's columns (eq.b-2.1), entry
-    ``i = s h_l + r + 1``, so its first maximum is the first ``r`` in the first ``s``: both sweeps
-    move to a later entry only when it is strictly larger.  A window holding NaN is left to
-    ``_windows`` (``np.argmax`` over ``vΩ``, which takes the first NaN as the maximum)."""
-    I = _batch(I, _L6_IN_SHAPE, "I")
-    n = I.shape[0]
-    planes = n * _L6_C
-    planes_in = I.reshape(planes, _L6_H, _L6_W)
-    chunk = min(_L6_FORWARD_CHUNK, max(planes, 1))
-    A = np.empty((planes, _L6_HZ, _L6_WZ), I.dtype)
-    switches = np.empty((planes, _L6_HZ, _L6_WZ), np.uint8)
-    # the rows' sweep: per column, the largest entry so far and the first r holding it
-    shape = (chunk, _L6_HZ, _L6_WP)
-    down = (np.empty(shape, I.dtype), np.empty(shape, np.uint8), *l6_maxpool2d__sweep_buffers(shape))
-    across = l6_maxpool2d__sweep_buffers((chunk, _L6_HZ, _L6_WZ))
-    for a in range(0, planes, chunk):
-        b = min(a + chunk, planes)
-        best, first, larger, step = (x[: b - a] for x in down)
-        Ip = planes_in[a:b]
-        # down the rows: row r of window row band p is padded row p s_h + r d_h
-        np.copyto(best, Ip[:, :_L6_ROW_SPAN:_L6_SH])
-        first.fill(0)
-        for r in range(1, _L6_HL):
-            rows = Ip[:, r * _L6_DH : r * _L6_DH + _L6_ROW_SPAN : _L6_SH]
-            np.greater(rows, best, out=larger)
-            np.maximum(rows, best, out=best)
-            # r only grows, so the largest r at which an entry was strictly larger is the first maximum
-            np.maximum(first, np.multiply(larger, np.uint8(r), out=step), out=first)
-        # across the columns: column s of window (p, q) is column q s_w + s d_w, and i = s h_l + r + 1
-        out, chosen = A[a:b], switches[a:b]
-        larger, step = (x[: b - a] for x in across)
-        np.copyto(out, best[:, :, :_L6_COL_SPAN:_L6_SW])
-        np.add(first[:, :, :_L6_COL_SPAN:_L6_SW], np.uint8(1), out=chosen)
-        for s in range(1, _L6_WL):
-            cols = slice(s * _L6_DW, s * _L6_DW + _L6_COL_SPAN, _L6_SW)
-            np.greater(best[:, :, cols], out, out=larger)
-            np.maximum(best[:, :, cols], out, out=out)
-            np.add(first[:, :, cols], np.uint8(s * _L6_HL + 1), out=step)
-            np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
-    A = A.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
-    if np.isnan(A).any():
-        return l6_maxpool2d__windows(l6_maxpool2d__planes(I), n)
-    return A, switches.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
-
-
-def l6_maxpool2d__sweep_buffers(shape):
-    """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
-    switch-typed scratch array."""
-    return np.empty(shape, bool), np.empty(shape, np.uint8)
-
-
-def l6_maxpool2d__windows(Ip, n):
-    """The forward pass read straight off ``vΩ``: every window's entries column by column,
-    ``[.., p, q, s, r] = Ip[.., p s_h + r d_h, q s_w + s d_w]``, entry ``i = s h_l + r + 1``
-    (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
-    s0, s1, s2 = Ip.strides
-    shape = (n * _L6_C, _L6_HZ, _L6_WZ, _L6_WL, _L6_HL)
-    strides = (s0, s1 * _L6_SH, s2 * _L6_SW, s2 * _L6_DW, s1 * _L6_DH)
-    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
-    V = V.reshape(n * _L6_C, _L6_HZ, _L6_WZ, _L6_WINDOW)
-    first = V.argmax(axis=-1)
-    A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
-    switches = (first + 1).astype(np.uint8)
-    return A.reshape(n, _L6_C, _L6_HZ, _L6_WZ), switches.reshape(n, _L6_C, _L6_HZ, _L6_WZ)
+    first one on ties (``maxpool_forward``)."""
+    return maxpool_forward(_batch(I, _L6_IN_SHAPE, "I"), _L6_PLAN)
 
 
 def l6_maxpool2d_backward(dA, switches):
     """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry ``i_pq``
-    of window ``(p, q)``: its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
-    (eq.b-2.1 to eq.b-2.3).  The routes are taken in padded planes, a chunk of planes at a time
-    (zeroed, then scattered into while in the CPU cache); a maximum in the padding lands in the
-    padding, which is not returned, so it routes nowhere."""
-    dA = _batch(dA, _L6_OUT_SHAPE, "dA")
-    switches = np.asarray(switches)
-    if switches.shape != dA.shape:
-        raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
-    if switches.dtype.kind not in "iu":
-        raise ValueError(f"switches must hold integers (the seed's i_pq), got {switches.dtype}")
-    if switches.size and not (1 <= switches.min() and switches.max() <= _L6_WINDOW):
-        low, high = switches.min(), switches.max()
-        raise ValueError(f"switches are the seed's i_pq, 1 .. 16; got values from {low} to {high}")
-    n = dA.shape[0]
-    planes = n * _L6_C
-    # a large output comes zeroed from the operating system (fresh pages, zeroed when first
-    # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
-    fresh = planes * _L6_HP * _L6_WP * dA.itemsize >= _L6_FRESH_BYTES
-    dI = (np.zeros if fresh else np.empty)((planes, _L6_HP * _L6_WP), dA.dtype)
-    # planes laid end to end: a chunk of planes is one run of dI, of values, of switches
-    targets, values = dI.reshape(-1), dA.reshape(-1)
-    # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
-    index = np.ascontiguousarray(switches, np.uint8).reshape(-1)
-    routes = np.empty(min(_L6_CHUNK, planes) * _L6_HZ * _L6_WZ, np.intp)
-    for a in range(0, planes, _L6_CHUNK):
-        b = min(a + _L6_CHUNK, planes)
-        target = targets[a * _L6_HP * _L6_WP : b * _L6_HP * _L6_WP]
-        if not fresh:
-            target.fill(0)
-        outputs = slice(a * _L6_HZ * _L6_WZ, b * _L6_HZ * _L6_WZ)
-        switch = index[outputs]
-        route = routes[: switch.size]
-        # two neighbouring outputs per lookup (CHUNK is even when a plane has an odd count)
-        even = switch.size - switch.size % 2
-        pairs = switch[:even].view(np.uint16)
-        _L6_PAIR_OFFSETS.take(pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
-        route += _L6_CORNERS[: switch.size]
-        # windows do not overlap: each input entry is selected at most once
-        target[route] = values[outputs]
-    dI = dI.reshape(n, _L6_C, _L6_HP, _L6_WP)
-    return dI
+    of window ``(p, q)``, its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
+    (eq.b-2.1 to eq.b-2.3); a maximum in the padding routes nowhere (``maxpool_backward``)."""
+    return maxpool_backward(_batch(dA, _L6_OUT_SHAPE, "dA"), switches, _L6_PLAN)
 
 
 def l6_maxpool2d_jacobians(I):
@@ -1015,19 +1082,20 @@ def l6_maxpool2d_jacobians(I):
     or none when the maximum is a padded entry."""
     I = _fixed(I, _L6_IN_SHAPE, "I")
     _, switches = l6_maxpool2d_forward(I[None])
-    rows = np.broadcast_to(np.arange(_L6_HZ)[:, None] * _L6_SH - _L6_T + 1, (_L6_HZ, _L6_WZ))
-    cols = np.broadcast_to(np.arange(_L6_WZ)[None, :] * _L6_SW - _L6_L + 1, (_L6_HZ, _L6_WZ))
+    win = _L6_WINDOW
+    rows = np.broadcast_to(np.arange(win.hz)[:, None] * win.sh - win.top + 1, (win.hz, win.wz))
+    cols = np.broadcast_to(np.arange(win.wz)[None, :] * win.sw - win.left + 1, (win.hz, win.wz))
     out = {}
-    for j in range(_L6_C):
-        r_i = np.zeros((_L6_HZ, _L6_WZ), np.int64)
-        c_i = np.zeros((_L6_HZ, _L6_WZ), np.int64)
+    for j in range(_L6_PLAN.channels):
+        r_i = np.zeros((win.hz, win.wz), np.int64)
+        c_i = np.zeros((win.hz, win.wz), np.int64)
         for i, r0, _, c0, _ in _L6_ORDER:
             chosen = switches[0, j] == i
             r_i[chosen] = (rows + r0)[chosen]
             c_i[chosen] = (cols + c0)[chosen]
-        inside = _vec((r_i >= 1) & (r_i <= _L6_H) & (c_i >= 1) & (c_i <= _L6_W))
-        column = _vec((c_i - 1) * _L6_H + r_i - 1)
-        shape = (_L6_HZ * _L6_WZ, _L6_H * _L6_W)
+        inside = _vec((r_i >= 1) & (r_i <= win.h) & (c_i >= 1) & (c_i <= win.w))
+        column = _vec((c_i - 1) * win.h + r_i - 1)
+        shape = (win.hz * win.wz, win.h * win.w)
         out["I", j] = _dense(shape, np.flatnonzero(inside), column[inside], 1, I.dtype)
     return out
 

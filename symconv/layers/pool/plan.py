@@ -12,8 +12,9 @@ from ...codegen.slices import check_input_jacobian
 from ...errors import require
 from ...geometry import Geometry
 from ...sparse import VecJacobian
-from . import avg_kernel
+from . import avg_kernel, max_kernel
 from .avg_kernel import AvgPool
+from .max_kernel import MaxPool
 from .rule import AvgPoolDerivation, MaxPoolDerivation
 
 
@@ -42,20 +43,6 @@ def _window_order(d: MaxPoolDerivation, m: Geometry) -> list[tuple[int, ...]]:
         require(np.array_equal(chosen, predicted[:, :, r, s]), f"switch {i} does not select slice ({r}, {s})")
         out.append((i, m.row_starts[r], rstop[r], m.col_starts[s], cstop[s]))
     return out
-
-
-def _sweep_constants(m: Geometry) -> list[tuple[str, str]]:
-    """What a pooling forward pass needs to sweep down the window rows, then across the window
-    columns, a chunk of padded planes at a time: the window size, the rows (columns) that the
-    ``h_z`` (``w_z``) windows' row (column) ``r`` (``s``) span, and the chunk."""
-    hl, wl = m.kernel
-    return [
-        ("HL", str(hl)),
-        ("WL", str(wl)),
-        ("ROW_SPAN", str((m.output[0] - 1) * m.stride[0] + 1)),
-        ("COL_SPAN", str((m.output[1] - 1) * m.stride[1] + 1)),
-        ("FORWARD_CHUNK", str(_forward_chunk(m))),
-    ]
 
 
 def _forward_chunk(m: Geometry) -> int:
@@ -210,37 +197,48 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
     entries, _ = cg.jacobian_size([(nz, n)], 1)
     c = names.const
     hl, wl = m.kernel
-    switch_type = "np.uint8" if hl * wl < 2**8 else "np.int16" if hl * wl < 2**15 else "np.int64"
+    switch_type = np.uint8 if hl * wl < 2**8 else np.int16 if hl * wl < 2**15 else np.int64
     pairs = hl * wl <= cg.PAIR_WINDOW_LIMIT
-    odd_plane = nz % 2 == 1
     chunk = _pool_chunk(m.padded)
-    chunk += chunk % 2 if pairs and odd_plane else 0  # chunks of pairs start on a pair
+    chunk += chunk % 2 if pairs and nz % 2 == 1 else 0  # chunks of pairs start on a pair
+    window = cg.window(m)
+    offset_table = np.array(offsets, np.intp)
+    record = MaxPool(
+        window=window,
+        channels=d.channels,
+        pad_value=float(d.fill),
+        switch_type=switch_type,
+        row_ties=d.spec.tie_order == "row",
+        forward_chunk=_forward_chunk(m),
+        chunk=chunk,
+        fresh_bytes=cg.FRESH_BYTES,
+        overlapping=m.overlapping,
+        offsets=offset_table,
+        corners=max_kernel.maxpool_corners(tuple(row_corners), tuple(col_corners), chunk, window.hp * window.wp),
+        pair_offsets=max_kernel.maxpool_pair_offsets(offset_table) if pairs else None,
+    )
+    text = {
+        "window": f"{c}WINDOW",
+        **({"pad_value": code(d.fill)} if d.fill.is_infinite else {}),
+        "switch_type": f"np.{switch_type.__name__}",
+        "offsets": f"{c}OFFSETS",
+        "corners": f"{c}CORNERS",
+        "pair_offsets": f"{c}PAIR_OFFSETS" if pairs else "None",
+    }
     context = {
         "fn": names.fn,
         "c": c,
-        "constants": cg.constants(
-            [
-                ("C", str(d.channels)),
-                *cg.geometry_constants(m),
-                ("PAD_VALUE", code(d.fill)),
-                ("WINDOW", str(hl * wl)),
-                *_sweep_constants(m),
-                ("CHUNK", str(chunk)),
-                ("FRESH_BYTES", str(cg.FRESH_BYTES)),
-            ]
-        ),
-        "switch_type": switch_type,
-        "row_ties": d.spec.tie_order == "row",
-        "window_size": hl * wl,
+        "window": record_lines(f"{c}WINDOW = ", window),
+        "plan": record_lines(f"{c}PLAN = ", record, text),
+        "chunk": chunk,
+        "plane": window.hp * window.wp,
+        "row_ties": record.row_ties,
         "row_corners": literal_lines(row_corners),
         "col_corners": literal_lines(col_corners),
         "offsets": literal_lines(offsets, indent=8),
-        "padded": any(m.padding),
         "order": literal_lines(order),
         "pad_value": code(d.fill),
-        "overlapping": m.overlapping,
         "pairs": pairs,
-        "odd_plane": odd_plane,
         "in_shape": cg.shape_text((d.channels, *m.input)),
         "out_shape": cg.shape_text((d.channels, *m.output)),
         "jacobian_entries": entries,
@@ -253,4 +251,6 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
         context,
         cg.Call((names.x_out, saved), f"{names.fn}forward", (names.x_in,)),
         cg.Call(("g",), f"{names.fn}backward", ("g", saved)),
+        kernels=(max_kernel.__name__,),
+        records={"PLAN": record},
     )
