@@ -39,6 +39,11 @@ SPECS = {
     "flatten": symconv.Flatten(input=(3, 2), channels=2),
     "dense": symconv.Dense(in_features=6, out_features=3),
     "softmax": symconv.SoftmaxCrossEntropy(classes=4),
+    "conv-grouped": symconv.Conv2D(input=(6, 6), kernel=(3, 3), padding=1, in_channels=4, out_channels=4, groups=2),
+    "convt": symconv.ConvTranspose2D(input=(4, 5), kernel=(3, 3), stride=(2, 2), padding=1, in_channels=2),
+    "adaptive-avg": symconv.AdaptiveAvgPool2D(input=(7, 9), output=(3, 4), channels=2),
+    "adaptive-max": symconv.AdaptiveMaxPool2D(input=(7, 9), output=(3, 4), tie_order="row"),
+    "global-max": symconv.AdaptiveMaxPool2D(input=(5, 5), output=(1, 1), channels=3),
     **{name: load_config(name) for name in BUILTINS},
 }
 
