@@ -80,6 +80,7 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         "in_shape": cg.shape_text((cin, *m.input)),
         "k_shape": cg.shape_text((cout, d.ck, hk, wk)),
         "out_shape": cg.shape_text((cout, *m.output)),
+        "groups": d.groups,
         "og": cout // d.groups,
         "cg": d.ck,
         "nz": nz,
