@@ -83,7 +83,7 @@ def test_conv_over_many_chunks_matches_the_loops(monkeypatch, inp, kernel, paddi
     monkeypatch.setattr(plans, "FLAT_COLUMNS", per_chunk * hp * wp)
     monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * 2 * kernel[0] * kernel[1] * hz * wz * 8)
     module = load(spec)
-    assert module._CHUNK == per_chunk
+    assert module._PLAN.chunk == per_chunk
     rng = np.random.default_rng(11)
     A = rng.standard_normal((5, 2, *inp))
     K = rng.standard_normal((3, 2, *kernel))
@@ -101,7 +101,7 @@ def test_a_stride_1_conv_chunk_keeps_its_windows_near_flat_bytes(channels):
     """About FLAT_COLUMNS positions per chunk, fewer when the windows would pass FLAT_BYTES
     (never fewer than one example)."""
     spec = symconv.Conv2D(input=(32, 32), kernel=(3, 3), padding=(1, 1), in_channels=channels, out_channels=4)
-    chunk = load(spec)._CHUNK
+    chunk = load(spec)._PLAN.chunk
     plane = 34 * 34
     windows = chunk * plane * channels * 9 * 8
     assert chunk == 1 or windows <= 1.5 * plans.FLAT_BYTES

@@ -199,7 +199,7 @@ def test_grouped_code_over_many_chunks_matches_the_loops(
     monkeypatch.setattr(plans, "FLAT_COLUMNS", per_chunk * hp * wp)
     monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * cin * ker[0] * ker[1] * hz * wz * 8)
     m = load(spec)
-    assert m._CHUNK == per_chunk
+    assert m._PLAN.chunk == per_chunk
     rng = np.random.default_rng(11)
     A = rng.standard_normal((5, cin, *inp))
     K = rng.standard_normal((cout, cin // groups, *ker))
@@ -235,8 +235,8 @@ def test_rowwise_code_matches_the_loops(monkeypatch, inp, ker, pad, dil, cin, co
     hp, wp = spec.geometry.padded
     monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * max(cin, cout) * ker[1] * hp * wp * 8)
     m = load(spec)
-    assert m._CHUNK == per_chunk
-    assert hasattr(m, "_RSTEP")  # the row-wise path
+    assert m._PLAN.chunk == per_chunk
+    assert m._PLAN.path == "rowwise"
     rng = np.random.default_rng(13)
     A = rng.standard_normal((5, cin, *inp))
     K = rng.standard_normal((cout, cin // groups, *ker))
@@ -264,7 +264,7 @@ def test_the_plan_takes_the_row_wise_path_for_few_channels_per_group(monkeypatch
     many input channels per group."""
 
     def rowwise(cin, cout, groups, stride=(1, 1)):
-        return hasattr(load(spec_of((6, 6), (3, 3), (1, 1, 1, 1), stride, (1, 1), cin, cout, groups)), "_RSTEP")
+        return load(spec_of((6, 6), (3, 3), (1, 1, 1, 1), stride, (1, 1), cin, cout, groups))._PLAN.path == "rowwise"
 
     assert rowwise(8, 8, 2)
     assert rowwise(4, 8, 4)  # a channel multiplier

@@ -8,6 +8,7 @@
 #   templates/numpy/network.py.j2
 #   templates/numpy/module.py.j2
 #   symconv/layers/sweeps.py
+#   symconv/layers/conv/conv_kernel.py
 #   symconv/layers/pool/avg_kernel.py
 # Do not edit: change symconv/codegen, the templates or the kernels and regenerate.
 """A 9-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD.
@@ -32,7 +33,7 @@ was generated for (``symconv check`` rebuilds its references from it).
 """
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -217,6 +218,495 @@ def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -
         yield a, b, Ip
 
 
+# -- the algorithms of symconv/layers/conv/conv_kernel.py ---------------------------------------
+#: the paths of the passes (see the module's docstring)
+ConvPath = Literal["flat", "rowwise", "shifted", "strided"]
+
+
+class ConvPlan(NamedTuple):
+    """What a conv2d layer's passes need: its geometry (``window``: the kernel is the window,
+    ``(hl, wl) = (h_k, w_k)``), the channels and groups, how many examples each pass takes at
+    a time (``chunk``), the slices of ``offsets`` (``(r, s, row start, row stop, column start,
+    column stop)`` of the strided slice of the padded input that kernel position ``(r, s)``
+    meets: column ``(r, s)`` of ``d vZ / d vK``, ``vec(A * E_rs)``, eq.a1-3), the same slices'
+    starts in flat padded coordinates (``shifts``: ``r d_h w_p + s d_w``), the path,
+    ``one_kernel_per_group`` (``C_out = GROUPS``: the backward products have an inner size of
+    one) and whether the layer has a bias."""
+
+    window: Window
+    cin: int
+    cout: int
+    groups: int
+    chunk: int
+    offsets: tuple[tuple[int, ...], ...]
+    shifts: tuple[int, ...]
+    path: ConvPath
+    one_kernel_per_group: bool
+    bias: bool
+
+
+def conv_forward(A: np.ndarray, K: np.ndarray, b: np.ndarray | None, plan: ConvPlan) -> np.ndarray:
+    """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2; no ``b_j 1`` when ``b`` is ``None``)
+    for a batch ``A`` (``(N, C_in, h, w)``) and the kernels ``K`` (``(C_out, CG, h_k, w_k)``).
+
+    Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk of
+    examples are one product of the kernels with the gathered windows, along the plan's path."""
+    dtype = np.result_type(A, K) if b is None else np.result_type(A, K, b)
+    if plan.path == "shifted":
+        Z = conv_shifted_forward(A, K, dtype, plan)
+    elif plan.path == "rowwise":
+        Z = conv_rowwise_forward(A, K, dtype, plan)
+    elif plan.path == "flat":
+        Z = conv_flat_forward(A, K, dtype, plan)
+    else:
+        Z = conv_strided_forward(A, K, dtype, plan)
+    if b is not None:
+        Z += b.astype(dtype, copy=False)[:, None, None]
+    return Z
+
+
+def conv_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvPlan) -> tuple[np.ndarray, ...]:
+    """``(dA, dK)``, and ``db`` after them with a bias, for the incoming ``dZ = dJ/dZ`` (3.1.5):
+
+    * ``dJ/dvK_{j,i} = dJ/dvZ_j dvZ_j/dvK_{j,i}``, whose column ``(r, s)`` is ``vec(A_i * E_rs)``
+      (eq.a1-3): the windows of ``offsets`` times ``dZ``;
+    * ``dJ/db_j = dJ/dvZ_j 1``;
+    * ``dJ/dvA_i = sum_j dJ/dvZ_j dvZ_j/dvA_i``, column ``(r, s)`` being ``vec(E_rs * K_{j,i})``
+      (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice.
+
+    Examples are taken ``chunk`` at a time so that the gathered windows stay in cache."""
+    dtype = np.result_type(dZ, A, K)
+    if plan.path == "shifted":
+        dA, dK = conv_shifted_backward(dZ, A, K, dtype, plan)
+    elif plan.path == "rowwise":
+        dA, dK = conv_rowwise_backward(dZ, A, K, dtype, plan)
+    elif plan.path == "flat":
+        dA, dK = conv_flat_backward(dZ, A, K, dtype, plan)
+    else:
+        dA, dK = conv_strided_backward(dZ, A, K, dtype, plan)
+    if plan.bias:
+        return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
+    return dA, dK
+
+
+def conv_interior(win: Window) -> tuple[slice, slice]:
+    """The rows and the columns of the padded planes that hold the input."""
+    return slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
+
+
+def conv_kernel_shape(plan: ConvPlan) -> tuple[int, int, int, int]:
+    """``K``'s shape, ``(C_out, CG, h_k, w_k)``."""
+    return (plan.cout, plan.cin // plan.groups, plan.window.hl, plan.window.wl)
+
+
+def conv_kernel_matrix(K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+    """The kernels as the rows of a matrix, ``(C_out, CKK)``, or with groups one matrix per
+    group, ``(GROUPS, OG, GKK)`` (kernel ``j`` has ``CG`` channels and meets the ``GKK`` window
+    rows of its group, input channels ``(j // OG) CG`` onwards)."""
+    win = plan.window
+    if plan.groups > 1:
+        gkk = plan.cin // plan.groups * win.hl * win.wl
+        return K.reshape(plan.groups, plan.cout // plan.groups, gkk).astype(dtype, copy=False)
+    return K.reshape(plan.cout, plan.cin * win.hl * win.wl).astype(dtype, copy=False)
+
+
+def conv_kernel_columns(K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> tuple[np.ndarray, np.ndarray]:
+    """The transpose of :func:`conv_kernel_matrix` (per group: its kernels' entries by its
+    kernels) and the zeroed sum of ``dK`` in the same layout."""
+    win = plan.window
+    if plan.groups > 1:
+        og, gkk = plan.cout // plan.groups, plan.cin // plan.groups * win.hl * win.wl
+        Kt = K.reshape(plan.groups, og, gkk).transpose(0, 2, 1).astype(dtype, copy=False)
+        return Kt, np.zeros((plan.groups, gkk, og), dtype)
+    ckk = plan.cin * win.hl * win.wl
+    return K.reshape(plan.cout, ckk).T.astype(dtype, copy=False), np.zeros((ckk, plan.cout), dtype)
+
+
+def conv_kernel_gradient(dKt: np.ndarray, plan: ConvPlan) -> np.ndarray:
+    """``dK`` from its sum in the layout of :func:`conv_kernel_columns`."""
+    if plan.groups > 1:
+        return np.ascontiguousarray(dKt.transpose(0, 2, 1)).reshape(conv_kernel_shape(plan))
+    return np.ascontiguousarray(dKt.T).reshape(conv_kernel_shape(plan))
+
+
+def conv_work(n: int, dtype: np.dtype, plan: ConvPlan, *rows: int) -> list[np.ndarray]:
+    """One array cut into blocks of ``rows[k]`` padded planes for each example of a chunk,
+    ``(rows[k], chunk, h_p, w_p)`` each.  A single allocation per call: the memory allocator
+    hands the same block back on the next call, where many large arrays would come as fresh,
+    unmapped pages every time."""
+    win = plan.window
+    shape = (min(n, plan.chunk), win.hp, win.wp)
+    span = shape[0] * win.hp * win.wp
+    work = np.empty(sum(rows) * span, dtype)
+    starts = np.cumsum((0, *rows)) * span
+    return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
+
+
+def conv_leading(block: np.ndarray, length: int) -> np.ndarray:
+    """The start of a work block as a contiguous ``(rows, length)`` array (a chunk of ``length``
+    flat positions, one row per plane row of the block)."""
+    return block.reshape(-1)[: block.shape[0] * length].reshape(block.shape[0], length)
+
+
+def conv_flat_windows(Af: np.ndarray, length: int, plan: ConvPlan) -> np.ndarray:
+    """rep.1 in flat padded coordinates, for stride 1: ``Af`` holds each input channel's padded
+    planes laid end to end (``(C_in, n h_p w_p)``), and the view's ``[i, r, s, t]`` entry is
+    ``Af[i, t + r d_h w_p + s d_w]``.  Column ``t = (e, y, x)`` (a padded position of example
+    ``e``) then holds the window of rep.1 at output ``(y, x)``, the slices of ``offsets``;
+    reshaped, the columns of ``d vZ / d vK`` (eq.a1-3) side by side.  Columns with ``y >= h_z``
+    or ``x >= w_z`` are no output's: they are computed with the rest and dropped."""
+    win = plan.window
+    s0, s1 = Af.strides
+    shape = (plan.cin, win.hl, win.wl, length)
+    strides = (s0, s1 * win.dh * win.wp, s1 * win.dw, s1)
+    return np.lib.stride_tricks.as_strided(Af, shape=shape, strides=strides, writeable=False)
+
+
+def conv_gather(A: np.ndarray, Ap: np.ndarray, Xs: np.ndarray, plan: ConvPlan) -> tuple[int, int, np.ndarray]:
+    """rep.1 for the examples ``A`` of a chunk: copied into the padded planes ``Ap`` (channels
+    first; the padding stays as it is), then their windows into ``Xs`` (see
+    ``conv_flat_windows``).  Returns the chunk's flat size, the number of columns that hold
+    windows (the last output is column ``length - 1``) and the windows ``X``, ``(CKK, length)``."""
+    win = plan.window
+    rows, cols = conv_interior(win)
+    m = A.shape[0]
+    Ap[:, :m, rows, cols] = A.transpose(1, 0, 2, 3)
+    size = m * win.hp * win.wp
+    length = size - plan.shifts[-1]
+    X = conv_leading(Xs, length)
+    windows = conv_flat_windows(Ap[:, :m].reshape(plan.cin, size), length, plan)
+    np.copyto(X.reshape(plan.cin, win.hl, win.wl, length), windows)
+    return size, length, X
+
+
+def conv_columns(planes: np.ndarray, span: int, out: np.ndarray, plan: ConvPlan) -> np.ndarray:
+    """The ``w_k`` column shifts of flat padded ``planes`` (``(C, length)``), copied into
+    ``out``: ``out[i, s, t] = planes[i, t + s d_w]`` for ``t < span``, as a
+    ``(C w_k, span)`` matrix.  Kernel position ``(r, s)``'s slice of ``offsets`` is then
+    columns ``r d_h w_p`` onwards of row ``(i, s)``: one kernel row's windows of rep.1,
+    without the ``h_k`` copies of the rows."""
+    win = plan.window
+    s0, s1 = planes.strides
+    view = np.lib.stride_tricks.as_strided(planes, shape=(planes.shape[0], win.wl, span), strides=(s0, s1 * win.dw, s1))
+    X = out.reshape(-1)[: view.size].reshape(view.shape)
+    np.copyto(X, view)
+    return X.reshape(-1, span)
+
+
+def conv_rows(Kr: np.ndarray, X: np.ndarray, out: np.ndarray, temp: np.ndarray, plan: ConvPlan) -> None:
+    """``out = sum_r Kr[r] @ X[:, :, r d_h w_p : r d_h w_p + length]`` per group (``length`` is
+    ``out``'s): kernel row ``r`` of each group times its rows of the column shifts ``X``,
+    added up over the ``h_k`` kernel rows in ``out`` (``temp`` holds one product)."""
+    length = out.shape[-1]
+    step = plan.window.dh * plan.window.wp  # kernel row r reads the planes r d_h rows on
+    np.matmul(Kr[0], X[:, :, :length], out=out)
+    for r in range(1, plan.window.hl):
+        np.matmul(Kr[r], X[:, :, r * step : r * step + length], out=temp)
+        out += temp
+
+
+def conv_strided_windows(Ap: np.ndarray, plan: ConvPlan) -> np.ndarray:
+    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
+    (``(C_in, n, h_p, w_p)``, channels first) whose ``[i, r, s, e, p, q]`` entry is
+    ``Ap[i, e, r d_h + p s_h, s d_w + q s_w]``, the slices of ``offsets``; reshaped, the
+    columns of ``d vZ / d vK`` (eq.a1-3) side by side for every example of the chunk."""
+    win = plan.window
+    s0, s1, s2, s3 = Ap.strides
+    shape = (plan.cin, win.hl, win.wl, Ap.shape[1], win.hz, win.wz)
+    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
+    return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
+
+
+def conv_flat_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+    """Stride 1: the kernels times the windows of each chunk in flat padded coordinates
+    (``conv_gather``), with groups one product per group (each group's kernels times its own
+    window rows)."""
+    win = plan.window
+    cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
+    hz, wz = win.hz, win.wz
+    ckk = cin * win.hl * win.wl
+    Km = conv_kernel_matrix(K, dtype, plan)
+    n = A.shape[0]
+    Z = np.empty((n, cout, hz, wz), dtype)
+    # one work space per call (see conv_work): the padded input, the products, the windows
+    Ap, P, Xs = conv_work(n, dtype, plan, cin, cout, ckk)
+    Ap.fill(0)  # the padding stays zero
+    for n0 in range(0, n, chunk):
+        m = min(chunk, n - n0)
+        size, length, X = conv_gather(A[n0 : n0 + m], Ap, Xs, plan)
+        out = P[:, :m]
+        if groups > 1:
+            Xg = X.reshape(groups, ckk // groups, length)
+            np.matmul(Km, Xg, out=out.reshape(groups, cout // groups, size)[:, :, :length])
+        else:
+            np.matmul(Km, X, out=out.reshape(cout, size)[:, :length])
+        Z[n0 : n0 + m] = out[:, :, :hz, :wz].transpose(1, 0, 2, 3)
+    return Z
+
+
+def conv_rowwise_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+    """With ``GROUPS`` groups of ``CG`` channels (kernel j meets ``A_{o_j + i}``,
+    ``o_j = (j // OG) CG``), stride 1: the products are per group and per kernel row.  The
+    padded planes are copied ``w_k`` times, shifted by ``s d_w`` columns; kernel row ``r``'s
+    windows are those copies ``r d_h`` rows on, so ``Z`` adds up ``h_k`` products of the
+    group's kernel row ``K[:, :, r, :]`` with them, and no window is gathered ``h_k`` times."""
+    win = plan.window
+    cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
+    hk, wk, hp, wp, hz, wz = win.hl, win.wl, win.hp, win.wp, win.hz, win.wz
+    cg, og = cin // groups, cout // groups
+    rows, cols = conv_interior(win)
+    last = plan.shifts[-1]
+    rstep = win.dh * wp  # kernel row r reads the planes r d_h rows on, r d_h w_p flat positions
+    n = A.shape[0]
+    Z = np.empty((n, cout, hz, wz), dtype)
+    # kernel row r of each group: Kr[r, g, o, (i, s)] = K[g OG + o, i, r, s]
+    Kr = np.ascontiguousarray(K.reshape(groups, og, cg, hk, wk).transpose(3, 0, 1, 2, 4), dtype=dtype).reshape(
+        hk, groups, og, cg * wk
+    )
+    # one work space per call (see conv_work): the padded input, the sums, one product, the column shifts
+    Ap, P, T, Xs = conv_work(n, dtype, plan, cin, cout, cout, cin * wk)
+    Ap.fill(0)  # the padding stays zero
+    for n0 in range(0, n, chunk):
+        m = min(chunk, n - n0)
+        Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        size = m * hp * wp
+        length = size - last
+        X = conv_columns(Ap[:, :m].reshape(cin, size), length + (hk - 1) * rstep, Xs, plan)
+        out = P[:, :m].reshape(groups, og, size)[:, :, :length]
+        product = conv_leading(T, length).reshape(groups, og, length)
+        # rep.2, eq.a1-3: each group's kernel rows times its rows of the column shifts
+        conv_rows(Kr, X.reshape(groups, cg * wk, -1), out, product, plan)
+        Z[n0 : n0 + m] = P[:, :m, :hz, :wz].transpose(1, 0, 2, 3)
+    return Z
+
+
+def conv_shifted_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+    """Depthwise (``GROUPS`` groups of one channel, kernel j on input channel j alone), stride 1:
+    rep.2 one kernel position at a time, ``k_rs`` times the padded planes shifted by ``(r, s)``,
+    in place; no windows are gathered."""
+    win = plan.window
+    cin, cout, chunk, shifts = plan.cin, plan.cout, plan.chunk, plan.shifts
+    hp, wp, hz, wz = win.hp, win.wp, win.hz, win.wz
+    positions = win.hl * win.wl
+    rows, cols = conv_interior(win)
+    n = A.shape[0]
+    Z = np.empty((n, cout, hz, wz), dtype)
+    # one work space per call (see conv_work): the padded input, the sums, one product
+    Ap, P, T = conv_work(n, dtype, plan, cin, cout, cin)
+    Ap.fill(0)  # the padding stays zero
+    Kd = K.reshape(cout, positions).astype(dtype, copy=False)
+    for n0 in range(0, n, chunk):
+        m = min(chunk, n - n0)
+        Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        size = m * hp * wp
+        length = size - shifts[-1]
+        Af = Ap[:, :m].reshape(cin, size)
+        out = P[:, :m].reshape(cout, size)[:, :length]
+        product = conv_leading(T, length)
+        first = shifts[0]  # the first kernel position starts the sum
+        np.multiply(Kd[:, :1], Af[:, first : first + length], out=out)
+        for rs in range(1, positions):
+            shift = shifts[rs]
+            np.multiply(Kd[:, rs, None], Af[:, shift : shift + length], out=product)
+            out += product
+        Z[n0 : n0 + m] = P[:, :m, :hz, :wz].transpose(1, 0, 2, 3)
+    return Z
+
+
+def conv_strided_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+    """Any stride: the kernels times the windows of each chunk (``conv_strided_windows``), with
+    groups one product per group (kernel j meets the ``CG`` input channels of its group only,
+    ``A_{o_j + i}``, ``o_j = (j // OG) CG``)."""
+    win = plan.window
+    cin, cout, chunk = plan.cin, plan.cout, plan.chunk
+    nz = win.hz * win.wz
+    rows, cols = conv_interior(win)
+    Km = conv_kernel_matrix(K, dtype, plan)
+    n = A.shape[0]
+    Z = np.empty((n, cout, nz), dtype)
+    Ap = np.zeros((cin, min(n, chunk), win.hp, win.wp), dtype)  # the padding stays zero
+    for n0 in range(0, n, chunk):
+        m = min(chunk, n - n0)
+        Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        # the window rows (GKK per group, or CKK) by the outputs of the chunk
+        X = conv_strided_windows(Ap[:, :m], plan).reshape(*Km.shape[:-2], Km.shape[-1], m * nz)
+        Z[n0 : n0 + m] = (Km @ X).reshape(cout, m, nz).transpose(1, 0, 2)
+    return Z.reshape(n, cout, win.hz, win.wz)
+
+
+def conv_flat_backward(
+    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stride 1: ``dK`` is the windows of each chunk (``conv_gather``) times ``dZ`` in flat
+    padded coordinates; each kernel position adds its ``K``-weighted ``dZ`` into the input
+    shifted by ``(r, s)``."""
+    win = plan.window
+    cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
+    positions, hz, wz = win.hl * win.wl, win.hz, win.wz
+    ckk = cin * positions
+    rows, cols = conv_interior(win)
+    n = A.shape[0]
+    Kt, dKt = conv_kernel_columns(K, dtype, plan)
+    dA = np.empty(A.shape, dtype)
+    # one work space per call (see conv_work): the padded input, dZ in flat padded coordinates,
+    # dA's padded planes, and the windows and the K-weighted dZ of eq.a2-3 (CKK rows each)
+    Ap, Gp, dAp, Xs, Ds = conv_work(n, dtype, plan, cin, cout, cin, ckk, ckk)
+    Ap.fill(0)  # the padding stays zero
+    Gp.fill(0)  # zero at the positions that are no output's
+    for n0 in range(0, n, chunk):
+        m = min(chunk, n - n0)
+        size, length, X = conv_gather(A[n0 : n0 + m], Ap, Xs, plan)
+        Gp[:, :m, :hz, :wz] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
+        if groups > 1:
+            G = Gp[:, :m].reshape(groups, cout // groups, size)[:, :, :length]
+            dKt += X.reshape(groups, ckk // groups, length) @ G.transpose(0, 2, 1)
+            Dg = conv_leading(Ds, length).reshape(groups, ckk // groups, length)
+            if plan.one_kernel_per_group:
+                # one kernel per group: the product Kt @ G has an inner size of 1, a broadcast product
+                D = np.multiply(Kt, G, out=Dg).reshape(cin, positions, length)
+            else:
+                D = np.matmul(Kt, G, out=Dg).reshape(cin, positions, length)
+        else:
+            G = Gp[:, :m].reshape(cout, size)[:, :length]
+            dKt += X @ G.T
+            D = np.matmul(Kt, G, out=conv_leading(Ds, length)).reshape(cin, positions, length)
+        planes = dAp[:, :m]
+        flat = planes.reshape(cin, size)
+        flat.fill(0)
+        # eq.a2-3: kernel position (r, s) adds its K-weighted dZ into the input shifted by (r, s)
+        for rs, shift in enumerate(plan.shifts):
+            flat[:, shift : shift + length] += D[:, rs]
+        dA[n0 : n0 + m] = planes[:, :, rows, cols].transpose(1, 0, 2, 3)
+    return dA, conv_kernel_gradient(dKt, plan)
+
+
+def conv_rowwise_backward(
+    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise, as the forward pass: both come from the column shifts of ``dZ``'s padded planes
+    (the closed forms of 3.1.5, ``grad_K J = Apad ⋆ G`` and
+    ``grad_A J = full(G ⋆ rot180(K))``).  ``dZ``'s planes sit after ``shifts[-1]`` zeros, so
+    the window of flat input position ``u`` at the turned kernel position
+    ``(h_k - 1 - r, w_k - 1 - s)`` is ``dZ`` at ``u - shifts[(r, s)]``, the outputs whose
+    windows hold ``u`` there: ``dA`` adds up one product per kernel row of the turned kernel
+    with them, and ``dK``'s row ``r`` is their product with the padded input."""
+    win = plan.window
+    cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
+    hk, wk, hp, wp, hz, wz = win.hl, win.wl, win.hp, win.wp, win.hz, win.wz
+    cg, og = cin // groups, cout // groups
+    rows, cols = conv_interior(win)
+    last = plan.shifts[-1]
+    rstep = win.dh * wp  # kernel row r reads the planes r d_h rows on, r d_h w_p flat positions
+    n = A.shape[0]
+    # the kernel turned by 180°, row r of each group: Kf[r, g, i, (o, s)] = K[g OG + o, i, h_k - 1 - r, w_k - 1 - s]
+    Kf = np.ascontiguousarray(
+        K[:, :, ::-1, ::-1].reshape(groups, og, cg, hk, wk).transpose(3, 0, 2, 1, 4),
+        dtype=dtype,
+    ).reshape(hk, groups, cg, og * wk)
+    dKf = np.zeros((hk, groups, og * wk, cg), dtype)
+    dA = np.empty(A.shape, dtype)
+    # one work space per call (see conv_work): the padded input, dA's padded planes, one product
+    Ap, dAp, T = conv_work(n, dtype, plan, cin, cin, cin)
+    Ap.fill(0)  # the padding stays zero
+    # dZ's padded planes in flat coordinates after shifts[-1] zeros (zero at the positions that
+    # are no output's), and their column shifts
+    size = min(n, chunk) * hp * wp
+    Gb = np.zeros((cout, last + size), dtype)
+    Xs = np.empty(cout * wk * (size + (hk - 1) * rstep), dtype)
+    for n0 in range(0, n, chunk):
+        m = min(chunk, n - n0)
+        size = m * hp * wp
+        Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        G = Gb[:, last : last + size].reshape(cout, m, hp, wp)
+        G[:, :, :hz, :wz] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
+        X = conv_columns(Gb, size + (hk - 1) * rstep, Xs, plan).reshape(groups, og * wk, -1)
+        # eq.a1-3: dK's turned row r is dZ's windows there times the padded input
+        Af = Ap[:, :m].reshape(groups, cg, size)
+        for r in range(hk):
+            dKf[r] += X[:, :, r * rstep : r * rstep + size] @ Af.transpose(0, 2, 1)
+        # eq.a2-3: dA's padded planes, the turned kernel's rows times dZ's windows
+        out = dAp[:, :m].reshape(groups, cg, size)
+        conv_rows(Kf, X, out, conv_leading(T, size).reshape(groups, cg, size), plan)
+        dA[n0 : n0 + m] = dAp[:, :m, rows, cols].transpose(1, 0, 2, 3)
+    # dKf[r, g, (o, s), i] = dK[g OG + o, i, h_k - 1 - r, w_k - 1 - s]
+    dKr = dKf.reshape(hk, groups, og, wk, cg).transpose(1, 2, 4, 0, 3)
+    return dA, np.ascontiguousarray(dKr[:, :, :, ::-1, ::-1]).reshape(conv_kernel_shape(plan))
+
+
+def conv_shifted_backward(
+    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
+) -> tuple[np.ndarray, np.ndarray]:
+    """Depthwise: kernel position ``(r, s)`` at a time, on the padded planes shifted by ``(r, s)``."""
+    win = plan.window
+    cin, cout, chunk, shifts = plan.cin, plan.cout, plan.chunk, plan.shifts
+    hp, wp, hz, wz = win.hp, win.wp, win.hz, win.wz
+    positions = win.hl * win.wl
+    rows, cols = conv_interior(win)
+    n = A.shape[0]
+    Kd = K.reshape(cout, positions).astype(dtype, copy=False)
+    dKd = np.zeros((cout, positions), dtype)
+    dA = np.empty(A.shape, dtype)
+    # one work space per call (see conv_work): the padded input, dZ in flat padded coordinates,
+    # dA's padded planes, one product
+    Ap, Gp, dAp, T = conv_work(n, dtype, plan, cin, cout, cin, cin)
+    Ap.fill(0)  # the padding stays zero
+    Gp.fill(0)  # zero at the positions that are no output's
+    for n0 in range(0, n, chunk):
+        m = min(chunk, n - n0)
+        Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        Gp[:, :m, :hz, :wz] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
+        size = m * hp * wp
+        length = size - shifts[-1]
+        Af = Ap[:, :m].reshape(cin, size)
+        G = Gp[:, :m].reshape(cout, size)[:, :length]
+        product = conv_leading(T, length)
+        flat = dAp[:, :m].reshape(cin, size)
+        flat.fill(0)
+        for rs, shift in enumerate(shifts):
+            # eq.a1-3: dJ/dk_rs is dZ times the input plane shifted by (r, s)
+            dKd[:, rs] += np.einsum("ct,ct->c", Af[:, shift : shift + length], G)
+            # eq.a2-3: k_rs times dZ, added into the input shifted by (r, s)
+            np.multiply(Kd[:, rs, None], G, out=product)
+            flat[:, shift : shift + length] += product
+        dA[n0 : n0 + m] = dAp[:, :m, rows, cols].transpose(1, 0, 2, 3)
+    return dA, dKd.reshape(conv_kernel_shape(plan))
+
+
+def conv_strided_backward(
+    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
+) -> tuple[np.ndarray, np.ndarray]:
+    """Any stride: ``dK`` is the windows of each chunk (``conv_strided_windows``) times ``dZ``;
+    each kernel position adds its ``K``-weighted ``dZ`` into its strided slice of ``offsets``."""
+    win = plan.window
+    cin, chunk = plan.cin, plan.chunk
+    hk, wk, hz, wz, sh, sw = win.hl, win.wl, win.hz, win.wz, win.sh, win.sw
+    nz = hz * wz
+    rows, cols = conv_interior(win)
+    n = A.shape[0]
+    Kt, dKt = conv_kernel_columns(K, dtype, plan)
+    dA = np.empty(A.shape, dtype)
+    size = (min(n, chunk), win.hp, win.wp)
+    Ap = np.zeros((cin, *size), dtype)  # channels first: the padding stays zero
+    dAp = np.empty((cin, *size), dtype)
+    for n0 in range(0, n, chunk):
+        m = min(chunk, n - n0)
+        Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
+        # the window rows and dZ's rows (per group with groups) by the outputs of the chunk
+        X = conv_strided_windows(Ap[:, :m], plan).reshape(*dKt.shape[:-1], m * nz)
+        G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(*Kt.shape[:-2], -1, m * nz)
+        dKt += X @ G.swapaxes(-1, -2)
+        if plan.one_kernel_per_group:
+            D = (Kt * G).reshape(cin, hk, wk, m, hz, wz)  # Kt @ G, inner size 1
+        else:
+            D = (Kt @ G).reshape(cin, hk, wk, m, hz, wz)
+        planes = dAp[:, :m]
+        planes[...] = 0
+        for r, s, r0, r1, c0, c1 in plan.offsets:
+            planes[:, :, r0:r1:sh, c0:c1:sw] += D[:, r, s]
+        dA[n0 : n0 + m] = planes[:, :, rows, cols].transpose(1, 0, 2, 3)
+    return dA, conv_kernel_gradient(dKt, plan)
+
+
 # -- the algorithms of symconv/layers/pool/avg_kernel.py ----------------------------------------
 #: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input rows
 #: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of rows ``p0, p0 + 1, ...``
@@ -339,31 +829,9 @@ def spread_classes(
 
 
 # -- 2D convolution (seed section 2, 3.1.5, Appendix A) ---------------------------------
-_L1_CIN = 3
-_L1_COUT = 4
-_L1_HK = 3
-_L1_WK = 3
-_L1_H = 16
-_L1_W = 16
-_L1_HP = 18
-_L1_WP = 18
-_L1_HZ = 16
-_L1_WZ = 16
-_L1_T = 1
-_L1_L = 1
-_L1_SH = 1
-_L1_SW = 1
-_L1_DH = 1
-_L1_DW = 1
-_L1_CKK = _L1_CIN * _L1_HK * _L1_WK
-_L1_NZ = _L1_HZ * _L1_WZ
 _L1_IN_SHAPE = (3, 16, 16)
 _L1_K_SHAPE = (4, 3, 3, 3)
 _L1_OUT_SHAPE = (4, 16, 16)
-_L1_ROWS = slice(_L1_T, _L1_T + _L1_H)
-_L1_COLS = slice(_L1_L, _L1_L + _L1_W)
-#: examples per step: the gathered windows of a chunk take about 909792 bytes in float64
-_L1_CHUNK = 13
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
 # fmt: off
@@ -612,54 +1080,21 @@ _L1_JAC_INP = (
     239, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254, 255,
 )
 # fmt: on
-#: the same slices in flat padded coordinates: kernel position (r, s) starts r d_h w_p + s d_w on
-_L1_SHIFTS = tuple(r0 * _L1_WP + c0 for _, _, r0, _, c0, _ in _L1_OFFSETS)
-
-
-def l1_conv2d__windows(Af, length):
-    """rep.1 in flat padded coordinates, for stride 1: ``Af`` holds each input channel's padded
-    planes laid end to end (``(C_in, n h_p w_p)``), and the view's ``[i, r, s, t]`` entry is
-    ``Af[i, t + r d_h w_p + s d_w]``.  Column ``t = (e, y, x)`` (a padded position of example
-    ``e``) then holds the window of rep.1 at output ``(y, x)``, the slices of ``OFFSETS``;
-    reshaped, the columns of ``d vZ / d vK`` (eq.a1-3) side by side.  Columns with ``y >= h_z``
-    or ``x >= w_z`` are no output's: they are computed with the rest and dropped."""
-    s0, s1 = Af.strides
-    shape = (_L1_CIN, _L1_HK, _L1_WK, length)
-    strides = (s0, s1 * _L1_DH * _L1_WP, s1 * _L1_DW, s1)
-    return np.lib.stride_tricks.as_strided(Af, shape=shape, strides=strides, writeable=False)
-
-
-def l1_conv2d__work(n, dtype, *rows):
-    """One array cut into blocks of ``rows[k]`` padded planes for each example of a chunk,
-    ``(rows[k], chunk, h_p, w_p)`` each.  A single allocation per call: the memory allocator
-    hands the same block back on the next call, where many large arrays would come as fresh,
-    unmapped pages every time."""
-    shape = (min(n, _L1_CHUNK), _L1_HP, _L1_WP)
-    span = shape[0] * _L1_HP * _L1_WP
-    work = np.empty(sum(rows) * span, dtype)
-    starts = np.cumsum((0, *rows)) * span
-    return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
-
-
-def l1_conv2d__leading(block, length):
-    """The start of a work block as a contiguous ``(rows, length)`` array (a chunk of ``length``
-    flat positions, one row per plane row of the block)."""
-    return block.reshape(-1)[: block.shape[0] * length].reshape(block.shape[0], length)
-
-
-def l1_conv2d__gather(A, Ap, Xs):
-    """rep.1 for the examples ``A`` of a chunk: copied into the padded planes ``Ap`` (channels
-    first; the padding stays as it is), then their windows into ``Xs`` (see ``_windows``).
-    Returns the chunk's flat size, the number of columns that hold windows (the last output is
-    column ``length - 1``) and the windows ``X``, ``(CKK, length)``."""
-    m = A.shape[0]
-    Ap[:, :m, _L1_ROWS, _L1_COLS] = A.transpose(1, 0, 2, 3)
-    size = m * _L1_HP * _L1_WP
-    length = size - _L1_SHIFTS[-1]
-    X = l1_conv2d__leading(Xs, length)
-    windows = l1_conv2d__windows(Ap[:, :m].reshape(_L1_CIN, size), length)
-    np.copyto(X.reshape(_L1_CIN, _L1_HK, _L1_WK, length), windows)
-    return size, length, X
+#: the geometry and the constants of the passes (``ConvPlan``'s fields), the flat path;
+#: examples per step: the gathered windows of a chunk take about 909792 bytes in float64
+_L1_WINDOW = Window(h=16, w=16, hp=18, wp=18, hz=16, wz=16, top=1, left=1, sh=1, sw=1, dh=1, dw=1, hl=3, wl=3)
+_L1_PLAN = ConvPlan(
+    window=_L1_WINDOW,
+    cin=3,
+    cout=4,
+    groups=1,
+    chunk=13,
+    offsets=_L1_OFFSETS,
+    shifts=(0, 1, 2, 18, 19, 20, 36, 37, 38),
+    path="flat",
+    one_kernel_per_group=False,
+    bias=True,
+)
 
 
 def l1_conv2d_forward(A, K, b):
@@ -667,25 +1102,10 @@ def l1_conv2d_forward(A, K, b):
     ``K`` is (4, 3, 3, 3), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (4, 16, 16)``.
 
     Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk
-    of ``CHUNK`` examples are one product of the kernels with the gathered windows."""
+    of examples are one product of the kernels with the gathered windows (``conv_forward``)."""
     A = _batch(A, _L1_IN_SHAPE, "A")
     K = _fixed(K, _L1_K_SHAPE, "K")
-    b = _fixed(b, (_L1_COUT,), "b")
-    dtype = np.result_type(A, K, b)
-    n = A.shape[0]
-    Km = K.reshape(_L1_COUT, _L1_CKK).astype(dtype, copy=False)
-    Z = np.empty((n, _L1_COUT, _L1_HZ, _L1_WZ), dtype)
-    # one work space per call (see _work): the padded input, the products, the windows
-    Ap, P, Xs = l1_conv2d__work(n, dtype, _L1_CIN, _L1_COUT, _L1_CKK)
-    Ap.fill(0)  # the padding stays zero
-    for n0 in range(0, n, _L1_CHUNK):
-        m = min(_L1_CHUNK, n - n0)
-        size, length, X = l1_conv2d__gather(A[n0 : n0 + m], Ap, Xs)
-        out = P[:, :m]
-        np.matmul(Km, X, out=out.reshape(_L1_COUT, size)[:, :length])
-        Z[n0 : n0 + m] = out[:, :, :_L1_HZ, :_L1_WZ].transpose(1, 0, 2, 3)
-    Z += b.astype(dtype, copy=False)[:, None, None]
-    return Z
+    return conv_forward(A, K, _fixed(b, (_L1_PLAN.cout,), "b"), _L1_PLAN)
 
 
 def l1_conv2d_backward(dZ, A, K):
@@ -695,39 +1115,13 @@ def l1_conv2d_backward(dZ, A, K):
       (eq.a1-3): the windows of ``OFFSETS`` times ``dZ``;
     * ``dJ/db_j = dJ/dvZ_j 1``;
     * ``dJ/dvA_i = sum_j dJ/dvZ_j dvZ_j/dvA_i``, column ``(r, s)`` being ``vec(E_rs * K_{j,i})``
-      (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice.
-
-    Examples are taken ``CHUNK`` at a time so that the gathered windows stay in cache.
-    """
+      (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice
+      (``conv_backward``)."""
     A = _batch(A, _L1_IN_SHAPE, "A")
     dZ = _batch(dZ, _L1_OUT_SHAPE, "dZ")
     K = _fixed(K, _L1_K_SHAPE, "K")
-    n = _same_batch(A, dZ)
-    dtype = np.result_type(dZ, A, K)
-    Kt = K.reshape(_L1_COUT, _L1_CKK).T.astype(dtype, copy=False)
-    dKt = np.zeros((_L1_CKK, _L1_COUT), dtype)
-    dA = np.empty(A.shape, dtype)
-    # one work space per call (see _work): the padded input, dZ in flat padded coordinates,
-    # dA's padded planes, and the windows and the K-weighted dZ of eq.a2-3 (CKK rows each)
-    Ap, Gp, dAp, Xs, Ds = l1_conv2d__work(n, dtype, _L1_CIN, _L1_COUT, _L1_CIN, _L1_CKK, _L1_CKK)
-    Ap.fill(0)  # the padding stays zero
-    Gp.fill(0)  # zero at the positions that are no output's
-    for n0 in range(0, n, _L1_CHUNK):
-        m = min(_L1_CHUNK, n - n0)
-        size, length, X = l1_conv2d__gather(A[n0 : n0 + m], Ap, Xs)
-        Gp[:, :m, :_L1_HZ, :_L1_WZ] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
-        G = Gp[:, :m].reshape(_L1_COUT, size)[:, :length]
-        dKt += X @ G.T
-        D = np.matmul(Kt, G, out=l1_conv2d__leading(Ds, length)).reshape(_L1_CIN, _L1_HK * _L1_WK, length)
-        chunk = dAp[:, :m]
-        flat = chunk.reshape(_L1_CIN, size)
-        flat.fill(0)
-        # eq.a2-3: kernel position (r, s) adds its K-weighted dZ into the input shifted by (r, s)
-        for rs, shift in enumerate(_L1_SHIFTS):
-            flat[:, shift : shift + length] += D[:, rs]
-        dA[n0 : n0 + m] = chunk[:, :, _L1_ROWS, _L1_COLS].transpose(1, 0, 2, 3)
-    dK = np.ascontiguousarray(dKt.T).reshape(_L1_K_SHAPE)
-    return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
+    _same_batch(A, dZ)
+    return conv_backward(dZ, A, K, _L1_PLAN)
 
 
 def l1_conv2d_jacobians(A, K):
@@ -741,11 +1135,11 @@ def l1_conv2d_jacobians(A, K):
     a, k = _vec(A), _vec(K)
     rows, ker, inp = np.array(_L1_JAC_OUT), np.array(_L1_JAC_KER), np.array(_L1_JAC_INP)
     out = {}
-    for j in range(_L1_COUT):
-        for i in range(_L1_CIN):
-            out["K", j, i] = _dense((_L1_NZ, _L1_HK * _L1_WK), rows, ker, a[i][inp], dtype)
-            out["A", j, i] = _dense((_L1_NZ, _L1_H * _L1_W), rows, inp, k[j, i][ker], dtype)
-        out["b", j] = np.ones((_L1_NZ, 1), dtype)
+    for j in range(_L1_PLAN.cout):
+        for i in range(_L1_PLAN.cin):
+            out["K", j, i] = _dense((256, 9), rows, ker, a[i][inp], dtype)
+            out["A", j, i] = _dense((256, 256), rows, inp, k[j, i][ker], dtype)
+        out["b", j] = np.ones((256, 1), dtype)
     return out
 
 
@@ -869,31 +1263,9 @@ def l3_avgpool2d_jacobians(I=None):
 
 
 # -- 2D convolution (seed section 2, 3.1.5, Appendix A) ---------------------------------
-_L4_CIN = 4
-_L4_COUT = 8
-_L4_HK = 3
-_L4_WK = 3
-_L4_H = 8
-_L4_W = 8
-_L4_HP = 10
-_L4_WP = 10
-_L4_HZ = 8
-_L4_WZ = 8
-_L4_T = 1
-_L4_L = 1
-_L4_SH = 1
-_L4_SW = 1
-_L4_DH = 1
-_L4_DW = 1
-_L4_CKK = _L4_CIN * _L4_HK * _L4_WK
-_L4_NZ = _L4_HZ * _L4_WZ
 _L4_IN_SHAPE = (4, 8, 8)
 _L4_K_SHAPE = (8, 4, 3, 3)
 _L4_OUT_SHAPE = (8, 8, 8)
-_L4_ROWS = slice(_L4_T, _L4_T + _L4_H)
-_L4_COLS = slice(_L4_L, _L4_L + _L4_W)
-#: examples per step: the gathered windows of a chunk take about 1180800 bytes in float64
-_L4_CHUNK = 41
 #: (r, s, row start, row stop, column start, column stop) of the strided slice of the padded
 #: input that kernel position (r, s) meets: column (r, s) of d vZ / d vK, vec(A * E_rs) (eq.a1-3)
 # fmt: off
@@ -956,54 +1328,21 @@ _L4_JAC_INP = (
     37, 38, 39, 41, 42, 43, 44, 45, 46, 47, 49, 50, 51, 52, 53, 54, 55, 57, 58, 59, 60, 61, 62, 63,
 )
 # fmt: on
-#: the same slices in flat padded coordinates: kernel position (r, s) starts r d_h w_p + s d_w on
-_L4_SHIFTS = tuple(r0 * _L4_WP + c0 for _, _, r0, _, c0, _ in _L4_OFFSETS)
-
-
-def l4_conv2d__windows(Af, length):
-    """rep.1 in flat padded coordinates, for stride 1: ``Af`` holds each input channel's padded
-    planes laid end to end (``(C_in, n h_p w_p)``), and the view's ``[i, r, s, t]`` entry is
-    ``Af[i, t + r d_h w_p + s d_w]``.  Column ``t = (e, y, x)`` (a padded position of example
-    ``e``) then holds the window of rep.1 at output ``(y, x)``, the slices of ``OFFSETS``;
-    reshaped, the columns of ``d vZ / d vK`` (eq.a1-3) side by side.  Columns with ``y >= h_z``
-    or ``x >= w_z`` are no output's: they are computed with the rest and dropped."""
-    s0, s1 = Af.strides
-    shape = (_L4_CIN, _L4_HK, _L4_WK, length)
-    strides = (s0, s1 * _L4_DH * _L4_WP, s1 * _L4_DW, s1)
-    return np.lib.stride_tricks.as_strided(Af, shape=shape, strides=strides, writeable=False)
-
-
-def l4_conv2d__work(n, dtype, *rows):
-    """One array cut into blocks of ``rows[k]`` padded planes for each example of a chunk,
-    ``(rows[k], chunk, h_p, w_p)`` each.  A single allocation per call: the memory allocator
-    hands the same block back on the next call, where many large arrays would come as fresh,
-    unmapped pages every time."""
-    shape = (min(n, _L4_CHUNK), _L4_HP, _L4_WP)
-    span = shape[0] * _L4_HP * _L4_WP
-    work = np.empty(sum(rows) * span, dtype)
-    starts = np.cumsum((0, *rows)) * span
-    return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
-
-
-def l4_conv2d__leading(block, length):
-    """The start of a work block as a contiguous ``(rows, length)`` array (a chunk of ``length``
-    flat positions, one row per plane row of the block)."""
-    return block.reshape(-1)[: block.shape[0] * length].reshape(block.shape[0], length)
-
-
-def l4_conv2d__gather(A, Ap, Xs):
-    """rep.1 for the examples ``A`` of a chunk: copied into the padded planes ``Ap`` (channels
-    first; the padding stays as it is), then their windows into ``Xs`` (see ``_windows``).
-    Returns the chunk's flat size, the number of columns that hold windows (the last output is
-    column ``length - 1``) and the windows ``X``, ``(CKK, length)``."""
-    m = A.shape[0]
-    Ap[:, :m, _L4_ROWS, _L4_COLS] = A.transpose(1, 0, 2, 3)
-    size = m * _L4_HP * _L4_WP
-    length = size - _L4_SHIFTS[-1]
-    X = l4_conv2d__leading(Xs, length)
-    windows = l4_conv2d__windows(Ap[:, :m].reshape(_L4_CIN, size), length)
-    np.copyto(X.reshape(_L4_CIN, _L4_HK, _L4_WK, length), windows)
-    return size, length, X
+#: the geometry and the constants of the passes (``ConvPlan``'s fields), the flat path;
+#: examples per step: the gathered windows of a chunk take about 1180800 bytes in float64
+_L4_WINDOW = Window(h=8, w=8, hp=10, wp=10, hz=8, wz=8, top=1, left=1, sh=1, sw=1, dh=1, dw=1, hl=3, wl=3)
+_L4_PLAN = ConvPlan(
+    window=_L4_WINDOW,
+    cin=4,
+    cout=8,
+    groups=1,
+    chunk=41,
+    offsets=_L4_OFFSETS,
+    shifts=(0, 1, 2, 10, 11, 12, 20, 21, 22),
+    path="flat",
+    one_kernel_per_group=False,
+    bias=True,
+)
 
 
 def l4_conv2d_forward(A, K, b):
@@ -1011,25 +1350,10 @@ def l4_conv2d_forward(A, K, b):
     ``K`` is (8, 4, 3, 3), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (8, 8, 8)``.
 
     Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk
-    of ``CHUNK`` examples are one product of the kernels with the gathered windows."""
+    of examples are one product of the kernels with the gathered windows (``conv_forward``)."""
     A = _batch(A, _L4_IN_SHAPE, "A")
     K = _fixed(K, _L4_K_SHAPE, "K")
-    b = _fixed(b, (_L4_COUT,), "b")
-    dtype = np.result_type(A, K, b)
-    n = A.shape[0]
-    Km = K.reshape(_L4_COUT, _L4_CKK).astype(dtype, copy=False)
-    Z = np.empty((n, _L4_COUT, _L4_HZ, _L4_WZ), dtype)
-    # one work space per call (see _work): the padded input, the products, the windows
-    Ap, P, Xs = l4_conv2d__work(n, dtype, _L4_CIN, _L4_COUT, _L4_CKK)
-    Ap.fill(0)  # the padding stays zero
-    for n0 in range(0, n, _L4_CHUNK):
-        m = min(_L4_CHUNK, n - n0)
-        size, length, X = l4_conv2d__gather(A[n0 : n0 + m], Ap, Xs)
-        out = P[:, :m]
-        np.matmul(Km, X, out=out.reshape(_L4_COUT, size)[:, :length])
-        Z[n0 : n0 + m] = out[:, :, :_L4_HZ, :_L4_WZ].transpose(1, 0, 2, 3)
-    Z += b.astype(dtype, copy=False)[:, None, None]
-    return Z
+    return conv_forward(A, K, _fixed(b, (_L4_PLAN.cout,), "b"), _L4_PLAN)
 
 
 def l4_conv2d_backward(dZ, A, K):
@@ -1039,39 +1363,13 @@ def l4_conv2d_backward(dZ, A, K):
       (eq.a1-3): the windows of ``OFFSETS`` times ``dZ``;
     * ``dJ/db_j = dJ/dvZ_j 1``;
     * ``dJ/dvA_i = sum_j dJ/dvZ_j dvZ_j/dvA_i``, column ``(r, s)`` being ``vec(E_rs * K_{j,i})``
-      (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice.
-
-    Examples are taken ``CHUNK`` at a time so that the gathered windows stay in cache.
-    """
+      (eq.a2-3): each kernel position adds ``K[:, :, r, s]``-weighted ``dZ`` into its slice
+      (``conv_backward``)."""
     A = _batch(A, _L4_IN_SHAPE, "A")
     dZ = _batch(dZ, _L4_OUT_SHAPE, "dZ")
     K = _fixed(K, _L4_K_SHAPE, "K")
-    n = _same_batch(A, dZ)
-    dtype = np.result_type(dZ, A, K)
-    Kt = K.reshape(_L4_COUT, _L4_CKK).T.astype(dtype, copy=False)
-    dKt = np.zeros((_L4_CKK, _L4_COUT), dtype)
-    dA = np.empty(A.shape, dtype)
-    # one work space per call (see _work): the padded input, dZ in flat padded coordinates,
-    # dA's padded planes, and the windows and the K-weighted dZ of eq.a2-3 (CKK rows each)
-    Ap, Gp, dAp, Xs, Ds = l4_conv2d__work(n, dtype, _L4_CIN, _L4_COUT, _L4_CIN, _L4_CKK, _L4_CKK)
-    Ap.fill(0)  # the padding stays zero
-    Gp.fill(0)  # zero at the positions that are no output's
-    for n0 in range(0, n, _L4_CHUNK):
-        m = min(_L4_CHUNK, n - n0)
-        size, length, X = l4_conv2d__gather(A[n0 : n0 + m], Ap, Xs)
-        Gp[:, :m, :_L4_HZ, :_L4_WZ] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
-        G = Gp[:, :m].reshape(_L4_COUT, size)[:, :length]
-        dKt += X @ G.T
-        D = np.matmul(Kt, G, out=l4_conv2d__leading(Ds, length)).reshape(_L4_CIN, _L4_HK * _L4_WK, length)
-        chunk = dAp[:, :m]
-        flat = chunk.reshape(_L4_CIN, size)
-        flat.fill(0)
-        # eq.a2-3: kernel position (r, s) adds its K-weighted dZ into the input shifted by (r, s)
-        for rs, shift in enumerate(_L4_SHIFTS):
-            flat[:, shift : shift + length] += D[:, rs]
-        dA[n0 : n0 + m] = chunk[:, :, _L4_ROWS, _L4_COLS].transpose(1, 0, 2, 3)
-    dK = np.ascontiguousarray(dKt.T).reshape(_L4_K_SHAPE)
-    return dA, dK, dZ.sum(axis=(0, 2, 3), dtype=dtype)
+    _same_batch(A, dZ)
+    return conv_backward(dZ, A, K, _L4_PLAN)
 
 
 def l4_conv2d_jacobians(A, K):
@@ -1085,11 +1383,11 @@ def l4_conv2d_jacobians(A, K):
     a, k = _vec(A), _vec(K)
     rows, ker, inp = np.array(_L4_JAC_OUT), np.array(_L4_JAC_KER), np.array(_L4_JAC_INP)
     out = {}
-    for j in range(_L4_COUT):
-        for i in range(_L4_CIN):
-            out["K", j, i] = _dense((_L4_NZ, _L4_HK * _L4_WK), rows, ker, a[i][inp], dtype)
-            out["A", j, i] = _dense((_L4_NZ, _L4_H * _L4_W), rows, inp, k[j, i][ker], dtype)
-        out["b", j] = np.ones((_L4_NZ, 1), dtype)
+    for j in range(_L4_PLAN.cout):
+        for i in range(_L4_PLAN.cin):
+            out["K", j, i] = _dense((64, 9), rows, ker, a[i][inp], dtype)
+            out["A", j, i] = _dense((64, 64), rows, inp, k[j, i][ker], dtype)
+        out["b", j] = np.ones((64, 1), dtype)
     return out
 
 

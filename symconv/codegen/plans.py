@@ -31,7 +31,7 @@ CHUNK_BYTES = 1 << 21
 FLAT_COLUMNS = 4096
 FLAT_BYTES = 1 << 23
 #: a grouped stride-1 conv with at most this many input channels per group (and not depthwise)
-#: takes the row-wise path of ``conv.py.j2`` (``h_k`` products per group on ``w_k`` copies of
+#: takes the row-wise path of ``conv_kernel.py`` (``h_k`` products per group on ``w_k`` copies of
 #: the planes) instead of gathering ``h_k w_k`` copies of every window.  Measured forward +
 #: backward, N=8, 3x3 (128x28x28 and 64x56x56): row-wise was 1.28 to 2.6 times faster from 2
 #: to 32 channels per group, and 0.94 to 1.4 times at 64 (slower once); with one channel per
@@ -142,7 +142,7 @@ def geometry_constants(m: Geometry) -> list[tuple[str, str]]:
 
 
 def window(m: Geometry) -> Window:
-    """The window geometry of a pooling kernel module, read off the checked slice model."""
+    """The window geometry of a pooling or conv kernel module, read off the checked slice model."""
     t, _b, left, _right = m.padding
     (h, w), (hp, wp), (hz, wz) = m.input, m.padded, m.output
     (sh, sw), (dh, dw), (hl, wl) = m.stride, m.dilation, m.kernel

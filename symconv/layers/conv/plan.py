@@ -1,13 +1,16 @@
-"""Generated code for conv2d: the data ``templates/numpy/conv.py.j2`` lays out (Appendix A, 3.1.5)."""
+"""Generated code for conv2d: the plan record of ``conv_kernel.py`` and the data
+``templates/numpy/conv.py.j2`` lays out (Appendix A, 3.1.5)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ...codegen import plans as cg
-from ...codegen.printer import literal_lines
+from ...codegen.printer import literal_lines, record_lines
 from ...codegen.slices import check_input_jacobian, check_kernel_jacobian
 from ...errors import require
+from . import conv_kernel
+from .conv_kernel import ConvPath, ConvPlan
 from .rule import ConvDerivation
 
 
@@ -32,21 +35,11 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
     entries, small = cg.jacobian_size([(nz, hk * wk), (nz, na)], 1)
     bias = d.bias is not None
     c = names.const
-    constants = cg.constants(
-        [
-            ("CIN", str(cin)),
-            ("COUT", str(cout)),
-            *([("GROUPS", str(d.groups))] if grouped else []),
-            ("HK", str(hk)),
-            ("WK", str(wk)),
-            *cg.geometry_constants(m),
-        ]
-    )
-    # stride 1: the windows are read in flat padded coordinates (see conv.py.j2)
+    # stride 1: the windows are read in flat padded coordinates (see conv_kernel.py)
     flat = m.stride == (1, 1)
     # depthwise at stride 1: each kernel position's shifted planes are used in place
     shifted = flat and grouped and d.cout == d.cin == d.groups
-    # few channels per group at stride 1: one product per kernel row (see conv.py.j2)
+    # few channels per group at stride 1: one product per kernel row (see conv_kernel.py)
     rowwise = flat and grouped and not shifted and d.ck <= cg.ROWWISE_CHANNELS
     per_example = cin * hk * wk * (m.padded[0] * m.padded[1] if flat else nz) * 8
     if rowwise:
@@ -59,22 +52,40 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         chunk = max(1, round(columns / (m.padded[0] * m.padded[1])))
     else:
         chunk = max(1, cg.CHUNK_BYTES // per_example)
+    offsets = cg.offsets(m)
+    path: ConvPath = "shifted" if shifted else "rowwise" if rowwise else "flat" if flat else "strided"
+    record = ConvPlan(
+        window=cg.window(m),
+        cin=cin,
+        cout=cout,
+        groups=d.groups,
+        chunk=chunk,
+        offsets=tuple(offsets),
+        # the same slices' starts in flat padded coordinates: kernel position (r, s) starts r d_h w_p + s d_w on
+        shifts=tuple(r0 * m.padded[1] + c0 for _, _, r0, _, c0, _ in offsets),
+        path=path,
+        one_kernel_per_group=grouped and d.cout == d.groups,
+        bias=bias,
+    )
     context = {
-        "flat": flat,
         "grouped": grouped,
-        "one_kernel_per_group": grouped and d.cout == d.groups,
-        "shifted": shifted,
-        "rowwise": rowwise,
+        "path": path,
         "fn": names.fn,
         "c": c,
-        "constants": constants,
-        "chunk": chunk,
         "chunk_bytes": chunk * per_example,
-        "offsets": literal_lines(cg.offsets(m)),
+        "offsets": literal_lines(offsets),
+        "window": record_lines(f"{c}WINDOW = ", record.window),
+        "plan": record_lines(f"{c}PLAN = ", record, {"window": f"{c}WINDOW", "offsets": f"{c}OFFSETS"}),
         "bias": bias,
         "in_shape": cg.shape_text((cin, *m.input)),
         "k_shape": cg.shape_text((cout, d.ck, hk, wk)),
         "out_shape": cg.shape_text((cout, *m.output)),
+        "groups": d.groups,
+        "og": cout // d.groups,
+        "cg": d.ck,
+        "nz": nz,
+        "k_jacobian_shape": cg.shape_text((nz, hk * wk)),
+        "a_jacobian_shape": cg.shape_text((nz, na)),
         "tables": cg.index_tables(
             c, small, jac_k.nnz, {"JAC_OUT": jac_k.rows, "JAC_KER": jac_k.cols, "JAC_INP": jac_k.ids}
         ),
@@ -91,11 +102,13 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         cg.Call((names.x_out,), f"{names.fn}forward", fwd_args),
         cg.Call(bwd_outs, f"{names.fn}backward", ("g", names.x_in, k)),
         params={"K": names.keys.get("K", "K"), **({"b": names.keys.get("b", "b")} if bias else {})},
+        kernels=(conv_kernel.__name__,),
+        records={"PLAN": record},
     )
 
 
 def _check_groups(d: ConvDerivation) -> None:
-    """The template's groups are consecutive blocks: the windows of ``CIN`` channels reshape
+    """The kernels' groups are consecutive blocks: the windows of ``CIN`` channels reshape
     to ``(GROUPS, GKK, ...)`` and the kernels to ``(GROUPS, OG, GKK)``, so kernel ``j`` meets
     input channels ``j // OG * CG`` to ``j // OG * CG + CG - 1``.  The core's rule must say
     the same for every kernel."""
@@ -106,7 +119,7 @@ def _check_groups(d: ConvDerivation) -> None:
 
 
 def _check_rows(d: ConvDerivation) -> None:
-    """The row-wise path (stride 1, ``conv.py.j2``) reads kernel position ``(r, s)`` as the
+    """The row-wise path (stride 1, ``conv_kernel.py``) reads kernel position ``(r, s)`` as the
     padded planes in flat coordinates, ``r d_h`` rows and ``s d_w`` columns on: its products
     take kernel row ``r`` at ``r d_h w_p`` flat positions on, from the ``w_k`` copies of the
     planes shifted by ``s d_w`` columns (``s = 0 .. w_k - 1``); the backward reads ``dZ``'s
