@@ -137,6 +137,11 @@ class Window(NamedTuple):
         return (self.wz - 1) * self.sw + 1
 
     @property
+    def interior(self) -> tuple[slice, slice]:
+        """The rows and columns of the padded plane that hold the input."""
+        return slice(self.top, self.top + self.h), slice(self.left, self.left + self.w)
+
+    @property
     def padded(self) -> bool:
         """Whether the input has any padding."""
         return (self.hp, self.wp) != (self.h, self.w)
@@ -158,7 +163,7 @@ def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -
             yield a, min(a + chunk, planes), planes_in[a : a + chunk]
         return
     padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
-    rows, cols = slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
+    rows, cols = win.interior
     for a in range(0, planes, chunk):
         b = min(a + chunk, planes)
         Ip = padded[: b - a]
@@ -237,11 +242,6 @@ def conv_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvPlan) 
     return dA, dK
 
 
-def conv_interior(win: Window) -> tuple[slice, slice]:
-    """The rows and the columns of the padded planes that hold the input."""
-    return slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
-
-
 def conv_kernel_shape(plan: ConvPlan) -> tuple[int, int, int, int]:
     """``K``'s shape, ``(C_out, CG, h_k, w_k)``."""
     return (plan.cout, plan.cin // plan.groups, plan.window.hl, plan.window.wl)
@@ -316,7 +316,7 @@ def conv_gather(A: np.ndarray, Ap: np.ndarray, Xs: np.ndarray, plan: ConvPlan) -
     ``conv_flat_windows``).  Returns the chunk's flat size, the number of columns that hold
     windows (the last output is column ``length - 1``) and the windows ``X``, ``(CKK, length)``."""
     win = plan.window
-    rows, cols = conv_interior(win)
+    rows, cols = win.interior
     m = A.shape[0]
     Ap[:, :m, rows, cols] = A.transpose(1, 0, 2, 3)
     size = m * win.hp * win.wp
@@ -402,7 +402,7 @@ def conv_rowwise_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
     hk, wk, hp, wp, hz, wz = win.hl, win.wl, win.hp, win.wp, win.hz, win.wz
     cg, og = cin // groups, cout // groups
-    rows, cols = conv_interior(win)
+    rows, cols = win.interior
     last = plan.shifts[-1]
     rstep = win.dh * wp  # kernel row r reads the planes r d_h rows on, r d_h w_p flat positions
     n = A.shape[0]
@@ -436,7 +436,7 @@ def conv_shifted_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
     cin, cout, chunk, shifts = plan.cin, plan.cout, plan.chunk, plan.shifts
     hp, wp, hz, wz = win.hp, win.wp, win.hz, win.wz
     positions = win.hl * win.wl
-    rows, cols = conv_interior(win)
+    rows, cols = win.interior
     n = A.shape[0]
     Z = np.empty((n, cout, hz, wz), dtype)
     # one work space per call (see conv_work): the padded input, the sums, one product
@@ -468,7 +468,7 @@ def conv_strided_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
     win = plan.window
     cin, cout, chunk = plan.cin, plan.cout, plan.chunk
     nz = win.hz * win.wz
-    rows, cols = conv_interior(win)
+    rows, cols = win.interior
     Km = conv_kernel_matrix(K, dtype, plan)
     n = A.shape[0]
     Z = np.empty((n, cout, nz), dtype)
@@ -492,7 +492,7 @@ def conv_flat_backward(
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
     positions, hz, wz = win.hl * win.wl, win.hz, win.wz
     ckk = cin * positions
-    rows, cols = conv_interior(win)
+    rows, cols = win.interior
     n = A.shape[0]
     Kt, dKt = conv_kernel_columns(K, dtype, plan)
     dA = np.empty(A.shape, dtype)
@@ -542,7 +542,7 @@ def conv_rowwise_backward(
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
     hk, wk, hp, wp, hz, wz = win.hl, win.wl, win.hp, win.wp, win.hz, win.wz
     cg, og = cin // groups, cout // groups
-    rows, cols = conv_interior(win)
+    rows, cols = win.interior
     last = plan.shifts[-1]
     rstep = win.dh * wp  # kernel row r reads the planes r d_h rows on, r d_h w_p flat positions
     n = A.shape[0]
@@ -589,7 +589,7 @@ def conv_shifted_backward(
     cin, cout, chunk, shifts = plan.cin, plan.cout, plan.chunk, plan.shifts
     hp, wp, hz, wz = win.hp, win.wp, win.hz, win.wz
     positions = win.hl * win.wl
-    rows, cols = conv_interior(win)
+    rows, cols = win.interior
     n = A.shape[0]
     Kd = K.reshape(cout, positions).astype(dtype, copy=False)
     dKd = np.zeros((cout, positions), dtype)
@@ -629,7 +629,7 @@ def conv_strided_backward(
     cin, chunk = plan.cin, plan.chunk
     hk, wk, hz, wz, sh, sw = win.hl, win.wl, win.hz, win.wz, win.sh, win.sw
     nz = hz * wz
-    rows, cols = conv_interior(win)
+    rows, cols = win.interior
     n = A.shape[0]
     Kt, dKt = conv_kernel_columns(K, dtype, plan)
     dA = np.empty(A.shape, dtype)

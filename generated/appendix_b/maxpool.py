@@ -138,6 +138,11 @@ class Window(NamedTuple):
         return (self.wz - 1) * self.sw + 1
 
     @property
+    def interior(self) -> tuple[slice, slice]:
+        """The rows and columns of the padded plane that hold the input."""
+        return slice(self.top, self.top + self.h), slice(self.left, self.left + self.w)
+
+    @property
     def padded(self) -> bool:
         """Whether the input has any padding."""
         return (self.hp, self.wp) != (self.h, self.w)
@@ -159,7 +164,7 @@ def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -
             yield a, min(a + chunk, planes), planes_in[a : a + chunk]
         return
     padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
-    rows, cols = slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
+    rows, cols = win.interior
     for a in range(0, planes, chunk):
         b = min(a + chunk, planes)
         Ip = padded[: b - a]
@@ -339,7 +344,8 @@ def maxpool_planes(I: np.ndarray, plan: MaxPool) -> np.ndarray:
     if not win.padded:
         return I.reshape(n * plan.channels, win.hp, win.wp)
     Ip = np.full((n, plan.channels, win.hp, win.wp), plan.pad_value, I.dtype)
-    Ip[:, :, win.top : win.top + win.h, win.left : win.left + win.w] = I
+    rows, cols = win.interior
+    Ip[:, :, rows, cols] = I
     return Ip.reshape(n * plan.channels, win.hp, win.wp)
 
 
@@ -427,7 +433,8 @@ def maxpool_backward(dA: np.ndarray, switches: Any, plan: MaxPool) -> np.ndarray
             target[route] = values[outputs]
     dI = dI.reshape(n, plan.channels, win.hp, win.wp)
     if win.padded:
-        return dI[:, :, win.top : win.top + win.h, win.left : win.left + win.w]  # a view without the padding
+        rows, cols = win.interior
+        return dI[:, :, rows, cols]  # a view without the padding
     return dI
 
 

@@ -1,5 +1,6 @@
-"""The pooling kinds' shared pieces of generated code: a window's geometry as the generated
-code reads it, and the padded input planes a chunk at a time.
+"""What the windowed kinds' kernels share: a window's geometry as the generated code reads
+it (a pooling window, or a convolution's kernel), and the padded input planes a chunk at a
+time.
 
 A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
 generated module whose layers use it; the plans bind its records' fields.
@@ -45,6 +46,11 @@ class Window(NamedTuple):
         return (self.wz - 1) * self.sw + 1
 
     @property
+    def interior(self) -> tuple[slice, slice]:
+        """The rows and columns of the padded plane that hold the input."""
+        return slice(self.top, self.top + self.h), slice(self.left, self.left + self.w)
+
+    @property
     def padded(self) -> bool:
         """Whether the input has any padding."""
         return (self.hp, self.wp) != (self.h, self.w)
@@ -66,7 +72,7 @@ def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -
             yield a, min(a + chunk, planes), planes_in[a : a + chunk]
         return
     padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
-    rows, cols = slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
+    rows, cols = win.interior
     for a in range(0, planes, chunk):
         b = min(a + chunk, planes)
         Ip = padded[: b - a]

@@ -75,7 +75,7 @@ def convt_forward(A: np.ndarray, K: np.ndarray, b: np.ndarray | None, plan: Conv
     Kg = K.reshape(plan.groups, plan.cin_g, plan.cout_g * hk * wk).transpose(0, 2, 1).astype(dtype)
     Z = np.empty((n, cout, win.h, win.w), dtype)
     Zp = np.empty((cout, min(n, chunk), win.hp, win.wp), dtype)  # channels first
-    rows, cols = slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
+    rows, cols = win.interior
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         P = np.matmul(Kg, convt_groups(A[n0 : n0 + m], dtype, plan))
@@ -109,7 +109,7 @@ def convt_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvTrans
     dKg = np.zeros((groups, plan.cin_g, rows_k), dtype)
     dA = np.empty(A.shape, dtype)
     Gp = np.zeros((cout, min(n, chunk), win.hp, win.wp), dtype)  # the padding stays zero
-    rows, cols = slice(win.top, win.top + win.h), slice(win.left, win.left + win.w)
+    rows, cols = win.interior
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         Gp[:, :m, rows, cols] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)

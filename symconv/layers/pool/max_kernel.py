@@ -184,7 +184,8 @@ def maxpool_planes(I: np.ndarray, plan: MaxPool) -> np.ndarray:
     if not win.padded:
         return I.reshape(n * plan.channels, win.hp, win.wp)
     Ip = np.full((n, plan.channels, win.hp, win.wp), plan.pad_value, I.dtype)
-    Ip[:, :, win.top : win.top + win.h, win.left : win.left + win.w] = I
+    rows, cols = win.interior
+    Ip[:, :, rows, cols] = I
     return Ip.reshape(n * plan.channels, win.hp, win.wp)
 
 
@@ -272,5 +273,6 @@ def maxpool_backward(dA: np.ndarray, switches: Any, plan: MaxPool) -> np.ndarray
             target[route] = values[outputs]
     dI = dI.reshape(n, plan.channels, win.hp, win.wp)
     if win.padded:
-        return dI[:, :, win.top : win.top + win.h, win.left : win.left + win.w]  # a view without the padding
+        rows, cols = win.interior
+        return dI[:, :, rows, cols]  # a view without the padding
     return dI
