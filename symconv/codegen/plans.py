@@ -1,11 +1,13 @@
 """What goes into each generated layer: data read off the core's derivation objects.
 
 Each layer kind's home has a planner (``symconv/layers/*/plan.py``, registered as the kind's
-``plan``) that turns its derivation into a :class:`Block`: the template that lays it out and
-the numbers it binds (shapes, slice starts and steps, coefficients, printed expressions,
-Jacobian index tables).  Every number comes from the derivation (the window map, the vec
-Jacobians, the activation's SymPy derivative) and is checked against it at generation time
-with :func:`symconv.errors.require`, which raises :class:`PlanError` (also under
+``plan``) that turns its derivation into a :class:`Block`: the template that lays it out, the
+kernel modules whose algorithms it calls (``symconv/layers/*/*_kernel.py``, see
+:mod:`symconv.codegen.embed`) and the numbers it binds, most of them as a kernel's plan record
+(shapes, slice starts and steps, coefficients, printed expressions, Jacobian index tables).
+Every number comes from the derivation (the window map, the vec Jacobians, the activation's
+SymPy derivative) and is checked against it at generation time with
+:func:`symconv.errors.require`, which raises :class:`PlanError` (also under
 ``python -O``).  This module holds what the planners share: the block types, the size
 constants and the run algebra of the pooling backward passes.
 """
