@@ -87,7 +87,7 @@ def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
             T = spread[: b - a]
             if plan.col_classes:
                 spread_classes(T.reshape(-1), S.reshape(-1), plan.col_classes, win.sw)
-            if plan.col_runs or not plan.col_classes:
+            if plan.col_runs:
                 spread_runs(T, S, plan.col_runs, win.sw)
         if plan.tiles:
             # the windows tile the input: each row of T is copied to the hl input rows of its windows
