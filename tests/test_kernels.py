@@ -1,4 +1,4 @@
-"""The kernel modules (``symconv/layers/*/*_kernel.py`` and ``symconv/layers/sweeps.py``): the
+"""The kernel modules (``symconv/layers/**/*_kernel.py``): the
 one place each layer's gather/scatter/sweep algorithms live.  A generated module holds a copy
 of the ones its layers use, so they import nothing but NumPy, ``typing`` and each other, their
 names do not meet the names a generated module defines, and every function in them is called
@@ -15,7 +15,7 @@ from imports import PACKAGE, graph, modules, reachable
 
 from symconv.codegen import embed
 
-KERNELS = sorted(m for m in modules() if m.endswith("_kernel") or m == "symconv.layers.sweeps")
+KERNELS = sorted(m for m in modules() if m.endswith("_kernel"))
 ROOT = PACKAGE.parent
 GENERATED = sorted((ROOT / "generated").glob("*/*.py"))
 TEMPLATES = "\n".join(p.read_text(encoding="utf-8") for p in sorted((ROOT / "templates" / "numpy").glob("*.j2")))
@@ -34,7 +34,7 @@ def _top_names(source: str) -> set[str]:
 
 
 def test_there_are_kernel_modules():
-    assert "symconv.layers.sweeps" in KERNELS and "symconv.layers.pool.avg_kernel" in KERNELS
+    assert "symconv.layers.window_kernel" in KERNELS and "symconv.layers.pool.avg_kernel" in KERNELS
 
 
 @pytest.mark.parametrize("name", KERNELS)
@@ -93,7 +93,11 @@ def test_a_generated_module_holds_its_kernels_verbatim(path):
 
 def test_kernels_come_after_the_kernels_they_import():
     ordered = [k.name for k in embed.ordered(["symconv.layers.pool.avg_kernel"])]
-    assert ordered == ["symconv.layers.sweeps", "symconv.layers.pool.avg_kernel"]
+    assert ordered == [
+        "symconv.layers.window_kernel",
+        "symconv.layers.pool.planes_kernel",
+        "symconv.layers.pool.avg_kernel",
+    ]
 
 
 def test_a_kernel_module_with_another_import_is_refused(tmp_path, monkeypatch):

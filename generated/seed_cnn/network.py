@@ -7,8 +7,9 @@
 #   templates/numpy/softmax.py.j2
 #   templates/numpy/network.py.j2
 #   templates/numpy/module.py.j2
-#   symconv/layers/sweeps.py
+#   symconv/layers/window_kernel.py
 #   symconv/layers/conv/conv_kernel.py
+#   symconv/layers/pool/planes_kernel.py
 #   symconv/layers/pool/avg_kernel.py
 # Do not edit: change symconv/codegen, the templates or the kernels and regenerate.
 """A 9-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD.
@@ -156,7 +157,7 @@ def _too_large(entries):
     )
 
 
-# -- the algorithms of symconv/layers/sweeps.py -------------------------------------------------
+# -- the algorithms of symconv/layers/window_kernel.py ------------------------------------------
 class Window(NamedTuple):
     """A windowed layer's geometry, read off the checked slice model: the input ``(h, w)``,
     the padded input ``(hp, wp)`` with ``top`` rows and ``left`` columns before the input, the
@@ -197,30 +198,6 @@ class Window(NamedTuple):
     def padded(self) -> bool:
         """Whether the input has any padding."""
         return (self.hp, self.wp) != (self.h, self.w)
-
-
-def chunk_of(chunk: int, planes: int) -> int:
-    """How many planes a pass takes at a time: at most ``chunk``, at least one."""
-    return min(chunk, max(planes, 1))
-
-
-def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, h, w)``), ``chunk``
-    at a time: ``Ip`` is those planes padded (``(b - a, hp, wp)``), the padding holding ``fill``.
-    With padding, each chunk is copied into the middle of one buffer whose border keeps ``fill``;
-    without, ``Ip`` is a view of ``planes_in``."""
-    planes = planes_in.shape[0]
-    if not win.padded:
-        for a in range(0, planes, chunk):
-            yield a, min(a + chunk, planes), planes_in[a : a + chunk]
-        return
-    padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
-    rows, cols = win.interior
-    for a in range(0, planes, chunk):
-        b = min(a + chunk, planes)
-        Ip = padded[: b - a]
-        Ip[:, rows, cols] = planes_in[a:b]
-        yield a, b, Ip
 
 
 # -- the algorithms of symconv/layers/conv/conv_kernel.py ---------------------------------------
@@ -705,6 +682,31 @@ def conv_strided_backward(
             planes[:, :, r0:r1:sh, c0:c1:sw] += D[:, r, s]
         dA[n0 : n0 + m] = planes[:, :, rows, cols].transpose(1, 0, 2, 3)
     return dA, conv_kernel_gradient(dKt, plan)
+
+
+# -- the algorithms of symconv/layers/pool/planes_kernel.py -------------------------------------
+def chunk_of(chunk: int, planes: int) -> int:
+    """How many planes a pass takes at a time: at most ``chunk``, at least one."""
+    return min(chunk, max(planes, 1))
+
+
+def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, h, w)``), ``chunk``
+    at a time: ``Ip`` is those planes padded (``(b - a, hp, wp)``), the padding holding ``fill``.
+    With padding, each chunk is copied into the middle of one buffer whose border keeps ``fill``;
+    without, ``Ip`` is a view of ``planes_in``."""
+    planes = planes_in.shape[0]
+    if not win.padded:
+        for a in range(0, planes, chunk):
+            yield a, min(a + chunk, planes), planes_in[a : a + chunk]
+        return
+    padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
+    rows, cols = win.interior
+    for a in range(0, planes, chunk):
+        b = min(a + chunk, planes)
+        Ip = padded[: b - a]
+        Ip[:, rows, cols] = planes_in[a:b]
+        yield a, b, Ip
 
 
 # -- the algorithms of symconv/layers/pool/avg_kernel.py ----------------------------------------

@@ -1,7 +1,7 @@
 """The algorithms a generated module runs, copied in from the layer homes' ``kernels`` modules.
 
 Each layer family keeps its gather/scatter/sweep algorithms in ``symconv/layers/<family>/
-kernels.py`` (shared pieces in ``symconv/layers/sweeps.py``): typed NumPy functions that take
+*_kernel.py`` (shared pieces in ``symconv/layers/window_kernel.py``): typed NumPy functions that take
 their constants as a plan record, tested directly (``tests/test_kernels.py``).  A generated
 module stays standalone: it holds a copy of the source of the kernel modules its layers use,
 each once, after the modules they import, and the templates only bind the constants (the

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..geometry import Geometry
-from ..layers.sweeps import Window
+from ..layers.window_kernel import Window
 from .printer import identifier, literal_lines, tuple_text
 
 #: the largest dense vec Jacobian (entries) a generated ``jacobians`` function returns

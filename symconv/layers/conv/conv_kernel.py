@@ -16,7 +16,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from ..sweeps import Window
+from ..window_kernel import Window
 
 #: the paths of the passes (see the module's docstring)
 ConvPath = Literal["flat", "rowwise", "shifted", "strided"]

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..sweeps import Window
+from ..window_kernel import Window
 
 #: ``(r, s, row start, row stop, column start, column stop)``: the strided slice of the padded
 #: output that kernel position ``(r, s)`` meets for every input entry

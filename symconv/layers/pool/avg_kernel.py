@@ -10,7 +10,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..sweeps import Window, chunk_of, padded_chunks
+from ..window_kernel import Window
+from .planes_kernel import chunk_of, padded_chunks
 
 #: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input rows
 #: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of rows ``p0, p0 + 1, ...``

@@ -10,7 +10,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..sweeps import Window, chunk_of, padded_chunks
+from ..window_kernel import Window
+from .planes_kernel import chunk_of, padded_chunks
 
 
 class MaxPool(NamedTuple):

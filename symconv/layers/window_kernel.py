@@ -1,0 +1,53 @@
+"""A windowed layer's geometry as its generated code reads it: a pooling window, or a
+convolution's kernel (the transposed convolution's is its adjoint's).
+
+A kernel module (see :mod:`symconv.codegen.embed`): its source is copied into every generated
+module with a conv, transposed-conv or pooling layer; the plans build the record with
+``symconv.codegen.plans.window``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Window(NamedTuple):
+    """A windowed layer's geometry, read off the checked slice model: the input ``(h, w)``,
+    the padded input ``(hp, wp)`` with ``top`` rows and ``left`` columns before the input, the
+    output ``(hz, wz)``, the stride ``(sh, sw)``, the dilation ``(dh, dw)`` and the window
+    ``(hl, wl)``.  Window row ``r`` of output row ``p`` is padded row ``p sh + r dh``."""
+
+    h: int
+    w: int
+    hp: int
+    wp: int
+    hz: int
+    wz: int
+    top: int
+    left: int
+    sh: int
+    sw: int
+    dh: int
+    dw: int
+    hl: int
+    wl: int
+
+    @property
+    def row_span(self) -> int:
+        """The padded rows the ``hz`` windows' row ``r`` span, from ``r dh`` on."""
+        return (self.hz - 1) * self.sh + 1
+
+    @property
+    def col_span(self) -> int:
+        """The padded columns the ``wz`` windows' column ``s`` span, from ``s dw`` on."""
+        return (self.wz - 1) * self.sw + 1
+
+    @property
+    def interior(self) -> tuple[slice, slice]:
+        """The rows and columns of the padded plane that hold the input."""
+        return slice(self.top, self.top + self.h), slice(self.left, self.left + self.w)
+
+    @property
+    def padded(self) -> bool:
+        """Whether the input has any padding."""
+        return (self.hp, self.wp) != (self.h, self.w)
