@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import reference_loops as ref
 import sympy as sp
+from tools import conv_spec
 
 import symconv as sc
 from symconv.cli import main
@@ -47,20 +48,6 @@ GROUPED = [
 ]
 
 
-def spec_of(inp, ker, pad, stride, dil, cin, cout, groups, bias=True) -> sc.Conv2D:
-    return sc.Conv2D(
-        input=inp,
-        kernel=ker,
-        padding=pad,
-        stride=stride,
-        dilation=dil,
-        in_channels=cin,
-        out_channels=cout,
-        groups=groups,
-        bias=bias,
-    )
-
-
 def loops_z(d) -> list:
     """vec of every Z_j, by the plain-loop grouped forward pass run on the layer's symbols."""
     spec = d.spec
@@ -77,7 +64,7 @@ def test_grouped_jacobians_equal_sympys_of_pytorchs_rule(inp, ker, pad, stride, 
     """The core's Z and its full vec Jacobians equal Matrix.jacobian of PyTorch's grouped conv
     written as loops, symbolically; the block of an input channel outside kernel j's group is
     the zero matrix."""
-    d = sc.derive(spec_of(inp, ker, pad, stride, dil, cin, cout, groups))
+    d = sc.derive(conv_spec(inp, ker, pad, stride, dil, cin, cout, groups))
     zs = loops_z(d)
     assert [sp.Matrix(vec(z)) for z in d.Z] == [sp.Matrix(z) for z in zs]
     vz = sp.Matrix([e for z in zs for e in z])
@@ -122,7 +109,7 @@ def test_derivation_size_counts_each_group_once(groups):
 def test_closed_forms_hold_channel_by_channel(inp, ker, pad, stride, dil, cin, cout, groups):
     """Channel i of kernel j meets one input channel: its closed forms equal SymPy's derivative
     of J_j = sum g_pq z_{j,pq}, the grouped loops' Z_j."""
-    d = sc.derive(spec_of(inp, ker, pad, stride, dil, cin, cout, groups))
+    d = sc.derive(conv_spec(inp, ker, pad, stride, dil, cin, cout, groups))
     zs = loops_z(d)
     for j in (0, cout - 1):
         G = closed_form.upstream(d, j)
@@ -146,7 +133,7 @@ def test_closed_forms_hold_channel_by_channel(inp, ker, pad, stride, dil, cin, c
 @pytest.mark.parametrize(("inp", "ker", "pad", "stride", "dil", "cin", "cout", "groups"), GROUPED)
 def test_generated_grouped_code_matches_the_loops(inp, ker, pad, stride, dil, cin, cout, groups, bias):
     """forward and backward against the grouped loops, float64 and float32, batched and batchless."""
-    spec = spec_of(inp, ker, pad, stride, dil, cin, cout, groups, bias)
+    spec = conv_spec(inp, ker, pad, stride, dil, cin, cout, groups, bias)
     m = load(spec)
     rng = np.random.default_rng(3)
     A = rng.standard_normal((3, cin, *inp))
@@ -231,7 +218,7 @@ ROWWISE = [
 def test_rowwise_code_matches_the_loops(monkeypatch, inp, ker, pad, dil, cin, cout, groups, per_chunk, dtype):
     """The row-wise path (``h_k`` products per group on ``w_k`` column shifts; dA and dK from
     dZ's column shifts) against the plain loops, batched and batchless, in both dtypes."""
-    spec = spec_of(inp, ker, pad, (1, 1), dil, cin, cout, groups)
+    spec = conv_spec(inp, ker, pad, (1, 1), dil, cin, cout, groups)
     hp, wp = spec.geometry.padded
     monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * max(cin, cout) * ker[1] * hp * wp * 8)
     m = load(spec)
@@ -264,7 +251,7 @@ def test_the_plan_takes_the_row_wise_path_for_few_channels_per_group(monkeypatch
     many input channels per group."""
 
     def rowwise(cin, cout, groups, stride=(1, 1)):
-        return load(spec_of((6, 6), (3, 3), (1, 1, 1, 1), stride, (1, 1), cin, cout, groups))._PLAN.path == "rowwise"
+        return load(conv_spec((6, 6), (3, 3), (1, 1, 1, 1), stride, (1, 1), cin, cout, groups))._PLAN.path == "rowwise"
 
     assert rowwise(8, 8, 2)
     assert rowwise(4, 8, 4)  # a channel multiplier
@@ -286,7 +273,7 @@ def test_the_plan_refuses_row_wise_steps_that_are_not_the_window_map(monkeypatch
 
     monkeypatch.setattr(plans, "offsets", moved)
     with pytest.raises(sc.PlanError, match=r"kernel position \(0, 0\) starts elsewhere"):
-        generate(spec_of((6, 6), (3, 3), (1, 1, 1, 1), (1, 1), (1, 1), 8, 8, 2))
+        generate(conv_spec((6, 6), (3, 3), (1, 1, 1, 1), (1, 1), (1, 1), 8, 8, 2))
 
 
 def test_config_names_groups_only_when_grouped_and_round_trips():

@@ -12,9 +12,8 @@ from functools import cache
 import numpy as np
 import pytest
 import reference_loops as ref
-from tools import kernel_plan
+from tools import conv_spec, kernel_plan
 
-import symconv
 from symconv.layers.conv.conv_kernel import ConvPlan, conv_backward, conv_forward
 
 #: (input, kernel, padding (t, b, l, r), stride, dilation, in, out, groups, bias, the path the plan takes)
@@ -34,25 +33,11 @@ IDS = [f"{c[-1]}-{k}" for k, c in enumerate(CASES)]
 N = 5
 
 
-def _spec(inp, ker, pad, stride, dil, cin, cout, groups, bias):
-    return symconv.Conv2D(
-        input=inp,
-        kernel=ker,
-        padding=pad,
-        stride=stride,
-        dilation=dil,
-        in_channels=cin,
-        out_channels=cout,
-        groups=groups,
-        bias=bias,
-    )
-
-
 @cache
 def _data(k: int):
     """The case's spec, inputs and the reference loops' ``Z`` and ``(dA, dK, db)`` (computed once)."""
     inp, ker, pad, stride, dil, cin, cout, groups, bias, _ = CASES[k]
-    spec = _spec(inp, ker, pad, stride, dil, cin, cout, groups, bias)
+    spec = conv_spec(inp, ker, pad, stride, dil, cin, cout, groups, bias)
     rng = np.random.default_rng(40 + k)
     A = rng.standard_normal((N, cin, *inp))
     K = rng.standard_normal((cout, cin // groups, *ker))

@@ -30,3 +30,20 @@ def kernel_plan(spec, name: str = "PLAN"):
 
     d = symconv.derive(spec)
     return kind(d).plan(d, Names()).records[name]
+
+
+def conv_spec(inp, ker, pad, stride, dil, cin, cout, groups, bias=True):
+    """A Conv2D from one row of a test table (the parity and the kernel tests share the layout)."""
+    import symconv
+
+    return symconv.Conv2D(
+        input=inp,
+        kernel=ker,
+        padding=pad,
+        stride=stride,
+        dilation=dil,
+        in_channels=cin,
+        out_channels=cout,
+        groups=groups,
+        bias=bias,
+    )
