@@ -147,8 +147,7 @@ def check(spec: Layer | Network) -> None:
                     f"{_which(layer, pos, many)} has a tensor of {entries} entries, "
                     f"more than the {MAX_NUMERIC_ENTRIES} generated code is made for",
                 )
-            geometry = getattr(layer, "geometry", None)  # a windowed layer's window map
-            windows = _count((*geometry.output, *geometry.kernel)) if geometry is not None else 0
+            windows = layer.window_entries()
             if windows > MAX_WINDOW_ENTRIES:
                 raise SpecError(
                     "size",

@@ -129,6 +129,11 @@ class Layer:
         out = math.prod(self.out_shape)
         return math.prod(self.in_shape) + out, out
 
+    def window_entries(self) -> int:
+        """How many entries its window map has (outputs times the entries of each one's window),
+        which generated code and documents walk: none for a layer without windows."""
+        return 0
+
     def settings(self) -> list[Setting]:
         """The hyper-parameters that describe this layer beside its shapes, the window first:
         every field but the input's size and channels (``SHAPE_FIELDS``), left out where it
@@ -244,6 +249,10 @@ class Windowed(Layer):
         self.require_bound()
         assert self.input is not None
         return Geometry(self.input, self._window(), self.padding, self._stride(), self.dilation)
+
+    def window_entries(self) -> int:
+        g = self.geometry
+        return math.prod((*g.output, *g.kernel))
 
     @property
     def in_shape(self) -> Shape:

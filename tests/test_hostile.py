@@ -136,6 +136,17 @@ CASES = [
         2,
         "size: conv2d has a window map of 1763496036 entries",  # refused before any work
     ),
+    (
+        ["codegen", "--layer", "adaptive_avgpool2d", "--input", "8000x8000", "--output-size", "3000x3000"],
+        2,
+        # 3000^2 windows of at most 4x4 (8000/3000 rounded up, plus one): ran 300 s into 24 GB before
+        "size: adaptive_avgpool2d has a window map of 144000000 entries",
+    ),
+    (
+        ["derive", "--layer", "adaptive_maxpool2d", "--input", "8000x8000", "--output-size", "3000x3000"],
+        2,
+        "size: the derivation of adaptive_maxpool2d",
+    ),
 ]
 
 

@@ -74,6 +74,32 @@ def _chunk(per_plane: int) -> int:
     return max(1, cg.POOL_FORWARD_CHUNK_BYTES // (per_plane * 8))
 
 
+def _window_entries(rows: list[tuple[int, int]], cols: list[tuple[int, int]], h: int, hz: int) -> bytes:
+    """Every (output, input entry, divisor) triple the band tables give, window ``(p, q)`` dividing
+    by ``h_p w_q``, sorted, as bytes (vec indices ``q h_a + p`` and ``c h + r``)."""
+    (rs, re), (cs, ce) = (np.array(b, np.int64).T.reshape(2, -1) for b in (rows, cols))
+    heights, widths = re - rs, ce - cs
+    p, q = np.repeat(np.arange(len(rows)), len(cols)), np.tile(np.arange(len(cols)), len(rows))
+    counts = heights[p] * widths[q]
+    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    height = np.repeat(heights[p], counts)
+    r, c = np.repeat(rs[p], counts) + k % height, np.repeat(cs[q], counts) + k // height
+    return _sorted_bytes(np.repeat(q * hz + p, counts), c * h + r, np.repeat(counts, counts))
+
+
+def _core_entries(jac: Any) -> bytes:
+    """The same triples read off the core's ``d vA/d vI``: its stored values must all be ``1/D``
+    for whole ``D`` (``-1`` marks one that is not)."""
+    values = [sp.Rational(v) for v in jac.table]
+    divisors = np.array([v.q if v.p == 1 else -1 for v in values], np.int64)
+    return _sorted_bytes(np.asarray(jac.rows), np.asarray(jac.cols), divisors[np.asarray(jac.ids)])
+
+
+def _sorted_bytes(*columns: np.ndarray) -> bytes:
+    stacked = np.stack([np.asarray(x, np.int64) for x in columns])
+    return stacked[:, np.lexsort(stacked[::-1])].tobytes()
+
+
 def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block:
     """The module builds its band weight matrices from the window tables (row ``p`` holds
     ``1/h_p`` on band ``p``), and their outer products are the windows' weights ``1/(h_p w_q)``
@@ -83,20 +109,7 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
     rows, cols = _windows(d)
     jac = d.jacobian("I", j=0)
     (h, w), hz = d.input_size, d.spec.output_size[0]
-
-    def weight(p: int, q: int) -> sp.Rational:
-        (rs, re), (cs, ce) = rows[p], cols[q]
-        return sp.Rational(1, (re - rs) * (ce - cs))
-
-    windows = sorted(
-        ((q * hz + p, c * h + r), weight(p, q))
-        for p, (rs, re) in enumerate(rows)
-        for q, (cs, ce) in enumerate(cols)
-        for r in range(rs, re)
-        for c in range(cs, ce)
-    )
-    core = sorted(((int(r), int(c)), jac.table[int(i)]) for r, c, i in zip(jac.rows, jac.cols, jac.ids, strict=True))
-    require(windows == core, "the averaging matrices differ from d vA/d vI")
+    require(_window_entries(rows, cols, h, hz) == _core_entries(jac), "the averaging matrices differ from d vA/d vI")
     whole = _whole(d, rows, cols)
     nz, n = d._sizes
     entries, small = cg.jacobian_size([(nz, n)], 1)

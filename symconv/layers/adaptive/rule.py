@@ -50,15 +50,18 @@ class _AdaptiveDerivation(Pooling):
         (column-major), in output order."""
         hz, wz = self.spec.output_size
         h = self.input_size[0]
-        out, inp, pos = [], [], []
-        for q in range(wz):
-            for p in range(hz):
-                rows = np.arange(self.row_starts[p], self.row_ends[p])
-                cols = np.arange(self.col_starts[q], self.col_ends[q])
-                inp.append((cols[:, None] * h + rows[None, :]).reshape(-1))  # column by column: vΩ
-                out.append(np.full(rows.size * cols.size, q * hz + p))
-                pos.append(np.arange(rows.size * cols.size))
-        arrays = (np.concatenate(out), np.concatenate(inp), np.concatenate(pos))
+        heights, widths = self.sizes
+        # window k = q h_a + p, in output order, and its entries one after the other
+        p = np.tile(np.arange(hz), wz)
+        q = np.repeat(np.arange(wz), hz)
+        counts = heights[p] * widths[q]
+        starts = np.cumsum(counts) - counts
+        out = np.repeat(q * hz + p, counts)
+        pos = np.arange(int(counts.sum())) - np.repeat(starts, counts)
+        height = np.repeat(heights[p], counts)
+        rows = np.repeat(self.row_starts[p], counts) + pos % height  # column by column: vΩ
+        cols = np.repeat(self.col_starts[q], counts) + pos // height
+        arrays = (out, cols * h + rows, pos)
         for a in arrays:
             a.setflags(write=False)
         return arrays

@@ -71,6 +71,11 @@ class _Adaptive(PlaneInput):
         (h, w), (a, b) = self.input, self.output_size
         return adaptive_windows(h, a), adaptive_windows(w, b)
 
+    def window_entries(self) -> int:
+        """Outputs times the largest window's entries (adaptive windows differ in size by one)."""
+        (rs, re), (cs, ce) = self.windows
+        return len(rs) * len(cs) * int((re - rs).max()) * int((ce - cs).max())
+
     def bind(self, shape: Shape, where: str) -> _Adaptive:
         c, h, w = image(shape, where, self.kind)
         agree(where, "input", self.input, (h, w), "as input size")
