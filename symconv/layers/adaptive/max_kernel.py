@@ -33,7 +33,9 @@ class AdaptiveMax(NamedTuple):
     entry in a row-major plane (eq.b-2.2 without padding); ``routes``, ``route_starts``: see
     ``adaptive_max_routes``; ``positions``, ``switches``: see ``adaptive_max_tables``;
     ``height_keys``, ``width_keys``: ``h_p`` and ``w_q`` as keys; ``row_terms``, ``col_terms``:
-    the window row and column bands term by term (``adaptive_max_terms``)."""
+    the window row and column bands term by term (``adaptive_max_terms``); ``key_at``: where
+    each window's first entry along the second sweep's axis is in a chunk's first-sweep keys
+    laid end to end (``adaptive_max_key_at``)."""
 
     channels: int
     h: int
@@ -59,6 +61,7 @@ class AdaptiveMax(NamedTuple):
     width_keys: np.ndarray
     row_terms: Terms
     col_terms: Terms
+    key_at: np.ndarray
 
 
 def adaptive_max_plan(
@@ -111,6 +114,7 @@ def adaptive_max_plan(
         widths.astype(key_type),
         adaptive_max_terms(rows),
         adaptive_max_terms(cols),
+        adaptive_max_key_at((chunk, h, wz), 1, rows) if row_ties else adaptive_max_key_at((chunk, hz, w), 2, cols),
     )
 
 
@@ -165,6 +169,14 @@ def adaptive_max_terms(bands: Bands) -> Terms:
         longer = np.flatnonzero(lengths > k)
         terms.append((None if longer.size == lengths.size else longer, starts[longer] + k))
     return tuple(terms)
+
+
+def adaptive_max_key_at(shape: tuple[int, int, int], axis: int, bands: Bands) -> np.ndarray:
+    """For a C-ordered stack of planes ``shape`` swept along ``axis`` over ``bands``: the position
+    of each band's first entry in the stack laid end to end (for a stack of fewer planes, the
+    leading ones).  The forward pass's second sweep reads the first sweep's keys there."""
+    starts = np.array([start for start, _ in bands], np.intp)
+    return np.take(np.arange(shape[0] * shape[1] * shape[2]).reshape(shape), starts, axis=axis)
 
 
 def adaptive_max_at(axis: int, bands: np.ndarray | None) -> tuple[Any, ...]:
@@ -222,33 +234,38 @@ def adaptive_max_first_max(
     axis: int,
     terms: Terms,
     key_type: Any,
-    keys: np.ndarray | None = None,
-    stride: np.ndarray | None = None,
+    keyed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Along ``axis``, for every band: the largest of its entries and the key of the first entry
-    holding it.  Entry ``k`` of a band (term ``k``) has key ``k`` or, given ``keys``, ``k stride``
-    plus ``keys`` at that entry: its place in the tie order when ``keys`` (below ``stride``) places
-    the entries of the other axis.  A later entry takes over only when strictly larger and keys
-    grow with ``k``, so the largest key at which an entry was strictly larger is the first
-    maximum's.  ``np.maximum`` keeps a NaN in the best entry, for the forward pass to see."""
+    holding it.  Entry ``k`` of a band (term ``k``) has key ``k`` or, given ``keyed = (keys,
+    stride, key_at)``, ``k stride`` plus ``keys`` at that entry: its place in the tie order when
+    ``keys`` (below ``stride``) places the entries of the other axis.  A later entry takes over
+    only when strictly larger, so the largest ``k`` at which an entry was strictly larger is the
+    first maximum's (and, keys growing with ``k``, so is its key): ``keys`` is read there alone,
+    at ``key_at`` (each band's entry 0 in ``keys``, a C-ordered stack, laid end to end) plus
+    ``k`` entries along ``axis``.  ``np.maximum`` keeps a NaN in the best entry, for the forward
+    pass to see."""
     (_, sources), *rest = terms  # the first term covers every band
     best = np.take(x, sources, axis=axis)
-    key = np.zeros(best.shape, key_type) if keys is None else np.take(keys, sources, axis=axis)
+    key = np.zeros(best.shape, key_type)
+    # the terms over every band share their work arrays (the indices are in range: "clip" copies
+    # nothing); a term over the longer bands only takes its own, smaller ones
+    entry, larger, step = np.empty_like(best), np.empty(best.shape, bool), np.empty_like(key)
     for k, (longer, sources) in enumerate(rest, 1):
         at = adaptive_max_at(axis, longer)
         b, kb = best[at], key[at]  # views of every band, or copies of the longer ones
-        entry = np.take(x, sources, axis=axis)
-        larger = entry > b
-        np.maximum(b, entry, out=b)
-        if keys is None:
-            step = larger * key_type(k)
-        else:
-            step = np.take(keys, sources, axis=axis)
-            step += stride * key_type(k)
-            step *= larger
-        np.maximum(kb, step, out=kb)
+        e, more, s = (entry, larger, step) if longer is None else (None, None, None)
+        e = np.take(x, sources, axis=axis, out=e, mode="clip")
+        more = np.greater(e, b, out=more)
+        np.maximum(b, e, out=b)
+        np.maximum(kb, np.multiply(more, key_type(k), out=s), out=kb)
         if longer is not None:
             best[at], key[at] = b, kb
+    if keyed is not None:
+        keys, stride, key_at = keyed
+        first, unit = key, keys.strides[axis] // keys.itemsize  # k, and how far entry k is from entry 0
+        key = np.take(keys.reshape(-1), key_at[: len(first)] + (first if unit == 1 else first * np.intp(unit)))
+        key += stride * first
     return best, key
 
 
@@ -289,19 +306,21 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
         if plan.row_ties:
             best, cols = adaptive_max_first_max(chunk, 2, col_terms, key_type)
             A[a : a + step], keys[a : a + step] = adaptive_max_first_max(
-                best, 1, row_terms, key_type, cols, plan.width_keys
+                best, 1, row_terms, key_type, (cols, plan.width_keys, plan.key_at)
             )
         else:
             best, rows = adaptive_max_first_max(chunk, 1, row_terms, key_type)
             A[a : a + step], keys[a : a + step] = adaptive_max_first_max(
-                best, 2, col_terms, key_type, rows, plan.height_keys
+                best, 2, col_terms, key_type, (rows, plan.height_keys, plan.key_at)
             )
+    switches = keys.astype(np.int64)
     if plan.row_ties:
-        t = keys.astype(np.int64)
-        switches = (t % plan.widths) * plan.heights + t // plan.widths + 1
-    else:
-        switches = keys.astype(np.int64) + 1
-    if np.isnan(A).any():  # the planes whose windows hold NaN are read again
+        t = switches
+        switches = t % plan.widths
+        switches *= plan.heights
+        switches += t // plan.widths
+    switches += 1
+    if A.size and np.isnan(A.max()):  # the planes whose windows hold NaN are read again
         nan = np.isnan(A).any(axis=(1, 2))
         A[nan], switches[nan] = (x.reshape(-1, hz, wz) for x in adaptive_max_windows(planes_in[nan], plan))
     if (A == 0).any():  # np.maximum may keep a tied zero of the other sign: take the entries themselves
