@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 from ..geometry import Geometry
 from ..layers.window_kernel import Window
@@ -232,6 +233,20 @@ def run_terms(runs: list[Run], size: int, step: int) -> list[list[int]]:
         for k, i in enumerate(range(i0, i1, step)):
             out[i] += [p0 + k for p0 in starts]
     return out
+
+
+def sorted_rows(*columns: Any) -> bytes:
+    """The rows of equally long integer columns, sorted, as bytes: two sets of index tuples (a
+    plan's and a Jacobian's triplets) are equal when these are, at NumPy's speed."""
+    stacked = np.stack([np.asarray(x, np.int64).reshape(-1) for x in columns])
+    return stacked[:, np.lexsort(stacked[::-1])].tobytes()
+
+
+def unit_divisors(table: Any) -> np.ndarray:
+    """For each value of a sparse Jacobian's table, ``D`` when the value is ``1/D`` for a nonzero
+    integer ``D`` (an averaging weight), else 0."""
+    values = [sp.Rational(v) for v in table]
+    return np.array([v.p * v.q if v.p in (1, -1) else 0 for v in values], np.int64)
 
 
 def jacobian_size(shapes: list[tuple[int, int]], count: int) -> tuple[int, bool]:

@@ -142,18 +142,15 @@ def adaptive_max_tables(rows: Bands, cols: Bands, w: int, window: int, row_ties:
     ``row_ties``, else ``vΩ``, column by column): their positions in a row-major plane, and each
     one's switch ``i = s h_p + r + 1`` (eq.b-2.1).  Windows smaller than the largest are padded
     with a repeat of their first entry, which comes later and so never wins the first maximum."""
-    positions, switches = [], []
-    for r0, r1 in rows:
-        for c0, c1 in cols:
-            hp, wq = r1 - r0, c1 - c0
-            if row_ties:
-                cells = [(r, s) for r in range(hp) for s in range(wq)]
-            else:
-                cells = [(r, s) for s in range(wq) for r in range(hp)]
-            cells += [cells[0]] * (window - len(cells))
-            positions.append([(r0 + r) * w + c0 + s for r, s in cells])
-            switches.append([s * hp + r + 1 for r, s in cells])
-    return np.array(positions, np.intp), np.array(switches, np.int64)
+    (r0, r1), (c0, c1) = (np.array(b, np.intp).reshape(-1, 2).T for b in (rows, cols))
+    hp, wq = (r1 - r0)[:, None, None], (c1 - c0)[None, :, None]  # (h_a, 1, 1), (1, w_a, 1)
+    k = np.arange(window)[None, None, :]  # entry k of each window in the tie order
+    r, s = (k // wq, k % wq) if row_ties else (k % hp, k // hp)
+    past = k >= hp * wq  # past a smaller window's end: its first entry again
+    r, s = np.where(past, 0, r), np.where(past, 0, s)
+    positions = (r0[:, None, None] + r) * w + c0[None, :, None] + s
+    switches = s * hp + r + 1
+    return positions.reshape(-1, window).astype(np.intp), switches.reshape(-1, window).astype(np.int64)
 
 
 def adaptive_max_terms(bands: Bands) -> Terms:

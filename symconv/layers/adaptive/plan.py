@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from ...codegen import plans as cg
 from ...codegen.printer import literal_lines
@@ -84,20 +83,13 @@ def _window_entries(rows: list[tuple[int, int]], cols: list[tuple[int, int]], h:
     k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
     height = np.repeat(heights[p], counts)
     r, c = np.repeat(rs[p], counts) + k % height, np.repeat(cs[q], counts) + k // height
-    return _sorted_bytes(np.repeat(q * hz + p, counts), c * h + r, np.repeat(counts, counts))
+    return cg.sorted_rows(np.repeat(q * hz + p, counts), c * h + r, np.repeat(counts, counts))
 
 
 def _core_entries(jac: Any) -> bytes:
     """The same triples read off the core's ``d vA/d vI``: its stored values must all be ``1/D``
-    for whole ``D`` (``-1`` marks one that is not)."""
-    values = [sp.Rational(v) for v in jac.table]
-    divisors = np.array([v.q if v.p == 1 else -1 for v in values], np.int64)
-    return _sorted_bytes(np.asarray(jac.rows), np.asarray(jac.cols), divisors[np.asarray(jac.ids)])
-
-
-def _sorted_bytes(*columns: np.ndarray) -> bytes:
-    stacked = np.stack([np.asarray(x, np.int64) for x in columns])
-    return stacked[:, np.lexsort(stacked[::-1])].tobytes()
+    for whole ``D`` (0 marks one that is not)."""
+    return cg.sorted_rows(jac.rows, jac.cols, cg.unit_divisors(jac.table)[np.asarray(jac.ids)])
 
 
 def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block:

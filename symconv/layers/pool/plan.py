@@ -63,10 +63,11 @@ def _checked_runs(m: Geometry, jac: VecJacobian) -> tuple[list[cg.Run], list[cg.
     rows, cols = cg.input_lines(m)
     row_runs, col_runs = cg.spread_runs(rows, h, m.stride[0]), cg.spread_runs(cols, w, m.stride[1])
     row_terms, col_terms = cg.run_terms(row_runs, h, m.stride[0]), cg.run_terms(col_runs, w, m.stride[1])
-    pairs = sorted(
-        (q * hz + p, j * h + i) for i in range(h) for j in range(w) for p in row_terms[i] for q in col_terms[j]
-    )
-    require(pairs == sorted(zip(jac.rows.tolist(), jac.cols.tolist(), strict=True)), "runs differ from d vA/d vI")
+    # (input row i, output row p) and (input column j, output column q) pairs the runs add
+    ri, rp = np.array([(i, p) for i in range(h) for p in row_terms[i]], np.int64).reshape(-1, 2).T
+    cj, cq = np.array([(j, q) for j in range(w) for q in col_terms[j]], np.int64).reshape(-1, 2).T
+    pairs = cg.sorted_rows(cq[:, None] * hz + rp[None, :], cj[:, None] * h + ri[None, :])
+    require(pairs == cg.sorted_rows(jac.rows, jac.cols), "runs differ from d vA/d vI")
     return row_runs, col_runs
 
 
@@ -76,12 +77,18 @@ def _checked_divisors(d: AvgPoolDerivation, jac: VecJacobian) -> list[int] | Non
     ``d vA/d vI`` in row ``A_pq`` must be ``1/D_pq``, and the divisors PyTorch's rule gives
     (:attr:`AvgPoolDerivation.divisors`) must be what is written."""
     hz = d.geometry.output[0]
-    weights = d.divisors.reshape(-1, order="F")
-    stored = [jac.table[int(i)] for i in jac.ids]
-    expected = [sp.Rational(1, int(weights[r])) for r in jac.rows]
-    require(stored == expected, "the average-pooling Jacobian's values are not 1/D_pq row by row")
+    weights = d.divisors.reshape(-1, order="F").astype(np.int64)
+    stored = cg.unit_divisors(jac.table)[np.asarray(jac.ids)]
+    require(
+        np.array_equal(stored, weights[np.asarray(jac.rows)]),
+        "the average-pooling Jacobian's values are not 1/D_pq row by row",
+    )
     if d.uniform:
-        require(all(v == d.coefficient for v in stored), "a uniform average pool's values are not 1/(h_l w_l)")
+        uniform = sp.Rational(1, d.coefficient)
+        require(
+            uniform.q == 1 and bool((stored == int(uniform)).all()),
+            "a uniform average pool's values are not 1/(h_l w_l)",
+        )
         return None
     out = [int(weights[q * hz + p]) for p in range(hz) for q in range(d.geometry.output[1])]
     require(all(n != 0 for n in out), "an average-pooling divisor is 0")
