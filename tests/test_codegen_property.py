@@ -20,6 +20,7 @@ import numpy as np
 import reference_loops as ref
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tools import conv_spec
 
 import symconv
 from symconv.codegen.render import generate
@@ -82,17 +83,7 @@ def layers(draw):
                 cin, cout = channels, draw(st.integers(1, 3))
             else:
                 cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
-            spec = symconv.Conv2D(
-                input=(h, w),
-                kernel=k,
-                padding=pad,
-                stride=stride,
-                dilation=dil,
-                in_channels=cin,
-                out_channels=cout,
-                groups=groups,
-                bias=draw(st.booleans()),
-            )
+            spec = conv_spec((h, w), k, pad, stride, dil, cin, cout, groups, draw(st.booleans()))
         elif kind == "conv_transpose2d":
             groups = draw(st.sampled_from([1, 1, 2]))
             spec = symconv.ConvTranspose2D(

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from seed_reference import correlate, vec
+from tools import conv_spec
 
 import symconv as sc
 from symconv.registry import LAYER_TYPES
@@ -36,17 +37,7 @@ def groups_of(name: str) -> int:
 
 
 def conv_case(name: str) -> sc.Conv2D:
-    inp, ker, pad, stride, dil, cin, cout = CONV_TABLE[name][:7]
-    return sc.Conv2D(
-        input=inp,
-        kernel=ker,
-        padding=pad,
-        stride=stride,
-        dilation=dil,
-        in_channels=cin,
-        out_channels=cout,
-        groups=groups_of(name),
-    )
+    return conv_spec(*CONV_TABLE[name][:7], groups_of(name))
 
 
 @pytest.fixture(params=sorted(CONV_TABLE))
