@@ -71,6 +71,7 @@ def _files(tmp: Path) -> None:
     """The hostile files the table names."""
     (tmp / "existing_file").write_text("x")
     os.mkfifo(tmp / "fifo.toml")
+    os.mkfifo(tmp / "fifo.py")
     with open(tmp / "sparse.toml", "wb") as fh:  # 3 GB that takes no space: must not be read
         fh.truncate(3 << 30)
     (tmp / "deep.toml").write_text(LAYER + "x = " + "[" * 50_000 + "]" * 50_000 + "\n")
@@ -94,6 +95,8 @@ CASES = [
     (["verify", "network.toml"], 2, "size: the derivation of network of 4 layers needs"),
     (["derive", "--config", "fifo.toml"], 2, "config: fifo.toml is not a regular file"),
     (["verify", "fifo.toml"], 2, "claims: fifo.toml is not a regular file"),
+    (["check", "fifo.py"], 2, "module: fifo.py is not a regular file"),  # it hung reading the module
+    (["check", "sparse.toml"], 2, "module: sparse.toml is larger than 536870912 bytes"),  # read whole before
     (["derive", "--config", "/dev/zero"], 2, "config: /dev/zero is not a regular file"),
     (["verify", "sparse.toml"], 2, "claims: sparse.toml is larger than 1000000 bytes"),
     (["derive", "--config", "deep.toml"], 2, "config: deep.toml nests arrays or tables deeper than 32"),
