@@ -1,4 +1,4 @@
-"""The algorithms a generated module runs, copied in from the layer homes' ``kernels`` modules.
+"""The algorithms a generated module runs, copied in from the layer homes' kernel modules.
 
 Each layer family keeps its gather/scatter/sweep algorithms in ``symconv/layers/<family>/
 *_kernel.py`` (shared pieces in ``symconv/layers/window_kernel.py``): typed NumPy functions that take
@@ -22,43 +22,39 @@ from pathlib import Path
 #: generated module does) and names from the standard library's ``typing`` and
 #: ``collections.abc``, which a generated module then imports the same way
 ALLOWED_IMPORTS = frozenset({"__future__", "numpy", "typing", "collections.abc"})
-#: the package the kernel modules live in (their paths in a module's header are relative to its parent)
-PACKAGE = "symconv"
 
 
 @dataclass(frozen=True)
 class Kernel:
-    """One kernel module: its name, where it is, the kernel modules it imports, the
-    ``(module, name)`` pairs it imports from ``typing`` and ``collections.abc``, and its
-    source after the imports."""
+    """One kernel module: its name, the kernel modules it imports, the ``(module, name)``
+    pairs it imports from ``typing`` and ``collections.abc``, and its source after the imports."""
 
     name: str
-    path: Path
     needs: tuple[str, ...]
     names: tuple[tuple[str, str], ...]
     body: str
 
     @property
     def relative(self) -> str:
-        """Its path as a module's header names it (``symconv/layers/pool/kernels.py``)."""
+        """Its path as a module's header names it (``symconv/layers/pool/avg_kernel.py``)."""
         return self.name.replace(".", "/") + ".py"
 
 
 @cache
 def kernel(name: str) -> Kernel:
-    """The kernel module ``name`` (``symconv.layers.pool.kernels``), read from its file."""
+    """The kernel module ``name`` (``symconv.layers.pool.avg_kernel``), read from its file."""
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:
         raise ValueError(f"no kernel module {name}")
-    path = Path(spec.origin)
-    text = path.read_text(encoding="utf-8")
+    text = Path(spec.origin).read_text(encoding="utf-8")
+    lines = text.splitlines()
     tree = ast.parse(text)
     needs: list[str] = []
     names: list[tuple[str, str]] = []
     body = tree.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         body = body[1:]  # the module's docstring
-    start = len(text.splitlines()) + 1
+    start = len(lines) + 1
     for node in body:
         if isinstance(node, ast.ImportFrom) and node.level > 0:
             needs.append(importlib.util.resolve_name("." * node.level + (node.module or ""), spec.parent or ""))
@@ -71,13 +67,13 @@ def kernel(name: str) -> Kernel:
             raise ValueError(f"{name}: a kernel module imports only numpy, typing and kernel modules")
         else:
             first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-            start = _comment_start(text.splitlines(), first)
+            start = _comment_start(lines, first)
             break
     rest = [n for n in body if getattr(n, "lineno", 0) >= start]
     if any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in rest):
         raise ValueError(f"{name}: a kernel module's imports are all at its top")
-    source = "\n".join(text.splitlines()[start - 1 :]).strip("\n")
-    return Kernel(name, path, tuple(needs), tuple(names), source)
+    source = "\n".join(lines[start - 1 :]).strip("\n")
+    return Kernel(name, tuple(needs), tuple(names), source)
 
 
 def _comment_start(lines: list[str], first: int) -> int:

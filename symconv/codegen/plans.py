@@ -22,7 +22,7 @@ import sympy as sp
 
 from ..geometry import Geometry
 from ..layers.window_kernel import Window
-from .printer import identifier, literal_lines, tuple_text
+from .printer import identifier, literal_lines, record_lines, tuple_text
 
 #: the largest dense vec Jacobian (entries) a generated ``jacobians`` function returns
 JACOBIAN_LIMIT = 1_000_000
@@ -126,23 +126,6 @@ def index_tables(prefix: str, fits: bool, nnz: int, columns: dict[str, Any]) -> 
     return [table(f"{prefix}{name}", [int(v) for v in values]) for name, values in columns.items()]
 
 
-def geometry_constants(m: Geometry) -> list[tuple[str, str]]:
-    t, _b, left, _right = m.padding
-    return [
-        ("H", str(m.input[0])),
-        ("W", str(m.input[1])),
-        ("HP", str(m.padded[0])),
-        ("WP", str(m.padded[1])),
-        ("HZ", str(m.output[0])),
-        ("WZ", str(m.output[1])),
-        ("T", str(t)),
-        ("L", str(left)),
-        ("SH", str(m.stride[0])),
-        ("SW", str(m.stride[1])),
-        ("DH", str(m.dilation[0])),
-        ("DW", str(m.dilation[1])),
-    ]
-
 
 def window(m: Geometry) -> Window:
     """The window geometry of a pooling or conv kernel module, read off the checked slice model."""
@@ -150,6 +133,14 @@ def window(m: Geometry) -> Window:
     (h, w), (hp, wp), (hz, wz) = m.input, m.padded, m.output
     (sh, sw), (dh, dw), (hl, wl) = m.stride, m.dilation, m.kernel
     return Window(h, w, hp, wp, hz, wz, t, left, sh, sw, dh, dw, hl, wl)
+
+
+def window_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
+    """The lines that bind a windowed kind's plan record: ``{c}WINDOW = Window(...)``, then
+    ``{c}PLAN = ...(window={c}WINDOW, ...)``, the fields of ``text`` written as that source (the
+    names of the tables written before them), the others as literals."""
+    window_lines = record_lines(f"{c}WINDOW = ", record.window)
+    return window_lines + record_lines(f"{c}PLAN = ", record, {"window": f"{c}WINDOW", **text})
 
 
 def offsets(m: Geometry) -> list[tuple[int, ...]]:

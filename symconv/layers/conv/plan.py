@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...codegen import plans as cg
-from ...codegen.printer import literal_lines, record_lines
+from ...codegen.printer import literal_lines
 from ...codegen.slices import check_input_jacobian, check_kernel_jacobian
 from ...errors import require
 from . import conv_kernel
@@ -74,8 +74,7 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         "c": c,
         "chunk_bytes": chunk * per_example,
         "offsets": literal_lines(offsets),
-        "window": record_lines(f"{c}WINDOW = ", record.window),
-        "plan": record_lines(f"{c}PLAN = ", record, {"window": f"{c}WINDOW", "offsets": f"{c}OFFSETS"}),
+        "plan": cg.window_plan_lines(c, record, {"offsets": f"{c}OFFSETS"}),
         "bias": bias,
         "in_shape": cg.shape_text((cin, *m.input)),
         "k_shape": cg.shape_text((cout, d.ck, hk, wk)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...codegen import plans as cg
-from ...codegen.printer import literal_lines, record_lines
+from ...codegen.printer import literal_lines
 from ...errors import require
 from . import convt_kernel
 from .convt_kernel import ConvTransposePlan
@@ -101,8 +101,7 @@ def plan_conv_transpose(d: ConvTransposeDerivation, names: cg.Names) -> cg.Block
     context = {
         "fn": names.fn,
         "c": c,
-        "window": record_lines(f"{c}WINDOW = ", record.window),
-        "plan": record_lines(f"{c}PLAN = ", record, {"window": f"{c}WINDOW", "offsets": f"{c}OFFSETS"}),
+        "plan": cg.window_plan_lines(c, record, {"offsets": f"{c}OFFSETS"}),
         "offsets": literal_lines(slices),
         "bias": bias,
         "in_shape": cg.shape_text((d.cin, ha, wa)),

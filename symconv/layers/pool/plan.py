@@ -7,7 +7,7 @@ import numpy as np
 import sympy as sp
 
 from ...codegen import plans as cg
-from ...codegen.printer import code, literal_lines, record_lines
+from ...codegen.printer import code, literal_lines
 from ...codegen.slices import check_input_jacobian
 from ...errors import require
 from ...geometry import Geometry
@@ -135,7 +135,6 @@ def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
         repeat_columns=repeat_columns,
     )
     text = {
-        "window": f"{c}WINDOW",
         "coef": f"{c}COEF" if divisors is not None else code(d.coefficient),
         "row_runs": f"{c}ROW_RUNS",
         "col_classes": f"{c}COL_CLASSES",
@@ -144,8 +143,7 @@ def plan_avgpool(d: AvgPoolDerivation, names: cg.Names) -> cg.Block:
     context = {
         "fn": names.fn,
         "c": c,
-        "window": record_lines(f"{c}WINDOW = ", record.window),
-        "plan": record_lines(f"{c}PLAN = ", record, text),
+        "plan": cg.window_plan_lines(c, record, text),
         "coefficient": str(d.coefficient) if divisors is None else "1/D_pq (window (p, q)'s divisor)",
         "divisors": literal_lines(divisors) if divisors is not None else [],
         "out_plane": cg.shape_text(m.output),
@@ -225,7 +223,6 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
         pair_offsets=max_kernel.maxpool_pair_offsets(offset_table) if pairs else None,
     )
     text = {
-        "window": f"{c}WINDOW",
         **({"pad_value": code(d.fill)} if d.fill.is_infinite else {}),
         "switch_type": f"np.{switch_type.__name__}",
         "offsets": f"{c}OFFSETS",
@@ -235,8 +232,7 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
     context = {
         "fn": names.fn,
         "c": c,
-        "window": record_lines(f"{c}WINDOW = ", window),
-        "plan": record_lines(f"{c}PLAN = ", record, text),
+        "plan": cg.window_plan_lines(c, record, text),
         "chunk": chunk,
         "plane": window.hp * window.wp,
         "row_ties": record.row_ties,
