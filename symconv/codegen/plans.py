@@ -126,7 +126,6 @@ def index_tables(prefix: str, fits: bool, nnz: int, columns: dict[str, Any]) -> 
     return [table(f"{prefix}{name}", [int(v) for v in values]) for name, values in columns.items()]
 
 
-
 def window(m: Geometry) -> Window:
     """The window geometry of a pooling or conv kernel module, read off the checked slice model."""
     t, _b, left, _right = m.padding
