@@ -149,6 +149,17 @@ class Window(NamedTuple):
         return (self.hp, self.wp) != (self.h, self.w)
 
 
+def window_view(Xp: np.ndarray, win: Window) -> np.ndarray:
+    """rep.1 for a chunk of examples at once: a read-only view of the padded stack ``Xp``
+    (``(C, n, h_p, w_p)``, channels first) whose ``[c, r, s, e, p, q]`` entry is
+    ``Xp[c, e, r d_h + p s_h, s d_w + q s_w]``, window position ``(r, s)`` of output ``(p, q)``;
+    reshaped, one column per output of every example (the columns of ``d vZ / d vK``, eq.a1-3)."""
+    s0, s1, s2, s3 = Xp.strides
+    shape = (Xp.shape[0], win.hl, win.wl, Xp.shape[1], win.hz, win.wz)
+    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
+    return np.lib.stride_tricks.as_strided(Xp, shape=shape, strides=strides, writeable=False)
+
+
 # -- the algorithms of symconv/layers/pool/planes_kernel.py -------------------------------------
 def chunk_of(chunk: int, planes: int) -> int:
     """How many planes a pass takes at a time: at most ``chunk``, at least one."""
@@ -358,15 +369,9 @@ def maxpool_windows(Ip: np.ndarray, n: int, plan: MaxPool) -> tuple[np.ndarray, 
     (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
     win = plan.window
     planes = n * plan.channels
-    s0, s1, s2 = Ip.strides
-    if plan.row_ties:
-        # row by row (tie_order="row"): entry k = r w_l + s of this order is i = s h_l + r + 1 of vΩ
-        shape = (planes, win.hz, win.wz, win.hl, win.wl)
-        strides = (s0, s1 * win.sh, s2 * win.sw, s1 * win.dh, s2 * win.dw)
-    else:
-        shape = (planes, win.hz, win.wz, win.wl, win.hl)
-        strides = (s0, s1 * win.sh, s2 * win.sw, s2 * win.dw, s1 * win.dh)
-    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
+    view = window_view(Ip[None], win)[0]  # [r, s, plane, p, q]
+    # row by row (tie_order="row"): entry k = r w_l + s of this order is i = s h_l + r + 1 of vΩ
+    V = view.transpose(2, 3, 4, 0, 1) if plan.row_ties else view.transpose(2, 3, 4, 1, 0)
     V = V.reshape(planes, win.hz, win.wz, win.hl * win.wl)
     first = V.argmax(axis=-1)
     A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]

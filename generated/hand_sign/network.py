@@ -202,6 +202,17 @@ class Window(NamedTuple):
         return (self.hp, self.wp) != (self.h, self.w)
 
 
+def window_view(Xp: np.ndarray, win: Window) -> np.ndarray:
+    """rep.1 for a chunk of examples at once: a read-only view of the padded stack ``Xp``
+    (``(C, n, h_p, w_p)``, channels first) whose ``[c, r, s, e, p, q]`` entry is
+    ``Xp[c, e, r d_h + p s_h, s d_w + q s_w]``, window position ``(r, s)`` of output ``(p, q)``;
+    reshaped, one column per output of every example (the columns of ``d vZ / d vK``, eq.a1-3)."""
+    s0, s1, s2, s3 = Xp.strides
+    shape = (Xp.shape[0], win.hl, win.wl, Xp.shape[1], win.hz, win.wz)
+    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
+    return np.lib.stride_tricks.as_strided(Xp, shape=shape, strides=strides, writeable=False)
+
+
 # -- the algorithms of symconv/layers/conv/conv_kernel.py ---------------------------------------
 #: the paths of the passes (see the module's docstring)
 ConvPath = Literal["flat", "rowwise", "shifted", "strided"]
@@ -384,18 +395,6 @@ def conv_rows(Kr: np.ndarray, X: np.ndarray, out: np.ndarray, temp: np.ndarray, 
         out += temp
 
 
-def conv_strided_windows(Ap: np.ndarray, plan: ConvPlan) -> np.ndarray:
-    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
-    (``(C_in, n, h_p, w_p)``, channels first) whose ``[i, r, s, e, p, q]`` entry is
-    ``Ap[i, e, r d_h + p s_h, s d_w + q s_w]``, the slices of ``offsets``; reshaped, the
-    columns of ``d vZ / d vK`` (eq.a1-3) side by side for every example of the chunk."""
-    win = plan.window
-    s0, s1, s2, s3 = Ap.strides
-    shape = (plan.cin, win.hl, win.wl, Ap.shape[1], win.hz, win.wz)
-    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
-    return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
-
-
 def conv_flat_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
     """Stride 1: the kernels times the windows of each chunk in flat padded coordinates
     (``conv_gather``), with groups one product per group (each group's kernels times its own
@@ -493,7 +492,7 @@ def conv_shifted_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
 
 
 def conv_strided_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
-    """Any stride: the kernels times the windows of each chunk (``conv_strided_windows``), with
+    """Any stride: the kernels times the windows of each chunk (``window_view``), with
     groups one product per group (kernel j meets the ``CG`` input channels of its group only,
     ``A_{o_j + i}``, ``o_j = (j // OG) CG``)."""
     win = plan.window
@@ -508,7 +507,7 @@ def conv_strided_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
         m = min(chunk, n - n0)
         Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
         # the window rows (GKK per group, or CKK) by the outputs of the chunk
-        X = conv_strided_windows(Ap[:, :m], plan).reshape(*Km.shape[:-2], Km.shape[-1], m * nz)
+        X = window_view(Ap[:, :m], plan.window).reshape(*Km.shape[:-2], Km.shape[-1], m * nz)
         Z[n0 : n0 + m] = (Km @ X).reshape(cout, m, nz).transpose(1, 0, 2)
     return Z.reshape(n, cout, win.hz, win.wz)
 
@@ -654,7 +653,7 @@ def conv_shifted_backward(
 def conv_strided_backward(
     dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Any stride: ``dK`` is the windows of each chunk (``conv_strided_windows``) times ``dZ``;
+    """Any stride: ``dK`` is the windows of each chunk (``window_view``) times ``dZ``;
     each kernel position adds its ``K``-weighted ``dZ`` into its strided slice of ``offsets``."""
     win = plan.window
     cin, chunk = plan.cin, plan.chunk
@@ -671,7 +670,7 @@ def conv_strided_backward(
         m = min(chunk, n - n0)
         Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
         # the window rows and dZ's rows (per group with groups) by the outputs of the chunk
-        X = conv_strided_windows(Ap[:, :m], plan).reshape(*dKt.shape[:-1], m * nz)
+        X = window_view(Ap[:, :m], plan.window).reshape(*dKt.shape[:-1], m * nz)
         G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(*Kt.shape[:-2], -1, m * nz)
         dKt += X @ G.swapaxes(-1, -2)
         if plan.one_kernel_per_group:
@@ -895,15 +894,9 @@ def maxpool_windows(Ip: np.ndarray, n: int, plan: MaxPool) -> tuple[np.ndarray, 
     (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
     win = plan.window
     planes = n * plan.channels
-    s0, s1, s2 = Ip.strides
-    if plan.row_ties:
-        # row by row (tie_order="row"): entry k = r w_l + s of this order is i = s h_l + r + 1 of vΩ
-        shape = (planes, win.hz, win.wz, win.hl, win.wl)
-        strides = (s0, s1 * win.sh, s2 * win.sw, s1 * win.dh, s2 * win.dw)
-    else:
-        shape = (planes, win.hz, win.wz, win.wl, win.hl)
-        strides = (s0, s1 * win.sh, s2 * win.sw, s2 * win.dw, s1 * win.dh)
-    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
+    view = window_view(Ip[None], win)[0]  # [r, s, plane, p, q]
+    # row by row (tie_order="row"): entry k = r w_l + s of this order is i = s h_l + r + 1 of vΩ
+    V = view.transpose(2, 3, 4, 0, 1) if plan.row_ties else view.transpose(2, 3, 4, 1, 0)
     V = V.reshape(planes, win.hz, win.wz, win.hl * win.wl)
     first = V.argmax(axis=-1)
     A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
+
 
 class Window(NamedTuple):
     """A windowed layer's geometry, read off the checked slice model: the input ``(h, w)``,
@@ -51,3 +53,14 @@ class Window(NamedTuple):
     def padded(self) -> bool:
         """Whether the input has any padding."""
         return (self.hp, self.wp) != (self.h, self.w)
+
+
+def window_view(Xp: np.ndarray, win: Window) -> np.ndarray:
+    """rep.1 for a chunk of examples at once: a read-only view of the padded stack ``Xp``
+    (``(C, n, h_p, w_p)``, channels first) whose ``[c, r, s, e, p, q]`` entry is
+    ``Xp[c, e, r d_h + p s_h, s d_w + q s_w]``, window position ``(r, s)`` of output ``(p, q)``;
+    reshaped, one column per output of every example (the columns of ``d vZ / d vK``, eq.a1-3)."""
+    s0, s1, s2, s3 = Xp.strides
+    shape = (Xp.shape[0], win.hl, win.wl, Xp.shape[1], win.hz, win.wz)
+    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
+    return np.lib.stride_tricks.as_strided(Xp, shape=shape, strides=strides, writeable=False)

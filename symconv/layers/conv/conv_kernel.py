@@ -16,7 +16,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from ..window_kernel import Window
+from ..window_kernel import Window, window_view
 
 #: the paths of the passes (see the module's docstring)
 ConvPath = Literal["flat", "rowwise", "shifted", "strided"]
@@ -199,18 +199,6 @@ def conv_rows(Kr: np.ndarray, X: np.ndarray, out: np.ndarray, temp: np.ndarray, 
         out += temp
 
 
-def conv_strided_windows(Ap: np.ndarray, plan: ConvPlan) -> np.ndarray:
-    """rep.1 for a chunk of examples at once: a read-only view of the zero-padded input ``Ap``
-    (``(C_in, n, h_p, w_p)``, channels first) whose ``[i, r, s, e, p, q]`` entry is
-    ``Ap[i, e, r d_h + p s_h, s d_w + q s_w]``, the slices of ``offsets``; reshaped, the
-    columns of ``d vZ / d vK`` (eq.a1-3) side by side for every example of the chunk."""
-    win = plan.window
-    s0, s1, s2, s3 = Ap.strides
-    shape = (plan.cin, win.hl, win.wl, Ap.shape[1], win.hz, win.wz)
-    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
-    return np.lib.stride_tricks.as_strided(Ap, shape=shape, strides=strides, writeable=False)
-
-
 def conv_flat_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
     """Stride 1: the kernels times the windows of each chunk in flat padded coordinates
     (``conv_gather``), with groups one product per group (each group's kernels times its own
@@ -308,7 +296,7 @@ def conv_shifted_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
 
 
 def conv_strided_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
-    """Any stride: the kernels times the windows of each chunk (``conv_strided_windows``), with
+    """Any stride: the kernels times the windows of each chunk (``window_view``), with
     groups one product per group (kernel j meets the ``CG`` input channels of its group only,
     ``A_{o_j + i}``, ``o_j = (j // OG) CG``)."""
     win = plan.window
@@ -323,7 +311,7 @@ def conv_strided_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
         m = min(chunk, n - n0)
         Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
         # the window rows (GKK per group, or CKK) by the outputs of the chunk
-        X = conv_strided_windows(Ap[:, :m], plan).reshape(*Km.shape[:-2], Km.shape[-1], m * nz)
+        X = window_view(Ap[:, :m], plan.window).reshape(*Km.shape[:-2], Km.shape[-1], m * nz)
         Z[n0 : n0 + m] = (Km @ X).reshape(cout, m, nz).transpose(1, 0, 2)
     return Z.reshape(n, cout, win.hz, win.wz)
 
@@ -469,7 +457,7 @@ def conv_shifted_backward(
 def conv_strided_backward(
     dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Any stride: ``dK`` is the windows of each chunk (``conv_strided_windows``) times ``dZ``;
+    """Any stride: ``dK`` is the windows of each chunk (``window_view``) times ``dZ``;
     each kernel position adds its ``K``-weighted ``dZ`` into its strided slice of ``offsets``."""
     win = plan.window
     cin, chunk = plan.cin, plan.chunk
@@ -486,7 +474,7 @@ def conv_strided_backward(
         m = min(chunk, n - n0)
         Ap[:, :m, rows, cols] = A[n0 : n0 + m].transpose(1, 0, 2, 3)
         # the window rows and dZ's rows (per group with groups) by the outputs of the chunk
-        X = conv_strided_windows(Ap[:, :m], plan).reshape(*dKt.shape[:-1], m * nz)
+        X = window_view(Ap[:, :m], plan.window).reshape(*dKt.shape[:-1], m * nz)
         G = dZ[n0 : n0 + m].transpose(1, 0, 2, 3).astype(dtype, copy=False).reshape(*Kt.shape[:-2], -1, m * nz)
         dKt += X @ G.swapaxes(-1, -2)
         if plan.one_kernel_per_group:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..window_kernel import Window
+from ..window_kernel import Window, window_view
 
 #: ``(r, s, row start, row stop, column start, column stop)``: the strided slice of the padded
 #: output that kernel position ``(r, s)`` meets for every input entry
@@ -38,18 +38,6 @@ class ConvTransposePlan(NamedTuple):
     chunk: int
     offsets: tuple[Offset, ...]
     bias: bool
-
-
-def convt_windows(Gp: np.ndarray, plan: ConvTransposePlan) -> np.ndarray:
-    """The windows of the convolution this layer is the adjoint of, over the padded ``dZ``
-    ``Gp`` (``(C_out, n, h_p, w_p)``, channels first): a read-only view whose
-    ``[o, r, s, e, p, q]`` entry is ``Gp[o, e, r d_h + p s_h, s d_w + q s_w]``, the slices of
-    ``offsets``; reshaped, one column per input entry of every example of the chunk."""
-    win = plan.window
-    s0, s1, s2, s3 = Gp.strides
-    shape = (plan.cout, win.hl, win.wl, Gp.shape[1], win.hz, win.wz)
-    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
-    return np.lib.stride_tricks.as_strided(Gp, shape=shape, strides=strides, writeable=False)
 
 
 def convt_groups(A: np.ndarray, dtype: np.dtype, plan: ConvTransposePlan) -> np.ndarray:
@@ -113,7 +101,7 @@ def convt_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvTrans
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         Gp[:, :m, rows, cols] = dZ[n0 : n0 + m].transpose(1, 0, 2, 3)
-        X = convt_windows(Gp[:, :m], plan).reshape(groups, rows_k, m * ha * wa)
+        X = window_view(Gp[:, :m], plan.window).reshape(groups, rows_k, m * ha * wa)
         D = np.matmul(Kg, X).reshape(cin, m, ha, wa)
         dA[n0 : n0 + m] = D.transpose(1, 0, 2, 3)
         dKg += np.matmul(convt_groups(A[n0 : n0 + m], dtype, plan), X.transpose(0, 2, 1))

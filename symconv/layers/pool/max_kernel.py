@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..window_kernel import Window
+from ..window_kernel import Window, window_view
 from .planes_kernel import chunk_of, padded_chunks
 
 
@@ -197,15 +197,9 @@ def maxpool_windows(Ip: np.ndarray, n: int, plan: MaxPool) -> tuple[np.ndarray, 
     (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
     win = plan.window
     planes = n * plan.channels
-    s0, s1, s2 = Ip.strides
-    if plan.row_ties:
-        # row by row (tie_order="row"): entry k = r w_l + s of this order is i = s h_l + r + 1 of vΩ
-        shape = (planes, win.hz, win.wz, win.hl, win.wl)
-        strides = (s0, s1 * win.sh, s2 * win.sw, s1 * win.dh, s2 * win.dw)
-    else:
-        shape = (planes, win.hz, win.wz, win.wl, win.hl)
-        strides = (s0, s1 * win.sh, s2 * win.sw, s2 * win.dw, s1 * win.dh)
-    V = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
+    view = window_view(Ip[None], win)[0]  # [r, s, plane, p, q]
+    # row by row (tie_order="row"): entry k = r w_l + s of this order is i = s h_l + r + 1 of vΩ
+    V = view.transpose(2, 3, 4, 0, 1) if plan.row_ties else view.transpose(2, 3, 4, 1, 0)
     V = V.reshape(planes, win.hz, win.wz, win.hl * win.wl)
     first = V.argmax(axis=-1)
     A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
