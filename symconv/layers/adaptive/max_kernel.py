@@ -29,8 +29,7 @@ class AdaptiveMax(NamedTuple):
     ``0 .. window - 1``), and the tables read off the window bands (``adaptive_max_plan``):
 
     ``heights``, ``widths``: ``h_p`` and ``w_q``, each window row band's height (a column) and
-    column band's width (a row); ``sizes``: ``h_p w_q``; ``corners``: window ``(p, q)``'s top-left
-    entry in a row-major plane (eq.b-2.2 without padding); ``routes``, ``route_starts``: see
+    column band's width (a row); ``sizes``: ``h_p w_q``; ``routes``, ``route_starts``: see
     ``adaptive_max_routes``; ``positions``, ``switches``: see ``adaptive_max_tables``;
     ``height_keys``, ``width_keys``: ``h_p`` and ``w_q`` as keys; ``row_terms``, ``col_terms``:
     the window row and column bands term by term (``adaptive_max_terms``); ``key_at``: where
@@ -51,7 +50,6 @@ class AdaptiveMax(NamedTuple):
     heights: np.ndarray
     widths: np.ndarray
     sizes: np.ndarray
-    corners: np.ndarray
     routes: np.ndarray
     route_starts: np.ndarray
     positions: np.ndarray
@@ -104,7 +102,6 @@ def adaptive_max_plan(
         heights,
         widths,
         heights * widths,
-        corners,
         routes,
         route_starts,
         positions,
