@@ -107,9 +107,10 @@ def window_map(geom: Geometry, p: int, q: int) -> WindowMap:
         raise IndexError(f"output ({p}, {q}) is outside the {hz}x{wz} output")
     rows, cols = geom.cells
     top, _, left, _ = geom.padding
+    (hp, wp), (h, w) = geom.padded, geom.input
     return WindowMap(
-        geom.padded,
-        (top, left, *geom.input),
+        (hp, wp),
+        (top, left, h, w),
         (p, q),
         tuple(int(r) for r in rows[p]),
         tuple(int(c) for c in cols[q]),

@@ -145,7 +145,7 @@ def window_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
 def offsets(m: Geometry) -> list[tuple[int, ...]]:
     """``(r, s, row start, row stop, column start, column stop)`` of the slice behind
     kernel position ``(r, s)``, row-major over the kernel."""
-    rstop, cstop = m.stops
+    rstop, cstop = m.stops(0), m.stops(1)
     r0, c0 = m.row_starts, m.col_starts
     return [(r, s, r0[r], rstop[r], c0[s], cstop[s]) for r in range(m.kernel[0]) for s in range(m.kernel[1])]
 

@@ -145,7 +145,7 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
             *_sum_lines(f"\\left({grad_a}\\right)_{{{at_a}}}", check.input_terms(x, y, ENTRY_TERMS)),
         ],
         # the kernels whose gradients add up in input channel c: all of them, or its group's
-        "many_out": len(d.spec.group_outputs(c)) > 1,
-        "cout": len(d.spec.group_outputs(c)),
+        "many_out": len(d.group_outputs(c)) > 1,
+        "cout": len(d.group_outputs(c)),
         "grouped": d.groups > 1,
     }

@@ -64,7 +64,7 @@ def upstream_grid(d: ConvDerivation, j: int = 0) -> Grid:
     return Grid(Mapped(range(hz * wz), lambda n: _g_symbol(d, n % hz, n // hz)), (hz, wz))
 
 
-def dilate(x: sp.MatrixBase, step: tuple[int, int]) -> sp.ImmutableMatrix:
+def dilate(x: sp.MatrixBase, step: tuple[int, ...]) -> sp.ImmutableMatrix:
     """``x`` with ``step - 1`` zero rows (columns) between its rows (columns)."""
     sh, sw = step
     h, w = x.shape
@@ -82,7 +82,7 @@ def rot180(x: sp.MatrixBase) -> sp.ImmutableMatrix:
 # -- index maps: the matrices of the closed forms with vec indices (-1 for a zero) -----------
 
 
-def _dilated_map(shape: tuple[int, int], step: tuple[int, int]) -> np.ndarray:
+def _dilated_map(shape: tuple[int, ...], step: tuple[int, ...]) -> np.ndarray:
     """Vec indices of a ``shape`` matrix dilated by ``step`` (-1 at the inserted zeros)."""
     h, w = shape
     out = np.full(((h - 1) * step[0] + 1, (w - 1) * step[1] + 1), -1, dtype=np.int64)
@@ -100,7 +100,7 @@ def _padded_map(d: ConvDerivation) -> np.ndarray:
     return out
 
 
-def _correlate(x: np.ndarray, y: np.ndarray, size: tuple[int, int], step: tuple[int, int]) -> Triples:
+def _correlate(x: np.ndarray, y: np.ndarray, size: tuple[int, ...], step: tuple[int, ...]) -> Triples:
     """``(x ⋆ y)_{rs} = sum_uv x[r step_h + u, s step_w + v] y[u, v]`` for ``r, s`` below
     ``size``: triples (vec index of ``(r, s)``, y's index, x's index), one kernel position
     ``(u, v)`` of ``y`` at a time."""
@@ -152,7 +152,7 @@ def _vec_route(d: ConvDerivation, wrt: str, j: int, i: int) -> Triples:
     A value is matched to the entry of ``vec(A_i)`` (or ``vec(K_{j,i})``) it is.  When the
     Jacobian's value table is that very run of the tensor's entries (the core's lazy view),
     value ``k`` is entry ``k`` and no symbol is made; otherwise each value is looked up."""
-    channel = d.spec.input_channel(j, i)
+    channel = d.input_channel(j, i)
     jac = d.jacobian(wrt, j=j, i=i if wrt == "K" else channel)
     view = d.input.view(channel) if wrt == "K" else d.kernel.view(j, i)
     items = getattr(jac.table, "items", None)
@@ -191,7 +191,7 @@ class ClosedFormCheck:
     @property
     def channel(self) -> int:
         """The input channel that channel ``i`` of kernel ``j`` meets (``i`` without groups)."""
-        return self.d.spec.input_channel(self.j, self.i)
+        return self.d.input_channel(self.j, self.i)
 
     @property
     def kernel_equal(self) -> bool:

@@ -87,7 +87,7 @@ def choose_entry(d: ConvDerivation, entry: Sequence[int] | None) -> ConvEntry:
     spot = common.nearest_inside(win[p, q], *near)
     flat = int(win[p, q][spot]) if spot is not None else 0
     h = geom.input[0]
-    return ConvEntry(j, i, d.spec.input_channel(j, i), p, q, r, s, flat % h, flat // h)
+    return ConvEntry(j, i, d.input_channel(j, i), p, q, r, s, flat % h, flat // h)
 
 
 class _ConvDocument:
@@ -410,7 +410,7 @@ def grouped_sum(d: ConvDerivation, j: int | str, show: bool | None = None) -> st
     or the name ``"j"`` (then with :func:`group_offset`'s ``o_j``)."""
     og = d.cout // d.groups
     if isinstance(j, int):
-        first = d.spec.input_channel(j, 0)
+        first = d.input_channel(j, 0)
         a = mat(d.input, first if d.ck == 1 else (f"{first} + i" if first else "i"), show=show)
     else:
         a = mat(d.input, ("j" if og == 1 else "o_j + 1") if d.ck == 1 else "o_j + i", show=show)

@@ -3,7 +3,6 @@ and max pooling as Appendix B, with the switches worked out on concrete numbers.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -62,7 +61,7 @@ def _shapes(d: AvgPoolDerivation | MaxPoolDerivation, j: int) -> dict[str, Any]:
 
 def _as_given(d: AvgPoolDerivation | MaxPoolDerivation) -> Geometry:
     """The window map with the padding as given (without ``ceil_mode``'s extra rows and columns)."""
-    return dataclasses.replace(d.geometry, padding=d.spec.padding)
+    return d.geometry.with_ceil(False)
 
 
 def _extra_padding(d: AvgPoolDerivation | MaxPoolDerivation) -> str:
