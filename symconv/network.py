@@ -10,7 +10,7 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from .binding import derive_layer, output_name
+from .binding import activation, derive_layer, output_name
 from .errors import SpecError
 from .rule import Derivation, JacobianList, Loss, present
 from .sparse import VecJacobian
@@ -53,7 +53,7 @@ class NetworkDerivation:
     def __init__(self, spec: Network) -> None:
         self.spec = spec
         self.numbers = layer_numbers(spec)
-        self.input = Tensor("A", "a", spec.in_shape, 0, channel_index=True)
+        self.input = activation(spec.in_shape, ("A", "a"), 0)
         layers: list[Derivation] = []
         used: set[tuple[str, int]] = {("A", 0)}
         current = self.input

@@ -107,9 +107,10 @@ class Derivation:
 
     @property
     def output_shape(self) -> tuple[int, ...]:
-        """``(h, w)`` of each output channel, or ``(n,)`` for a vector."""
+        """The size of each output channel (``(h, w)``, ``(L,)``, ``(D, H, W)``), or ``(n,)``
+        for a vector."""
         shape = self.spec.out_shape
-        return shape[1:] if len(shape) == 3 else shape
+        return shape[1:] if len(shape) >= 2 else shape
 
     @classmethod
     def output_name_for(cls, spec: Layer) -> tuple[str, str]:
@@ -125,7 +126,7 @@ class Derivation:
     def channels(self) -> int:
         """Channels of the input (1 for a vector)."""
         shape = self.spec.in_shape
-        return shape[0] if len(shape) == 3 else 1
+        return shape[0] if len(shape) >= 2 else 1
 
     # -- Jacobians -----------------------------------------------------------
     def input_jacobian(self, values: np.ndarray | None = None, **index: int) -> VecJacobian:

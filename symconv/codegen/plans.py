@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ..geometry import Geometry
-from ..layers.window_kernel import Window
+from ..layers.window_kernel import Frame, Window
 from .printer import identifier, literal_lines, record_lines, tuple_text
 
 #: the largest dense vec Jacobian (entries) a generated ``jacobians`` function returns
@@ -124,6 +124,21 @@ def index_tables(prefix: str, fits: bool, nnz: int, columns: dict[str, Any]) -> 
     if not fits or nnz > TABLE_LIMIT:
         return []
     return [table(f"{prefix}{name}", [int(v) for v in values]) for name, values in columns.items()]
+
+
+def frame(m: Geometry) -> Frame:
+    """The geometry of a conv or pooling kernel module along every axis, read off the window map."""
+    return Frame(
+        m.input,
+        m.padded,
+        m.output,
+        tuple(a.before for a in m.axes),
+        m.stride,
+        m.dilation,
+        m.kernel,
+        m.input_dilation,
+        m.mode,
+    )
 
 
 def window(m: Geometry) -> Window:
