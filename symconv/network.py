@@ -15,7 +15,7 @@ from .errors import SpecError
 from .rule import Derivation, JacobianList, Loss, present
 from .sparse import VecJacobian
 from .specs import Network
-from .symbols import Tensor, unvec, vec_order
+from .symbols import Tensor
 
 
 def layer_numbers(net: Network) -> list[int]:
@@ -128,7 +128,7 @@ class NetworkDerivation:
             expected = p.tensor.shape
             if arr.shape != expected:
                 raise SpecError(f"params.{p.key}", f"must have shape {expected}, got {arr.shape}")
-            out[p.position][p.name] = vec_order(arr)
+            out[p.position][p.name] = p.tensor.vec_order(arr)
         return out
 
     def forward_numeric(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -139,7 +139,7 @@ class NetworkDerivation:
         x = np.asarray(x, dtype=float)
         if x.shape != self.spec.in_shape:
             raise SpecError("x", f"must have shape {self.spec.in_shape}, got {x.shape}")
-        values = [vec_order(x)]
+        values = [self.input.vec_order(x)]
         for d, pv in zip(self.layers, vecs, strict=True):
             values.append(d.numeric_forward(values[-1], pv))
         return values
@@ -167,7 +167,7 @@ class NetworkDerivation:
             env = d.env(values[pos], vecs[pos])
             for name, tensor in d.params.items():
                 gvec = d.full_jacobian(name).rmatvec(g, env)  # dJ/dvP = dJ/dvY dvY/dvP
-                grads[self._keys[pos, name]] = unvec(gvec, tensor.shape)  # the gradient: the transpose, reshaped
+                grads[self._keys[pos, name]] = tensor.unvec(gvec)  # the gradient: the transpose, reshaped
             g = d.full_input_jacobian(values[pos]).rmatvec(g, env)
         return j_value, grads
 

@@ -336,9 +336,10 @@ def _to_toml(doc: dict) -> str:
 
 CONFIG_INVALID = [
     (
-        b"[layer]\ntype = 'conv3d'\n",
-        "layer.type: must be one of conv2d, conv_transpose2d, maxpool2d, avgpool2d, adaptive_avgpool2d, "
-        "adaptive_maxpool2d, relu, sigmoid, tanh, flatten, dense, softmax_cross_entropy, got 'conv3d'",
+        b"[layer]\ntype = 'conv4d'\n",
+        "layer.type: must be one of conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose3d, conv_transpose2d, "
+        "maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, relu, sigmoid, tanh, flatten, dense, "
+        "softmax_cross_entropy, got 'conv4d'",
     ),
     (
         b"[layer]\ntype = 'maxpool2d'\ninput = [3, 4]\nwindow = 2\ncount_include_pad = false\n",

@@ -8,7 +8,7 @@ from ..kind import ClaimKind, LatexKind, LayerKind, kernel_chain, window_constan
 from . import latex
 from .plan import plan_conv
 from .rule import ConvDerivation
-from .spec import Conv2D
+from .spec import Conv, Conv1D, Conv2D, Conv3D, ConvTranspose, ConvTranspose1D, ConvTranspose3D
 
 
 def _title(d: ConvDerivation) -> str:
@@ -60,19 +60,28 @@ def _update(d: ConvDerivation) -> list[Line]:
     return lines
 
 
-def _constants(spec: Conv2D) -> dict[str, int]:
-    """The seed's ``h_p, w_p`` (symmetric padding only) and ``h_s, w_s``, and PyTorch's ``groups``."""
+def _constants(spec: Conv | ConvTranspose) -> dict[str, int]:
+    """The seed's ``h_p, w_p`` (symmetric padding only) and ``h_s, w_s`` (per axis in 1-D and
+    3-D), and PyTorch's ``groups``."""
     return {**window_constants(spec, ""), "groups": spec.groups}
 
 
-KINDS = (
-    LayerKind(
-        spec=Conv2D,
+def _conv_kind(spec: type[Conv] | type[ConvTranspose]) -> LayerKind:
+    """The record of one convolution kind: the general rule, plan and document serve all."""
+    transposed = issubclass(spec, ConvTranspose)
+    d = spec.ndim
+    return LayerKind(
+        spec=spec,
         rule=ConvDerivation,
-        description="2D convolution: Z_j = sum_i A_i * K_ji + b_j (cross-correlation, no flip)",
-        what="convolution",
-        backward_section="3.1.5, 3.1.6, Appendix A",
-        module="conv",
+        description=(
+            f"transposed {d}-D convolution (PyTorch's conv_transpose{d}d), the {d}-D convolution's transpose"
+            if transposed
+            else f"{d}-D convolution: Z_j = sum_i A_i * K_ji + b_j (cross-correlation, no flip)"
+        ),
+        what="transposed convolution" if transposed else "convolution",
+        backward_section="3.1.5, Appendix A (eq.a2-3 transposed)" if transposed else "3.1.5, 3.1.6, Appendix A",
+        # the seed's 2-D layer keeps the plain name (``conv.py``); the others say their kind
+        module=("conv_transpose" if transposed else "conv") if d == 2 else spec.kind,
         plan=plan_conv,
         latex=LatexKind(
             template="conv.tex.j2",
@@ -85,5 +94,7 @@ KINDS = (
             backward=kernel_chain,
         ),
         claims=ClaimKind(constants=_constants, aliases={"beta": "K"}),
-    ),
-)
+    )
+
+
+KINDS = tuple(_conv_kind(spec) for spec in (Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose3D))
