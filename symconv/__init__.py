@@ -15,7 +15,17 @@ from .latex import document as _document  # noqa: F401  (registers the LaTeX fra
 from .layers.adaptive.spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
 from .layers.conv.spec import Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D
 from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
-from .layers.pool.spec import AvgPool2D, MaxPool2D
+from .layers.pool.spec import (
+    AvgPool1D,
+    AvgPool2D,
+    AvgPool3D,
+    LPPool1D,
+    LPPool2D,
+    LPPool3D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPool3D,
+)
 from .network import NetworkDerivation
 from .sparse import VecJacobian
 from .specs import Layer, Network
@@ -23,7 +33,9 @@ from .specs import Layer, Network
 __all__ = [
     "AdaptiveAvgPool2D",
     "AdaptiveMaxPool2D",
+    "AvgPool1D",
     "AvgPool2D",
+    "AvgPool3D",
     "Conv1D",
     "Conv2D",
     "Conv3D",
@@ -33,8 +45,13 @@ __all__ = [
     "Dense",
     "Flatten",
     "Geometry",
+    "LPPool1D",
+    "LPPool2D",
+    "LPPool3D",
     "Layer",
+    "MaxPool1D",
     "MaxPool2D",
+    "MaxPool3D",
     "Network",
     "NetworkDerivation",
     "PlanError",

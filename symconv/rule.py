@@ -94,6 +94,12 @@ class Derivation:
     #: whether the output tensor is the input's symbols rearranged (flatten, 3.1.2)
     shares_input: ClassVar[bool] = False
 
+    @property
+    def positive_input(self) -> bool:
+        """Whether the layer has real values only for positive inputs (Lp pooling with a norm
+        other than 1 or an even integer): numeric checks then draw positive inputs."""
+        return False
+
     def __init__(self, spec: Layer, input: Tensor, output: Tensor, layer: int | None) -> None:
         self.spec = spec
         self.input = input

@@ -82,6 +82,9 @@ class Block:
     params: dict[str, str] = field(default_factory=dict)  # name in the layer -> network key
     kernels: tuple[str, ...] = ()
     records: dict[str, Any] = field(default_factory=dict)
+    #: further public functions of a layer module, on per-example arguments (max pooling's
+    #: ``indices(switches)``)
+    extra: tuple[Call, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,25 +160,20 @@ def window_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
     return window_lines + record_lines(f"{c}PLAN = ", record, {"window": f"{c}WINDOW", **text})
 
 
+def frame_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
+    """The lines that bind a windowed kind's plan record read in any number of axes:
+    ``{c}FRAME = Frame(...)``, then ``{c}PLAN = ...(frame={c}FRAME, ...)``, the fields of ``text``
+    written as that source (the names of the tables written before them), the others as literals."""
+    frame_lines = record_lines(f"{c}FRAME = ", record.frame)
+    return frame_lines + record_lines(f"{c}PLAN = ", record, {"frame": f"{c}FRAME", **text})
+
+
 def offsets(m: Geometry) -> list[tuple[int, ...]]:
     """``(r, s, row start, row stop, column start, column stop)`` of the slice behind
     kernel position ``(r, s)``, row-major over the kernel."""
     rstop, cstop = m.stops(0), m.stops(1)
     r0, c0 = m.row_starts, m.col_starts
     return [(r, s, r0[r], rstop[r], c0[s], cstop[s]) for r in range(m.kernel[0]) for s in range(m.kernel[1])]
-
-
-def input_lines(m: Geometry) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
-    """For each window row ``r``: the unpadded input row that output row ``p`` reads there, or
-    -1 in the padding (and the same for columns); read off the checked slice model."""
-    rows, cols = m.positions()
-    t, _, left, _ = m.padding
-    h, w = m.input
-    r_in = rows[:, 0, :, 0].T - t  # [r, p]
-    c_in = cols[0, :, 0, :].T - left  # [s, q]
-    r_in = np.where((r_in >= 0) & (r_in < h), r_in, -1)
-    c_in = np.where((c_in >= 0) & (c_in < w), c_in, -1)
-    return [tuple(int(v) for v in row) for row in r_in], [tuple(int(v) for v in col) for col in c_in]
 
 
 Run = tuple[int, int, tuple[int, ...]]
