@@ -9,6 +9,7 @@ PyTorch itself (its functional ops and its own OpInfo samples) when torch is ins
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 
@@ -390,29 +391,38 @@ def test_symconv_check_passes_on_the_new_options(tmp_path, capsys, flags):
     assert "all checks passed" in capsys.readouterr().out
 
 
-def test_ceil_mode_never_leaves_a_window_wholly_in_the_padding():
-    """PyTorch's rule drops a last window that would start in the padding after the input;
-    with symconv's padding rule (each side smaller than the window) every remaining window
-    then holds an input entry, so no spec has to be refused for it.  Checked exhaustively on
-    small shapes, against the loop reference's output size."""
-    checked = 0
+def test_a_window_wholly_outside_the_input_is_refused_and_only_then():
+    """PyTorch's ceil rule drops a last window that would start in the padding after the input;
+    any window that still misses every input entry (a dilated window over a small input, a
+    padding as large as JAX allows) is refused with the padding rule, and every other spec is
+    accepted with the loop reference's output size.  Checked exhaustively on small shapes."""
+    checked = refused = 0
     for n in range(1, 7):
         for k in range(1, 4):
             for s in range(1, 5):
                 for d in (1, 2):
                     span = d * (k - 1) + 1
-                    for before in range(span):
-                        for after in range(span):
+                    for before in range(span + 2):
+                        for after in range(span + 2):
                             if n + before + after < span:
                                 continue
-                            spec = sc.MaxPool2D(input=(n, 1), window=(k, 1), stride=(s, 1), dilation=(d, 1),
-                                                padding=(before, after, 0, 0), ceil_mode=True)  # fmt: skip
-                            g = spec.geometry
-                            assert g.output[0] == ref.pool_out_size(n, k, before, after, s, d, True)
-                            if d == 1:  # a dilated window's taps may all miss a small input, ceil or not
+                            for ceil in (False, True):
+                                out = ref.pool_out_size(n, k, before, after, s, d, ceil)
+                                meets = all(any(0 <= p * s + r * d - before < n for r in range(k)) for p in range(out))
+                                make = functools.partial(
+                                    sc.MaxPool2D, input=(n, 1), window=(k, 1), stride=(s, 1), dilation=(d, 1),
+                                    padding=(before, after, 0, 0), ceil_mode=ceil,
+                                )  # fmt: skip
+                                if not meets:
+                                    with pytest.raises(sc.SpecError, match="wholly outside the input"):
+                                        make()
+                                    refused += 1
+                                    continue
+                                g = make().geometry
+                                assert g.output[0] == out
                                 assert (g.windows >= 0).any(axis=(1, 2, 3)).all()
-                            checked += 1
-    assert checked > 500
+                                checked += 1
+    assert checked > 500 and refused > 100
 
 
 # -- PyTorch ------------------------------------------------------------------------------------
