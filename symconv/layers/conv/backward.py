@@ -86,10 +86,10 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
     rot = closed_form.rot180(sp.ImmutableMatrix(*kernel.shape, lambda rr, ss: kernel[rr, ss]))
 
     def k_cell(rr: int, ss: int) -> str:
-        return join_sum(_printed(check.kernel_terms(rr, ss, CELL_TERMS), CELL_TERMS))
+        return join_sum(_printed(check.kernel_terms((rr, ss), CELL_TERMS), CELL_TERMS))
 
     def a_cell(xx: int, yy: int) -> str:
-        return join_sum(_printed(check.input_terms(xx, yy, 2), 2))
+        return join_sum(_printed(check.input_terms((xx, yy), 2), 2))
 
     grad_k, grad_a = f"\\nabla_{{{k}}} J", f"\\nabla_{{{a}}} J"
     at_k = common.pq(r + 1, s + 1, max(hk, wk) > 9)
@@ -131,7 +131,7 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
                 f" = \\tilde{{{a}}} \\star {gs}",
             ),
             Line("", "= " + matrix(k_cell, (hk, wk), keep_rows=[r], keep_cols=[s], rows=6, budget=LINE - 60)),
-            *_sum_lines(f"\\left({grad_k}\\right)_{{{at_k}}}", check.kernel_terms(r, s, ENTRY_TERMS)),
+            *_sum_lines(f"\\left({grad_k}\\right)_{{{at_k}}}", check.kernel_terms((r, s), ENTRY_TERMS)),
         ],
         "input": [
             Line("\\operatorname{rot180}(" + k + ")", "= " + common.sym_matrix(rot, rows=6, budget=LINE - 80)),
@@ -142,7 +142,7 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, int], input
                 f"\\operatorname{{rot180}}({kd})\\right)",
             ),
             Line("", "= " + matrix(a_cell, (h, w), keep_rows=[x], keep_cols=[y], rows=8, budget=LINE - 60)),
-            *_sum_lines(f"\\left({grad_a}\\right)_{{{at_a}}}", check.input_terms(x, y, ENTRY_TERMS)),
+            *_sum_lines(f"\\left({grad_a}\\right)_{{{at_a}}}", check.input_terms((x, y), ENTRY_TERMS)),
         ],
         # the kernels whose gradients add up in input channel c: all of them, or its group's
         "many_out": len(d.group_outputs(c)) > 1,
