@@ -1,6 +1,7 @@
 """Blocks of any number of axes printed the way the documents show them: a 2-D block is a
 matrix, a 1-D block (a signal) a vector, written as a row and transposed
-(``[a_1 \\; a_2 \\cdots]^\\top``, the column its ``vec`` is), and a 3-D block one depth slice
+(``[a_1 \\; a_2 \\cdots]^\\top``, the column its ``vec`` is; as the column itself when its
+entries are too wide to stand side by side), and a 3-D block one depth slice
 at a time, each slice a matrix under its depth (``d = 1``, ``d = 2``, ...), elided past a
 few slices.  Only the entries shown are read, so a large layer's blocks are never built.
 """
@@ -43,14 +44,27 @@ def block(
             gap=gap,
         )
     if len(shape) == 1:
+        shown: list[int | None] = []
         body = matrix(
             lambda r, c: cell((c,)),
             (1, shape[0]),
             keep_cols=[k[0] for k in kept],
             budget=budget - 12.0,
             inline=True,
+            shown=shown,
         )
-        return body + "^\\top"
+        if sum(c is not None for c in shown) >= min(shape[0], 3):
+            return body + "^\\top"
+        # entries too wide to stand side by side: the column itself
+        return matrix(
+            lambda r, c: cell((r,)),
+            (shape[0], 1),
+            keep_rows=[k[0] for k in kept],
+            rows=rows,
+            budget=budget,
+            inline=inline,
+            gap=gap,
+        )
     if len(shape) == 3:
         return _slices(cell, shape, kept, rows=rows, budget=budget, inline=inline, gap=gap)
     raise ValueError(f"blocks of {len(shape)} axes are not printed")

@@ -123,7 +123,7 @@ def padding_note(geom: Geometry, axes: Sequence[Axis]) -> str:
     parts = []
     for axis, (before, after), (entry, first, second) in zip(axes, pads, _SIDES[len(axes)], strict=True):
         for name, amount, where in ((f"{axis.p}^{{-}}", before, first), (f"{axis.p}^{{+}}", after, second)):
-            noun = entry if abs(amount) == 1 else entry + "s"
+            noun = entry if abs(amount) == 1 else (entry[:-1] + "ies" if entry.endswith("y") else entry + "s")
             if amount >= 0:
                 parts.append(f"${name} = {amount}$ {noun} {where}")
             else:
