@@ -8,10 +8,11 @@ from typing import Any
 import sympy as sp
 
 from ...errors import SpecError
+from ...geometry import AXIS_LETTERS
 from ...latex.layout import Line
 from ...latex.notation import mat
 from ...symbols import Tensor
-from ..kind import AXIS_LETTERS, ClaimKind, LatexKind, LayerKind, window_constants
+from ..kind import ClaimKind, LatexKind, LayerKind, window_constants
 from . import latex
 from .plan import plan_avgpool, plan_lppool, plan_maxpool
 from .rule import AvgPoolDerivation, LPPoolDerivation, MaxPoolDerivation
