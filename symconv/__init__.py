@@ -12,7 +12,14 @@ from .derive import derive
 from .errors import PlanError, SpecError
 from .geometry import Geometry, output_size
 from .latex import document as _document  # noqa: F401  (registers the LaTeX fragments of .latex())
-from .layers.adaptive.spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
+from .layers.adaptive.spec import (
+    AdaptiveAvgPool1D,
+    AdaptiveAvgPool2D,
+    AdaptiveAvgPool3D,
+    AdaptiveMaxPool1D,
+    AdaptiveMaxPool2D,
+    AdaptiveMaxPool3D,
+)
 from .layers.conv.spec import Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D
 from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
 from .layers.pool.spec import (
@@ -31,8 +38,12 @@ from .sparse import VecJacobian
 from .specs import Layer, Network
 
 __all__ = [
+    "AdaptiveAvgPool1D",
     "AdaptiveAvgPool2D",
+    "AdaptiveAvgPool3D",
+    "AdaptiveMaxPool1D",
     "AdaptiveMaxPool2D",
+    "AdaptiveMaxPool3D",
     "AvgPool1D",
     "AvgPool2D",
     "AvgPool3D",

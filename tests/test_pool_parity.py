@@ -358,12 +358,12 @@ def test_adaptive_avg_paths_match_the_loops(monkeypatch, inp, out, chunked):
 def test_adaptive_plans_refuse_tables_that_disagree_with_the_derivation(monkeypatch):
     """The plans check what the modules are built from against the derivation (PlanError, not
     assert): the window tables (the bands of max pooling, the weight matrices of average
-    pooling) must give d vA/d vI, and output (1, 1) must be one window over the whole plane."""
+    pooling) must give d vA/d vI, and output 1 must be one window over the whole block."""
     d = sc.derive(sc.AdaptiveAvgPool2D(input=(7, 7), output=(1, 1)))
-    with pytest.raises(sc.PlanError, match="not one window over the whole plane"):
-        adaptive_plan._whole(d, [(0, 6)], [(0, 7)])
+    with pytest.raises(sc.PlanError, match="output 1 is not the whole block"):
+        adaptive_plan._whole(d, [[(0, 6)], [(0, 7)]])
     real = adaptive_plan._windows
-    monkeypatch.setattr(adaptive_plan, "_windows", lambda d: (real(d)[0][::-1], real(d)[1]))
+    monkeypatch.setattr(adaptive_plan, "_windows", lambda d: [real(d)[0][::-1], real(d)[1]])
     with pytest.raises(sc.PlanError, match="the averaging matrices differ"):
         generate(sc.AdaptiveAvgPool2D(input=(5, 7), output=(3, 4)))
 
