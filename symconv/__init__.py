@@ -33,6 +33,7 @@ from .layers.pool.spec import (
     MaxPool2D,
     MaxPool3D,
 )
+from .layers.unpool.spec import MaxUnpool1D, MaxUnpool2D, MaxUnpool3D
 from .network import NetworkDerivation
 from .sparse import VecJacobian
 from .specs import Layer, Network
@@ -63,6 +64,9 @@ __all__ = [
     "MaxPool1D",
     "MaxPool2D",
     "MaxPool3D",
+    "MaxUnpool1D",
+    "MaxUnpool2D",
+    "MaxUnpool3D",
     "Network",
     "NetworkDerivation",
     "PlanError",

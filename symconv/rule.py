@@ -189,6 +189,15 @@ class Derivation:
         beyond the input itself: max pooling's switches; nothing elsewhere."""
         return None
 
+    def side_inputs(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Arrays the layer's passes take besides its input and parameters, drawn for a batch ``x``
+        (numeric checks): none here; max unpooling's indices."""
+        return {}
+
+    def at(self, side: Mapping[str, np.ndarray]) -> Derivation:
+        """This derivation bound to one example's side inputs (:meth:`side_inputs`): itself here."""
+        return self
+
     def env(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> Env:
         """Numbers for every symbol a Jacobian of this layer may use, at input ``x``:
         the input's, the parameters' and the output's."""

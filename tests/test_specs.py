@@ -341,7 +341,8 @@ CONFIG_INVALID = [
         "layer.type: must be one of conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose3d, conv_transpose2d, "
         "maxpool1d, maxpool2d, maxpool3d, avgpool1d, avgpool2d, avgpool3d, lppool1d, lppool2d, lppool3d, "
         "adaptive_avgpool1d, adaptive_avgpool2d, adaptive_avgpool3d, adaptive_maxpool1d, adaptive_maxpool2d, "
-        "adaptive_maxpool3d, relu, sigmoid, tanh, flatten, dense, softmax_cross_entropy, got 'conv4d'",
+        "adaptive_maxpool3d, maxunpool1d, maxunpool2d, maxunpool3d, relu, sigmoid, tanh, flatten, dense, "
+        "softmax_cross_entropy, got 'conv4d'",
     ),
     (
         b"[layer]\ntype = 'maxpool2d'\ninput = [3, 4]\nwindow = 2\ncount_include_pad = false\n",

@@ -343,7 +343,8 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
     (h, w), (hz, wz) = plan.size, plan.out
     n, channels, step = I.shape[0], plan.channels, plan.chunk
     key_type, row_terms, col_terms = plan.key_type, plan.row_terms, plan.col_terms
-    assert row_terms is not None and col_terms is not None and plan.key_at is not None
+    if row_terms is None or col_terms is None or plan.key_at is None:
+        raise ValueError("the band sweeps are 2-D")
     planes = n * channels
     planes_in = I.reshape(planes, h, w)
     A = np.empty((planes, hz, wz), I.dtype)
@@ -362,7 +363,8 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
             )
     switches = keys.astype(np.int64)
     if plan.row_ties:
-        assert plan.widths is not None and plan.heights is not None
+        if plan.widths is None or plan.heights is None:
+            raise ValueError("the band sweeps are 2-D")
         t = switches
         switches = t % plan.widths
         switches *= plan.heights
