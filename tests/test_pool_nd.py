@@ -224,3 +224,40 @@ def test_lp_pooling_passes_no_gradient_where_a_window_sums_to_zero():
         if norm == 3:
             neg = np.array([[[-1.0, -1.0, 1.0, 1.0, 1.0, 1.0]]])
             assert np.isnan(m.forward(neg)[0][0, 0, 0])
+
+
+LP_TABLE = [
+    pytest.param(d, norm, window, stride, ceil, id=f"{d}d-n{norm}-k{window}-s{stride}{'-ceil' if ceil else ''}")
+    for d, window, stride, ceil in [(1, 3, 2, False), (1, 2, 2, True), (2, 2, 1, False), (2, 3, 2, True), (3, 2, 2, False),
+                                    (3, 2, 1, True)]
+    for norm in (1, 2, 3, 1.5)
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("d", "norm", "window", "stride", "ceil"), LP_TABLE)
+def test_lp_pooling_equals_torchs_lp_pool(d, norm, window, stride, ceil):
+    """``LPPool{1,2,3}D`` equals ``torch.nn.functional.lp_pool{1,2,3}d``, forward and gradient,
+    norms 1, 2, 3 and 1.5: windows of zeros (no gradient passes), windows whose sum of ``I^n`` is 0
+    by cancellation (n = 1, 3), negative sums with an odd or a non-integer norm (NaN in both)."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    size = {1: (9,), 2: (6, 7), 3: (4, 5, 5)}[d]
+    rng = np.random.default_rng(11)
+    x = rng.integers(-2, 3, size=(2, 3, *size)).astype(np.float64)
+    x[0, 0] = 0.0  # every window of this plane is zeros
+    x[0, 1].reshape(-1)[:2] = (1.0, -1.0)  # sums that cancel
+    if norm == 1.5:
+        x[1] = np.abs(x[1])  # real where the input is not negative
+    spec = {1: sc.LPPool1D, 2: sc.LPPool2D, 3: sc.LPPool3D}[d](
+        input=size, window=window, stride=stride, norm=norm, ceil_mode=ceil, channels=3
+    )
+    m = load(spec)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = getattr(F, f"lp_pool{d}d")(xt, norm, window, stride, ceil)
+    g = rng.standard_normal(tuple(yt.shape))
+    yt.backward(torch.tensor(g))
+    A, S = m.forward(x)
+    dI = m.backward(g, x, S)
+    np.testing.assert_allclose(A, yt.detach().numpy(), rtol=1e-12, atol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(dI, xt.grad.numpy(), rtol=1e-10, atol=1e-12, equal_nan=True)
+    assert (A[0, 0] == 0).all() and (dI[0, 0] == 0).all()  # zero windows: 0, and no gradient
