@@ -808,3 +808,44 @@ def nd_lppool(I, window, padding, stride, dilation, input_dilation, ceil, norm):
         else:
             A[p] = (total / inside[p] * size) ** (1.0 / norm)
     return outs, A
+
+
+def nd_adaptive_cells(size, output):
+    """PyTorch's adaptive windows along every axis: for every output position (row-major), the
+    input positions of its window, row-major."""
+    cells = {}
+    for p in itertools.product(*[range(o) for o in output]):
+        ranges = [range(*adaptive_bounds(n, o, k)) for n, o, k in zip(size, output, p, strict=True)]
+        cells[p] = list(itertools.product(*ranges))
+    return cells
+
+
+def nd_adaptive(I, output, op, tie_order="column"):
+    """Adaptive average (``op="avg"``) or max pooling of one channel: ``(A, switches)`` by output
+    position (switches, for max, 1-based in vΩ: the window's entries the first axis fastest)."""
+    A, switches = {}, {}
+    for p, cell in nd_adaptive_cells(I.shape, output).items():
+        if op == "avg":
+            total = sum(I[at] for at in cell)
+            A[p] = total / len(cell) if isinstance(total, float) else total * sp.Rational(1, len(cell))
+            continue
+        starts = cell[0]
+        extents = [max(at[a] for at in cell) - starts[a] + 1 for a in range(len(starts))]
+        order = cell if tie_order == "row" else sorted(cell, key=lambda at: tuple(reversed(at)))
+        best = None
+        for at in order:
+            if best is None or I[at] > I[best]:
+                best = at
+        A[p] = I[best]
+        switches[p] = vomega_index(extents, tuple(b - s for b, s in zip(best, starts, strict=True)))
+    return A, switches
+
+
+def nd_unpool(A, indices, output):
+    """PyTorch's max_unpool of one channel: zeros of ``output``, entry ``k`` of ``A`` (row-major)
+    written at flat row-major place ``indices[k]``, in order."""
+    flat = A.reshape(-1)
+    U = np.zeros(math.prod(output), dtype=A.dtype)
+    for k, t in enumerate(np.asarray(indices).reshape(-1)):
+        U[int(t)] = flat[k]
+    return U.reshape(output)
