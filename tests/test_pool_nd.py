@@ -228,8 +228,8 @@ def test_lp_pooling_passes_no_gradient_where_a_window_sums_to_zero():
 
 LP_TABLE = [
     pytest.param(d, norm, window, stride, ceil, id=f"{d}d-n{norm}-k{window}-s{stride}{'-ceil' if ceil else ''}")
-    for d, window, stride, ceil in [(1, 3, 2, False), (1, 2, 2, True), (2, 2, 1, False), (2, 3, 2, True), (3, 2, 2, False),
-                                    (3, 2, 1, True)]
+    for d, window, stride, ceil in [(1, 3, 2, False), (1, 2, 2, True), (2, 2, 1, False), (2, 3, 2, True),
+                                    (3, 2, 2, False), (3, 2, 1, True)]
     for norm in (1, 2, 3, 1.5)
 ]  # fmt: skip
 
