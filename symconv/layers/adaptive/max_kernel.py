@@ -257,7 +257,7 @@ def adaptive_max_global_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nd
         k = V.argmax(axis=1)
         best = V[np.arange(len(V)), k]
         # i - 1 = the entry's index in vΩ (eq.b-2.1; i = s h + r + 1 in 2-D)
-        i = np.ravel_multi_index(np.unravel_index(k, size), size, order="F") + 1
+        i = np.asarray(np.ravel_multi_index(np.unravel_index(k, size), size, order="F"), np.int64) + 1
         if not plan.row_ties:
             # a block is read again if its maximum is tied or NaN; when every other block's maximum
             # is its only entry equal to it, one count over the chunk says so without a per-block sum
@@ -342,8 +342,9 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
     ``adaptive_max_windows`` (``np.argmax`` takes the first NaN)."""
     (h, w), (hz, wz) = plan.size, plan.out
     n, channels, step = I.shape[0], plan.channels, plan.chunk
-    key_type, row_terms, col_terms = plan.key_type, plan.row_terms, plan.col_terms
-    if row_terms is None or col_terms is None or plan.key_at is None:
+    key_type, row_terms, col_terms, key_at = plan.key_type, plan.row_terms, plan.col_terms, plan.key_at
+    height_keys, width_keys = plan.height_keys, plan.width_keys
+    if row_terms is None or col_terms is None or key_at is None or height_keys is None or width_keys is None:
         raise ValueError("the band sweeps are 2-D")
     planes = n * channels
     planes_in = I.reshape(planes, h, w)
@@ -354,12 +355,12 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
         if plan.row_ties:
             best, cols = adaptive_max_first_max(chunk, 2, col_terms, key_type)
             A[a : a + step], keys[a : a + step] = adaptive_max_first_max(
-                best, 1, row_terms, key_type, (cols, plan.width_keys, plan.key_at)
+                best, 1, row_terms, key_type, (cols, width_keys, key_at)
             )
         else:
             best, rows = adaptive_max_first_max(chunk, 1, row_terms, key_type)
             A[a : a + step], keys[a : a + step] = adaptive_max_first_max(
-                best, 2, col_terms, key_type, (rows, plan.height_keys, plan.key_at)
+                best, 2, col_terms, key_type, (rows, height_keys, key_at)
             )
     switches = keys.astype(np.int64)
     if plan.row_ties:

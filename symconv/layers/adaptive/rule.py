@@ -217,15 +217,21 @@ class AdaptiveMaxDerivation(_AdaptiveDerivation):
         out_size = self.spec.output_size
         out = np.empty((arr.shape[0], *out_size), dtype=np.int64)
         for p in itertools.product(*[range(n) for n in out_size]):
+            at = self._all(p)
             cells = self.cells(*p)  # vΩ order
-            block = np.stack([arr[(slice(None), *c)] for c in cells], axis=-1)
+            block = np.stack([arr[self._all(c)] for c in cells], axis=-1)
             if self.spec.tie_order == "row":
                 order = sorted(range(len(cells)), key=lambda k: cells[k])  # row-major
                 k = np.argmax(block[:, order], axis=-1)
-                out[(slice(None), *p)] = np.array(order)[k] + 1
+                out[at] = np.array(order)[k] + 1
             else:
-                out[(slice(None), *p)] = np.argmax(block, axis=-1) + 1
+                out[at] = np.argmax(block, axis=-1) + 1
         return out
+
+    @staticmethod
+    def _all(position: tuple[int, ...]) -> tuple[Any, ...]:
+        """``position`` in every block of a stack."""
+        return (slice(None), *position)
 
     def saved(self, x: np.ndarray) -> np.ndarray | None:
         return self.switches(x)

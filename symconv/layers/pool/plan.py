@@ -5,6 +5,7 @@ Appendix B), every table checked against the core's derivation."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -34,7 +35,8 @@ def _window_order(d: MaxPoolDerivation, m: Geometry) -> None:
     for i in range(1, math.prod(m.kernel) + 1):
         at = vec_position(m.kernel, i - 1)
         chosen = d.selected(np.full(m.output, i)) - 1  # 0-based vec index, -1 in the padding
-        require(np.array_equal(chosen, m.windows[(Ellipsis, *at)]), f"switch {i} does not select window entry {at}")
+        where: tuple[Any, ...] = (Ellipsis, *at)
+        require(np.array_equal(chosen, m.windows[where]), f"switch {i} does not select window entry {at}")
 
 
 def _forward_chunk(m: Geometry) -> int:

@@ -54,7 +54,8 @@ class MaxUnpool(Layer):
             if min(default) < 1:
                 raise SpecError("input", f"gives PyTorch's default output size {dims(default)}, which has no entries")
             if self.output is not None:
-                for a, (want, n, s) in enumerate(zip(self.output, default, self.stride, strict=True)):
+                strides = self.stride if self.stride is not None else self.window
+                for a, (want, n, s) in enumerate(zip(self.output, default, strides, strict=True)):
                     if not n - s < want < n + s:
                         raise SpecError(
                             "output",
