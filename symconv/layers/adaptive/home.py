@@ -7,7 +7,6 @@ from typing import Any
 
 import sympy as sp
 
-from ...errors import SpecError
 from ...geometry import AXIS_LETTERS
 from ...latex.layout import Line
 from ...latex.notation import mat
@@ -60,10 +59,6 @@ def _divisors(d: AdaptiveAvgDerivation) -> dict[str, Any]:
     return {"D": sp.ImmutableDenseNDimArray(d.divisors.tolist(), d.divisors.shape)}
 
 
-def _no_document(d: Any, opts: Any, position: int) -> dict[str, Any]:
-    raise SpecError("latex", f"the {d.ndim}-D adaptive pooling document is not written yet (2-D only)")
-
-
 def _kind(spec: type[AdaptiveAvgPool] | type[AdaptiveMaxPool]) -> LayerKind:
     d = spec.ndim
     two = d == 2
@@ -77,10 +72,10 @@ def _kind(spec: type[AdaptiveAvgPool] | type[AdaptiveMaxPool]) -> LayerKind:
             module="adaptive_maxpool" if two else f"adaptive_maxpool{d}d",
             plan=plan_adaptive_maxpool,
             latex=LatexKind(
-                template="adaptive_pool.tex.j2",
+                template="adaptive_pool.tex.j2" if two else "adaptive_nd.tex.j2",
                 build=(lambda d, opts, position: latex.max_context(d, opts.values, opts.seed + position))
                 if two
-                else _no_document,
+                else (lambda d, opts, position: latex.nd_max_context(d, opts.values, opts.seed + position)),
                 title=_title("max"),
                 forward=_forward("adaptivemaxpool"),
             ),
@@ -95,8 +90,10 @@ def _kind(spec: type[AdaptiveAvgPool] | type[AdaptiveMaxPool]) -> LayerKind:
         module="adaptive_avgpool" if two else f"adaptive_avgpool{d}d",
         plan=plan_adaptive_avgpool,
         latex=LatexKind(
-            template="adaptive_pool.tex.j2",
-            build=(lambda d, opts, position: latex.avg_context(d)) if two else _no_document,
+            template="adaptive_pool.tex.j2" if two else "adaptive_nd.tex.j2",
+            build=(lambda d, opts, position: latex.avg_context(d))
+            if two
+            else (lambda d, opts, position: latex.nd_avg_context(d)),
             title=_title("average"),
             forward=_forward("adaptiveavgpool"),
         ),

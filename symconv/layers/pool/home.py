@@ -7,13 +7,12 @@ from typing import Any
 
 import sympy as sp
 
-from ...errors import SpecError
 from ...geometry import AXIS_LETTERS
 from ...latex.layout import Line
 from ...latex.notation import mat
 from ...symbols import Tensor
 from ..kind import ClaimKind, LatexKind, LayerKind, window_constants
-from . import latex
+from . import latex, latex_nd
 from .plan import plan_avgpool, plan_lppool, plan_maxpool
 from .rule import AvgPoolDerivation, LPPoolDerivation, MaxPoolDerivation
 from .spec import (
@@ -87,13 +86,6 @@ def _p(d: AvgPoolDerivation) -> dict[str, Any]:
     return {"P": d.P, "D": divisors}
 
 
-def _no_document(what: str) -> Any:
-    def build(d: Any, opts: Any, position: int) -> dict[str, Any]:
-        raise SpecError("latex", f"the {d.ndim}-D {what} document is not written yet (2-D only)")
-
-    return build
-
-
 def _pool_kinds(spec: type[MaxPool] | type[AvgPool] | type[LPPool]) -> LayerKind:
     d = spec.ndim
     two = d == 2
@@ -107,11 +99,11 @@ def _pool_kinds(spec: type[MaxPool] | type[AvgPool] | type[LPPool]) -> LayerKind
             module="maxpool" if two else f"maxpool{d}d",
             plan=plan_maxpool,
             latex=LatexKind(
-                template="maxpool.tex.j2",
+                template="maxpool.tex.j2" if two else "pool_nd.tex.j2",
                 build=(
                     (lambda d, opts, position: latex.max_context(d, opts.entry, opts.values, opts.seed + position))
                     if two
-                    else _no_document("max-pooling")
+                    else (lambda d, opts, position: latex_nd.max_context(d, opts.values, opts.seed + position))
                 ),
                 title=_title("Max"),
                 forward=_max_forward,
@@ -129,10 +121,10 @@ def _pool_kinds(spec: type[MaxPool] | type[AvgPool] | type[LPPool]) -> LayerKind
             module="avgpool" if two else f"avgpool{d}d",
             plan=plan_avgpool,
             latex=LatexKind(
-                template="avgpool.tex.j2",
+                template="avgpool.tex.j2" if two else "pool_nd.tex.j2",
                 build=(lambda d, opts, position: latex.avg_context(d, opts.entry))
                 if two
-                else _no_document("average-pooling"),
+                else (lambda d, opts, position: latex_nd.avg_context(d)),
                 title=_title("Average"),
                 forward=_avg_forward,
                 entry_help="R,S" if two else "",
@@ -148,8 +140,8 @@ def _pool_kinds(spec: type[MaxPool] | type[AvgPool] | type[LPPool]) -> LayerKind
         module=f"lppool{d}d",
         plan=plan_lppool,
         latex=LatexKind(
-            template="avgpool.tex.j2",
-            build=_no_document("Lp-pooling"),
+            template="pool_nd.tex.j2",
+            build=lambda d, opts, position: latex_nd.lp_context(d),
             title=_title("Lp"),
             forward=_lp_forward,
         ),

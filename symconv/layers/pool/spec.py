@@ -4,6 +4,7 @@ pooling over one window geometry (:class:`symconv.geometry.Geometry`)."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -199,7 +200,12 @@ class MaxPool3D(MaxPool):
 
 def norm_value(name: str, value: Any) -> Fraction:
     """An Lp pooling's ``p``: a positive finite number (an int, or a float read exactly as it is
-    written, ``1.5`` as ``3/2``)."""
+    written, ``1.5`` as ``3/2``; the command line's text is read as a decimal, never evaluated)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,12})?", text):
+            raise SpecError(name, f"must be a positive number such as 2 or 1.5, got {text[:40]!r}")
+        value = int(text) if text.isdigit() else float(text)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(name, f"must be a positive number, got {value!r}")
     if not math.isfinite(value) or value <= 0:
@@ -217,11 +223,8 @@ class LPPool(Pool):
     norm: float = option(help="the norm n of the Lp pooling (a positive number)", metavar="N", counts=())
 
     def _extra_checks(self) -> None:
-        norm_value("norm", self.norm)
-        if isinstance(self.norm, int) and not isinstance(self.norm, bool):
-            object.__setattr__(self, "norm", int(self.norm))
-        else:
-            object.__setattr__(self, "norm", float(self.norm))
+        exact = norm_value("norm", self.norm)
+        object.__setattr__(self, "norm", int(exact) if exact.denominator == 1 else float(exact))
 
     @property
     def exponent(self) -> Fraction:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ...errors import SpecError
 from ...latex.layout import Line
 from ...latex.notation import mat
 from ..kind import ClaimKind, LatexKind, LayerKind
+from . import latex
 from .plan import plan_maxunpool
 from .rule import MaxUnpoolDerivation
 from .spec import MaxUnpool, MaxUnpool1D, MaxUnpool2D, MaxUnpool3D
@@ -27,10 +25,6 @@ def _forward(d: MaxUnpoolDerivation) -> Line:
     )
 
 
-def _no_document(d: Any, opts: Any, position: int) -> dict[str, Any]:
-    raise SpecError("latex", "the max-unpooling document is not written yet")
-
-
 def _kind(spec: type[MaxUnpool]) -> LayerKind:
     d = spec.ndim
     return LayerKind(
@@ -41,7 +35,12 @@ def _kind(spec: type[MaxUnpool]) -> LayerKind:
         backward_section="Appendix B",
         module=f"maxunpool{d}d",
         plan=plan_maxunpool,
-        latex=LatexKind(template="maxpool.tex.j2", build=_no_document, title=_title, forward=_forward),
+        latex=LatexKind(
+            template="maxunpool.tex.j2",
+            build=lambda d, opts, position: latex.context(d, opts.seed + position),
+            title=_title,
+            forward=_forward,
+        ),
         claims=ClaimKind(),
     )
 
