@@ -70,6 +70,15 @@ def label(t: Tensor, *lead: int, vec: bool = True) -> str:
     return ("{}_v" if vec else "") + base + (f"_{{{sub}}}" if sub else "") + sup
 
 
+def stacked_selections(parts: list[VecJacobian], shape: tuple[int, int], of: str, wrt: str) -> VecJacobian:
+    """Per-channel 0/1 Jacobians (max pooling's masks, max unpooling's scatter), each ``shape``,
+    over all channels at once: block-diagonal, the channel vecs stacked."""
+    nz, n = shape
+    rows = np.concatenate([m.rows + j * nz for j, m in enumerate(parts)])
+    cols = np.concatenate([m.cols + j * n for j, m in enumerate(parts)])
+    return VecJacobian.build((len(parts) * nz, len(parts) * n), rows, cols, np.zeros_like(rows), ONE, of, wrt)
+
+
 def identity(n: int, of: str, wrt: str) -> VecJacobian:
     idx = np.arange(n)
     return VecJacobian.build((n, n), idx, idx, np.zeros(n, dtype=np.int64), ONE, of, wrt)

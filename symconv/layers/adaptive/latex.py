@@ -15,7 +15,7 @@ from ...latex.blocks import block
 from ...latex.layout import LINE, Line, matrix
 from ...latex.notation import frac_d, mat, space, vname
 from ...latex.printer import join_sum, tex
-from ..pool.latex_nd import vec_words
+from ..pool.latex_nd import chain_lines, vec_words
 from .rule import AdaptiveAvgDerivation, AdaptiveMaxDerivation, _AdaptiveDerivation
 
 #: entries of a window shown in a sum or a max before eliding
@@ -66,18 +66,7 @@ def _shapes(d: _AdaptiveDerivation) -> dict[str, Any]:
         "A_space": space(ha, wa),
         "windows": _window_lines(d),
         "global_pool": (ha, wa) == (1, 1),
-        "chain": [
-            Line(
-                common.sized(frac_d("J", vname(d.input, "j", show=d.channels > 1)), 1, hi * wi),
-                "= "
-                + common.sized(frac_d("J", vname(d.output, "j", show=d.channels > 1)), 1, ha * wa)
-                + common.sized(
-                    frac_d(vname(d.output, "j", show=d.channels > 1), vname(d.input, "j", show=d.channels > 1)),
-                    ha * wa,
-                    hi * wi,
-                ),
-            )
-        ],
+        "chain": chain_lines(d, ha * wa, hi * wi),
     }
 
 
@@ -190,16 +179,7 @@ def _shapes_nd(d: _AdaptiveDerivation) -> dict[str, Any]:
         "A_space": space(*d.spec.output_size),
         "vec_order": vec_words(d.ndim, d.input.letter),
         "global_pool": all(o == 1 for o in d.spec.output_size),
-        "chain": [
-            Line(
-                common.sized(frac_d("J", vname(d.input, "j", show=d.channels > 1)), 1, n),
-                "= "
-                + common.sized(frac_d("J", vname(d.output, "j", show=d.channels > 1)), 1, nz)
-                + common.sized(
-                    frac_d(vname(d.output, "j", show=d.channels > 1), vname(d.input, "j", show=d.channels > 1)), nz, n
-                ),
-            )
-        ],
+        "chain": chain_lines(d, nz, n),
     }
 
 

@@ -43,6 +43,19 @@ def vec_words(ndim: int, letter: str) -> str:
     )
 
 
+def chain_lines(d: Any, nz: int, n: int, jacobian: str = "") -> list[Line]:
+    """3.1.3's chain rule for one channel, ``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j``, with dimensions;
+    ``jacobian`` names the last factor when it is not ``d vA_j / d vI_j``."""
+    many = d.channels > 1
+    i_j, a_j = vname(d.input, "j", show=many), vname(d.output, "j", show=many)
+    return [
+        Line(
+            common.sized(frac_d("J", i_j), 1, n),
+            "= " + common.sized(frac_d("J", a_j), 1, nz) + common.sized(jacobian or frac_d(a_j, i_j), nz, n),
+        )
+    ]
+
+
 def _axes(d: Pooled) -> tuple[common.Axis, ...]:
     return common.axis_names(d.geometry.ndim, "i", "l", "a", "{}^{l}")
 
@@ -94,19 +107,13 @@ def _shapes(d: Pooled) -> dict[str, Any]:
         "ceil_mode": spec.ceil_mode,
         "size_lines": common.size_lines(g, axes),
         "vec_order": vec_words(g.ndim, d.input.letter),
-        "chain": [
-            Line(
-                common.sized(frac_d("J", vname(d.input, "j", show=d.channels > 1)), 1, math.prod(g.input)),
-                "= "
-                + common.sized(frac_d("J", vname(d.output, "j", show=d.channels > 1)), 1, math.prod(g.output))
-                + common.sized(
-                    frac_d(vname(d.output, "j", show=d.channels > 1), vname(d.input, "j", show=d.channels > 1)),
-                    math.prod(g.output),
-                    math.prod(g.input),
-                ),
-            )
-        ],
+        "chain": chain_lines(d, math.prod(g.output), math.prod(g.input)),
     }
+
+
+def _tag(axis: int, tag: str) -> str:
+    """A step's equation tag, on its first axis only."""
+    return tag if axis == 0 else ""
 
 
 def _worked(d: Pooled) -> tuple[int, ...]:
@@ -229,41 +236,21 @@ def max_context(d: MaxPoolDerivation, values: Any = None, seed: int = 0) -> dict
     omega = [tex(s) for s in _window_entries(d, p)]
     values_p = d.window_values(x)[(0, *p)]
     letters = [a.n.split("_")[0] for a in axes]
-    steps = []
+    blocks, corners, positions = [], [], []
     for a, (axis, name) in enumerate(zip(g.axes, letters, strict=True)):
-        w = weights[a]
+        w, t, r = weights[a], int(sel.corner[a][p]), int(sel.block[a][p])
         quotient = f"\\left\\lfloor \\frac{{{i} - 1}}{{{w}}} \\right\\rfloor" if w > 1 else f"({i} - 1)"
-        steps.append(
-            Line(
-                f"r_{{{name}}}",
-                f"= {quotient} \\bmod {axis.window} + 1 = {int(sel.block[a][p])}",
-                tag="eq.b-2.1" if a == 0 else "",
-            )
-        )
-    for a, (axis, name) in enumerate(zip(g.axes, letters, strict=True)):
-        steps.append(
-            Line(
-                f"t_{{{name}}}",
-                f"= 1 + {axis.stride} \\cdot ({p[a] + 1} - 1) - {axis.before} = {int(sel.corner[a][p])}",
-                tag="eq.b-2.2" if a == 0 else "",
-            )
-        )
-    for a, (axis, name) in enumerate(zip(g.axes, letters, strict=True)):
+        blocks.append(Line(f"r_{{{name}}}", f"= {quotient} \\bmod {axis.window} + 1 = {r}", tag=_tag(a, "eq.b-2.1")))
+        spot = f"{axis.stride} \\cdot ({p[a] + 1} - 1) - {axis.before}"
+        corners.append(Line(f"t_{{{name}}}", f"= 1 + {spot} = {t}", tag=_tag(a, "eq.b-2.2")))
+        taps = f"{axis.dilation} \\cdot ({r} - 1)"
         u = axis.input_dilation
-        t, r = int(sel.corner[a][p]), int(sel.block[a][p])
-        raw = t + axis.dilation * (r - 1)
         rhs = (
-            f"= {t} + {axis.dilation} \\cdot ({r} - 1) = {raw}"
-            if u == 1
-            else (f"= \\frac{{{t} - 1 + {axis.dilation} \\cdot ({r} - 1)}}{{{u}}} + 1")
+            f"= {t} + {taps} = {t + axis.dilation * (r - 1)}" if u == 1 else f"= \\frac{{{t} - 1 + {taps}}}{{{u}}} + 1"
         )
-        steps.append(
-            Line(
-                f"x_{{{name}}}",
-                rhs + ("" if int(sel.at[a][p]) else " \\text{ (padding)}"),
-                tag="eq.b-2.3" if a == 0 else "",
-            )
-        )
+        outside = "" if int(sel.at[a][p]) else " \\text{ (padding)}"
+        positions.append(Line(f"x_{{{name}}}", rhs + outside, tag=_tag(a, "eq.b-2.3")))
+    steps = blocks + corners + positions
     index = int(sel.vec_index[p])
     strides = [math.prod(g.input[:a]) for a in range(g.ndim)]
     vec_rule = "1 + " + " + ".join(

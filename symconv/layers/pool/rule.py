@@ -13,7 +13,7 @@ import sympy as sp
 from ... import ops
 from ...errors import SpecError
 from ...geometry import Geometry, vec_strides
-from ...rule import JacobianInfo, Pooling, Selecting, Windowed, check_index, label, unknown
+from ...rule import JacobianInfo, Pooling, Selecting, Windowed, check_index, label, stacked_selections, unknown
 from ...sparse import Exprs, VecJacobian
 from ...symbols import Tensor, shaped, unvec, vec_index, vec_order, vec_position
 from .spec import AvgPool, LPPool, MaxPool, Pool
@@ -499,19 +499,8 @@ class MaxPoolDerivation(_PoolDerivation, Selecting):
     def full_mask(self, values: np.ndarray) -> VecJacobian:
         """The mask over all channels (channel vecs stacked), ``values`` in vec order."""
         arr = self._unvec(values)
-        nz, n = self._sizes
         parts = [self.mask(arr, j) for j in range(self.channels)]
-        rows = np.concatenate([m.rows + j * nz for j, m in enumerate(parts)])
-        cols = np.concatenate([m.cols + j * n for j, m in enumerate(parts)])
-        return VecJacobian.build(
-            (self.channels * nz, self.channels * n),
-            rows,
-            cols,
-            np.zeros_like(rows),
-            Exprs((sp.S.One,)),
-            label(self.output),
-            label(self.input),
-        )
+        return stacked_selections(parts, self._sizes, label(self.output), label(self.input))
 
     def full_jacobian(self, wrt: str = "I") -> VecJacobian:
         return self.jacobian(wrt)

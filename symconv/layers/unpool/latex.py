@@ -13,7 +13,7 @@ from ...latex import common
 from ...latex.layout import LINE, Line
 from ...latex.notation import frac_d, mat, space, vname
 from ...symbols import Tensor
-from ..pool.latex_nd import vec_words
+from ..pool.latex_nd import chain_lines, vec_words
 from ..pool.rule import MaxPoolDerivation
 from ..pool.spec import MaxPool1D, MaxPool2D, MaxPool3D
 from .rule import MaxUnpoolDerivation
@@ -95,12 +95,5 @@ def context(d: MaxUnpoolDerivation, seed: int) -> dict[str, Any]:
         ],
         "mask_dims": f"{n} \\times {nz}",
         "dims": f"{nz} \\times {n}",
-        "chain": [
-            Line(
-                common.sized(frac_d("J", vname(d.input, "j", show=d.channels > 1)), 1, n),
-                "= "
-                + common.sized(frac_d("J", vname(d.output, "j", show=d.channels > 1)), 1, nz)
-                + common.sized("\\mathbf{M}_j^\\top", nz, n),
-            )
-        ],
+        "chain": chain_lines(d, nz, n, "\\mathbf{M}_j^\\top"),
     }

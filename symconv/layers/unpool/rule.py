@@ -14,7 +14,7 @@ import sympy as sp
 
 from ... import ops
 from ...errors import SpecError
-from ...rule import Derivation, JacobianInfo, check_index, label
+from ...rule import Derivation, JacobianInfo, check_index, label, stacked_selections
 from ...sparse import Exprs, VecJacobian
 from ...symbols import Tensor, shaped, vec_order
 from .spec import MaxUnpool
@@ -167,19 +167,8 @@ class MaxUnpoolDerivation(Derivation):
         return self.input_jacobian(None, **index)
 
     def full_input_jacobian(self, values: np.ndarray | None = None) -> VecJacobian:
-        nz, n = self._sizes
         parts = [self.input_jacobian(None, j=j) for j in range(self.channels)]
-        rows = np.concatenate([m.rows + j * nz for j, m in enumerate(parts)])
-        cols = np.concatenate([m.cols + j * n for j, m in enumerate(parts)])
-        return VecJacobian.build(
-            (self.channels * nz, self.channels * n),
-            rows,
-            cols,
-            np.zeros_like(rows),
-            Exprs((sp.S.One,)),
-            label(self.output),
-            label(self.input),
-        )
+        return stacked_selections(parts, self._sizes, label(self.output), label(self.input))
 
     def full_jacobian(self, wrt: str = "A") -> VecJacobian:
         return self.full_input_jacobian()

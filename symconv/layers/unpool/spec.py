@@ -10,11 +10,11 @@ from typing import ClassVar
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import dims
-from ...specs import CHANNELS, SIZE, Layer, Shape, option
+from ...specs import CHANNELS, SIZE, Layer, PlaneInput, Shape, option
 
 
 @dataclass(frozen=True, kw_only=True)
-class MaxUnpool(Layer):
+class MaxUnpool(PlaneInput):
     """Max unpooling: ``U`` (of ``output`` size) is zero but where ``indices`` (PyTorch's flat
     row-major index of each pooled entry in its plane, what max pooling's ``return_indices``
     gives) put the entries of ``A`` (of ``input`` size).  ``window``, ``stride`` (default: the
@@ -76,16 +76,6 @@ class MaxUnpool(Layer):
     def output_size(self) -> tuple[int, ...]:
         self.require_bound()
         return self.output if self.output is not None else self.default_size
-
-    @property
-    def is_bound(self) -> bool:
-        return self.input is not None
-
-    @property
-    def in_shape(self) -> Shape:
-        self.require_bound()
-        assert self.input is not None and self.channels is not None
-        return (self.channels, *self.input)
 
     @property
     def out_shape(self) -> Shape:
