@@ -10,7 +10,7 @@ it out.  Its size is bounded by :data:`symconv.pictures.MAX_CELLS`, whatever the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..geometry import Geometry
 from ..pictures import Pattern, WindowMap, pattern, runs, window_map
@@ -42,7 +42,12 @@ class Box:
 class Picture:
     """One picture: ``width x height`` cells of ``unit``; ``boxes`` are filled, ``frames``
     outlined; ``grid`` asks for lines between the cells; ``share`` is the fraction of the
-    line width its column takes in a row of pictures."""
+    line width its column takes in a row of pictures.
+
+    The data it was drawn from comes along, for pages that draw it again and make it live
+    (:mod:`symconv.html.svg`): ``what`` names the Jacobian (or the worked output entry) in
+    LaTeX, ``pattern`` and ``jacobian`` are a pattern picture's, ``geometry`` and ``entry``
+    (0-based output position) a window map's."""
 
     unit: str
     width: int
@@ -52,6 +57,11 @@ class Picture:
     grid: bool
     caption: str
     share: str = "0.9"
+    what: str = ""
+    pattern: Pattern | None = None
+    jacobian: VecJacobian | None = None
+    geometry: Geometry | None = None
+    entry: tuple[int, int] | None = None
 
     @property
     def lines(self) -> tuple[int, int]:
@@ -81,7 +91,9 @@ def pattern_picture(pat: Pattern, what: str, *, side: float = SIDE, brief: bool 
     m, n = pat.shape
     if brief:
         caption = f"${what}$\\\\ ${m} \\times {n}$, {pat.nnz} nonzeros"
-        return Picture(_unit(cols, rows, side), cols, rows, tuple(boxes), tuple(frames[:1]), False, caption)
+        return Picture(
+            _unit(cols, rows, side), cols, rows, tuple(boxes), tuple(frames[:1]), False, caption, what=what, pattern=pat
+        )
     caption = f"${what}$: ${m} \\times {n}$, {pat.nnz} structural nonzeros"
     if pat.exact:
         caption += " (a black cell is a nonzero"
@@ -93,12 +105,13 @@ def pattern_picture(pat: Pattern, what: str, *, side: float = SIDE, brief: bool 
         frames.append(Box(c, rows - 1 - r, 1, 1, "red"))
         caption += (", " if pat.exact else "; ") + "the red frame is the worked entry"
     caption += ")." if pat.exact else "."
-    return Picture(_unit(cols, rows), cols, rows, tuple(boxes), tuple(frames), max(rows, cols) <= GRID_CELLS, caption)
+    grid = max(rows, cols) <= GRID_CELLS
+    return Picture(_unit(cols, rows), cols, rows, tuple(boxes), tuple(frames), grid, caption, what=what, pattern=pat)
 
 
 def jacobian_picture(jac: VecJacobian, what: str, mark: tuple[int, int] | None = None) -> Picture:
     """:func:`pattern_picture` of a sparse Jacobian, with an entry marked."""
-    return pattern_picture(pattern(jac, mark=mark), what)
+    return replace(pattern_picture(pattern(jac, mark=mark), what), jacobian=jac)
 
 
 def window_picture(geom: Geometry, p: int, q: int, what: str) -> Picture:
@@ -134,14 +147,17 @@ def window_picture(geom: Geometry, p: int, q: int, what: str) -> Picture:
         f"rep.1 drawn: the ${height} \\times {width}$ padded input (padding shaded: {pads}) and the window "
         f"behind ${what}$ (blue; light where it covers padding)."
     )
-    return Picture(_unit(width, height), width, height, tuple(boxes), frames, max(height, width) <= GRID_CELLS, caption)
+    grid = max(height, width) <= GRID_CELLS
+    return Picture(
+        _unit(width, height), width, height, tuple(boxes), frames, grid, caption, what=what, geometry=geom, entry=(p, q)
+    )
 
 
 def row(pictures: Sequence[Picture], per_row: int | None = None) -> list[Picture]:
     """Pictures to be set side by side: each gets its share of the line (of ``per_row``
     pictures, by default as many as there are)."""
     share = f"{0.96 / max(per_row or len(pictures), 1):.2f}"
-    return [Picture(p.unit, p.width, p.height, p.boxes, p.frames, p.grid, p.caption, share) for p in pictures]
+    return [replace(p, share=share) for p in pictures]
 
 
 #: thumbnails in one row of the chain's pictures, and their longer side in points
