@@ -30,6 +30,7 @@ import numpy as np
 from ..latex.pictures import Box, Picture
 from ..pictures import Pattern
 from ..sparse import VecJacobian, plain
+from .mathml import mathml
 from .tex import inline
 
 #: the longer side of a picture on the page, in CSS pixels (a row of pictures shares the width)
@@ -126,7 +127,6 @@ def pattern_data(pic: Picture) -> dict[str, object]:
         "block": list(pat.block),
         "grid": list(pat.counts.shape),
         "counts": pat.counts.reshape(-1).tolist(),
-        "name": plain(pic.what),
         "values": _values(pic.jacobian, pat),
         "mark": list(pat.mark) if pat.mark is not None else None,
     }
@@ -143,9 +143,11 @@ def figure(pic: Picture, px: float) -> str:
         )
     if pic.pattern is not None:
         data = _attr(pattern_data(pic))
+        name = mathml(pic.what) if pic.what else ""
         return (
             f'<figure class="pattern" data-pattern="{data}"><div class="panels">{static_svg(pic, px)}</div>'
-            f'<p class="readout" aria-live="polite"></p>{caption}</figure>'
+            f'<p class="readout"><span class="name">{name}</span> <span class="where" aria-live="polite"></span></p>'
+            f"{caption}</figure>"
         )
     return f'<figure class="picture">{static_svg(pic, px)}{caption}</figure>'
 

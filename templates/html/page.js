@@ -134,12 +134,12 @@
   function livePattern(fig) {
     var m = JSON.parse(fig.getAttribute("data-pattern"));
     var svg = fig.querySelector("svg.static");
-    var readout = fig.querySelector(".readout");
+    var readout = fig.querySelector(".readout .where");
     var gr = m.grid[0], gc = m.grid[1], br = m.block[0], bc = m.block[1];
     var values = {};
     (m.values || []).forEach(function (v) { values[v[0] + "," + v[1]] = v[2]; });
     var probe = el("rect", { width: 1, height: 1, "class": "probe", visibility: "hidden" }, svg);
-    var idle = m.name + ": " + m.shape[0] + " \u00d7 " + m.shape[1] + "; point at a cell.";
+    var idle = m.shape[0] + " \u00d7 " + m.shape[1] + "; point at a cell to see which entry it is.";
     readout.textContent = idle;
 
     function describe(r, c) {
@@ -147,10 +147,10 @@
       if (br === 1 && bc === 1) {
         var key = r + "," + c;
         var value = key in values ? values[key] : (count ? "nonzero" : "0");
-        return m.name + ", row " + (r + 1) + ", column " + (c + 1) + ": " + value;
+        return "row " + (r + 1) + ", column " + (c + 1) + ": " + value;
       }
       var r1 = Math.min(m.shape[0], (r + 1) * br), c1 = Math.min(m.shape[1], (c + 1) * bc);
-      return m.name + ", rows " + (r * br + 1) + "\u2013" + r1 + ", columns " + (c * bc + 1) + "\u2013" + c1 + ": " +
+      return "rows " + (r * br + 1) + "\u2013" + r1 + ", columns " + (c * bc + 1) + "\u2013" + c1 + ": " +
         count + " nonzero" + (count === 1 ? "" : "s") + " of " + (r1 - r * br) * (c1 - c * bc);
     }
     svg.addEventListener("pointermove", function (ev) {
