@@ -25,7 +25,8 @@ from markupsafe import Markup
 
 from ..errors import SpecError
 from ..io import write_atomic
-from ..latex.document import ABSTRACT, Options, as_derivation, content, valid_stem
+from ..latex.document import ABSTRACT, Options, as_derivation, content, tensors, valid_stem
+from ..latex.notation import index_style
 from ..latex.pictures import Picture
 from ..network import NetworkDerivation
 from ..rule import Derivation, set_presenter
@@ -66,7 +67,8 @@ def body(d: Derivation | NetworkDerivation, opts: Options) -> tuple[str, str, li
         title, tex = content(d, opts, latex_environment())
     finally:
         _ASIDE.reset(token)
-    html, toc = blocks(tex, lambda n: svg.figures(rows[n]))
+    style = index_style(tensors(d))
+    html, toc = blocks(tex, lambda n: svg.figures(rows[n], style))
     return inline(title), html, toc
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -129,12 +129,15 @@ def pattern_data(pic: Picture) -> dict[str, object]:
         "counts": pat.counts.reshape(-1).tolist(),
         "values": _values(pic.jacobian, pat),
         "mark": list(pat.mark) if pat.mark is not None else None,
+        # units per cell across and down (a very tall or wide pattern is drawn stretched)
+        "stretch": [pic.width // pat.counts.shape[1], pic.height // pat.counts.shape[0]],
     }
 
 
-def figure(pic: Picture, px: float) -> str:
-    """One picture with its caption; live when it carries a window map or a pattern."""
-    caption = f"<figcaption>{inline(pic.caption)}</figcaption>"
+def figure(pic: Picture, px: float, style: Callable[[str], str] = str) -> str:
+    """One picture with its caption; live when it carries a window map or a pattern.
+    ``style`` is the document's index style (:func:`symconv.latex.notation.index_style`)."""
+    caption = f"<figcaption>{inline(style(pic.caption))}</figcaption>"
     if pic.geometry is not None and pic.entry is not None:
         data = _attr(window_data(pic))
         return (
@@ -143,7 +146,7 @@ def figure(pic: Picture, px: float) -> str:
         )
     if pic.pattern is not None:
         data = _attr(pattern_data(pic))
-        name = mathml(pic.what) if pic.what else ""
+        name = mathml(style(pic.what)) if pic.what else ""
         return (
             f'<figure class="pattern" data-pattern="{data}"><div class="panels">{static_svg(pic, px)}</div>'
             f'<p class="readout"><span class="name">{name}</span> <span class="where" aria-live="polite"></span></p>'
@@ -152,10 +155,10 @@ def figure(pic: Picture, px: float) -> str:
     return f'<figure class="picture">{static_svg(pic, px)}{caption}</figure>'
 
 
-def figures(pictures: Sequence[Picture]) -> str:
+def figures(pictures: Sequence[Picture], style: Callable[[str], str] = str) -> str:
     """A row of pictures, as the PDF sets them side by side: each takes its share of the row."""
     out = []
     for pic in pictures:
         px = SIDE_PX * min(1.0, float(pic.share) / 0.45)
-        out.append(figure(pic, px))
+        out.append(figure(pic, px, style))
     return '<div class="figures">' + "".join(out) + "</div>"

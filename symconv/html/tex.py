@@ -28,7 +28,22 @@ HEADINGS = {"section": 2, "subsection": 3, "subsubsection": 4, "paragraph": 5}
 #: text-mode commands with one argument, and the HTML element around it
 TEXT_STYLES = {"emph": "em", "textit": "i", "texttt": "code", "textbf": "b", "text": "span", "mbox": "span"}
 #: commands that only change the look of the PDF (size, alignment, spacing between blocks)
-IGNORED = {"small", "footnotesize", "centering", "raggedright", "noindent", "hfill", "par", "medskip", "smallskip"}
+IGNORED = {
+    "small",
+    "footnotesize",
+    "centering",
+    "raggedright",
+    "noindent",
+    "hfill",
+    "par",
+    "medskip",
+    "smallskip",
+    "allowdisplaybreaks",
+}
+#: a comment, to the end of its line
+_COMMENT = re.compile(r"(?<!\\)%[^\n]*\n?")
+#: an optional argument (``\allowdisplaybreaks[1]``)
+_OPTIONAL = re.compile(r"\[[^\]]*\]")
 #: commands that stand for one character
 SYMBOLS = {
     "%": "%",
@@ -161,7 +176,8 @@ def inline(src: str) -> str:
             elif name in SYMBOLS:
                 out.append(SYMBOLS[name])
             elif name in IGNORED:
-                k = _skip_space(src, k)
+                m = _OPTIONAL.match(src, k)
+                k = _skip_space(src, m.end() if m else k)
             else:
                 raise TexError(f"no HTML for the text command \\{name} (in {src[max(0, k - 40) : k + 20]!r})")
         elif ch in "{}":
@@ -368,5 +384,5 @@ class Blocks:
 def blocks(src: str, figure: Callable[[int], str], level_shift: int = 0) -> tuple[str, list[tuple[int, str, str]]]:
     """The HTML of a document body and its headings ``(level, anchor, html)``."""
     reader = Blocks(figure)
-    reader.read(src, level_shift)
+    reader.read(_COMMENT.sub("", src), level_shift)
     return "\n".join(reader.out), reader.toc

@@ -15,7 +15,7 @@ from ..geometry import Geometry
 from ..ops import MatrixLike
 from ..sparse import VecJacobian
 from ..symbols import Grid, Mapped
-from .layout import LINE, MAX_ROWS, Line, matrix, width
+from .layout import LINE, MAX_ROWS, Above, Line, matrix, width
 from .printer import tex
 
 
@@ -73,14 +73,22 @@ def size_lines(geom: Geometry, axes: tuple[Axis, Axis]) -> list[Line]:
     return lines
 
 
+def counted(n: int, noun: str, math: bool = False) -> str:
+    """``1 row``, ``2 rows`` (the number in math mode with ``math``)."""
+    number = f"${n}$" if math else str(n)
+    return f"{number} {noun}" + ("" if n == 1 else "s")
+
+
 def padding_note(geom: Geometry, axes: tuple[Axis, Axis]) -> str:
     """How the padding reads in the text: ``(h_p, w_p) = (1, 1)`` or per side."""
     t, b, left, right = geom.padding
     if t == b and left == right:
         return f"$({axes[0].p}, {axes[1].p}) = ({t}, {left})$"
+    rows = "row" if t == 1 else "rows"
+    cols = "column" if left == 1 else "columns"
     return (
-        f"${axes[0].p}^{{-}} = {t}$ rows above, ${axes[0].p}^{{+}} = {b}$ below, "
-        f"${axes[1].p}^{{-}} = {left}$ columns on the left and ${axes[1].p}^{{+}} = {right}$ on the right"
+        f"${axes[0].p}^{{-}} = {t}$ {rows} above, ${axes[0].p}^{{+}} = {b}$ below, "
+        f"${axes[1].p}^{{-}} = {left}$ {cols} on the left and ${axes[1].p}^{{+}} = {right}$ on the right"
     )
 
 
@@ -122,9 +130,11 @@ def jac_matrix(
     rows: int = MAX_ROWS,
     budget: float = LINE,
     shown: list[int | None] | None = None,
+    above: Sequence[Above] = (),
 ) -> str:
     """A sparse vec Jacobian written out (only the shown entries are looked up); ``shown``
-    receives the columns shown, as in :func:`~.layout.matrix`."""
+    receives the columns shown and ``above`` holds rows of labels over it, as in
+    :func:`~.layout.matrix`."""
     return matrix(
         lambda r, c: tex(jac[r, c]),
         jac.shape,
@@ -133,6 +143,7 @@ def jac_matrix(
         rows=rows,
         budget=budget,
         shown=shown,
+        above=above,
     )
 
 

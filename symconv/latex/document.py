@@ -21,10 +21,12 @@ from ..network import NetworkDerivation
 from ..registry import KINDS, kind
 from ..rule import Derivation, set_presenter
 from ..specs import Layer, Network
+from ..symbols import Tensor
 from ..templating import environment
 from . import network as net_doc
 from .compile import compile_pdf, render_png
-from .layout import MAX_MATRIX_COLS
+from .layout import MAX_MATRIX_COLS, breakable
+from .notation import index_style
 
 DOCUMENT_TEMPLATE = "document.tex.j2"
 FRAGMENT_TEMPLATE = "fragment.tex.j2"
@@ -50,10 +52,16 @@ def _input_dependent() -> str:
     return " or ".join(name for name, k in KINDS.items() if k.rule.input_dependent)
 
 
+#: what the LaTeX templates may ask Python about layout (page breaks)
+LAYOUT_GLOBALS: dict[str, Any] = {"breakable": breakable}
+
+
 def render(template: str, context: dict[str, Any], env: jinja2.Environment | None = None) -> str:
     """``template`` filled with ``context``, from ``env`` (default: the LaTeX environment; a
     page passes its own, which sets the pictures aside, :mod:`symconv.html.page`)."""
-    return (env or environment("latex")).get_template(template).render(**context)
+    env = env or environment("latex")
+    env.globals.update(LAYOUT_GLOBALS)
+    return env.get_template(template).render(**context)
 
 
 _LOWER = {"section": "subsection", "subsection": "subsubsection", "subsubsection": "paragraph"}
@@ -146,15 +154,22 @@ ABSTRACT = (
 def content(d: Derivation | NetworkDerivation, opts: Options, env: jinja2.Environment | None = None) -> tuple[str, str]:
     """The title and the body (LaTeX) of the document of ``d``: the same for the PDF and
     the page, which passes its own template environment."""
+    style = index_style(tensors(d))
     if isinstance(d, NetworkDerivation):
         if opts.entry is not None:
             raise SpecError("entry", "picks a worked entry of a single layer, not of a network")
         if opts.values is not None:
             raise SpecError("values", "give the input of a single max-pooling layer, not of a network")
         shape = " \\times ".join(str(n) for n in d.spec.in_shape)
-        return f"A network of {len(d.layers)} layers on a ${shape}$ input", network_body(d, opts, env)
+        return f"A network of {len(d.layers)} layers on a ${shape}$ input", style(network_body(d, opts, env))
     check_options(d, opts)
-    return _kind(d).title(d), layer_body(d, layer_context(d, opts), env=env)
+    return _kind(d).title(d), style(layer_body(d, layer_context(d, opts), env=env))
+
+
+def tensors(d: Derivation | NetworkDerivation) -> list[Tensor]:
+    """Every tensor a document of ``d`` names entries of: each layer's input, output and parameters."""
+    layers = d.layers if isinstance(d, NetworkDerivation) else [d]
+    return [t for layer in layers for t in (layer.input, layer.output, *layer.params.values())]
 
 
 def default_header(templates: Sequence[str]) -> list[str]:

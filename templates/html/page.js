@@ -135,10 +135,10 @@
     var m = JSON.parse(fig.getAttribute("data-pattern"));
     var svg = fig.querySelector("svg.static");
     var readout = fig.querySelector(".readout .where");
-    var gr = m.grid[0], gc = m.grid[1], br = m.block[0], bc = m.block[1];
+    var gr = m.grid[0], gc = m.grid[1], br = m.block[0], bc = m.block[1], fx = m.stretch[0], fy = m.stretch[1];
     var values = {};
     (m.values || []).forEach(function (v) { values[v[0] + "," + v[1]] = v[2]; });
-    var probe = el("rect", { width: 1, height: 1, "class": "probe", visibility: "hidden" }, svg);
+    var probe = el("rect", { width: fx, height: fy, "class": "probe", visibility: "hidden" }, svg);
     var idle = m.shape[0] + " \u00d7 " + m.shape[1] + "; point at a cell to see which entry it is.";
     readout.textContent = idle;
 
@@ -158,10 +158,10 @@
       pt.x = ev.clientX;
       pt.y = ev.clientY;
       var at = pt.matrixTransform(svg.getScreenCTM().inverse());
-      var c = Math.floor(at.x), r = Math.floor(at.y);
+      var c = Math.floor(at.x / fx), r = Math.floor(at.y / fy);
       if (r < 0 || c < 0 || r >= gr || c >= gc) return;
-      probe.setAttribute("x", c);
-      probe.setAttribute("y", r);
+      probe.setAttribute("x", c * fx);
+      probe.setAttribute("y", r * fy);
       probe.setAttribute("visibility", "visible");
       readout.textContent = describe(r, c);
       fig.setAttribute("data-cell", (r + 1) + "," + (c + 1));
