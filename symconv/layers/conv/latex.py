@@ -20,7 +20,20 @@ import sympy as sp
 from ... import ops
 from ...errors import SpecError
 from ...latex import common, pictures
-from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, fit, matrix, width
+from ...latex.layout import (
+    FRACTIONS,
+    LINE,
+    TAG_ROOM,
+    TAGGED,
+    Line,
+    aligned_row,
+    chunks,
+    column,
+    fit,
+    matrix,
+    row_room,
+    width,
+)
 from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, mat, ones, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
 from ...latex.remarks import remark
@@ -110,7 +123,7 @@ class _ConvDocument:
         self._terms: dict[tuple[int, int], Sequence[str]] = {}
         self.k_matrix = common.sym_matrix(d.kernel.grid(e.j, e.i), inline=True, rows=6, budget=160)
         # rep.1 writes each window out unless the kernel is large or the windows do not fit
-        self.rep1_budget = common.budget_after("&= ", self.plus_bias)
+        self.rep1_budget = common.budget_after("&= ", self.plus_bias) - TAG_ROOM
         self.compact = self.hk * self.wk > INLINE_KERNEL
         self.rep1 = self._rep1()
         if not self.compact and width(self.rep1) > self.rep1_budget:
@@ -197,8 +210,8 @@ class _ConvDocument:
         )
         named = [] if kernel == self.k_matrix else [Line(self.k_name, f"= {self.k_matrix}")]
         rep1 = self.rep1
-        rep2 = self.rep2(rows=10, budget=LINE - 10)
-        rep3 = common.sym_matrix(d.output.grid(e.j), keep_rows=[e.p], keep_cols=[e.q], rows=10)
+        rep2 = self.rep2(rows=10, budget=TAGGED - 10)
+        rep3 = common.sym_matrix(d.output.grid(e.j), keep_rows=[e.p], keep_cols=[e.q], rows=10, budget=TAGGED)
         a, k, z = self.a_name, self.k_name, self.z_name
         if d.cin == 1 and d.cout == 1:
             return [
@@ -231,22 +244,24 @@ class _ConvDocument:
         outs = self.d.output.view(self.e.j)
         of = self.vz
         shown: list[int | None] = []
+        names = common.Mapped(cols, tex)  # only the shown columns are printed
+        operators = common.Mapped(names, lambda s: dfrac_partial("", s))
+        labels = common.Mapped(names, lambda s: dfrac_partial(of, s))
+        suffix = f" \\otimes {of}"
         entries = matrix(
             lambda a, b: dfrac_partial(tex(outs[a]), tex(cols[b])),
             (len(outs), len(cols)),
             keep_rows=[self.z_at],
             keep_cols=[at],
             rows=8,
-            budget=LINE - 40,
+            budget=TAGGED - 40,
             gap=FRACTIONS,
             shown=shown,
+            above=[(operators, row_room(frac_d(of, wrt), suffix)), (labels, row_room(""))],
         )
-        names = common.Mapped(cols, tex)  # only the shown columns are printed
         return [
-            *aligned_row(
-                frac_d(of, wrt), common.Mapped(names, lambda s: dfrac_partial("", s)), shown, suffix=f" \\otimes {of}"
-            ),
-            *aligned_row("", common.Mapped(names, lambda s: dfrac_partial(of, s)), shown),
+            *aligned_row(frac_d(of, wrt), operators, shown, suffix=suffix),
+            *aligned_row("", labels, shown),
             Line("", f"= {entries}", tag=tag),
         ]
 
@@ -334,8 +349,10 @@ class _ConvDocument:
 
     def whole(self, wrt: str, labels: Sequence[str], jac: VecJacobian, at: int) -> list[Line]:
         shown: list[int | None] = []
+        lhs = frac_d(self.vz, wrt)
         whole = common.jac_matrix(jac, keep_rows=[self.z_at], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
-        return [*aligned_row(frac_d(self.vz, wrt), labels, shown), Line("", "= " + whole)]
+        # the labels are wider than the entries: a row of them that does not fit shows fewer
+        return [*aligned_row(lhs, labels, shown), Line("", "= " + whole)]
 
     # -- the bias and 3.1.5 --------------------------------------------------------------------------
     def bias_lines(self) -> list[Line]:
