@@ -106,7 +106,7 @@ def opened(request: pytest.FixtureRequest, browser: Any, pages: dict[str, Path])
 
 
 def test_loads_with_no_console_error_and_fetches_nothing(opened):
-    name, o = opened
+    _, o = opened
     assert o.errors() == []
     assert [u for u in o.requests if not u.startswith("file://")] == []
     assert o.js("document.querySelectorAll('figure[data-live]').length") == o.js(
