@@ -581,10 +581,15 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         # the seed's slips in Appendix A, remarked on in a layer's own document; a network
         # remarks on 3.1.5's once, in its chain rule
         "remarks": {
-            "forward": [remark("rep1"), remark("beta")] if standalone else [],
+            "forward": [remark("beta"), remark("rep1")] if standalone else [],
             "a2_2": [remark("eq-a2-2")] if standalone else [],
         },
-        "chain_remarks": [] if standalone else [remark("layer-input")],
+        # in a network, layer 1's kernel gradient is the seed's 3.1.6, a later layer's its 3.1.5
+        "chain_remarks": []
+        if standalone
+        else [remark("kernel-1")]
+        if d.layer == 1
+        else [remark("layer-input"), remark("kernel-index")],
         "summary": summary,
         "dims_K": dims(doc.hz * doc.wz, doc.hk * doc.wk),
         "dims_A": dims(doc.hz * doc.wz, doc.ha * doc.wa),

@@ -587,7 +587,9 @@ def max_context(
         **info,
         "remarks": {
             "shapes": [remark("omega")] if standalone else [],
-            "mask": [remark("switch-bound"), remark("empty-row")] if standalone else [],
+            "mask": [remark("switch-bound"), remark("top-left"), remark("assigned-to"), remark("empty-row")]
+            if standalone
+            else [],
         },
         "chain_remarks": [remark("mask-channels")] if not standalone and d.channels > 1 else [],
         "pad_value": number(d.pad_value),
