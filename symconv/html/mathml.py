@@ -20,8 +20,14 @@ from latex2mathml.converter import convert
 
 #: ``\\[10pt]`` after a row break: the extra room is dropped (MathML tables space rows themselves)
 _ROW_GAP = re.compile(r"\\\\\[[0-9.]+(?:pt|em|ex|mm)\]")
-#: spacing commands latex2mathml does not know, as the spaces it knows
-_SPACES = {"\\!": "", "\\>": "\\:", "\\ ": "\\;"}
+#: spacing commands latex2mathml does not know (``\\!``, ``\\>``, ``\\ `` but not a row break
+#: ``\\\\`` followed by a space), as the spaces it knows
+_SPACES = re.compile(r"(?<!\\)((?:\\\\)*)\\([!> ])")
+_SPACE_FOR = {"!": "", ">": "\\:", " ": "\\;"}
+#: a matrix environment, to be grouped so that its brackets stretch to the matrix alone
+#: (latex2mathml sets them beside the table in the enclosing row, which makes them as tall
+#: as the tallest thing on the line)
+_MATRIX = re.compile(r"\\(begin|end)\{([pbBvV]?matrix)\}")
 
 
 class MathError(ValueError):
@@ -32,9 +38,8 @@ class MathError(ValueError):
 def prepare(tex: str) -> str:
     """The formula with the forms latex2mathml does not read rewritten."""
     out = _ROW_GAP.sub(r"\\\\", tex)
-    for old, new in _SPACES.items():
-        out = out.replace(old, new)
-    return out
+    out = _SPACES.sub(lambda m: m.group(1) + _SPACE_FOR[m.group(2)], out)
+    return _MATRIX.sub(lambda m: "{" + m.group(0) if m.group(1) == "begin" else m.group(0) + "}", out)
 
 
 @lru_cache(maxsize=4096)

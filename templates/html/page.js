@@ -70,9 +70,10 @@
         var e = el("rect", { x: q, y: p, width: 1, height: 1, "class": "entry", "data-entry": name,
                              "data-p": p, "data-q": q, tabindex: worked ? 0 : -1, "aria-label": name }, outSvg);
         entries[p * wz + q] = e;
-        if (labels) {
-          var t = el("text", { x: q + 0.5, y: p + 0.5, "class": "name" }, outSvg);
-          t.textContent = name.replace("_", "");
+        if (labels) {  // the seed's name: the letter in italics, the indices below it
+          var t = el("text", { x: q + 0.47, y: p + 0.56, "class": "name" }, outSvg);
+          el("tspan", { "class": "letter" }, t).textContent = m.letter;
+          el("tspan", { "class": "sub", dy: "0.12" }, t).textContent = name.slice(m.letter.length + 1);
         }
       }
     }
