@@ -20,17 +20,9 @@ import time
 from pathlib import Path
 
 import symconv
+from symconv.html.browser import launch
 from symconv.html.page import page
 
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LIVE = "document.querySelectorAll('figure[data-live]').length"
 
 
@@ -52,7 +44,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = launch(p)
         print("| page | build (median) | size | load in Chromium (median, min-max) | live pictures |")
         print("| --- | --- | --- | --- | --- |")
         for config in args.configs.split(","):

@@ -11,54 +11,37 @@ Without Chromium (``/usr/bin/chromium``) or Playwright these tests skip, except 
 from __future__ import annotations
 
 import importlib.util
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from tools import require
 
 import symconv
+from symconv.html import browser as browser_module
 from symconv.html.page import write_page
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-#: Chromium's switches for a headless run in a container with no network use
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def require_browser() -> None:
     """Skip without Chromium or Playwright, but fail under CI=true, where both are installed."""
     missing = []
-    if not CHROMIUM.exists():
+    if not browser_module.CHROMIUM.exists():
         missing.append("chromium (apt-get install chromium)")
     if importlib.util.find_spec("playwright") is None:
         missing.append("playwright (pip install -e '.[test]')")
-    if not missing:
-        return
-    message = "no " + " and no ".join(missing)
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{message}, but CI=true")
-    pytest.skip(message)
+    require(not missing, "no " + " and no ".join(missing))
 
 
-def test_missing_browser_skips_locally_and_fails_under_ci(monkeypatch):
-    monkeypatch.setattr(f"{__name__}.CHROMIUM", Path("/nonexistent/chromium"))
+def test_a_missing_browser_is_named(monkeypatch):
+    """Skipping (or failing under CI=true) is tools.require's, tested with pdflatex; here the
+    message names what is missing."""
+    monkeypatch.setattr(browser_module, "CHROMIUM", Path("/nonexistent/chromium"))
     monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception):
-        require_browser()
-    monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception):
+    with pytest.raises(pytest.skip.Exception, match=r"no chromium \(apt-get install chromium\)"):
         require_browser()
 
 
@@ -68,7 +51,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        b = browser_module.launch(p)
         yield b
         b.close()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from pdf_pages import page_fill
+from tools import require
 
 import symconv
 from symconv.cli import main
@@ -34,11 +35,7 @@ OVERFULL_PT = 20.0
 
 def require_pdflatex() -> None:
     """Skip without pdflatex, but fail under CI=true, where it must be installed."""
-    if have_pdflatex():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("pdflatex is not on PATH but CI=true: install texlive-latex-base and texlive-latex-recommended")
-    pytest.skip("pdflatex is not on PATH (install texlive-latex-base and texlive-latex-recommended)")
+    require(have_pdflatex(), "pdflatex is not on PATH (install texlive-latex-base and texlive-latex-recommended)")
 
 
 @pytest.fixture

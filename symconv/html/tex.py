@@ -112,7 +112,7 @@ def environment(src: str, start: int, name: str) -> tuple[str, int]:
 
 def split_top(src: str, sep: re.Pattern[str]) -> list[str]:
     """``src`` split at the matches of ``sep`` that are outside braces and environments."""
-    parts, depth, last, k = [], 0, 0, 0
+    parts, depth, last, k = [], 0, 0, 0  # depth: open environments
     while k < len(src):
         if src.startswith(("\\begin{", "\\end{"), k):
             depth += 1 if src[k + 1] == "b" else -1
@@ -124,15 +124,10 @@ def split_top(src: str, sep: re.Pattern[str]) -> list[str]:
                 parts.append(src[last:k])
                 last = k = m.end()
                 continue
-        ch = src[k]
-        if ch == "\\":
-            k += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        k += 1
+        if src[k] == "{":
+            k = group(src, k)[1]  # a braced group is never split
+        else:
+            k += 2 if src[k] == "\\" else 1
     parts.append(src[last:])
     return parts
 
