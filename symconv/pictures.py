@@ -63,13 +63,17 @@ class Pattern:
         return np.ceil(dense * n / top - 1e-9).astype(np.int64)
 
 
-def pattern(jac: VecJacobian, max_cells: int = MAX_CELLS, mark: tuple[int, int] | None = None) -> Pattern:
-    """The pattern of ``jac`` on at most ``max_cells`` cells a side (one cell per entry when
-    the Jacobian fits); ``mark`` is an entry (row, column, 0-based) to point out."""
-    if max_cells < 1:
+def pattern(
+    jac: VecJacobian, max_cells: int | tuple[int, int] = MAX_CELLS, mark: tuple[int, int] | None = None
+) -> Pattern:
+    """The pattern of ``jac`` on at most ``max_cells`` cells a side (or ``(rows, columns)``
+    cells; one cell per entry when the Jacobian fits); ``mark`` is an entry (row, column,
+    0-based) to point out."""
+    most_rows, most_cols = (max_cells, max_cells) if isinstance(max_cells, int) else max_cells
+    if min(most_rows, most_cols) < 1:
         raise ValueError(f"max_cells must be at least 1, got {max_cells}")
     m, n = jac.shape
-    br, bc = max(1, -(-m // max_cells)), max(1, -(-n // max_cells))
+    br, bc = max(1, -(-m // most_rows)), max(1, -(-n // most_cols))
     gr, gc = -(-m // br), -(-n // bc)
     cells = (jac.rows // br) * gc + jac.cols // bc
     counts = np.bincount(cells, minlength=gr * gc).reshape(gr, gc)
@@ -90,8 +94,8 @@ class WindowMap:
     cols: tuple[int, ...]
 
     def grid(self) -> np.ndarray:
-        """``(H, W)`` codes: 0 padding, 1 input, 2 the window on the input, 3 the window
-        on padding."""
+        """``(H, W)`` codes: 0 padding, 1 input, 2 the window on padding, 3 the window on
+        the input (the window adds 2 to what it covers)."""
         top, left, h, w = self.input_box
         out = np.zeros(self.padded, dtype=np.int64)
         out[top : top + h, left : left + w] = 1

@@ -146,6 +146,8 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, ...], input
         "pad_h": span[0] - 1,
         "pad_w": span[-1] - 1,
         "pads": pair(tuple(m - 1 for m in span)),
+        "pad_rows": common.counted(span[0] - 1, "row", math=True),
+        "pad_cols": common.counted(span[-1] - 1, "column", math=True),
         "A": a,
         "K": stored,
         "Kd": kd,

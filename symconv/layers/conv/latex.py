@@ -23,7 +23,20 @@ from ... import ops
 from ...errors import SpecError
 from ...latex import common, pictures
 from ...latex.blocks import block
-from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, fit, matrix, width
+from ...latex.layout import (
+    FRACTIONS,
+    LINE,
+    TAG_ROOM,
+    TAGGED,
+    Line,
+    aligned_row,
+    chunks,
+    column,
+    fit,
+    matrix,
+    row_room,
+    width,
+)
 from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, mat, ones, pair, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
 from ...latex.remarks import remark
@@ -150,7 +163,7 @@ class _ConvDocument:
         self.kernel = shaped(d.kernel_entries(e.j, e.i), self.k_shape)  # the window's kernel
         self.k_matrix = common.sym_block(self.kernel, shape=self.k_shape, inline=True, rows=6, budget=160)
         # rep.1 writes each window out unless the kernel is large or the windows do not fit
-        self.rep1_budget = common.budget_after("&= ", self.plus_bias)
+        self.rep1_budget = common.budget_after("&= ", self.plus_bias) - TAG_ROOM
         self.compact = math.prod(self.k_shape) > INLINE_KERNEL
         self.rep1 = self._rep1()
         if not self.compact and width(self.rep1) > self.rep1_budget:
@@ -233,8 +246,8 @@ class _ConvDocument:
         padded = self.padded(kernel)
         named = [] if kernel == self.k_matrix else [Line(self.k_name, f"= {self.k_matrix}")]
         rep1 = self.rep1
-        rep2 = self.rep2(rows=10, budget=LINE - 10)
-        rep3 = common.sym_block(d.output.grid(e.j), keep=[e.p], rows=10)
+        rep2 = self.rep2(rows=10, budget=TAGGED - 10)
+        rep3 = common.sym_block(d.output.grid(e.j), keep=[e.p], rows=10, budget=TAGGED)
         a, k, z = self.a_name, self.k_name, self.z_name
         if d.cin == 1 and d.cout == 1:
             return [
@@ -267,22 +280,24 @@ class _ConvDocument:
         outs = self.d.output.view(self.e.j)
         of = self.vz
         shown: list[int | None] = []
+        names = common.Mapped(cols, tex)  # only the shown columns are printed
+        operators = common.Mapped(names, lambda s: dfrac_partial("", s))
+        labels = common.Mapped(names, lambda s: dfrac_partial(of, s))
+        suffix = f" \\otimes {of}"
         entries = matrix(
             lambda a, b: dfrac_partial(tex(outs[a]), tex(cols[b])),
             (len(outs), len(cols)),
             keep_rows=[self.z_at],
             keep_cols=[at],
             rows=8,
-            budget=LINE - 40,
+            budget=TAGGED - 40,
             gap=FRACTIONS,
             shown=shown,
+            above=[(operators, row_room(frac_d(of, wrt), suffix)), (labels, row_room(""))],
         )
-        names = common.Mapped(cols, tex)  # only the shown columns are printed
         return [
-            *aligned_row(
-                frac_d(of, wrt), common.Mapped(names, lambda s: dfrac_partial("", s)), shown, suffix=f" \\otimes {of}"
-            ),
-            *aligned_row("", common.Mapped(names, lambda s: dfrac_partial(of, s)), shown),
+            *aligned_row(frac_d(of, wrt), operators, shown, suffix=suffix),
+            *aligned_row("", labels, shown),
             Line("", f"= {entries}", tag=tag),
         ]
 
@@ -364,8 +379,10 @@ class _ConvDocument:
 
     def whole(self, wrt: str, labels: Sequence[str], jac: VecJacobian, at: int) -> list[Line]:
         shown: list[int | None] = []
+        lhs = frac_d(self.vz, wrt)
         whole = common.jac_matrix(jac, keep_rows=[self.z_at], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
-        return [*aligned_row(frac_d(self.vz, wrt), labels, shown), Line("", "= " + whole)]
+        # the labels are wider than the entries: a row of them that does not fit shows fewer
+        return [*aligned_row(lhs, labels, shown), Line("", "= " + whole)]
 
     # -- the bias and 3.1.5 --------------------------------------------------------------------------
     def bias_lines(self) -> list[Line]:
@@ -706,10 +723,15 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         # the seed's slips in Appendix A, remarked on in a layer's own document; a network
         # remarks on 3.1.5's once, in its chain rule
         "remarks": {
-            "forward": [remark("rep1"), remark("beta")] if standalone and n == 2 and not d.transposed else [],
+            "forward": [remark("beta"), remark("rep1")] if standalone and n == 2 and not d.transposed else [],
             "a2_2": [remark("eq-a2-2")] if standalone and n == 2 and not d.transposed else [],
         },
-        "chain_remarks": [] if standalone else [remark("layer-input")],
+        # in a network, layer 1's kernel gradient is the seed's 3.1.6, a later layer's its 3.1.5
+        "chain_remarks": []
+        if standalone
+        else [remark("kernel-1")]
+        if d.layer == 1
+        else [remark("layer-input"), remark("kernel-index")],
         "summary": summary,
         "dims_K": dims(math.prod(doc.z_shape), math.prod(doc.k_shape)),
         "dims_A": dims(math.prod(doc.z_shape), math.prod(doc.a_shape)),
