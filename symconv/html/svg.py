@@ -25,10 +25,8 @@ import json
 import re
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
 from ..latex.pictures import Box, Picture
-from ..pictures import Pattern
+from ..pictures import Pattern, plane_axes, window_map
 from ..sparse import VecJacobian, plain
 from .mathml import mathml
 from .tex import inline
@@ -36,7 +34,13 @@ from .tex import inline
 #: the longer side of a picture on the page, in CSS pixels (a row of pictures shares the width)
 SIDE_PX = 300
 #: xcolor's named colours the pictures use, as RGB
-COLORS = {"black": (0, 0, 0), "blue": (0, 0, 255), "red": (255, 0, 0), "white": (255, 255, 255)}
+COLORS = {
+    "black": (0, 0, 0),
+    "blue": (0, 0, 255),
+    "red": (255, 0, 0),
+    "white": (255, 255, 255),
+    "orange": (255, 128, 0),
+}
 #: the most nonzero entries of an exact pattern whose values the page carries
 MAX_VALUES = 2304
 _MIX = re.compile(r"([a-z]+)(?:!(\d+))?")
@@ -94,15 +98,16 @@ def window_data(pic: Picture) -> dict[str, object]:
     the worked output and the output entries' letter."""
     geom = pic.geometry
     assert geom is not None and pic.entry is not None
-    rows, cols = geom.cells
-    top, _, left, _ = geom.padding
-    hz, wz = geom.output
+    first, second = plane_axes(geom)
+    wm = window_map(geom, *pic.entry)
+    hz, wz = first.output, second.output
     return {
-        "padded": list(geom.padded),
-        "input": [top, left, *geom.input],
+        "padded": list(wm.padded),
+        "input": list(wm.input_box),
+        "codes": wm.codes.reshape(-1).tolist(),
         "output": [hz, wz],
-        "rows": np.asarray(rows).tolist(),
-        "cols": np.asarray(cols).tolist(),
+        "rows": first.positions.tolist(),
+        "cols": second.positions.tolist(),
         "worked": list(pic.entry),
         "letter": entry_letter(pic.what),
         "wide": max(hz, wz) > 9,

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from ..geometry import Geometry
-from ..pictures import MAX_CELLS, Pattern, WindowMap, pattern, runs, window_map
+from ..pictures import COPY, MAX_CELLS, ZERO, Pattern, WindowMap, pattern, runs, window_map
 from ..sparse import VecJacobian
 from .common import counted
 
@@ -26,7 +28,9 @@ SHADES = {1: "black!30", 2: "black!50", 3: "black!75", 4: "black"}
 PADDING = "black!12"
 #: the highlighted window by :meth:`~symconv.pictures.WindowMap.grid` code: on the input
 #: (code 3) dark, on the padding (code 2) light, as the captions say
-WINDOW = {3: "blue!55", 2: "blue!25"}
+WINDOW = {3: "blue!55", 2: "blue!25", 6: "orange!80"}
+#: a padding mode's copy of an input entry
+COPY_SHADE = "orange!25"
 
 
 @dataclass(frozen=True)
@@ -139,8 +143,10 @@ def jacobian_picture(jac: VecJacobian, what: str, mark: tuple[int, int] | None =
 
 
 def window_picture(geom: Geometry, p: int, q: int, what: str) -> Picture:
-    """rep.1 drawn: the padded input with its padding shaded and the window behind output
-    ``(p, q)`` (0-based; ``what`` names that output in LaTeX) highlighted."""
+    """rep.1 drawn: the padded input with its padding (and any other zero: an input dilation's)
+    shaded, a padding mode's copies of input entries in their own colour, and the window behind
+    output ``(p, q)`` (0-based; ``what`` names that output in LaTeX) highlighted.  A 1-D layer
+    is drawn as one row (``q`` is then its output)."""
     wm: WindowMap = window_map(geom, p, q)
     height, width = wm.padded
     top, left, h, w = wm.input_box
@@ -148,37 +154,65 @@ def window_picture(geom: Geometry, p: int, q: int, what: str) -> Picture:
     def y(row: int, rows: int = 1) -> int:
         return height - row - rows
 
-    boxes = [
-        Box(0, y(0, top), width, top, PADDING),
-        Box(0, y(top + h, height - top - h), width, height - top - h, PADDING),
-        Box(0, y(top, h), left, h, PADDING),
-        Box(left + w, y(top, h), width - left - w, h, PADDING),
-    ]
-    boxes = [b for b in boxes if b.w > 0 and b.h > 0]
     codes = wm.grid()
+    base = wm.codes
+    # the padding's and the copies' runs (equal runs of neighbouring rows as one box), then the window's
+    shades = np.where(base == ZERO, 1, np.where(base == COPY, 2, 0))
+    boxes = [Box(x, y(r, n), w_, n, (PADDING, COPY_SHADE)[value - 1]) for r, n, x, w_, value in _row_boxes(shades)]
     for r in sorted(set(wm.rows)):
-        window_only = codes[r] * (codes[r] >= 2)
+        window_only = np.where(np.isin(codes[r], tuple(WINDOW)), codes[r], 0)
         boxes += [Box(start, y(r), length, 1, WINDOW[value]) for start, length, value in runs(window_only)]
     r0, r1, c0, c1 = min(wm.rows), max(wm.rows), min(wm.cols), max(wm.cols)
-    frames = (
-        Box(0, 0, width, height, "black"),
-        Box(left, y(top, h), w, h, "black"),
-        Box(c0, y(r0, r1 - r0 + 1), c1 - c0 + 1, r1 - r0 + 1, "blue"),
-    )
-    pads = padding_words(geom.padding)
-    if pads:
+    frames = [Box(0, 0, width, height, "black")]
+    if h and w:
+        frames.append(Box(left, y(top, h), w, h, "black"))
+    frames.append(Box(c0, y(r0, r1 - r0 + 1), c1 - c0 + 1, r1 - r0 + 1, "blue"))
+    zeros = "zeros shaded" if any(u != 1 for u in geom.input_dilation) else "padding shaded"
+    pads = padding_words(geom.padding) if geom.ndim == 2 else ""
+    what_pad = f"{zeros}: {pads}" if pads else zeros
+    copies = f"; the {geom.mode} padding's copies of input entries in orange" if (base == COPY).any() else ""
+    spread = "; the input's entries spread by its input dilation" if any(u != 1 for u in geom.input_dilation) else ""
+    crop = "; a negative padding crops the input" if min(geom.padding) < 0 else ""
+    shape = f"${height} \\times {width}$" if geom.ndim == 2 else f"{width}-entry"
+    if pads or copies or spread or crop:
         caption = (
-            f"rep.1 drawn: the ${height} \\times {width}$ padded input (padding shaded: {pads}) and the window "
-            f"behind ${what}$ (blue; light where it covers padding)."
+            f"rep.1 drawn: the {shape} padded input ({what_pad}{copies}{spread}{crop}) and the window "
+            f"behind ${what}$ (blue; light where it covers {'a zero' if spread else 'padding'})."
         )
     else:
-        caption = (
-            f"rep.1 drawn: the ${height} \\times {width}$ input (no padding) and the window behind ${what}$ (blue)."
-        )
+        caption = f"rep.1 drawn: the {shape} input (no padding) and the window behind ${what}$ (blue)."
     grid = max(height, width) <= GRID_CELLS
     return Picture(
-        _unit(width, height), width, height, tuple(boxes), frames, grid, caption, what=what, geometry=geom, entry=(p, q)
+        _unit(width, height),
+        width,
+        height,
+        tuple(boxes),
+        tuple(frames),
+        grid,
+        caption,
+        what=what,
+        geometry=geom,
+        entry=(p, q),
     )
+
+
+def _row_boxes(grid: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+    """The nonzero runs of every row of ``grid`` as ``(row, rows, start, length, value)``, a run
+    that repeats in the rows below it taken with them as one taller box: so a picture of plain
+    padding is four boxes, whatever its size."""
+    out: list[tuple[int, int, int, int, int]] = []
+    open_: dict[tuple[int, int, int], int] = {}  # run -> its index in out, while the rows keep it
+    for r in range(grid.shape[0]):
+        here = {(start, length, value) for start, length, value in runs(grid[r])}
+        open_ = {run: k for run, k in open_.items() if run in here}
+        for run in sorted(here):
+            if run in open_:
+                row, rows, *rest = out[open_[run]]
+                out[open_[run]] = (row, rows + 1, *rest)  # type: ignore[assignment]
+            else:
+                open_[run] = len(out)
+                out.append((r, 1, *run))
+    return out
 
 
 def padding_words(padding: tuple[int, ...]) -> str:

@@ -50,12 +50,13 @@
     var cells = new Array(H * W);
     for (var r = 0; r < H; r++) {
       for (var c = 0; c < W; c++) {
-        var inside = r >= top && r < top + h && c >= left && c < left + w;
-        cells[r * W + c] = el("rect", { x: c, y: r, width: 1, height: 1, "class": inside ? "cell" : "cell pad",
+        var code = m.codes[r * W + c];  // 0 a zero (padding, an input dilation's), 1 an input entry, 2 a copy of one
+        cells[r * W + c] = el("rect", { x: c, y: r, width: 1, height: 1,
+                                        "class": code === 1 ? "cell" : code === 2 ? "cell copy" : "cell pad",
                                         "data-cell": (r + 1) + "," + (c + 1) }, inSvg);
       }
     }
-    el("rect", { x: left, y: top, width: w, height: h, "class": "inputframe" }, inSvg);
+    if (h > 0 && w > 0) el("rect", { x: left, y: top, width: w, height: h, "class": "inputframe" }, inSvg);
 
     var o = panel(panels, "output, " + hz + " \u00d7 " + wz);
     var outSvg = el("svg", { "class": "live output", viewBox: "0 0 " + wz + " " + hz, width: (wz * oscale).toFixed(1),

@@ -713,7 +713,7 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         ),
         "jac_A": doc.whole(doc.va, a_labels, doc.a_jac, doc.a_at),
         "pictures": {
-            "windows": [pictures.window_picture(g, e.p[0], e.p[-1], tex(doc.z_sym))] if n == 2 else [],
+            "windows": [pictures.window_picture(g, *_drawn(e.p), tex(doc.z_sym))] if n <= 2 else [],
             "K": [pictures.jacobian_picture(doc.k_jac, frac_d(doc.vz, doc.vk), (doc.z_at, doc.k_at))],
             "A": [pictures.jacobian_picture(doc.a_jac, frac_d(doc.vz, doc.va), (doc.z_at, doc.a_at))],
         },
@@ -737,6 +737,11 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "dims_A": dims(math.prod(doc.z_shape), math.prod(doc.a_shape)),
         **_notes(d),
     }
+
+
+def _drawn(p: tuple[int, ...]) -> tuple[int, int]:
+    """Output ``p`` where the window map draws it: a 1-D layer's as ``(0, p)``, one row."""
+    return (0, p[0]) if len(p) == 1 else (p[0], p[1])
 
 
 def kernel_of(d: ConvDerivation, name: str) -> str:
