@@ -590,8 +590,49 @@ def _notes(d: ConvDerivation) -> dict[str, Any]:
     return out
 
 
+def _empty_context(d: ConvDerivation) -> dict[str, Any]:
+    """An empty layer's document: its shapes and why the output (or the input) has no entries;
+    every Jacobian is then an empty matrix and every gradient zero."""
+    g = d.geometry
+    axes = _axes(d)
+    k_lead = (d.cin, d.cout // d.groups) if d.transposed else (d.cout, d.ck)
+    nz, na, nk = math.prod(g.output), math.prod(g.input), math.prod(g.kernel)
+    lines = [
+        Line(
+            frac_d(vname(d.output, show=False), vname(d.input, show=False)),
+            f"\\in \\mathbb{{R}}^{{{dims(d.cout * nz, d.cin * na)}}}",
+        ),
+        Line(
+            frac_d(vname(d.output, show=False), vname(d.kernel, show=False)),
+            f"\\in \\mathbb{{R}}^{{{dims(d.cout * nz, d.kernel.size)}}}",
+        ),
+    ]
+    return {
+        "empty": True,
+        "A_all": mat(d.input, show=False),
+        "K_all": mat(d.kernel, show=False),
+        "Z_all": mat(d.output, show=False),
+        "A_space": space(*d.spec.in_shape),
+        "K_space": space(*k_lead, *g.kernel),
+        "Z_space": space(d.cout, *g.output),
+        "padding": common.padding_note(g, axes),
+        "stride": _named([x.s for x in axes], g.stride),
+        "size_lines": common.size_lines(g, axes),
+        "no_input": 0 in g.input,
+        "no_output": 0 in g.output,
+        "jacobians": lines,
+        "nk": nk,
+        "b": bool(d.bias is not None),
+        "chain": {"K": [], "A": [], "b": []},
+        "summary": lines,
+        **_notes(d),
+    }
+
+
 def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, Any]:
     """Everything the conv template lays out."""
+    if d.geometry.empty:
+        return _empty_context(d)
     doc = _ConvDocument(d, entry)
     e, g = doc.e, doc.geom
     n = g.ndim
