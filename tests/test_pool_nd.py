@@ -16,6 +16,7 @@ import reference_loops as ref
 import sympy as sp
 
 import symconv as sc
+from symconv.cli import main
 from symconv.codegen.checks import check_module
 from symconv.codegen.render import generate, write_module
 
@@ -344,3 +345,75 @@ def test_generated_networks_of_1d_and_3d_pooling_pass_symconv_check(tmp_path):
         path = write_module(net, tmp_path, name=f"net{k}")
         report = check_module(path)
         assert report.ok, "\n".join(report.lines())
+
+
+INVALID = [
+    (sc.MaxPool1D, {"input": 8, "window": (2, 2)}, "window: must be an integer or a list of one, got (2, 2)"),
+    (
+        sc.MaxPool3D,
+        {"input": (2, 3, 4), "window": 2, "padding": (2, 0, 0, 0, 0, 0)},
+        "padding: leaves window 1 along axis 1 wholly outside the input (every window must meet at least one input "
+        "entry), got 2,0,0,0,0,0",
+    ),
+    (
+        sc.AvgPool1D,
+        {"input": 5, "window": 2, "stride": 2, "padding": (1, 2), "input_dilation": 2},
+        "padding: leaves window 6 wholly outside the input (every window must meet at least one input entry), got 1,2",
+    ),
+    (sc.AvgPool3D, {"input": (2, 3, 4), "window": 2, "input_dilation": 0}, "input_dilation: must be a positive integer, got 0"),
+    (sc.LPPool2D, {"input": (4, 4), "window": 2, "norm": 0}, "norm: must be a positive finite number, got 0"),
+    (sc.LPPool1D, {"input": 4, "window": 2, "norm": "2x"}, "norm: must be a positive number such as 2 or 1.5, got '2x'"),
+    (sc.LPPool1D, {"input": 4, "window": 2, "norm": float("inf")}, "norm: must be a positive finite number, got inf"),
+    (sc.LPPool1D, {"input": 4, "window": 2, "norm": True}, "norm: must be a positive number, got True"),
+    (
+        sc.MaxUnpool2D,
+        {"input": (2, 3), "window": 2, "output": (6, 6)},
+        "output: must lie strictly between 2 and 6 along axis 1 (PyTorch's default 4 plus or minus the stride 2), "
+        "got 6x6",
+    ),
+    (
+        sc.MaxUnpool1D,
+        {"input": 1, "window": 1, "padding": 1},
+        "padding: gives PyTorch's default output size -1, (n - 1) s - before - after + k along each axis, which has "
+        "no entries",
+    ),
+    (
+        sc.AdaptiveMaxPool3D,
+        {"input": (2, 3, 4), "output": 2, "tie_order": "diagonal"},
+        "tie_order: must be one of 'column', 'row', got 'diagonal'",
+    ),
+    (sc.AdaptiveAvgPool1D, {"input": 5, "output": (2, 2)}, "output: must be an integer or a list of one, got (2, 2)"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "message"), INVALID)
+def test_invalid_pooling_specs_name_the_parameter_and_the_rule(cls, kwargs, message):
+    with pytest.raises(sc.SpecError) as info:
+        cls(**kwargs)
+    assert str(info.value) == message
+
+
+def test_max_unpooling_cannot_stand_in_a_network():
+    with pytest.raises(sc.SpecError) as info:
+        sc.Network(input=4, channels=1, layers=[sc.MaxPool1D(window=2), sc.MaxUnpool1D(window=2)])
+    assert str(info.value) == (
+        "layers[1]: maxunpool1d takes the indices of a max pooling beside its input, so it cannot stand in a network"
+    )
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--layer", "lppool1d", "--input", "8", "--window", "2", "--norm", "__import__('os')"],
+         "symconv: error: --norm: must be a positive number such as 2 or 1.5, got \"__import__('os')\""),
+        (["--layer", "maxpool3d", "--input", "4x4", "--window", "2"],
+         "symconv: error: --input: takes 1 or 3 numbers, got 2 in '4x4'"),
+        (["--layer", "maxunpool1d", "--input", "3", "--window", "2", "--output-size", "9"],
+         "symconv: error: --output-size: must lie strictly between 4 and 8 along axis 1 (PyTorch's default 6 plus or "
+         "minus the stride 2), got 9"),
+    ],
+)  # fmt: skip
+def test_cli_refuses_bad_pooling_flags_in_one_line(capsys, flags, message):
+    assert main(["derive", *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == message

@@ -1,10 +1,10 @@
 """A windowed layer's geometry as its generated code reads it: a pooling window, or a
-convolution's kernel.  :class:`Frame` is the geometry of any number of axes; :class:`Window`
-the older 2-D record the pooling kernels still read.
+convolution's kernel.  :class:`Frame` is the geometry of any number of axes (the pooling kernels read it); :class:`Window`
+the older 2-D record the conv kernels still read.
 
 A kernel module (see :mod:`symconv.codegen.embed`): its source is copied into every generated
-module with a conv, transposed-conv or pooling layer; the plans build the record with
-``symconv.codegen.plans.window``.
+module with a conv, transposed-conv or pooling layer; the plans build the records with
+``symconv.codegen.plans.frame`` and ``symconv.codegen.plans.window``.
 """
 
 from __future__ import annotations

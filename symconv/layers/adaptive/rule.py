@@ -1,7 +1,8 @@
 """Adaptive average and max pooling: 3.1.3 and Appendix B over PyTorch's adaptive windows.
 
-Window ``(p, q)`` is the block ``I[rs_p : re_p, cs_q : ce_q]`` (0-based, ends exclusive,
-:func:`symconv.geometry.adaptive_windows`); there is no padding.  The vec Jacobians are
+Window ``p`` is the block of the input between each axis's band ``start_p .. end_p - 1`` (in 2-D
+``I[rs_p : re_p, cs_q : ce_q]``; 0-based, ends exclusive, :func:`symconv.geometry.adaptive_windows`);
+there is no padding.  The vec Jacobians are
 built from the windows' entries only, so the work is proportional to their nonzeros."""
 
 from __future__ import annotations

@@ -52,7 +52,11 @@ class MaxUnpool(PlaneInput):
         if self.input is not None:
             default = self.default_size
             if min(default) < 1:
-                raise SpecError("input", f"gives PyTorch's default output size {dims(default)}, which has no entries")
+                raise SpecError(
+                    "padding",
+                    f"gives PyTorch's default output size {dims(default)}, (n - 1) s - before - after + k along "
+                    "each axis, which has no entries",
+                )
             if self.output is not None:
                 strides = self.stride if self.stride is not None else self.window
                 for a, (want, n, s) in enumerate(zip(self.output, default, strides, strict=True)):
