@@ -360,9 +360,11 @@ INVALID = [
         {"input": 5, "window": 2, "stride": 2, "padding": (1, 2), "input_dilation": 2},
         "padding: leaves window 6 wholly outside the input (every window must meet at least one input entry), got 1,2",
     ),
-    (sc.AvgPool3D, {"input": (2, 3, 4), "window": 2, "input_dilation": 0}, "input_dilation: must be a positive integer, got 0"),
+    (sc.AvgPool3D, {"input": (2, 3, 4), "window": 2, "input_dilation": 0},
+     "input_dilation: must be a positive integer, got 0"),
     (sc.LPPool2D, {"input": (4, 4), "window": 2, "norm": 0}, "norm: must be a positive finite number, got 0"),
-    (sc.LPPool1D, {"input": 4, "window": 2, "norm": "2x"}, "norm: must be a positive number such as 2 or 1.5, got '2x'"),
+    (sc.LPPool1D, {"input": 4, "window": 2, "norm": "2x"},
+     "norm: must be a positive number such as 2 or 1.5, got '2x'"),
     (sc.LPPool1D, {"input": 4, "window": 2, "norm": float("inf")}, "norm: must be a positive finite number, got inf"),
     (sc.LPPool1D, {"input": 4, "window": 2, "norm": True}, "norm: must be a positive number, got True"),
     (
