@@ -1,6 +1,6 @@
 """A windowed layer's geometry as its generated code reads it: a pooling window, or a
-convolution's kernel.  :class:`Frame` is the geometry of any number of axes (the pooling kernels read it); :class:`Window`
-the older 2-D record the conv kernels still read.
+convolution's kernel.  :class:`Frame` is the geometry of any number of axes (the pooling kernels read it);
+:class:`Window` the older 2-D record the conv kernels still read.
 
 A kernel module (see :mod:`symconv.codegen.embed`): its source is copied into every generated
 module with a conv, transposed-conv or pooling layer; the plans build the records with
