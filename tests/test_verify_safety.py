@@ -32,9 +32,10 @@ CONV_NAMES = (
     "w_a, w_k, w_p, w_s, w_z, z"
 )
 FUNCTIONS = (
-    "Max, Min, ceil, conv, crop, diag, diff, dilate, exp, eye, flat, floor, grad, hadamard, hstack, hstack_for, log, "
-    "mask, max, min, ones, pad, relu, reshape, rot180, selected, shape, sigmoid, subs, sum_entries, sum_for, "
-    "switches, tanh, trace, transpose, unit, uses, vec, vstack, vstack_for, window, zeros"
+    "Max, Min, argmax, ceil, col2im, conv, crop, diag, diff, dilate, exp, eye, flat, floor, grad, hadamard, "
+    "heaviside, hstack, hstack_for, im2col, indicator, kron, log, mask, max, min, ones, pad, relu, reshape, rot180, "
+    "selected, shape, sigmoid, sign, stack_for, subs, sum_entries, sum_for, switches, tanh, trace, transpose, unit, "
+    "uses, vec, vstack, vstack_for, where, window, zeros"
 )
 TOO_LARGE = "the claim is too large to decide exactly (its expansion is too big); split it into smaller claims"
 
@@ -61,9 +62,16 @@ HOSTILE = [
     ("eval(1)", f"lhs: unknown function 'eval'; functions: {FUNCTIONS}"),
     ("globals", f"{KNOWN} 'globals'; this conv2d layer knows: {CONV_NAMES}"),
     ("a[1,1] if 1 else 2", "lhs: 'if ... else' is not allowed"),
-    ("1 < 2", "lhs: comparisons are not allowed inside a side; a claim states lhs == rhs"),
-    ("1 and 2", "lhs: 'and' / 'or' are not allowed"),
-    ("not 1", "lhs: 'not' is not allowed"),
+    (
+        "1 < 2",
+        "lhs: a side is a comparison; comparisons are read inside indicator(...) and where(...) "
+        "(LaTeX: \\mathbb{1}[...], [...], cases), e.g. indicator(z[1,1] > 0)",
+    ),
+    ("1 and 2", "lhs: 'and' / 'or' must be a comparison such as z > 0 or a == b, got a scalar"),
+    ("not 1", "lhs: 'not' must be a comparison such as z > 0 or a == b, got a scalar"),
+    ("'full'", 'lhs: the string "full" is read only as a padding: conv(X, Y, padding="full")'),
+    ("conv(A, beta, padding='x')", "lhs: only numbers are allowed as constants, got str 'x'"),
+    ("a is 1", "lhs: 'is' is not allowed; compare with == inside indicator(...)"),
     ("~1", "lhs: '~' is not allowed"),
     ("1 << 2", "lhs: shift operators are not allowed"),
     ("f'{1}'", "lhs: strings are not allowed"),
@@ -97,7 +105,7 @@ HOSTILE = [
     ("shape", "lhs: shape is a function: call it, e.g. shape(X): its dimensions, e.g. (4, 3)"),
     (
         "diff(A, A)",
-        "lhs: diff of a 3x4 matrix by a 3x4 matrix is not defined in the seed's layout; "
+        "lhs: diff of a 3x4 matrix by a 3x4 matrix is not defined (a matrix by a matrix); "
         "vectorise both sides: diff(vec(Y), vec(X))",
     ),
     (

@@ -338,6 +338,15 @@ class Namespace:
     def subject_kind(self) -> str:
         return f"{self.spec.kind} layer" if isinstance(self.spec, Layer) else "network"
 
+    @staticmethod
+    def axes(tn: TensorName, count: int) -> tuple[int, ...]:
+        """The sizes of the axes that ``count`` indices of ``tn`` address (a one-channel
+        tensor's ``a[p, q]`` addresses its rows and columns)."""
+        shape = tn.tensor.shape
+        if tn.collapse and len(shape) >= 3 and count == 2:
+            return shape[-2:]
+        return shape[:count]
+
     def tensor_value(self, tn: TensorName, index: tuple[int, ...]) -> Value:
         """``tn`` with 1-based ``index`` applied: an entry, a channel's matrix or a view.
 
