@@ -144,6 +144,12 @@ def test_gradient_of_a_loss_with_an_upstream_gradient() -> None:
     assert r.fails and sp.expand(r.correct - expected) == 0
 
 
+SIZES = (
+    "symbols.G: must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels; "
+    'a size may be the layer\'s, by name: ["h_z", "w_z"]'
+)
+
+
 @pytest.mark.parametrize(
     ("symbols", "message"),
     [
@@ -152,15 +158,15 @@ def test_gradient_of_a_loss_with_an_upstream_gradient() -> None:
         ({"G": [0, 3]}, "symbols.G: sizes must be integers >= 1, got [0, 3]"),
         (
             {"G": [1, 2, 3, 4, 5]},
-            "symbols.G: must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels",
+            SIZES,
         ),
         (
             {"G": "3x6"},
-            "symbols.G: must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels",
+            SIZES,
         ),
         (
             {"G": [True, 2]},
-            "symbols.G: must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels",
+            SIZES,
         ),
         (
             {"g_": [2, 2]},

@@ -86,6 +86,7 @@ MAX_DEFINES = 200
 MAX_SYMBOLS = 20
 _SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9]{0,11}(_[A-Za-z0-9]{1,12})?")
 _DEFINE = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+_SIZE = re.compile(r"[a-z][a-z0-9_]{0,19}")
 _PART_KEYS = ("title", "layer", "network", "symbols", "define", "claims", "family", *OPTION_KEYS)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,79}$")
 _CLAIM_KEYS = ("id", "lhs", "rhs", "latex", "relation", "where", "note", "group", "for", *OPTION_KEYS)
@@ -175,7 +176,7 @@ def _defines(table: Any, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _symbols(table: Any, where: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
+def _symbols(table: Any, where: str) -> tuple[tuple[str, tuple[int | str, ...]], ...]:
     """``[symbols]``: ``G = [3, 6]`` declares a free 3x6 matrix ``G`` (entries ``g[p,q]``);
     ``[n]`` a vector, ``[c, h, w]`` channels of matrices, ``[c1, c2, h, w]`` as kernels;
     a name may carry one subscript, ``dY_col`` (then it has no entry letter)."""
@@ -194,17 +195,38 @@ def _symbols(table: Any, where: str) -> tuple[tuple[str, tuple[int, ...]], ...]:
         if (
             not isinstance(shape, list)
             or not 1 <= len(shape) <= 4
-            or not all(isinstance(n, int) and not isinstance(n, bool) for n in shape)
+            or not all(
+                (isinstance(n, int) and not isinstance(n, bool)) or (isinstance(n, str) and _SIZE.fullmatch(n))
+                for n in shape
+            )
         ):
-            raise SpecError(w, "must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels")
-        if any(n < 1 for n in shape):
-            raise SpecError(w, f"sizes must be integers >= 1, got {shape}")
-        total = 1
-        for n in shape:
-            total *= n
-            if total > MAX_ENTRIES:
-                raise SpecError(w, f"has more than {MAX_ENTRIES} entries; the limit for one symbol is {MAX_ENTRIES}")
+            raise SpecError(
+                w,
+                "must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels; "
+                'a size may be the layer\'s, by name: ["h_z", "w_z"]',
+            )
         out.append((name, tuple(shape)))
+    return tuple(out)
+
+
+def _sizes(name: str, shape: tuple[Any, ...], ns: Namespace, where: str) -> tuple[int, ...]:
+    """A ``[symbols]`` shape with the layer's sizes (``"h_z"``) put in, checked."""
+    w = f"{where}symbols.{name}"
+    out = []
+    for n in shape:
+        if isinstance(n, str):
+            if n not in ns.constants:
+                known = ", ".join(sorted(ns.constants))
+                raise SpecError(w, f"{n!r} is not a size of this {ns.subject_kind()}; its sizes: {known}")
+            n = ns.constants[n]
+        if n < 1:
+            raise SpecError(w, f"sizes must be integers >= 1, got {list(shape)}")
+        out.append(n)
+    total = 1
+    for n in out:
+        total *= n
+        if total > MAX_ENTRIES:
+            raise SpecError(w, f"has more than {MAX_ENTRIES} entries; the limit for one symbol is {MAX_ENTRIES}")
     return tuple(out)
 
 
@@ -281,10 +303,11 @@ class Subject:
         self.options = part.options
         self.ns = Namespace(spec or part.spec)
         for name, shape in part.symbols:
+            sizes = _sizes(name, shape, self.ns, where)
             try:
                 if name in FUNCTIONS or name in LOOPS or name.lower() in FUNCTIONS:
                     raise ClaimError(f"{name!r} is the name of a function; choose another")
-                self.ns.declare(name, shape)
+                self.ns.declare(name, sizes)
             except ClaimError as err:
                 raise SpecError(f"{where}symbols.{name}", str(err)) from None
         self.calculus = Calculus(self.ns.graph)

@@ -102,28 +102,50 @@ def summary(family: Family, outcomes: list[tuple[dict[str, Any], str]]) -> str:
     checked = [(c, s) for c, s in outcomes if s in ("holds", "fails")]
     holds = [c for c, s in checked if s == "holds"]
     fails = [c for c, s in checked if s == "fails"]
+    invalid = len(outcomes) - len(checked)
+    if not checked:
+        return f"invalid on all {len(outcomes)} configurations"
+    if invalid:
+        counts = f"holds on {len(holds)}, fails on {len(fails)} and is invalid on {invalid}"
+        return f"{counts} of {len(outcomes)} configurations"
     if not fails:
-        return f"holds on all {len(checked)} configurations checked"
+        return f"holds on all {len(checked)} configurations"
     if not holds:
         return f"fails on all {len(checked)} configurations checked"
     r = ranks(family)
-    for key, vals in zip(family.keys, family.values, strict=True):
-        good = {repr(c[key]) for c in holds}
-        bad = {repr(c[key]) for c in fails}
-        if good & bad:
-            continue
-        order = sorted(vals, key=_magnitude)
-        good_vals = [v for v in order if repr(v) in good]
-        bad_vals = [v for v in order if repr(v) in bad]
-        good_text = f"holds for {key} {', '.join(show_value(v) for v in good_vals)}"
-        first_bad = min(r[key][repr(v)] for v in bad_vals)
-        upward = all(r[key][repr(v)] >= first_bad for v in bad_vals) and all(
-            r[key][repr(v)] < first_bad for v in good_vals
-        )
-        if upward and len(bad_vals) > 1:
-            return f"{good_text}; fails from {key} {show_value(bad_vals[0])} on"
-        return f"{good_text}; fails for {key} {', '.join(show_value(v) for v in bad_vals)}"
-    return f"holds on {len(holds)} of {len(checked)} configurations, fails on {len(fails)}"
+    best: tuple[int, int, str] | None = None
+    for k, (key, vals) in enumerate(zip(family.keys, family.values, strict=True)):
+        text, mixed = _by_key(key, sorted(vals, key=_magnitude), holds, fails, r[key])
+        if best is None or (mixed, k) < best[:2]:
+            best = (mixed, k, text)
+    assert best is not None
+    if best[0] > 1:
+        return f"holds on {len(holds)} of {len(checked)} configurations, fails on {len(fails)}"
+    return best[2]
+
+
+def _by_key(
+    key: str, order: list[Any], holds: list[dict[str, Any]], fails: list[dict[str, Any]], rank: dict[str, int]
+) -> tuple[str, int]:
+    """Where the claim holds, value by value of ``key``, and how many values are mixed."""
+    good = [v for v in order if any(c[key] == v for c in holds) and not any(c[key] == v for c in fails)]
+    bad = [v for v in order if any(c[key] == v for c in fails) and not any(c[key] == v for c in holds)]
+    mixed = [v for v in order if v not in good and v not in bad and any(c[key] == v for c in holds + fails)]
+    parts = []
+    if good:
+        parts.append(f"holds for {key} {', '.join(show_value(v) for v in good)}")
+    if bad:
+        upward = len(bad) > 1 and all(rank[repr(v)] > rank[repr(g)] for v in bad for g in good + mixed)
+        if upward and not mixed:
+            parts.append(f"fails from {key} {show_value(bad[0])} up")
+        else:
+            parts.append(f"fails for {key} {', '.join(show_value(v) for v in bad)}")
+    for v in mixed:
+        here = [c for c in holds if c[key] == v]
+        total = len(here) + len([c for c in fails if c[key] == v])
+        only = f" ({describe({k: x for k, x in here[0].items() if k != key})})" if len(here) == 1 else ""
+        parts.append(f"for {key} {show_value(v)} it holds on {len(here)} of {total}{only}")
+    return "; ".join(parts), len(mixed)
 
 
 def combine(
@@ -132,6 +154,7 @@ def combine(
     """One result for a claim checked on every configuration: a failure (at the smallest
     failing configuration, with its details), else an invalid one, else holds."""
     outcomes = [(c, r.status) for c, r in results]
+    shown = tuple((describe(c), status) for c, status in outcomes)
     text = summary(family, outcomes)
     total = f"{len(results)} configurations" + (
         f" ({skipped} more are not valid layers and were skipped)" if skipped else ""
@@ -145,15 +168,15 @@ def combine(
                 "smallest failing configuration" if status == "fails" else "smallest configuration where it is invalid"
             )
             notes = (f"family of {total}: {text}", f"{label}: {where}", *worst.notes)
-            return (
-                _replace(worst, message=f"{worst.message} [at {where}]", notes=notes),
-                config,
-            )
+            return _replace(worst, notes=notes, outcomes=shown, smallest=where), config
     first = results[0][1]
     methods = sorted({r.method for _, r in results})
     method = methods[0] if len(methods) == 1 else "; ".join(methods)
     notes = (f"family of {total}: {text}",)
-    return _replace(first, message=f"holds on all {len(results)} configurations", method=method, notes=notes), None
+    holds = _replace(
+        first, message=f"holds on all {len(results)} configurations", method=method, notes=notes, outcomes=shown
+    )
+    return holds, None
 
 
 def _replace(r: ClaimResult, **changes: Any) -> ClaimResult:

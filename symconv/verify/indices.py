@@ -196,6 +196,11 @@ def _words(toks: list[str]) -> list[object]:
             out.append(_Word("".join(letters)))
             k = end + 1
             continue
+        if tok == "_" and k + 1 < len(toks) and toks[k + 1] == "{":  # h_{s}, p_{top}: a constant's name
+            end = toks.index("}", k + 2) if "}" in toks[k + 2 :] else len(toks)
+            out.extend(["_", _Word("".join(toks[k + 2 : end]))])
+            k = end + 1
+            continue
         if tok not in ("{", "}"):
             out.append(tok)
         k += 1
@@ -441,7 +446,7 @@ def infer_range(name: str, ranges: Ranges, base: int, how: str) -> tuple[int, in
         return base, base + sizes[0] - 1
     if not sizes:
         raise ClaimError(
-            f"cannot tell the range of the index {name}: it never is a whole index of a tensor "
+            f"cannot tell the range of the index {name}: it is never a whole index of a tensor "
             f"(k_{{{name}n}}), only part of one (a_{{i+{name}}}) or of no tensor; {how}"
         )
     shown = ", ".join(f"{base}..{base + n - 1} in {t}" for n, t in _first_per_size(items))

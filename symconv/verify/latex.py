@@ -450,6 +450,11 @@ class Reader:
         tn = ns.tensors.get(py)
         if tn is None and py == "delta":
             return self.kronecker(sub)
+        if tn is None and sub.word:
+            key = f"{name.base}_{sub.word}{layer}"
+            near = sorted(n for n in ns.known() if n.endswith(f"_{sub.word}{layer}") or n.endswith(f"_{sub.word}"))
+            also = f"; names with this subscript: {', '.join(near)}" if near else ""
+            raise ClaimError(f"unknown name {key!r} ({name.base} is no tensor to index){also}; or [define] {key}")
         if tn is None:
             raise ns.unknown(py) if not ns.has(py) else ClaimError(f"{py} takes no subscript")
         reading = ix.choose(sub, tn.tensor.shape, py, self.base, prefer_entry=not name.bold, collapse=tn.collapse)
@@ -534,8 +539,8 @@ class Reader:
         env = IndexEnv({}, self.ctx)
         for it, bound in walk(items, frozenset()):
             if isinstance(it, Name) and it.sub is not None:
-                if it.sub.word and self._compound(it):
-                    continue
+                if (it.sub.word and self._compound(it)) or self._shape_of(it) is None:
+                    continue  # a name such as p_{top}, or no tensor to index: resolve() says which
                 for var in it.sub.variables():
                     if len(var) == 1 and var not in bound and var not in env:
                         out.add(var)
@@ -585,6 +590,8 @@ class Reader:
         return self.slot(self.item(it, hint))
 
     def slot(self, v: Value) -> str:
+        if is_matrix(v) and to_matrix(v, "a value").shape == (1, 1):
+            v = to_scalar(v, "a value")  # a 1x1 matrix (a one-entry vector, b^{[1]}) is a number in arithmetic
         name = "Q_{" + _letters(len(self.slots)) + "}"
         self.slots[name] = v
         if is_scalar(v):

@@ -623,6 +623,15 @@ class Parser:
     def bold(self) -> object:
         self.expect("{")
         tok = self.next()
+        if self.peek() != "}" and tok.isalpha() and len(tok) == 1:  # \mathbf{dY}: a name of the file's own
+            letters = [tok]
+            while self.peek() is not None and self.peek() != "}":
+                more = self.next()
+                if not (more.isascii() and more.isalnum()):
+                    raise ClaimError(f"\\mathbf{{...}} holds a name, found {more!r} in it")
+                letters.append(more)
+            self.expect("}")
+            return self.name(Name("".join(letters), bold=True))
         self.expect("}")
         if tok == "1":
             if self.peek() in ("[", "\\{"):

@@ -57,7 +57,7 @@ class Part:
     defines: tuple[tuple[str, str], ...]
     claims: tuple[Claim, ...]
     #: free tensors from the ``[symbols]`` table: name and shape
-    symbols: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    symbols: tuple[tuple[str, tuple[int | str, ...]], ...] = ()
     options: Options = field(default_factory=Options)
     family: Family | None = None
 
@@ -91,7 +91,8 @@ class ClaimResult:
     ``differing`` the entries that differ and ``counterexample`` numbers for the variables
     at which the two sides differ.  ``labels`` names the free indices an entry position
     starts with; ``notes`` are lines the report prints under the claim (ranges, entries
-    read as zero, layout, family), ``hint`` a line for a failure (a layout or a transpose)."""
+    read as zero, layout, family), ``hint`` a line for a failure (a layout or a transpose);
+    ``outcomes`` and ``smallest`` for a claim checked on a family of configurations."""
 
     id: str
     status: str
@@ -110,6 +111,10 @@ class ClaimResult:
     notes: tuple[str, ...] = ()
     hint: str = ""
     layout_sensitive: bool = False
+    #: a family's claim: each configuration (described) and the claim's status there, and
+    #: the smallest configuration where it fails (or is invalid)
+    outcomes: tuple[tuple[str, str], ...] = ()
+    smallest: str = ""
 
     @property
     def holds(self) -> bool:
