@@ -400,7 +400,7 @@ def check_claim(
                     if alt is None or alt == decision.holds:
                         continue
                     if not decision.holds:
-                        hint = layout_hint(options.layout, options.layout_stated, other)
+                        hint = layout_hint(options.layout, options.layout_stated, other, ctx.trace.kinds)
                     else:
                         notes.append(depends_note(options.layout, other, "fails"))
                     break

@@ -173,7 +173,7 @@ class Reader:
     #: the indices of the sums being read and the free indices, and their current values
     loops: dict[str, int] = field(default_factory=dict)
     #: the ranges of sums written without bounds, once inferred
-    _sum_ranges: dict[int, tuple[int, int]] = field(default_factory=dict)
+    _sum_ranges: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
 
     @property
     def base(self) -> int:
@@ -339,16 +339,15 @@ class Reader:
             result = cond.where(self.condition(cond_items), value, result)
         return result
 
-    def sum(self, it: Sum, hint: tuple[int, ...] | None = None) -> Value:
+    def sum(self, it: Sum, hint: tuple[int, ...] | None = None, depth: int = 0) -> Value:
         """``\\sum_{i=lo}^{hi} body`` (or its inferred range): the body read once for each
-        ``i``, and added; ``\\sum_{i,j}`` nests."""
-        if it.more:
-            inner = Sum(it.more[0], None, None, it.body, it.more[1:])
-            return self.sum(Sum(it.var, None, None, [inner]), hint)
-        if it.var in self.loops:
-            raise ClaimError(f"the sum index {it.var} is already the index of an outer sum or a free index")
+        ``i``, and added; ``\\sum_{i,j}`` nests, ``i`` outside."""
+        names = [it.var, *it.more]
+        var = names[depth]
+        if var in self.loops:
+            raise ClaimError(f"the sum index {var} is already the index of an outer sum or a free index")
         if it.lo is None or it.hi is None:
-            lo, hi = self.sum_range(it)
+            lo, hi = self.sum_range(it, var)
         else:
             lo = to_int(self.value(it.lo), "the lower bound of \\sum")
             hi = to_int(self.value(it.hi), "the upper bound of \\sum")
@@ -359,20 +358,23 @@ class Reader:
         try:
             for i in range(lo, hi + 1):
                 self.ctx.budget.spend(ENTRY_COST, "\\sum terms")
-                self.loops[it.var] = i
-                term = self.value(it.body, hint)
+                self.loops[var] = i
+                term = self.sum(it, hint, depth + 1) if depth + 1 < len(names) else self.value(it.body, hint)
                 total = term if i == lo else add(total, term)
         finally:
-            self.loops.pop(it.var, None)
+            self.loops.pop(var, None)
         return total
 
-    def sum_range(self, it: Sum) -> tuple[int, int]:
-        key = id(it)
+    def sum_range(self, it: Sum, var: str) -> tuple[int, int]:
+        """The range of a sum written without bounds: the range of the index where it indexes
+        a tensor by itself in the body (the parsed structure lives as long as the side, so
+        its id is a key)."""
+        key = (id(it), var)
         if key not in self._sum_ranges:
             assert it.body is not None
-            ranges = self.ranges(it.body, {it.var}, frozenset(self.loops))
-            how = f"write the range: \\sum_{{{it.var}={self.base}}}^{{n}}"
-            self._sum_ranges[key] = ix.infer_range(it.var, ranges, self.base, how)
+            ranges = self.ranges(it.body, {var}, frozenset(self.loops) - {var})
+            how = f"write the range: \\sum_{{{var}={self.base}}}^{{n}}"
+            self._sum_ranges[key] = ix.infer_range(var, ranges, self.base, how)
         return self._sum_ranges[key]
 
     def derivative(self, it: Deriv) -> Value:
@@ -746,7 +748,7 @@ class Side:
     def __init__(self, text: object, ctx: Context) -> None:
         self.items, self.forall = parse(text)
         self.ctx = ctx
-        self._sum_ranges: dict[int, tuple[int, int]] = {}
+        self._sum_ranges: dict[tuple[int, str], tuple[int, int]] = {}
 
     def reader(self, env: dict[str, int] | None = None) -> Reader:
         return Reader(self.ctx, loops=dict(env or {}), _sum_ranges=self._sum_ranges)

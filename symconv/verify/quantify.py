@@ -21,7 +21,7 @@ from .functions import Context
 from .indices import Ranges, infer_range, points
 from .model import Claim
 from .operators import AmbiguousPaddingError
-from .options import AGREE, LAYOUT_MEANING, LAYOUTS
+from .options import AGREE, LAYOUT_MEANING, LAYOUTS, SCALAR_BY_ARRAY
 from .values import ClaimError, Shape, Value, is_matrix, is_scalar, is_tensor, to_matrix
 
 MAX_ZERO_SHOWN = 6
@@ -202,18 +202,27 @@ def _group(kind: str, layout: str) -> int:
     return next(k for k, layouts in enumerate(AGREE[kind]) if layout in layouts)
 
 
-def layout_hint(layout: str, stated: bool, other: str) -> str:
-    where = f"this claim is read in the {layout} layout" + ("" if stated else " (the default: the file states none)")
+def layout_hint(layout: str, stated: bool, other: str, kinds: set[str]) -> str:
+    """A failure that holds in another layout: say which, and what to write."""
+    where = f"read in the {layout} layout" + ("" if stated else " (the default: the file states none)")
+    gradient = kinds == {SCALAR_BY_ARRAY}
+    if other == "numerator" and gradient:
+        return (
+            f"{where}, this fails; in the numerator layout (the seed's) it holds: the right side is the transpose "
+            'of the gradient; state layout = "numerator" if that is what you mean, or transpose the right side'
+        )
+    fix = " or write the gradient as \\nabla_{X} L / grad(L, X)" if gradient else ""
     return (
-        f'{where}; in the {other} layout ({LAYOUT_MEANING[other]}) it holds: state layout = "{other}" '
-        "in the file or the claim, or write the gradient as grad(L, X) / \\nabla_{X} L"
-    )
+        f"{where}, this fails; in the {other} layout ({LAYOUT_MEANING[other]}) it holds: "
+        f'state layout = "{other}" in the file or the claim,{fix}'
+    ).rstrip(",")
 
 
 def depends_note(layout: str, other: str, verdict: str) -> str:
+    """A verdict that rests on the default layout (the file states none) says so."""
     return (
-        f"layout: the file states none, so derivatives are read in the {layout} layout ({LAYOUT_MEANING[layout]}); "
-        f'in the {other} layout this claim {verdict}: state layout = "{layout}" or "{other}" to say which you mean'
+        f"layout: read in the {layout} layout, the default; in the {other} layout this claim {verdict} "
+        f'(state layout = "{layout}" to make it explicit)'
     )
 
 
