@@ -115,7 +115,7 @@ INVALID = [
     (
         r"\sqrt{2}",
         r"lhs: the LaTeX command \sqrt is not supported in claims; exponents are integers in claims: "
-        "square both sides instead",
+        "write the claim squared instead",
     ),
     (
         r"\prod_{i=1}^{3} i",

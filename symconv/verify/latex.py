@@ -219,7 +219,7 @@ class Reader:
         if isinstance(it, Nabla):
             raise ClaimError("\\nabla_{X} needs the function after it: \\nabla_{X} y")
         if isinstance(it, Apply):
-            return self.apply(it)
+            return self.apply(it, hint)
         if isinstance(it, Call):
             return self.call(it)
         if isinstance(it, Indicator):
@@ -258,12 +258,12 @@ class Reader:
             return Shape(tuple(to_scalar(self.value(p), "a tuple item") for p in parts))
         return self.value(it.items, hint)
 
-    def apply(self, it: Apply) -> Value:
+    def apply(self, it: Apply, hint: tuple[int, ...] | None = None) -> Value:
+        if it.name == "transpose":  # (X * Y)^T: the '*' makes the transpose of the other side's shape
+            return fn.transpose(self.item(it.item, None if hint is None else hint[::-1]))
         x = self.item(it.item)
         if it.name == "vec":
             return fn.vec(x)
-        if it.name == "transpose":
-            return fn.transpose(x)
         return fn.entrywise(x, sp.exp if it.name == "exp" else sp.log, it.name)
 
     def call(self, it: Call) -> Value:

@@ -60,13 +60,13 @@ GREEK = {
 _COMMANDS = _COMMANDS | {g[1:] for g in GREEK}
 #: what to write instead of a command that is not read
 _INSTEAD = {
-    "sigma": "the sigmoid is \\operatorname{sigmoid}(x) (or sigmoid(x) in the expression language)",
+    "sigma": "write the sigmoid as \\operatorname{sigmoid}(x) (sigmoid(x) in the expression language)",
     "prod": "write the product out, or use the expression language",
-    "sqrt": "exponents are integers in claims: square both sides instead",
-    "mathcal": "use a plain or bold letter (\\mathbf{X}) for a name",
-    "dots": "give ranges with \\sum_{i=1}^{n} or for = {i = [1, n]}",
-    "ldots": "give ranges with \\sum_{i=1}^{n} or for = {i = [1, n]}",
-    "cdots": "give ranges with \\sum_{i=1}^{n} or for = {i = [1, n]}",
+    "sqrt": "exponents are integers in claims: write the claim squared instead",
+    "mathcal": "write a plain or bold letter (\\mathbf{X}) for a name",
+    "dots": "write ranges as \\sum_{i=1}^{n} or for = {i = [1, n]}",
+    "ldots": "write ranges as \\sum_{i=1}^{n} or for = {i = [1, n]}",
+    "cdots": "write ranges as \\sum_{i=1}^{n} or for = {i = [1, n]}",
     "vec": "write a bold name, \\mathbf{x}",
     "hat": "write a plain name; derivatives are \\frac{\\partial y}{\\partial x}",
     "tilde": "write a plain name",
@@ -284,7 +284,7 @@ def tokens(text: str) -> list[str]:
                 continue
             if len(tok) > 2 or tok[1].isalpha():
                 if tok[1:] not in _COMMANDS:
-                    instead = _INSTEAD.get(tok[1:], "see docs/verify.md for the LaTeX that claims may use")
+                    instead = _INSTEAD.get(tok[1:], "write it with the commands docs/verify.md lists")
                     raise ClaimError(f"the LaTeX command {tok} is not supported in claims; {instead}")
             elif tok not in ("\\\\", "\\{", "\\}"):
                 raise ClaimError(f"the LaTeX command {tok} is not supported in claims")

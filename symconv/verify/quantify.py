@@ -81,7 +81,8 @@ def evaluate_pair(lhs: object, rhs: object, env: dict[str, int], stage: Stage) -
 
 
 def free_ranges(claim: Claim, ctx: Context, lhs: object, rhs: object) -> tuple[dict[str, tuple[int, int]], list[str]]:
-    """The free indices in order of appearance, their ranges, and how each was found."""
+    """The free indices (alphabetical: the first varies slowest), their ranges, and how each
+    was found."""
     explicit = dict(ctx.options.ranges)
     declared = {**lhs.declared(), **rhs.declared()}  # type: ignore[attr-defined]
     names: list[str] = []
@@ -94,9 +95,11 @@ def free_ranges(claim: Claim, ctx: Context, lhs: object, rhs: object) -> tuple[d
         raise ClaimError(f"for = {{{unused[0]} = ...}} names an index the claim does not use")
     if not names:
         return {}, []
-    seen = Ranges()
-    seen.merge(lhs.ranges(set(names)))  # type: ignore[attr-defined]
-    seen.merge(rhs.ranges(set(names)))  # type: ignore[attr-defined]
+    # an index the left side (the quantity) indexes by itself ranges as it does there; one
+    # that only the right side indexes ranges as it does there
+    left = lhs.ranges(set(names))  # type: ignore[attr-defined]
+    right = rhs.ranges(set(names))  # type: ignore[attr-defined]
+    seen = Ranges({n: left.seen[n] if n in left.seen else right.seen.get(n, []) for n in names})
     base = ctx.options.index_base if claim.latex else 1
     out: dict[str, tuple[int, int]] = {}
     how: list[str] = []
