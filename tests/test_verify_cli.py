@@ -241,3 +241,25 @@ def test_the_example_claims_file_holds(capsys: pytest.CaptureFixture[str]) -> No
     example = Path(__file__).resolve().parents[1] / "examples" / "verify_conv_channels.toml"
     assert main(["verify", str(example)]) == 0
     assert "8 claims: 8 hold, 0 fail, 0 invalid" in capsys.readouterr().out
+
+
+def test_several_files_in_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each file reported in turn, one summary, the largest exit code; a file that is not
+    valid is one error line (naming the file) and the others still run."""
+    good = tmp_path / "good.toml"
+    good.write_text(HEAD + HOLDS, encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(HEAD + FAILS, encoding="utf-8")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[layer]\ntype = 'conv9d'\n" + HOLDS, encoding="utf-8")
+    assert main(["verify", str(good), str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("symconv verify: ") == 2 and "holds    rep2" in out and "FAILS    eq-a2-2" in out
+    assert out.rstrip().endswith("2 files, 2 claims: 1 holds, 1 fails, 0 invalid")
+    assert main(["verify", str(good), str(broken), str(good)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and captured.err.startswith(f"symconv: error: {broken}: layer.type: ")
+    assert captured.out.rstrip().endswith("3 files, 2 claims: 2 hold, 0 fail, 0 invalid (1 file not valid)")
+    assert main(["verify", str(good), str(bad), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 1 and [f["exit_code"] for f in data["files"]] == [0, 1]

@@ -409,6 +409,12 @@ class Decider:
         if e.has(*_OTHER_PIECEWISE):
             return None
         e = open_regions(e)
+        if not e.has(*_PIECEWISE):  # only equalities, which no open region meets: decided as it stands
+            verdict = self._exact_zero(e)
+            if verdict is True:
+                return _Entry(True, REGIONS, regions=1)
+            point = self.nonzero_point(e) if verdict is False else None
+            return None if point is None else _Entry(False, REGIONS, regions=1, point=point)
         comps: list[sp.Expr] = []
         for node in _piecewise_nodes(e):
             c = _comparisons(node)

@@ -116,7 +116,17 @@ class Digits:
     text: str
 
 
-Group = Digits | tuple[IndexExpr, ...]  # a tuple: one index per item
+@dataclass(frozen=True)
+class Choice:
+    """Letters and digits side by side with a number before a letter (``2m``, ``2pq``): one
+    index per character (row 2, column m), or the number times the letter (``2 m``); the
+    tensor's shape decides, and a subscript that fits both ways is an error asking for a
+    comma or ``\\cdot``."""
+
+    options: tuple[tuple[IndexExpr, ...], ...]
+
+
+Group = Digits | Choice | tuple[IndexExpr, ...]  # a tuple: one index per item
 
 
 @dataclass(frozen=True)
@@ -133,8 +143,8 @@ class Subscript:
     def variables(self) -> set[str]:
         out: set[str] = set()
         for g in self.groups:
-            if not isinstance(g, Digits):
-                for e in g:
+            for option in g.options if isinstance(g, Choice) else [] if isinstance(g, Digits) else [g]:
+                for e in option:
                     out |= names_in(e)
         return out
 
@@ -213,15 +223,23 @@ def _group(items: list[object], text: str) -> Group:
     if any(t in _OPERATORS for t in items if isinstance(t, str)) or any(isinstance(t, _Word) for t in items):
         return (_Arith(items, text).expression_all(),)
     singles: list[IndexExpr] = []
-    for t in items:
+    products: list[IndexExpr] = []  # a number before a letter multiplies it (2m)
+    for k, t in enumerate(items):
         if not isinstance(t, str) or not t.isascii():
             raise _bad(text)
         if t.isdigit():
             singles.extend(Num(int(d)) for d in t)
+            nxt = items[k + 1] if k + 1 < len(items) else None
+            if not (isinstance(nxt, str) and nxt.isalpha()):
+                products.extend(Num(int(d)) for d in t)
         elif t.isalpha() and len(t) == 1:
             singles.append(Var(t))
+            prev = items[k - 1] if k else None
+            products.append(Bin("*", Num(int(prev)), Var(t)) if isinstance(prev, str) and prev.isdigit() else Var(t))
         else:
             raise _bad(text)
+    if len(products) != len(singles):
+        return Choice((tuple(singles), tuple(products)))
     return tuple(singles)
 
 
@@ -354,9 +372,10 @@ def readings(sub: Subscript, count: int) -> list[tuple[Slot, ...]]:
                 for head in splits(g.text, n):
                     out.extend((*(Slot(Num(h)) for h in head), *rest) for rest in rec(k + 1, left - n))
             return out
-        if len(g) > left:
-            return []
-        return [(*(Slot(e) for e in g), *rest) for rest in rec(k + 1, left - len(g))]
+        for option in g.options if isinstance(g, Choice) else (g,):
+            if len(option) <= left:
+                out.extend((*(Slot(e) for e in option), *rest) for rest in rec(k + 1, left - len(option)))
+        return out
 
     return rec(0, count)
 

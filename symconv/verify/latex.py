@@ -416,7 +416,9 @@ class Reader:
                 if g.dilation != (1, 1):
                     raise ClaimError("'*' with a dilated layer: write conv(...) in the expression language")
                 return fn.convolve(xm, ym, g.padding, g.stride, self.ctx.budget)
-        if hint is None and xm.shape == ym.shape:
+        if hint == op.UNKNOWN:  # a term of its side: the other side's shape decides
+            raise op.AmbiguousPaddingError(f"'*' of a {xm.rows}x{xm.cols} by a {ym.rows}x{ym.cols} matrix")
+        if hint is None and xm.shape == ym.shape:  # inside a derivative or a function: the seed's window product
             out = fn.convolve(xm, ym, (0, 0, 0, 0), (1, 1), self.ctx.budget)
             return to_scalar(out, "a window product")
         _, padding = op.infer_padding(xm.shape, ym.shape, hint)

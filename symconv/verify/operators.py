@@ -52,6 +52,10 @@ def mode_padding(mode: str, kernel: tuple[int, int], dilation: tuple[int, int] =
     return (spans[0] // 2, spans[0] - spans[0] // 2, spans[1] // 2, spans[1] - spans[1] // 2)
 
 
+#: the shape hint of a side read before the other one: a '*' there waits for the other side
+UNKNOWN: tuple[int, ...] = (-1,)
+
+
 class AmbiguousPaddingError(ClaimError):
     """``\\ast`` without a padding, where the shapes do not say which one: the reader may
     try again once the other side's shape is known."""

@@ -20,7 +20,7 @@ from .decide import SHAPES, Decider, Decision, Difference, decide, decide_entrie
 from .functions import Context
 from .indices import Ranges, infer_range, points
 from .model import Claim
-from .operators import AmbiguousPaddingError
+from .operators import UNKNOWN, AmbiguousPaddingError
 from .options import AGREE, LAYOUT_MEANING, LAYOUTS, SCALAR_BY_ARRAY
 from .values import ClaimError, Shape, Value, is_matrix, is_scalar, is_tensor, to_matrix
 
@@ -63,13 +63,20 @@ def _shape(v: Value) -> tuple[int, ...] | None:
 
 
 def evaluate_pair(lhs: object, rhs: object, env: dict[str, int], stage: Stage) -> tuple[Value, Value]:
-    """Both sides at ``env``; a ``*`` without a padding reads the other side's shape."""
+    """Both sides at ``env``; a ``*`` without a padding reads the other side's shape (the
+    left side first, unless its own ``*`` waits for the right side's shape)."""
     stage.side = "lhs"
     try:
-        left = lhs.evaluate(env)  # type: ignore[attr-defined]
-    except AmbiguousPaddingError:
+        left = lhs.evaluate(env, UNKNOWN)  # type: ignore[attr-defined]
+    except AmbiguousPaddingError as first:
         stage.side = "rhs"
-        right = rhs.evaluate(env)  # type: ignore[attr-defined]
+        try:
+            right = rhs.evaluate(env, UNKNOWN)  # type: ignore[attr-defined]
+        except AmbiguousPaddingError as second:
+            raise ClaimError(
+                f"{first} and {second} each need the other side's shape to tell their padding; "
+                "write it on one of them: \\ast_{\\text{full}}, \\ast_{\\text{valid}} or \\ast_{\\text{same}}"
+            ) from None
         stage.side = "lhs"
         left = lhs.evaluate(env, _shape(right))  # type: ignore[attr-defined]
         stage.side = ""
