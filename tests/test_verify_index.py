@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-import pytest
 from test_verify_common import APPENDIX_B
 
 from symconv.verify import ClaimResult, verify_document

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import sympy as sp
 
 from symconv.verify import ClaimResult, verify, verify_document
 from symconv.verify.report import format_report
