@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from textbook_corpus import FORMS, write_files  # noqa: E402
+from textbook_corpus import FORMS, write_files
 
 CHILD = """
 import sys

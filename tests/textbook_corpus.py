@@ -130,30 +130,25 @@ def _maxpool(i: np.ndarray) -> np.ndarray:
     return i.reshape(2, 2, 2, 2).max(axis=(1, 3))
 
 
-MAXPOOL = Subject(
-    {
-        "layer": {"type": "maxpool2d", "input": [4, 4], "window": [2, 2], "stride": [2, 2]},
-        "symbols": {"G": ["h_a", "w_a"]},
-        "define": {"L": "sum_entries(hadamard(G, A))"},
-    },
-    {"I": (4, 4), "G": (2, 2)},
-    lambda a: float(np.sum(a["G"] * _maxpool(a["I"]))),
-)
-
-
 def _avgpool(i: np.ndarray) -> np.ndarray:
     return i.reshape(2, 2, 2, 2).mean(axis=(1, 3))
 
 
-AVGPOOL = Subject(
-    {
-        "layer": {"type": "avgpool2d", "input": [4, 4], "window": [2, 2], "stride": [2, 2]},
-        "symbols": {"G": ["h_a", "w_a"]},
-        "define": {"L": "sum_entries(hadamard(G, A))"},
-    },
-    {"I": (4, 4), "G": (2, 2)},
-    lambda a: float(np.sum(a["G"] * _avgpool(a["I"]))),
-)
+def _pool(kind: str, pool: Callable[[np.ndarray], np.ndarray]) -> Subject:
+    """A 4x4 input pooled by 2x2 windows, stride 2, with an upstream gradient G."""
+    return Subject(
+        {
+            "layer": {"type": kind, "input": [4, 4], "window": [2, 2], "stride": [2, 2]},
+            "symbols": {"G": ["h_a", "w_a"]},
+            "define": {"L": "sum_entries(hadamard(G, A))"},
+        },
+        {"I": (4, 4), "G": (2, 2)},
+        lambda a: float(np.sum(a["G"] * pool(a["I"]))),
+    )
+
+
+MAXPOOL = _pool("maxpool2d", _maxpool)
+AVGPOOL = _pool("avgpool2d", _avgpool)
 
 
 def _avgpool_padded(i: np.ndarray) -> np.ndarray:

@@ -621,17 +621,11 @@ class Parser:
         return name
 
     def bold(self) -> object:
+        first = self.peek(1) or ""
+        if self.peek(2) != "}" and first.isascii() and first.isalpha() and len(first) == 1:
+            return self.name(Name(self.word(), bold=True))  # \mathbf{dY}: a name of the file's own
         self.expect("{")
         tok = self.next()
-        if self.peek() != "}" and tok.isalpha() and len(tok) == 1:  # \mathbf{dY}: a name of the file's own
-            letters = [tok]
-            while self.peek() is not None and self.peek() != "}":
-                more = self.next()
-                if not (more.isascii() and more.isalnum()):
-                    raise ClaimError(f"\\mathbf{{...}} holds a name, found {more!r} in it")
-                letters.append(more)
-            self.expect("}")
-            return self.name(Name("".join(letters), bold=True))
         self.expect("}")
         if tok == "1":
             if self.peek() in ("[", "\\{"):
