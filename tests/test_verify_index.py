@@ -199,8 +199,18 @@ def test_indicators_and_piecewise_forms_are_decided_on_every_region() -> None:
     assert r.fails and r.method == "exact symbolic, in a region of the piecewise functions where the sides differ"
     r = check("grad(L, Z)", "where(Z > 0 and Z < 100, G, 0)", subject=relu, latex=False)
     assert r.fails  # a region with z > 100 exists
-    pool = {"layer": APPENDIX_B}
+    # overlapping windows (stride 1 down the rows): an input entry can be the maximum of two
+    pool = {"layer": {"type": "maxpool2d", "input": [3, 4], "window": [2, 2], "stride": [1, 2]}}
     r = check(r"\frac{\partial A_{pq}}{\partial I_{ij}}", r"\mathbb{1}[I_{ij} = A_{pq}]", subject=pool)
+    assert r.holds and r.method.startswith("every region") and r.message == "holds (" + r.method + ")"
+    r = check(r"\frac{\partial A_{pq}}{\partial I_{ij}}", r"\mathbb{1}[I_{ij} \ge A_{pq}]", subject=pool)
+    assert r.fails  # I_ij beats the maximum of a window it is not in, somewhere
+    r = check(
+        r"\frac{\partial A_{pq}}{\partial I_{ij}}",
+        r"\mathbb{1}[I_{ij} = A_{pq}]",
+        subject={"layer": APPENDIX_B},
+        claim={"for": {"p": [2, 2], "q": [1, 1], "i": [1, 3], "j": [1, 1]}},
+    )  # a window with padding in it
     assert r.holds and r.method.startswith("every region")
 
 

@@ -317,3 +317,66 @@ def test_huge_symbols_table_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Ca
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "symconv: error: symbols.G: has more than 10000 entries; the limit for one symbol is 10000\n"
+
+
+NEW_BOUNDS = [
+    (r"\sum_{i=1}^{100000} a_{11}", True, {}, r"lhs: a \sum from 1 to 100000 has more than 1000 terms"),
+    (
+        "a_{" + "+".join(["1"] * 40) + ",1}",
+        True,
+        {},
+        "lhs: the subscript {1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+} is longer than 60 tokens; "
+        "write a shorter index ([define] its pieces)",
+    ),
+    (
+        "kron(ones(100, 100), ones(100, 100))",
+        False,
+        {},
+        "lhs: a 10000x10000 matrix is larger than the limit of 10000 entries",
+    ),
+    (
+        "im2col(ones(100, 100), (1, 1), 1, 0)",
+        False,
+        {},
+        "lhs: a 1x10000 matrix is larger than the limit of 10000 entries",
+    ),
+    (
+        "a[m, n]",
+        False,
+        {"for": {"m": [1, 1000], "n": [1, 1000]}},
+        "the free indices (m = 1..1000, n = 1..1000) take 1000000 values together; the limit is 4096: "
+        "give smaller ranges with for = {...}",
+    ),
+    (
+        "col2im(ones(1, 1), (1000, 1000), (1, 1), 1, 0)",
+        False,
+        {},
+        "lhs: col2im would build more than 10000 entries; write the claim for a smaller input",
+    ),
+    (
+        r"\operatorname{dilate}_{1000}(\mathbf{A})",
+        True,
+        {},
+        "lhs: a 2001x3001 matrix is larger than the limit of 10000 entries",
+    ),
+    (
+        "stack_for(i, 1, 1000, ones(10, 10))",
+        False,
+        {},
+        "lhs: a tensor of 100000 entries is larger than the limit of 10000 entries",
+    ),
+]
+
+
+def test_index_notation_and_the_new_operators_are_bounded() -> None:
+    """Free-index grids, sums, subscripts, Kronecker products, im2col/col2im, dilations and
+    stacked tensors: each refused by its cap, in one line, before the work."""
+    claims = [
+        {"id": f"c{n}", "lhs": t, "rhs": "1", "latex": latex, **extra}
+        for n, (t, latex, extra, _) in enumerate(NEW_BOUNDS)
+    ]
+    with refuse_execution():
+        results = verify_document({"layer": APPENDIX_A, "claims": claims}).results
+    for (text, _, _, message), r in zip(NEW_BOUNDS, results, strict=True):
+        assert r.status == "invalid" and r.message == message, text[:60]
+        assert r.work <= Budget().limit

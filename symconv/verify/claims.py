@@ -517,6 +517,11 @@ def _check_family(
         except SpecError:
             skipped += 1
             continue
+        if time.monotonic() > file_limit[0]:  # each claim says so; no more layers are derived
+            late = ClaimResult("", "invalid", Budget(file_limit=file_limit).timeout_message())
+            for claim in part.claims:
+                per_claim[claim.id].append((config, dataclasses.replace(late, id=claim.id, claim=claim, part=label)))
+            continue
         subject = Subject(part, spec, where)
         if not warnings or all(w[0] != label for w in warnings):
             warnings.extend((label, w) for w in subject.warnings)

@@ -157,7 +157,10 @@ def parse_subscript(toks: Sequence[str]) -> Subscript:
     """Read the tokens of a subscript (already whitelisted by the LaTeX tokenizer)."""
     text = "".join(toks)
     if len(toks) > MAX_SUBSCRIPT_TOKENS:
-        raise ClaimError(f"the subscript {{{text[:40]}}} is longer than {MAX_SUBSCRIPT_TOKENS} tokens")
+        raise ClaimError(
+            f"the subscript {{{text[:40]}}} is longer than {MAX_SUBSCRIPT_TOKENS} tokens; "
+            "write a shorter index ([define] its pieces)"
+        )
     words = _words(list(toks))
     if len(words) == 1 and isinstance(words[0], _Word):
         return Subscript((), words[0].text, True, text)

@@ -164,7 +164,7 @@ def col2im(
         raise ClaimError("col2im's shape is (h, w) or (c, h, w)")
     channels, (h, w) = (1, shape) if len(shape) == 2 else (shape[0], shape[1:])
     if channels * h * w > MAX_ENTRIES:
-        raise ClaimError(f"col2im would build more than {MAX_ENTRIES} entries")
+        raise ClaimError(f"col2im would build more than {MAX_ENTRIES} entries; write the claim for a smaller input")
     geom = geometry((h, w), kernel, stride, padding)
     hz, wz = geom.output
     hk, wk = kernel
