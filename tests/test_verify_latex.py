@@ -130,8 +130,8 @@ INVALID = [
     (r"\sum_{i=1}^{2000} i", r"lhs: a \sum from 1 to 2000 has more than 1000 terms"),
     (r"\sum_{ii=1}^{3} i", r"lhs: a sum is written \sum_{i=1}^{n}, \sum_{i} or \sum_{i,j} with one-letter indices"),
     (r"\sum_{i=1}^{3}", r"lhs: a \sum needs something to add up after its bounds"),
-    ("a_{11} % comment", "lhs: the character '%' is not allowed in a LaTeX claim"),
-    ("$a_{11}$", "lhs: the character '$' is not allowed in a LaTeX claim"),
+    ("a_{11} % comment", "lhs: the character '%' is not allowed in a LaTeX claim; write the claim without it"),
+    ("$a_{11}$", "lhs: the character '$' is not allowed in a LaTeX claim; write the claim without it"),
     (
         "a_{11} = 1",
         "lhs: a comparison outside a condition; comparisons are read inside indicator(...) and where(...) "

@@ -76,7 +76,7 @@ def compare(op: str, x: Value, y: Value) -> Condition:
         return _argmax_condition(op, x, y)
     for v in (x, y):
         if isinstance(v, Condition):
-            raise ClaimError("comparisons are chained as a < b < c, not compared with each other")
+            raise ClaimError("a comparison is not compared again: write a < b < c, or join two with and")
         if not (is_scalar(v) or is_matrix(v)):
             raise ClaimError(f"a comparison takes numbers or matrices, got {describe(v)}")
     shape, (xs, ys) = _broadcast([x, y], "a comparison")

@@ -287,9 +287,9 @@ def tokens(text: str) -> list[str]:
                     instead = _INSTEAD.get(tok[1:], "write it with the commands docs/verify.md lists")
                     raise ClaimError(f"the LaTeX command {tok} is not supported in claims; {instead}")
             elif tok not in ("\\\\", "\\{", "\\}"):
-                raise ClaimError(f"the LaTeX command {tok} is not supported in claims")
+                raise ClaimError(f"the LaTeX command {tok} is not supported in claims; write the claim without it")
         elif not (tok[0].isalnum() and tok.isascii()) and tok not in _ALLOWED_CHARS:
-            raise ClaimError(f"the character {tok!r} is not allowed in a LaTeX claim")
+            raise ClaimError(f"the character {tok!r} is not allowed in a LaTeX claim; write the claim without it")
         out.append(tok)
     if len(out) > MAX_TOKENS:
         raise ClaimError(f"has {len(out)} LaTeX tokens; the limit is {MAX_TOKENS}")
@@ -314,7 +314,7 @@ class Parser:
     def next(self) -> str:
         tok = self.peek()
         if tok is None:
-            raise ClaimError("the LaTeX ends too early (an unclosed group?)")
+            raise ClaimError("the LaTeX ends too early: close every { ( [ that is opened")
         self.pos += 1
         return tok
 
@@ -342,7 +342,9 @@ class Parser:
             self.toks = head
         items = self.seq(frozenset())
         if self.peek() is not None:
-            raise ClaimError(f"unexpected {self.peek()!r} in the LaTeX")
+            raise ClaimError(
+                f"unexpected {self.peek()!r} in the LaTeX; check that the groups are closed where they open"
+            )
         return items, forall
 
     def seq(self, stops: frozenset[str]) -> list[object]:
@@ -525,7 +527,7 @@ class Parser:
             raise ClaimError(f"{tok!r} belongs inside a \\begin{{bmatrix}} ... \\end{{bmatrix}} or cases")
         if tok in ("\\{", "\\}"):
             raise ClaimError("\\{ ... \\} is read only after \\max, \\min or \\mathbb{1}")
-        raise ClaimError(f"unexpected {tok!r} in the LaTeX")
+        raise ClaimError(f"unexpected {tok!r} in the LaTeX; check that the groups are closed where they open")
 
     def mode(self) -> str:
         r"""The padding written under a ``*``: ``\ast_{\text{full}}``, ``\ast_{valid}``."""
@@ -643,7 +645,7 @@ class Parser:
             return self.name(Name(GREEK[tok], bold=True))
         if tok.isalpha() and len(tok) == 1:
             return self.name(Name(tok, bold=True))
-        raise ClaimError(f"\\mathbf{{{tok}}} is not a name")
+        raise ClaimError(f"\\mathbf{{{tok}}} is not a name; write \\mathbf{{X}} with a letter")
 
     def maxmin(self, smallest: bool) -> MaxMin:
         tok = self.peek()
