@@ -11,10 +11,10 @@ from .config import load_config
 from .derive import derive
 from .errors import PlanError, SpecError
 from .geometry import Geometry, output_size
+from .html import page as _page  # noqa: F401  (registers the pages of _repr_html_)
 from .latex import document as _document  # noqa: F401  (registers the LaTeX fragments of .latex())
 from .layers.adaptive.spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
-from .layers.conv.spec import Conv2D
-from .layers.convt.spec import ConvTranspose2D
+from .layers.conv.spec import Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D
 from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
 from .layers.pool.spec import AvgPool2D, MaxPool2D
 from .network import NetworkDerivation
@@ -25,8 +25,12 @@ __all__ = [
     "AdaptiveAvgPool2D",
     "AdaptiveMaxPool2D",
     "AvgPool2D",
+    "Conv1D",
     "Conv2D",
+    "Conv3D",
+    "ConvTranspose1D",
     "ConvTranspose2D",
+    "ConvTranspose3D",
     "Dense",
     "Flatten",
     "Geometry",

@@ -13,9 +13,15 @@ def output_name(layer: Layer) -> tuple[str, str]:
     return kind(layer).rule.output_name_for(layer)
 
 
-def _tensor(shape: tuple[int, ...], name: tuple[str, str], layer: int | None, source: Tensor | None = None) -> Tensor:
-    many = layer is not None or (len(shape) == 3 and shape[0] > 1) or len(shape) == 1
-    return Tensor(name[0], name[1], shape, layer, channel_index=many, source=source)
+def activation(
+    shape: tuple[int, ...], name: tuple[str, str], layer: int | None, source: Tensor | None = None
+) -> Tensor:
+    """The symbols of a layer's input or output: a vector ``(n,)``, or channels of blocks
+    ``(c, *size)`` of any number of axes (the channel index named when there are several
+    channels, or inside a network)."""
+    many = layer is not None or (len(shape) >= 2 and shape[0] > 1) or len(shape) == 1
+    spatial = max(1, len(shape) - 1)
+    return Tensor(name[0], name[1], shape, layer, channel_index=many, source=source, spatial=spatial)
 
 
 def derive_layer(
@@ -26,7 +32,7 @@ def derive_layer(
     spec.require_bound()
     rule = kind(spec).rule
     if input is None:
-        input = _tensor(spec.in_shape, rule.input_name, None if layer is None else layer - 1)
+        input = activation(spec.in_shape, rule.input_name, None if layer is None else layer - 1)
     name = output or output_name(spec)
-    out = _tensor(spec.out_shape, name, layer, input if rule.shares_input else None)
+    out = activation(spec.out_shape, name, layer, input if rule.shares_input else None)
     return rule(spec, input, out, layer)

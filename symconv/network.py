@@ -10,12 +10,12 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from .binding import derive_layer, output_name
+from .binding import activation, derive_layer, output_name
 from .errors import SpecError
 from .rule import Derivation, JacobianList, Loss, present
 from .sparse import VecJacobian
 from .specs import Network
-from .symbols import Tensor, unvec, vec_order
+from .symbols import Tensor
 
 
 def layer_numbers(net: Network) -> list[int]:
@@ -53,7 +53,7 @@ class NetworkDerivation:
     def __init__(self, spec: Network) -> None:
         self.spec = spec
         self.numbers = layer_numbers(spec)
-        self.input = Tensor("A", "a", spec.in_shape, 0, channel_index=True)
+        self.input = activation(spec.in_shape, ("A", "a"), 0)
         layers: list[Derivation] = []
         used: set[tuple[str, int]] = {("A", 0)}
         current = self.input
@@ -73,6 +73,10 @@ class NetworkDerivation:
 
     def _repr_latex_(self) -> str:
         return self.latex()
+
+    def _repr_html_(self) -> str:
+        """The network's derivation as an HTML page for a notebook: MathML and live SVG."""
+        return present(self, "html")
 
     # -- structure -----------------------------------------------------------------
     @cached_property
@@ -128,7 +132,7 @@ class NetworkDerivation:
             expected = p.tensor.shape
             if arr.shape != expected:
                 raise SpecError(f"params.{p.key}", f"must have shape {expected}, got {arr.shape}")
-            out[p.position][p.name] = vec_order(arr)
+            out[p.position][p.name] = p.tensor.vec_order(arr)
         return out
 
     def forward_numeric(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> list[np.ndarray]:
@@ -139,7 +143,7 @@ class NetworkDerivation:
         x = np.asarray(x, dtype=float)
         if x.shape != self.spec.in_shape:
             raise SpecError("x", f"must have shape {self.spec.in_shape}, got {x.shape}")
-        values = [vec_order(x)]
+        values = [self.input.vec_order(x)]
         for d, pv in zip(self.layers, vecs, strict=True):
             values.append(d.numeric_forward(values[-1], pv))
         return values
@@ -167,7 +171,7 @@ class NetworkDerivation:
             env = d.env(values[pos], vecs[pos])
             for name, tensor in d.params.items():
                 gvec = d.full_jacobian(name).rmatvec(g, env)  # dJ/dvP = dJ/dvY dvY/dvP
-                grads[self._keys[pos, name]] = unvec(gvec, tensor.shape)  # the gradient: the transpose, reshaped
+                grads[self._keys[pos, name]] = tensor.unvec(gvec)  # the gradient: the transpose, reshaped
             g = d.full_input_jacobian(values[pos]).rmatvec(g, env)
         return j_value, grads
 

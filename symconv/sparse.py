@@ -112,6 +112,32 @@ class Applied:
 
 
 @dataclass(frozen=True)
+class Summed:
+    """Entry ``g`` is the sum of the entries ``members[starts[g]:starts[g + 1]]`` of ``base``:
+    a Jacobian entry that several terms reach (a padding mode copies an input entry into
+    several places of one window, and their kernel entries add up)."""
+
+    base: Table
+    starts: np.ndarray
+    members: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, k: int) -> sp.Expr:
+        return sp.Add(*[self.base[int(m)] for m in self.members[self.starts[k] : self.starts[k + 1]]])
+
+    def numeric(self, env: Env) -> np.ndarray:
+        if not self.members.size:
+            return np.zeros(0)
+        return np.add.reduceat(self.base.numeric(env)[self.members], self.starts[:-1])
+
+    def rebase(self, base: Table) -> Summed:
+        """The same sums over another table."""
+        return Summed(base, self.starts, self.members)
+
+
+@dataclass(frozen=True)
 class VecJacobian:
     """``d vec(Y) / d vec(X)``: triplets ``(rows[k], cols[k], table[ids[k]])``, sorted
     column by column (each column is the derivative w.r.t. one entry of ``X``).
@@ -146,8 +172,37 @@ class VecJacobian:
             a.setflags(write=False)
         return VecJacobian(shape, rows, cols, ids, table, of, wrt)
 
+    @staticmethod
+    def build_summed(
+        shape: tuple[int, int],
+        rows: np.ndarray,
+        cols: np.ndarray,
+        ids: np.ndarray,
+        table: Table,
+        of: str,
+        wrt: str,
+    ) -> VecJacobian:
+        """:meth:`build` where a ``(row, column)`` pair may come more than once: its values
+        add up into one entry (a :class:`Summed` table over ``table``)."""
+        jac = VecJacobian.build(shape, rows, cols, ids, table, of, wrt)
+        if jac.nnz < 2:
+            return jac
+        new = np.flatnonzero((np.diff(jac.rows) != 0) | (np.diff(jac.cols) != 0)) + 1
+        if new.size == jac.nnz - 1:
+            return jac
+        starts = np.concatenate([[0], new, [jac.nnz]]).astype(np.int64)
+        keep = starts[:-1]
+        summed = Summed(table, starts, np.array(jac.ids))
+        out = [np.array(a[keep]) for a in (jac.rows, jac.cols)] + [np.arange(keep.size, dtype=np.int64)]
+        for a in out:
+            a.setflags(write=False)
+        return VecJacobian(shape, out[0], out[1], out[2], summed, of, wrt)
+
     def with_values(self, table: Table, of: str, wrt: str) -> VecJacobian:
-        """The same sparsity pattern and ids with another value table and names."""
+        """The same sparsity pattern and ids with another value table and names (sums of
+        entries stay sums, of the new table's entries)."""
+        if isinstance(self.table, Summed):
+            table = self.table.rebase(table)
         return VecJacobian(self.shape, self.rows, self.cols, self.ids, table, of, wrt)
 
     @property

@@ -18,7 +18,7 @@ from typing import Any, ClassVar, TypeAlias
 
 from . import validate as v
 from .errors import SpecError
-from .geometry import Geometry, dims
+from .geometry import Geometry, PaddingMode, dims
 
 Shape: TypeAlias = tuple[int, ...]
 
@@ -27,6 +27,11 @@ def describe_shape(shape: Shape) -> str:
     if len(shape) == 1:
         return f"a vector of {shape[0]}"
     return f"{shape[0]} channel{'s' if shape[0] != 1 else ''} of {dims(shape[1:])}"
+
+
+def size_words(ndim: int | None) -> str:
+    """``HxW``, ``L``, ``DxHxW`` (``SIZE`` for any)."""
+    return v.SIZE_WORDS[ndim] if ndim else "SIZE"
 
 
 #: the fields that give a layer's input size and channel counts (a network fills them in)
@@ -51,6 +56,26 @@ class Flag:
     words: tuple[str, ...] = ()
     #: the flag's name when it is not the field's (``output`` is ``--output-size``: ``-o`` is taken)
     name: str = ""
+    #: ``"size"``: one number, or one per spatial axis of the kind (``16``, ``3x4``, ``8x8x8``);
+    #: ``"padding"``: one, one per axis or one per side; ``""``: ``counts`` as given
+    per_axis: str = ""
+    #: whether the numbers may be negative (a convolution's padding crops)
+    signed: bool = False
+
+    def counts_for(self, ndim: int | None) -> tuple[int, ...]:
+        """How many numbers the flag takes for a kind with ``ndim`` spatial axes (``None``:
+        a kind that takes any, 1 to 3)."""
+        if self.per_axis == "size":
+            return (1, 2, 3) if ndim is None else tuple(sorted({1, ndim}))
+        if self.per_axis == "padding":
+            return (1, 2, 3, 4, 6) if ndim is None else tuple(sorted({1, ndim, 2 * ndim}))
+        return self.counts
+
+    def metavar_for(self, ndim: int | None) -> str:
+        """The metavar, with ``SIZE`` written as the kind's axes (``L``, ``HxW``, ``DxHxW``)."""
+        if self.per_axis == "size" and ndim is not None:
+            return self.metavar.replace("SIZE", v.SIZE_WORDS[ndim])
+        return self.metavar
 
 
 def option(default: Any = dataclasses.MISSING, **flag: Any) -> Any:
@@ -59,7 +84,7 @@ def option(default: Any = dataclasses.MISSING, **flag: Any) -> Any:
 
 
 #: the flags of the fields every windowed, pooling or elementwise layer shares
-SIZE = {"help": "input size, e.g. 3x4", "metavar": "HxW", "counts": (1, 2)}
+SIZE = {"help": "input size, one number per axis (16, 3x4 or 8x8x8)", "metavar": "SIZE", "per_axis": "size"}
 CHANNELS = {"help": "input channels"}
 
 
@@ -101,6 +126,8 @@ class Layer:
     loss: ClassVar[bool] = False
     #: the argument that sets the input's size outside a network
     size_field: ClassVar[str] = "input"
+    #: how many spatial axes its input has (1, 2 or 3); ``None``: any (activations, flatten)
+    ndim: ClassVar[int | None] = None
 
     @property
     def in_shape(self) -> Shape:
@@ -170,10 +197,11 @@ class Layer:
 
 
 class PlaneInput(Layer):
-    """A layer whose input is ``channels`` planes of ``input = (h, w)``, both its own fields
-    (flatten, adaptive pooling): bound once ``input`` is known, ``in_shape`` the two together."""
+    """A layer whose input is ``channels`` blocks of ``input = (h, w)`` (or of any number of
+    axes), both its own fields (flatten, adaptive pooling): bound once ``input`` is known,
+    ``in_shape`` the two together."""
 
-    input: tuple[int, int] | None
+    input: tuple[int, ...] | None
     channels: int | None
 
     @property
@@ -187,13 +215,20 @@ class PlaneInput(Layer):
         return (self.channels, *self.input)
 
 
-def image(shape: Shape, where: str, kind: str) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise SpecError(
-            f"{where}.input",
-            f"a {kind} layer needs an image input (channels x height x width), got {describe_shape(shape)}",
-        )
-    return (shape[0], shape[1], shape[2])
+#: what a kind's input is called, by its number of spatial axes
+INPUT_WORDS = {
+    1: "a 1-D input (channels x length)",
+    2: "an image input (channels x height x width)",
+    3: "a 3-D input (channels x depth x height x width)",
+}
+
+
+def image(shape: Shape, where: str, kind: str, ndim: int | None = 2) -> tuple[int, tuple[int, ...]]:
+    """``(channels, size)`` of a layer's input of ``ndim`` spatial axes (``None``: any)."""
+    if (ndim is None and not 2 <= len(shape) <= 4) or (ndim is not None and len(shape) != ndim + 1):
+        wanted = INPUT_WORDS[ndim] if ndim is not None else "an input with channels (1-D, 2-D or 3-D)"
+        raise SpecError(f"{where}.input", f"a {kind} layer needs {wanted}, got {describe_shape(shape)}")
+    return shape[0], tuple(shape[1:])
 
 
 def agree(where: str, name: str, given: Any, actual: Any, what: str) -> None:
@@ -205,30 +240,54 @@ def agree(where: str, name: str, given: Any, actual: Any, what: str) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class Windowed(Layer):
-    """Shared fields and checks of convolution and pooling."""
+    """Shared fields and checks of convolution and pooling, in ``ndim`` spatial axes."""
 
-    input: tuple[int, int] | None = option(None, **SIZE)
-    padding: tuple[int, int, int, int] = option(
-        (0, 0, 0, 0), help="P, PH,PW or TOP,BOTTOM,LEFT,RIGHT", metavar="P", counts=(1, 2, 4)
+    ndim: ClassVar[int | None] = 2
+    input: tuple[int, ...] | None = option(None, **SIZE)
+    padding: tuple[int, ...] = option(
+        0,
+        help="P, one per axis, or one per side in axis order (2-D: TOP,BOTTOM,LEFT,RIGHT)",
+        metavar="P",
+        per_axis="padding",
     )
-    dilation: tuple[int, int] = option((1, 1), help="dilation (default 1,1)", metavar="DH,DW", counts=(1, 2))
+    dilation: tuple[int, ...] = option(1, help="dilation (default 1)", metavar="D", per_axis="size")
     window_name: ClassVar[str] = "kernel"
+    #: whether a negative padding side crops the input (JAX's negative padding)
+    crops: ClassVar[bool] = False
 
-    def _window(self) -> tuple[int, int]:
+    def _window(self) -> tuple[int, ...]:
         raise NotImplementedError
 
-    def _stride(self) -> tuple[int, int]:
+    def _stride(self) -> tuple[int, ...]:
         raise NotImplementedError
+
+    def _input_dilation(self) -> tuple[int, ...] | None:
+        """Zeros between input entries, per axis (JAX's ``lhs_dilation``); none by default."""
+        return None
+
+    def _mode(self) -> PaddingMode:
+        """What padded entries hold (zeros by default)."""
+        return "zeros"
 
     #: the field that holds the input's channel count
     channels_field: ClassVar[str] = "channels"
 
+    @property
+    def axes(self) -> int:
+        """The number of spatial axes."""
+        assert self.ndim is not None
+        return self.ndim
+
+    def _sizes(self, name: str, minimum: int = 1) -> None:
+        """Read field ``name`` as one integer per axis, in place."""
+        object.__setattr__(self, name, v.sizes(name, getattr(self, name), self.axes, minimum=minimum))
+
     def _normalise(self) -> None:
         set_ = object.__setattr__
         if self.input is not None:
-            set_(self, "input", v.pair("input", self.input))
-        set_(self, "padding", v.padding("padding", self.padding))
-        set_(self, "dilation", v.pair("dilation", self.dilation))
+            self._sizes("input", minimum=0)
+        set_(self, "padding", v.padding("padding", self.padding, self.axes, crop=self.crops))
+        self._sizes("dilation")
         field_ = self.channels_field
         channels = getattr(self, field_)
         if channels is not None:
@@ -238,6 +297,8 @@ class Windowed(Layer):
 
     def _check_geometry(self) -> None:
         if self.input is not None:
+            if 0 in self.input:
+                raise SpecError("input", f"must have at least one entry along each axis, got {dims(self.input)}")
             self.geometry.check(self.window_name)
 
     @property
@@ -248,7 +309,15 @@ class Windowed(Layer):
     def geometry(self) -> Geometry:
         self.require_bound()
         assert self.input is not None
-        return Geometry(self.input, self._window(), self.padding, self._stride(), self.dilation)
+        return Geometry.make(
+            self.input,
+            self._window(),
+            self.padding,
+            self._stride(),
+            self.dilation,
+            self._input_dilation(),
+            self._mode(),
+        )
 
     def window_entries(self) -> int:
         g = self.geometry
@@ -262,10 +331,10 @@ class Windowed(Layer):
         return (channels, *self.input)
 
     def bind(self, shape: Shape, where: str) -> Windowed:
-        c, h, w = image(shape, where, self.kind)
-        agree(where, "input", self.input, (h, w), "as input size")
+        c, size = image(shape, where, self.kind, self.ndim)
+        agree(where, "input", self.input, size, "as input size")
         agree(where, self.channels_field, getattr(self, self.channels_field), c, "channels")
-        changes: dict[str, Any] = {"input": (h, w), self.channels_field: c}
+        changes: dict[str, Any] = {"input": size, self.channels_field: c}
         try:
             return dataclasses.replace(self, **changes)
         except SpecError as err:
@@ -281,13 +350,20 @@ class Network:
     a network that ends in one has a loss ``J`` and gradients.
     """
 
-    input: tuple[int, int]
+    input: tuple[int, ...]
     channels: int = 1
     layers: tuple[Layer, ...] = field(default=())
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
-        set_(self, "input", v.pair("input", self.input))
+        # a single number is a size along each axis of the first layer that has axes (2-D
+        # when none has: an activation first)
+        first = (
+            next((layer.ndim for layer in self.layers if isinstance(layer, Layer) and layer.ndim), None)
+            if (isinstance(self.layers, Sequence) and not isinstance(self.layers, str))
+            else None
+        )
+        set_(self, "input", v.any_size("input", self.input, default=first or 2))
         set_(self, "channels", v.positive("channels", self.channels))
         if not isinstance(self.layers, Sequence) or isinstance(self.layers, str) or not self.layers:
             raise SpecError("layers", "must be a non-empty list of layers")

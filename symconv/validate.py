@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .errors import SpecError
 
 
@@ -21,8 +23,8 @@ def _show(value: Any) -> str:
 
 
 def integer(name: str, value: Any, *, minimum: int) -> int:
-    """An int (not a bool, not a float) no smaller than ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """An int (not a bool, not a float; NumPy's integers too) no smaller than ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise SpecError(name, f"must be an integer, got {_show(value)}")
     if value < minimum:
         rule = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
@@ -34,32 +36,66 @@ def positive(name: str, value: Any) -> int:
     return integer(name, value, minimum=1)
 
 
+#: the axes' names, first to last, by the number of spatial axes
+AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+#: how the command line and the errors write a size with so many axes
+SIZE_WORDS = {1: "L", 2: "HxW", 3: "DxHxW"}
+
+
+def _is_sequence(value: Any) -> bool:
+    return (isinstance(value, Sequence) and not isinstance(value, str)) or isinstance(value, np.ndarray)
+
+
+def sizes(name: str, value: Any, ndim: int, *, minimum: int = 1) -> tuple[int, ...]:
+    """An int (used for every axis) or one int per axis (``ndim`` of them)."""
+    named = {1: "a list of one", 2: "a pair (height, width)", 3: "a triple (depth, height, width)"}[ndim]
+    if _is_sequence(value):
+        if len(value) != ndim:
+            raise SpecError(name, f"must be an integer or {named}, got {_show(value)}")
+        return tuple(integer(name, x, minimum=minimum) for x in value)
+    if isinstance(value, (str, float)):
+        raise SpecError(name, f"must be an integer or {named}, got {_show(value)}")
+    n = integer(name, value, minimum=minimum)
+    return (n,) * ndim
+
+
 def pair(name: str, value: Any, *, minimum: int = 1) -> tuple[int, int]:
     """An int (used for both directions) or a pair ``(height, width)``."""
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        if len(value) != 2:
-            raise SpecError(name, f"must be an integer or a pair (height, width), got {_show(value)}")
-        return (integer(name, value[0], minimum=minimum), integer(name, value[1], minimum=minimum))
-    if isinstance(value, (int, bool)) or not isinstance(value, (str, float)):
-        n = integer(name, value, minimum=minimum)
-        return (n, n)
-    raise SpecError(name, f"must be an integer or a pair (height, width), got {_show(value)}")
+    h, w = sizes(name, value, 2, minimum=minimum)
+    return (h, w)
 
 
-def padding(name: str, value: Any) -> tuple[int, int, int, int]:
-    """``P``, ``(PH, PW)`` or ``(TOP, BOTTOM, LEFT, RIGHT)``, all >= 0, as a 4-tuple.  (Only
-    conv2d also takes PyTorch's words ``"same"``/``"valid"``, which its spec reads first.)"""
+def any_size(name: str, value: Any, *, default: int = 2, minimum: int = 1) -> tuple[int, ...]:
+    """A size of 1, 2 or 3 axes (a layer that works on any: activations, flatten, a network's
+    input); a single integer is that size along ``default`` axes."""
+    if _is_sequence(value):
+        if not 1 <= len(value) <= 3:
+            raise SpecError(name, f"must have 1, 2 or 3 entries (L, HxW or DxHxW), got {_show(value)}")
+        return sizes(name, value, len(value), minimum=minimum)
+    return sizes(name, value, default, minimum=minimum)
+
+
+def padding(name: str, value: Any, ndim: int = 2, *, crop: bool = False) -> tuple[int, ...]:
+    """``P``, one per axis (``PH,PW``: both sides of each), or one per side in axis order
+    (``TOP,BOTTOM,LEFT,RIGHT`` in 2-D; ``BEFORE,AFTER`` in 1-D), as ``2 ndim`` per-side amounts.
+    All >= 0, or any integer where ``crop`` (a negative side crops that many entries)."""
+    forms = {1: "P or BEFORE,AFTER", 2: "P, PH,PW or TOP,BOTTOM,LEFT,RIGHT", 3: "P, PD,PH,PW or six per side"}[ndim]
+    counts = sorted({1, ndim, 2 * ndim})
+    low = -(2**62) if crop else 0
     if isinstance(value, str):
-        raise SpecError(name, f"must be integers (P, PH,PW or TOP,BOTTOM,LEFT,RIGHT), got {_show(value)}")
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        items = [integer(name, v, minimum=0) for v in value]
-        if len(items) == 2:
-            return (items[0], items[0], items[1], items[1])
-        if len(items) == 4:
-            return (items[0], items[1], items[2], items[3])
-        raise SpecError(name, f"must have 1, 2 or 4 entries (P, PH,PW or TOP,BOTTOM,LEFT,RIGHT), got {len(items)}")
-    p = integer(name, value, minimum=0)
-    return (p, p, p, p)
+        raise SpecError(name, f"must be integers ({forms}), got {_show(value)}")
+    if _is_sequence(value):
+        items = [integer(name, x, minimum=low) for x in value]
+        if len(items) == 1:
+            return (items[0],) * (2 * ndim)
+        if len(items) == ndim and ndim > 1:
+            return tuple(n for x in items for n in (x, x))
+        if len(items) == 2 * ndim:
+            return tuple(items)
+        shown = ", ".join(str(c) for c in counts[:-1]) + f" or {counts[-1]}"
+        raise SpecError(name, f"must have {shown} entries ({forms}), got {len(items)}")
+    p = integer(name, value, minimum=low)
+    return (p,) * (2 * ndim)
 
 
 def flag(name: str, value: Any) -> bool:

@@ -178,12 +178,12 @@ def test_symconv_check_passes(tmp_path, capsys):
     ("flags", "message"),
     [
         (["--input", "3x3", "--kernel", "3", "--stride", "2", "--output-padding", "2"],
-         "--output-padding: must be smaller than the stride or the dilation in each direction (PyTorch's rule), "
+         "--output-padding: must be smaller than the stride or the dilation along each axis (PyTorch's rule), "
          "got 2x2 with stride 2x2 and dilation 1x1"),
         (["--input", "3x3", "--kernel", "3", "--in-channels", "3", "--out-channels", "4", "--groups", "2"],
          "--groups: must divide in_channels (3), got 2"),
         (["--input", "2x2", "--kernel", "1", "--padding", "1"],
-         "--padding: 1,1,1,1 trims the output to 0x0: (h - 1) s - top - bottom + d (k - 1) + output_padding + 1 "
+         "--padding: 1,1,1,1 trims the output to 0x0: (n - 1) s - before - after + d (k - 1) + output_padding + 1 "
          "must be at least 1"),
         (["--input", "3x3", "--kernel", "3", "--window", "2"], "--window: does not apply to conv_transpose2d"),
     ],

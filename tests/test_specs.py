@@ -17,9 +17,15 @@ from symconv.geometry import output_size
 INVALID = [
     (sc.Conv2D, {"input": (3, 4), "kernel": (0, 2)}, "kernel: must be a positive integer, got 0"),
     (sc.Conv2D, {"input": (3, 4), "kernel": (2, -1)}, "kernel: must be a positive integer, got -1"),
-    (sc.Conv2D, {"input": (0, 4), "kernel": 1}, "input: must be a positive integer, got 0"),
+    (sc.Conv2D, {"input": (0, 4), "kernel": 1}, "input: must have at least one entry along each axis, got 0x4"),
+    (sc.Conv2D, {"input": (3, -4), "kernel": 1}, "input: must be an integer >= 0, got -4"),
     (sc.Conv2D, {"input": (3, 4), "kernel": 2, "stride": 0}, "stride: must be a positive integer, got 0"),
-    (sc.Conv2D, {"input": (3, 4), "kernel": 2, "padding": -1}, "padding: must be an integer >= 0, got -1"),
+    (sc.MaxPool2D, {"input": (3, 4), "window": 2, "padding": -1}, "padding: must be an integer >= 0, got -1"),
+    (
+        sc.Conv2D,
+        {"input": (3, 4), "kernel": 2, "padding": (0, 0, -3, -2)},
+        "padding: crops 5 entries along axis 2, more than the 4 the (dilated) input has",
+    ),
     (
         sc.Conv2D,
         {"input": (3, 4), "kernel": 2, "padding": (1, 1, 1)},
@@ -72,7 +78,7 @@ INVALID = [
     (
         sc.Conv2D,
         {"input": (3, 4), "kernel": 2, "padding": "full"},
-        "padding: must be a number, a pair, four numbers, 'same' or 'valid', got 'full'",
+        "padding: must be integers (P, PH,PW, TOP,BOTTOM,LEFT,RIGHT), 'same' or 'valid', got 'full'",
     ),
     (
         sc.MaxPool2D,
@@ -143,13 +149,13 @@ INVALID = [
     (
         sc.ConvTranspose2D,
         {"input": (3, 3), "kernel": 3, "stride": 2, "output_padding": (1, 2)},
-        "output_padding: must be smaller than the stride or the dilation in each direction (PyTorch's rule), "
+        "output_padding: must be smaller than the stride or the dilation along each axis (PyTorch's rule), "
         "got 1x2 with stride 2x2 and dilation 1x1",
     ),
     (
         sc.ConvTranspose2D,
         {"input": (3, 3), "kernel": 3, "output_padding": 1},
-        "output_padding: must be smaller than the stride or the dilation in each direction (PyTorch's rule), "
+        "output_padding: must be smaller than the stride or the dilation along each axis (PyTorch's rule), "
         "got 1x1 with stride 1x1 and dilation 1x1",
     ),
     (
@@ -173,7 +179,7 @@ INVALID = [
     (
         sc.ConvTranspose2D,
         {"input": (1, 3), "kernel": 1, "padding": (1, 0)},
-        "padding: 1,1,0,0 trims the output to -1x3: (h - 1) s - top - bottom + d (k - 1) + output_padding + 1 "
+        "padding: 1,1,0,0 trims the output to -1x3: (n - 1) s - before - after + d (k - 1) + output_padding + 1 "
         "must be at least 1",
     ),
     (
@@ -330,9 +336,10 @@ def _to_toml(doc: dict) -> str:
 
 CONFIG_INVALID = [
     (
-        b"[layer]\ntype = 'conv3d'\n",
-        "layer.type: must be one of conv2d, conv_transpose2d, maxpool2d, avgpool2d, adaptive_avgpool2d, "
-        "adaptive_maxpool2d, relu, sigmoid, tanh, flatten, dense, softmax_cross_entropy, got 'conv3d'",
+        b"[layer]\ntype = 'conv4d'\n",
+        "layer.type: must be one of conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose3d, conv_transpose2d, "
+        "maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, relu, sigmoid, tanh, flatten, dense, "
+        "softmax_cross_entropy, got 'conv4d'",
     ),
     (
         b"[layer]\ntype = 'maxpool2d'\ninput = [3, 4]\nwindow = 2\ncount_include_pad = false\n",
@@ -360,12 +367,12 @@ CONFIG_INVALID = [
     (
         b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\nkernal = [2, 2]\n",
         "layer.kernal: is not a parameter of conv2d; expected one of input, padding, dilation, kernel, stride, "
-        "in_channels, out_channels, groups, bias",
+        "in_channels, out_channels, groups, bias, input_dilation, padding_mode",
     ),
     (b"[layer]\ntype = 'conv2d'\ninput = [3, 4]\n", "layer.kernel: is required for conv2d"),
     (
         b"[layer]\ntype = 'conv_transpose2d'\ninput = [3, 4]\nkernel = 3\nstride = 2\noutput_padding = [0, 2]\n",
-        "layer.output_padding: must be smaller than the stride or the dilation in each direction (PyTorch's rule), "
+        "layer.output_padding: must be smaller than the stride or the dilation along each axis (PyTorch's rule), "
         "got 0x2 with stride 2x2 and dilation 1x1",
     ),
     (b"[layer]\ntype = 'conv2d'\nkernel = [2, 2]\n", "layer.input: is required for a conv2d layer outside a network"),

@@ -107,6 +107,30 @@ def _too_large(entries):
 
 
 # -- the algorithms of symconv/layers/window_kernel.py ------------------------------------------
+class Frame(NamedTuple):
+    """A windowed layer's geometry along each of its ``d`` axes (any ``d``), read off the
+    checked window map: ``size`` input entries, spread ``input_dilation`` apart (zeros between
+    them) inside ``padded`` entries, ``before`` of them before the first input entry (negative:
+    that many (dilated) entries cropped), ``out`` windows of ``window`` taps ``dilation`` apart,
+    ``stride`` apart.  Tap ``r`` of window ``p`` is padded entry ``p stride + r dilation``;
+    ``mode`` is what the padded entries hold (``"zeros"``, ``"reflect"``, ``"replicate"``,
+    ``"circular"``)."""
+
+    size: tuple[int, ...]
+    padded: tuple[int, ...]
+    out: tuple[int, ...]
+    before: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    window: tuple[int, ...]
+    input_dilation: tuple[int, ...]
+    mode: str
+
+    @property
+    def ndim(self) -> int:
+        return len(self.size)
+
+
 class Window(NamedTuple):
     """A windowed layer's geometry, read off the checked slice model: the input ``(h, w)``,
     the padded input ``(hp, wp)`` with ``top`` rows and ``left`` columns before the input, the

@@ -76,9 +76,9 @@ _SIZE = re.compile(r"^\d{1,13}(?:[x,]\d{1,13})*$")
 _SIGNED = re.compile(r"^[+-]?\d{1,13}(?:[x,][+-]?\d{1,13})*$")
 
 
-def ints(text: str, name: str, counts: tuple[int, ...]) -> int | tuple[int, ...]:
-    """``"3x4"``, ``"1,2"`` or ``"3"`` as integers; never evaluated."""
-    if not _SIZE.match(text.strip()):
+def ints(text: str, name: str, counts: tuple[int, ...], signed: bool = False) -> int | tuple[int, ...]:
+    """``"3x4"``, ``"1,2"`` or ``"3"`` as integers (``"-1,2"`` where ``signed``); never evaluated."""
+    if not (_SIGNED if signed else _SIZE).match(text.strip()):
         if _SIGNED.match(text.strip()):
             raise SpecError(name, f"must not be negative, got {escape(text, 40)}")
         raise SpecError(name, f"must be integers separated by 'x' or ',', got {escape(text, 40)!r}")
@@ -164,11 +164,20 @@ def _given(args: argparse.Namespace) -> list[_Option]:
     return [o for o in OPTIONS.values() if getattr(args, o.dest, None) is not None]
 
 
-def _value(o: _Option, text: str) -> Any:
-    """A flag's value: integers, one of its words, or text the spec validates itself."""
-    if not o.meta.counts or text.strip() in o.words:
+def _flag_of(kind: str, field: str) -> Flag:
+    """The :class:`Flag` that kind ``kind`` declares for its field ``field``."""
+    cls = LAYER_TYPES[kind]
+    return next(f.metadata["flag"] for f in dataclasses.fields(cls) if f.name == field)  # type: ignore[arg-type]
+
+
+def _value(o: _Option, text: str, kind: str) -> Any:
+    """A flag's value: integers (as many as ``kind`` takes there), one of its words, or text
+    the spec validates itself."""
+    meta = _flag_of(kind, o.field)
+    counts = meta.counts_for(LAYER_TYPES[kind].ndim)
+    if not counts or text.strip() in meta.words:
         return text.strip()
-    return ints(text, o.flag, o.meta.counts)
+    return ints(text, o.flag, counts, meta.signed)
 
 
 def _label(param: str) -> str:
@@ -196,7 +205,7 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
         if o.field not in accepted:
             raise SpecError(o.flag, f"does not apply to {args.layer}")
         value = getattr(args, o.dest)
-        kwargs[o.field] = value if o.switch is not None else _value(o, value)
+        kwargs[o.field] = value if o.switch is not None else _value(o, value, args.layer)
     spec = make_layer(args.layer, kwargs, _label)
     if not spec.is_bound:
         raise SpecError(_label(spec.size_field), f"is required for {args.layer}")

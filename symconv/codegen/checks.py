@@ -30,7 +30,6 @@ from ..network import NetworkDerivation
 from ..progress import QUIET, Steps
 from ..rule import Derivation
 from ..specs import Layer, Network
-from ..symbols import unvec, vec_order
 from ..text import plural
 from .plans import Names
 from .render import plan
@@ -233,9 +232,10 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport, progress:
     x = rng.standard_normal((n, *spec.in_shape))
     forward, backward = _layer_calls(module, d, params)
     y, saved = forward(x)
-    pvec = {k: vec_order(v) for k, v in params.items()}
-    want = np.stack([d.numeric_forward(vec_order(x[e]), pvec) for e in range(n)])
-    report.add("forward vs the core's forward", np.stack([vec_order(y[e]) for e in range(n)]), want)
+    vx, vy = d.input.vec_order, d.output.vec_order
+    pvec = {k: d.params[k].vec_order(v) for k, v in params.items()}
+    want = np.stack([d.numeric_forward(vx(x[e]), pvec) for e in range(n)])
+    report.add("forward vs the core's forward", np.stack([vy(y[e]) for e in range(n)]), want)
     if saved is not None:  # what the forward pass keeps for the backward: max pooling's switches
         got = np.asarray(saved)
         want_sw = np.stack([np.asarray(d.saved(x[e])) for e in range(n)])
@@ -248,12 +248,12 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport, progress:
     key = d.input_key
     route: dict[str, np.ndarray] = {k: np.zeros_like(v) for k, v in grads.items()}
     for e in range(n):
-        env = d.env(vec_order(x[e]), pvec)
-        gv = vec_order(g[e])
-        jac = d.full_input_jacobian(vec_order(x[e]))
-        route[key][e] = unvec(jac.rmatvec(gv, env), x.shape[1:])
-        for name in d.params:
-            route[name] += unvec(d.full_jacobian(name).rmatvec(gv, env), params[name].shape)
+        env = d.env(vx(x[e]), pvec)
+        gv = vy(g[e])
+        jac = d.full_input_jacobian(vx(x[e]))
+        route[key][e] = d.input.unvec(jac.rmatvec(gv, env))
+        for name, tensor in d.params.items():
+            route[name] += tensor.unvec(d.full_jacobian(name).rmatvec(gv, env))
     for name, value in grads.items():
         report.add(f"d{name} vs the seed's route dJ/dvY dvY/dv{name}", value, route[name])
 
@@ -296,15 +296,15 @@ def _check_jacobians(
         jacs = module.jacobians(*args)
     except ValueError:
         return  # too large to return densely: the module refuses, as documented
-    pvec = {k: vec_order(v) for k, v in params.items()}
-    env = d.env(vec_order(x), pvec)
+    pvec = {k: d.params[k].vec_order(v) for k, v in params.items()}
+    env = d.env(d.input.vec_order(x), pvec)
     worst_abs, worst_rel = 0.0, 0.0
     for key, value in jacs.items():
         wrt, *index = key
         labels = {"K": ["j", "i"], "A": ["j", "i"], "b": ["j"], "I": ["j"], "Z": ["j"]}.get(wrt, [])
         at = dict(zip(labels, index, strict=False))
         if wrt == d.input_key:
-            want = d.input_jacobian(vec_order(x), **at).to_numpy(env)
+            want = d.input_jacobian(d.input.vec_order(x), **at).to_numpy(env)
         else:
             want = d.jacobian(wrt, **at).to_numpy(env)
         diff = float(np.max(np.abs(value - want))) if want.size else 0.0
@@ -374,7 +374,7 @@ def _check_network(module: ModuleType, spec: Network, report: CheckReport, progr
     x = rng.standard_normal((n, *spec.in_shape))
     out = module.forward(x, params)
     want = np.stack([net.forward_numeric(x[e], params)[-1] for e in range(n)])
-    report.add("forward vs the core's forward", np.stack([vec_order(o) for o in out]), want)
+    report.add("forward vs the core's forward", np.stack([net.layers[-1].output.vec_order(o) for o in out]), want)
     report.add("forward of one example without its batch axis vs the batch", module.forward(x[0], params), out[0])
     if not spec.has_loss:
         return

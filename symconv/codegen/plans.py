@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ..geometry import Geometry
-from ..layers.window_kernel import Window
+from ..layers.window_kernel import Frame, Window
 from .printer import identifier, literal_lines, record_lines, tuple_text
 
 #: the largest dense vec Jacobian (entries) a generated ``jacobians`` function returns
@@ -126,6 +126,21 @@ def index_tables(prefix: str, fits: bool, nnz: int, columns: dict[str, Any]) -> 
     return [table(f"{prefix}{name}", [int(v) for v in values]) for name, values in columns.items()]
 
 
+def frame(m: Geometry) -> Frame:
+    """The geometry of a conv or pooling kernel module along every axis, read off the window map."""
+    return Frame(
+        m.input,
+        m.padded,
+        m.output,
+        tuple(a.before for a in m.axes),
+        m.stride,
+        m.dilation,
+        m.kernel,
+        m.input_dilation,
+        m.mode,
+    )
+
+
 def window(m: Geometry) -> Window:
     """The window geometry of a pooling or conv kernel module, read off the checked slice model."""
     t, _b, left, _right = m.padding
@@ -145,7 +160,7 @@ def window_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
 def offsets(m: Geometry) -> list[tuple[int, ...]]:
     """``(r, s, row start, row stop, column start, column stop)`` of the slice behind
     kernel position ``(r, s)``, row-major over the kernel."""
-    rstop, cstop = m.stops
+    rstop, cstop = m.stops(0), m.stops(1)
     r0, c0 = m.row_starts, m.col_starts
     return [(r, s, r0[r], rstop[r], c0[s], cstop[s]) for r in range(m.kernel[0]) for s in range(m.kernel[1])]
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..geometry import AXIS_LETTERS, SIDE_NAMES
 from ..rule import Derivation
 from ..specs import Layer
 
@@ -42,17 +43,19 @@ def kernel_chain(ctx: dict[str, Any], first: bool) -> list[Any]:
 def window_constants(spec: Any, prefix: str) -> dict[str, int]:
     """The seed's names for a windowed layer's padding (``h_p, w_p`` when symmetric), the
     named sides of any padding (``p_top, p_bottom, p_left, p_right``) and the stride
-    (``h_s, w_s``); ``lh_p, lp_top, ...`` (``prefix`` ``l``) for pooling."""
-    t, b, left, right = spec.padding
+    (``h_s, w_s``); ``lh_p, lp_top, ...`` (``prefix`` ``l``) for pooling.  In 1-D the axis is
+    ``n`` (``n_p``, ``p_before``, ``p_after``, ``n_s``), in 3-D ``d, h, w`` (depth first, its
+    sides ``front`` and ``back``)."""
+    ndim = len(spec.stride)
     out: dict[str, int] = {}
-    if t == b:
-        out[f"{prefix}h_p"] = t
-    if left == right:
-        out[f"{prefix}w_p"] = left
-    for side, amount in zip(("top", "bottom", "left", "right"), spec.padding, strict=True):
-        out[f"{prefix}p_{side}"] = amount
-    out[f"{prefix}h_s"] = spec.stride[0]
-    out[f"{prefix}w_s"] = spec.stride[1]
+    for a, (letter, sides) in enumerate(zip(AXIS_LETTERS[ndim], SIDE_NAMES[ndim], strict=True)):
+        before, after = spec.padding[2 * a], spec.padding[2 * a + 1]
+        if before == after:
+            out[f"{prefix}{letter}_p"] = before
+        out[f"{prefix}p_{sides[0]}"] = before
+        out[f"{prefix}p_{sides[1]}"] = after
+    for letter, stride in zip(AXIS_LETTERS[ndim], spec.stride, strict=True):
+        out[f"{prefix}{letter}_s"] = stride
     return out
 
 

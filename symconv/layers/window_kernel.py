@@ -1,5 +1,6 @@
 """A windowed layer's geometry as its generated code reads it: a pooling window, or a
-convolution's kernel (the transposed convolution's is its adjoint's).
+convolution's kernel.  :class:`Frame` is the geometry of any number of axes; :class:`Window`
+the older 2-D record the pooling kernels still read.
 
 A kernel module (see :mod:`symconv.codegen.embed`): its source is copied into every generated
 module with a conv, transposed-conv or pooling layer; the plans build the record with
@@ -11,6 +12,30 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+
+class Frame(NamedTuple):
+    """A windowed layer's geometry along each of its ``d`` axes (any ``d``), read off the
+    checked window map: ``size`` input entries, spread ``input_dilation`` apart (zeros between
+    them) inside ``padded`` entries, ``before`` of them before the first input entry (negative:
+    that many (dilated) entries cropped), ``out`` windows of ``window`` taps ``dilation`` apart,
+    ``stride`` apart.  Tap ``r`` of window ``p`` is padded entry ``p stride + r dilation``;
+    ``mode`` is what the padded entries hold (``"zeros"``, ``"reflect"``, ``"replicate"``,
+    ``"circular"``)."""
+
+    size: tuple[int, ...]
+    padded: tuple[int, ...]
+    out: tuple[int, ...]
+    before: tuple[int, ...]
+    stride: tuple[int, ...]
+    dilation: tuple[int, ...]
+    window: tuple[int, ...]
+    input_dilation: tuple[int, ...]
+    mode: str
+
+    @property
+    def ndim(self) -> int:
+        return len(self.size)
 
 
 class Window(NamedTuple):

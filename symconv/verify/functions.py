@@ -391,16 +391,16 @@ def _vstack(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 def convolve(
     x: Value,
     y: Value,
-    padding: tuple[int, int, int, int],
-    stride: tuple[int, int],
+    padding: tuple[int, ...],
+    stride: tuple[int, ...],
     budget: Budget,
-    dilation: tuple[int, int] = (1, 1),
+    dilation: tuple[int, ...] = (1, 1),
 ) -> sp.ImmutableMatrix:
     """The seed's ``*`` (cross-correlation over the zero-padded input, Appendix A), with
     the kernel's taps ``dilation`` apart."""
     xm, ym = to_matrix(x, "conv's first argument"), to_matrix(y, "conv's second argument")
     try:
-        geom = Geometry((xm.rows, xm.cols), (ym.rows, ym.cols), padding, stride, dilation)
+        geom = Geometry.make((xm.rows, xm.cols), (ym.rows, ym.cols), padding, stride, dilation)
         geom.check("conv")
     except SpecError as err:
         raise ClaimError(str(err)) from None
@@ -423,7 +423,7 @@ def _ints(x: Value, what: str) -> list[int]:
     return [to_int(x, what)]
 
 
-def _padding(x: Value, what: str = "padding") -> tuple[int, int, int, int]:
+def _padding(x: Value, what: str = "padding") -> tuple[int, ...]:
     """``p``, ``(ph, pw)`` or ``(top, bottom, left, right)``."""
     items = _ints(x, what)
     try:
@@ -493,7 +493,7 @@ def _pad(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     m = to_matrix(a[0], "pad's argument")
     t, b, left, right = _padding(a[1])
     check_size(m.rows + t + b, m.cols + left + right)
-    geom = Geometry((m.rows, m.cols), (1, 1), (t, b, left, right), (1, 1))
+    geom = Geometry.make((m.rows, m.cols), (1, 1), (t, b, left, right), (1, 1))
     ctx.budget.spend(ENTRY_COST * (m.rows + t + b) * (m.cols + left + right), "pad")
     return ops.padded(m, geom)
 

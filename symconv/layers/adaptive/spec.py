@@ -23,9 +23,12 @@ class _Adaptive(PlaneInput):
     (:func:`symconv.geometry.adaptive_windows`).  Any input size works with any output size;
     output ``(1, 1)`` is global pooling."""
 
+    ndim: ClassVar[int | None] = 2
     input: tuple[int, int] | None = option(None, **SIZE)
     #: ``(h_a, w_a)``; ``None`` for a size keeps the input's (as in PyTorch)
-    output: tuple[int | None, int | None] = option(help="output size", metavar="HxW", counts=(1, 2), name="output_size")
+    output: tuple[int | None, int | None] = option(
+        help="output size", metavar="SIZE", per_axis="size", name="output_size"
+    )
     channels: int | None = option(None, **CHANNELS)
 
     def __post_init__(self) -> None:
@@ -77,7 +80,7 @@ class _Adaptive(PlaneInput):
         return len(rs) * len(cs) * int((re - rs).max()) * int((ce - cs).max())
 
     def bind(self, shape: Shape, where: str) -> _Adaptive:
-        c, h, w = image(shape, where, self.kind)
+        c, (h, w) = image(shape, where, self.kind)
         agree(where, "input", self.input, (h, w), "as input size")
         agree(where, "channels", self.channels, c, "channels")
         try:

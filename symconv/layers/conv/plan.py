@@ -114,7 +114,7 @@ def _check_groups(d: ConvDerivation) -> None:
     cg, og = d.ck, d.cout // d.groups
     for j in range(d.cout):
         layout = range(j // og * cg, j // og * cg + cg)
-        require(d.spec.group_inputs(j) == layout, f"kernel {j} meets input channels other than its group's block")
+        require(d.group_inputs(j) == layout, f"kernel {j} meets input channels other than its group's block")
 
 
 def _check_rows(d: ConvDerivation) -> None:

@@ -56,7 +56,7 @@ class ConvTransposeDerivation(Kernelled):
         self.kernel = Tensor("K", "k", (self.cin, self.cout_g, *spec.kernel), layer, channel_index=many)
         self.bias = self._bias(layer)
         #: the convolution this layer is the adjoint of (input: the layer's output size)
-        self.adjoint: Geometry = spec.geometry
+        self.adjoint: Geometry = spec.adjoint
 
     # -- shapes and channels (cin, cout, groups and params: Kernelled) ---------------------
     @property

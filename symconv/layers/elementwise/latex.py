@@ -8,7 +8,7 @@ from typing import Any
 import sympy as sp
 
 from ...latex import common
-from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, matrix, row
+from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, matrix, row, row_room
 from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, is_vector, mat, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
 from .rule import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
@@ -41,6 +41,7 @@ def activation_context(d: ActivationDerivation) -> dict[str, Any]:
         return f"f'({tex(ins[r])})" if r == c else "0"
 
     shown: list[int | None] = []
+    operators = common.Mapped(ins, lambda s: dfrac_partial("", tex(s)))
     partials = matrix(
         lambda r, c: dfrac_partial(tex(outs[r]), tex(ins[c])),
         (n, n),
@@ -50,9 +51,10 @@ def activation_context(d: ActivationDerivation) -> dict[str, Any]:
         budget=LINE - 40,
         gap=FRACTIONS,
         shown=shown,
+        above=[(operators, row_room(frac_d(vi, vz), f" \\otimes {vi}"))],
     )
     lines = [
-        *aligned_row(frac_d(vi, vz), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {vi}"),
+        *aligned_row(frac_d(vi, vz), operators, shown, suffix=f" \\otimes {vi}"),
         Line("", "= " + partials),
         Line("", "= " + matrix(diag, (n, n), keep_rows=[k], keep_cols=[k], rows=10, budget=LINE - 40)),
     ]

@@ -16,7 +16,7 @@ from ...specs import CHANNELS, SIZE, Layer, PlaneInput, Shape, agree, describe_s
 class _Elementwise(Layer):
     """A layer that keeps its input's shape (activations, softmax)."""
 
-    input: tuple[int, int] | None = option(None, **SIZE)
+    input: tuple[int, ...] | None = option(None, **SIZE)
     channels: int | None = option(None, **CHANNELS)
     features: int | None = option(None, help="vector length, for a layer on a vector")
 
@@ -25,7 +25,7 @@ class _Elementwise(Layer):
         if self.input is not None and self.features is not None:
             raise SpecError("features", "give either input (an image) or features (a vector), not both")
         if self.input is not None:
-            set_(self, "input", v.pair("input", self.input))
+            set_(self, "input", v.any_size("input", self.input))
             set_(self, "channels", 1 if self.channels is None else v.positive("channels", self.channels))
         elif self.channels is not None:
             set_(self, "channels", v.positive("channels", self.channels))
@@ -56,9 +56,10 @@ class _Elementwise(Layer):
             return dataclasses.replace(self, features=shape[0], channels=None)
         if self.features is not None:
             raise SpecError(f"{where}.features", f"is given but the previous layer gives {describe_shape(shape)}")
-        agree(where, "input", self.input, shape[1:], "as input size")
-        agree(where, "channels", self.channels, shape[0], "channels")
-        return dataclasses.replace(self, input=(shape[1], shape[2]), channels=shape[0])
+        c, size = image(shape, where, self.kind, None)
+        agree(where, "input", self.input, size, "as input size")
+        agree(where, "channels", self.channels, c, "channels")
+        return dataclasses.replace(self, input=size, channels=c)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,27 +88,26 @@ class Flatten(PlaneInput):
     """``B = [vec(A_1); ...; vec(A_c)]``, the channel vecs stacked (seed 3.1.2)."""
 
     kind: ClassVar[str] = "flatten"
-    input: tuple[int, int] | None = option(None, **SIZE)
+    input: tuple[int, ...] | None = option(None, **SIZE)
     channels: int | None = option(None, **CHANNELS)
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         if self.input is not None:
-            set_(self, "input", v.pair("input", self.input))
+            set_(self, "input", v.any_size("input", self.input))
             set_(self, "channels", 1 if self.channels is None else v.positive("channels", self.channels))
         elif self.channels is not None:
             set_(self, "channels", v.positive("channels", self.channels))
 
     @property
     def out_shape(self) -> Shape:
-        c, h, w = self.in_shape
-        return (c * h * w,)
+        return (math.prod(self.in_shape),)
 
     def bind(self, shape: Shape, where: str) -> Flatten:
-        c, h, w = image(shape, where, self.kind)
-        agree(where, "input", self.input, (h, w), "as input size")
+        c, size = image(shape, where, self.kind, None)
+        agree(where, "input", self.input, size, "as input size")
         agree(where, "channels", self.channels, c, "channels")
-        return dataclasses.replace(self, input=(h, w), channels=c)
+        return dataclasses.replace(self, input=size, channels=c)
 
 
 @dataclass(frozen=True, kw_only=True)

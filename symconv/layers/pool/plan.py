@@ -34,7 +34,7 @@ def _window_order(d: MaxPoolDerivation, m: Geometry) -> list[tuple[int, ...]]:
     eq.b-2.1 to eq.b-2.3 (:meth:`MaxPoolDerivation.selected`): a switch equal to ``i``
     everywhere must pick, for every output, the input entry of this slice."""
     hl, wl = m.kernel
-    rstop, cstop = m.stops
+    rstop, cstop = m.stops(0), m.stops(1)
     predicted = m.windows  # [p, q, r, s] -> vec index or -1
     out: list[tuple[int, ...]] = []
     for i in range(1, hl * wl + 1):
@@ -50,7 +50,7 @@ def _forward_chunk(m: Geometry) -> int:
     return max(1, cg.POOL_FORWARD_CHUNK_BYTES // (m.padded[0] * m.padded[1] * 8))
 
 
-def _pool_chunk(plane: tuple[int, int]) -> int:
+def _pool_chunk(plane: tuple[int, ...]) -> int:
     """How many (float64) planes of this size a pooling backward pass handles at a time."""
     return max(1, cg.POOL_CHUNK_BYTES // (plane[0] * plane[1] * 8))
 

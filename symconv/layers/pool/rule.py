@@ -31,7 +31,7 @@ class _PoolDerivation(Pooling, Windowed):
 
     def window(self, p: int, q: int, i: int = 0) -> sp.ImmutableMatrix:
         """rep.1: the block of padded ``I_i`` behind output ``(p, q)``."""
-        return ops.window(self.input.grid(check_index("j", i, self.channels)), self.geometry, p, q, self.fill)
+        return ops.window(self.input.grid(check_index("j", i, self.channels)), self.geometry, p, q, fill=self.fill)
 
     def padded(self, j: int = 0) -> sp.ImmutableMatrix:
         return ops.padded(self.input.grid(check_index("j", j, self.channels)), self.geometry, self.fill)

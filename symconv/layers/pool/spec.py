@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -11,7 +10,7 @@ import numpy as np
 
 from ... import validate as v
 from ...errors import SpecError
-from ...geometry import Geometry, ceil_extension, dims
+from ...geometry import Geometry, dims
 from ...specs import CHANNELS, Shape, Windowed, option
 
 #: max pooling's tie orders: the seed's vΩ (column-major), PyTorch's (row-major)
@@ -27,8 +26,8 @@ TIE_ORDER = {
 @dataclass(frozen=True, kw_only=True)
 class _Pool(Windowed):
     window_name: ClassVar[str] = "window"
-    window: tuple[int, int] = option(help="window size", metavar="HxW", counts=(1, 2))
-    stride: tuple[int, int] | None = option(None, help="stride (default: the window)", metavar="SH,SW", counts=(1, 2))
+    window: tuple[int, ...] = option(help="window size", metavar="SIZE", per_axis="size")
+    stride: tuple[int, ...] | None = option(None, help="stride (default: the window)", metavar="S", per_axis="size")
     channels: int | None = option(None, **CHANNELS)
     #: PyTorch's ``ceil_mode``: the output size rounds up (:func:`symconv.geometry.ceil_output_size`)
     ceil_mode: bool = option(False, help="round the output size up (PyTorch's ceil_mode)")
@@ -37,9 +36,9 @@ class _Pool(Windowed):
         self._normalise()
         set_ = object.__setattr__
         set_(self, "ceil_mode", v.flag("ceil_mode", self.ceil_mode))
-        set_(self, "window", v.pair("window", self.window))
+        self._sizes("window")
         # PyTorch's default: the stride is the window (non-overlapping windows)
-        set_(self, "stride", self.window if self.stride is None else v.pair("stride", self.stride))
+        set_(self, "stride", self.window if self.stride is None else v.sizes("stride", self.stride, self.axes))
         self._extra_checks()
         span = (self.dilation[0] * (self.window[0] - 1) + 1, self.dilation[1] * (self.window[1] - 1) + 1)
         t, b, left, right = self.padding
@@ -54,10 +53,10 @@ class _Pool(Windowed):
     def _extra_checks(self) -> None:
         pass
 
-    def _window(self) -> tuple[int, int]:
+    def _window(self) -> tuple[int, ...]:
         return self.window
 
-    def _stride(self) -> tuple[int, int]:
+    def _stride(self) -> tuple[int, ...]:
         assert self.stride is not None
         return self.stride
 
@@ -67,13 +66,7 @@ class _Pool(Windowed):
         input; the positions they reach there take part as padding, so the geometry carries
         that many more rows (columns) of padding after the input, and the floor output-size
         rule then gives the ceil one (:func:`symconv.geometry.ceil_extension`)."""
-        g = super().geometry
-        if not self.ceil_mode:
-            return g
-        t, b, left, right = g.padding
-        down = ceil_extension(g.input[0], g.kernel[0], t, b, g.stride[0], g.dilation[0])
-        across = ceil_extension(g.input[1], g.kernel[1], left, right, g.stride[1], g.dilation[1])
-        return dataclasses.replace(g, padding=(t, b + down, left, right + across))
+        return super().geometry.with_ceil(self.ceil_mode)
 
     @property
     def out_shape(self) -> Shape:
