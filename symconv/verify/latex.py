@@ -410,12 +410,14 @@ class Reader:
         if mode:
             return fn.convolve(xm, ym, op.mode_padding(mode, ym.shape), (1, 1), self.ctx.budget)
         d = self.ctx.namespace.layer
-        if isinstance(d, Windowed) and not isinstance(d, Selecting):  # a weighted sum: conv, average pooling
-            g = d.geometry
-            if xm.shape == g.input and ym.shape == g.kernel:
-                if g.dilation != (1, 1):
-                    raise ClaimError("'*' with a dilated layer: write conv(...) in the expression language")
-                return fn.convolve(xm, ym, g.padding, g.stride, self.ctx.budget)
+        if isinstance(d, Windowed) and not isinstance(d, Selecting) and len(d.geometry.input) <= 2:
+            g = d.geometry  # a weighted sum (conv, average pooling); a 1-D signal is a column
+            flat = len(g.input) == 1
+            if xm.shape == (*g.input, 1)[:2] and ym.shape == (*g.kernel, 1)[:2]:
+                if any(n != 1 for n in g.dilation):
+                    raise ClaimError("'*' with a dilated layer: write conv(..., dilation=...) in the expression language")
+                padding = (*g.padding, 0, 0) if flat else g.padding
+                return fn.convolve(xm, ym, padding, (*g.stride, 1)[:2], self.ctx.budget)
         if hint == op.UNKNOWN:  # a term of its side: the other side's shape decides
             raise op.AmbiguousPaddingError(f"'*' of a {xm.rows}x{xm.cols} by a {ym.rows}x{ym.cols} matrix")
         if hint is None and xm.shape == ym.shape:  # inside a derivative or a function: the seed's window product

@@ -97,7 +97,7 @@ def infer_padding(
 
 
 def _output(x: tuple[int, int], y: tuple[int, int], padding: tuple[int, int, int, int]) -> tuple[int, int] | None:
-    geom = Geometry(x, y, padding, (1, 1))
+    geom = Geometry.make(x, y, padding, (1, 1))
     try:
         geom.check("kernel")
     except SpecError:
@@ -108,7 +108,7 @@ def _output(x: tuple[int, int], y: tuple[int, int], padding: tuple[int, int, int
 def geometry(
     shape: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, ...]
 ) -> Geometry:
-    geom = Geometry(shape, kernel, padding, stride)  # type: ignore[arg-type]
+    geom = Geometry.make(shape, kernel, padding, stride)
     try:
         geom.check("im2col's kernel")
     except SpecError as err:

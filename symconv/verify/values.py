@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,7 +52,8 @@ def check_text(text: object, limit: int, kind: str = "") -> str:
 @dataclass(frozen=True)
 class TensorView:
     """A symbol tensor with ``lead`` (0-based) leading indices already fixed and at least
-    three indices left, e.g. all channels of ``A^{[1]}`` or kernel ``j`` of ``K^{[2]}``."""
+    three indices left, e.g. all channels of ``A^{[1]}``, kernel ``j`` of ``K^{[2]}``, or one
+    channel of a 3-D input."""
 
     tensor: Tensor
     lead: tuple[int, ...]
@@ -61,20 +63,27 @@ class TensorView:
     def shape(self) -> tuple[int, ...]:
         return self.tensor.shape[len(self.lead) :]
 
+    def positions(self) -> list[tuple[int, ...]]:
+        """0-based positions below ``lead``: leading ones row-major, each trailing matrix in
+        vec order (the seed's stacked ``[vec(X_1); vec(X_2); ...]``)."""
+        *front, h, w = self.shape
+        return [
+            (*head, r, c) for head in itertools.product(*(range(n) for n in front)) for c in range(w) for r in range(h)
+        ]
+
     def entries(self) -> list[sp.Expr]:
-        """Every entry, leading indices row-major and each matrix in vec order (the seed's
-        stacked ``[vec(X_1); vec(X_2); ...]``)."""
-        block = 1
-        for n in self.shape:
-            block *= n
-        start = self.tensor.flat_index(*self.lead, *([0] * len(self.shape)))
-        return list(self.tensor.flat[start : start + block])
+        """Every entry, in :meth:`positions` order."""
+        return [self.tensor.entry(*self.lead, *p) for p in self.positions()]
 
     def blocks(self) -> list[sp.ImmutableMatrix | TensorView]:
         """The values along the first remaining index: matrices, or views one index shorter."""
         first = self.shape[0]
         if len(self.shape) == 3:
-            return [sp.ImmutableMatrix(self.tensor.matrix(*self.lead, k)) for k in range(first)]
+            _, h, w = self.shape
+            return [
+                sp.ImmutableMatrix(h, w, lambda r, c, k=k: self.tensor.entry(*self.lead, k, int(r), int(c)))
+                for k in range(first)
+            ]
         return [TensorView(self.tensor, (*self.lead, k), self.label) for k in range(first)]
 
 
