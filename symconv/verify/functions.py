@@ -700,7 +700,7 @@ def _kron(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 
 def _kernel_stride_padding(
     a: list[Value], first: int, what: str
-) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int, int, int]]:
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, ...]]:
     kernel = _pair(a[first], f"{what}'s kernel")
     stride = _pair(a[first + 1], f"{what}'s stride") if len(a) > first + 1 else (1, 1)
     padding = _padding(a[first + 2], f"{what}'s padding") if len(a) > first + 2 else (0, 0, 0, 0)

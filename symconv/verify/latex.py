@@ -415,7 +415,7 @@ class Reader:
             flat = len(g.input) == 1
             if xm.shape == (*g.input, 1)[:2] and ym.shape == (*g.kernel, 1)[:2]:
                 if any(n != 1 for n in g.dilation):
-                    raise ClaimError("'*' with a dilated layer: write conv(..., dilation=...) in the expression language")
+                    raise ClaimError("'*' with a dilated layer: write conv(X, Y, dilation=...) instead")
                 padding = (*g.padding, 0, 0) if flat else g.padding
                 return fn.convolve(xm, ym, padding, (*g.stride, 1)[:2], self.ctx.budget)
         if hint == op.UNKNOWN:  # a term of its side: the other side's shape decides

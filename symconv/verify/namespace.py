@@ -41,12 +41,12 @@ from functools import cached_property
 import sympy as sp
 
 from ..derive import derive
+from ..geometry import AXIS_LETTERS
 from ..network import NetworkDerivation
 from ..registry import kind
 from ..rule import Derivation, Loss
 from ..specs import Layer, Network
 from ..symbols import Tensor, real
-from ..geometry import AXIS_LETTERS
 from .values import MAX_ENTRIES, ClaimError, TensorView, Value, check_size
 
 MAX_SYMBOL_ENTRIES = MAX_ENTRIES

@@ -38,7 +38,7 @@ from .values import (
 MODES = ("full", "valid", "same")
 
 
-def mode_padding(mode: str, kernel: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, int, int, int]:
+def mode_padding(mode: str, kernel: tuple[int, int], dilation: tuple[int, int] = (1, 1)) -> tuple[int, ...]:
     """The padding ``(top, bottom, left, right)`` of a named mode for a kernel: full
     ``k - 1`` on each side, valid none, same ``k - 1`` in all (the extra one after, as in
     PyTorch)."""
@@ -63,7 +63,7 @@ class AmbiguousPaddingError(ClaimError):
 
 def infer_padding(
     x: tuple[int, int], y: tuple[int, int], target: tuple[int, ...] | None
-) -> tuple[str, tuple[int, int, int, int]]:
+) -> tuple[str, tuple[int, ...]]:
     """The one padding among full, valid and same (stride 1) whose output has ``target``'s
     shape; a one-line refusal naming the candidates otherwise."""
     outputs = {mode: _output(x, y, mode_padding(mode, y)) for mode in MODES}
@@ -75,7 +75,7 @@ def infer_padding(
             "or conv(X, Y, padding=...) in the expression language"
         )
     shape = tuple(target) if len(target) == 2 else (1, 1) if len(target) == 0 else tuple(target)
-    fits: dict[tuple[int, int, int, int], str] = {}
+    fits: dict[tuple[int, ...], str] = {}
     for mode, out in outputs.items():
         if out is not None and out == shape:
             fits.setdefault(mode_padding(mode, y), mode)
@@ -96,7 +96,7 @@ def infer_padding(
     )
 
 
-def _output(x: tuple[int, int], y: tuple[int, int], padding: tuple[int, int, int, int]) -> tuple[int, int] | None:
+def _output(x: tuple[int, int], y: tuple[int, int], padding: tuple[int, ...]) -> tuple[int, ...] | None:
     geom = Geometry.make(x, y, padding, (1, 1))
     try:
         geom.check("kernel")
@@ -125,9 +125,7 @@ def _channels(x: Value, what: str) -> list[sp.ImmutableMatrix]:
     return [to_matrix(x, what)]
 
 
-def im2col(
-    x: Value, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int, int, int]
-) -> sp.ImmutableMatrix:
+def im2col(x: Value, kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, ...]) -> sp.ImmutableMatrix:
     """The windows of ``x`` as columns (module docstring)."""
     chans = _channels(x, "im2col's first argument")
     geom = geometry(chans[0].shape, kernel, stride, padding)
@@ -156,7 +154,7 @@ def col2im(
     shape: tuple[int, ...],
     kernel: tuple[int, int],
     stride: tuple[int, int],
-    padding: tuple[int, int, int, int],
+    padding: tuple[int, ...],
 ) -> Value:
     """The adjoint of :func:`im2col`: each column's entries added back where they were read."""
     cols_m = to_matrix(c, "col2im's first argument")
@@ -199,7 +197,7 @@ def kron(x: Value, y: Value) -> sp.ImmutableMatrix:
     )
 
 
-def unpad(x: Value, padding: tuple[int, int, int, int]) -> sp.ImmutableMatrix:
+def unpad(x: Value, padding: tuple[int, ...]) -> sp.ImmutableMatrix:
     """``x`` without a border of ``padding`` (top, bottom, left, right): ``pad``'s inverse."""
     m = to_matrix(x, "crop's argument")
     t, b, left, right = padding
