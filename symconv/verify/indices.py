@@ -19,6 +19,7 @@ given (``for = {m = [1, 3]}``, ``\forall 1 \le m \le 3`` or ``\sum_{m=1}^{3}``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,26 +76,32 @@ def evaluate(e: IndexExpr, env: Mapping[str, int], describe_unknown: str = "") -
     """The integer value of an index expression (a division must come out whole, or be
     rounded with a floor or a ceiling)."""
     value = _value(e, env, describe_unknown)
-    if value.denominator != 1:
-        raise ClaimError(f"the index {show(e)} is {value} here, not an integer; round it: \\lceil {show(e)} \\rceil")
-    return int(value)
+    if isinstance(value, Fraction):
+        if value.denominator != 1:
+            raise ClaimError(
+                f"the index {show(e)} is {value} here, not an integer; round it: \\lceil {show(e)} \\rceil"
+            )
+        return int(value)
+    return value
 
 
-def _value(e: IndexExpr, env: Mapping[str, int], unknown: str) -> Fraction:
+def _value(e: IndexExpr, env: Mapping[str, int], unknown: str) -> int | Fraction:
+    """Integers, and fractions only where a division makes them."""
     if isinstance(e, Num):
-        return Fraction(e.value)
+        return e.value
     if isinstance(e, Var):
-        if e.name not in env:
+        value = env.get(e.name)
+        if value is None:
             raise ClaimError(unknown or f"the index {e.name} has no value here")
-        return Fraction(env[e.name])
+        return value
     if isinstance(e, Round):
         x = _value(e.item, env, unknown)
-        return Fraction(math.ceil(x) if e.ceil else math.floor(x))
+        return math.ceil(x) if e.ceil else math.floor(x)
     a, b = _value(e.left, env, unknown), _value(e.right, env, unknown)
     if e.op == "/":
         if b == 0:
             raise ClaimError(f"division by zero in the index {show(e)}")
-        return a / b
+        return Fraction(a) / b
     return a + b if e.op == "+" else a - b if e.op == "-" else a * b
 
 
@@ -397,6 +404,7 @@ class Reading:
         return True if self.lead else len(self.slots) == len(self.sizes)
 
 
+@functools.lru_cache(maxsize=4096)
 def choose(
     sub: Subscript, shape: tuple[int, ...], name: str, base: int, *, prefer_entry: bool, collapse: bool = False
 ) -> Reading:

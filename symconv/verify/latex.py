@@ -198,6 +198,8 @@ class Reader:
             return _number(items[0].text)
         if len(items) == 1 and not isinstance(items[0], Op | Frac | Floor | MaxMin | Num):
             return self.item(items[0], hint)
+        if all(isinstance(it, _FACTOR) for it in items):  # a plain product (g_{pq} k_{mn}): left to right
+            return functools.reduce(mul, [self.item(it) for it in items])
         return self.lark(self.render(items, hint))
 
     def item(self, it: object, hint: tuple[int, ...] | None = None) -> Value:
@@ -656,6 +658,11 @@ class Reader:
             kind = type(e)
             return fn.entrywise(self.walk(e.args[0]), lambda x: fn.rounded(x, kind), "floor")
         raise ClaimError(f"the LaTeX construct {type(e).__name__} is not supported in claims")
+
+
+#: items whose juxtaposition is the product of their values in order (what lark's reading of
+#: the rendered text gives: a matrix product in the written order, a scalar factor anywhere)
+_FACTOR = (Name, Apply, Call, Sum, Deriv, Indicator, Power, Conv, Indexed, Mat, Cases, Grad)
 
 
 def _alone(items: list[object], k: int) -> bool:
