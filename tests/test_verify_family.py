@@ -160,3 +160,19 @@ def test_claims_times_configurations_stay_within_the_claims_limit() -> None:
     limit = r"there are 2500 claim checks .claims times configurations.; the limit is 2000"
     with pytest.raises(SpecError, match=limit):
         verify_document({"layer": LAYER, "family": family, "claims": claims})
+
+
+def test_a_family_claim_that_rests_on_the_default_layout_says_so() -> None:
+    claim = {
+        "id": "dK",
+        "latex": True,
+        "lhs": r"\frac{\partial L}{\partial \mathbf{K}}",
+        "rhs": r"\mathbf{A} \ast \mathbf{G}",
+    }
+    (r,) = verify_document({"layer": LAYER, "family": {"input": [[5, 5], [6, 7]]}, **TABLES, "claims": [claim]}).results
+    assert r.holds
+    assert r.notes == (
+        "family of 2 configurations: holds on all 2 configurations",
+        "layout: read in the mixed layout, the default; in the numerator layout this claim fails "
+        '(state layout = "mixed" to make it explicit)',
+    )

@@ -172,7 +172,8 @@ def combine(
     first = results[0][1]
     methods = sorted({r.method for _, r in results})
     method = methods[0] if len(methods) == 1 else "; ".join(methods)
-    notes = (f"family of {total}: {text}",)
+    layout = [n for _, r in results for n in r.notes if n.startswith("layout:")][:1]  # never silent
+    notes = (f"family of {total}: {text}", *layout)
     holds = _replace(
         first, message=f"holds on all {len(results)} configurations", method=method, notes=notes, outcomes=shown
     )
