@@ -355,7 +355,8 @@ class Reader:
             hi = to_int(self.value(it.hi), "the upper bound of \\sum")
         if hi - lo + 1 > MAX_LOOP:
             raise ClaimError(f"a \\sum from {lo} to {hi} has more than {MAX_LOOP} terms")
-        assert it.body is not None
+        if it.body is None:  # a \sum taken as an operand: \operatorname{f} \sum_{i} ...
+            raise ClaimError("a \\sum needs something to add up after its bounds; write f(\\sum_{i} x_{i})")
         total: Value = sp.S.Zero
         try:
             for i in range(lo, hi + 1):
@@ -373,8 +374,7 @@ class Reader:
         its id is a key)."""
         key = (id(it), var)
         if key not in self._sum_ranges:
-            assert it.body is not None
-            ranges = self.ranges(it.body, {var}, frozenset(self.loops) - {var})
+            ranges = self.ranges(it.body or [], {var}, frozenset(self.loops) - {var})
             how = f"write the range: \\sum_{{{var}={self.base}}}^{{n}}"
             self._sum_ranges[key] = ix.infer_range(var, ranges, self.base, how)
         return self._sum_ranges[key]

@@ -63,7 +63,8 @@ def claim_lines(r: ClaimResult, *, verbose: bool = False) -> list[str]:
             if d.delta is not None:
                 lines.append(f"{_INDENT}    left - right = {difference_text(d.delta)}")
         if r.n_differing > 6:
-            lines.append(f"{_INDENT}... and {r.n_differing - 6} more entries")
+            what = "index values" if r.labels else "entries"
+            lines.append(f"{_INDENT}... and {r.n_differing - 6} more {what}")
         cx = r.counterexample
         if cx is not None and not cx.values:
             lines.append(f"{_INDENT}(no variables: the two sides are different numbers)")
