@@ -457,10 +457,6 @@ class Ranges:
     def add(self, name: str, size: int, tensor: str) -> None:
         self.seen.setdefault(name, []).append((size, tensor))
 
-    def merge(self, other: Ranges) -> None:
-        for name, items in other.seen.items():
-            self.seen.setdefault(name, []).extend(items)
-
 
 def bare_occurrences(reading: Reading) -> list[tuple[str, int]]:
     """``(variable, axis size)`` for each slot that is a variable by itself."""

@@ -16,7 +16,7 @@ import sympy as sp
 
 from . import language
 from . import latex as latex_reader
-from .decide import SHAPES, Decider, Decision, Difference, decide, decide_entries, entries
+from .decide import SHAPES, Decider, Decision, decide, decide_entries, entries
 from .functions import Context
 from .indices import Ranges, infer_range, points
 from .model import Claim
@@ -258,7 +258,3 @@ def transpose_hint(lhs: Value | None, rhs: Value | None, decider: Decider) -> st
             f"the shapes are exactly transposed ({shapes}): a transpose is missing on one side, or the layout differs"
         )
     return ""
-
-
-def first_difference(decision: Decision) -> Difference | None:
-    return decision.differing[0] if decision.differing else None
