@@ -419,3 +419,58 @@ def test_cli_refuses_bad_pooling_flags_in_one_line(capsys, flags, message):
     assert main(["derive", *flags]) == 2
     err = capsys.readouterr().err.strip()
     assert err == message
+
+
+CLAIMS = """
+[layer]
+type = "lppool1d"
+input = 6
+window = 3
+stride = 3
+norm = 2
+
+[[claims]]
+id = "constants"
+lhs = "n_l * ln_s"
+rhs = "9"
+
+[[claims]]
+id = "slope"
+lhs = "diff(a[1], I[2])"
+rhs = "I[2] / a[1]"
+
+[[claims]]
+id = "wrong-slope"
+lhs = "diff(a[1], I[2])"
+rhs = "2 * I[2] / a[1]"
+"""
+
+CLAIMS_3D = """
+[layer]
+type = "adaptive_avgpool3d"
+input = [2, 4, 4]
+output = [1, 2, 2]
+
+[[claims]]
+id = "output-size"
+lhs = "d_a * h_a * w_a"
+rhs = "4"
+
+[[claims]]
+id = "mean"
+lhs = "diff(a[1,1,1], I[1,1,1])"
+rhs = "1/8"
+"""
+
+
+def test_claims_name_the_constants_of_1d_and_3d_pooling(tmp_path, capsys):
+    """Lp pooling's slope (the root differentiated) holds and a wrong one fails; the per-axis
+    constants (``n_l``, ``ln_s``; ``d_a, h_a, w_a``) are named, and a 3-D entry's derivative holds."""
+    for name, text in (("lp.toml", CLAIMS), ("adaptive.toml", CLAIMS_3D)):
+        (tmp_path / name).write_text(text)
+    assert main(["verify", str(tmp_path / "lp.toml")]) == 1
+    out = capsys.readouterr().out
+    assert "holds    constants" in out and "holds    slope" in out and "FAILS    wrong-slope" in out
+    assert main(["verify", str(tmp_path / "adaptive.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "holds    output-size" in out and "holds    mean" in out

@@ -53,10 +53,11 @@ def _constants(spec: AdaptiveAvgPool | AdaptiveMaxPool) -> dict[str, int]:
 
 
 def _divisors(d: AdaptiveAvgDerivation) -> dict[str, Any]:
-    """``D``: window ``p``'s divisor, its size (``h_p w_q`` in 2-D)."""
-    if d.ndim == 2:
-        return {"D": sp.ImmutableMatrix(d.divisors.tolist())}
-    return {"D": sp.ImmutableDenseNDimArray(d.divisors.tolist(), d.divisors.shape)}
+    """``D``: window ``(p, q)``'s divisor ``h_p w_q``, a matrix, so 2-D only (the claims language
+    indexes matrices)."""
+    if d.ndim != 2:
+        return {}
+    return {"D": sp.ImmutableMatrix(d.divisors.tolist())}
 
 
 def _kind(spec: type[AdaptiveAvgPool] | type[AdaptiveMaxPool]) -> LayerKind:

@@ -77,13 +77,12 @@ def _omega(d: MaxPoolDerivation) -> dict[str, Tensor]:
 
 
 def _p(d: AvgPoolDerivation) -> dict[str, Any]:
-    """3.1.3's ``P``, every entry ``1/prod(window)``, and ``D``, each window's divisor (PyTorch's
-    ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` rules; all the window's size by
-    default); in 2-D as matrices, else as arrays."""
-    divisors = sp.ImmutableDenseNDimArray(d.divisors.tolist(), d.divisors.shape)
-    if d.ndim == 2:
-        return {"P": sp.ImmutableMatrix(d.P), "D": sp.ImmutableMatrix(d.divisors.tolist())}
-    return {"P": d.P, "D": divisors}
+    """3.1.3's ``P``, every entry ``1/(h_l w_l)``, and ``D``, each window's divisor (PyTorch's
+    ``ceil_mode``, ``count_include_pad`` and ``divisor_override`` rules; all ``h_l w_l`` by
+    default): matrices, so 2-D only (the claims language indexes matrices)."""
+    if d.ndim != 2:
+        return {}
+    return {"P": sp.ImmutableMatrix(d.P), "D": sp.ImmutableMatrix(d.divisors.tolist())}
 
 
 def _pool_kinds(spec: type[MaxPool] | type[AvgPool] | type[LPPool]) -> LayerKind:
