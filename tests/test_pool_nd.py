@@ -265,64 +265,6 @@ def test_lp_pooling_equals_torchs_lp_pool(d, norm, window, stride, ceil):
     assert (A[0, 0] == 0).all() and (dI[0, 0] == 0).all()  # zero windows: 0, and no gradient
 
 
-POOL_NETS = {
-    "1d": sc.Network(
-        input=12,
-        channels=2,
-        layers=[
-            sc.Conv1D(kernel=3, out_channels=3, padding=1),
-            sc.ReLU(),
-            sc.MaxPool1D(window=2, pad_value=INF, padding=(1, 0), tie_order="row"),
-            sc.LPPool1D(window=2, norm=2),
-            sc.Flatten(),
-            sc.Dense(out_features=3),
-            sc.SoftmaxCrossEntropy(),
-        ],
-    ),
-    "3d": sc.Network(
-        input=(3, 4, 4),
-        channels=1,
-        layers=[
-            sc.Conv3D(kernel=2, out_channels=2, padding=1),
-            sc.Tanh(),
-            sc.AvgPool3D(window=2, stride=(1, 2, 2), ceil_mode=True),
-            sc.AdaptiveMaxPool3D(output=(2, 1, 2)),
-            sc.Flatten(),
-            sc.Dense(out_features=2),
-            sc.SoftmaxCrossEntropy(),
-        ],
-    ),
-}
-
-
-@pytest.mark.parametrize("name", sorted(POOL_NETS))
-def test_networks_with_1d_and_3d_pooling_after_convs_match_finite_differences(name):
-    """A Conv1D (Conv3D) stack with 1-D (3-D) pooling, flattened into a dense layer: the seed's
-    route (the core's chain of vec Jacobians) gives every gradient central differences give."""
-    net = POOL_NETS[name]
-    d = sc.derive(net)
-    rng = np.random.default_rng(0)
-    params = {p.key: rng.standard_normal(p.tensor.shape) for p in d.params}
-    x = rng.standard_normal(net.in_shape)
-    label = 1
-    loss, grads = d.gradients(x, label, params)
-
-    def j(ps):
-        return -np.log(d.forward_numeric(x, ps)[-1][label])
-
-    assert loss == pytest.approx(j(params), rel=1e-12)
-    h = 1e-6
-    for key, value in params.items():
-        numeric = np.zeros_like(value)
-        for idx in np.ndindex(value.shape):
-            plus = {k: v.copy() for k, v in params.items()}
-            minus = {k: v.copy() for k, v in params.items()}
-            plus[key][idx] += h
-            minus[key][idx] -= h
-            numeric[idx] = (j(plus) - j(minus)) / (2 * h)
-        np.testing.assert_allclose(grads[key], numeric, atol=1e-7, rtol=1e-5)
-
-
 def test_generated_networks_of_1d_and_3d_pooling_pass_symconv_check(tmp_path):
     """Generated network modules of 1-D and 3-D pooling (max, Lp, average, adaptive) flattened into
     a dense layer: ``symconv check`` passes every check (forward, J, gradients against the core and

@@ -26,7 +26,7 @@ def test_every_registered_kind_has_names_in_claims(name: str) -> None:
     layer = spec_from_document({"layer": {"type": name, **_example(name)}})
     ns = Namespace(layer)
     assert ns.tensors and spec.kind == name
-    ndim = len(getattr(layer, "stride", (1, 1)))
+    ndim = layer.ndim or 2
     letters = {1: ("n",), 2: ("h", "w"), 3: ("d", "h", "w")}[ndim]
     inp = ns.tensors[ns.layer.input.name] if ns.layer is not None else None
     assert inp is not None
@@ -42,6 +42,8 @@ def _example(name: str) -> dict[str, Any]:
     window = [2] * len(size)
     if name.startswith("adaptive"):
         return {"input": size, "output": window}
+    if name.startswith("lppool"):
+        return {"input": size, "window": window, "norm": 2}
     if "pool" in name:
         return {"input": size, "window": window}
     if name.startswith("conv"):

@@ -15,7 +15,7 @@ from ...latex.blocks import block
 from ...latex.layout import LINE, Line, matrix
 from ...latex.notation import frac_d, mat, space, vname
 from ...latex.printer import join_sum, tex
-from ..pool.latex_nd import chain_lines, vec_words
+from ..pool.latex_nd import chain_lines, names, vec_words
 from .rule import AdaptiveAvgDerivation, AdaptiveMaxDerivation, _AdaptiveDerivation
 
 #: entries of a window shown in a sum or a max before eliding
@@ -52,12 +52,7 @@ def _terms(d: _AdaptiveDerivation, p: int, q: int) -> list[str]:
 def _shapes(d: _AdaptiveDerivation) -> dict[str, Any]:
     (hi, wi), (ha, wa) = d.input_size, d.spec.output_size
     return {
-        "I": mat(d.input, 0),
-        "A": mat(d.output, 0),
-        "vI": vname(d.input, 0),
-        "vA": vname(d.output, 0),
-        "many": d.channels > 1,
-        "c": d.channels,
+        **names(d),
         "hi": hi,
         "wi": wi,
         "ha": ha,
@@ -170,11 +165,8 @@ def _nd_shapes(d: _AdaptiveDerivation, cell: Any) -> dict[str, Any]:
 def _shapes_nd(d: _AdaptiveDerivation) -> dict[str, Any]:
     nz, n = d._sizes
     return {
+        **names(d),
         "ndim": d.ndim,
-        "I": mat(d.input, 0),
-        "A": mat(d.output, 0),
-        "many": d.channels > 1,
-        "c": d.channels,
         "I_space": space(*d.input_size),
         "A_space": space(*d.spec.output_size),
         "vec_order": vec_words(d.ndim, d.input.letter),
@@ -224,9 +216,11 @@ def nd_max_context(d: AdaptiveMaxDerivation, values: np.ndarray | None, seed: in
         "is_max": True,
         "tie_order": "row-major order (PyTorch's)" if d.spec.tie_order == "row" else "${}_v\\Omega$ (the seed's)",
         "source": source,
-        "example": common.sym_block(example.astype(int), rows=8),
-        "switches": common.sym_block(switches, rows=8),
-        "selected": common.sym_block(selected, rows=8),
+        "example": [
+            Line(mat(d.input, 0), "= " + common.sym_block(example.astype(int), rows=8, budget=LINE - 40)),
+            Line("i", "= " + common.sym_block(switches, rows=8, budget=LINE - 40)),
+            Line("j", "= " + common.sym_block(selected, rows=8, budget=LINE - 40)),
+        ],
         "jacobian": [
             Line(
                 frac_d(vname(d.output, 0), vname(d.input, 0)),

@@ -56,6 +56,19 @@ def chain_lines(d: Any, nz: int, n: int, jacobian: str = "") -> list[Line]:
     ]
 
 
+def names(d: Any) -> dict[str, Any]:
+    """A pooling document's names for channel 1's input and output (and their vecs), and the
+    channels."""
+    return {
+        "I": mat(d.input, 0),
+        "A": mat(d.output, 0),
+        "vI": vname(d.input, 0),
+        "vA": vname(d.output, 0),
+        "many": d.channels > 1,
+        "c": d.channels,
+    }
+
+
 def _axes(d: Pooled) -> tuple[common.Axis, ...]:
     return common.axis_names(d.geometry.ndim, "i", "l", "a", "{}^{l}")
 
@@ -89,13 +102,8 @@ def _shapes(d: Pooled) -> dict[str, Any]:
         else ""
     )
     return {
+        **names(d),
         "ndim": g.ndim,
-        "I": mat(d.input, 0),
-        "A": mat(d.output, 0),
-        "vI": vname(d.input, 0),
-        "vA": vname(d.output, 0),
-        "many": d.channels > 1,
-        "c": d.channels,
         "I_space": space(*g.input),
         "A_space": space(*g.output),
         "window": " \\times ".join(str(k) for k in g.kernel),
