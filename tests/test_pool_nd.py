@@ -142,7 +142,7 @@ MAX_CASES = [
     pytest.param((9,), (3,), (1, 1), (2,), (1,), (1,), False, INF, "column", id="max1d"),
     pytest.param((8,), (2,), (2, 3), (2,), (2,), (2,), True, 0.0, "row", id="max1d-base-dilation-big-pad"),
     pytest.param(
-        (3, 4, 5), (2, 2, 3), (1, 0, 0, 1, 1, 1), (1, 2, 2), (1, 1, 1), (1, 1, 1), True, INF, "row", id="max3d-row"
+        (2, 3, 4), (2, 2, 3), (1, 0, 0, 1, 1, 1), (1, 2, 2), (1, 1, 1), (1, 1, 1), True, INF, "row", id="max3d-row"
     ),
     pytest.param(
         (3, 3, 4),
