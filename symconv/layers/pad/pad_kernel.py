@@ -1,0 +1,58 @@
+"""Padding's generated code: where the input lies inside the padded (or cropped) planes, and the
+copies a padding mode makes (PyTorch's ``reflect``, ``replicate`` and ``circular``), forward
+(filled in) and backward (folded back: the gradient of a copy adds into the entry it copies).
+
+A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
+generated module with a padded convolution or a pad layer.  Its two records are read off the
+checked window map by ``symconv.codegen.plans.placement``:
+
+* ``places``, per spatial axis ``(i0, i1, x0, x1)``: input entries ``i0 .. i1 - 1`` sit at
+  padded coordinates ``x0, x0 + u, ... < x1`` (``u`` the input dilation; a cropped input has
+  ``i0 > 0`` or ``i1 < n``);
+* ``copies``, per spatial axis, ``(target, source)`` pairs of padded coordinates: the padded
+  entry ``target`` holds a copy of the entry at ``source`` (one that holds an input entry).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: per axis: input entries ``i0 .. i1 - 1`` at padded coordinates ``x0, x0 + u, ... < x1``
+Places = tuple[tuple[int, int, int, int], ...]
+#: per axis: ``(target, source)`` padded coordinates of the copies
+Copies = tuple[tuple[tuple[int, int], ...], ...]
+
+
+def pad_slices(places: Places, steps: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+    """The slices of the input and of the padded planes (their last ``d`` axes) that hold the
+    same entries: ``input[inner] `` lies at ``padded[outer]``."""
+    inner = tuple(slice(i0, i1) for i0, i1, _, _ in places)
+    outer = tuple(slice(x0, x1, u) for (_, _, x0, x1), u in zip(places, steps, strict=True))
+    return inner, outer
+
+
+def pad_whole(places: Places, size: tuple[int, ...]) -> bool:
+    """Whether every input entry lies in the padded planes (nothing cropped)."""
+    return all((i0, i1) == (0, n) for (i0, i1, _, _), n in zip(places, size, strict=True))
+
+
+def pad_fill(X: np.ndarray, copies: Copies) -> None:
+    """Fill the padded entries of ``X`` (its last ``d = len(copies)`` axes are the padded planes)
+    with the copies, axis by axis: the copies along an axis run over the whole extent of the axes
+    before it, so a corner holds the copy of a copy, as PyTorch's padding does."""
+    d = len(copies)
+    for a, pairs in enumerate(copies):
+        lead: tuple[slice | int, ...] = (slice(None),) * (X.ndim - d + a)
+        for target, source in pairs:
+            X[(*lead, target)] = X[(*lead, source)]
+
+
+def pad_fold(G: np.ndarray, copies: Copies) -> None:
+    """The transpose of :func:`pad_fill`, in place on a gradient ``G`` over the padded planes:
+    axis by axis in reverse order, each copy's gradient is added into the entry it copies
+    (that entry's Jacobian column sums the copies)."""
+    d = len(copies)
+    for a in reversed(range(d)):
+        lead: tuple[slice | int, ...] = (slice(None),) * (G.ndim - d + a)
+        for target, source in copies[a]:
+            G[(*lead, source)] += G[(*lead, target)]
