@@ -16,6 +16,7 @@ from ...geometry import Geometry
 from . import conv_kernel
 from .conv_kernel import ConvPath, ConvPlan
 from .rule import ConvDerivation
+from .spec import ConvTranspose
 
 #: the scatter path (input dilation at stride 1, the transposed convolution) takes about this
 #: many bytes (float64) of products, output buffer and input per chunk of examples: few, wide
@@ -57,7 +58,10 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
     per_example = cin * nk * (padded if flat else nz) * 8
     buffer, lead = m.padded, (0,) * nd
     if scatter:
-        offsets, buffer, lead = _scatter(m)
+        # a transposed convolution's buffer is the padded output of the convolution it is the
+        # adjoint of (the older conv_transpose2d code's, whose chunks it keeps)
+        least = d.spec.adjoint.padded if isinstance(d.spec, ConvTranspose) else (0,) * nd
+        offsets, buffer, lead = _scatter(m, least)
         check_scatter(m, jac_k, jac_a, offsets, lead, d.transposed)
         per_example = (cout * nk * na + cout * math.prod(buffer) + cin * na) * 8
         chunk = max(1, SCATTER_BYTES // per_example)
@@ -141,18 +145,20 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
     )
 
 
-def _scatter(m: Geometry) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], tuple[int, ...]]:
+def _scatter(
+    m: Geometry, least: tuple[int, ...]
+) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], tuple[int, ...]]:
     """The scatter path's slices, output buffer and output start, per axis: input entry ``p``
     reaches the padded coordinate ``before + p u``, which window ``y`` reads at kernel position
     ``r`` when ``y = before + p u - r d``; with ``r' = k - 1 - r`` (the turned kernel) that is
     ``y = r' d + p u - lead``, ``lead = d (k - 1) - before``.  The buffer holds every
-    ``r' d + p u`` and every output, from ``min(0, lead)`` on."""
+    ``r' d + p u`` and every output, from ``min(0, lead)`` on, and is at least ``least`` long."""
     starts, buffer, lead = [], [], []
-    for a in m.axes:
+    for a, at_least in zip(m.axes, least, strict=True):
         span = a.dilation * (a.window - 1) + a.input_dilation * (a.size - 1) + 1
         first = a.dilation * (a.window - 1) - a.before
         low = min(0, first)
-        buffer.append(max(span, first + a.output) - low)
+        buffer.append(max(span, first + a.output, at_least) - low)
         lead.append(first - low)
         starts.append([r * a.dilation - low for r in range(a.window)])
     offsets = tuple(
