@@ -159,8 +159,8 @@ def test_check_module_fails_on_a_wrong_module(tmp_path):
     path = write_module(SPECS["conv"], tmp_path)
     text = path.read_text()
     broken = text.replace(
-        "    Z += b.astype(dtype, copy=False)[:, None, None]",
-        "    Z += 1.001 * b.astype(dtype, copy=False)[:, None, None]",
+        "        Z += b.astype(dtype, copy=False).reshape(",
+        "        Z += 1.001 * b.astype(dtype, copy=False).reshape(",
     )
     assert broken != text
     path.write_text(broken)

@@ -18,7 +18,7 @@ import sympy as sp
 import symconv as sc
 from symconv.cli import main
 from symconv.codegen.render import generate
-from symconv.layers.convt import plan as convt_plan
+from symconv.layers.conv import plan as conv_plan
 from symconv.symbols import vec_order
 
 
@@ -143,7 +143,7 @@ def test_generated_code_equals_the_scatter_loop(kw):
 def test_generated_code_over_many_chunks_equals_the_scatter_loop(monkeypatch):
     """One example per chunk (the chunk budget forced to 1 byte): every chunk's products, padded
     output and windows start afresh, and the kernel gradient adds up over the chunks."""
-    monkeypatch.setattr(convt_plan, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv_plan, "SCATTER_BYTES", 1)
     spec = sc.ConvTranspose2D(input=(3, 4), kernel=(3, 2), padding=(1, 0, 0, 1), stride=(2, 1), dilation=(1, 2),
                               output_padding=(1, 1), in_channels=4, out_channels=2, groups=2)  # fmt: skip
     m = load(spec)
@@ -182,9 +182,9 @@ def test_symconv_check_passes(tmp_path, capsys):
          "got 2x2 with stride 2x2 and dilation 1x1"),
         (["--input", "3x3", "--kernel", "3", "--in-channels", "3", "--out-channels", "4", "--groups", "2"],
          "--groups: must divide in_channels (3), got 2"),
-        (["--input", "2x2", "--kernel", "1", "--padding", "1"],
-         "--padding: 1,1,1,1 trims the output to 0x0: (n - 1) s - before - after + d (k - 1) + output_padding + 1 "
-         "must be at least 1"),
+        (["--input", "2x2", "--kernel", "1", "--padding", "2"],
+         "--padding: 2,2,2,2 trims the output to -2x-2: (n - 1) s - before - after + d (k - 1) + output_padding + 1 "
+         "must be at least 0"),
         (["--input", "3x3", "--kernel", "3", "--window", "2"], "--window: does not apply to conv_transpose2d"),
     ],
 )  # fmt: skip

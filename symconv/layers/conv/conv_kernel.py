@@ -668,10 +668,13 @@ def conv_scatter_backward(
     dA = np.empty(A.shape, dtype)
     Gp = np.zeros((cout, min(n, chunk), *plan.buffer), dtype)  # zero outside the output
     inner = tuple(slice(a, a + o) for a, o in zip(plan.lead, frame.out, strict=True))
+    # the first kernel position's slice starts the windows
+    origin = tuple(slice(plan.offsets[0][frame.ndim + 2 * a], None) for a in range(frame.ndim))
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         Gp[(slice(None), slice(0, m), *inner)] = conv_first(dZ[n0 : n0 + m])
-        windows = conv_windows(Gp[:, :m], frame.window, frame.dilation, frame.input_dilation, frame.size)
+        windows = conv_windows(Gp[(slice(None), slice(0, m), *origin)], frame.window, frame.dilation,
+                               frame.input_dilation, frame.size)
         X = windows.reshape(groups, rows_k, m * na)
         D = np.matmul(Kg, X).reshape(cin, m, *frame.size)
         dA[n0 : n0 + m] = conv_first(D)
