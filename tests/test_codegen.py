@@ -228,7 +228,7 @@ def test_cli_codegen_flags(tmp_path, capsys):
 
 
 def test_cli_codegen_invalid_spec_writes_nothing(tmp_path, capsys):
-    assert main(["codegen", "--layer", "conv2d", "--input", "2x2", "--kernel", "5x5", "-o", str(tmp_path)]) == 2
+    assert main(["codegen", "--layer", "conv2d", "--input", "2x2", "--kernel", "0", "-o", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "kernel" in err
     assert list(tmp_path.iterdir()) == []

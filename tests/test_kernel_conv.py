@@ -135,7 +135,13 @@ def _paths(plan: ConvPlan) -> list[str]:
     if plan.frame.stride != (1,) * plan.frame.ndim:
         return ["strided"]
     depthwise = plan.cin == plan.cout == plan.groups
-    return ["flat", "rowwise", "strided", *(["shifted"] if depthwise else []), *(["scatter"] if not plan.copies else [])]
+    return [
+        "flat",
+        "rowwise",
+        "strided",
+        *(["shifted"] if depthwise else []),
+        *(["scatter"] if not plan.copies else []),
+    ]
 
 
 def _check(plan: ConvPlan, k: int, dtype=np.float64, tol=1e-12) -> None:

@@ -27,7 +27,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
-from ..pad.pad_kernel import Copies, Places, pad_fill, pad_fold, pad_slices, pad_whole
+from ..pad_kernel import Copies, Places, pad_fill, pad_fold, pad_slices, pad_whole
 from ..window_kernel import Frame
 
 #: the paths of the passes (see the module's docstring)
@@ -673,8 +673,9 @@ def conv_scatter_backward(
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         Gp[(slice(None), slice(0, m), *inner)] = conv_first(dZ[n0 : n0 + m])
-        windows = conv_windows(Gp[(slice(None), slice(0, m), *origin)], frame.window, frame.dilation,
-                               frame.input_dilation, frame.size)
+        windows = conv_windows(
+            Gp[(slice(None), slice(0, m), *origin)], frame.window, frame.dilation, frame.input_dilation, frame.size
+        )
         X = windows.reshape(groups, rows_k, m * na)
         D = np.matmul(Kg, X).reshape(cin, m, *frame.size)
         dA[n0 : n0 + m] = conv_first(D)
