@@ -83,6 +83,17 @@ def dims(shape: Sequence[int]) -> str:
     return "x".join(str(n) for n in shape)
 
 
+#: the letter of each axis in the seed's names (``h_p``, ``w_s``, ``h_z``), by the number of
+#: axes: ``n`` along a 1-D signal, depth ``d`` before height and width in 3-D
+AXIS_LETTERS = {1: ("n",), 2: ("h", "w"), 3: ("d", "h", "w")}
+#: the names of the two sides of each axis (``p_top``, ``p_bottom``)
+SIDE_NAMES = {
+    1: (("before", "after"),),
+    2: (("top", "bottom"), ("left", "right")),
+    3: (("front", "back"), ("top", "bottom"), ("left", "right")),
+}
+
+
 def vec_strides(shape: Sequence[int]) -> np.ndarray:
     """How far apart neighbours along each axis are in ``vec`` order (the first axis fastest,
     the seed's column stacking in 2-D): ``(1, n_1, n_1 n_2, ...)``."""

@@ -11,10 +11,11 @@ import sympy as sp
 
 from .. import ops
 from ..errors import SpecError
-from ..geometry import Geometry
+from ..geometry import AXIS_LETTERS, Geometry, output_size
 from ..ops import MatrixLike
 from ..sparse import VecJacobian
 from ..symbols import Grid, Mapped
+from .blocks import block
 from .layout import LINE, MAX_ROWS, Line, matrix, width
 from .printer import tex
 
@@ -33,60 +34,112 @@ class Axis:
     #: ``2`` before the padding's name: ``2 \\times`` when the name starts with a left
     #: superscript (``2 \\times {}^{l}h_p``, as Appendix B writes it; ``2{}^{l}h_p`` reads as 2 to the l)
     twice: str = "2"
+    #: the input dilation's name (``u_h``): input entries ``u_h`` apart, zeros between them
+    u: str = "u"
+
+
+def axis_names(ndim: int, input: str, window: str, output: str, prefix: str = "") -> tuple[Axis, ...]:
+    """The seed's names along each axis of a ``ndim``-D layer: ``h_a, h_k, h_p, h_s, h_z``
+    for a 2-D convolution (``input, window, output`` = ``a, k, z``), ``n_a, ...`` in 1-D,
+    ``d_a, h_a, w_a, ...`` in 3-D; a ``prefix`` (pooling's ``{}^{l}``) goes before the padding's
+    and the stride's names."""
+    twice = "2 \\times " if prefix else "2"
+    return tuple(
+        Axis(
+            f"{x}_{input}",
+            f"{x}_{window}",
+            f"{prefix}{x}_p",
+            f"{prefix}{x}_s",
+            f"{x}_{output}",
+            f"d_{x}",
+            twice,
+            f"u_{x}",
+        )
+        for x in AXIS_LETTERS[ndim]
+    )
 
 
 #: room between the rows of a matrix of matrices (rep.1's blocks), so the blocks do not touch
 BLOCK_GAP = "10pt"
 
-CONV_AXES = (Axis("h_a", "h_k", "h_p", "h_s", "h_z", "d_h"), Axis("w_a", "w_k", "w_p", "w_s", "w_z", "d_w"))
-POOL_AXES = (
-    Axis("h_i", "h_l", "{}^{l}h_p", "{}^{l}h_s", "h_a", "d_h", "2 \\times "),
-    Axis("w_i", "w_l", "{}^{l}w_p", "{}^{l}w_s", "w_a", "d_w", "2 \\times "),
-)
+CONV_AXES = axis_names(2, "a", "k", "z")
+POOL_AXES = axis_names(2, "i", "l", "a", "{}^{l}")
 
 
-def size_lines(geom: Geometry, axes: tuple[Axis, Axis]) -> list[Line]:
-    """The output size (seed section 2 and Appendix B) with the numbers put in.
+def _signed(n: int) -> str:
+    """`` + 2`` or `` - 2``: a term added to a sum (a negative padding side crops)."""
+    return f" - {-n}" if n < 0 else f" + {n}"
 
-    With equal padding on both sides and no dilation this is the seed's
-    ``h_z = floor((h_a + 2 h_p - h_k) / h_s + 1)``; otherwise its generalisation to
-    per-side padding and dilation.  The result is the core's :attr:`Geometry.output`."""
+
+def size_lines(geom: Geometry, axes: Sequence[Axis]) -> list[Line]:
+    """The output size (seed section 2 and Appendix B) with the numbers put in, one line per axis.
+
+    With equal padding on both sides, no dilation and no input dilation this is the seed's
+    ``h_z = floor((h_a + 2 h_p - h_k) / h_s + 1)``; otherwise its generalisation to per-side
+    padding (negative: cropped), dilation and input dilation (``n`` entries ``u`` apart span
+    ``u (n - 1) + 1``).  No window fits where the floor is below 1: the output is empty along
+    that axis.  The result is the core's :attr:`Geometry.output`."""
     lines = []
-    t, b, left, right = geom.padding
-    for axis, n, k, (before, after), s, d, out in zip(
-        axes, geom.input, geom.kernel, ((t, b), (left, right)), geom.stride, geom.dilation, geom.output, strict=True
-    ):
-        if before == after and d == 1:
+    for axis, g in zip(axes, geom.axes, strict=True):
+        before, after, n, k, s, d, u = g.before, g.after, g.size, g.window, g.stride, g.dilation, g.input_dilation
+        if before == after and d == 1 and u == 1:
             general = (
                 f"\\left\\lfloor \\frac{{{axis.n} + {axis.twice}{axis.p} - {axis.k}}}{{{axis.s}}} + 1 \\right\\rfloor"
             )
             numbers = f"\\left\\lfloor \\frac{{{n} + 2 \\cdot {before} - {k}}}{{{s}}} + 1 \\right\\rfloor"
         else:
+            size = f"{axis.u}({axis.n} - 1) + 1" if u != 1 else axis.n
+            size_n = f"{u}({n} - 1) + 1" if u != 1 else str(n)
             pads = f"{axis.p}^{{-}} + {axis.p}^{{+}}"
             span = f"{axis.d}({axis.k} - 1)" if d != 1 else f"({axis.k} - 1)"
-            general = f"\\left\\lfloor \\frac{{{axis.n} + {pads} - {span} - 1}}{{{axis.s}}} \\right\\rfloor + 1"
+            general = f"\\left\\lfloor \\frac{{{size} + {pads} - {span} - 1}}{{{axis.s}}} \\right\\rfloor + 1"
             dil = f"{d} \\cdot " if d != 1 else ""
             numbers = (
-                f"\\left\\lfloor \\frac{{{n} + {before} + {after} - {dil}({k} - 1) - 1}}{{{s}}} \\right\\rfloor + 1"
+                f"\\left\\lfloor \\frac{{{size_n}{_signed(before)}{_signed(after)} - {dil}({k} - 1) - 1}}{{{s}}}"
+                " \\right\\rfloor + 1"
             )
-        lines.append(Line(axis.out, f"= {general} = {numbers} = {out}"))
+        raw = output_size(g.dilated, k, before, after, s, d)
+        tail = f" = {raw}" if raw == g.output else f" = {raw}, \\text{{ so no window fits: }} {axis.out} = 0"
+        lines.append(Line(axis.out, f"= {general} = {numbers}{tail}"))
     return lines
 
 
-def padding_note(geom: Geometry, axes: tuple[Axis, Axis]) -> str:
-    """How the padding reads in the text: ``(h_p, w_p) = (1, 1)`` or per side."""
-    t, b, left, right = geom.padding
-    if t == b and left == right:
-        return f"$({axes[0].p}, {axes[1].p}) = ({t}, {left})$"
-    return (
-        f"${axes[0].p}^{{-}} = {t}$ rows above, ${axes[0].p}^{{+}} = {b}$ below, "
-        f"${axes[1].p}^{{-}} = {left}$ columns on the left and ${axes[1].p}^{{+}} = {right}$ on the right"
-    )
+#: how the text names the entries of each axis and where its two sides lie
+_SIDES = {
+    1: (("entry", "before the first entry", "after the last"),),
+    2: (("row", "above", "below"), ("column", "on the left", "on the right")),
+    3: (("slice", "in front", "behind"), ("row", "above", "below"), ("column", "on the left", "on the right")),
+}
+
+
+def padding_note(geom: Geometry, axes: Sequence[Axis]) -> str:
+    """How the padding reads in the text: ``(h_p, w_p) = (1, 1)``, ``n_p = 1``, or side by
+    side (``h_p^- = 1`` row above, ...; a negative side is cropped)."""
+    pads = [(a.before, a.after) for a in geom.axes]
+    if all(b == a for b, a in pads):
+        names = ", ".join(axis.p for axis in axes)
+        values = ", ".join(str(b) for b, _ in pads)
+        return f"${names} = {values}$" if len(axes) == 1 else f"$({names}) = ({values})$"
+    parts = []
+    for axis, (before, after), (entry, first, second) in zip(axes, pads, _SIDES[len(axes)], strict=True):
+        for name, amount, where in ((f"{axis.p}^{{-}}", before, first), (f"{axis.p}^{{+}}", after, second)):
+            noun = entry if abs(amount) == 1 else (entry[:-1] + "ies" if entry.endswith("y") else entry + "s")
+            if amount >= 0:
+                parts.append(f"${name} = {amount}$ {noun} {where}")
+            else:
+                parts.append(f"${name} = {amount}$ ({-amount} {noun} cropped {where})")
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def pq(p: int, q: int, wide: bool) -> str:
     """A 1-based position as a subscript: ``32``, or ``10,2`` when a size reaches 10."""
     return f"{p},{q}" if wide else f"{p}{q}"
+
+
+def position(index: Sequence[int], wide: bool) -> str:
+    """A 1-based position of any number of axes as a subscript: ``3``, ``32``, ``123``, or
+    with commas when a size reaches 10 (``10,2``)."""
+    return ("," if wide else "").join(str(i) for i in index)
 
 
 # -- matrices -------------------------------------------------------------------------------
@@ -136,12 +189,33 @@ def jac_matrix(
     )
 
 
-def unit_matrix(shape: tuple[int, int], r: int, s: int, *, inline: bool = True, budget: float = LINE) -> str:
-    """``dX/dX_rs`` printed (0-based ``r, s``): :func:`symconv.ops.unit`, elided around the 1."""
-    return sym_matrix(ops.Unit(shape, r, s), keep_rows=[r], keep_cols=[s], rows=8, budget=budget, inline=inline)
+def unit_matrix(shape: tuple[int, ...], *at: int, inline: bool = True, budget: float = LINE) -> str:
+    """``dX/dX_r`` printed (0-based position ``at``): :func:`symconv.ops.unit`, elided around the 1."""
+    return sym_block(ops.Unit(shape, *at), keep=[at], rows=8, budget=budget, inline=inline)
 
 
-def unvec(items: Sequence[sp.Expr], shape: tuple[int, int]) -> Grid:
+def sym_block(
+    m: sp.MatrixBase | sp.NDimArray | np.ndarray | MatrixLike,
+    *,
+    shape: Sequence[int] | None = None,
+    keep: Iterable[Sequence[int]] = (),
+    rows: int = MAX_ROWS,
+    budget: float = LINE,
+    inline: bool = False,
+    gap: str = "",
+) -> str:
+    """A block of any number of axes printed entry by entry (:func:`.blocks.block`: a matrix,
+    a transposed row for a 1-D block, depth slices for 3-D), elided when large.  ``shape``
+    says the block's shape where ``m``'s differs (a SymPy column holding a 1-D block).  Only
+    the shown entries are read."""
+    size = tuple(int(n) for n in (m.shape if shape is None else shape))
+    kept = [tuple(int(i) for i in k) for k in keep]
+    if len(size) == 1 and isinstance(m, sp.MatrixBase):
+        return block(lambda pos: tex(m[pos[0], 0]), size, keep=kept, rows=rows, budget=budget, inline=inline)
+    return block(lambda pos: tex(m[pos]), size, keep=kept, rows=rows, budget=budget, inline=inline, gap=gap)
+
+
+def unvec(items: Sequence[sp.Expr], shape: tuple[int, ...]) -> Grid:
     """The inverse of ``vec`` (column-major), to show a Jacobian column as a matrix; only
     the entries printed are read."""
     return Grid(items, shape)
@@ -193,24 +267,30 @@ def check_entry(entry: Sequence[int], limits: Sequence[tuple[str, int, str]]) ->
     return tuple(out)
 
 
-def central(geom: Geometry, score: np.ndarray) -> tuple[int, int]:
-    """The output position with the highest ``score`` (an ``(h_z, w_z)`` array), nearest
-    the middle ``(h_z // 2, w_z // 2)`` (0-based) among equals, then first in vec order."""
-    hz, wz = geom.output
+def central(geom: Geometry, score: np.ndarray) -> tuple[int, ...]:
+    """The output position with the highest ``score`` (an array of the output's shape),
+    nearest the middle (``n // 2`` along each axis, 0-based) among equals, then first in vec
+    order (the first axis fastest)."""
     best = score.max()
-    cp, cq = hz // 2, wz // 2
-    cands = [(abs(p - cp) + abs(q - cq), q, p) for p in range(hz) for q in range(wz) if score[p, q] == best]
-    _, q, p = min(cands)
-    return p, q
-
-
-def nearest_inside(win: np.ndarray, r: int, s: int) -> tuple[int, int] | None:
-    """The window position nearest ``(r, s)`` that is not padding (``win`` is one window
-    of :attr:`Geometry.windows`), or ``None`` if the whole window is padding."""
+    middle = [n // 2 for n in geom.output]
     cands = [
-        (abs(a - r) + abs(b - s), b, a) for a in range(win.shape[0]) for b in range(win.shape[1]) if win[a, b] >= 0
+        (sum(abs(i - m) for i, m in zip(pos, middle, strict=True)), tuple(reversed(pos)))
+        for pos in np.ndindex(*geom.output)
+        if score[pos] == best
+    ]
+    _, flipped = min(cands)
+    return tuple(reversed(flipped))
+
+
+def nearest_inside(win: np.ndarray, *at: int) -> tuple[int, ...] | None:
+    """The window position nearest ``at`` that is not padding (``win`` is one window of
+    :attr:`Geometry.windows`), or ``None`` if the whole window is padding."""
+    cands = [
+        (sum(abs(i - a) for i, a in zip(pos, at, strict=True)), tuple(reversed(pos)))
+        for pos in np.ndindex(*win.shape)
+        if win[pos] >= 0
     ]
     if not cands:
         return None
-    _, b, a = min(cands)
-    return a, b
+    _, flipped = min(cands)
+    return tuple(reversed(flipped))

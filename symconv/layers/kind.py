@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..geometry import AXIS_LETTERS, SIDE_NAMES
 from ..rule import Derivation
 from ..specs import Layer
 
@@ -39,21 +40,11 @@ def kernel_chain(ctx: dict[str, Any], first: bool) -> list[Any]:
     return [*chain["K"], *chain["b"], *([] if first else chain["A"])]
 
 
-#: the letter of each axis in the seed's names (``h_p``, ``w_s``), by the number of axes
-AXIS_LETTERS = {1: ("l",), 2: ("h", "w"), 3: ("d", "h", "w")}
-#: the names of the two sides of each axis (``p_top``, ``p_bottom``)
-SIDE_NAMES = {
-    1: (("before", "after"),),
-    2: (("top", "bottom"), ("left", "right")),
-    3: (("front", "back"), ("top", "bottom"), ("left", "right")),
-}
-
-
 def window_constants(spec: Any, prefix: str) -> dict[str, int]:
     """The seed's names for a windowed layer's padding (``h_p, w_p`` when symmetric), the
     named sides of any padding (``p_top, p_bottom, p_left, p_right``) and the stride
     (``h_s, w_s``); ``lh_p, lp_top, ...`` (``prefix`` ``l``) for pooling.  In 1-D the axis is
-    ``l`` (``l_p``, ``p_before``, ``p_after``, ``l_s``), in 3-D ``d, h, w`` (depth first, its
+    ``n`` (``n_p``, ``p_before``, ``p_after``, ``n_s``), in 3-D ``d, h, w`` (depth first, its
     sides ``front`` and ``back``)."""
     ndim = len(spec.stride)
     out: dict[str, int] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ...latex.layout import Line
-from ...latex.notation import frac_d, mat, ones, vname
+from ...latex.notation import dims, frac_d, mat, ones, vname
 from ..convt import home as convt
 from ..kind import ClaimKind, LatexKind, LayerKind, kernel_chain, window_constants
 from . import latex
@@ -16,34 +16,42 @@ from .spec import Conv, Conv1D, Conv2D, Conv3D, ConvTranspose, ConvTranspose1D, 
 
 def _title(d: ConvDerivation) -> str:
     g = d.geometry
-    return f"A 2D convolution: ${g.input[0]} \\times {g.input[1]}$ input, ${g.kernel[0]} \\times {g.kernel[1]}$ kernel"
+    what = "transposed convolution" if d.transposed else "convolution"
+    if g.ndim == 1:
+        return f"A 1D {what}: an input of ${d.spec.in_shape[1]}$ entries, a kernel of ${g.kernel[0]}$"
+    return f"A {g.ndim}D {what}: ${dims(*d.spec.in_shape[1:])}$ input, ${dims(*g.kernel)}$ kernel"
 
 
 def _forward(d: ConvDerivation) -> Line:
-    hz, wz = d.geometry.output
-    bias = f" + {mat(d.bias, 'j', show=True)} {ones(hz, wz)}" if d.bias is not None else ""
+    shape = d.geometry.output
+    bias = f" + {mat(d.bias, 'j', show=True)} {ones(*shape)}" if d.bias is not None else ""
     if d.groups > 1:
         return Line(
             mat(d.output, "j", show=True),
             f"= {latex.grouped_sum(d, 'j', show=True)}{bias}, \\quad 1 \\leq j \\leq {d.cout}"
             + (f", \\ {offset}" if (offset := latex.group_offset(d)) else ""),
         )
+    if d.transposed:
+        kernel = f"\\operatorname{{rot180}}({mat(d.kernel, 'i', 'j', show=True)})"
+    else:
+        kernel = mat(d.kernel, "j", "i", show=True)
     return Line(
         mat(d.output, "j", show=True),
-        f"= \\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i', show=True)} * {mat(d.kernel, 'j', 'i', show=True)}{bias}, "
-        f"\\quad 1 \\leq j \\leq {d.cout}",
+        f"= \\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i', show=True)} * {kernel}{bias}, \\quad 1 \\leq j \\leq {d.cout}",
     )
 
 
 def _gradients(d: ConvDerivation) -> list[Line]:
-    hk, wk = d.geometry.kernel
-    k = vname(d.kernel, "j", "i", show=True)
+    names = latex.kernel_index_names(d)
+    k = vname(d.kernel, *names, show=True)
+    each = "for every $i$ and $j$ of its group" if d.transposed else ""
     lines = [
         Line(
-            f"\\nabla_{{{mat(d.kernel, 'j', 'i', show=True)}}} J",
+            f"\\nabla_{{{mat(d.kernel, *names, show=True)}}} J",
             f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', k)}\\right)^\\top\\right) "
-            f"\\in \\mathbb{{R}}^{{{hk} \\times {wk}}}, "
-            f"\\quad 1 \\leq j \\leq {d.cout}, \\ 1 \\leq i \\leq {d.ck}",
+            f"\\in \\mathbb{{R}}^{{{dims(*d.geometry.kernel)}}}"
+            + ("" if d.transposed else f", \\quad 1 \\leq j \\leq {d.cout}, \\ 1 \\leq i \\leq {d.ck}"),
+            each,
         )
     ]
     if d.bias is not None:
@@ -54,8 +62,12 @@ def _gradients(d: ConvDerivation) -> list[Line]:
 
 
 def _update(d: ConvDerivation) -> list[Line]:
-    k = mat(d.kernel, "j", "i", show=True)
-    where = f"for $1 \\leq j \\leq {d.cout}$, $1 \\leq i \\leq {d.ck}$"
+    k = mat(d.kernel, *latex.kernel_index_names(d), show=True)
+    where = (
+        "for every $i$ and $j$ of its group"
+        if d.transposed
+        else f"for $1 \\leq j \\leq {d.cout}$, $1 \\leq i \\leq {d.ck}$"
+    )
     lines = [Line(k, f":= {k} - \\alpha \\nabla_{{{k}}} J", where)]
     if d.bias is not None:
         b = mat(d.bias, show=False)
@@ -73,6 +85,7 @@ def _conv_kind(spec: type[Conv] | type[ConvTranspose]) -> LayerKind:
     """The record of one convolution kind: the general rule, plan and document serve all."""
     transposed = issubclass(spec, ConvTranspose)
     d = spec.ndim
+    assert d is not None
     return LayerKind(
         spec=spec,
         rule=ConvDerivation,
@@ -91,7 +104,7 @@ def _conv_kind(spec: type[Conv] | type[ConvTranspose]) -> LayerKind:
             build=lambda d, opts, position: latex.context(d, opts.entry),
             title=_title,
             forward=_forward,
-            entry_help="P,Q,R,S or J,I,P,Q,R,S",
+            entry_help=latex.entry_help(d),
             gradients=_gradients,
             update=_update,
             backward=kernel_chain,

@@ -10,21 +10,25 @@ the sparse :meth:`~ConvDerivation.jacobian`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from ... import ops
 from ...errors import SpecError
 from ...latex import common, pictures
+from ...latex.blocks import block
 from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, fit, matrix, width
-from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, mat, ones, space, vname
+from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, mat, ones, pair, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
 from ...latex.remarks import remark
 from ...sparse import VecJacobian
+from ...symbols import shaped, vec_index
 from . import backward
 from .rule import ConvDerivation
 
@@ -36,58 +40,89 @@ INLINE_KERNEL = 9
 
 @dataclass(frozen=True)
 class ConvEntry:
-    """The worked entries (0-based): ``dz_{j,pq} / dk_{j,i,rs}`` (eq.a1-2) and
-    ``dz_{j,pq} / da_{c,xy}`` (eq.a2-2), ``c`` the input channel that channel ``i`` of kernel
-    ``j`` meets (``i`` itself without groups)."""
+    """The worked entries (0-based): ``dz_{j,p} / dk_{j,i,r}`` (eq.a1-2) and
+    ``dz_{j,p} / da_{c,x}`` (eq.a2-2), ``c`` the input channel that channel ``i`` of kernel
+    ``j`` meets (``i`` itself without groups).  ``p``, ``r`` and ``x`` are positions (one
+    index per axis): ``r`` in the window (the convolution's kernel), ``stored`` the same
+    entry of the layer's kernel array (turned by 180° for a transposed convolution)."""
 
     j: int
     i: int
     c: int
-    p: int
-    q: int
-    r: int
-    s: int
-    x: int
-    y: int
+    p: tuple[int, ...]
+    r: tuple[int, ...]
+    x: tuple[int, ...]
+    stored: tuple[int, ...]
+
+
+def _lower_left(shape: Sequence[int]) -> tuple[int, ...]:
+    """The middle of a kernel, for an even size the lower-left of the middle ones (``beta_21``
+    of a 2x2 kernel): ``k // 2`` along every axis but the last, ``(k - 1) // 2`` along it."""
+    return tuple(k // 2 for k in shape[:-1]) + tuple((k - 1) // 2 for k in shape[-1:])
+
+
+def _upper_right(shape: Sequence[int]) -> tuple[int, ...]:
+    """The other middle entry (``beta_12`` of a 2x2 kernel)."""
+    return tuple((k - 1) // 2 for k in shape[:-1]) + tuple(k // 2 for k in shape[-1:])
+
+
+def entry_help(ndim: int) -> str:
+    """How ``--entry`` is written for a ``ndim``-D convolution: ``P,Q,R,S or J,I,P,Q,R,S`` in 2-D."""
+    out = {1: ("P",), 2: ("P", "Q"), 3: ("P", "Q", "T")}[ndim]
+    ker = {1: ("R",), 2: ("R", "S"), 3: ("R", "S", "U")}[ndim]
+    plain = ",".join(out + ker)
+    return f"{plain} or J,I,{plain}"
 
 
 def choose_entry(d: ConvDerivation, entry: Sequence[int] | None) -> ConvEntry:
-    """The worked entries: ``entry`` (1-based ``P,Q,R,S`` or ``J,I,P,Q,R,S``) or, by default,
-    a typical interior nonzero, picked the way the seed picks its example.
+    """The worked entries: ``entry`` (1-based output then kernel positions, optionally after
+    ``J,I``) or, by default, a typical interior nonzero, picked the way the seed picks its
+    example.
 
     The default output is the one nearest the middle whose window lies inside the input
     (``z_32`` in Appendix A); the kernel entry is the middle one, for an even size the
     lower-left of the middle four (``beta_21``); the input entry is the one that meets
     the upper-right middle kernel entry (``A_23``, which meets ``beta_12``).  With a
-    user's ``entry`` the input entry is the one that meets ``k_rs``."""
+    user's ``entry`` the input entry is the one that meets ``k_r``."""
     geom = d.geometry
-    (hz, wz), (hk, wk) = geom.output, geom.kernel
+    n = geom.ndim
     win = geom.windows
     j = i = 0
     if entry is None:
-        p, q = common.central(geom, (win >= 0).sum(axis=(2, 3)))
-        r, s = common.nearest_inside(win[p, q], hk // 2, (wk - 1) // 2) or (hk // 2, (wk - 1) // 2)
-        near = ((hk - 1) // 2, wk // 2)
+        p = common.central(geom, (win >= 0).sum(axis=tuple(range(n, 2 * n))))
+        r = common.nearest_inside(win[p], *_lower_left(geom.kernel)) or _lower_left(geom.kernel)
+        near = _upper_right(geom.kernel)
     else:
-        limits = [
-            ("P", hz, f"the output has {hz} rows"),
-            ("Q", wz, f"the output has {wz} columns"),
-            ("R", hk, f"the kernel has {hk} rows"),
-            ("S", wk, f"the kernel has {wk} columns"),
+        names = entry_help(n).split(" or ")[0].split(",")
+        sizes = [*geom.output, *geom.kernel]
+        words = [
+            *(f"the output has {k} entries along axis {a + 1}" for a, k in enumerate(geom.output)),
+            *(f"the kernel has {k} entries along axis {a + 1}" for a, k in enumerate(geom.kernel)),
         ]
-        if len(entry) == 6:
+        if n == 2:
+            hz, wz = geom.output
+            hk, wk = geom.kernel
+            words = [
+                f"the output has {hz} rows",
+                f"the output has {wz} columns",
+                f"the kernel has {hk} rows",
+                f"the kernel has {wk} columns",
+            ]
+        limits = list(zip(names, sizes, words, strict=True))
+        if len(entry) == 2 * n + 2:
             per_kernel = f"{d.ck} channels per kernel" if d.groups > 1 else f"{d.cin} input channels"
             limits = [("J", d.cout, f"{d.cout} output channels"), ("I", d.ck, per_kernel), *limits]
-        elif len(entry) != 4:
-            raise SpecError("entry", f"takes P,Q,R,S or J,I,P,Q,R,S for conv2d, got {len(entry)} numbers")
+        elif len(entry) != 2 * n:
+            raise SpecError("entry", f"takes {entry_help(n)} for {d.kind}, got {len(entry)} numbers")
         chosen = common.check_entry(entry, limits)
-        j, i = chosen[:2] if len(chosen) == 6 else (0, 0)
-        p, q, r, s = chosen[-4:]
-        near = (r, s)
-    spot = common.nearest_inside(win[p, q], *near)
-    flat = int(win[p, q][spot]) if spot is not None else 0
-    h = geom.input[0]
-    return ConvEntry(j, i, d.input_channel(j, i), p, q, r, s, flat % h, flat // h)
+        j, i = chosen[:2] if len(chosen) == 2 * n + 2 else (0, 0)
+        p, r = tuple(chosen[-2 * n : -n]), tuple(chosen[-n:])
+        near = r
+    spot = common.nearest_inside(win[p], *near)
+    flat = int(win[p][spot]) if spot is not None else 0
+    x = tuple(int(v) for v in np.unravel_index(flat, geom.input, order="F"))
+    stored = tuple(k - 1 - v for k, v in zip(geom.kernel, r, strict=True)) if d.transposed else r
+    return ConvEntry(j, i, d.input_channel(j, i), p, r, x, stored)
 
 
 class _ConvDocument:
@@ -97,32 +132,37 @@ class _ConvDocument:
         self.d = d
         self.e = e = choose_entry(d, entry)
         self.geom = g = d.geometry
-        (self.ha, self.wa), (self.hk, self.wk), (self.hz, self.wz) = g.input, g.kernel, g.output
-        self.a_name, self.k_name, self.z_name = mat(d.input, e.c), mat(d.kernel, e.j, e.i), mat(d.output, e.j)
-        self.va, self.vk, self.vz = vname(d.input, e.c), vname(d.kernel, e.j, e.i), vname(d.output, e.j)
+        self.a_shape, self.k_shape, self.z_shape = g.input, g.kernel, g.output
+        self.block = d.block(e.j, e.i)
+        self.a_name, self.z_name = mat(d.input, e.c), mat(d.output, e.j)
+        self.k_name = kernel_name(d, e.j, e.i)
+        self.va, self.vk, self.vz = vname(d.input, e.c), vname(d.kernel, *self.block), vname(d.output, e.j)
         self.bias = tex(d.b[e.j]) if d.bias is not None else ""
-        self.plus_bias = f" + {self.bias}{ones(self.hz, self.wz)}" if self.bias else ""
-        self.z_sym = d.output.entry(e.j, e.p, e.q)
-        self.k_sym = d.kernel.entry(e.j, e.i, e.r, e.s)
-        self.a_sym = d.input.entry(e.c, e.x, e.y)
+        self.plus_bias = f" + {self.bias}{ones(*self.z_shape)}" if self.bias else ""
+        self.z_sym = d.output.entry(e.j, *e.p)
+        self.k_sym = d.kernel.entry(*self.block, *e.stored)
+        self.a_sym = d.input.entry(e.c, *e.x)
         # vec indices of the worked entries
-        self.z_at, self.k_at, self.a_at = e.q * self.hz + e.p, e.s * self.hk + e.r, e.y * self.ha + e.x
-        self._terms: dict[tuple[int, int], Sequence[str]] = {}
-        self.k_matrix = common.sym_matrix(d.kernel.grid(e.j, e.i), inline=True, rows=6, budget=160)
+        self.z_at = vec_index(self.z_shape, e.p)
+        self.k_at = vec_index(self.k_shape, e.stored)
+        self.a_at = vec_index(self.a_shape, e.x)
+        self._terms: dict[tuple[int, ...], Sequence[str]] = {}
+        self.kernel = shaped(d.kernel_entries(e.j, e.i), self.k_shape)  # the window's kernel
+        self.k_matrix = common.sym_block(self.kernel, shape=self.k_shape, inline=True, rows=6, budget=160)
         # rep.1 writes each window out unless the kernel is large or the windows do not fit
         self.rep1_budget = common.budget_after("&= ", self.plus_bias)
-        self.compact = self.hk * self.wk > INLINE_KERNEL
+        self.compact = math.prod(self.k_shape) > INLINE_KERNEL
         self.rep1 = self._rep1()
         if not self.compact and width(self.rep1) > self.rep1_budget:
             self.compact = True
             self.rep1 = self._rep1()
-        self.k_jac = d.jacobian("K", j=e.j, i=e.i)
+        self.k_jac = d.jacobian("K", j=e.j, i=d.input_channel(e.j, e.i) if d.transposed else e.i)
         self.a_jac = d.jacobian("A", j=e.j, i=e.c)
 
     # -- names --------------------------------------------------------------------------------
-    def window_name(self, p: int, q: int) -> str:
+    def window_name(self, p: tuple[int, ...]) -> str:
         """``{}^{pq}\\mathbf{A}``: the block of the padded input behind ``z_pq``."""
-        return f"{{}}^{{{common.pq(p + 1, q + 1, self.d.output.wide)}}}{self.a_name}"
+        return f"{{}}^{{{common.position([v + 1 for v in p], self.d.output.wide)}}}{self.a_name}"
 
     def conv_sum(self) -> str:
         """``sum_i A_i * K_{j,i}`` for this layer (one term for one input channel)."""
@@ -130,75 +170,71 @@ class _ConvDocument:
         if d.groups > 1:
             return grouped_sum(d, j)
         if d.cin == 1:
-            return f"{mat(d.input, 0)} * {mat(d.kernel, j, 0)}"
-        return f"\\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i')} * {mat(d.kernel, j, 'i')}"
+            return f"{mat(d.input, 0)} * {kernel_name(d, j, 0)}"
+        return f"\\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i')} * {kernel_name(d, j, 'i')}"
 
     # -- the convolution: padded input, rep.1, rep.2, rep.3 ----------------------------------------
-    def printed_terms(self, p: int, q: int) -> Sequence[str]:
-        """rep.2 of ``z_pq``: the core's terms in the seed's order, each printed when shown
+    def printed_terms(self, p: tuple[int, ...]) -> Sequence[str]:
+        """rep.2 of ``z_p``: the core's terms in the seed's order, each printed when shown
         (memoized)."""
-        if (p, q) not in self._terms:
-            self._terms[(p, q)] = common.Mapped(self.d.terms(p, q, self.e.j), lambda ak: product(*ak))
-        return self._terms[(p, q)]
+        if p not in self._terms:
+            self._terms[p] = common.Mapped(self.d.terms(*p, j=self.e.j), lambda ak: product(*ak))
+        return self._terms[p]
 
-    def rep2_cell(self, p: int, q: int, limit: int = REP2_TERMS) -> str:
-        text = short_sum(self.printed_terms(p, q), limit, empty="")
+    def rep2_cell(self, p: tuple[int, ...], limit: int = REP2_TERMS) -> str:
+        text = short_sum(self.printed_terms(p), limit, empty="")
         if self.bias:
             return f"{text} + {self.bias}" if text else self.bias
         return text or "0"
 
     def rep2(self, rows: int, budget: float) -> str:
-        """rep.2 as a matrix; long sums are cut shorter until the matrix fits ``budget``."""
-        e = self.e
+        """rep.2 as a block; long sums are cut shorter until it fits ``budget``."""
         out = ""
         for limit in range(REP2_TERMS, 1, -1):
-            out = matrix(
-                partial(self.rep2_cell, limit=limit),
-                (self.hz, self.wz),
-                keep_rows=[e.p],
-                keep_cols=[e.q],
-                rows=rows,
-                budget=budget,
-            )
+            out = block(partial(self.rep2_cell, limit=limit), self.z_shape, keep=[self.e.p], rows=rows, budget=budget)
             if width(out) <= budget:
                 break
         return out
 
     def _rep1(self) -> str:
-        return matrix(
+        return block(
             self.rep1_cell,
-            (self.hz, self.wz),
-            keep_rows=[self.e.p],
-            keep_cols=[self.e.q],
-            rows=8 if self.compact else max(3, 12 // self.hk),
+            self.z_shape,
+            keep=[self.e.p],
+            rows=8 if self.compact else max(3, 12 // self.k_shape[0]),
             budget=self.rep1_budget,
             gap="" if self.compact else common.BLOCK_GAP,
         )
 
-    def rep1_cell(self, p: int, q: int) -> str:
+    def rep1_cell(self, p: tuple[int, ...]) -> str:
         if self.compact:
-            return f"{self.window_name(p, q)} * {self.k_name}"
-        window = self.d.window(p, q, self.e.c)
-        return common.sym_matrix(window, inline=True, rows=4, budget=120) + f" * {self.k_name}"
+            return f"{self.window_name(p)} * {self.k_name}"
+        window = self.d.window(*p, i=self.e.c)
+        return common.sym_block(window, shape=self.k_shape, inline=True, rows=4, budget=120) + f" * {self.k_name}"
 
-    def forward(self) -> list[Line]:
+    def padded(self, kernel: str) -> str:
+        """The padded input, its worked window's corners kept."""
         d, e, g = self.d, self.e, self.geom
-        # the worked window's corners, in padded coordinates
-        rows = [e.p * g.stride[0], e.p * g.stride[0] + g.span[0] - 1]
-        cols = [e.q * g.stride[1], e.q * g.stride[1] + g.span[1] - 1]
-        # the kernel is written out beside the padded input when there is room for both
-        kernel = self.k_matrix if width(self.k_matrix) < 130 else self.k_name
-        padded = common.sym_matrix(
+        corners = [
+            tuple(p * s for p, s in zip(e.p, g.stride, strict=True)),
+            tuple(p * s + n - 1 for p, s, n in zip(e.p, g.stride, g.span, strict=True)),
+        ]
+        return common.sym_block(
             ops.Padded(d.input.grid(e.c), g),
-            keep_rows=rows,
-            keep_cols=cols,
+            keep=corners,
             rows=12,
             budget=common.budget_after("&= ", kernel, " * ", self.plus_bias),
         )
+
+    def forward(self) -> list[Line]:
+        d, e = self.d, self.e
+        # the kernel is written out beside the padded input when there is room for both
+        kernel = self.k_matrix if width(self.k_matrix) < 130 else self.k_name
+        padded = self.padded(kernel)
         named = [] if kernel == self.k_matrix else [Line(self.k_name, f"= {self.k_matrix}")]
         rep1 = self.rep1
         rep2 = self.rep2(rows=10, budget=LINE - 10)
-        rep3 = common.sym_matrix(d.output.grid(e.j), keep_rows=[e.p], keep_cols=[e.q], rows=10)
+        rep3 = common.sym_block(d.output.grid(e.j), keep=[e.p], rows=10)
         a, k, z = self.a_name, self.k_name, self.z_name
         if d.cin == 1 and d.cout == 1:
             return [
@@ -221,7 +257,7 @@ class _ConvDocument:
     def vecs(self) -> Line:
         d, e = self.d, self.e
         va = column(common.printed(d.input.view(e.c)), keep=[self.a_at], rows=12)
-        vk = column(common.printed(d.kernel.view(e.j, e.i)), keep=[self.k_at], rows=12)
+        vk = column(common.printed(d.kernel.view(*self.block)), keep=[self.k_at], rows=12)
         vz = column(common.printed(d.output.view(e.j)), keep=[self.z_at], rows=12)
         return Line(self.va, f"= {va}; \\quad {self.vk} = {vk}; \\quad {self.vz} = {vz}")
 
@@ -254,16 +290,17 @@ class _ConvDocument:
         """The worked entry's rep.2 sum, whole: the chosen channel's terms, the other
         channels by name, the bias; long sums run over several lines."""
         d, e = self.d, self.e
-        own = set(d.kernel.view(e.j, e.i))
-        terms = [product(a, k) for a, k in d.terms(e.p, e.q, e.j) if k in own]
-        at = common.pq(e.p + 1, e.q + 1, d.output.wide)
+        own = set(d.kernel.view(*self.block))
+        terms = [product(a, k) for a, k in d.terms(*e.p, j=e.j) if k in own]
+        at = common.position([v + 1 for v in e.p], d.output.wide)
         others = [i for i in range(d.ck) if i != e.i]  # kernel j's other channels
+        first = e.c - e.i  # the group's first input channel
         if len(others) > 2:
             i2 = "i'"
-            a2 = mat(d.input, f"{e.c - e.i} + {i2}" if e.c != e.i else i2)  # the group's input channels
-            terms.append(f"\\sum_{{{i2} \\neq {e.i + 1}}} \\bigl({a2} * {mat(d.kernel, e.j, i2)}\\bigr)_{{{at}}}")
+            a2 = mat(d.input, f"{first} + {i2}" if first else i2)  # the group's input channels
+            terms.append(f"\\sum_{{{i2} \\neq {e.i + 1}}} \\bigl({a2} * {kernel_name(d, e.j, i2)}\\bigr)_{{{at}}}")
         else:
-            terms += [f"\\bigl({mat(d.input, e.c - e.i + o)} * {mat(d.kernel, e.j, o)}\\bigr)_{{{at}}}" for o in others]
+            terms += [f"\\bigl({mat(d.input, first + o)} * {kernel_name(d, e.j, o)}\\bigr)_{{{at}}}" for o in others]
         if self.bias:
             terms.append(self.bias)
         lhs = frac_partial(tex(self.z_sym), wrt)
@@ -282,16 +319,15 @@ class _ConvDocument:
         """eq.a1-2 / eq.a2-2: one entry from rep.2, then from rep.1 by the product rule;
         ``last(w, k, wrt)`` is the final step, which differs between the two."""
         wrt = tex(wrt_sym)
-        w = common.sym_matrix(self.d.window(self.e.p, self.e.q, self.e.c), inline=True, rows=4, budget=120)
+        window = self.d.window(*self.e.p, i=self.e.c)
+        w = common.sym_block(window, shape=self.k_shape, inline=True, rows=4, budget=120)
         k = self.k_matrix
         named = self.compact or width(f"{frac_partial(w, wrt)} * {k} + {w} * {frac_partial(k, wrt)}") > LINE - 60
         defined = []
         if named:  # the matrices are too wide to repeat: name them once, with more room
-            whole = common.sym_matrix(
-                self.d.window(self.e.p, self.e.q, self.e.c), inline=True, rows=8, budget=LINE / 2 - 30
-            )
-            defined = [Line(self.window_name(self.e.p, self.e.q), f"= {whole}, \\qquad {self.k_name} = {k}")]
-            w, k = self.window_name(self.e.p, self.e.q), self.k_name
+            whole = common.sym_block(window, shape=self.k_shape, inline=True, rows=8, budget=LINE / 2 - 30)
+            defined = [Line(self.window_name(self.e.p), f"= {whole}, \\qquad {self.k_name} = {k}")]
+            w, k = self.window_name(self.e.p), self.k_name
         others = self.d.ck > 1 or self.bias
         note = "using rep.1" + ("; nothing else involves it" if others else "")
         return [
@@ -306,22 +342,16 @@ class _ConvDocument:
     def construction(
         self, wrt_sym: sp.Symbol, varying: str, form: Callable[[str], str], unit: str, col: Sequence[sp.Expr], tag: str
     ) -> list[Line]:
-        """eq.a1-3 / eq.a2-3: one column of the Jacobian from a unit matrix.  ``varying``
+        """eq.a1-3 / eq.a2-3: one column of the Jacobian from a unit tensor.  ``varying``
         is the factor that holds ``wrt_sym``; ``form(x)`` is the convolution with ``x`` in
         its place (``A * x`` or ``x * K``)."""
         wrt, e = tex(wrt_sym), self.e
         lhs = frac_d(self.z_name, wrt)
         symbolic, unit_form = form(frac_d(varying, wrt)), form(unit)
-        shaped = common.sym_matrix(
-            common.unvec(col, (self.hz, self.wz)),
-            keep_rows=[e.p],
-            keep_cols=[e.q],
-            rows=10,
-            budget=LINE - 40,
-        )
+        shaped_col = common.sym_block(common.unvec(col, self.z_shape), keep=[e.p], rows=10, budget=LINE - 40)
         vec_lhs = frac_d(self.vz, wrt)
         return [
-            *fit(lhs, [f"= {symbolic}", f"= {unit_form}", f"= {shaped}"]),
+            *fit(lhs, [f"= {symbolic}", f"= {unit_form}", f"= {shaped_col}"]),
             *fit(
                 vec_lhs,
                 [
@@ -341,13 +371,15 @@ class _ConvDocument:
     def bias_lines(self) -> list[Line]:
         if not self.bias:
             return []
-        nz = self.hz * self.wz
+        nz = math.prod(self.z_shape)
         b, vz, conv = self.bias, self.vz, self.conv_sum()
         jac = self.d.jacobian("b", j=self.e.j)
-        vec1 = f"\\operatorname{{vec}}\\left({ones(self.hz, self.wz)}\\right)"
+        vec1 = f"\\operatorname{{vec}}\\left({ones(*self.z_shape)}\\right)"
+        lines = [Line(vz, f"= \\operatorname{{vec}}\\left({conv}\\right) + {b} \\, {vec1}")]
+        if len(self.z_shape) != 1:  # a 1-D output is its own vec
+            lines.append(Line("", f"= \\operatorname{{vec}}\\left({conv}\\right) + {b} \\, {ones(nz, 1)}"))
         return [
-            Line(vz, f"= \\operatorname{{vec}}\\left({conv}\\right) + {b} \\, {vec1}"),
-            Line("", f"= \\operatorname{{vec}}\\left({conv}\\right) + {b} \\, {ones(nz, 1)}"),
+            *lines,
             Line(
                 f"\\implies {frac_d(vz, b)}",
                 f"= {ones(nz, 1)} = " + common.jac_matrix(jac, keep_rows=[self.z_at], rows=8),
@@ -358,9 +390,9 @@ class _ConvDocument:
         """3.1.5 for this layer: each Jacobian in the chain rule with its dimensions.
         With one channel each way the channel indices are left out."""
         d, s = self.d, common.sized
-        nz, nk, na = self.hz * self.wz, self.hk * self.wk, self.ha * self.wa
+        nz, nk, na = math.prod(self.z_shape), math.prod(self.k_shape), math.prod(self.a_shape)
         single = d.cin == 1 and d.cout == 1
-        j, ji, i = ((), (), ()) if single else (("j",), ("j", "i"), ("i",))
+        j, ji, i = ((), (), ()) if single else (("j",), kernel_index_names(d), ("i",))
         zj, ki = vname(d.output, *j, show=not single), vname(d.kernel, *ji, show=not single)
         ai, z_all = vname(d.input, *i, show=not single), vname(d.output, show=False)
         out = {
@@ -375,7 +407,7 @@ class _ConvDocument:
         out["A"].append(
             Line(s(frac_d("J", ai), 1, na), "= " + total + s(frac_d("J", zj), 1, nz) + s(frac_d(zj, ai), nz, na))
         )
-        if d.cout > 1 and d.groups == 1:  # with groups, d vZ_j/d vK_{j,i} meets another A in each group
+        if d.cout > 1 and d.groups == 1 and not d.transposed:  # with groups, d vZ_j/d vK_{j,i} meets another A
             out["K"].append(
                 Line(
                     s(frac_d("J", vname(d.kernel, ":", "i", show=True)), d.cout, nk),
@@ -392,6 +424,18 @@ class _ConvDocument:
                 summed = f"\\left({frac_d('J', z_all)} {ones(nz, 1)}\\right)^\\top"
                 out["b"].append(Line(s(frac_d("J", mat(d.bias, show=False)), 1, d.cout), "= " + s(summed, 1, d.cout)))
         return out
+
+
+def kernel_index_names(d: ConvDerivation) -> tuple[str, str]:
+    """The kernel's channel indices by name: ``(j, i)``, transposed ``(i, j)`` (PyTorch's layout)."""
+    return ("i", "j") if d.transposed else ("j", "i")
+
+
+def kernel_name(d: ConvDerivation, j: int | str, i: int | str) -> str:
+    """The kernel output channel ``j`` correlates its ``i``-th channel with: ``\\mathbf{K}_{j,i}``,
+    or for a transposed convolution ``\\operatorname{rot180}(\\mathbf{K}_{i,j})``, its kernel
+    turned (``i`` then an input channel of ``j``'s group)."""
+    return _kernel_shown(d, j, i, None)
 
 
 def group_offset(d: ConvDerivation) -> str:
@@ -415,8 +459,16 @@ def grouped_sum(d: ConvDerivation, j: int | str, show: bool | None = None) -> st
     else:
         a = mat(d.input, ("j" if og == 1 else "o_j + 1") if d.ck == 1 else "o_j + i", show=show)
     if d.ck == 1:
-        return f"{a} * {mat(d.kernel, j, 0, show=show)}"
-    return f"\\sum_{{i=1}}^{{{d.ck}}} {a} * {mat(d.kernel, j, 'i', show=show)}"
+        return f"{a} * {_kernel_shown(d, j, 0, show)}"
+    return f"\\sum_{{i=1}}^{{{d.ck}}} {a} * {_kernel_shown(d, j, 'i', show)}"
+
+
+def _kernel_shown(d: ConvDerivation, j: int | str, i: int | str, show: bool | None) -> str:
+    """:func:`kernel_name` with the channel indices shown as ``show`` says."""
+    if not d.transposed:
+        return mat(d.kernel, j, i, show=show)
+    lead = d.block(j, i) if isinstance(j, int) and isinstance(i, int) else (i, j)
+    return f"\\operatorname{{rot180}}({mat(d.kernel, *lead, show=show)})"
 
 
 def _groups(d: ConvDerivation) -> dict[str, Any] | None:
@@ -452,19 +504,92 @@ def _groups(d: ConvDerivation) -> dict[str, Any] | None:
     }
 
 
+def _axes(d: ConvDerivation) -> tuple[common.Axis, ...]:
+    return common.axis_names(d.geometry.ndim, "a", "k", "z")
+
+
+def _named(names: Sequence[str], values: Sequence[int]) -> str:
+    """``$(h_s, w_s) = (1, 2)$``; one axis without brackets, ``$n_s = 2$``."""
+    if len(names) == 1:
+        return f"${names[0]} = {values[0]}$"
+    return f"$({', '.join(names)}) = ({', '.join(str(v) for v in values)})$"
+
+
+def _ranges(letters: Sequence[str], sizes: Sequence[int]) -> str:
+    """``$1 \\leq p \\leq 4$ and $1 \\leq q \\leq 3$``: the positions of a block, in words."""
+    parts = [f"$1 \\leq {x} \\leq {n}$" for x, n in zip(letters, sizes, strict=True)]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+#: the index letters of output, kernel and input positions, by the number of axes
+_LETTERS = {
+    1: (("p",), ("r",), ("r",)),
+    2: (("p", "q"), ("r", "s"), ("r", "s")),
+    3: (("p", "q", "t"), ("r", "s", "u"), ("r", "s", "u")),
+}
+
+
+def _notes(d: ConvDerivation) -> dict[str, Any]:
+    """The sentences on the general convolution's options: input dilation, padding mode, the
+    transposed convolution's reading, the order ``vec`` takes in 1-D and 3-D, an empty output."""
+    g, axes = d.geometry, _axes(d)
+    n = g.ndim
+    spec: Any = d.spec
+    out: dict[str, Any] = {
+        "input_dilation": _named([a.u for a in axes], g.input_dilation)
+        if any(u != 1 for u in g.input_dilation)
+        else "",
+        "mode": g.mode if g.mode != "zeros" else "",
+        "copies": {
+            "reflect": "the mirror image of the input without its edge entry",
+            "replicate": "the input's edge entry, repeated",
+            "circular": "the input's entries from its other end, as if it wrapped around",
+        }.get(g.mode, ""),
+        "crop": min(g.padding) < 0,
+        "ndim": n,
+        "vec_order": {
+            1: "",
+            2: "",
+            3: "depth slices one after the other, each slice stacked by columns (the first axis, depth, varies "
+            "slowest in the array but fastest in vec: $a_{111}, a_{211}, \\ldots$)",
+        }[n],
+        "transposed": None,
+        "empty": g.empty,
+    }
+    if n == 3:
+        out["vec_order"] = (
+            "the entries in the order of the first axis fastest, then the second, then the third "
+            "(the seed's column stacking, extended: $a_{111}, a_{211}, \\ldots, a_{121}, \\ldots$)"
+        )
+    if d.transposed:
+        out["transposed"] = {
+            "stride": f"${pair(spec.stride)}$" if n > 1 else f"${spec.stride[0]}$",
+            "padding": ", ".join(str(p) for p in spec.padding),
+            "output_padding": ", ".join(str(o) for o in spec.output_padding),
+            "kernel": mat(d.kernel, show=False),
+            "spread": _named([a.u for a in axes], g.input_dilation),
+            "pads": ", ".join(str(p) for p in g.padding),
+        }
+    return out
+
+
 def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, Any]:
     """Everything the conv template lays out."""
     doc = _ConvDocument(d, entry)
     e, g = doc.e, doc.geom
-    kflat, aflat = d.kernel.view(e.j, e.i), d.input.view(e.c)
-    unit_k = common.unit_matrix((doc.hk, doc.wk), e.r, e.s)
-    unit_a = common.unit_matrix((doc.ha, doc.wa), e.x, e.y)
-    window_unit = common.sym_matrix(
-        ops.window(ops.Unit(g.input, e.x, e.y), g, e.p, e.q), inline=True, rows=4, budget=120
+    n = g.ndim
+    axes = _axes(d)
+    kflat, aflat = d.kernel.view(*doc.block), d.input.view(e.c)
+    unit_k = common.unit_matrix(doc.k_shape, *e.r)
+    unit_a = common.unit_matrix(doc.a_shape, *e.x)
+    window_unit = common.sym_block(
+        ops.window(ops.Unit(g.input, *e.x), g, *e.p), shape=doc.k_shape, inline=True, rows=4, budget=120
     )
     a, k = doc.a_name, doc.k_name
+    kname = mat(d.kernel, *doc.block)
     k_labels = common.Mapped(
-        kflat, lambda s: f"\\operatorname{{vec}}\\left({a} * {frac_d(k, tex(s), display=True)}\\right)"
+        kflat,
+        lambda s: f"\\operatorname{{vec}}\\left({a} * {kernel_of(d, frac_d(kname, tex(s), display=True))}\\right)",
     )
     a_labels = common.Mapped(
         aflat, lambda s: f"\\operatorname{{vec}}\\left({frac_d(a, tex(s), display=True)} * {k}\\right)"
@@ -487,7 +612,9 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         ),
     ]
     if doc.bias:
-        summary.append(Line(frac_d(doc.vz, doc.bias), f"= {ones(doc.hz * doc.wz, 1)}"))
+        summary.append(Line(frac_d(doc.vz, doc.bias), f"= {ones(math.prod(doc.z_shape), 1)}"))
+    z_letters, k_letters, a_letters = _LETTERS[n]
+    k_lead = (d.cin, d.cout // d.groups) if d.transposed else (d.cout, d.ck)
     return {
         "many": many,
         "cin": d.cin,
@@ -497,38 +624,48 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "c": e.c + 1,
         "A": a,
         "K": k,
+        "Kstored": kname,
         "Z": doc.z_name,
         "vA": doc.va,
         "vK": doc.vk,
         "vZ": doc.vz,
         "b": doc.bias,
-        "A_space": space(*d.spec.in_shape) if d.cin > 1 else space(doc.ha, doc.wa),
-        "K_space": space(d.cout, d.ck, doc.hk, doc.wk) if many else space(doc.hk, doc.wk),
+        "A_space": space(*d.spec.in_shape) if d.cin > 1 else space(*doc.a_shape),
+        "K_space": space(*k_lead, *doc.k_shape) if many else space(*doc.k_shape),
         "ck": d.ck,
         "groups": _groups(d),
-        "Z_space": space(d.cout, doc.hz, doc.wz) if d.cout > 1 else space(doc.hz, doc.wz),
-        "Z_one": space(doc.hz, doc.wz),
+        "Z_space": space(d.cout, *doc.z_shape) if d.cout > 1 else space(*doc.z_shape),
+        "Z_one": space(*doc.z_shape),
         "A_all": mat(d.input, show=False),
         "K_all": mat(d.kernel, show=False),
         "Z_all": mat(d.output, show=False),
-        "hz": doc.hz,
-        "wz": doc.wz,
-        "hk": doc.hk,
-        "wk": doc.wk,
-        "ha": doc.ha,
-        "wa": doc.wa,
-        "padding": common.padding_note(g, common.CONV_AXES),
-        "stride": f"$(h_s, w_s) = ({g.stride[0]}, {g.stride[1]})$",
-        "dilation": f"$(d_h, d_w) = ({g.dilation[0]}, {g.dilation[1]})$" if g.dilation != (1, 1) else "",
-        "size_lines": common.size_lines(g, common.CONV_AXES),
+        "z_dims": ", ".join(str(v) for v in doc.z_shape),
+        "k_dims": dims(*doc.k_shape),
+        "padding": common.padding_note(g, axes),
+        "stride": _named([x.s for x in axes], g.stride),
+        "dilation": _named([x.d for x in axes], g.dilation) if any(v != 1 for v in g.dilation) else "",
+        "size_lines": common.size_lines(g, axes),
         "forward": doc.forward(),
         "compact": doc.compact,
-        "window_name": doc.window_name(e.p, e.q),
-        "window_matrix": common.sym_matrix(d.window(e.p, e.q, e.c), rows=10),
+        "window_name": doc.window_name(e.p),
+        "window_matrix": common.sym_block(d.window(*e.p, i=e.c), shape=doc.k_shape, rows=10),
+        "window_where": {
+            1: "the $n_k$ entries of the padded input under the kernel when it computes the output entry $p$",
+            2: f"the ${doc.k_shape[0]} \\times {doc.k_shape[-1]}$ block of the padded input under the kernel "
+            "when it computes the output entry in row $p$ and column $q$",
+            3: f"the ${dims(*doc.k_shape)}$ block of the padded input under the kernel when it computes the "
+            "output entry at depth $p$, row $q$ and column $t$",
+        }[n],
         "vecs": [doc.vecs()],
         "z": tex(doc.z_sym),
         "k": tex(doc.k_sym),
         "a": tex(doc.a_sym),
+        "z_range": _ranges(z_letters, doc.z_shape),
+        "k_range": _ranges(k_letters, doc.k_shape),
+        "a_range": _ranges(a_letters, doc.a_shape),
+        "z_entries": "z_{" + "".join(z_letters) + "}",
+        "k_entries": "k_{" + "".join(k_letters) + "}",
+        "window_label": "".join(z_letters),
         "a1_1": doc.definition(doc.vk, kflat, doc.k_at, "eq.a1-1"),
         "a1_2": doc.worked(
             doc.k_sym,
@@ -538,7 +675,12 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
             "eq.a1-2",
         ),
         "a1_3": doc.construction(
-            doc.k_sym, k, lambda x: f"{a} * {x}", unit_k, common.jac_column(doc.k_jac, doc.k_at), "eq.a1-3"
+            doc.k_sym,
+            k,
+            lambda x: f"{a} * {x}",
+            unit_k,
+            common.jac_column(doc.k_jac, doc.k_at),
+            "eq.a1-3",
         ),
         "jac_K": doc.whole(doc.vk, k_labels, doc.k_jac, doc.k_at),
         "a2_1": doc.definition(doc.va, aflat, doc.a_at, "eq.a2-1"),
@@ -554,21 +696,27 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         ),
         "jac_A": doc.whole(doc.va, a_labels, doc.a_jac, doc.a_at),
         "pictures": {
-            "windows": [pictures.window_picture(g, e.p, e.q, tex(doc.z_sym))],
+            "windows": [pictures.window_picture(g, e.p[0], e.p[-1], tex(doc.z_sym))] if n == 2 else [],
             "K": [pictures.jacobian_picture(doc.k_jac, frac_d(doc.vz, doc.vk), (doc.z_at, doc.k_at))],
             "A": [pictures.jacobian_picture(doc.a_jac, frac_d(doc.vz, doc.va), (doc.z_at, doc.a_at))],
         },
         "bias_lines": doc.bias_lines(),
         "chain": doc.chain(),
-        "closed": backward.context(d, e.j, e.i, (e.r, e.s), (e.x, e.y)),
+        "closed": backward.context(d, e.j, e.i, e.stored, e.x),
         # the seed's slips in Appendix A, remarked on in a layer's own document; a network
         # remarks on 3.1.5's once, in its chain rule
         "remarks": {
-            "forward": [remark("rep1"), remark("beta")] if standalone else [],
-            "a2_2": [remark("eq-a2-2")] if standalone else [],
+            "forward": [remark("rep1"), remark("beta")] if standalone and n == 2 and not d.transposed else [],
+            "a2_2": [remark("eq-a2-2")] if standalone and n == 2 and not d.transposed else [],
         },
         "chain_remarks": [] if standalone else [remark("layer-input")],
         "summary": summary,
-        "dims_K": dims(doc.hz * doc.wz, doc.hk * doc.wk),
-        "dims_A": dims(doc.hz * doc.wz, doc.ha * doc.wa),
+        "dims_K": dims(math.prod(doc.z_shape), math.prod(doc.k_shape)),
+        "dims_A": dims(math.prod(doc.z_shape), math.prod(doc.a_shape)),
+        **_notes(d),
     }
+
+
+def kernel_of(d: ConvDerivation, name: str) -> str:
+    """``name`` as the window's kernel: itself, or turned for a transposed convolution."""
+    return f"\\operatorname{{rot180}}\\left({name}\\right)" if d.transposed else name
