@@ -11,9 +11,14 @@ checked window map by ``symconv.codegen.plans.placement``:
   ``i0 > 0`` or ``i1 < n``);
 * ``copies``, per spatial axis, ``(target, source)`` pairs of padded coordinates: the padded
   entry ``target`` holds a copy of the entry at ``source`` (one that holds an input entry).
+
+The pad layer (``F.pad``) places its whole input in planes that also hold its output (a crop
+takes the output from inside them), fills them, and returns the output's window of them.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -56,3 +61,47 @@ def pad_fold(G: np.ndarray, copies: Copies) -> None:
         lead: tuple[slice | int, ...] = (slice(None),) * (G.ndim - d + a)
         for target, source in copies[a]:
             G[(*lead, source)] += G[(*lead, target)]
+
+
+class PadPlan(NamedTuple):
+    """What a pad layer's passes need: the input's ``size`` and the output's ``out`` per axis,
+    the ``planes`` (per axis) that hold both, the input at ``places`` and the output from
+    ``start`` on, the ``copies`` of a padding mode and the constant ``value`` the other
+    padded entries hold."""
+
+    size: tuple[int, ...]
+    out: tuple[int, ...]
+    planes: tuple[int, ...]
+    start: tuple[int, ...]
+    places: Places
+    copies: Copies
+    value: float
+
+
+def pad_window(plan: PadPlan) -> tuple[slice, ...]:
+    """The output's slices of the planes."""
+    return tuple(slice(a, a + n) for a, n in zip(plan.start, plan.out, strict=True))
+
+
+def pad_forward(A: np.ndarray, plan: PadPlan) -> np.ndarray:
+    """``Z = pad(A)`` for a batch ``(N, C, *size)``: the planes filled with ``value``, the input
+    at its places, the copies made axis by axis (:func:`pad_fill`), the output's window copied out."""
+    steps = (1,) * len(plan.size)
+    inner, outer = pad_slices(plan.places, steps)
+    X = np.full((*A.shape[:2], *plan.planes), plan.value, A.dtype)
+    X[(slice(None), slice(None), *outer)] = A[(slice(None), slice(None), *inner)]
+    pad_fill(X, plan.copies)
+    return np.ascontiguousarray(X[(slice(None), slice(None), *pad_window(plan))])
+
+
+def pad_backward(dZ: np.ndarray, plan: PadPlan) -> np.ndarray:
+    """``dJ/dA``: ``dZ`` in the output's window of zeroed planes, each copy's gradient folded
+    back into the entry it copies (:func:`pad_fold`), the input's places read out."""
+    steps = (1,) * len(plan.size)
+    inner, outer = pad_slices(plan.places, steps)
+    G = np.zeros((*dZ.shape[:2], *plan.planes), dZ.dtype)
+    G[(slice(None), slice(None), *pad_window(plan))] = dZ
+    pad_fold(G, plan.copies)
+    dA = np.zeros((*dZ.shape[:2], *plan.size), dZ.dtype)
+    dA[(slice(None), slice(None), *inner)] = G[(slice(None), slice(None), *outer)]
+    return dA
