@@ -11,6 +11,7 @@ Slow on purpose: use small shapes.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -735,9 +736,7 @@ def _general_products(a_shape, k_shape, padding, stride, dilation, lhs, mode, gr
     """Every product of the general convolution: ``(z, a, k)``, output ``[n, j, *p]``, input
     ``[n, g C_in/groups + c, *x]`` and kernel ``[j, c, *r]`` entries, ``x`` held at padded
     position ``p s + r d`` (per axis) when that holds an input entry."""
-    import itertools
-
-    n_, cin, *size = a_shape
+    n_, _, *size = a_shape
     cout, cg, *kernel = k_shape
     per_group = cout // groups
     d = len(size)
@@ -790,8 +789,6 @@ def _transpose_products(a_shape, k_shape, out, padding, stride, dilation, groups
     """Every product of PyTorch's transposed convolution (any number of axes): input entry
     ``[n, i, *p]`` times kernel ``[i, l, *r]`` lands on output ``[n, g C_out/groups + l, *y]``,
     ``y = p s - before + r d``, when that lies in the output."""
-    import itertools
-
     n_, cin, *size = a_shape
     _, cout_g, *kernel = k_shape
     cin_g = cin // groups
@@ -836,8 +833,6 @@ def pad_forward(A, padding, mode="constant", value=0.0):
     """``torch.nn.functional.pad`` on the spatial axes (``padding`` per side in axis order,
     negative crops): entry ``y`` of the output along an axis is input entry ``y - before`` read
     through the mode (``constant``: ``value`` outside the input)."""
-    import itertools
-
     size = A.shape[2:]
     d = len(size)
     out = tuple(size[a] + padding[2 * a] + padding[2 * a + 1] for a in range(d))
@@ -851,8 +846,6 @@ def pad_forward(A, padding, mode="constant", value=0.0):
 
 def pad_backward(dZ, in_shape, padding, mode="constant"):
     """Each output entry's gradient goes to the input entry it holds (a copy's too)."""
-    import itertools
-
     size = in_shape[2:]
     d = len(size)
     dA = np.zeros(in_shape)
