@@ -205,6 +205,50 @@ def pad_fold(G: np.ndarray, copies: Copies) -> None:
             G[(*lead, source)] += G[(*lead, target)]
 
 
+class PadPlan(NamedTuple):
+    """What a pad layer's passes need: the input's ``size`` and the output's ``out`` per axis,
+    the ``planes`` (per axis) that hold both, the input at ``places`` and the output from
+    ``start`` on, the ``copies`` of a padding mode and the constant ``value`` the other
+    padded entries hold."""
+
+    size: tuple[int, ...]
+    out: tuple[int, ...]
+    planes: tuple[int, ...]
+    start: tuple[int, ...]
+    places: Places
+    copies: Copies
+    value: float
+
+
+def pad_window(plan: PadPlan) -> tuple[slice, ...]:
+    """The output's slices of the planes."""
+    return tuple(slice(a, a + n) for a, n in zip(plan.start, plan.out, strict=True))
+
+
+def pad_forward(A: np.ndarray, plan: PadPlan) -> np.ndarray:
+    """``Z = pad(A)`` for a batch ``(N, C, *size)``: the planes filled with ``value``, the input
+    at its places, the copies made axis by axis (:func:`pad_fill`), the output's window copied out."""
+    steps = (1,) * len(plan.size)
+    inner, outer = pad_slices(plan.places, steps)
+    X = np.full((*A.shape[:2], *plan.planes), plan.value, A.dtype)
+    X[(slice(None), slice(None), *outer)] = A[(slice(None), slice(None), *inner)]
+    pad_fill(X, plan.copies)
+    return np.ascontiguousarray(X[(slice(None), slice(None), *pad_window(plan))])
+
+
+def pad_backward(dZ: np.ndarray, plan: PadPlan) -> np.ndarray:
+    """``dJ/dA``: ``dZ`` in the output's window of zeroed planes, each copy's gradient folded
+    back into the entry it copies (:func:`pad_fold`), the input's places read out."""
+    steps = (1,) * len(plan.size)
+    inner, outer = pad_slices(plan.places, steps)
+    G = np.zeros((*dZ.shape[:2], *plan.planes), dZ.dtype)
+    G[(slice(None), slice(None), *pad_window(plan))] = dZ
+    pad_fold(G, plan.copies)
+    dA = np.zeros((*dZ.shape[:2], *plan.size), dZ.dtype)
+    dA[(slice(None), slice(None), *inner)] = G[(slice(None), slice(None), *outer)]
+    return dA
+
+
 # -- the algorithms of symconv/layers/window_kernel.py ------------------------------------------
 class Frame(NamedTuple):
     """A windowed layer's geometry along each of its ``d`` axes (any ``d``), read off the
