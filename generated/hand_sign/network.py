@@ -454,10 +454,21 @@ def conv_spatial(extent: tuple[int, ...]) -> tuple[slice, ...]:
     return tuple(slice(0, n) for n in extent)
 
 
+def conv_size(shape: tuple[int, ...]) -> int:
+    """The number of entries of an array of ``shape``."""
+    total = 1
+    for n in shape:
+        total *= n
+    return total
+
+
 def conv_strides(plan: ConvPlan) -> tuple[int, ...]:
     """How far apart (in entries) neighbours along each axis of the padded planes are."""
     padded = plan.frame.padded
-    return tuple(int(np.prod(padded[a + 1 :])) for a in range(len(padded)))
+    out = [1] * len(padded)
+    for a in range(len(padded) - 2, -1, -1):
+        out[a] = out[a + 1] * padded[a + 1]
+    return tuple(out)
 
 
 def conv_place(A: np.ndarray, Ap: np.ndarray, plan: ConvPlan) -> None:
@@ -493,7 +504,7 @@ def conv_work(n: int, dtype: np.dtype, plan: ConvPlan, *rows: int) -> list[np.nd
     hands the same block back on the next call, where many large arrays would come as fresh,
     unmapped pages every time."""
     shape = (min(n, plan.chunk), *plan.frame.padded)
-    span = int(np.prod(shape))
+    span = conv_size(shape)
     work = np.empty(sum(rows) * span, dtype)
     starts = np.cumsum((0, *rows)) * span
     return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
@@ -509,7 +520,7 @@ def conv_kernel_matrix(K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.nda
     """The kernels as the rows of a matrix, ``(C_out, CKK)``, or with groups one matrix per
     group, ``(GROUPS, OG, GKK)`` (kernel ``j`` has ``CG`` channels and meets the ``GKK`` window
     rows of its group, input channels ``(j // OG) CG`` onwards)."""
-    nk = int(np.prod(plan.frame.window))
+    nk = conv_size(plan.frame.window)
     if plan.groups > 1:
         gkk = plan.cin // plan.groups * nk
         return K.reshape(plan.groups, plan.cout // plan.groups, gkk).astype(dtype, copy=False)
@@ -519,7 +530,7 @@ def conv_kernel_matrix(K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.nda
 def conv_kernel_columns(K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> tuple[np.ndarray, np.ndarray]:
     """The transpose of :func:`conv_kernel_matrix` (per group: its kernels' entries by its
     kernels) and the zeroed sum of ``dK`` in the same layout."""
-    nk = int(np.prod(plan.frame.window))
+    nk = conv_size(plan.frame.window)
     if plan.groups > 1:
         og, gkk = plan.cout // plan.groups, plan.cin // plan.groups * nk
         Kt = K.reshape(plan.groups, og, gkk).transpose(0, 2, 1).astype(dtype, copy=False)
@@ -582,7 +593,7 @@ def conv_gather(A: np.ndarray, Ap: np.ndarray, Xs: np.ndarray, plan: ConvPlan) -
     column ``length - 1``) and the windows ``X``, ``(CKK, length)``."""
     conv_place(A, Ap, plan)
     m = A.shape[0]
-    size = m * int(np.prod(plan.frame.padded))
+    size = m * conv_size(plan.frame.padded)
     length = size - plan.shifts[-1]
     X = conv_leading(Xs, length)
     windows = conv_flat_windows(Ap[:, :m].reshape(plan.cin, size), length, plan)
@@ -624,7 +635,7 @@ def conv_flat_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvP
     window rows)."""
     frame = plan.frame
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
-    ckk = cin * int(np.prod(frame.window))
+    ckk = cin * conv_size(frame.window)
     Km = conv_kernel_matrix(K, dtype, plan)
     n = A.shape[0]
     Z = np.empty((n, cout, *frame.out), dtype)
@@ -652,7 +663,7 @@ def conv_row_kernels(K: np.ndarray, dtype: np.dtype, plan: ConvPlan, turned: boo
     frame = plan.frame
     groups, cg, og = plan.groups, plan.cin // plan.groups, plan.cout // plan.groups
     d = frame.ndim
-    rest = int(np.prod(frame.window[1:]))
+    rest = conv_size(frame.window[1:])
     Kg = K.reshape(groups, og, cg, *frame.window)
     if turned:
         Kg = Kg[(slice(None),) * 3 + (slice(None, None, -1),) * d]
@@ -672,7 +683,7 @@ def conv_rowwise_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
     frame = plan.frame
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
     cg, og = cin // groups, cout // groups
-    rest = int(np.prod(frame.window[1:]))
+    rest = conv_size(frame.window[1:])
     last = plan.shifts[-1]
     rstep = frame.dilation[0] * conv_strides(plan)[0]  # kernel row r reads the planes r d_1 rows on
     n = A.shape[0]
@@ -684,7 +695,7 @@ def conv_rowwise_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         conv_place(A[n0 : n0 + m], Ap, plan)
-        size = m * int(np.prod(frame.padded))
+        size = m * conv_size(frame.padded)
         length = size - last
         X = conv_columns(Ap[:, :m].reshape(cin, size), length + (frame.window[0] - 1) * rstep, Xs, plan)
         out = P[:, :m].reshape(groups, og, size)[:, :, :length]
@@ -701,7 +712,7 @@ def conv_shifted_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
     place; no windows are gathered."""
     frame = plan.frame
     cin, cout, chunk, shifts = plan.cin, plan.cout, plan.chunk, plan.shifts
-    positions = int(np.prod(frame.window))
+    positions = conv_size(frame.window)
     n = A.shape[0]
     Z = np.empty((n, cout, *frame.out), dtype)
     # one work space per call (see conv_work): the padded input, the sums, one product
@@ -711,7 +722,7 @@ def conv_shifted_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         conv_place(A[n0 : n0 + m], Ap, plan)
-        size = m * int(np.prod(frame.padded))
+        size = m * conv_size(frame.padded)
         length = size - shifts[-1]
         Af = Ap[:, :m].reshape(cin, size)
         out = P[:, :m].reshape(cout, size)[:, :length]
@@ -732,7 +743,7 @@ def conv_strided_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: Co
     channels of its group only, ``A_{o_j + i}``, ``o_j = (j // OG) CG``)."""
     frame = plan.frame
     cin, cout, chunk = plan.cin, plan.cout, plan.chunk
-    nz = int(np.prod(frame.out))
+    nz = conv_size(frame.out)
     Km = conv_kernel_matrix(K, dtype, plan)
     n = A.shape[0]
     Z = np.empty((n, cout, nz), dtype)
@@ -755,7 +766,7 @@ def conv_flat_backward(
     shifted by ``r``."""
     frame = plan.frame
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
-    positions = int(np.prod(frame.window))
+    positions = conv_size(frame.window)
     ckk = cin * positions
     n = A.shape[0]
     Kt, dKt = conv_kernel_columns(K, dtype, plan)
@@ -805,10 +816,10 @@ def conv_rowwise_backward(
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
     cg, og = cin // groups, cout // groups
     d, hk = frame.ndim, frame.window[0]
-    rest = int(np.prod(frame.window[1:]))
+    rest = conv_size(frame.window[1:])
     last = plan.shifts[-1]
     rstep = frame.dilation[0] * conv_strides(plan)[0]  # kernel row r reads the planes r d_1 rows on
-    plane = int(np.prod(frame.padded))
+    plane = conv_size(frame.padded)
     n = A.shape[0]
     Kf = conv_row_kernels(K, dtype, plan, True)
     dKf = np.zeros((hk, groups, og * rest, cg), dtype)
@@ -848,7 +859,7 @@ def conv_shifted_backward(
     """Depthwise: kernel position ``r`` at a time, on the padded planes shifted by ``r``."""
     frame = plan.frame
     cin, cout, chunk, shifts = plan.cin, plan.cout, plan.chunk, plan.shifts
-    positions = int(np.prod(frame.window))
+    positions = conv_size(frame.window)
     n = A.shape[0]
     Kd = K.reshape(cout, positions).astype(dtype, copy=False)
     dKd = np.zeros((cout, positions), dtype)
@@ -862,7 +873,7 @@ def conv_shifted_backward(
         m = min(chunk, n - n0)
         conv_place(A[n0 : n0 + m], Ap, plan)
         Gp[(slice(None), slice(0, m), *conv_spatial(frame.out))] = conv_first(dZ[n0 : n0 + m])
-        size = m * int(np.prod(frame.padded))
+        size = m * conv_size(frame.padded)
         length = size - shifts[-1]
         Af = Ap[:, :m].reshape(cin, size)
         G = Gp[:, :m].reshape(cout, size)[:, :length]
@@ -887,7 +898,7 @@ def conv_strided_backward(
     ``offsets``."""
     frame = plan.frame
     cin, chunk = plan.cin, plan.chunk
-    nz = int(np.prod(frame.out))
+    nz = conv_size(frame.out)
     n = A.shape[0]
     Kt, dKt = conv_kernel_columns(K, dtype, plan)
     dA = conv_input_gradient(A, dtype, plan)
@@ -921,31 +932,61 @@ def conv_scatter_inputs(A: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.nd
     return conv_first(A).astype(dtype).reshape(plan.groups, plan.cin // plan.groups, -1)
 
 
+def conv_phases(plan: ConvPlan) -> tuple[int, ...]:
+    """The output buffer split by phase: along an axis of step ``u`` (the input dilation), buffer
+    entry ``y`` is entry ``y // u`` of phase ``y % u``, so the array ``(*u, *ceil(buffer / u))``
+    holds each phase's entries side by side, and the slice of ``offsets`` that position ``r``
+    meets (start ``t``, step ``u``) is the contiguous run ``t // u ..`` of phase ``t % u``."""
+    steps = plan.frame.input_dilation
+    return (*steps, *(-(-b // u) for b, u in zip(plan.buffer, steps, strict=True)))
+
+
+def conv_phase_slices(offset: tuple[int, ...], plan: ConvPlan) -> tuple[int | slice, ...]:
+    """The phases and the contiguous runs (``size`` entries) of one entry of ``offsets``."""
+    frame = plan.frame
+    d = frame.ndim
+    starts = [offset[d + 2 * a] for a in range(d)]
+    steps = frame.input_dilation
+    return (
+        *(t % u for t, u in zip(starts, steps, strict=True)),
+        *(slice(t // u, t // u + n) for t, u, n in zip(starts, steps, frame.size, strict=True)),
+    )
+
+
+def conv_unphase(Ph: np.ndarray, plan: ConvPlan) -> np.ndarray:
+    """The output buffer (``(C, m, *buffer)``) from its phases (``(C, m, *u, *ceil(buffer / u))``)."""
+    d = plan.frame.ndim
+    order = (0, 1, *(v for a in range(d) for v in (2 + d + a, 2 + a)))
+    shape = (*Ph.shape[:2], *(q * u for q, u in zip(Ph.shape[2 + d :], Ph.shape[2 : 2 + d], strict=True)))
+    return Ph.transpose(order).reshape(shape)[(slice(None), slice(None), *conv_spatial(plan.buffer))]
+
+
 def conv_scatter_forward(A: np.ndarray, Ks: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
     """Input dilation ``u`` at stride 1 (the transposed convolution's own form,
     ``vZ_j = sum_i (dvY/dvU)^T vA_i``): each input entry ``a_{i,p}`` times the turned kernel
     (``Ks``, ``(C_in, C_out/groups, *k)``), for a chunk of examples one product of the kernels
     with the input per group, is added into the output buffer at its slice of ``offsets``
-    (position ``r`` of the turned kernel, input entry ``p``: buffer entry ``r d + p u``); the
-    output is the buffer from ``lead`` on."""
+    (position ``r`` of the turned kernel, input entry ``p``: buffer entry ``r d + p u``), each
+    slice a contiguous run of one phase of the buffer (:func:`conv_phases`); the output is the
+    buffer from ``lead`` on."""
     frame = plan.frame
     cout, chunk, d = plan.cout, plan.chunk, frame.ndim
     n = A.shape[0]
     cin_g, cout_g = plan.cin // plan.groups, cout // plan.groups
     # (G, C_out/G prod(k), C_in/G): row (l, *r) of group g holds Ks[g C_in/G + c, l, *r]
-    Kg = Ks.reshape(plan.groups, cin_g, cout_g * int(np.prod(frame.window))).transpose(0, 2, 1).astype(dtype)
+    Kg = Ks.reshape(plan.groups, cin_g, cout_g * conv_size(frame.window)).transpose(0, 2, 1).astype(dtype)
     Z = np.empty((n, cout, *frame.out), dtype)
-    Zp = np.empty((cout, min(n, chunk), *plan.buffer), dtype)  # channels first
+    Ph = np.empty((cout, min(n, chunk), *conv_phases(plan)), dtype)  # channels first, by phase
     inner = tuple(slice(a, a + o) for a, o in zip(plan.lead, frame.out, strict=True))
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         P = np.matmul(Kg, conv_scatter_inputs(A[n0 : n0 + m], dtype, plan))
         P = P.reshape(cout, *frame.window, m, *frame.size)
-        out = Zp[:, :m]
+        out = Ph[:, :m]
         out.fill(0)
         for offset in plan.offsets:
-            out[(slice(None), slice(None), *conv_slices(offset, frame.input_dilation))] += P[(slice(None), *offset[:d])]
-        Z[n0 : n0 + m] = conv_first(out[(slice(None), slice(None), *inner)])
+            out[(slice(None), slice(None), *conv_phase_slices(offset, plan))] += P[(slice(None), *offset[:d])]
+        Z[n0 : n0 + m] = conv_first(conv_unphase(out, plan)[(slice(None), slice(None), *inner)])
     return Z
 
 
@@ -954,27 +995,35 @@ def conv_scatter_backward(
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(dA, dKs)`` of :func:`conv_scatter_forward`: ``dJ/dvA_i = sum_j dJ/dvZ_j (dvY/dvU)^T``
     is the strided convolution of ``dZ`` (in the buffer, from ``lead`` on) by the turned kernels
-    (eq.a2-3 read forward): the windows of the buffer (taps ``d`` apart, windows ``u`` apart)
-    times the kernels, one product per group; ``dJ/dKs`` is the same windows times the input."""
+    (eq.a2-3 read forward): the windows of the buffer (taps ``d`` apart, windows ``u`` apart,
+    each tap's windows a contiguous run of one phase of the buffer) times the kernels, one
+    product per group; ``dJ/dKs`` is the same windows times the input."""
     frame = plan.frame
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
-    cin_g, rows_k = cin // groups, cout // groups * int(np.prod(frame.window))
-    na = int(np.prod(frame.size))
+    cin_g, nk = cin // groups, conv_size(frame.window)
+    rows_k = cout // groups * nk
+    na = conv_size(frame.size)
     n = A.shape[0]
+    d = frame.ndim
     Kg = Ks.reshape(groups, cin_g, rows_k).astype(dtype, copy=False)
     dKg = np.zeros((groups, cin_g, rows_k), dtype)
     dA = np.empty(A.shape, dtype)
-    Gp = np.zeros((cout, min(n, chunk), *plan.buffer), dtype)  # zero outside the output
+    phases = conv_phases(plan)
+    # dZ in the buffer by phase (zero outside the output) and the windows, (C_out, prod(k), m, *size)
+    Gp = np.zeros((cout, min(n, chunk), *(q * u for q, u in zip(phases[d:], phases[:d], strict=True))), dtype)
+    Ph = np.empty((cout, min(n, chunk), *phases), dtype)
+    Xs = np.empty((cout, nk, min(n, chunk) * na), dtype)
     inner = tuple(slice(a, a + o) for a, o in zip(plan.lead, frame.out, strict=True))
-    # the first kernel position's slice starts the windows
-    origin = tuple(slice(plan.offsets[0][frame.ndim + 2 * a], None) for a in range(frame.ndim))
+    split = (*(v for q, u in zip(phases[d:], phases[:d], strict=True) for v in (q, u)),)
+    order = (0, 1, *(3 + 2 * a for a in range(d)), *(2 + 2 * a for a in range(d)))
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         Gp[(slice(None), slice(0, m), *inner)] = conv_first(dZ[n0 : n0 + m])
-        windows = conv_windows(
-            Gp[(slice(None), slice(0, m), *origin)], frame.window, frame.dilation, frame.input_dilation, frame.size
-        )
-        X = windows.reshape(groups, rows_k, m * na)
+        np.copyto(Ph[:, :m], Gp[:, :m].reshape(cout, m, *split).transpose(order))
+        X = Xs[:, :, : m * na].reshape(cout, nk, m, *frame.size)
+        for k, offset in enumerate(plan.offsets):
+            X[:, k] = Ph[(slice(None), slice(0, m), *conv_phase_slices(offset, plan))]
+        X = X.reshape(groups, rows_k, m * na)
         D = np.matmul(Kg, X).reshape(cin, m, *frame.size)
         dA[n0 : n0 + m] = conv_first(D)
         dKg += np.matmul(conv_scatter_inputs(A[n0 : n0 + m], dtype, plan), X.transpose(0, 2, 1))
