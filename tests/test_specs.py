@@ -323,8 +323,8 @@ CONFIG_INVALID = [
     (
         b"[layer]\ntype = 'conv4d'\n",
         "layer.type: must be one of conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, "
-        "maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, relu, sigmoid, tanh, flatten, dense, "
-        "softmax_cross_entropy, got 'conv4d'",
+        "maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, pad1d, pad2d, pad3d, relu, sigmoid, tanh, "
+        "flatten, dense, softmax_cross_entropy, got 'conv4d'",
     ),
     (
         b"[layer]\ntype = 'maxpool2d'\ninput = [3, 4]\nwindow = 2\ncount_include_pad = false\n",

@@ -20,9 +20,9 @@ def pad_record(d: PadDerivation) -> PadPlan:
     ``min(0, before)`` (output coordinates) on; the copies are the output entries that hold an
     input entry other than the one placed there (:meth:`Pad.sources`), read from the planes."""
     spec = d.spec
-    assert spec.input is not None
+    size = tuple(spec.in_shape[1:])
     planes, start, places, copies = [], [], [], []
-    for a, (n, out) in enumerate(zip(spec.input, spec.output_size, strict=True)):
+    for a, (n, out) in enumerate(zip(size, spec.output_size, strict=True)):
         before = spec.padding[2 * a]
         low = min(0, before)
         planes.append(max(out, before + n) - low)
@@ -31,7 +31,7 @@ def pad_record(d: PadDerivation) -> PadPlan:
         src = spec.sources(a)
         copies.append(tuple((y - low, int(s) + before - low) for y, s in enumerate(src) if s >= 0 and s + before != y))
     return PadPlan(
-        size=tuple(spec.input),
+        size=size,
         out=spec.output_size,
         planes=tuple(planes),
         start=tuple(start),
