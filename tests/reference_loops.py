@@ -837,11 +837,21 @@ def pad_forward(A, padding, mode="constant", value=0.0):
     d = len(size)
     out = tuple(size[a] + padding[2 * a] + padding[2 * a + 1] for a in range(d))
     Z = np.zeros((*A.shape[:2], *out), dtype=A.dtype)
-    held_mode = "zeros" if mode == "constant" else mode
     for y in itertools.product(*map(range, out)):
-        x = [_held(y[a] - padding[2 * a], size[a], 1, held_mode) for a in range(d)]
+        x = [_pad_held(y[a], size[a], padding[2 * a], padding[2 * a + 1], mode) for a in range(d)]
         Z[(slice(None), slice(None), *y)] = A[(slice(None), slice(None), *x)] if min(x, default=0) >= 0 else value
     return Z
+
+
+def _pad_held(y: int, n: int, before: int, after: int, mode: str) -> int:
+    """The input entry output entry ``y`` of ``F.pad`` holds along one axis, -1 for the value:
+    reflect and replicate read the whole input (a negative side then crops the result), circular
+    wraps around the input once cropped (PyTorch crops first there)."""
+    if mode == "circular":
+        first, last = max(0, -before), max(0, -after)
+        kept = n - first - last
+        return first + (y - max(0, before)) % kept if kept > 0 else -1
+    return _held(y - before, n, 1, "zeros" if mode == "constant" else mode)
 
 
 def pad_backward(dZ, in_shape, padding, mode="constant"):
@@ -849,9 +859,8 @@ def pad_backward(dZ, in_shape, padding, mode="constant"):
     size = in_shape[2:]
     d = len(size)
     dA = np.zeros(in_shape)
-    held_mode = "zeros" if mode == "constant" else mode
     for y in itertools.product(*map(range, dZ.shape[2:])):
-        x = [_held(y[a] - padding[2 * a], size[a], 1, held_mode) for a in range(d)]
+        x = [_pad_held(y[a], size[a], padding[2 * a], padding[2 * a + 1], mode) for a in range(d)]
         if min(x, default=0) >= 0:
             dA[(slice(None), slice(None), *x)] += dZ[(slice(None), slice(None), *y)]
     return dA
