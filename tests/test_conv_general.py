@@ -14,10 +14,10 @@ import itertools
 
 import numpy as np
 import pytest
-import reference_loops as ref
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 from opinfo import load
+from tools import conv_reference
 
 import symconv as sc
 
@@ -71,16 +71,6 @@ def _draw_spec(draw, d, groups, cin, cout, sizes, kernel, dilation, stride, bias
     )  # fmt: skip
 
 
-def _reference(spec, A, K, b, dZ=None):
-    if isinstance(spec, sc.ConvTranspose2D.__mro__[1]):
-        if dZ is None:
-            return ref.transpose_forward(A, K, b, spec.padding, spec.stride, spec.dilation, spec.output_padding,
-                                         spec.groups)  # fmt: skip
-        return ref.transpose_backward(dZ, A, K, spec.padding, spec.stride, spec.dilation, spec.groups)
-    args = (spec.padding, spec.stride, spec.dilation, spec.input_dilation, spec.padding_mode, spec.groups)
-    return ref.general_conv_forward(A, K, b, *args) if dZ is None else ref.general_conv_backward(dZ, A, K, *args)
-
-
 def _generated(spec):
     try:
         return load(spec)
@@ -102,12 +92,12 @@ def test_generated_general_convolution_matches_the_loops_and_central_differences
     b = rng.integers(-3, 4, spec.out_channels).astype(float) if spec.bias else None
     args = (A, K) if b is None else (A, K, b)
     Z = m.forward(*args)
-    want = _reference(spec, A, K, b)
+    want = conv_reference(spec, A, K, b)
     assert Z.shape == want.shape == (n, *spec.out_shape)
     np.testing.assert_allclose(Z, want, atol=1e-9)
     dZ = rng.integers(-3, 4, Z.shape).astype(float)
     grads = m.backward(dZ, A, K)
-    for got, expected in zip(grads, _reference(spec, A, K, b, dZ), strict=False):
+    for got, expected in zip(grads, conv_reference(spec, A, K, b, dZ), strict=False):
         np.testing.assert_allclose(got, expected, atol=1e-9)
 
     def J(A_, K_):

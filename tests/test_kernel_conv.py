@@ -1,4 +1,3 @@
-# ruff: noqa: N803 - the seed's names A, K and dZ
 """The convolution's kernel functions (``symconv/layers/conv/conv_kernel.py``), one family for
 every convolution, run directly on the plan records generation binds, against the plain N-d
 loops of ``tests/reference_loops.py`` (written without symconv.geometry): every path (flat
@@ -14,8 +13,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-import reference_loops as ref
-from tools import kernel_plan
+from tools import conv_reference, kernel_plan
 
 import symconv as sc
 from symconv.codegen import plans as cg
@@ -88,19 +86,6 @@ IDS = [f"{c[1]}-{k}-{c[0].kind}" for k, c in enumerate(CASES)]
 N = 5
 
 
-def _reference(spec, A, K, b, dZ=None):
-    """``Z`` or ``(dA, dK, db)`` by the plain loops."""
-    if isinstance(spec, sc.ConvTranspose1D.__mro__[1]):
-        if dZ is None:
-            return ref.transpose_forward(A, K, b, spec.padding, spec.stride, spec.dilation, spec.output_padding,
-                                         spec.groups)  # fmt: skip
-        return ref.transpose_backward(dZ, A, K, spec.padding, spec.stride, spec.dilation, spec.groups)
-    args = (spec.padding, spec.stride, spec.dilation, spec.input_dilation, spec.padding_mode, spec.groups)
-    if dZ is None:
-        return ref.general_conv_forward(A, K, b, *args)
-    return ref.general_conv_backward(dZ, A, K, *args)
-
-
 @cache
 def _data(k: int):
     """The case's spec, inputs and the reference loops' ``Z`` and gradients (computed once)."""
@@ -109,9 +94,9 @@ def _data(k: int):
     A = rng.standard_normal((N, *spec.in_shape))
     K = rng.standard_normal(sc.derive(spec).kernel.shape)
     b = rng.standard_normal(spec.out_channels) if spec.bias else None
-    Z = _reference(spec, A, K, b)
+    Z = conv_reference(spec, A, K, b)
     dZ = rng.standard_normal(Z.shape)
-    grads = _reference(spec, A, K, b, dZ)
+    grads = conv_reference(spec, A, K, b, dZ)
     return spec, A, K, b, Z, dZ, grads if spec.bias else grads[:2]
 
 
@@ -234,10 +219,10 @@ def test_empty_inputs_and_outputs_give_empty_results_and_zero_gradients(make):
     K = rng.standard_normal(sc.derive(spec).kernel.shape)
     b = rng.standard_normal(spec.out_channels) if spec.bias else None
     Z = conv_forward(A, K, b, plan)
-    want = _reference(spec, A, K, b)
+    want = conv_reference(spec, A, K, b)
     assert Z.shape == want.shape == (3, *spec.out_shape)
     np.testing.assert_allclose(Z, want, atol=1e-12)
     dZ = rng.standard_normal(Z.shape)
-    for got, expected in zip(conv_backward(dZ, A, K, plan), _reference(spec, A, K, b, dZ), strict=False):
+    for got, expected in zip(conv_backward(dZ, A, K, plan), conv_reference(spec, A, K, b, dZ), strict=False):
         assert got.shape == expected.shape
         np.testing.assert_allclose(got, expected, atol=1e-12)
