@@ -11,6 +11,7 @@ from .config import load_config
 from .derive import derive
 from .errors import PlanError, SpecError
 from .geometry import Geometry, output_size
+from .html import page as _page  # noqa: F401  (registers the pages of _repr_html_)
 from .latex import document as _document  # noqa: F401  (registers the LaTeX fragments of .latex())
 from .layers.adaptive.spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
 from .layers.conv.spec import Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D

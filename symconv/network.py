@@ -74,6 +74,10 @@ class NetworkDerivation:
     def _repr_latex_(self) -> str:
         return self.latex()
 
+    def _repr_html_(self) -> str:
+        """The network's derivation as an HTML page for a notebook: MathML and live SVG."""
+        return present(self, "html")
+
     # -- structure -----------------------------------------------------------------
     @cached_property
     def params(self) -> list[Param]:

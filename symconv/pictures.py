@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .geometry import Geometry
+from .geometry import Axis, Geometry
 from .sparse import VecJacobian
 
 #: the most cells a pattern picture in a document has along a side
@@ -63,13 +63,17 @@ class Pattern:
         return np.ceil(dense * n / top - 1e-9).astype(np.int64)
 
 
-def pattern(jac: VecJacobian, max_cells: int = MAX_CELLS, mark: tuple[int, int] | None = None) -> Pattern:
-    """The pattern of ``jac`` on at most ``max_cells`` cells a side (one cell per entry when
-    the Jacobian fits); ``mark`` is an entry (row, column, 0-based) to point out."""
-    if max_cells < 1:
+def pattern(
+    jac: VecJacobian, max_cells: int | tuple[int, int] = MAX_CELLS, mark: tuple[int, int] | None = None
+) -> Pattern:
+    """The pattern of ``jac`` on at most ``max_cells`` cells a side (or ``(rows, columns)``
+    cells; one cell per entry when the Jacobian fits); ``mark`` is an entry (row, column,
+    0-based) to point out."""
+    most_rows, most_cols = (max_cells, max_cells) if isinstance(max_cells, int) else max_cells
+    if min(most_rows, most_cols) < 1:
         raise ValueError(f"max_cells must be at least 1, got {max_cells}")
     m, n = jac.shape
-    br, bc = max(1, -(-m // max_cells)), max(1, -(-n // max_cells))
+    br, bc = max(1, -(-m // most_rows)), max(1, -(-n // most_cols))
     gr, gc = -(-m // br), -(-n // bc)
     cells = (jac.rows // br) * gc + jac.cols // bc
     counts = np.bincount(cells, minlength=gr * gc).reshape(gr, gc)
@@ -77,43 +81,82 @@ def pattern(jac: VecJacobian, max_cells: int = MAX_CELLS, mark: tuple[int, int] 
     return Pattern((m, n), (br, bc), counts, cell)
 
 
+#: what a cell of the padded input holds, in :attr:`WindowMap.codes`
+ZERO, INPUT, COPY = 0, 1, 2
+
+
 @dataclass(frozen=True)
 class WindowMap:
-    """rep.1 over the padded input: its size, where the input lies in it, and the cells of
-    the window behind output ``(p, q)`` (0-based; ``rows`` and ``cols`` in padded
-    coordinates, several apart under dilation)."""
+    """rep.1 over the padded input of a 1-D or 2-D layer (a 1-D one as a single row): its size,
+    what each of its cells holds (``codes``: :data:`ZERO` for padding, an input dilation's zeros
+    and ceil positions, :data:`INPUT` for an input entry, :data:`COPY` for a padding mode's copy
+    of one), the box the (dilated) input spans (``input_box``: top, left, height, width, cut to
+    the padded input where the padding crops), and the cells of the window behind output
+    ``(p, q)`` (0-based; ``rows`` and ``cols`` in padded coordinates, several apart under
+    dilation)."""
 
     padded: tuple[int, int]
     input_box: tuple[int, int, int, int]  # top, left, height, width
     output: tuple[int, int]
     rows: tuple[int, ...]
     cols: tuple[int, ...]
+    codes: np.ndarray
 
     def grid(self) -> np.ndarray:
-        """``(H, W)`` codes: 0 padding, 1 input, 2 the window on the input, 3 the window
-        on padding."""
-        top, left, h, w = self.input_box
-        out = np.zeros(self.padded, dtype=np.int64)
-        out[top : top + h, left : left + w] = 1
+        """``(H, W)`` codes: 0 padding (or another zero), 1 input, 4 a copy of an input entry;
+        the window adds 2 to what it covers (2 the window on a zero, 3 on the input, 6 on a copy)."""
+        out = np.where(self.codes == COPY, 4, self.codes).astype(np.int64)
         rr, cc = np.meshgrid(self.rows, self.cols, indexing="ij")
         out[rr, cc] += 2
         return out
 
 
+def _axis_codes(axis: Axis) -> np.ndarray:
+    """What each padded position of ``axis`` holds: :data:`ZERO`, :data:`INPUT` or :data:`COPY`."""
+    x = np.arange(axis.padded)
+    source = np.asarray(axis.source(x))
+    t = x - axis.before
+    inside = (t >= 0) & (t < axis.dilated)
+    return np.where(source < 0, ZERO, np.where(inside, INPUT, COPY))
+
+
+def plane_axes(geom: Geometry) -> tuple[Axis, Axis]:
+    """The two axes a window map draws: a 2-D layer's, or a 1-D layer's as one row (a first
+    axis of one entry)."""
+    if geom.ndim == 2:
+        return geom.axes[0], geom.axes[1]
+    if geom.ndim == 1:
+        return Axis(1, 1), geom.axes[0]
+    raise ValueError(f"a window map is drawn for 1-D and 2-D layers, not {geom.ndim}-D")
+
+
 def window_map(geom: Geometry, p: int, q: int) -> WindowMap:
-    """The window map of ``geom`` with the window behind output ``(p, q)`` (0-based)."""
-    hz, wz = geom.output
+    """The window map of ``geom`` (1-D or 2-D) with the window behind output ``(p, q)`` (0-based;
+    a 1-D layer is drawn as one row: its output ``q`` is ``(0, q)``)."""
+    axes = plane_axes(geom)
+    hz, wz = axes[0].output, axes[1].output
     if not (0 <= p < hz and 0 <= q < wz):
         raise IndexError(f"output ({p}, {q}) is outside the {hz}x{wz} output")
-    rows, cols = geom.cells
-    top, _, left, _ = geom.padding
-    (hp, wp), (h, w) = geom.padded, geom.input
+    rows, cols = axes[0].positions, axes[1].positions
+    code_r, code_c = (_axis_codes(a) for a in axes)
+    codes = np.where(
+        (code_r[:, None] == ZERO) | (code_c[None, :] == ZERO),
+        ZERO,
+        np.where((code_r[:, None] == COPY) | (code_c[None, :] == COPY), COPY, INPUT),
+    )
+
+    def extent(a: Axis) -> tuple[int, int]:
+        start = max(a.before, 0)
+        return start, max(0, min(a.before + a.dilated, a.padded) - start)
+
+    (top, h), (left, w) = (extent(a) for a in axes)
     return WindowMap(
-        (hp, wp),
+        (axes[0].padded, axes[1].padded),
         (top, left, h, w),
         (p, q),
         tuple(int(r) for r in rows[p]),
         tuple(int(c) for c in cols[q]),
+        codes,
     )
 
 

@@ -91,7 +91,19 @@ def windows(d: Derivation, p: int | None = None, q: int | None = None, *, ax: An
     if not (0 <= p < hz and 0 <= q < wz):
         raise SpecError("p, q", f"must pick an output in 0..{hz - 1} x 0..{wz - 1}, got ({p}, {q})")
     wm = pictures.window_map(geom, p, q)
-    colors = np.array([[0.85, 0.85, 0.85], [1.0, 1.0, 1.0], [0.25, 0.45, 0.85], [0.65, 0.75, 0.95]])
+    # padding (or another zero), input, the window on a zero (light), the window on the input (dark), a
+    # padding mode's copy of an input entry, -, the window on a copy: as the documents draw them
+    colors = np.array(
+        [
+            [0.85, 0.85, 0.85],
+            [1.0, 1.0, 1.0],
+            [0.65, 0.75, 0.95],
+            [0.25, 0.45, 0.85],
+            [1.0, 0.88, 0.72],
+            [1.0, 1.0, 1.0],
+            [1.0, 0.6, 0.2],
+        ]
+    )
     ax = _axes(ax)
     height, width = wm.padded
     ax.imshow(colors[wm.grid()], interpolation="nearest", extent=(0, width, height, 0))

@@ -161,6 +161,10 @@ class Derivation:
     def _repr_latex_(self) -> str:
         return self.latex()
 
+    def _repr_html_(self) -> str:
+        """This layer's derivation as an HTML page for a notebook: MathML and live SVG."""
+        return present(self, "html")
+
     def __repr__(self) -> str:
         dims = "x".join
         return (
@@ -313,20 +317,22 @@ class Loss(Derivation):
         raise NotImplementedError
 
 
-#: how a derivation becomes a LaTeX fragment; presentation registers it
-#: (:func:`symconv.latex.document.fragment`), so the core imports no presentation
-_PRESENTER: list[Callable[[Any], str]] = []
+#: how a derivation becomes a LaTeX fragment or an HTML page; presentation registers them
+#: (:func:`symconv.latex.document.fragment`, :func:`symconv.html.page.notebook`), so the
+#: core imports no presentation
+_PRESENTER: dict[str, Callable[[Any], str]] = {}
 
 
-def set_presenter(present_fn: Callable[[Any], str]) -> None:
-    """Register the LaTeX fragment builder that ``latex()`` and ``_repr_latex_`` use."""
-    _PRESENTER[:] = [present_fn]
+def set_presenter(present_fn: Callable[[Any], str], form: str = "latex") -> None:
+    """Register the builder of one form of output: ``"latex"`` (``latex()``,
+    ``_repr_latex_``) or ``"html"`` (``_repr_html_``)."""
+    _PRESENTER[form] = present_fn
 
 
-def present(obj: object) -> str:
-    if not _PRESENTER:
-        raise SpecError("latex", "LaTeX output is not loaded: import symconv (not only its core modules)")
-    return _PRESENTER[0](obj)
+def present(obj: object, form: str = "latex") -> str:
+    if form not in _PRESENTER:
+        raise SpecError(form, f"{form} output is not loaded: import symconv (not only its core modules)")
+    return _PRESENTER[form](obj)
 
 
 def check_index(name: str, value: int, count: int) -> int:

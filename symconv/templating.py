@@ -1,7 +1,8 @@
 """The Jinja environments: templates lay out data computed beforehand, nothing else.
 
 LaTeX templates use ``\\VAR{...}``, ``\\BLOCK{...}`` and ``\\#{...}`` since ``{{`` and
-``{#`` collide with TeX; NumPy templates use Jinja's usual delimiters.
+``{#`` collide with TeX; NumPy and HTML templates use Jinja's usual delimiters, and HTML
+templates escape what they are given unless it is marked safe.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -20,10 +22,17 @@ def templates_dir() -> Path:
 
 @cache
 def environment(kind: str) -> jinja2.Environment:
-    """``kind`` is ``"latex"`` or ``"numpy"`` (a subfolder of ``templates/``)."""
-    options: dict[str, object] = {}
+    """``kind`` is ``"latex"``, ``"numpy"`` or ``"html"`` (a subfolder of ``templates/``)."""
+    loader = jinja2.FileSystemLoader(templates_dir() / kind)
+    return jinja2.Environment(loader=loader, **options(kind))  # noqa: S701 - set by options(): on for HTML only
+
+
+def options(kind: str) -> dict[str, Any]:
+    """The environment settings of a kind of template (a page's reading of the LaTeX
+    templates, :mod:`symconv.html.page`, builds its environment from these too)."""
+    delimiters: dict[str, Any] = {}
     if kind == "latex":
-        options = {
+        delimiters = {
             "block_start_string": r"\BLOCK{",
             "block_end_string": "}",
             "variable_start_string": r"\VAR{",
@@ -33,15 +42,14 @@ def environment(kind: str) -> jinja2.Environment:
             "line_statement_prefix": None,
             "line_comment_prefix": None,
         }
-    elif kind != "numpy":
+    elif kind not in ("numpy", "html"):
         raise ValueError(f"unknown template kind {kind!r}")
-    # LaTeX and Python source, not HTML: autoescaping would corrupt them
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates_dir() / kind),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,  # noqa: S701
-        **options,  # type: ignore[arg-type]
-    )
+    return {
+        "undefined": jinja2.StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+        # LaTeX and Python source are not HTML: autoescaping would corrupt them
+        "autoescape": kind == "html",
+        **delimiters,
+    }

@@ -30,7 +30,14 @@ CORE = {
     ),
 }
 #: presentation: printing, LaTeX and generated code
-PRESENTATION_PREFIXES = ("symconv.latex", "symconv.codegen", "symconv.templating", "symconv.cli", "symconv.verify")
+PRESENTATION_PREFIXES = (
+    "symconv.latex",
+    "symconv.html",
+    "symconv.codegen",
+    "symconv.templating",
+    "symconv.cli",
+    "symconv.verify",
+)
 #: a home's presentation parts
 PRESENTATION_PARTS = (".latex", ".plan", ".home")
 
@@ -59,6 +66,7 @@ def test_homes_never_import_the_machinery():
     machinery = {"symconv.registry", "symconv.derive", "symconv.network", "symconv.binding", "symconv.golden"}
     machinery |= {m for m in modules() if m.startswith(("symconv.cli", "symconv.verify"))}
     machinery |= {"symconv.latex.document", "symconv.latex.network", "symconv.codegen.render", "symconv.codegen.checks"}
+    machinery |= {m for m in modules() if m.startswith("symconv.html")}
     for name in sorted(m for m in modules() if _is_home(m)):
         assert sorted(reachable(g, name) & machinery) == [], name
 

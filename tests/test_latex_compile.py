@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 import random
 import re
+import shlex
 from pathlib import Path
 
 import pytest
+from pdf_pages import page_fill
+from tools import require
 
 import symconv
 from symconv.cli import main
@@ -32,11 +35,7 @@ OVERFULL_PT = 20.0
 
 def require_pdflatex() -> None:
     """Skip without pdflatex, but fail under CI=true, where it must be installed."""
-    if have_pdflatex():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("pdflatex is not on PATH but CI=true: install texlive-latex-base and texlive-latex-recommended")
-    pytest.skip("pdflatex is not on PATH (install texlive-latex-base and texlive-latex-recommended)")
+    require(have_pdflatex(), "pdflatex is not on PATH (install texlive-latex-base and texlive-latex-recommended)")
 
 
 @pytest.fixture
@@ -71,10 +70,68 @@ def golden() -> dict[str, str]:
     return golden_files()
 
 
+#: the least share of its text area a page other than the last fills (a fifth of a page)
+LEAST_FILL = 0.2
+
+
+def boxes(log: str) -> list[str]:
+    """Every overfull box pdflatex reports (a line too wide, a page too tall)."""
+    return re.findall(r"Overfull \\[hv]box \([\d.]+pt too (?:wide|high)\)[^\n]*", log)
+
+
+def near_empty_pages(pdf: bytes, tmp: Path) -> list[tuple[int, float]]:
+    """The pages before the last whose text reaches less than :data:`LEAST_FILL` of the page."""
+    path = tmp / "document.pdf"
+    path.write_bytes(pdf)
+    fill = page_fill(path)
+    return [(n + 1, round(f, 2)) for n, f in enumerate(fill[:-1]) if f < LEAST_FILL]
+
+
+def test_the_fill_check_sees_a_near_empty_page(tex, tmp_path):
+    """The page check is not vacuous: a page holding one line is found."""
+    text = (
+        "\\documentclass{article}\\usepackage[a4paper,margin=2cm]{geometry}"
+        "\\begin{document}one line\\newpage two\\par\\end{document}"
+    )
+    pdf, _ = run_pdflatex(text.encode())
+    (found,) = near_empty_pages(pdf, tmp_path)
+    assert found[0] == 1 and found[1] < 0.05
+
+
 @pytest.mark.parametrize("name", sorted(GOLDEN))
-def test_golden_documents_compile(tex, golden, name):
-    _, log = compile_text(golden[name])
-    assert overfull(log) <= OVERFULL_PT, name
+def test_golden_documents_compile_with_no_overfull_box_and_no_near_empty_page(tex, golden, name, tmp_path):
+    pdf, log = compile_text(golden[name])
+    assert boxes(log) == [], name
+    assert near_empty_pages(pdf, tmp_path) == [], name
+
+
+def readme_latex_commands() -> list[list[str]]:
+    """The ``symconv latex`` commands of the README's bash blocks, as argument lists."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    out = []
+    for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            if line.startswith("symconv latex "):
+                out.append(shlex.split(line.split("#")[0])[1:])
+    return out
+
+
+def test_readme_has_latex_commands():
+    assert len(readme_latex_commands()) >= 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("argv", readme_latex_commands(), ids=lambda a: " ".join(a)[:60])
+def test_readme_documents_compile_with_no_overfull_box_and_no_near_empty_page(tex, argv, tmp_path, capsys):
+    kept = [a for a in argv if a not in ("--pdf", "--png")]
+    if "-o" in kept:
+        k = kept.index("-o")
+        del kept[k : k + 2]
+    assert main([*kept, "-o", str(tmp_path)]) == 0
+    (written,) = [Path(p) for p in capsys.readouterr().out.split()]
+    pdf, log = compile_text(written.read_text(encoding="utf-8"))
+    assert boxes(log) == []
+    assert near_empty_pages(pdf, tmp_path) == []
 
 
 def _random_layer(kind: str, rng: random.Random) -> symconv.Layer:
@@ -239,6 +296,35 @@ EDGE_CASES = [
             ),
         ),
         id="network-with-convt",
+    ),
+    # the general convolution in 1-D and 3-D, with input dilation, cropping and padding modes
+    pytest.param(symconv.Conv1D(input=40, kernel=5, dilation=2, in_channels=2, out_channels=3), id="conv1d-40"),
+    pytest.param(
+        symconv.Conv1D(input=7, kernel=3, stride=2, padding=(2, 2), padding_mode="reflect"), id="conv1d-reflect"
+    ),
+    pytest.param(symconv.Conv3D(input=(12, 12, 12), kernel=3, in_channels=2, out_channels=4), id="conv3d-12"),
+    pytest.param(symconv.Conv3D(input=(3, 4, 5), kernel=(2, 3, 2), padding=1, stride=(1, 2, 1)), id="conv3d-small"),
+    pytest.param(
+        symconv.Conv2D(input=(6, 5), kernel=3, input_dilation=2, padding=(-1, 2, 0, 1), stride=2), id="conv-lhs-crop"
+    ),
+    pytest.param(
+        symconv.Conv2D(input=(4, 3), kernel=(2, 3), padding=(1, 0, 2, 1), padding_mode="circular"), id="conv-circular"
+    ),
+    pytest.param(symconv.ConvTranspose1D(input=5, kernel=3, stride=2, padding=1, output_padding=1), id="convt1d"),
+    pytest.param(symconv.ConvTranspose3D(input=(2, 3, 2), kernel=2, stride=(1, 2, 2), out_channels=2), id="convt3d"),
+    pytest.param(
+        symconv.Network(
+            input=10,
+            channels=2,
+            layers=(
+                symconv.Conv1D(kernel=3, out_channels=3, padding=1, padding_mode="circular"),
+                symconv.ReLU(),
+                symconv.Flatten(),
+                symconv.Dense(out_features=3),
+                symconv.SoftmaxCrossEntropy(),
+            ),
+        ),
+        id="network-1d",
     ),
 ]
 

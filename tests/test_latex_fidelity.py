@@ -89,19 +89,36 @@ def test_hand_sign_max_pool_examples_have_no_ties() -> None:
 @pytest.mark.parametrize(
     ("name", "remarks"),
     [
-        ("appendix_a", ["rep1", "beta", "eq-a2-2"]),
-        ("appendix_b", ["omega", "switch-bound", "empty-row"]),
-        ("seed_cnn", ["layer-input", "grad-b"]),
-        ("hand_sign", ["layer-input", "mask-channels", "grad-b"]),
+        ("appendix_a", ["beta", "rep1", "eq-a2-2"]),
+        ("appendix_b", ["omega", "switch-bound", "top-left", "assigned-to", "empty-row"]),
+        ("seed_cnn", ["layer-input", "kernel-index", "kernel-1", "grad-b"]),
+        ("hand_sign", ["mask-channels", "layer-input", "kernel-index", "kernel-1", "grad-b"]),
     ],
 )
 def test_every_departure_from_the_seed_is_remarked_with_its_claims(name: str, remarks: list[str]) -> None:
+    """Each remark once, in the order the document reaches its passage, with its claims."""
     text = golden(name)
     assert text.count("Where this departs from the seed.") == len(remarks)
+    at = []
     for key in remarks:
         r = REMARKS[key]
         assert r.seed in text and r.correct in text
-        assert r.ids in text
+        assert r.audit in text if r.audit else "Seed audit" not in text.split(r.seed, 1)[1].split("\\end{quote}")[0]
+        at.append(text.index(r.seed))
+    assert at == sorted(at)
+
+
+def test_the_kernel_is_renamed_before_a_remark_uses_beta() -> None:
+    text = golden("appendix_a")
+    remarks = text.split("Where this departs from the seed.")[1:]
+    assert "The seed calls the kernel" in remarks[0]
+    assert all("k_{12}" in r for r in remarks if "\\beta_{12}" in r)
+
+
+def test_layer_1s_kernel_gradient_carries_the_remark_on_3_1_6() -> None:
+    text = golden("seed_cnn")
+    layer1 = text.split("Layer 1 ($l = 1$, convolution)", 1)[1].split("\\subsection*", 1)[0]
+    assert REMARKS["kernel-1"].seed in layer1 and "N.3.1.6.dJ-dK-as-written" in layer1
 
 
 # -- the closed-form backward ---------------------------------------------------------------------
@@ -175,15 +192,22 @@ def test_operator_and_label_rows_show_the_columns_the_matrix_shows(shape: tuple[
         cells = _row_cells(row_lines)
         assert [c == "\\cdots" for c in cells] == elided
     whole = _matrix_columns(jac_a[-1])
-    assert [c == "\\cdots" for c in _row_cells(jac_a[:-1])] == [c == "\\cdots" for c in whole]
+    labels = _row_cells(jac_a[:-1])
+    # every bracketed row is one line (never broken inside its brackets); the whole Jacobian's
+    # labels are wider than its entries, so where they do not all fit they show fewer columns,
+    # the first and the last among them
+    assert len(a2_1) == 3 and len(jac_a) == 2
+    shown_whole = [c for c in whole if c != "\\cdots"]
+    assert labels[0] != "\\cdots" and labels[-1] != "\\cdots" and len(labels) <= len(whole)
+    assert len([c for c in labels if c != "\\cdots"]) <= len(shown_whole)
     # the labels name the columns shown: the k-th shown label is the column's own entry
     names = [tex for tex in (str(s.name) for s in d.input.vec(0))]
     shown_names = [
         re.search(r"\\partial (a_\{\d+\})", c).group(1) for c in _row_cells(a2_1[:ops_end]) if c != "\\cdots"
     ]
     assert all(n in names for n in shown_names) and shown_names == sorted(shown_names, key=names.index)
-    if shape == (3, 4):  # Appendix A's whole 12 x 12 Jacobian fits, and its label row shows all 12
-        assert "\\cdots" not in whole and len(_row_cells(jac_a[:-1])) == 12
+    if shape == (3, 4):  # Appendix A's whole 12 x 12 Jacobian is shown whole
+        assert "\\cdots" not in whole and len(whole) == 12
     else:
         assert any(elided)
 

@@ -10,14 +10,20 @@ import sys
 import pytest
 
 
+def require(available: bool, message: str) -> None:
+    """Go on when a tool the test needs is ``available``; else skip with ``message``, except
+    under ``CI=true``, where ``.ci/run`` installs every tool: there the test fails."""
+    if available:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{message}, but CI=true")
+    pytest.skip(message)
+
+
 def python_tool(name: str) -> list[str]:
-    """The command that runs ``name`` as a module of this interpreter.  Without it the test
-    skips, except under ``CI=true``, where ``.ci/run`` installs the test extra: there it fails."""
-    if importlib.util.find_spec(name) is None:
-        message = f"{name} is not installed (pip install -e '.[test]')"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message}, but CI=true")
-        pytest.skip(message)
+    """The command that runs ``name`` as a module of this interpreter (skips without it,
+    fails under ``CI=true``: :func:`require`)."""
+    require(importlib.util.find_spec(name) is not None, f"{name} is not installed (pip install -e '.[test]')")
     return [sys.executable, "-m", name]
 
 

@@ -1,4 +1,4 @@
-"""The ``symconv`` command: derive, latex, codegen, check, verify.
+"""The ``symconv`` command: derive, latex, html, codegen, check, verify.
 
 Exit codes: 0 success, 1 a check or claim failed or drift was found, 2 invalid input.
 Errors are one line on stderr, never a traceback (set ``SYMCONV_DEBUG=1`` to see one).
@@ -13,16 +13,17 @@ from collections.abc import Sequence
 
 from .. import limits
 from ..errors import SpecError
-from . import check, codegen, derive, latex, verify
+from . import check, codegen, derive, html, latex, verify
 from .common import HelpFormatter, Parser, UsageError, add_budget_flags, apply_budget, error_line, version
 from .output import surviving_pipe
 
-SUBCOMMANDS = (derive, latex, codegen, check, verify)
+SUBCOMMANDS = (derive, latex, html, codegen, check, verify)
 
 EPILOG = """examples:
   symconv derive                                  the seed's Appendix A layer: shapes, Jacobians, .tex/.pdf, module
   symconv derive --config hand_sign -o out        a built-in network
   symconv latex --layer conv2d --input 5x6 --kernel 3x2 --pdf
+  symconv html --config hand_sign                 one self-contained page: MathML, live SVG
   symconv codegen --layer maxpool2d --input 28x28 --window 2x2 -o mylayers
   symconv check mylayers/maxpool.py
   symconv verify seed_audit

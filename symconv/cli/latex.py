@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,12 @@ def add_parser(sub: Any) -> None:
     g.add_argument("--name", metavar="NAME", default="derivation", help="file name stem (default: derivation)")
     g.add_argument("--pdf", action="store_true", help="compile it with pdflatex (FILE.pdf beside it)")
     g.add_argument("--png", action="store_true", help="also render the pages with pdftoppm (FILE-1.png, ...)")
+    add_choice_flags(g)
+    p.set_defaults(run=run)
+
+
+def add_choice_flags(g: Any) -> None:
+    """The flags that choose what a document (or page) works out: ``--entry``, ``--seed``, ``--values``."""
     g.add_argument(
         "--entry",
         metavar="P,Q,R,S",
@@ -56,7 +63,6 @@ def add_parser(sub: Any) -> None:
         metavar="NUMBERS",
         help="max pooling: the example input, row by row, numbers separated by commas or spaces",
     )
-    p.set_defaults(run=run)
 
 
 def parse_values(text: str) -> np.ndarray:
@@ -88,11 +94,22 @@ def _has_max_pool(spec: Layer | Network) -> bool:
     return any(_takes_example(layer) for layer in layers)
 
 
-def run(args: argparse.Namespace) -> int:
-    spec = spec_from_args(args)
-    if args.output.endswith(".tex"):
+@dataclass(frozen=True)
+class Choices:
+    """What the command line chose for a document or page: the file stem and the worked entry,
+    seed and example input."""
+
+    stem: str
+    entry: tuple[int, ...] | None
+    seed: int
+    values: np.ndarray | None
+
+
+def choices(args: argparse.Namespace, spec: Layer | Network, suffix: str) -> Choices:
+    """``--name`` (without ``suffix``), ``--entry``, ``--seed`` and ``--values`` checked against ``spec``."""
+    if args.output.endswith(suffix):
         raise SpecError("--output", f"is the folder to write into; for the file name use --name, got {args.output!r}")
-    stem = args.name[: -len(".tex")] if args.name.endswith(".tex") else args.name
+    stem = args.name[: -len(suffix)] if args.name.endswith(suffix) else args.name
     if not valid_stem(stem):
         raise SpecError("--name", f"must be a plain file name (letters, digits, '_', '.', '-'), got {stem!r}")
     entry = None
@@ -111,6 +128,17 @@ def run(args: argparse.Namespace) -> int:
         if args.seed is not None:
             raise SpecError("--values", "give either --values or --seed, not both")
         values = parse_values(args.values)
+    return Choices(stem, entry, seed, values)
+
+
+def flag_error(err: SpecError) -> SpecError:
+    """An error about a document option, named by its flag."""
+    return SpecError(_FLAGS.get(err.parameter, err.parameter), err.rule)
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    chosen = choices(args, spec, ".tex")
     out = check_folder(args.output, "--output")
     try:
         paths = write_document(
@@ -118,13 +146,13 @@ def run(args: argparse.Namespace) -> int:
             out,
             pdf=args.pdf or args.png,
             png=args.png,
-            stem=stem,
-            entry=entry,
-            seed=seed,
-            values=values,
+            stem=chosen.stem,
+            entry=chosen.entry,
+            seed=chosen.seed,
+            values=chosen.values,
         )
     except SpecError as err:
-        raise SpecError(_FLAGS.get(err.parameter, err.parameter), err.rule) from None
+        raise flag_error(err) from None
     except LatexError as err:
         error_line(str(err))
         return 1

@@ -16,7 +16,7 @@ from ..ops import MatrixLike
 from ..sparse import VecJacobian
 from ..symbols import Grid, Mapped
 from .blocks import block
-from .layout import LINE, MAX_ROWS, Line, matrix, width
+from .layout import LINE, MAX_ROWS, Above, Line, matrix, width
 from .printer import tex
 
 
@@ -104,6 +104,12 @@ def size_lines(geom: Geometry, axes: Sequence[Axis]) -> list[Line]:
     return lines
 
 
+def counted(n: int, noun: str, math: bool = False) -> str:
+    """``1 row``, ``2 rows`` (the number in math mode with ``math``)."""
+    number = f"${n}$" if math else str(n)
+    return f"{number} {noun}" + ("" if n == 1 else "s")
+
+
 #: how the text names the entries of each axis and where its two sides lie
 _SIDES = {
     1: (("entry", "before the first entry", "after the last"),),
@@ -175,9 +181,11 @@ def jac_matrix(
     rows: int = MAX_ROWS,
     budget: float = LINE,
     shown: list[int | None] | None = None,
+    above: Sequence[Above] = (),
 ) -> str:
     """A sparse vec Jacobian written out (only the shown entries are looked up); ``shown``
-    receives the columns shown, as in :func:`~.layout.matrix`."""
+    receives the columns shown and ``above`` holds rows of labels over it, as in
+    :func:`~.layout.matrix`."""
     return matrix(
         lambda r, c: tex(jac[r, c]),
         jac.shape,
@@ -186,6 +194,7 @@ def jac_matrix(
         rows=rows,
         budget=budget,
         shown=shown,
+        above=above,
     )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 
 from .. import limits
@@ -20,10 +21,12 @@ from ..network import NetworkDerivation
 from ..registry import KINDS, kind
 from ..rule import Derivation, set_presenter
 from ..specs import Layer, Network
+from ..symbols import Tensor
 from ..templating import environment
 from . import network as net_doc
 from .compile import compile_pdf, render_png
-from .layout import MAX_MATRIX_COLS
+from .layout import MAX_MATRIX_COLS, breakable
+from .notation import index_style
 
 DOCUMENT_TEMPLATE = "document.tex.j2"
 FRAGMENT_TEMPLATE = "fragment.tex.j2"
@@ -49,8 +52,16 @@ def _input_dependent() -> str:
     return " or ".join(name for name, k in KINDS.items() if k.rule.input_dependent)
 
 
-def render(template: str, context: dict[str, Any]) -> str:
-    return environment("latex").get_template(template).render(**context)
+#: what the LaTeX templates may ask Python about layout (page breaks)
+LAYOUT_GLOBALS: dict[str, Any] = {"breakable": breakable}
+
+
+def render(template: str, context: dict[str, Any], env: jinja2.Environment | None = None) -> str:
+    """``template`` filled with ``context``, from ``env`` (default: the LaTeX environment; a
+    page passes its own, which sets the pictures aside, :mod:`symconv.html.page`)."""
+    env = env or environment("latex")
+    env.globals.update(LAYOUT_GLOBALS)
+    return env.get_template(template).render(**context)
 
 
 _LOWER = {"section": "subsection", "subsection": "subsubsection", "subsubsection": "paragraph"}
@@ -61,23 +72,25 @@ def layer_context(d: Derivation, opts: Options, position: int = 0) -> dict[str, 
     return _kind(d).build(d, opts, position)
 
 
-def layer_body(d: Derivation, ctx: dict[str, Any], *, sec: str = "section") -> str:
+def layer_body(
+    d: Derivation, ctx: dict[str, Any], *, sec: str = "section", env: jinja2.Environment | None = None
+) -> str:
     """One layer's derivation laid out (a single-layer document's body, or a part of a
     network's document)."""
-    return render(_kind(d).template, {**ctx, "sec": sec, "subsec": _LOWER[sec]})
+    return render(_kind(d).template, {**ctx, "sec": sec, "subsec": _LOWER[sec]}, env)
 
 
-def network_body(d: NetworkDerivation, opts: Options) -> str:
+def network_body(d: NetworkDerivation, opts: Options, env: jinja2.Environment | None = None) -> str:
     """Section 3 of the seed for the network, then each layer's derivation."""
     ctx = net_doc.context(d, lambda layer, pos: layer_context(layer, opts, pos))
     parts = [
         {
             "title": f"Layer {pos + 1}: {kind(layer).what} ($l = {layer.layer}$)",
-            "body": layer_body(layer, lctx, sec="subsubsection"),
+            "body": layer_body(layer, lctx, sec="subsubsection", env=env),
         }
         for pos, (layer, lctx) in enumerate(zip(d.layers, ctx.pop("contexts"), strict=True))
     ]
-    return render("network.tex.j2", {**ctx, "parts": parts})
+    return render("network.tex.j2", {**ctx, "parts": parts}, env)
 
 
 def as_derivation(obj: Layer | Network | Derivation | NetworkDerivation) -> Derivation | NetworkDerivation:
@@ -113,38 +126,50 @@ def document(
 ) -> str:
     """The standalone ``.tex`` document of a layer or network (deterministic)."""
     d = as_derivation(obj)
-    opts = Options(tuple(entry) if entry is not None else None, seed, values)
-    if isinstance(d, NetworkDerivation):
-        if opts.entry is not None:
-            raise SpecError("entry", "picks a worked entry of a single layer, not of a network")
-        if opts.values is not None:
-            raise SpecError("values", "give the input of a single max-pooling layer, not of a network")
-        body = network_body(d, opts)
-        shape = " \\times ".join(str(n) for n in d.spec.in_shape)
-        title = f"A network of {len(d.layers)} layers on a ${shape}$ input"
-    else:
-        check_options(d, opts)
-        body = layer_body(d, layer_context(d, opts))
-        title = _kind(d).title(d)
+    title, body = content(d, Options(tuple(entry) if entry is not None else None, seed, values))
     used = templates_used(d)
     lines = list(header) if header is not None else default_header(used)
-    abstract = (
-        "This document redoes, for the shapes above, the derivation of the seed document "
-        "\\emph{Convolutional Neural Network: back-propagation for 2D-convolution} "
-        "(H.\\ Vardhan, 2022), step by step.  Every matrix below was computed by symconv for "
-        "exactly these shapes; large ones are shown in part, with the worked entries kept."
-    )
     return render(
         DOCUMENT_TEMPLATE,
         {
             "header": lines,
             "title": title,
-            "abstract": abstract,
+            "abstract": ABSTRACT,
             "body": body,
             "max_matrix_cols": MAX_MATRIX_COLS,
             "pictures": "\\begin{picture}" in body,
         },
     )
+
+
+#: what every document says first (its abstract)
+ABSTRACT = (
+    "This document redoes, for the shapes above, the derivation of the seed document "
+    "\\emph{Convolutional Neural Network: back-propagation for 2D-convolution} "
+    "(H.\\ Vardhan, 2022), step by step.  Every matrix below was computed by symconv for "
+    "exactly these shapes; large ones are shown in part, with the worked entries kept."
+)
+
+
+def content(d: Derivation | NetworkDerivation, opts: Options, env: jinja2.Environment | None = None) -> tuple[str, str]:
+    """The title and the body (LaTeX) of the document of ``d``: the same for the PDF and
+    the page, which passes its own template environment."""
+    style = index_style(tensors(d))
+    if isinstance(d, NetworkDerivation):
+        if opts.entry is not None:
+            raise SpecError("entry", "picks a worked entry of a single layer, not of a network")
+        if opts.values is not None:
+            raise SpecError("values", "give the input of a single max-pooling layer, not of a network")
+        shape = " \\times ".join(str(n) for n in d.spec.in_shape)
+        return f"A network of {len(d.layers)} layers on a ${shape}$ input", style(network_body(d, opts, env))
+    check_options(d, opts)
+    return _kind(d).title(d), style(layer_body(d, layer_context(d, opts), env=env))
+
+
+def tensors(d: Derivation | NetworkDerivation) -> list[Tensor]:
+    """Every tensor a document of ``d`` names entries of: each layer's input, output and parameters."""
+    layers = d.layers if isinstance(d, NetworkDerivation) else [d]
+    return [t for layer in layers for t in (layer.input, layer.output, *layer.params.values())]
 
 
 def default_header(templates: Sequence[str]) -> list[str]:

@@ -24,8 +24,15 @@ MAX_ROWS = 16
 FRACTIONS = "8pt"
 #: estimated width, in points, available to a display line (A4, 2 cm margins, 10 pt)
 LINE = 440.0
+#: room a display line keeps for a tag at the right margin (``(rep.3)``, ``eq.a1-1``), so that
+#: the tag stays beside its matrix instead of dropping below it
+TAG_ROOM = 50.0
+#: the room of a tagged display line
+TAGGED = LINE - TAG_ROOM
 
 Slots = list[int | None]
+#: a row of labels set above a matrix, showing the same columns: its items and its room
+Above = tuple[Sequence[str], float]
 
 
 @dataclass(frozen=True)
@@ -274,13 +281,16 @@ def matrix(
     inline: bool = False,
     gap: str = "",
     shown: list[int | None] | None = None,
+    above: Sequence[Above] = (),
 ) -> str:
     """A ``bmatrix`` of ``cell(r, c)`` (0-based), elided past ``rows`` rows, past
     ``cols`` columns and past ``budget`` points of estimated width; the ``keep`` rows and
     columns are always shown.  ``inline`` writes it on one source line (for matrices
     inside matrix entries); ``gap`` adds room between rows (``"3pt"``) for tall entries.
     ``shown``, when given, receives the columns shown (``None`` for an elision), so that
-    a row of labels above the matrix can show the same ones (:func:`aligned_row`)."""
+    a row of labels above the matrix can show the same ones (:func:`aligned_row`); the
+    ``above`` rows (labels and the room their line has, :func:`row_room`) must fit on one
+    line each with the same columns, so a matrix under wide labels shows fewer columns."""
     cols = min(cols, MAX_COLUMNS)
     shown_rows = pick(shape[0], keep_rows, rows)
     cache: dict[tuple[int, int], str] = {}
@@ -300,7 +310,9 @@ def matrix(
         return col_width[c]
 
     def fits(s: Slots) -> bool:
-        return sum(cw(c) for c in s) + 10.0 * (len(s) - 1) + 12.0 <= budget
+        return sum(cw(c) for c in s) + 10.0 * (len(s) - 1) + 12.0 <= budget and all(
+            row_width(items, s) <= room for items, room in above
+        )
 
     shown_cols = pick(shape[1], keep_cols, cols, fits)
     if shown is not None:
@@ -333,23 +345,41 @@ def row(items: Sequence[str], *, keep: Iterable[int] = (), budget: float = LINE,
     return matrix(lambda r, c: items[c], (1, len(items)), keep_cols=keep, budget=budget, cols=cols, inline=True)
 
 
+def row_room(lhs: str, suffix: str = "", budget: float = LINE) -> float:
+    """The room for the cells of a bracketed row ``lhs = [...] suffix`` on one line."""
+    return budget - width(lhs) - width(suffix) - 40
+
+
+def row_width(items: Sequence[str], columns: Slots) -> float:
+    """The width of the cells of a bracketed row showing ``columns`` of ``items``."""
+    return sum(width("\\cdots" if c is None else items[c]) + 12.0 for c in columns)
+
+
 def aligned_row(
     lhs: str, items: Sequence[str], columns: Slots, *, prefix: str = "= ", suffix: str = "", budget: float = LINE
 ) -> list[Line]:
-    """``lhs = [items...] suffix`` showing exactly ``columns`` of ``items`` (``None`` is an
-    elision), the columns a matrix below shows (its ``shown``); a row wider than ``budget``
-    runs on over several lines, each bracket sized to its own line."""
+    """``lhs = [items...] suffix`` on one line, showing the ``columns`` of ``items`` a matrix
+    below shows (its ``shown``; ``None`` is an elision): the matrix is built to leave the row
+    its room (its ``above``).  Should the columns still not fit, fewer of them are shown (the
+    first and last, then the nearest): a bracketed row is never broken over lines."""
+    room = row_room(lhs, suffix, budget)
+    if row_width(items, columns) > room:
+        real = [c for c in columns if c is not None]
+
+        def as_columns(chosen: Slots) -> Slots:
+            out: Slots = []
+            for k in chosen:
+                c = None if k is None else real[k]
+                if c is not None and out and out[-1] is not None and c != out[-1] + 1:
+                    out.append(None)
+                if c is not None or not out or out[-1] is not None:
+                    out.append(c)
+            return out
+
+        fits = lambda ks: row_width(items, as_columns(ks)) <= room  # noqa: E731
+        columns = as_columns(pick(len(real), limit=len(columns), fits=fits))
     cells = ["\\cdots" if c is None else items[c] for c in columns]
-    parts = chunks(cells, budget - width(lhs) - width(suffix) - 40)
-    if len(parts) == 1:
-        return [Line(lhs, prefix + "\\begin{bmatrix} " + " & ".join(cells) + " \\end{bmatrix}" + suffix)]
-    out = []
-    for n, part in enumerate(parts):
-        left = "\\left[" if n == 0 else "\\left."
-        right = "\\right]" + suffix if n == len(parts) - 1 else "\\right."
-        body = left + " " + " \\quad ".join(part) + " " + right
-        out.append(Line(lhs, prefix + body) if n == 0 else Line("", "\\qquad " + body))
-    return out
+    return [Line(lhs, prefix + "\\begin{bmatrix} " + " & ".join(cells) + " \\end{bmatrix}" + suffix)]
 
 
 def chunks(terms: Sequence[str], budget: float) -> list[list[str]]:
@@ -383,3 +413,41 @@ def fit(lhs: str, pieces: Sequence[str], *, note: str = "", tag: str = "") -> li
     last = out[-1]
     out[-1] = Line(last.lhs, last.rhs, note, tag)
     return out
+
+
+# -- page breaks ---------------------------------------------------------------------------------
+
+#: the height of a page's text (A4, 2 cm margins, the article class's header and footer), points
+TEXT_HEIGHT = 720.0
+#: the height of one row of a matrix, and of a line of a display, in points
+ROW = 13.0
+_ROWS = re.compile(r"\\begin\{[a-z*]+\}|\\end\{[a-z*]+\}|\\\\(?:\[([0-9.]+)pt\])?|\\[dt]?frac\b")
+
+
+def height(text: str) -> float:
+    """Estimated height in points of one display line: its tallest matrix, each row as tall
+    as the tallest matrix inside it (rep.1's blocks), fractions and row gaps counted."""
+    stack: list[list[float]] = [[0.0]]  # per open environment: the heights of its rows so far
+    tall: list[float] = [0.0]  # per open environment: the tallest thing in its current row
+    for m in _ROWS.finditer(text):
+        token = m.group(0)
+        if token.startswith("\\begin"):
+            stack.append([0.0])
+            tall.append(0.0)
+        elif token.startswith("\\end") and len(stack) > 1:
+            rows = stack.pop()
+            rows[-1] = max(rows[-1], tall.pop(), ROW)
+            tall[-1] = max(tall[-1], sum(rows))
+        elif token.startswith("\\\\"):
+            stack[-1][-1] = max(stack[-1][-1], tall[-1], ROW) + float(m.group(1) or 0.0)
+            stack[-1].append(0.0)
+            tall[-1] = 0.0
+        else:  # a fraction makes its row about twice as tall
+            tall[-1] = max(tall[-1], 2 * ROW)
+    return max(sum(stack[0]), tall[0], ROW) + 6.0
+
+
+def breakable(lines: Sequence[Line]) -> bool:
+    """Whether a display is too tall for a page, so that it may break between its lines
+    (``\\allowdisplaybreaks`` for this display only); a display that fits is kept whole."""
+    return sum(max(height(line.lhs), height(line.rhs)) for line in lines) > 0.9 * TEXT_HEIGHT

@@ -163,7 +163,12 @@ CHAIN_SIDE = 70.0
 def chain_pictures(net: NetworkDerivation) -> list[list[pictures.Picture]]:
     """Rows of thumbnails: the pattern of every factor of the chain rule, loss end first."""
     pics = [
-        pictures.pattern_picture(pattern(jac, max_cells=32), frac_d(jac.of, jac.wrt), side=CHAIN_SIDE, brief=True)
+        pictures.pattern_picture(
+            pattern(jac, max_cells=pictures.pattern_cells(jac.shape, 32)),
+            frac_d(jac.of, jac.wrt),
+            side=CHAIN_SIDE,
+            brief=True,
+        )
         for jac in net.chain()
     ]
     return [pictures.row(pics[k : k + CHAIN_ROW], CHAIN_ROW) for k in range(0, len(pics), CHAIN_ROW)]

@@ -7,7 +7,8 @@ symbols are printed by :mod:`.printer`; this module names whole matrices.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 
 from ..symbols import Tensor
 
@@ -82,3 +83,39 @@ def pair(values: Sequence[int]) -> str:
 def ones(*n: int) -> str:
     """``\\mathbf{1}_{(12, 1)}``, the seed's matrix of ones."""
     return f"\\mathbf{{1}}_{{{pair(n)}}}"
+
+
+def index_style(tensors: Iterable[Tensor]) -> Callable[[str], str]:
+    """One index style per document.  An entry's indices are joined without commas while the
+    matrix is small (``a_{55}``) and with commas once a size reaches 10 (``a_{9,10}``); when
+    one matrix of a document needs commas, this rewrites the compact names of the others
+    (``a_{1,55}^{[1]}`` -> ``a_{1,5,5}^{[1]}``) in the document's text, so that names side by
+    side read alike.  A compact name's last two indices are single digits, so the rewrite is
+    exact; a letter (and layer) that also names a vector or a wide matrix is left alone."""
+    tensors = list(tensors)
+    matrices = [t for t in tensors if len(t.shape) >= 2]
+    if not any(t.wide for t in matrices):
+        return _same
+
+    def keys(t: Tensor) -> set[tuple[str, int | None]]:
+        letters = {t.letter} | ({t.name} if t.name == t.letter.upper() else set())
+        return {(letter, t.layer) for letter in letters}
+
+    compact = set().union(*(keys(t) for t in matrices if not t.wide))
+    compact -= set().union(*(keys(t) for t in tensors if len(t.shape) < 2 or t.wide))
+    if not compact:
+        return _same
+    letters = "|".join(re.escape(letter) for letter in sorted({k[0] for k in compact}, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\\A-Za-z])({letters})_\{{((?:\d+,)*)([1-9])([1-9])\}}(\^\{{\[(\d+)\]\}})?")
+
+    def rewrite(m: re.Match[str]) -> str:
+        layer = int(m.group(6)) if m.group(6) else None
+        if (m.group(1), layer) not in compact:
+            return m.group(0)
+        return f"{m.group(1)}_{{{m.group(2)}{m.group(3)},{m.group(4)}}}{m.group(5) or ''}"
+
+    return lambda text: pattern.sub(rewrite, text)
+
+
+def _same(text: str) -> str:
+    return text

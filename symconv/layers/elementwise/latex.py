@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sympy as sp
 
 from ...latex import common
-from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, matrix, row
+from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, matrix, row, row_room
 from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, is_vector, mat, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
 from .rule import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
@@ -41,6 +42,7 @@ def activation_context(d: ActivationDerivation) -> dict[str, Any]:
         return f"f'({tex(ins[r])})" if r == c else "0"
 
     shown: list[int | None] = []
+    operators = common.Mapped(ins, lambda s: dfrac_partial("", tex(s)))
     partials = matrix(
         lambda r, c: dfrac_partial(tex(outs[r]), tex(ins[c])),
         (n, n),
@@ -50,9 +52,10 @@ def activation_context(d: ActivationDerivation) -> dict[str, Any]:
         budget=LINE - 40,
         gap=FRACTIONS,
         shown=shown,
+        above=[(operators, row_room(frac_d(vi, vz), f" \\otimes {vi}"))],
     )
     lines = [
-        *aligned_row(frac_d(vi, vz), [dfrac_partial("", tex(s)) for s in ins], shown, suffix=f" \\otimes {vi}"),
+        *aligned_row(frac_d(vi, vz), operators, shown, suffix=f" \\otimes {vi}"),
         Line("", "= " + partials),
         Line("", "= " + matrix(diag, (n, n), keep_rows=[k], keep_cols=[k], rows=10, budget=LINE - 40)),
     ]
@@ -103,8 +106,9 @@ def activation_context(d: ActivationDerivation) -> dict[str, Any]:
 
 def flatten_context(d: FlattenDerivation) -> dict[str, Any]:
     """``B = [vec(A_1); ...; vec(A_c)]`` and the reshape of ``dJ/dB`` (3.1.2)."""
-    c, h, w = d.spec.in_shape
-    n = c * h * w
+    c, *size = d.spec.in_shape
+    hw = math.prod(size)
+    n = c * hw
     b = mat(d.output)
     jac = d.jacobian()
     flat = d.input.flat
@@ -112,8 +116,8 @@ def flatten_context(d: FlattenDerivation) -> dict[str, Any]:
     entries = column([tex(s) for s in flat], rows=14)
     partial_row = row([dfrac_partial("J", tex(s)) for s in flat], budget=LINE - 60)
     grid = matrix(
-        lambda r, col: dfrac_partial("J", tex(flat[r * h * w + col])),
-        (c, h * w),
+        lambda r, col: dfrac_partial("J", tex(flat[r * hw + col])),
+        (c, hw),
         rows=8,
         budget=LINE - 60,
         gap=FRACTIONS,
@@ -123,18 +127,17 @@ def flatten_context(d: FlattenDerivation) -> dict[str, Any]:
         "A_all": mat(d.input, show=False),
         "B": b,
         "c": c,
-        "h": h,
-        "w": w,
+        "sizes": " \\cdot ".join(str(x) for x in (c, *size)),
         "n": n,
-        "hw": h * w,
-        "A_space": space(c, h, w),
+        "hw": hw,
+        "A_space": space(c, *size),
         "forward": [Line(b, f"= {stacked} = {entries}")],
         "jacobian": [
             Line(frac_d(b, vname(d.input, show=False)), f"= \\mathbf{{I}}_{{{n}}} = " + common.jac_matrix(jac, rows=8))
         ],
         "reshape": [
             Line(s(frac_d("J", b), 1, n), "= " + partial_row),
-            Line(s(frac_d("J", vname(d.input, show=False)), c, h * w), "= " + grid),
+            Line(s(frac_d("J", vname(d.input, show=False)), c, hw), "= " + grid),
         ],
         "summary": [
             Line(b, f"= {stacked}"),

@@ -14,7 +14,20 @@ from ... import ops
 from ...errors import SpecError
 from ...geometry import Geometry
 from ...latex import common, pictures
-from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, column, fit, matrix, pick, row, width
+from ...latex.layout import (
+    FRACTIONS,
+    LINE,
+    TAGGED,
+    Line,
+    aligned_row,
+    column,
+    fit,
+    matrix,
+    pick,
+    row,
+    row_room,
+    width,
+)
 from ...latex.notation import dfrac_partial, frac_d, mat, space, vname
 from ...latex.printer import join_sum, number, tex
 from ...latex.remarks import remark
@@ -138,11 +151,23 @@ def _forward(
         Line(
             "",
             "= "
-            + matrix(rep1_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=max(3, 12 // hl), gap=common.BLOCK_GAP),
+            + matrix(
+                rep1_cell,
+                (ha, wa),
+                keep_rows=[p],
+                keep_cols=[q],
+                rows=max(3, 12 // hl),
+                gap=common.BLOCK_GAP,
+                budget=TAGGED,
+            ),
             tag="(rep.1)",
         ),
-        Line("", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10), tag="(rep.2)"),
-        Line("", "= " + common.sym_matrix(d.output.grid(j), keep_rows=[p], keep_cols=[q]), tag="(rep.3)"),
+        Line(
+            "", "= " + matrix(rep2_cell, (ha, wa), keep_rows=[p], keep_cols=[q], rows=10, budget=TAGGED), tag="(rep.2)"
+        ),
+        Line(
+            "", "= " + common.sym_matrix(d.output.grid(j), keep_rows=[p], keep_cols=[q], budget=TAGGED), tag="(rep.3)"
+        ),
     ]
 
 
@@ -257,10 +282,19 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
         ins, lambda s: f"\\operatorname{{vec}}\\left({pooled(frac_d(i_name, tex(s), display=True))}\\right)"
     )
     shown: list[int | None] = []
-    whole_jac = common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=12, budget=LINE - 40, shown=shown)
     operators = common.Mapped(ins, lambda s: dfrac_partial("", tex(s)))
+    suffix = f" \\otimes {va}"
+    whole_jac = common.jac_matrix(
+        jac,
+        keep_rows=[q * ha + p],
+        keep_cols=[at],
+        rows=12,
+        budget=LINE - 40,
+        shown=shown,
+        above=[(operators, row_room(frac_d(va, vi), suffix))],  # the wider labels show fewer when they must
+    )
     whole = [
-        *aligned_row(frac_d(va, vi), operators, shown, suffix=f" \\otimes {va}"),
+        *aligned_row(frac_d(va, vi), operators, shown, suffix=suffix),
         *aligned_row("", labels, shown),
         Line("", "= " + whole_jac),
     ]
@@ -430,19 +464,19 @@ def max_context(
         )
     ]
     shown: list[int | None] = []
+    operators = common.Mapped(ins, lambda s: dfrac_partial("", tex(s)))
     partials = matrix(
         lambda r, c: dfrac_partial(tex(outs[r]), tex(ins[c])),
         (len(outs), len(ins)),
         keep_rows=[at_out],
         rows=8,
-        budget=LINE - 40,
+        budget=TAGGED - 40,
         gap=FRACTIONS,
         shown=shown,
+        above=[(operators, row_room(frac_d(va, vi), f" \\otimes {va}"))],
     )
     eq_b1 = [
-        *aligned_row(
-            frac_d(va, vi), common.Mapped(ins, lambda s: dfrac_partial("", tex(s))), shown, suffix=f" \\otimes {va}"
-        ),
+        *aligned_row(frac_d(va, vi), operators, shown, suffix=f" \\otimes {va}"),
         Line("", f"= {partials}", tag="eq.b-1"),
     ]
 
@@ -552,7 +586,9 @@ def max_context(
         **info,
         "remarks": {
             "shapes": [remark("omega")] if standalone else [],
-            "mask": [remark("switch-bound"), remark("empty-row")] if standalone else [],
+            "mask": [remark("switch-bound"), remark("top-left"), remark("assigned-to"), remark("empty-row")]
+            if standalone
+            else [],
         },
         "chain_remarks": [remark("mask-channels")] if not standalone and d.channels > 1 else [],
         "pad_value": number(d.pad_value),
