@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...latex.layout import Line
 from ...latex.notation import dims, frac_d, mat, ones, vname
+from ..convt import home as convt
 from ..kind import ClaimKind, LatexKind, LayerKind, kernel_chain, window_constants
 from . import latex
 from .plan import plan_conv
 from .rule import ConvDerivation
-from .spec import Conv, Conv1D, Conv2D, Conv3D, ConvTranspose, ConvTranspose1D, ConvTranspose3D
+from .spec import Conv, Conv1D, Conv2D, Conv3D, ConvTranspose, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D
 
 
 def _title(d: ConvDerivation) -> str:
@@ -110,4 +113,9 @@ def _conv_kind(spec: type[Conv] | type[ConvTranspose]) -> LayerKind:
     )
 
 
-KINDS = tuple(_conv_kind(spec) for spec in (Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose3D))
+KINDS = (
+    *(_conv_kind(spec) for spec in (Conv1D, Conv2D, Conv3D, ConvTranspose1D)),
+    # its document, claim names and description stay the older ones until latex.py draws it
+    replace(_conv_kind(ConvTranspose2D), latex=convt.LATEX, claims=convt.CLAIMS, description=convt.DESCRIPTION),
+    _conv_kind(ConvTranspose3D),
+)
