@@ -77,7 +77,7 @@ def run_samples(name: str, d: int, transposed: bool = False) -> tuple[int, int]:
     """Every OpInfo sample of conv{d}d or conv_transpose{d}d (float64) through the generated
     module of its layer, batchless samples as they are: forward and every gradient equal
     torch.autograd's to 1e-10.  Returns (samples, batchless samples)."""
-    import torch
+    torch = pytest.importorskip("torch")
 
     info = op(name)
     names = TRANSPOSE_ARGS if transposed else CONV_ARGS
@@ -125,7 +125,7 @@ def pad_layout(shape: tuple[int, ...], pad: tuple[int, ...]) -> tuple[int, int] 
 
 
 def pad_samples() -> Iterator[tuple[Any, dict[str, Any], Callable[..., Any]]]:
-    import torch
+    torch = pytest.importorskip("torch")
 
     for info in ops("nn.functional.pad"):
         for sample in info.sample_inputs("cpu", torch.float64, requires_grad=True):
@@ -155,7 +155,7 @@ def run_pad_samples() -> tuple[int, dict[str, int]]:
     """Every OpInfo sample of ``F.pad`` (every mode, float64) that fits a pad layer through its
     generated module: forward and the input's gradient equal torch.autograd's.  Returns (samples,
     those that fit by mode)."""
-    import torch
+    torch = pytest.importorskip("torch")
 
     total, fitting = 0, {}
     for sample, kw, fn in pad_samples():

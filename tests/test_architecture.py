@@ -25,7 +25,7 @@ CORE = {
     "symconv.rule",
     *(
         f"symconv.layers.{family}.{part}"
-        for family in ("conv", "convt", "pool", "adaptive", "elementwise")
+        for family in ("conv", "pad", "pool", "adaptive", "elementwise")
         for part in ("spec", "rule")
     ),
 }

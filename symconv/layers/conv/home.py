@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from ...geometry import AXIS_LETTERS
 from ...latex.layout import Line
 from ...latex.notation import dims, frac_d, mat, ones, vname
-from ..convt import home as convt
 from ..kind import ClaimKind, LatexKind, LayerKind, kernel_chain, window_constants
 from . import latex
 from .plan import plan_conv
@@ -77,8 +75,11 @@ def _update(d: ConvDerivation) -> list[Line]:
 
 def _constants(spec: Conv | ConvTranspose) -> dict[str, int]:
     """The seed's ``h_p, w_p`` (symmetric padding only) and ``h_s, w_s`` (per axis in 1-D and
-    3-D), and PyTorch's ``groups``."""
-    return {**window_constants(spec, ""), "groups": spec.groups}
+    3-D), PyTorch's ``groups``, and a transposed convolution's output padding ``o_h, o_w``."""
+    out = {**window_constants(spec, ""), "groups": spec.groups}
+    if isinstance(spec, ConvTranspose):
+        out |= {f"o_{x}": o for x, o in zip(AXIS_LETTERS[spec.axes], spec.output_padding, strict=True)}
+    return out
 
 
 def _conv_kind(spec: type[Conv] | type[ConvTranspose]) -> LayerKind:
@@ -113,9 +114,4 @@ def _conv_kind(spec: type[Conv] | type[ConvTranspose]) -> LayerKind:
     )
 
 
-KINDS = (
-    *(_conv_kind(spec) for spec in (Conv1D, Conv2D, Conv3D, ConvTranspose1D)),
-    # its document, claim names and description stay the older ones until latex.py draws it
-    replace(_conv_kind(ConvTranspose2D), latex=convt.LATEX, claims=convt.CLAIMS, description=convt.DESCRIPTION),
-    _conv_kind(ConvTranspose3D),
-)
+KINDS = tuple(_conv_kind(spec) for spec in (Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D))
