@@ -23,6 +23,7 @@ from .layers.adaptive.spec import (
 )
 from .layers.conv.spec import Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D
 from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
+from .layers.pad.spec import Pad1D, Pad2D, Pad3D
 from .layers.pool.spec import (
     AvgPool1D,
     AvgPool2D,
@@ -70,6 +71,9 @@ __all__ = [
     "MaxUnpool3D",
     "Network",
     "NetworkDerivation",
+    "Pad1D",
+    "Pad2D",
+    "Pad3D",
     "PlanError",
     "ReLU",
     "Sigmoid",
