@@ -211,6 +211,18 @@ def test_max_mask_is_sympys_derivative_and_the_module_matches_the_loops(
     np.testing.assert_array_equal(m.jacobians(x[0])["I", 0], J)
 
 
+def test_lp_pooling_jacobian_is_zero_at_a_zero_window_sum():
+    """The core's Lp Jacobian entries are the exact expressions (SymPy's derivative); at a number
+    where the window's sum is 0 their value is 0, PyTorch's convention, as in the generated code."""
+    d = sc.derive(sc.LPPool1D(input=4, window=2, norm=2))
+    x = np.array([0.0, 0.0, 3.0, 4.0])
+    J = d.input_jacobian(x).to_numpy(d.env(x, {}))
+    np.testing.assert_allclose(J, [[0, 0, 0, 0], [0, 0, 0.6, 0.8]])
+    m = load(d.spec)
+    A, S = m.forward(x[None, None])
+    np.testing.assert_allclose(m.backward(np.ones_like(A), x[None, None], S)[0, 0], J.sum(axis=0))
+
+
 def test_lp_pooling_passes_no_gradient_where_a_window_sums_to_zero():
     """PyTorch's lp_pool: ``(avg_pool(I^n) k)^(1/n)``, its ``relu`` of the sum masking the root's
     infinite slope: a window whose sum of ``I^n`` is 0 gives 0 and passes no gradient, for n = 1
@@ -270,6 +282,12 @@ def test_generated_networks_of_1d_and_3d_pooling_pass_symconv_check(tmp_path):
     a dense layer: ``symconv check`` passes every check (forward, J, gradients against the core and
     finite differences, float32, the SGD step)."""
     nets = [
+        sc.Network(
+            input=12,
+            channels=2,
+            layers=[sc.Conv1D(kernel=3, out_channels=3, padding=1), sc.ReLU(), sc.MaxPool1D(window=2, pad_value=INF),
+                    sc.LPPool1D(window=2, norm=2), sc.Flatten(), sc.Dense(out_features=3), sc.SoftmaxCrossEntropy()],
+        ),
         sc.Network(
             input=16,
             channels=2,

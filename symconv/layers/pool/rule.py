@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -14,7 +15,7 @@ from ... import ops
 from ...errors import SpecError
 from ...geometry import Geometry, vec_strides
 from ...rule import JacobianInfo, Pooling, Selecting, Windowed, check_index, label, stacked_selections, unknown
-from ...sparse import Exprs, VecJacobian
+from ...sparse import Env, Exprs, VecJacobian
 from ...symbols import Tensor, shaped, unvec, vec_index, vec_order, vec_position
 from .spec import AvgPool, LPPool, MaxPool, Pool
 
@@ -202,6 +203,31 @@ class AvgPoolDerivation(_PoolDerivation):
         return self._averages(x, out, inp, self.divisors)
 
 
+@dataclass(frozen=True)
+class RootSlopes:
+    """Lp pooling's Jacobian entries ``c_p I_r^(n-1) (c_p S_p)^(1/n - 1)`` (exact, as SymPy
+    differentiates the forward pass), each with its window's scaled sum ``c_p S_p``.  At a
+    number where that sum is 0 the root has no derivative; the entry's value is taken as 0 there,
+    PyTorch's convention (its ``relu`` of the sum passes no gradient), which the generated code
+    follows too."""
+
+    items: Sequence[sp.Expr]
+    sums: Sequence[sp.Expr]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, k: int) -> sp.Expr:
+        return self.items[k]
+
+    def numeric(self, env: Env) -> np.ndarray:
+        at_zero = Exprs(self.sums).numeric(env) == 0
+        out = np.zeros(len(self.items))
+        live = [k for k in range(len(self.items)) if not at_zero[k]]
+        out[live] = Exprs([self.items[k] for k in live]).numeric(env)
+        return out
+
+
 class LPPoolDerivation(_PoolDerivation):
     """Lp pooling (PyTorch's ``lp_pool{1,2,3}d``): ``A_p = (c_p S_p)^(1/n)``, ``S_p`` the sum of
     ``I_r^n`` over window ``p`` (padded entries add nothing), ``c_p`` the window's size over its
@@ -257,36 +283,45 @@ class LPPoolDerivation(_PoolDerivation):
         if wrt != "I":
             raise unknown(wrt, "'I'")
         j = check_index("j", index.get("j", 0), self.channels)
-        out, inp, table = self._entries(j)
+        out, inp, table, sums = self._entries(j)
         return VecJacobian.build_summed(
-            self._sizes, out, inp, np.arange(len(table)), Exprs(table), label(self.output, j), label(self.input, j)
+            self._sizes,
+            out,
+            inp,
+            np.arange(len(table)),
+            RootSlopes(table, sums),
+            label(self.output, j),
+            label(self.input, j),
         )
 
-    def _entries(self, j: int) -> tuple[np.ndarray, np.ndarray, list[sp.Expr]]:
+    def _entries(self, j: int) -> tuple[np.ndarray, np.ndarray, list[sp.Expr], list[sp.Expr]]:
+        """The (output, input entry) pairs of channel ``j``, each pair's Jacobian entry and its
+        window's scaled sum ``c_p S_p``."""
         out, _, inp = self.geometry.triplets
         xs = self.input.view(j)
         sums = self.sums(xs)
         power = self.n - 1
         slope = [s ** (1 / self.n - 1) for s in sums]
         table = [self._c(int(z)) * xs[int(i)] ** power * slope[int(z)] for z, i in zip(out, inp, strict=True)]
-        return out, inp, table
+        return out, inp, table, [sums[int(z)] for z in out]
 
     def full_jacobian(self, wrt: str = "I") -> VecJacobian:
         if wrt != "I":
             raise unknown(wrt, "'I'")
         nz, n = self._sizes
-        rows, cols, table = [], [], []
+        rows, cols, table, windows = [], [], [], []
         for j in range(self.channels):
-            out, inp, entries = self._entries(j)
+            out, inp, entries, sums = self._entries(j)
             rows.append(out + j * nz)
             cols.append(inp + j * n)
             table += entries
+            windows += sums
         return VecJacobian.build_summed(
             (self.channels * nz, self.channels * n),
             np.concatenate(rows),
             np.concatenate(cols),
             np.arange(len(table)),
-            Exprs(table),
+            RootSlopes(table, windows),
             label(self.output),
             label(self.input),
         )
