@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ..geometry import Geometry
-from ..layers.window_kernel import Frame, Window
+from ..layers.window_kernel import Frame
 from .printer import identifier, literal_lines, record_lines, tuple_text
 
 #: the largest dense vec Jacobian (entries) a generated ``jacobians`` function returns
@@ -142,22 +142,6 @@ def frame(m: Geometry) -> Frame:
         m.input_dilation,
         m.mode,
     )
-
-
-def window(m: Geometry) -> Window:
-    """The window geometry of a pooling or conv kernel module, read off the checked slice model."""
-    t, _b, left, _right = m.padding
-    (h, w), (hp, wp), (hz, wz) = m.input, m.padded, m.output
-    (sh, sw), (dh, dw), (hl, wl) = m.stride, m.dilation, m.kernel
-    return Window(h, w, hp, wp, hz, wz, t, left, sh, sw, dh, dw, hl, wl)
-
-
-def window_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
-    """The lines that bind a windowed kind's plan record: ``{c}WINDOW = Window(...)``, then
-    ``{c}PLAN = ...(window={c}WINDOW, ...)``, the fields of ``text`` written as that source (the
-    names of the tables written before them), the others as literals."""
-    window_lines = record_lines(f"{c}WINDOW = ", record.window)
-    return window_lines + record_lines(f"{c}PLAN = ", record, {"window": f"{c}WINDOW", **text})
 
 
 def frame_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
