@@ -42,12 +42,15 @@ from symconv import limits
 
 @dataclass(frozen=True)
 class Case:
-    """One benchmark row: ``spec()`` in symconv, ``torch(F, x, *params)`` in PyTorch."""
+    """One benchmark row: ``spec()`` in symconv, ``torch(F, x, *side, *params)`` in PyTorch;
+    ``side(rng, x)``, where given, draws the arrays both sides take after ``x`` (max unpooling's
+    indices)."""
 
     label: str
     batch: int
     spec: Callable[[], symconv.Layer]
     torch: Callable[..., object]
+    side: Callable[[np.random.Generator, np.ndarray], tuple[np.ndarray, ...]] | None = None
 
 
 def job(case: Case, side: str, folder: Path) -> Callable[[], object]:
@@ -59,6 +62,7 @@ def job(case: Case, side: str, folder: Path) -> Callable[[], object]:
     x = rng.standard_normal((case.batch, *spec.in_shape))
     params = [rng.standard_normal(s) / math.sqrt(math.prod(s[1:]) or 1) for s in shapes]
     g = rng.standard_normal((case.batch, *spec.out_shape))
+    extra = case.side(rng, x) if case.side else ()
     if side == "torch":
         import torch
 
@@ -66,15 +70,18 @@ def job(case: Case, side: str, folder: Path) -> Callable[[], object]:
         F = torch.nn.functional
         xt, *pt = (torch.tensor(a, requires_grad=True) for a in (x, *params))
         gt = torch.tensor(g)
+        st = [torch.tensor(a) for a in extra]
 
         def run():
             for t in (xt, *pt):
                 t.grad = None
-            case.torch(F, xt, *pt).backward(gt)
+            case.torch(F, xt, *st, *pt).backward(gt)
             return xt.grad
 
         return run
     m = module_for(spec, folder)
+    if extra:
+        return lambda: (m.forward(x, *extra), m.backward(g, *extra))
     if params:
         return lambda: (m.forward(x, *params), m.backward(g, x, params[0]))
     if isinstance(m.forward(x), tuple):  # max pooling: the switches go to the backward

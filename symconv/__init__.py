@@ -13,19 +13,43 @@ from .errors import PlanError, SpecError
 from .geometry import Geometry, output_size
 from .html import page as _page  # noqa: F401  (registers the pages of _repr_html_)
 from .latex import document as _document  # noqa: F401  (registers the LaTeX fragments of .latex())
-from .layers.adaptive.spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
+from .layers.adaptive.spec import (
+    AdaptiveAvgPool1D,
+    AdaptiveAvgPool2D,
+    AdaptiveAvgPool3D,
+    AdaptiveMaxPool1D,
+    AdaptiveMaxPool2D,
+    AdaptiveMaxPool3D,
+)
 from .layers.conv.spec import Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D
 from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
 from .layers.pad.spec import Pad1D, Pad2D, Pad3D
-from .layers.pool.spec import AvgPool2D, MaxPool2D
+from .layers.pool.spec import (
+    AvgPool1D,
+    AvgPool2D,
+    AvgPool3D,
+    LPPool1D,
+    LPPool2D,
+    LPPool3D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPool3D,
+)
+from .layers.unpool.spec import MaxUnpool1D, MaxUnpool2D, MaxUnpool3D
 from .network import NetworkDerivation
 from .sparse import VecJacobian
 from .specs import Layer, Network
 
 __all__ = [
+    "AdaptiveAvgPool1D",
     "AdaptiveAvgPool2D",
+    "AdaptiveAvgPool3D",
+    "AdaptiveMaxPool1D",
     "AdaptiveMaxPool2D",
+    "AdaptiveMaxPool3D",
+    "AvgPool1D",
     "AvgPool2D",
+    "AvgPool3D",
     "Conv1D",
     "Conv2D",
     "Conv3D",
@@ -35,8 +59,16 @@ __all__ = [
     "Dense",
     "Flatten",
     "Geometry",
+    "LPPool1D",
+    "LPPool2D",
+    "LPPool3D",
     "Layer",
+    "MaxPool1D",
     "MaxPool2D",
+    "MaxPool3D",
+    "MaxUnpool1D",
+    "MaxUnpool2D",
+    "MaxUnpool3D",
     "Network",
     "NetworkDerivation",
     "Pad1D",

@@ -146,7 +146,13 @@ class Axis:
         """Windows along the axis: :func:`output_size` on the padded input, 0 when none fits."""
         if self.padded < self.span:
             return 0
-        return (self.padded - self.span) // self.stride + 1
+        count = (self.padded - self.span) // self.stride + 1
+        if self.ceil:
+            # PyTorch's ceil rule drops a last window that would start in the padding after the
+            # input, which with padding as large as the window may leave fewer than the floor rule
+            ceil = ceil_output_size(self.dilated, self.window, self.before, self.after, self.stride, self.dilation)
+            return min(count, ceil)
+        return count
 
     @cached_property
     def positions(self) -> np.ndarray:

@@ -18,11 +18,14 @@ from .layers.elementwise import home as elementwise
 from .layers.kind import LayerKind
 from .layers.pad import home as pad
 from .layers.pool import home as pool
+from .layers.unpool import home as unpool
 from .rule import Derivation
 from .specs import Layer
 
 #: every kind, by its name in configs and on the command line
-KINDS: dict[str, LayerKind] = {k.name: k for home in (conv, pool, adaptive, pad, elementwise) for k in home.KINDS}
+KINDS: dict[str, LayerKind] = {
+    k.name: k for home in (conv, pool, adaptive, unpool, pad, elementwise) for k in home.KINDS
+}
 
 #: the spec classes, by kind
 LAYER_TYPES: dict[str, type[Layer]] = {name: k.spec for name, k in KINDS.items()}

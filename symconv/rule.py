@@ -70,6 +70,15 @@ def label(t: Tensor, *lead: int, vec: bool = True) -> str:
     return ("{}_v" if vec else "") + base + (f"_{{{sub}}}" if sub else "") + sup
 
 
+def stacked_selections(parts: list[VecJacobian], shape: tuple[int, int], of: str, wrt: str) -> VecJacobian:
+    """Per-channel 0/1 Jacobians (max pooling's masks, max unpooling's scatter), each ``shape``,
+    over all channels at once: block-diagonal, the channel vecs stacked."""
+    nz, n = shape
+    rows = np.concatenate([m.rows + j * nz for j, m in enumerate(parts)])
+    cols = np.concatenate([m.cols + j * n for j, m in enumerate(parts)])
+    return VecJacobian.build((len(parts) * nz, len(parts) * n), rows, cols, np.zeros_like(rows), ONE, of, wrt)
+
+
 def identity(n: int, of: str, wrt: str) -> VecJacobian:
     idx = np.arange(n)
     return VecJacobian.build((n, n), idx, idx, np.zeros(n, dtype=np.int64), ONE, of, wrt)
@@ -93,6 +102,12 @@ class Derivation:
     input_dependent: ClassVar[bool] = False
     #: whether the output tensor is the input's symbols rearranged (flatten, 3.1.2)
     shares_input: ClassVar[bool] = False
+
+    @property
+    def positive_input(self) -> bool:
+        """Whether the layer has real values only for positive inputs (Lp pooling with a norm
+        other than 1 or an even integer): numeric checks then draw positive inputs."""
+        return False
 
     def __init__(self, spec: Layer, input: Tensor, output: Tensor, layer: int | None) -> None:
         self.spec = spec
@@ -186,6 +201,15 @@ class Derivation:
         """What the forward pass keeps for the backward pass at input ``x`` (``(c, h, w)``),
         beyond the input itself: max pooling's switches; nothing elsewhere."""
         return None
+
+    def side_inputs(self, x: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Arrays the layer's passes take besides its input and parameters, drawn for a batch ``x``
+        (numeric checks): none here; max unpooling's indices."""
+        return {}
+
+    def at(self, side: Mapping[str, np.ndarray]) -> Derivation:
+        """This derivation bound to one example's side inputs (:meth:`side_inputs`): itself here."""
+        return self
 
     def env(self, x: np.ndarray, params: Mapping[str, np.ndarray]) -> Env:
         """Numbers for every symbol a Jacobian of this layer may use, at input ``x``:

@@ -703,6 +703,154 @@ def conv_transpose_backward(dZ, A, K, padding, stride, dilation=(1, 1), groups=1
     return dA, dK, dZ.sum(axis=(0, 2, 3))
 
 
+# -- pooling in any number of axes (written apart from symconv.geometry) -------------------------
+
+
+def nd_pool_windows(size, window, padding, stride, dilation, input_dilation, ceil):
+    """For every output position (row-major ``itertools.product``), the list over the window's
+    positions (row-major) of the input position each reads, or ``None`` (padding, an input
+    dilation's zero, past a ceil window's end).  ``padding`` is ``(before, after)`` per axis."""
+    d = len(size)
+    outs, taps = [], []
+    for a in range(d):
+        n, k, s, dil, u = size[a], window[a], stride[a], dilation[a], input_dilation[a]
+        before, after = padding[2 * a], padding[2 * a + 1]
+        dilated = u * (n - 1) + 1
+        out = pool_out_size(dilated, k, before, after, s, dil, ceil)
+        outs.append(out)
+        axis = []
+        for p in range(out):
+            row = []
+            for r in range(k):
+                t = p * s + r * dil - before
+                row.append(t // u if 0 <= t < dilated and t % u == 0 else None)
+            axis.append(row)
+        taps.append(axis)
+    cells = {}
+    for p in itertools.product(*[range(o) for o in outs]):
+        cells[p] = [
+            None if any(taps[a][p[a]][r[a]] is None for a in range(d)) else tuple(taps[a][p[a]][r[a]] for a in range(d))
+            for r in itertools.product(*[range(k) for k in window])
+        ]
+    return tuple(outs), cells
+
+
+def nd_inside(size, window, padding, stride, dilation, input_dilation, ceil):
+    """For every output, how many of its window's positions lie inside the padded input (PyTorch's
+    ``pool_size``) and how many on input entries."""
+    d = len(size)
+    outs, cells = nd_pool_windows(size, window, padding, stride, dilation, input_dilation, ceil)
+    padded_counts = {}
+    for p in cells:
+        count = 1
+        for a in range(d):
+            dilated = input_dilation[a] * (size[a] - 1) + 1
+            end = dilated + padding[2 * a] + padding[2 * a + 1]
+            count *= sum(1 for r in range(window[a]) if p[a] * stride[a] + r * dilation[a] < end)
+        padded_counts[p] = count
+    return outs, cells, padded_counts
+
+
+def vomega_index(window, r):
+    """1-based index of window position ``r`` in vΩ (the first axis fastest)."""
+    index, step = 0, 1
+    for a in range(len(window)):
+        index += r[a] * step
+        step *= window[a]
+    return index + 1
+
+
+def nd_maxpool(I, window, padding, stride, dilation, input_dilation, pad_value, ceil, tie_order):
+    """Max pooling of one channel ``I`` (an object or float array of ``size``): ``(A, switches)``
+    as dicts by output position; switches are 1-based vΩ indices, the first maximum in vΩ order
+    (``column``) or in row-major order (``row``)."""
+    outs, cells = nd_pool_windows(I.shape, window, padding, stride, dilation, input_dilation, ceil)
+    positions = list(itertools.product(*[range(k) for k in window]))  # row-major
+    order = positions if tie_order == "row" else sorted(positions, key=lambda r: vomega_index(window, r))
+    A, switches = {}, {}
+    for p, cell in cells.items():
+        values = {r: (pad_value if at is None else I[at]) for r, at in zip(positions, cell, strict=True)}
+        best = None
+        for r in order:
+            if best is None or values[r] > values[best]:
+                best = r
+        A[p] = values[best]
+        switches[p] = vomega_index(window, best)
+    return outs, cells, A, switches
+
+
+def nd_avgpool(I, window, padding, stride, dilation, input_dilation, ceil, count_include_pad, divisor_override):
+    """Average pooling of one channel (PyTorch's divisor rules): ``A`` by output position."""
+    outs, cells, inside = nd_inside(I.shape, window, padding, stride, dilation, input_dilation, ceil)
+    A = {}
+    for p, cell in cells.items():
+        total = sum(I[at] for at in cell if at is not None)
+        if divisor_override is not None:
+            D = divisor_override
+        elif count_include_pad:
+            D = inside[p]
+        else:
+            D = sum(1 for at in cell if at is not None)
+        A[p] = total / D if isinstance(total, float) else total * sp.Rational(1, D)
+    return outs, A
+
+
+def nd_lppool(I, window, padding, stride, dilation, input_dilation, ceil, norm):
+    """PyTorch's lp_pool of one channel: ``(avg_pool(I^n) * prod(window))^(1/n)`` (symbolic for an
+    object array, with ``norm`` a SymPy number)."""
+    outs, cells, inside = nd_inside(I.shape, window, padding, stride, dilation, input_dilation, ceil)
+    size = math.prod(window)
+    A = {}
+    for p, cell in cells.items():
+        total = sum(I[at] ** norm for at in cell if at is not None)
+        if isinstance(norm, sp.Basic):
+            A[p] = (sp.Rational(size, inside[p]) * total) ** (1 / norm)
+        else:
+            A[p] = (total / inside[p] * size) ** (1.0 / norm)
+    return outs, A
+
+
+def nd_adaptive_cells(size, output):
+    """PyTorch's adaptive windows along every axis: for every output position (row-major), the
+    input positions of its window, row-major."""
+    cells = {}
+    for p in itertools.product(*[range(o) for o in output]):
+        ranges = [range(*adaptive_bounds(n, o, k)) for n, o, k in zip(size, output, p, strict=True)]
+        cells[p] = list(itertools.product(*ranges))
+    return cells
+
+
+def nd_adaptive(I, output, op, tie_order="column"):
+    """Adaptive average (``op="avg"``) or max pooling of one channel: ``(A, switches)`` by output
+    position (switches, for max, 1-based in vΩ: the window's entries the first axis fastest)."""
+    A, switches = {}, {}
+    for p, cell in nd_adaptive_cells(I.shape, output).items():
+        if op == "avg":
+            total = sum(I[at] for at in cell)
+            A[p] = total / len(cell) if isinstance(total, float) else total * sp.Rational(1, len(cell))
+            continue
+        starts = cell[0]
+        extents = [max(at[a] for at in cell) - starts[a] + 1 for a in range(len(starts))]
+        order = cell if tie_order == "row" else sorted(cell, key=lambda at: tuple(reversed(at)))
+        best = None
+        for at in order:
+            if best is None or I[at] > I[best]:
+                best = at
+        A[p] = I[best]
+        switches[p] = vomega_index(extents, tuple(b - s for b, s in zip(best, starts, strict=True)))
+    return A, switches
+
+
+def nd_unpool(A, indices, output):
+    """PyTorch's max_unpool of one channel: zeros of ``output``, entry ``k`` of ``A`` (row-major)
+    written at flat row-major place ``indices[k]``, in order."""
+    flat = A.reshape(-1)
+    U = np.zeros(math.prod(output), dtype=A.dtype)
+    for k, t in enumerate(np.asarray(indices).reshape(-1)):
+        U[int(t)] = flat[k]
+    return U.reshape(output)
+
+
 # -- the general convolution in any number of axes (JAX's conv_general_dilated with PyTorch's
 # padding modes and groups; its transpose, PyTorch's conv_transposeNd), written from their
 # definitions with plain loops over index tuples ------------------------------------------------

@@ -97,12 +97,12 @@ def test_kernel_keeps_float32_and_takes_an_empty_batch(case):
 
 def test_the_cases_take_every_path():
     """The cases above reach each branch of ``avgpool_backward``: tiles with and without
-    ``np.repeat``, column classes and runs after them, and runs alone."""
+    ``np.repeat``, classes along the last axis and runs after them, and runs alone."""
     plans = [kernel_plan(_spec(*case[:-1])) for case in CASES]
-    assert any(p.repeat_columns for p in plans)
-    assert any(p.tiles and not p.repeat_columns for p in plans)
-    assert any(p.col_classes and p.col_runs for p in plans)
-    assert any(not p.col_classes and p.col_runs for p in plans)
+    assert any(p.repeat_last for p in plans)
+    assert any(p.tiles and not p.repeat_last for p in plans)
+    assert any(p.classes and p.runs[-1] for p in plans)
+    assert any(not p.classes and p.runs[-1] for p in plans)
     assert any(not p.tiles for p in plans)
     assert any(isinstance(p.coef, np.ndarray) for p in plans)
-    assert any(not p.window.padded for p in plans) and any(p.window.padded for p in plans)
+    assert any(p.frame.padded == p.frame.size for p in plans) and any(p.frame.padded != p.frame.size for p in plans)

@@ -69,7 +69,7 @@ def _reference_backward(spec, dA, switches, in_shape):
 def _small(plan, chunk):
     """``plan`` taking ``chunk`` planes at a time in both passes (the corners of the first ``chunk``
     planes of its chunk are those of a chunk of ``chunk`` planes)."""
-    per_plane = plan.window.hz * plan.window.wz
+    per_plane = math.prod(plan.frame.out)
     return plan._replace(forward_chunk=chunk, chunk=chunk, corners=plan.corners[: chunk * per_plane])
 
 
@@ -192,17 +192,17 @@ def test_the_cases_take_every_path():
     plans = [kernel_plan(s) for s in specs]
 
     def odd(p):
-        return p.window.hz * p.window.wz % 2 == 1
+        return math.prod(p.frame.out) % 2 == 1
 
     assert any(p.row_ties for p in plans) and any(not p.row_ties for p in plans)
     assert any(p.pair_offsets is not None and odd(p) for p in plans)
     assert any(p.pair_offsets is not None and not odd(p) for p in plans)
     assert any(p.pair_offsets is None for p in plans)
     assert any(p.overlapping for p in plans) and any(not p.overlapping for p in plans)
-    assert any(not p.window.padded for p in plans)
-    assert any(p.window.padded and p.pad_value == 0 for p in plans)
-    assert any(p.window.padded and p.pad_value == INF for p in plans)
-    assert any((p.window.dh, p.window.dw) != (1, 1) for p in plans)
+    assert any(p.frame.padded == p.frame.size for p in plans)
+    assert any(p.frame.padded != p.frame.size and p.pad_value == 0 for p in plans)
+    assert any(p.frame.padded != p.frame.size and p.pad_value == INF for p in plans)
+    assert any(p.frame.dilation != (1, 1) for p in plans)
     assert any(s.ceil_mode for s in specs)
     assert {p.switch_type for p in plans} == {np.uint8, np.int16}
     # a plan's chunk of routes starts on a pair when a plane's count is odd

@@ -326,6 +326,21 @@ EDGE_CASES = [
         ),
         id="network-1d",
     ),
+    # pooling in 1-D and 3-D, Lp pooling and max unpooling
+    pytest.param(symconv.MaxPool1D(input=40, window=3, stride=2, padding=1, channels=3), id="maxpool1d-40"),
+    pytest.param(symconv.MaxPool3D(input=(8, 9, 10), window=3, stride=2, padding=1), id="maxpool3d-8"),
+    pytest.param(
+        symconv.MaxPool3D(input=(2, 3, 4), window=2, input_dilation=(1, 2, 1), padding=1, tie_order="row"),
+        id="maxpool3d-base-dilation",
+    ),
+    pytest.param(symconv.AvgPool1D(input=9, window=3, stride=2, padding=1, ceil_mode=True), id="avgpool1d-ceil"),
+    pytest.param(symconv.AvgPool3D(input=(6, 6, 6), window=3, stride=2, padding=1), id="avgpool3d-6"),
+    pytest.param(symconv.LPPool2D(input=(5, 6), window=2, norm=1.5, ceil_mode=True), id="lppool2d"),
+    pytest.param(symconv.LPPool3D(input=(3, 4, 4), window=2, norm=3), id="lppool3d"),
+    pytest.param(symconv.AdaptiveMaxPool3D(input=(4, 5, 6), output=(2, 3, 2)), id="adaptive-max3d"),
+    pytest.param(symconv.AdaptiveAvgPool1D(input=30, output=7, channels=2), id="adaptive-avg1d"),
+    pytest.param(symconv.MaxUnpool2D(input=(3, 4), window=2), id="maxunpool2d"),
+    pytest.param(symconv.MaxUnpool3D(input=(2, 2, 2), window=2), id="maxunpool3d"),
 ]
 
 

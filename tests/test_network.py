@@ -194,6 +194,33 @@ NETS = {
             sc.SoftmaxCrossEntropy(),
         ],
     ),
+    # 1-D and 3-D pooling after Conv1D/Conv3D (max, Lp, average with ceil_mode, adaptive max)
+    "1d-pooling": sc.Network(
+        input=12,
+        channels=2,
+        layers=[
+            sc.Conv1D(kernel=3, out_channels=3, padding=1),
+            sc.ReLU(),
+            sc.MaxPool1D(window=2, pad_value=float("-inf"), padding=(1, 0), tie_order="row"),
+            sc.LPPool1D(window=2, norm=2),
+            sc.Flatten(),
+            sc.Dense(out_features=3),
+            sc.SoftmaxCrossEntropy(),
+        ],
+    ),
+    "3d-pooling": sc.Network(
+        input=(3, 4, 4),
+        channels=1,
+        layers=[
+            sc.Conv3D(kernel=2, out_channels=2, padding=1),
+            sc.Tanh(),
+            sc.AvgPool3D(window=2, stride=(1, 2, 2), ceil_mode=True),
+            sc.AdaptiveMaxPool3D(output=(2, 1, 2)),
+            sc.Flatten(),
+            sc.Dense(out_features=2),
+            sc.SoftmaxCrossEntropy(),
+        ],
+    ),
     "3d-transposed": sc.Network(
         input=(2, 3, 3),
         channels=1,

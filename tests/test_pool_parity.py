@@ -9,6 +9,7 @@ PyTorch itself (its functional ops and its own OpInfo samples) when torch is ins
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 
@@ -357,12 +358,12 @@ def test_adaptive_avg_paths_match_the_loops(monkeypatch, inp, out, chunked):
 def test_adaptive_plans_refuse_tables_that_disagree_with_the_derivation(monkeypatch):
     """The plans check what the modules are built from against the derivation (PlanError, not
     assert): the window tables (the bands of max pooling, the weight matrices of average
-    pooling) must give d vA/d vI, and output (1, 1) must be one window over the whole plane."""
+    pooling) must give d vA/d vI, and output 1 must be one window over the whole block."""
     d = sc.derive(sc.AdaptiveAvgPool2D(input=(7, 7), output=(1, 1)))
-    with pytest.raises(sc.PlanError, match="not one window over the whole plane"):
-        adaptive_plan._whole(d, [(0, 6)], [(0, 7)])
+    with pytest.raises(sc.PlanError, match="output 1 is not the whole block"):
+        adaptive_plan._whole(d, [[(0, 6)], [(0, 7)]])
     real = adaptive_plan._windows
-    monkeypatch.setattr(adaptive_plan, "_windows", lambda d: (real(d)[0][::-1], real(d)[1]))
+    monkeypatch.setattr(adaptive_plan, "_windows", lambda d: [real(d)[0][::-1], real(d)[1]])
     with pytest.raises(sc.PlanError, match="the averaging matrices differ"):
         generate(sc.AdaptiveAvgPool2D(input=(5, 7), output=(3, 4)))
 
@@ -390,29 +391,38 @@ def test_symconv_check_passes_on_the_new_options(tmp_path, capsys, flags):
     assert "all checks passed" in capsys.readouterr().out
 
 
-def test_ceil_mode_never_leaves_a_window_wholly_in_the_padding():
-    """PyTorch's rule drops a last window that would start in the padding after the input;
-    with symconv's padding rule (each side smaller than the window) every remaining window
-    then holds an input entry, so no spec has to be refused for it.  Checked exhaustively on
-    small shapes, against the loop reference's output size."""
-    checked = 0
+def test_a_window_wholly_outside_the_input_is_refused_and_only_then():
+    """PyTorch's ceil rule drops a last window that would start in the padding after the input;
+    any window that still misses every input entry (a dilated window over a small input, a
+    padding as large as JAX allows) is refused with the padding rule, and every other spec is
+    accepted with the loop reference's output size.  Checked exhaustively on small shapes."""
+    checked = refused = 0
     for n in range(1, 7):
         for k in range(1, 4):
             for s in range(1, 5):
                 for d in (1, 2):
                     span = d * (k - 1) + 1
-                    for before in range(span):
-                        for after in range(span):
+                    for before in range(span + 2):
+                        for after in range(span + 2):
                             if n + before + after < span:
                                 continue
-                            spec = sc.MaxPool2D(input=(n, 1), window=(k, 1), stride=(s, 1), dilation=(d, 1),
-                                                padding=(before, after, 0, 0), ceil_mode=True)  # fmt: skip
-                            g = spec.geometry
-                            assert g.output[0] == ref.pool_out_size(n, k, before, after, s, d, True)
-                            if d == 1:  # a dilated window's taps may all miss a small input, ceil or not
+                            for ceil in (False, True):
+                                out = ref.pool_out_size(n, k, before, after, s, d, ceil)
+                                meets = all(any(0 <= p * s + r * d - before < n for r in range(k)) for p in range(out))
+                                make = functools.partial(
+                                    sc.MaxPool2D, input=(n, 1), window=(k, 1), stride=(s, 1), dilation=(d, 1),
+                                    padding=(before, after, 0, 0), ceil_mode=ceil,
+                                )  # fmt: skip
+                                if not meets:
+                                    with pytest.raises(sc.SpecError, match="wholly outside the input"):
+                                        make()
+                                    refused += 1
+                                    continue
+                                g = make().geometry
+                                assert g.output[0] == out
                                 assert (g.windows >= 0).any(axis=(1, 2, 3)).all()
-                            checked += 1
-    assert checked > 500
+                                checked += 1
+    assert checked > 500 and refused > 100
 
 
 # -- PyTorch ------------------------------------------------------------------------------------
@@ -468,47 +478,64 @@ def _agree(torch, m, kind, x, xt, yt, rng):
         np.testing.assert_allclose(dI, xt.grad.numpy(), rtol=tol, atol=tol)
 
 
-OPINFO = ("nn.functional.max_pool2d", "nn.functional.avg_pool2d", "nn.functional.adaptive_avg_pool2d",
-          "nn.functional.adaptive_max_pool2d")  # fmt: skip
+OPINFO = tuple(
+    f"nn.functional.{op}{d}d"
+    for op in ("max_pool", "avg_pool", "adaptive_avg_pool", "adaptive_max_pool", "max_unpool")
+    for d in (1, 2, 3)
+)
 
 
-def _pair(v):
-    """PyTorch's int-or-tuple argument as a pair (a 1-tuple means both sizes)."""
+def _axes(v, d):
+    """PyTorch's int-or-tuple argument as one number per axis (a 1-tuple means every axis)."""
     v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
-    return v * 2 if len(v) == 1 else v
+    return v * d if len(v) == 1 else v
 
 
 def _spec_of(name, shape, args, kwargs):
     """The symconv layer for one OpInfo sample (PyTorch's positional order of each op)."""
-    c, h, w = shape[-3:]
-    if name.endswith("adaptive_avg_pool2d") or name.endswith("adaptive_max_pool2d"):
+    d = int(name[-2])
+    c, size = shape[-d - 1], tuple(shape[-d:])
+    if "adaptive" in name:
         out = args[0] if args else kwargs["output_size"]
-        out = _pair(out)
-        if name.endswith("adaptive_avg_pool2d"):
-            return sc.AdaptiveAvgPool2D(input=(h, w), output=out, channels=c)
-        return sc.AdaptiveMaxPool2D(input=(h, w), output=out, channels=c, tie_order="row")
-    if name.endswith("avg_pool2d"):
+        out = _axes(out, d)
+        if "adaptive_avg" in name:
+            cls = {1: sc.AdaptiveAvgPool1D, 2: sc.AdaptiveAvgPool2D, 3: sc.AdaptiveAvgPool3D}[d]
+            return cls(input=size, output=out, channels=c)
+        cls = {1: sc.AdaptiveMaxPool1D, 2: sc.AdaptiveMaxPool2D, 3: sc.AdaptiveMaxPool3D}[d]
+        return cls(input=size, output=out, channels=c, tie_order="row")
+    if "avg_pool" in name:
         names = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override")
         kw = {**dict(zip(names, args, strict=False)), **kwargs}
         stride = kw.get("stride") or kw["kernel_size"]
-        return sc.AvgPool2D(input=(h, w), window=_pair(kw["kernel_size"]), stride=_pair(stride),
-                            padding=_pair(kw.get("padding", 0)), channels=c, ceil_mode=kw.get("ceil_mode", False),
-                            count_include_pad=kw.get("count_include_pad", True),
-                            divisor_override=kw.get("divisor_override"))  # fmt: skip
+        cls = {1: sc.AvgPool1D, 2: sc.AvgPool2D, 3: sc.AvgPool3D}[d]
+        return cls(input=size, window=_axes(kw["kernel_size"], d), stride=_axes(stride, d),
+                   padding=_axes(kw.get("padding", 0), d), channels=c, ceil_mode=kw.get("ceil_mode", False),
+                   count_include_pad=kw.get("count_include_pad", True),
+                   divisor_override=kw.get("divisor_override"))  # fmt: skip
+    if "unpool" in name:
+        kw = {**dict(zip(("kernel_size", "stride", "padding", "output_size"), args[1:], strict=False)), **kwargs}
+        stride = kw.get("stride") or kw["kernel_size"]
+        out = kw.get("output_size")
+        cls = {1: sc.MaxUnpool1D, 2: sc.MaxUnpool2D, 3: sc.MaxUnpool3D}[d]
+        return cls(input=size, window=_axes(kw["kernel_size"], d), stride=_axes(stride, d),
+                   padding=_axes(kw.get("padding", 0), d), channels=c,
+                   output=None if out is None else tuple(out)[-d:])  # fmt: skip
     kw = {**dict(zip(("kernel_size", "stride", "padding", "dilation", "ceil_mode"), args, strict=False)), **kwargs}
     stride = kw.get("stride") or kw["kernel_size"]
-    return sc.MaxPool2D(input=(h, w), window=_pair(kw["kernel_size"]), stride=_pair(stride),
-                        padding=_pair(kw.get("padding", 0)), dilation=_pair(kw.get("dilation", 1)), channels=c,
-                        ceil_mode=kw.get("ceil_mode", False), tie_order="row", pad_value=INF)  # fmt: skip
+    cls = {1: sc.MaxPool1D, 2: sc.MaxPool2D, 3: sc.MaxPool3D}[d]
+    return cls(input=size, window=_axes(kw["kernel_size"], d), stride=_axes(stride, d),
+               padding=_axes(kw.get("padding", 0), d), dilation=_axes(kw.get("dilation", 1), d), channels=c,
+               ceil_mode=kw.get("ceil_mode", False), tie_order="row", pad_value=INF)  # fmt: skip
 
 
 @pytest.mark.slow
 def test_every_opinfo_sample_of_the_pooling_ops_passes():
-    """PyTorch's own OpInfo sample_inputs (float64) of the four pooling ops, every sample run
-    through the generated module of its layer: forward and gradient equal PyTorch's, and
-    where PyTorch returns indices they name the entries symconv's switches select.  Samples
-    without a batch axis ``(C, H, W)`` are counted apart; the generated modules take them as
-    they are and give batchless results.  No sample is skipped."""
+    """PyTorch's own OpInfo sample_inputs (float64) of the pooling ops in 1, 2 and 3 axes (and their
+    "grad" variants), every sample run through the generated module of its layer: forward and
+    gradient equal PyTorch's, and where PyTorch returns indices they name the entries symconv's
+    switches select (max pooling's ``indices``).  Max unpooling takes the sample's indices.
+    Samples without a batch axis are counted apart; the generated modules take them as they are
+    and give batchless results.  No sample is skipped."""
     torch = _torch()
     try:
         from torch.testing._internal.common_methods_invocations import op_db
@@ -517,9 +544,11 @@ def test_every_opinfo_sample_of_the_pooling_ops_passes():
     counts: dict[str, list[int]] = {}
     modules: dict[object, types.ModuleType] = {}
     for op in (o for o in op_db if o.name in OPINFO):
+        label = op.name + (f" {op.variant_test_name}" if op.variant_test_name else "")
         for sample in op.sample_inputs("cpu", torch.float64, requires_grad=True):
             x = sample.input.detach().numpy()
-            batchless = x.ndim == 3
+            d = int(op.name[-2])
+            batchless = x.ndim == d + 1
             spec = _spec_of(op.name, x.shape, sample.args, sample.kwargs)
             m = modules.get(spec) or modules.setdefault(spec, load(spec))
             xt = sample.input.detach().clone().requires_grad_(True)
@@ -527,23 +556,31 @@ def test_every_opinfo_sample_of_the_pooling_ops_passes():
             yt, idx = out if isinstance(out, tuple) else (out, None)
             g = np.random.default_rng(0).standard_normal(tuple(yt.shape))
             yt.backward(torch.tensor(g))
-            res = m.forward(x)  # a batchless sample goes in as it is, and comes back batchless
-            y, sw = res if isinstance(res, tuple) else (res, None)
-            dI = m.backward(g, sw) if sw is not None else m.backward(g)
-            assert np.shape(y) == tuple(yt.shape) and np.shape(dI) == x.shape, op.name
-            np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name)
-            np.testing.assert_allclose(dI, xt.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=op.name)
+            if "unpool" in op.name:
+                indices = sample.args[0].numpy()
+                y, sw = m.forward(x, indices), None
+                dI = m.backward(g, indices)
+            else:
+                res = m.forward(x)  # a batchless sample goes in as it is, and comes back batchless
+                y, sw = res if isinstance(res, tuple) else (res, None)
+                dI = m.backward(g, sw) if sw is not None else m.backward(g)
+            assert np.shape(y) == tuple(yt.shape) and np.shape(dI) == x.shape, label
+            np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=label)
+            np.testing.assert_allclose(dI, xt.grad.numpy(), rtol=1e-12, atol=1e-12, err_msg=label)
             if idx is not None:  # PyTorch's flat row-major index of each selected entry
-                d = sc.derive(spec)
-                h, w = x.shape[-2:]
-                sel = np.stack([d.selected(s) for s in sw.reshape(-1, *sw.shape[-2:])]) - 1  # column-major vec
-                picked = (sel % h) * w + sel // h
-                np.testing.assert_array_equal(picked.reshape(idx.shape), idx.numpy())
-            counts.setdefault(op.name, [0, 0])[batchless] += 1
+                if hasattr(m, "indices"):
+                    picked = m.indices(sw)
+                else:
+                    core = sc.derive(spec)
+                    size = x.shape[-d:]
+                    sel = np.stack([core.selected(s) for s in sw.reshape(-1, *sw.shape[-d:])]) - 1  # vec index
+                    picked = np.ravel_multi_index(np.unravel_index(sel, size, order="F"), size)
+                np.testing.assert_array_equal(np.reshape(picked, idx.shape), idx.numpy(), err_msg=label)
+            counts.setdefault(label, [0, 0])[batchless] += 1
     summary = {name: (a + b, b) for name, (a, b) in counts.items()}
     print("OpInfo samples (all, of them batchless):", summary)
-    assert set(summary) == set(OPINFO)
-    assert sum(a for a, _ in summary.values()) >= 1481
+    assert {name.split()[0] for name in summary} == set(OPINFO)
+    assert sum(a for a, _ in summary.values()) >= 3574
 
 
 CLAIMS = """

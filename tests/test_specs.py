@@ -72,7 +72,8 @@ INVALID = [
     (
         sc.MaxPool2D,
         {"input": (3, 4), "window": 2, "padding": 2},
-        "padding: each side must be smaller than the window 2x2 so that every window overlaps the input, got 2,2,2,2",
+        "padding: leaves window 1 along axis 1 wholly outside the input (every window must meet at least one "
+        "input entry), got 2,2,2,2",
     ),
     (
         sc.AvgPool2D,
@@ -120,8 +121,8 @@ INVALID = [
     (
         sc.AvgPool2D,
         {"input": (1, 1), "window": (2, 1), "dilation": (2, 1), "padding": (1, 1, 0, 0), "count_include_pad": False},
-        "count_include_pad: false divides each window by the input entries it covers, but window (1, 1) covers "
-        "only padding (its divisor would be 0)",
+        "padding: leaves window 1 along axis 1 wholly outside the input (every window must meet at least one "
+        "input entry), got 1,1,0,0",
     ),
     (sc.AdaptiveAvgPool2D, {"input": (3, 4), "output": 0}, "output: must be a positive integer, got 0"),
     (sc.AdaptiveAvgPool2D, {"input": (3, 4), "output": (None, -1)}, "output: must be a positive integer, got -1"),
@@ -323,18 +324,20 @@ CONFIG_INVALID = [
     (
         b"[layer]\ntype = 'conv4d'\n",
         "layer.type: must be one of conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, "
-        "maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, pad1d, pad2d, pad3d, relu, sigmoid, tanh, "
+        "maxpool1d, maxpool2d, maxpool3d, avgpool1d, avgpool2d, avgpool3d, lppool1d, lppool2d, lppool3d, "
+        "adaptive_avgpool1d, adaptive_avgpool2d, adaptive_avgpool3d, adaptive_maxpool1d, adaptive_maxpool2d, "
+        "adaptive_maxpool3d, maxunpool1d, maxunpool2d, maxunpool3d, pad1d, pad2d, pad3d, relu, sigmoid, tanh, "
         "flatten, dense, softmax_cross_entropy, got 'conv4d'",
     ),
     (
         b"[layer]\ntype = 'maxpool2d'\ninput = [3, 4]\nwindow = 2\ncount_include_pad = false\n",
         "layer.count_include_pad: is not a parameter of maxpool2d; expected one of input, padding, dilation, "
-        "window, stride, channels, ceil_mode, pad_value, tie_order",
+        "window, stride, channels, ceil_mode, input_dilation, pad_value, tie_order",
     ),
     (
         b"[layer]\ntype = 'avgpool2d'\ninput = [3, 4]\nwindow = 2\ntie_order = 'row'\n",
         "layer.tie_order: is not a parameter of avgpool2d; expected one of input, padding, dilation, "
-        "window, stride, channels, ceil_mode, count_include_pad, divisor_override",
+        "window, stride, channels, ceil_mode, input_dilation, count_include_pad, divisor_override",
     ),
     (
         b"[layer]\ntype = 'avgpool2d'\ninput = [3, 4]\nwindow = 2\ndivisor_override = 0\n",

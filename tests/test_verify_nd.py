@@ -42,6 +42,8 @@ def _example(name: str) -> dict[str, Any]:
     window = [2] * len(size)
     if name.startswith("adaptive"):
         return {"input": size, "output": window}
+    if name.startswith("lppool"):
+        return {"input": size, "window": window, "norm": 2}
     if "pool" in name:
         return {"input": size, "window": window}
     if name.startswith("conv"):

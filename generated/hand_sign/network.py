@@ -60,6 +60,7 @@ SPEC = {
             "window": [8, 8],
             "stride": [8, 8],
             "ceil_mode": False,
+            "input_dilation": [1, 1],
             "pad_value": 0.0,
             "tie_order": "column",
         },
@@ -80,6 +81,7 @@ SPEC = {
             "window": [4, 4],
             "stride": [4, 4],
             "ceil_mode": False,
+            "input_dilation": [1, 1],
             "pad_value": 0.0,
             "tie_order": "column",
         },
@@ -272,59 +274,6 @@ class Frame(NamedTuple):
     @property
     def ndim(self) -> int:
         return len(self.size)
-
-
-class Window(NamedTuple):
-    """A windowed layer's geometry, read off the checked slice model: the input ``(h, w)``,
-    the padded input ``(hp, wp)`` with ``top`` rows and ``left`` columns before the input, the
-    output ``(hz, wz)``, the stride ``(sh, sw)``, the dilation ``(dh, dw)`` and the window
-    ``(hl, wl)``.  Window row ``r`` of output row ``p`` is padded row ``p sh + r dh``."""
-
-    h: int
-    w: int
-    hp: int
-    wp: int
-    hz: int
-    wz: int
-    top: int
-    left: int
-    sh: int
-    sw: int
-    dh: int
-    dw: int
-    hl: int
-    wl: int
-
-    @property
-    def row_span(self) -> int:
-        """The padded rows the ``hz`` windows' row ``r`` span, from ``r dh`` on."""
-        return (self.hz - 1) * self.sh + 1
-
-    @property
-    def col_span(self) -> int:
-        """The padded columns the ``wz`` windows' column ``s`` span, from ``s dw`` on."""
-        return (self.wz - 1) * self.sw + 1
-
-    @property
-    def interior(self) -> tuple[slice, slice]:
-        """The rows and columns of the padded plane that hold the input."""
-        return slice(self.top, self.top + self.h), slice(self.left, self.left + self.w)
-
-    @property
-    def padded(self) -> bool:
-        """Whether the input has any padding."""
-        return (self.hp, self.wp) != (self.h, self.w)
-
-
-def window_view(Xp: np.ndarray, win: Window) -> np.ndarray:
-    """rep.1 for a chunk of examples at once: a read-only view of the padded stack ``Xp``
-    (``(C, n, h_p, w_p)``, channels first) whose ``[c, r, s, e, p, q]`` entry is
-    ``Xp[c, e, r d_h + p s_h, s d_w + q s_w]``, window position ``(r, s)`` of output ``(p, q)``;
-    reshaped, one column per output of every example (the columns of ``d vZ / d vK``, eq.a1-3)."""
-    s0, s1, s2, s3 = Xp.strides
-    shape = (Xp.shape[0], win.hl, win.wl, Xp.shape[1], win.hz, win.wz)
-    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
-    return np.lib.stride_tricks.as_strided(Xp, shape=shape, strides=strides, writeable=False)
 
 
 # -- the algorithms of symconv/layers/conv/conv_kernel.py ---------------------------------------
@@ -1036,40 +985,72 @@ def chunk_of(chunk: int, planes: int) -> int:
     return min(chunk, max(planes, 1))
 
 
-def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, h, w)``), ``chunk``
-    at a time: ``Ip`` is those planes padded (``(b - a, hp, wp)``), the padding holding ``fill``.
-    With padding, each chunk is copied into the middle of one buffer whose border keeps ``fill``;
-    without, ``Ip`` is a view of ``planes_in``."""
+def frame_padded(frame: Frame) -> bool:
+    """Whether the input has any padding or input dilation (its padded planes are not the input's)."""
+    return frame.padded != frame.size
+
+
+def frame_interior(frame: Frame) -> tuple[slice, ...]:
+    """Where the input entries lie in a padded plane, per axis: from ``before`` on, ``input_dilation``
+    apart (pooling pads, it never crops)."""
+    return tuple(
+        slice(b, b + u * (n - 1) + 1, u) for b, u, n in zip(frame.before, frame.input_dilation, frame.size, strict=True)
+    )
+
+
+def padded_chunks(
+    planes_in: np.ndarray, frame: Frame, chunk: int, fill: float
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, *size)``), ``chunk``
+    at a time: ``Ip`` is those planes padded (``(b - a, *padded)``), the padding (and an input
+    dilation's zeros) holding ``fill``.  With padding, each chunk is copied into one buffer whose
+    other entries keep ``fill``; without, ``Ip`` is a view of ``planes_in``."""
     planes = planes_in.shape[0]
-    if not win.padded:
+    if not frame_padded(frame):
         for a in range(0, planes, chunk):
             yield a, min(a + chunk, planes), planes_in[a : a + chunk]
         return
-    padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
-    rows, cols = win.interior
+    padded = np.full((chunk, *frame.padded), fill, planes_in.dtype)
+    inside = (slice(None), *frame_interior(frame))
     for a in range(0, planes, chunk):
         b = min(a + chunk, planes)
         Ip = padded[: b - a]
-        Ip[:, rows, cols] = planes_in[a:b]
+        Ip[inside] = planes_in[a:b]
         yield a, b, Ip
+
+
+def tap_slice(frame: Frame, axis: int, r: int) -> slice:
+    """Along ``axis`` of a padded plane: tap ``r`` of every window, padded entries
+    ``r d, r d + s, ...`` (``out`` of them)."""
+    d, s, n = frame.dilation[axis], frame.stride[axis], frame.out[axis]
+    return slice(r * d, r * d + (n - 1) * s + 1, s)
+
+
+def along(ndim: int, axis: int, part: slice) -> tuple[slice, ...]:
+    """``part`` on ``axis`` of a chunk of planes (the planes first), everything elsewhere."""
+    out = [slice(None)] * (ndim + 1)
+    out[axis + 1] = part
+    return tuple(out)
 
 
 # -- the algorithms of symconv/layers/pool/max_kernel.py ----------------------------------------
 class MaxPool(NamedTuple):
-    """What a max-pooling layer's passes need: its window geometry, the channels, the value
-    padded entries take part as, the integer type of the switches (the seed's ``i_pq``, ``1 ..
-    h_l w_l``), whether ties go to the first maximum in row-major order (``tie_order="row"``)
-    rather than in ``vΩ``'s column-major order, how many planes each pass takes at a time,
-    from how many bytes on the backward pass's output comes zeroed from the operating system,
-    whether windows overlap, and the backward routes (checked at generation): ``offsets[i]``,
-    where entry ``i`` of ``vΩ`` lies from its window's top-left corner in a row-major padded
-    plane (eq.b-2.1; ``offsets[0]`` unused), ``corners``, the corners of the windows of
-    ``chunk`` padded planes laid end to end (eq.b-2.2, :func:`maxpool_corners`), and
+    """What a max-pooling layer's passes need: its window geometry (``frame``), the channels, the
+    value padded entries take part as, the integer type of the switches (the seed's ``i_p``, ``1
+    .. prod(window)``), whether ties go to the first maximum in row-major order
+    (``tie_order="row"``) rather than in ``vΩ``'s order (the first axis fastest), how many planes
+    each pass takes at a time, from how many bytes on the backward pass's output comes zeroed from
+    the operating system, whether windows overlap, and the backward routes (checked at
+    generation): ``offsets[i]``, where entry ``i`` of ``vΩ`` lies from its window's first corner
+    in a row-major padded plane (eq.b-2.1; ``offsets[0]`` unused), ``corners``, the corners of
+    the windows of ``chunk`` padded planes laid end to end (eq.b-2.2, :func:`maxpool_corners`),
     ``pair_offsets``, the offsets of two neighbouring outputs at once
-    (:func:`maxpool_pair_offsets`), or ``None`` for windows too large for such a table."""
+    (:func:`maxpool_pair_offsets`), or ``None`` for windows too large for such a table;
+    ``row_order[k]``, the ``vΩ`` index (0-based) of the ``k``-th window entry in row-major order;
+    and ``sources``, the input entry (row-major in its plane, PyTorch's flat index) each padded
+    entry holds, or -1."""
 
-    window: Window
+    frame: Frame
     channels: int
     pad_value: float
     switch_type: type[np.integer[Any]]
@@ -1081,22 +1062,41 @@ class MaxPool(NamedTuple):
     offsets: np.ndarray
     corners: np.ndarray
     pair_offsets: np.ndarray | None
+    row_order: np.ndarray
+    sources: np.ndarray
 
 
-def maxpool_corners(row_corners: tuple[int, ...], col_corners: tuple[int, ...], chunk: int, plane: int) -> np.ndarray:
-    """Entry ``k h_z w_z + p w_z + q``: the top-left corner of window ``(p, q)`` (eq.b-2.2), row
-    part ``row_corners[p]`` and column part ``col_corners[q]``, in plane ``k`` of a chunk of
-    ``chunk`` row-major padded planes of ``plane`` entries each, all laid end to end."""
-    corners = np.add.outer(row_corners, col_corners).reshape(-1)
+def maxpool_corners(parts: tuple[tuple[int, ...], ...], chunk: int, plane: int) -> np.ndarray:
+    """Entry ``k prod(out) + (the output's row-major index)``: the first corner of window ``p``
+    (eq.b-2.2), the sum over the axes of ``parts[a][p_a]``, in plane ``k`` of a chunk of ``chunk``
+    row-major padded planes of ``plane`` entries each, all laid end to end."""
+    corners = np.zeros((), np.intp)
+    for part in parts:
+        corners = np.add.outer(corners, np.asarray(part, np.intp))
     planes = np.arange(chunk) * plane
-    return np.add.outer(planes, corners).astype(np.intp).reshape(-1)
+    return np.add.outer(planes, corners.reshape(-1)).astype(np.intp).reshape(-1)
+
+
+def maxpool_sources(source_axes: tuple[tuple[int, ...], ...], size: tuple[int, ...]) -> np.ndarray:
+    """For each entry of a row-major padded plane, the row-major index in the input plane (of
+    ``size``) of the input entry it holds, or -1: ``source_axes[a][x]`` is the input entry padded
+    position ``x`` of axis ``a`` holds, or -1."""
+    flat = np.zeros((), np.intp)
+    inside = np.ones((), bool)
+    step = 1
+    for axis, src in reversed(list(enumerate(source_axes))):
+        at = np.asarray(src, np.intp)
+        flat = np.add.outer(at * step, flat)
+        inside = np.logical_and.outer(at >= 0, inside)
+        step *= size[axis]
+    return np.where(inside, flat, -1).reshape(-1).astype(np.intp)
 
 
 def maxpool_pair_offsets(offsets: np.ndarray) -> np.ndarray:
     """``offsets`` for two neighbouring outputs at once: their switches ``(i, j)``, read as one
     16-bit number ``u``, index the row ``(offsets[i], offsets[j])`` (built through the same
     view, so it holds on either byte order)."""
-    size = offsets.shape[0]  # h_l w_l + 1
+    size = offsets.shape[0]  # prod(window) + 1
     i, j = np.indices((size, size))
     u = np.stack([i, j], axis=-1).astype(np.uint8).view(np.uint16)[..., 0]
     table = np.zeros((256 * size, 2), np.intp)
@@ -1105,183 +1105,184 @@ def maxpool_pair_offsets(offsets: np.ndarray) -> np.ndarray:
 
 
 def maxpool_forward(I: np.ndarray, plan: MaxPool) -> tuple[np.ndarray, np.ndarray]:
-    """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
-    entries counting as ``pad_value``, for a batch ``I`` (``(N, C, h, w)``); returns
-    ``(A, switches)``, ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of
+    """``A_p = max`` of window ``p`` of the padded input (Appendix B, rep.1 to rep.3), padded
+    entries counting as ``pad_value``, for a batch ``I`` (``(N, C, *size)``); returns
+    ``(A, switches)``, ``switches`` holding the seed's ``i_p``: the 1-based index in ``vΩ`` of
     the maximum, the first one on ties.
 
-    Two sweeps, a chunk of planes at a time (:func:`maxpool_down_across`, or
-    :func:`maxpool_across_down` when ties go to the first maximum in row-major order).  A
-    window holding NaN is left to :func:`maxpool_windows` (``np.argmax`` over ``vΩ``, which
-    takes the first NaN as the maximum)."""
-    win = plan.window
+    One sweep per axis, a chunk of planes at a time (:func:`maxpool_sweeps`).  A window holding
+    NaN is left to :func:`maxpool_windows` (``np.argmax`` over ``vΩ``, which takes the first NaN
+    as the maximum)."""
+    fr = plan.frame
     n = I.shape[0]
     planes = n * plan.channels
-    A = np.empty((planes, win.hz, win.wz), I.dtype)
-    switches = np.empty((planes, win.hz, win.wz), plan.switch_type)
-    if plan.row_ties:
-        maxpool_across_down(I.reshape(planes, win.h, win.w), A, switches, plan)
-    else:
-        maxpool_down_across(I.reshape(planes, win.h, win.w), A, switches, plan)
-    A = A.reshape(n, plan.channels, win.hz, win.wz)
+    A = np.empty((planes, *fr.out), I.dtype)
+    switches = np.empty((planes, *fr.out), plan.switch_type)
+    maxpool_sweeps(I.reshape(planes, *fr.size), A, switches, plan)
+    A = A.reshape(n, plan.channels, *fr.out)
     if np.isnan(A).any():
         return maxpool_windows(maxpool_planes(I, plan), n, plan)
-    return A, switches.reshape(n, plan.channels, win.hz, win.wz)
+    return A, switches.reshape(n, plan.channels, *fr.out)
 
 
-def maxpool_down_across(planes_in: np.ndarray, A: np.ndarray, switches: np.ndarray, plan: MaxPool) -> None:
-    """The forward pass's sweeps on ``planes_in`` (``(planes, h, w)``) into ``A`` and
-    ``switches`` (``(planes, h_z, w_z)``), a chunk of planes at a time.  Down the window's rows:
-    for every column of the padded plane and every window row band ``p``, the largest entry
-    over the rows ``r`` and the first ``r`` holding it.  Then across the window's columns
-    ``s``: the largest of those, and the first ``s`` holding it.  ``vΩ`` stacks the window's
-    columns (eq.b-2.1), entry ``i = s h_l + r + 1``, so its first maximum is the first ``r`` in
-    the first ``s``: both sweeps move to a later entry only when it is strictly larger."""
-    win = plan.window
+def maxpool_sweeps(planes_in: np.ndarray, A: np.ndarray, switches: np.ndarray, plan: MaxPool) -> None:
+    """The forward pass's sweeps on ``planes_in`` (``(planes, *size)``) into ``A`` and ``switches``
+    (``(planes, *out)``), a chunk of planes at a time, one axis after another: along each, for
+    every window band, the largest entry over the taps ``r`` and the first ``r`` holding it
+    (a later tap replaces it only where it is strictly larger).
+
+    ``vΩ`` numbers a window's entries the first axis fastest, ``i = 1 + sum_a r_a prod_{b < a} k_b``
+    (eq.b-2.1; ``i = s h_l + r + 1`` in 2-D), so its first maximum is found by sweeping the first
+    axis first; ties in row-major order (``tie_order="row"``) sweep the last axis first.  Each
+    sweep after the first carries the partial index of what it compares."""
+    fr = plan.frame
+    d = fr.ndim
     st = plan.switch_type
-    sh, sw, dh, dw, hl, wl = win.sh, win.sw, win.dh, win.dw, win.hl, win.wl
-    row_span, col_span = win.row_span, win.col_span
+    axes = list(reversed(range(d))) if plan.row_ties else list(range(d))
+    weight = [int(np.prod(fr.window[:a], dtype=np.int64)) for a in range(d)]
     chunk = chunk_of(plan.forward_chunk, planes_in.shape[0])
-    # the rows' sweep: per column, the largest entry so far and the first r holding it
-    shape = (chunk, win.hz, win.wp)
-    down = (np.empty(shape, planes_in.dtype), np.empty(shape, st), *maxpool_sweep_buffers(shape, st))
-    across = maxpool_sweep_buffers((chunk, win.hz, win.wz), st)
-    for a, b, Ip in padded_chunks(planes_in, win, chunk, plan.pad_value):
-        best, first, larger, step = (x[: b - a] for x in down)
-        # down the rows: row r of window row band p is padded row p s_h + r d_h
-        np.copyto(best, Ip[:, :row_span:sh])
-        first.fill(0)
-        for r in range(1, hl):
-            rows = Ip[:, r * dh : r * dh + row_span : sh]
-            np.greater(rows, best, out=larger)
-            np.maximum(rows, best, out=best)
-            # r only grows, so the largest r at which an entry was strictly larger is the first maximum
-            np.maximum(first, np.multiply(larger, st(r), out=step), out=first)
-        # across the columns: column s of window (p, q) is column q s_w + s d_w, and i = s h_l + r + 1
-        out, chosen = A[a:b], switches[a:b]
-        larger, step = (x[: b - a] for x in across)
-        np.copyto(out, best[:, :, :col_span:sw])
-        np.add(first[:, :, :col_span:sw], st(1), out=chosen)
-        for s in range(1, wl):
-            cols = slice(s * dw, s * dw + col_span, sw)
-            np.greater(best[:, :, cols], out, out=larger)
-            np.maximum(best[:, :, cols], out, out=out)
-            np.add(first[:, :, cols], st(s * hl + 1), out=step)
-            np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
+    # the shape of a chunk after each sweep: swept axes have their output size
+    shapes, now = [], list(fr.padded)
+    for ax in axes:
+        now[ax] = fr.out[ax]
+        shapes.append((chunk, *now))
+    work = [
+        (np.empty(shape, planes_in.dtype), np.empty(shape, st)) if k < d - 1 else (None, None)
+        for k, shape in enumerate(shapes)
+    ]
+    scratch = [maxpool_sweep_buffers(shape, st) for shape in shapes]
+    for a, b, Ip in padded_chunks(planes_in, fr, chunk, plan.pad_value):
+        source, index = Ip, None  # index: the swept axes' partial vΩ index (raw tap on the first sweep)
+        for k, ax in enumerate(axes):
+            last = k == d - 1
+            best, chosen = (A[a:b], switches[a:b]) if last else (x[: b - a] for x in work[k])  # type: ignore[index]
+            larger, step = (x[: b - a] for x in scratch[k])
+            taps = [along(d, ax, tap_slice(fr, ax, r)) for r in range(fr.window[ax])]
+            np.copyto(best, source[taps[0]])
+            if index is None:
+                # the first sweep: the raw tap r; it only grows, so the largest r at which an
+                # entry was strictly larger is the first maximum
+                chosen.fill(0)
+                for r in range(1, fr.window[ax]):
+                    part = source[taps[r]]
+                    np.greater(part, best, out=larger)
+                    np.maximum(part, best, out=best)
+                    np.maximum(chosen, np.multiply(larger, st(r), out=step), out=chosen)
+                if last:
+                    chosen += st(1)
+            else:
+                # the partial index so far (the first sweep's raw tap scaled to its axis) plus this tap's
+                scale = st(weight[axes[0]]) if k == 1 else st(1)
+                plus = st(1) if last else st(0)
+                np.multiply(index[taps[0]], scale, out=chosen)
+                chosen += plus
+                for r in range(1, fr.window[ax]):
+                    part = source[taps[r]]
+                    np.greater(part, best, out=larger)
+                    np.maximum(part, best, out=best)
+                    np.multiply(index[taps[r]], scale, out=step)
+                    step += st(r * weight[ax]) + plus
+                    if plan.row_ties:
+                        # the index is not monotonic in r here: a later tap replaces it only where larger
+                        np.copyto(chosen, step, where=larger)
+                    else:
+                        # the index grows with r (earlier axes' parts stay below this axis's weight)
+                        np.maximum(chosen, np.multiply(step, larger, out=step), out=chosen)
+            source, index = best, chosen
 
 
-def maxpool_across_down(planes_in: np.ndarray, A: np.ndarray, switches: np.ndarray, plan: MaxPool) -> None:
-    """:func:`maxpool_down_across` the other way round, for ties that go to the first maximum in
-    row-major order (``tie_order="row"``, PyTorch's): across the window's columns ``s`` first
-    (per padded row, the largest entry and the first ``s`` holding it), then down its rows
-    ``r``; the switch is still entry ``i = s h_l + r + 1`` of ``vΩ`` (eq.b-2.1)."""
-    win = plan.window
-    st = plan.switch_type
-    sh, sw, dh, dw, hl, wl = win.sh, win.sw, win.dh, win.dw, win.hl, win.wl
-    row_span, col_span = win.row_span, win.col_span
-    chunk = chunk_of(plan.forward_chunk, planes_in.shape[0])
-    # the columns' sweep: per padded row, the largest entry so far and the first s holding it
-    shape = (chunk, win.hp, win.wz)
-    across = (np.empty(shape, planes_in.dtype), np.empty(shape, st), *maxpool_sweep_buffers(shape, st))
-    down = maxpool_sweep_buffers((chunk, win.hz, win.wz), st)
-    for a, b, Ip in padded_chunks(planes_in, win, chunk, plan.pad_value):
-        best, first, larger, step = (x[: b - a] for x in across)
-        # across the columns: column s of window (p, q) is padded column q s_w + s d_w
-        np.copyto(best, Ip[:, :, :col_span:sw])
-        first.fill(0)
-        for s in range(1, wl):
-            cols = Ip[:, :, s * dw : s * dw + col_span : sw]
-            np.greater(cols, best, out=larger)
-            np.maximum(cols, best, out=best)
-            # s only grows, so the largest s at which an entry was strictly larger is the first maximum
-            np.maximum(first, np.multiply(larger, st(s), out=step), out=first)
-        # down the rows: row r of window (p, q) is row p s_h + r d_h, and i = s h_l + r + 1
-        out, chosen = A[a:b], switches[a:b]
-        larger, step = (x[: b - a] for x in down)
-        np.copyto(out, best[:, :row_span:sh])
-        np.multiply(first[:, :row_span:sh], st(hl), out=chosen)
-        chosen += st(1)
-        for r in range(1, hl):
-            rows = slice(r * dh, r * dh + row_span, sh)
-            np.greater(best[:, rows], out, out=larger)
-            np.maximum(best[:, rows], out, out=out)
-            # i is not monotonic in r here, so a later row replaces the switch only where it is larger
-            np.multiply(first[:, rows], st(hl), out=step)
-            step += st(r + 1)
-            np.copyto(chosen, step, where=larger)
-
-
-def maxpool_sweep_buffers(
-    shape: tuple[int, int, int], switch_type: type[np.integer[Any]]
-) -> tuple[np.ndarray, np.ndarray]:
+def maxpool_sweep_buffers(shape: tuple[int, ...], switch_type: type[np.integer[Any]]) -> tuple[np.ndarray, np.ndarray]:
     """Work space of one sweep over a chunk of planes: which entries were strictly larger, and a
     switch-typed scratch array."""
     return np.empty(shape, bool), np.empty(shape, switch_type)
 
 
 def maxpool_planes(I: np.ndarray, plan: MaxPool) -> np.ndarray:
-    """The padded input ``I`` (``(N, C, h, w)``) plane by plane, ``(N C, h_p, w_p)``, padded
+    """The padded input ``I`` (``(N, C, *size)``) plane by plane, ``(N C, *padded)``, padded
     entries being ``pad_value``."""
-    win = plan.window
+    fr = plan.frame
     n = I.shape[0]
-    if not win.padded:
-        return I.reshape(n * plan.channels, win.hp, win.wp)
-    Ip = np.full((n, plan.channels, win.hp, win.wp), plan.pad_value, I.dtype)
-    rows, cols = win.interior
-    Ip[:, :, rows, cols] = I
-    return Ip.reshape(n * plan.channels, win.hp, win.wp)
+    if not frame_padded(fr):
+        return I.reshape(n * plan.channels, *fr.padded)
+    Ip = np.full((n, plan.channels, *fr.padded), plan.pad_value, I.dtype)
+    Ip[(slice(None), slice(None), *frame_interior(fr))] = I
+    return Ip.reshape(n * plan.channels, *fr.padded)
 
 
 def maxpool_windows(Ip: np.ndarray, n: int, plan: MaxPool) -> tuple[np.ndarray, np.ndarray]:
     """The forward pass read straight off ``vΩ`` for the padded planes ``Ip`` of ``n`` examples
-    (:func:`maxpool_planes`): every window's entries column by column,
-    ``[.., p, q, s, r] = Ip[.., p s_h + r d_h, q s_w + s d_w]``, entry ``i = s h_l + r + 1``
-    (eq.b-2.1), and ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
-    win = plan.window
+    (:func:`maxpool_planes`): every window's entries in ``vΩ`` order (or row-major), and
+    ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
+    fr = plan.frame
+    d = fr.ndim
     planes = n * plan.channels
-    view = window_view(Ip[None], win)[0]  # [r, s, plane, p, q]
-    # row by row (tie_order="row"): entry k = r w_l + s of this order is i = s h_l + r + 1 of vΩ
-    V = view.transpose(2, 3, 4, 0, 1) if plan.row_ties else view.transpose(2, 3, 4, 1, 0)
-    V = V.reshape(planes, win.hz, win.wz, win.hl * win.wl)
+    Ip = np.ascontiguousarray(Ip)
+    st = Ip.strides
+    shape = (planes, *fr.out, *fr.window)
+    strides = (st[0], *(st[a + 1] * fr.stride[a] for a in range(d)), *(st[a + 1] * fr.dilation[a] for a in range(d)))
+    view = np.lib.stride_tricks.as_strided(Ip, shape=shape, strides=strides, writeable=False)
+    if not plan.row_ties:  # vΩ: the window's first axis fastest
+        view = view.transpose(*range(d + 1), *reversed(range(d + 1, 2 * d + 1)))
+    V = view.reshape(planes, *fr.out, -1)
     first = V.argmax(axis=-1)
     A = np.take_along_axis(V, first[..., None], axis=-1)[..., 0]
-    if plan.row_ties:
-        switches = ((first % win.wl) * win.hl + first // win.wl + 1).astype(plan.switch_type)
-    else:
-        switches = (first + 1).astype(plan.switch_type)
-    out = (n, plan.channels, win.hz, win.wz)
+    chosen = plan.row_order[first] if plan.row_ties else first
+    switches = (chosen + 1).astype(plan.switch_type)
+    out = (n, plan.channels, *fr.out)
     return A.reshape(out), switches.reshape(out)
 
 
-def maxpool_backward(dA: np.ndarray, switches: Any, plan: MaxPool) -> np.ndarray:
-    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3) for a batch ``dA`` (``(N, C, h_z, w_z)``) and its
-    ``switches`` (the seed's ``i_pq``, checked here): the mask of eq.b-1 routes ``dA_pq`` to the
-    entry ``i_pq`` of window ``(p, q)``: its top-left corner (eq.b-2.2) plus the offset of
-    ``i_pq`` in the window (eq.b-2.1 to eq.b-2.3).  The routes are taken in padded planes, a
-    chunk of planes at a time (zeroed, then scattered into while in the CPU cache); a maximum
-    in the padding lands in the padding, which is not returned, so it routes nowhere."""
-    win = plan.window
-    size = win.hl * win.wl
+def maxpool_check_switches(switches: Any, shape: tuple[int, ...], plan: MaxPool) -> np.ndarray:
+    """``switches`` as an array, checked: the shape of ``dA``, integers, the seed's ``i_p`` in
+    ``1 .. prod(window)``."""
+    size = int(np.prod(plan.frame.window))
     switches = np.asarray(switches)
-    if switches.shape != dA.shape:
-        raise ValueError(f"switches must have shape {dA.shape}, got {switches.shape}")
+    if switches.shape != shape:
+        raise ValueError(f"switches must have shape {shape}, got {switches.shape}")
     if switches.dtype.kind not in "iu":
         raise ValueError(f"switches must hold integers (the seed's i_pq), got {switches.dtype}")
     if switches.size and not (1 <= switches.min() and switches.max() <= size):
         low, high = switches.min(), switches.max()
         raise ValueError(f"switches are the seed's i_pq, 1 .. {size}; got values from {low} to {high}")
+    return switches
+
+
+def maxpool_routes(switch: np.ndarray, route: np.ndarray, corners: np.ndarray, plan: MaxPool) -> None:
+    """``route``: where each switch of a chunk of outputs (planes laid end to end) lands in the
+    chunk's padded planes, its window's corner (eq.b-2.2) plus the offset of ``i_p`` in the
+    window (eq.b-2.1 to eq.b-2.3)."""
+    offsets, pair_offsets = plan.offsets, plan.pair_offsets
+    # the range is checked, so every table lookup below is in bounds ("clip" never clips)
+    if pair_offsets is not None:
+        # two neighbouring outputs per lookup (chunk is even when a plane has an odd count)
+        even = switch.size - switch.size % 2
+        pairs = switch[:even].view(np.uint16)
+        pair_offsets.take(pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
+        if even < switch.size:
+            route[even:] = offsets[switch[even:]]
+    else:
+        offsets.take(switch, out=route, mode="clip")
+    route += corners
+
+
+def maxpool_backward(dA: np.ndarray, switches: Any, plan: MaxPool) -> np.ndarray:
+    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3) for a batch ``dA`` (``(N, C, *out)``) and its
+    ``switches`` (the seed's ``i_p``, checked here): the mask of eq.b-1 routes ``dA_p`` to the
+    entry ``i_p`` of window ``p`` (:func:`maxpool_routes`).  The routes are taken in padded
+    planes, a chunk of planes at a time (zeroed, then scattered into while in the CPU cache); a
+    maximum in the padding lands in the padding, which is not returned, so it routes nowhere."""
+    fr = plan.frame
+    switches = maxpool_check_switches(switches, dA.shape, plan)
     n = dA.shape[0]
     planes = n * plan.channels
-    plane, outputs_per_plane = win.hp * win.wp, win.hz * win.wz
-    chunk, offsets, corners, pair_offsets = plan.chunk, plan.offsets, plan.corners, plan.pair_offsets
-    overlapping = plan.overlapping
+    plane, outputs_per_plane = int(np.prod(fr.padded)), int(np.prod(fr.out))
+    chunk = plan.chunk
     # a large output comes zeroed from the operating system (fresh pages, zeroed when first
     # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
     fresh = planes * plane * dA.itemsize >= plan.fresh_bytes
     dI = np.zeros((planes, plane), dA.dtype) if fresh else np.empty((planes, plane), dA.dtype)
     # planes laid end to end: a chunk of planes is one run of dI, of values, of switches
     targets, values = dI.reshape(-1), dA.reshape(-1)
-    # the range is checked above, so every table lookup below is in bounds ("clip" never clips)
     index = np.ascontiguousarray(switches, plan.switch_type).reshape(-1)
     routes = np.empty(min(chunk, planes) * outputs_per_plane, np.intp)
     for a in range(0, planes, chunk):
@@ -1292,27 +1293,30 @@ def maxpool_backward(dA: np.ndarray, switches: Any, plan: MaxPool) -> np.ndarray
         outputs = slice(a * outputs_per_plane, b * outputs_per_plane)
         switch = index[outputs]
         route = routes[: switch.size]
-        if pair_offsets is not None:
-            # two neighbouring outputs per lookup (chunk is even when a plane has an odd count)
-            even = switch.size - switch.size % 2
-            pairs = switch[:even].view(np.uint16)
-            pair_offsets.take(pairs, axis=0, out=route[:even].reshape(-1, 2), mode="clip")
-            if even < switch.size:
-                route[even:] = offsets[switch[even:]]
-        else:
-            offsets.take(switch, out=route, mode="clip")
-        route += corners[: switch.size]
-        if overlapping:
+        maxpool_routes(switch, route, plan.corners[: switch.size], plan)
+        if plan.overlapping:
             # windows overlap: an input entry may be selected by several outputs, so the routed values add up
             np.add.at(target, route, values[outputs])
         else:
             # windows do not overlap: each input entry is selected at most once
             target[route] = values[outputs]
-    dI = dI.reshape(n, plan.channels, win.hp, win.wp)
-    if win.padded:
-        rows, cols = win.interior
-        return dI[:, :, rows, cols]  # a view without the padding
+    dI = dI.reshape(n, plan.channels, *fr.padded)
+    if frame_padded(fr):
+        return dI[(slice(None), slice(None), *frame_interior(fr))]  # a view without the padding
     return dI
+
+
+def maxpool_indices(switches: Any, plan: MaxPool) -> np.ndarray:
+    """PyTorch's ``return_indices``: for switches ``(N, C, *out)``, the flat row-major index in its
+    plane of the input entry each output selects (what ``max_unpool`` takes), int64; -1 where the
+    maximum is a padded entry (PyTorch pads with -inf and never selects one)."""
+    fr = plan.frame
+    s = np.asarray(switches)
+    switches = maxpool_check_switches(s, s.shape[:2] + tuple(fr.out), plan)
+    outputs = int(np.prod(fr.out))
+    index = np.ascontiguousarray(switches, plan.switch_type).reshape(-1, outputs)
+    route = plan.offsets.take(index, mode="clip") + plan.corners[:outputs]
+    return plan.sources[route].astype(np.int64).reshape(switches.shape)
 
 
 # -- 2-D convolution (seed section 2, 3.1.5, Appendix A) -------------------------------
@@ -1434,32 +1438,13 @@ def l2_relu_jacobians(Z):
 # -- max pooling (seed 3.1.3, Appendix B) ------------------------------------------------
 _L3_IN_SHAPE = (8, 64, 64)
 _L3_OUT_SHAPE = (8, 8, 8)
-#: (i, row start, row stop, column start, column stop): the strided slice of the padded input
-#: holding entry i of every window's vΩ (1-based, column-major, eq.b-2.1), in the seed's order
 # fmt: off
-_L3_ORDER = (
-    (1, 0, 57, 0, 57), (2, 1, 58, 0, 57), (3, 2, 59, 0, 57), (4, 3, 60, 0, 57), (5, 4, 61, 0, 57),
-    (6, 5, 62, 0, 57), (7, 6, 63, 0, 57), (8, 7, 64, 0, 57), (9, 0, 57, 1, 58), (10, 1, 58, 1, 58),
-    (11, 2, 59, 1, 58), (12, 3, 60, 1, 58), (13, 4, 61, 1, 58), (14, 5, 62, 1, 58), (15, 6, 63, 1, 58),
-    (16, 7, 64, 1, 58), (17, 0, 57, 2, 59), (18, 1, 58, 2, 59), (19, 2, 59, 2, 59), (20, 3, 60, 2, 59),
-    (21, 4, 61, 2, 59), (22, 5, 62, 2, 59), (23, 6, 63, 2, 59), (24, 7, 64, 2, 59), (25, 0, 57, 3, 60),
-    (26, 1, 58, 3, 60), (27, 2, 59, 3, 60), (28, 3, 60, 3, 60), (29, 4, 61, 3, 60), (30, 5, 62, 3, 60),
-    (31, 6, 63, 3, 60), (32, 7, 64, 3, 60), (33, 0, 57, 4, 61), (34, 1, 58, 4, 61), (35, 2, 59, 4, 61),
-    (36, 3, 60, 4, 61), (37, 4, 61, 4, 61), (38, 5, 62, 4, 61), (39, 6, 63, 4, 61), (40, 7, 64, 4, 61),
-    (41, 0, 57, 5, 62), (42, 1, 58, 5, 62), (43, 2, 59, 5, 62), (44, 3, 60, 5, 62), (45, 4, 61, 5, 62),
-    (46, 5, 62, 5, 62), (47, 6, 63, 5, 62), (48, 7, 64, 5, 62), (49, 0, 57, 6, 63), (50, 1, 58, 6, 63),
-    (51, 2, 59, 6, 63), (52, 3, 60, 6, 63), (53, 4, 61, 6, 63), (54, 5, 62, 6, 63), (55, 6, 63, 6, 63),
-    (56, 7, 64, 6, 63), (57, 0, 57, 7, 64), (58, 1, 58, 7, 64), (59, 2, 59, 7, 64), (60, 3, 60, 7, 64),
-    (61, 4, 61, 7, 64), (62, 5, 62, 7, 64), (63, 6, 63, 7, 64), (64, 7, 64, 7, 64),
-)
-#: the backward routes in a row-major padded plane (h_p x w_p, the padding around the input):
-#: window (p, q) starts at ROW_CORNERS[p] + COL_CORNERS[q] (eq.b-2.2), and entry i of its vΩ
-#: lies OFFSETS[i] further on (eq.b-2.1, eq.b-2.3; i is 1-based, OFFSETS[0] is not used)
-_L3_ROW_CORNERS = (
-    0, 512, 1024, 1536, 2048, 2560, 3072, 3584,
-)
-_L3_COL_CORNERS = (
-    0, 8, 16, 24, 32, 40, 48, 56,
+#: the backward routes in a row-major padded plane (the padding around the input): window p
+#: starts at the sum over the axes a of CORNER_PARTS[a][p_a] (eq.b-2.2), and entry i of its vΩ
+#: (the window's entries, the first axis fastest) lies OFFSETS[i] further on (eq.b-2.1,
+#: eq.b-2.3; i is 1-based, OFFSETS[0] is not used)
+_L3_CORNER_PARTS = (
+    (0, 512, 1024, 1536, 2048, 2560, 3072, 3584), (0, 8, 16, 24, 32, 40, 48, 56),
 )
 _L3_OFFSETS = np.array(
     (
@@ -1469,13 +1454,39 @@ _L3_OFFSETS = np.array(
     ),
     np.intp,
 )
+#: the window's entries in row-major order, each as its 0-based index in vΩ
+_L3_ROW_ORDER = np.array(
+    (
+        0, 8, 16, 24, 32, 40, 48, 56, 1, 9, 17, 25, 33, 41, 49, 57, 2, 10, 18, 26, 34, 42, 50, 58, 3, 11, 19, 27, 35,
+        43, 51, 59, 4, 12, 20, 28, 36, 44, 52, 60, 5, 13, 21, 29, 37, 45, 53, 61, 6, 14, 22, 30, 38, 46, 54, 62, 7, 15,
+        23, 31, 39, 47, 55, 63,
+    ),
+    np.intp,
+)
+#: along each axis, the input entry each padded position holds, or -1 (padding)
+_L3_SOURCE_AXES = (
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63),
+    (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63),
+)
 # fmt: on
 #: the corners of the windows of a chunk of padded planes laid end to end (``maxpool_corners``)
-_L3_CORNERS = maxpool_corners(_L3_ROW_CORNERS, _L3_COL_CORNERS, 16, 4096)
+_L3_CORNERS = maxpool_corners(_L3_CORNER_PARTS, 16, 4096)
+#: each padded entry's input entry, PyTorch's flat index in its plane, or -1 (``maxpool_sources``)
+_L3_SOURCES = maxpool_sources(_L3_SOURCE_AXES, (64, 64))
 #: the window geometry and the constants of the passes (``MaxPool``'s fields)
-_L3_WINDOW = Window(h=64, w=64, hp=64, wp=64, hz=8, wz=8, top=0, left=0, sh=8, sw=8, dh=1, dw=1, hl=8, wl=8)
+_L3_FRAME = Frame(
+    size=(64, 64),
+    padded=(64, 64),
+    out=(8, 8),
+    before=(0, 0),
+    stride=(8, 8),
+    dilation=(1, 1),
+    window=(8, 8),
+    input_dilation=(1, 1),
+    mode="zeros",
+)
 _L3_PLAN = MaxPool(
-    window=_L3_WINDOW,
+    frame=_L3_FRAME,
     channels=8,
     pad_value=0.0,
     switch_type=np.uint8,
@@ -1487,45 +1498,48 @@ _L3_PLAN = MaxPool(
     offsets=_L3_OFFSETS,
     corners=_L3_CORNERS,
     pair_offsets=None,
+    row_order=_L3_ROW_ORDER,
+    sources=_L3_SOURCES,
 )
 
 
 def l3_maxpool2d_forward(I):
-    """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
+    """``A_p = max`` of window ``p`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (8, 64, 64)``; returns ``(A, switches)``,
-    ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties (``maxpool_forward``)."""
+    ``switches`` holding the seed's ``i_p``: the 1-based index in ``vΩ`` (the window's entries,
+    the first axis fastest) of the maximum, the first one on ties (``maxpool_forward``)."""
     return maxpool_forward(_batch(I, _L3_IN_SHAPE, "I"), _L3_PLAN)
 
 
 def l3_maxpool2d_backward(dA, switches):
-    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry ``i_pq``
-    of window ``(p, q)``, its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
+    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_p`` to the entry ``i_p``
+    of window ``p``, its first corner (eq.b-2.2) plus the offset of ``i_p`` in the window
     (eq.b-2.1 to eq.b-2.3); a maximum in the padding routes nowhere (``maxpool_backward``)."""
     return maxpool_backward(_batch(dA, _L3_OUT_SHAPE, "dA"), switches, _L3_PLAN)
 
 
+def l3_maxpool2d_indices(switches):
+    """PyTorch's ``return_indices`` from the switches of ``forward``: the flat row-major index,
+    in its plane, of the input entry each output selects (int64; what ``max_unpool`` takes), -1
+    where the maximum is a padded entry (``maxpool_indices``)."""
+    return maxpool_indices(switches, _L3_PLAN)
+
+
 def l3_maxpool2d_jacobians(I):
     """The seed's mask ``dvA_j/dvI_j`` (eq.b-1) at one example ``I`` (shape (8, 64, 64)), keyed
-    ``("I", j)`` (0-based): row ``A_pq`` holds one 1, at column ``(c_i - 1) h_i + r_i`` (eq.b-2.3),
-    or none when the maximum is a padded entry."""
+    ``("I", j)`` (0-based): row ``A_p`` holds one 1, at the vec index of the entry its switch
+    selects (eq.b-2.3), or none when the maximum is a padded entry."""
     I = _fixed(I, _L3_IN_SHAPE, "I")
     _, switches = l3_maxpool2d_forward(I[None])
-    win = _L3_WINDOW
-    rows = np.broadcast_to(np.arange(win.hz)[:, None] * win.sh - win.top + 1, (win.hz, win.wz))
-    cols = np.broadcast_to(np.arange(win.wz)[None, :] * win.sw - win.left + 1, (win.hz, win.wz))
+    flat = l3_maxpool2d_indices(switches)[0]
+    size = _L3_IN_SHAPE[1:]
     out = {}
     for j in range(_L3_PLAN.channels):
-        r_i = np.zeros((win.hz, win.wz), np.int64)
-        c_i = np.zeros((win.hz, win.wz), np.int64)
-        for i, r0, _, c0, _ in _L3_ORDER:
-            chosen = switches[0, j] == i
-            r_i[chosen] = (rows + r0)[chosen]
-            c_i[chosen] = (cols + c0)[chosen]
-        inside = _vec((r_i >= 1) & (r_i <= win.h) & (c_i >= 1) & (c_i <= win.w))
-        column = _vec((c_i - 1) * win.h + r_i - 1)
-        shape = (win.hz * win.wz, win.h * win.w)
-        out["I", j] = _dense(shape, np.flatnonzero(inside), column[inside], 1, I.dtype)
+        chosen = flat[j].reshape(-1, order="F")  # the outputs in vec order (the first axis fastest)
+        inside = chosen >= 0
+        at = np.unravel_index(chosen[inside], size)
+        column = np.ravel_multi_index(at, size, order="F")  # the vec index (the first axis fastest)
+        out["I", j] = _dense((64, 4096), np.flatnonzero(inside), column, 1, I.dtype)
     return out
 
 
@@ -1685,22 +1699,13 @@ def l5_relu_jacobians(Z):
 # -- max pooling (seed 3.1.3, Appendix B) ------------------------------------------------
 _L6_IN_SHAPE = (16, 8, 8)
 _L6_OUT_SHAPE = (16, 2, 2)
-#: (i, row start, row stop, column start, column stop): the strided slice of the padded input
-#: holding entry i of every window's vΩ (1-based, column-major, eq.b-2.1), in the seed's order
 # fmt: off
-_L6_ORDER = (
-    (1, 0, 5, 0, 5), (2, 1, 6, 0, 5), (3, 2, 7, 0, 5), (4, 3, 8, 0, 5), (5, 0, 5, 1, 6), (6, 1, 6, 1, 6),
-    (7, 2, 7, 1, 6), (8, 3, 8, 1, 6), (9, 0, 5, 2, 7), (10, 1, 6, 2, 7), (11, 2, 7, 2, 7), (12, 3, 8, 2, 7),
-    (13, 0, 5, 3, 8), (14, 1, 6, 3, 8), (15, 2, 7, 3, 8), (16, 3, 8, 3, 8),
-)
-#: the backward routes in a row-major padded plane (h_p x w_p, the padding around the input):
-#: window (p, q) starts at ROW_CORNERS[p] + COL_CORNERS[q] (eq.b-2.2), and entry i of its vΩ
-#: lies OFFSETS[i] further on (eq.b-2.1, eq.b-2.3; i is 1-based, OFFSETS[0] is not used)
-_L6_ROW_CORNERS = (
-    0, 32,
-)
-_L6_COL_CORNERS = (
-    0, 4,
+#: the backward routes in a row-major padded plane (the padding around the input): window p
+#: starts at the sum over the axes a of CORNER_PARTS[a][p_a] (eq.b-2.2), and entry i of its vΩ
+#: (the window's entries, the first axis fastest) lies OFFSETS[i] further on (eq.b-2.1,
+#: eq.b-2.3; i is 1-based, OFFSETS[0] is not used)
+_L6_CORNER_PARTS = (
+    (0, 32), (0, 4),
 )
 _L6_OFFSETS = np.array(
     (
@@ -1708,15 +1713,38 @@ _L6_OFFSETS = np.array(
     ),
     np.intp,
 )
+#: the window's entries in row-major order, each as its 0-based index in vΩ
+_L6_ROW_ORDER = np.array(
+    (
+        0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15,
+    ),
+    np.intp,
+)
+#: along each axis, the input entry each padded position holds, or -1 (padding)
+_L6_SOURCE_AXES = (
+    (0, 1, 2, 3, 4, 5, 6, 7), (0, 1, 2, 3, 4, 5, 6, 7),
+)
 # fmt: on
 #: the corners of the windows of a chunk of padded planes laid end to end (``maxpool_corners``)
-_L6_CORNERS = maxpool_corners(_L6_ROW_CORNERS, _L6_COL_CORNERS, 1024, 64)
+_L6_CORNERS = maxpool_corners(_L6_CORNER_PARTS, 1024, 64)
 #: the offsets of two neighbouring outputs at once (``maxpool_pair_offsets``)
 _L6_PAIR_OFFSETS = maxpool_pair_offsets(_L6_OFFSETS)
+#: each padded entry's input entry, PyTorch's flat index in its plane, or -1 (``maxpool_sources``)
+_L6_SOURCES = maxpool_sources(_L6_SOURCE_AXES, (8, 8))
 #: the window geometry and the constants of the passes (``MaxPool``'s fields)
-_L6_WINDOW = Window(h=8, w=8, hp=8, wp=8, hz=2, wz=2, top=0, left=0, sh=4, sw=4, dh=1, dw=1, hl=4, wl=4)
+_L6_FRAME = Frame(
+    size=(8, 8),
+    padded=(8, 8),
+    out=(2, 2),
+    before=(0, 0),
+    stride=(4, 4),
+    dilation=(1, 1),
+    window=(4, 4),
+    input_dilation=(1, 1),
+    mode="zeros",
+)
 _L6_PLAN = MaxPool(
-    window=_L6_WINDOW,
+    frame=_L6_FRAME,
     channels=16,
     pad_value=0.0,
     switch_type=np.uint8,
@@ -1728,45 +1756,48 @@ _L6_PLAN = MaxPool(
     offsets=_L6_OFFSETS,
     corners=_L6_CORNERS,
     pair_offsets=_L6_PAIR_OFFSETS,
+    row_order=_L6_ROW_ORDER,
+    sources=_L6_SOURCES,
 )
 
 
 def l6_maxpool2d_forward(I):
-    """``A_pq = max`` of window ``(p, q)`` of the padded input (Appendix B, rep.1 to rep.3), padded
+    """``A_p = max`` of window ``p`` of the padded input (Appendix B, rep.1 to rep.3), padded
     entries counting as ``0``.  ``I`` is ``(N,) + (16, 8, 8)``; returns ``(A, switches)``,
-    ``switches`` holding the seed's ``i_pq``: the 1-based index in ``vΩ`` of the maximum, the
-    first one on ties (``maxpool_forward``)."""
+    ``switches`` holding the seed's ``i_p``: the 1-based index in ``vΩ`` (the window's entries,
+    the first axis fastest) of the maximum, the first one on ties (``maxpool_forward``)."""
     return maxpool_forward(_batch(I, _L6_IN_SHAPE, "I"), _L6_PLAN)
 
 
 def l6_maxpool2d_backward(dA, switches):
-    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_pq`` to the entry ``i_pq``
-    of window ``(p, q)``, its top-left corner (eq.b-2.2) plus the offset of ``i_pq`` in the window
+    """``dJ/dvI = dJ/dvA dvA/dvI`` (3.1.3): the mask of eq.b-1 routes ``dA_p`` to the entry ``i_p``
+    of window ``p``, its first corner (eq.b-2.2) plus the offset of ``i_p`` in the window
     (eq.b-2.1 to eq.b-2.3); a maximum in the padding routes nowhere (``maxpool_backward``)."""
     return maxpool_backward(_batch(dA, _L6_OUT_SHAPE, "dA"), switches, _L6_PLAN)
 
 
+def l6_maxpool2d_indices(switches):
+    """PyTorch's ``return_indices`` from the switches of ``forward``: the flat row-major index,
+    in its plane, of the input entry each output selects (int64; what ``max_unpool`` takes), -1
+    where the maximum is a padded entry (``maxpool_indices``)."""
+    return maxpool_indices(switches, _L6_PLAN)
+
+
 def l6_maxpool2d_jacobians(I):
     """The seed's mask ``dvA_j/dvI_j`` (eq.b-1) at one example ``I`` (shape (16, 8, 8)), keyed
-    ``("I", j)`` (0-based): row ``A_pq`` holds one 1, at column ``(c_i - 1) h_i + r_i`` (eq.b-2.3),
-    or none when the maximum is a padded entry."""
+    ``("I", j)`` (0-based): row ``A_p`` holds one 1, at the vec index of the entry its switch
+    selects (eq.b-2.3), or none when the maximum is a padded entry."""
     I = _fixed(I, _L6_IN_SHAPE, "I")
     _, switches = l6_maxpool2d_forward(I[None])
-    win = _L6_WINDOW
-    rows = np.broadcast_to(np.arange(win.hz)[:, None] * win.sh - win.top + 1, (win.hz, win.wz))
-    cols = np.broadcast_to(np.arange(win.wz)[None, :] * win.sw - win.left + 1, (win.hz, win.wz))
+    flat = l6_maxpool2d_indices(switches)[0]
+    size = _L6_IN_SHAPE[1:]
     out = {}
     for j in range(_L6_PLAN.channels):
-        r_i = np.zeros((win.hz, win.wz), np.int64)
-        c_i = np.zeros((win.hz, win.wz), np.int64)
-        for i, r0, _, c0, _ in _L6_ORDER:
-            chosen = switches[0, j] == i
-            r_i[chosen] = (rows + r0)[chosen]
-            c_i[chosen] = (cols + c0)[chosen]
-        inside = _vec((r_i >= 1) & (r_i <= win.h) & (c_i >= 1) & (c_i <= win.w))
-        column = _vec((c_i - 1) * win.h + r_i - 1)
-        shape = (win.hz * win.wz, win.h * win.w)
-        out["I", j] = _dense(shape, np.flatnonzero(inside), column[inside], 1, I.dtype)
+        chosen = flat[j].reshape(-1, order="F")  # the outputs in vec order (the first axis fastest)
+        inside = chosen >= 0
+        at = np.unravel_index(chosen[inside], size)
+        column = np.ravel_multi_index(at, size, order="F")  # the vec index (the first axis fastest)
+        out["I", j] = _dense((4, 64), np.flatnonzero(inside), column, 1, I.dtype)
     return out
 
 

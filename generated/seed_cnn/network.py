@@ -60,6 +60,7 @@ SPEC = {
             "window": [2, 2],
             "stride": [2, 2],
             "ceil_mode": False,
+            "input_dilation": [1, 1],
             "count_include_pad": True,
         },
         {
@@ -79,6 +80,7 @@ SPEC = {
             "window": [2, 2],
             "stride": [2, 2],
             "ceil_mode": False,
+            "input_dilation": [1, 1],
             "count_include_pad": True,
         },
         {"type": "flatten"},
@@ -270,59 +272,6 @@ class Frame(NamedTuple):
     @property
     def ndim(self) -> int:
         return len(self.size)
-
-
-class Window(NamedTuple):
-    """A windowed layer's geometry, read off the checked slice model: the input ``(h, w)``,
-    the padded input ``(hp, wp)`` with ``top`` rows and ``left`` columns before the input, the
-    output ``(hz, wz)``, the stride ``(sh, sw)``, the dilation ``(dh, dw)`` and the window
-    ``(hl, wl)``.  Window row ``r`` of output row ``p`` is padded row ``p sh + r dh``."""
-
-    h: int
-    w: int
-    hp: int
-    wp: int
-    hz: int
-    wz: int
-    top: int
-    left: int
-    sh: int
-    sw: int
-    dh: int
-    dw: int
-    hl: int
-    wl: int
-
-    @property
-    def row_span(self) -> int:
-        """The padded rows the ``hz`` windows' row ``r`` span, from ``r dh`` on."""
-        return (self.hz - 1) * self.sh + 1
-
-    @property
-    def col_span(self) -> int:
-        """The padded columns the ``wz`` windows' column ``s`` span, from ``s dw`` on."""
-        return (self.wz - 1) * self.sw + 1
-
-    @property
-    def interior(self) -> tuple[slice, slice]:
-        """The rows and columns of the padded plane that hold the input."""
-        return slice(self.top, self.top + self.h), slice(self.left, self.left + self.w)
-
-    @property
-    def padded(self) -> bool:
-        """Whether the input has any padding."""
-        return (self.hp, self.wp) != (self.h, self.w)
-
-
-def window_view(Xp: np.ndarray, win: Window) -> np.ndarray:
-    """rep.1 for a chunk of examples at once: a read-only view of the padded stack ``Xp``
-    (``(C, n, h_p, w_p)``, channels first) whose ``[c, r, s, e, p, q]`` entry is
-    ``Xp[c, e, r d_h + p s_h, s d_w + q s_w]``, window position ``(r, s)`` of output ``(p, q)``;
-    reshaped, one column per output of every example (the columns of ``d vZ / d vK``, eq.a1-3)."""
-    s0, s1, s2, s3 = Xp.strides
-    shape = (Xp.shape[0], win.hl, win.wl, Xp.shape[1], win.hz, win.wz)
-    strides = (s0, s2 * win.dh, s3 * win.dw, s1, s2 * win.sh, s3 * win.sw)
-    return np.lib.stride_tricks.as_strided(Xp, shape=shape, strides=strides, writeable=False)
 
 
 # -- the algorithms of symconv/layers/conv/conv_kernel.py ---------------------------------------
@@ -1034,109 +983,152 @@ def chunk_of(chunk: int, planes: int) -> int:
     return min(chunk, max(planes, 1))
 
 
-def padded_chunks(planes_in: np.ndarray, win: Window, chunk: int, fill: float) -> Iterator[tuple[int, int, np.ndarray]]:
-    """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, h, w)``), ``chunk``
-    at a time: ``Ip`` is those planes padded (``(b - a, hp, wp)``), the padding holding ``fill``.
-    With padding, each chunk is copied into the middle of one buffer whose border keeps ``fill``;
-    without, ``Ip`` is a view of ``planes_in``."""
+def frame_padded(frame: Frame) -> bool:
+    """Whether the input has any padding or input dilation (its padded planes are not the input's)."""
+    return frame.padded != frame.size
+
+
+def frame_interior(frame: Frame) -> tuple[slice, ...]:
+    """Where the input entries lie in a padded plane, per axis: from ``before`` on, ``input_dilation``
+    apart (pooling pads, it never crops)."""
+    return tuple(
+        slice(b, b + u * (n - 1) + 1, u) for b, u, n in zip(frame.before, frame.input_dilation, frame.size, strict=True)
+    )
+
+
+def padded_chunks(
+    planes_in: np.ndarray, frame: Frame, chunk: int, fill: float
+) -> Iterator[tuple[int, int, np.ndarray]]:
+    """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, *size)``), ``chunk``
+    at a time: ``Ip`` is those planes padded (``(b - a, *padded)``), the padding (and an input
+    dilation's zeros) holding ``fill``.  With padding, each chunk is copied into one buffer whose
+    other entries keep ``fill``; without, ``Ip`` is a view of ``planes_in``."""
     planes = planes_in.shape[0]
-    if not win.padded:
+    if not frame_padded(frame):
         for a in range(0, planes, chunk):
             yield a, min(a + chunk, planes), planes_in[a : a + chunk]
         return
-    padded = np.full((chunk, win.hp, win.wp), fill, planes_in.dtype)
-    rows, cols = win.interior
+    padded = np.full((chunk, *frame.padded), fill, planes_in.dtype)
+    inside = (slice(None), *frame_interior(frame))
     for a in range(0, planes, chunk):
         b = min(a + chunk, planes)
         Ip = padded[: b - a]
-        Ip[:, rows, cols] = planes_in[a:b]
+        Ip[inside] = planes_in[a:b]
         yield a, b, Ip
 
 
+def tap_slice(frame: Frame, axis: int, r: int) -> slice:
+    """Along ``axis`` of a padded plane: tap ``r`` of every window, padded entries
+    ``r d, r d + s, ...`` (``out`` of them)."""
+    d, s, n = frame.dilation[axis], frame.stride[axis], frame.out[axis]
+    return slice(r * d, r * d + (n - 1) * s + 1, s)
+
+
+def along(ndim: int, axis: int, part: slice) -> tuple[slice, ...]:
+    """``part`` on ``axis`` of a chunk of planes (the planes first), everything elsewhere."""
+    out = [slice(None)] * (ndim + 1)
+    out[axis + 1] = part
+    return tuple(out)
+
+
 # -- the algorithms of symconv/layers/pool/avg_kernel.py ----------------------------------------
-#: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input rows
-#: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of rows ``p0, p0 + 1, ...``
+#: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input lines
+#: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of lines ``p0, p0 + 1, ...``
 Run = tuple[int, int, tuple[int, ...]]
 
 
 class AvgPool(NamedTuple):
-    """What an average-pooling layer's passes need: its window geometry, the channels, the
-    coefficient ``1/(h_l w_l)`` of ``P`` (or the ``(hz, wz)`` array of ``1/D_pq``), how many
-    planes each pass takes at a time, and the backward pass's spreads (read off the checked
-    runs): the row runs, the column classes and the column runs written after them.  ``tiles``:
-    the windows tile the input (no padding, stride = window, dilation 1); ``repeat_columns``:
-    tiles wide enough that ``np.repeat`` spreads the columns."""
+    """What an average-pooling layer's passes need: its window geometry (``frame``), the channels,
+    the coefficient ``1/prod(window)`` of ``P`` (or the ``(*out)`` array of ``1/D_p``), how many
+    planes each pass takes at a time, and the backward pass's spreads (read off the checked runs),
+    one axis at a time from the last: ``runs[a]``, the runs along axis ``a`` (along the last axis,
+    those written after the ``classes``); ``tiles``: the windows tile the input (no padding, stride
+    = window, no dilation); ``repeat_last``: tiles wide enough that ``np.repeat`` spreads the last
+    axis."""
 
-    window: Window
+    frame: Frame
     channels: int
     coef: float | np.ndarray
     forward_chunk: int
     chunk: int
-    row_runs: tuple[Run, ...]
-    col_classes: tuple[tuple[int, tuple[int, ...]], ...]
-    col_runs: tuple[Run, ...]
+    runs: tuple[tuple[Run, ...], ...]
+    classes: tuple[tuple[int, tuple[int, ...]], ...]
     tiles: bool
-    repeat_columns: bool
+    repeat_last: bool
 
 
 def avgpool_forward(I: np.ndarray, plan: AvgPool) -> np.ndarray:
-    """``A_j = I_j * P`` for a batch ``I`` (``(N, C, h, w)``), padded entries counting as zeros.
+    """``A_j = I_j * P`` for a batch ``I`` (``(N, C, *size)``), padded entries counting as zeros.
 
-    The window sums are taken in two sweeps, a chunk of planes at a time: down the window's
-    rows (row ``r`` of window row band ``p`` is padded row ``p s_h + r d_h``), then across its
-    columns (column ``s`` of window ``(p, q)`` is column ``q s_w + s d_w``)."""
-    win = plan.window
+    The window sums are taken one axis at a time, a chunk of planes at a time: along the first
+    axis (tap ``r`` of window band ``p`` is padded entry ``p s + r d``), then the next, ..., the
+    last sweep writing the output, which is then scaled by ``P``'s coefficient."""
+    fr = plan.frame
+    d = fr.ndim
     n = I.shape[0]
     planes = n * plan.channels
     chunk = chunk_of(plan.forward_chunk, planes)
-    A = np.empty((planes, win.hz, win.wz), I.dtype)
-    down = np.empty((chunk, win.hz, win.wp), I.dtype)
-    row_span, col_span = win.row_span, win.col_span
-    for a, b, Ip in padded_chunks(I.reshape(planes, win.h, win.w), win, chunk, 0.0):
-        rows = down[: b - a]
-        np.copyto(rows, Ip[:, : row_span : win.sh])
-        for r in range(1, win.hl):
-            rows += Ip[:, r * win.dh : r * win.dh + row_span : win.sh]
-        out = A[a:b]
-        np.copyto(out, rows[:, :, : col_span : win.sw])
-        for s in range(1, win.wl):
-            out += rows[:, :, s * win.dw : s * win.dw + col_span : win.sw]
-        out *= plan.coef
-    return A.reshape(n, plan.channels, win.hz, win.wz)
+    A = np.empty((planes, *fr.out), I.dtype)
+    shapes, now = [], list(fr.padded)
+    for ax in range(d):
+        now[ax] = fr.out[ax]
+        shapes.append((chunk, *now))
+    work = [np.empty(shape, I.dtype) for shape in shapes[:-1]]
+    for a, b, Ip in padded_chunks(I.reshape(planes, *fr.size), fr, chunk, 0.0):
+        source = Ip
+        for ax in range(d):
+            out = A[a:b] if ax == d - 1 else work[ax][: b - a]
+            np.copyto(out, source[along(d, ax, tap_slice(fr, ax, 0))])
+            for r in range(1, fr.window[ax]):
+                out += source[along(d, ax, tap_slice(fr, ax, r))]
+            source = out
+        source *= plan.coef
+    return A.reshape(n, plan.channels, *fr.out)
 
 
 def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
-    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` for a batch ``dA`` (``(N, C, hz, wz)``): column ``(r, s)``
-    of the Jacobian is ``vec(dI/dI_rs * P)``, so every window position passes its coefficient
-    times ``dA`` back to its slice.  ``P`` is a column of ones times a row of ones, so the sum
-    over the window positions is spread along the columns, then along the rows, a chunk of
-    planes at a time (kept in the CPU cache)."""
-    win = plan.window
+    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` for a batch ``dA`` (``(N, C, *out)``): column ``r`` of
+    the Jacobian is ``vec(dI/dI_r * P)``, so every window position passes its coefficient times
+    ``dA`` back to its slice.  ``P`` is an outer product of ones, so the sum over the window
+    positions is spread along the last axis, then along each earlier one, a chunk of planes at a
+    time (kept in the CPU cache)."""
+    fr = plan.frame
+    d = fr.ndim
     n = dA.shape[0]
     planes = n * plan.channels
-    G = dA.reshape(planes, win.hz, win.wz)
-    dI = np.empty((planes, win.h, win.w), dA.dtype)
+    G = dA.reshape(planes, *fr.out)
+    dI = np.empty((planes, *fr.size), dA.dtype)
     chunk = min(plan.chunk, planes)
-    scaled = np.empty((chunk, win.hz, win.wz), dA.dtype)  # P-weighted dA of a chunk
-    if not plan.repeat_columns:
-        spread = np.empty((chunk, win.hz, win.w), dA.dtype)  # the same, spread along the columns
+    scaled = np.empty((chunk, *fr.out), dA.dtype)  # P-weighted dA of a chunk
+    # work[a]: the chunk spread along the axes from a on (the earlier ones still output-sized)
+    work = {
+        ax: np.empty((chunk, *fr.out[:ax], *fr.size[ax:]), dA.dtype)
+        for ax in range(1, d)
+        if not (ax == d - 1 and plan.repeat_last)
+    }
     for a in range(0, planes, plan.chunk):
         b = min(a + plan.chunk, planes)
-        S = np.multiply(G[a:b], plan.coef, out=scaled[: b - a])
-        if plan.repeat_columns:
-            T = np.repeat(S, win.wl, axis=-1)  # the windows tile the input: each entry to its window's columns
-        else:
-            T = spread[: b - a]
-            if plan.col_classes:
-                spread_classes(T.reshape(-1), S.reshape(-1), plan.col_classes, win.sw)
-            if plan.col_runs:
-                spread_runs(T, S, plan.col_runs, win.sw)
-        if plan.tiles:
-            # the windows tile the input: each row of T is copied to the hl input rows of its windows
-            dI[a:b].reshape(b - a, win.hz, win.hl, win.w)[...] = T[:, :, None, :]
-        else:
-            spread_runs(dI[a:b].swapaxes(1, 2), T.swapaxes(1, 2), plan.row_runs, win.sh)
-    return dI.reshape(n, plan.channels, win.h, win.w)
+        source = np.multiply(G[a:b], plan.coef, out=scaled[: b - a])
+        for ax in reversed(range(d)):
+            if ax == d - 1 and plan.repeat_last:
+                # the windows tile the input: each entry to its window's entries along the last axis
+                spread = np.repeat(source, fr.window[ax], axis=-1)
+                if ax == 0:
+                    dI[a:b] = spread
+                source = spread
+                continue
+            target = dI[a:b] if ax == 0 else work[ax][: b - a]
+            if plan.tiles and ax < d - 1:
+                # the windows tile the input: each line of source is copied to the lines of its windows
+                shape = (b - a, *target.shape[1 : ax + 1], fr.out[ax], fr.window[ax], *target.shape[ax + 2 :])
+                target.reshape(shape)[...] = np.expand_dims(source, ax + 2)
+            else:
+                if ax == d - 1 and plan.classes:
+                    spread_classes(target.reshape(-1), source.reshape(-1), plan.classes, fr.stride[ax])
+                if plan.runs[ax]:
+                    spread_runs(target.swapaxes(ax + 1, -1), source.swapaxes(ax + 1, -1), plan.runs[ax], fr.stride[ax])
+            source = target
+    return dI.reshape(n, plan.channels, *fr.size)
 
 
 def spread_runs(out: np.ndarray, source: np.ndarray, runs: tuple[Run, ...], step: int) -> None:
@@ -1172,6 +1164,28 @@ def spread_classes(
             np.add(source[lo + shifts[0] : hi + shifts[0]], source[lo + shifts[1] : hi + shifts[1]], out=part[lo:hi])
             for d in shifts[2:]:
                 part[lo:hi] += source[lo + d : hi + d]
+
+
+def lppool_forward(I: np.ndarray, plan: AvgPool, norm: float) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's ``lp_pool``: ``A_p = (c_p S_p)^(1/n)``, ``S_p`` the window sum of ``I^n``
+    (:func:`avgpool_forward` on ``I^n``, its coefficient ``c_p``); ``(A, c_p S_p)`` (the backward
+    pass's saved sums).  NaN where the real root does not exist, as in PyTorch."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        S = avgpool_forward(np.power(I, I.dtype.type(norm)), plan)
+        return np.power(S, I.dtype.type(1.0 / norm)), S
+
+
+def lppool_backward(dA: np.ndarray, I: np.ndarray, S: np.ndarray, plan: AvgPool, norm: float) -> np.ndarray:
+    """``dJ/dI_r = sum_p dJ/dA_p c_p I_r^(n-1) (c_p S_p)^(1/n - 1)``: ``dA (c S)^(1/n - 1)`` spread back
+    by :func:`avgpool_backward` (which multiplies by ``c_p``), times ``I^(n-1)``.  Where the window
+    sum ``S_p`` is 0 no gradient passes, for every ``n`` (PyTorch's: its ``relu`` of the sum masks
+    the root's infinite slope, and with ``n = 1`` the sum's slope 1 as well)."""
+    t = I.dtype.type
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.ones_like(S) if norm == 1.0 else np.power(S, t(1.0 / norm - 1.0))
+        slope[S == 0] = 0
+        G = avgpool_backward(dA * slope, plan)
+        return G if norm == 1.0 else G * np.power(I, t(norm - 1.0))
 
 
 # -- 2-D convolution (seed section 2, 3.1.5, Appendix A) -------------------------------
@@ -1543,21 +1557,19 @@ def l2_relu_jacobians(Z):
 _L3_IN_SHAPE = (4, 16, 16)
 _L3_OUT_SHAPE = (4, 8, 8)
 # fmt: off
-#: (i0, i1, starts): the backward pass gives input rows i0, i0 + s_h, ... < i1 (m of them) the sum,
-#: over p0 in starts, of rows p0 .. p0 + m - 1 of P-weighted dA (no starts: no window reads them);
-#: every input row is in one run, so each is written once
-_L3_ROW_RUNS = (
-    (0, 15, (0,)), (1, 16, (0,)),
+#: per axis, the runs (i0, i1, starts): the backward pass gives input lines i0, i0 + s, ... < i1
+#: (m of them) the sum, over p0 in starts, of lines p0 .. p0 + m - 1 of P-weighted dA (no starts:
+#: no window reads them); every input line is in one run, so each is written once (along the
+#: last axis, the runs written after the classes)
+_L3_RUNS = (
+    ((0, 15, (0,)), (1, 16, (0,))), (),
 )
-#: (e, shifts): columns e, e + s_w, ... of the flattened planes get the sum over the shifts d of
-#: entry x + d of the flattened P-weighted dA (x counting those columns), the longest run of
-#: each column class taken over the whole class (the width is s_w times the output's)
-_L3_COL_CLASSES = (
+#: (e, shifts): along the last axis, entries e, e + s, ... of the flattened planes get the sum over
+#: the shifts d of entry x + d of the flattened P-weighted dA (x counting those entries), the
+#: longest run of each class taken over the whole class (the size is s times the output's); the
+#: runs of the last axis, written after them, overwrite the entries they summed for other runs
+_L3_CLASSES = (
     (0, (0,)), (1, (0,)),
-)
-#: the column runs written after the classes (step s_w), which overwrite the entries the
-#: classes summed for other runs
-_L3_COL_RUNS = (
 )
 _L3_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
@@ -1585,18 +1597,27 @@ _L3_JAC_INP = (
 )
 # fmt: on
 #: the window geometry and the constants of the passes (``AvgPool``'s fields)
-_L3_WINDOW = Window(h=16, w=16, hp=16, wp=16, hz=8, wz=8, top=0, left=0, sh=2, sw=2, dh=1, dw=1, hl=2, wl=2)
+_L3_FRAME = Frame(
+    size=(16, 16),
+    padded=(16, 16),
+    out=(8, 8),
+    before=(0, 0),
+    stride=(2, 2),
+    dilation=(1, 1),
+    window=(2, 2),
+    input_dilation=(1, 1),
+    mode="zeros",
+)
 _L3_PLAN = AvgPool(
-    window=_L3_WINDOW,
+    frame=_L3_FRAME,
     channels=4,
     coef=0.25,
     forward_chunk=512,
     chunk=256,
-    row_runs=_L3_ROW_RUNS,
-    col_classes=_L3_COL_CLASSES,
-    col_runs=_L3_COL_RUNS,
+    runs=_L3_RUNS,
+    classes=_L3_CLASSES,
     tiles=True,
-    repeat_columns=False,
+    repeat_last=False,
 )
 
 
@@ -1607,8 +1628,8 @@ def l3_avgpool2d_forward(I):
 
 
 def l3_avgpool2d_backward(dA):
-    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``(r, s)`` of the Jacobian is
-    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its
+    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``r`` of the Jacobian is
+    ``vec(dI/dI_r * P)``, so every window position passes ``1/4 dA`` back to its
     slice (``avgpool_backward``)."""
     return avgpool_backward(_batch(dA, _L3_OUT_SHAPE, "dA"), _L3_PLAN)
 
@@ -1806,21 +1827,19 @@ def l5_relu_jacobians(Z):
 _L6_IN_SHAPE = (8, 8, 8)
 _L6_OUT_SHAPE = (8, 4, 4)
 # fmt: off
-#: (i0, i1, starts): the backward pass gives input rows i0, i0 + s_h, ... < i1 (m of them) the sum,
-#: over p0 in starts, of rows p0 .. p0 + m - 1 of P-weighted dA (no starts: no window reads them);
-#: every input row is in one run, so each is written once
-_L6_ROW_RUNS = (
-    (0, 7, (0,)), (1, 8, (0,)),
+#: per axis, the runs (i0, i1, starts): the backward pass gives input lines i0, i0 + s, ... < i1
+#: (m of them) the sum, over p0 in starts, of lines p0 .. p0 + m - 1 of P-weighted dA (no starts:
+#: no window reads them); every input line is in one run, so each is written once (along the
+#: last axis, the runs written after the classes)
+_L6_RUNS = (
+    ((0, 7, (0,)), (1, 8, (0,))), (),
 )
-#: (e, shifts): columns e, e + s_w, ... of the flattened planes get the sum over the shifts d of
-#: entry x + d of the flattened P-weighted dA (x counting those columns), the longest run of
-#: each column class taken over the whole class (the width is s_w times the output's)
-_L6_COL_CLASSES = (
+#: (e, shifts): along the last axis, entries e, e + s, ... of the flattened planes get the sum over
+#: the shifts d of entry x + d of the flattened P-weighted dA (x counting those entries), the
+#: longest run of each class taken over the whole class (the size is s times the output's); the
+#: runs of the last axis, written after them, overwrite the entries they summed for other runs
+_L6_CLASSES = (
     (0, (0,)), (1, (0,)),
-)
-#: the column runs written after the classes (step s_w), which overwrite the entries the
-#: classes summed for other runs
-_L6_COL_RUNS = (
 )
 _L6_JAC_OUT = (
     0, 0, 1, 1, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
@@ -1833,18 +1852,27 @@ _L6_JAC_INP = (
 )
 # fmt: on
 #: the window geometry and the constants of the passes (``AvgPool``'s fields)
-_L6_WINDOW = Window(h=8, w=8, hp=8, wp=8, hz=4, wz=4, top=0, left=0, sh=2, sw=2, dh=1, dw=1, hl=2, wl=2)
+_L6_FRAME = Frame(
+    size=(8, 8),
+    padded=(8, 8),
+    out=(4, 4),
+    before=(0, 0),
+    stride=(2, 2),
+    dilation=(1, 1),
+    window=(2, 2),
+    input_dilation=(1, 1),
+    mode="zeros",
+)
 _L6_PLAN = AvgPool(
-    window=_L6_WINDOW,
+    frame=_L6_FRAME,
     channels=8,
     coef=0.25,
     forward_chunk=2048,
     chunk=1024,
-    row_runs=_L6_ROW_RUNS,
-    col_classes=_L6_COL_CLASSES,
-    col_runs=_L6_COL_RUNS,
+    runs=_L6_RUNS,
+    classes=_L6_CLASSES,
     tiles=True,
-    repeat_columns=False,
+    repeat_last=False,
 )
 
 
@@ -1855,8 +1883,8 @@ def l6_avgpool2d_forward(I):
 
 
 def l6_avgpool2d_backward(dA):
-    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``(r, s)`` of the Jacobian is
-    ``vec(dI/dI_rs * P)``, so every window position passes ``1/4 dA`` back to its
+    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``r`` of the Jacobian is
+    ``vec(dI/dI_r * P)``, so every window position passes ``1/4 dA`` back to its
     slice (``avgpool_backward``)."""
     return avgpool_backward(_batch(dA, _L6_OUT_SHAPE, "dA"), _L6_PLAN)
 

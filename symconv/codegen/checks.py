@@ -192,24 +192,36 @@ def _param_arrays(d: Derivation, rng: np.random.Generator) -> dict[str, np.ndarr
 
 
 def _layer_calls(
-    module: ModuleType, d: Derivation, params: dict[str, np.ndarray]
+    module: ModuleType, d: Derivation, params: dict[str, np.ndarray], side: dict[str, np.ndarray] | None = None
 ) -> tuple[Callable[[np.ndarray], Any], Callable[[np.ndarray, np.ndarray, Any], dict[str, np.ndarray]]]:
     """``forward(x) -> (y, saved)`` and ``backward(g, x, saved) -> {input key or param: grad}``,
     the module's API adapted to one shape.  The calls are the ones a network module makes
     (the kind's plan: its ``forward`` and ``backward`` calls), so the same data describes
-    both."""
+    both.  ``side`` holds the layer's side inputs (max unpooling's indices) for the batch the
+    checks draw; a call on its first example alone, or without the batch axis, takes theirs."""
     names = Names()
     block = plan(d, names)
-    order = [params[n] for n in d.params]
     grad_keys = {"g": d.input_key, **{names.grad(n): n for n in d.params}}
+    side = side or {}
+    rank = len(d.spec.in_shape)
+
+    def side_for(x: np.ndarray) -> dict[str, np.ndarray]:
+        if np.ndim(x) == rank:
+            return {k: v[0] for k, v in side.items()}
+        return {k: v[: len(x)] for k, v in side.items()}
+
+    def values_for(x: np.ndarray) -> dict[str, Any]:
+        out: dict[str, Any] = {names.x_in: x, **side_for(x)}
+        out.update({names.param(n): params[n].astype(x.dtype) for n in d.params})
+        return out
 
     def forward(x: np.ndarray) -> Any:
-        out = module.forward(x, *[p.astype(x.dtype) for p in order])
+        values = values_for(x)
+        out = module.forward(*[values[a] for a in block.forward.args])
         return out if isinstance(out, tuple) else (out, None)
 
     def backward(g: np.ndarray, x: np.ndarray, saved: Any) -> dict[str, np.ndarray]:
-        values = {"g": g, names.x_in: x, names.saved: saved}
-        values.update({names.param(n): params[n].astype(x.dtype) for n in d.params})
+        values = {"g": g, names.saved: saved, **values_for(x)}
         out = module.backward(*[values[a] for a in block.backward.args])
         grads = out if isinstance(out, tuple) else (out,)
         return {grad_keys[o]: v for o, v in zip(block.backward.outs, grads, strict=True)}
@@ -230,16 +242,22 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport, progress:
     n = 3
     params = _param_arrays(d, rng)
     x = rng.standard_normal((n, *spec.in_shape))
-    forward, backward = _layer_calls(module, d, params)
+    if d.positive_input:
+        x = np.abs(x) + 0.1
+    side = d.side_inputs(x, rng)
+    at = [d.at({k: v[e] for k, v in side.items()}) for e in range(n)]  # each example's side inputs bound
+    forward, backward = _layer_calls(module, d, params, side)
     y, saved = forward(x)
     vx, vy = d.input.vec_order, d.output.vec_order
     pvec = {k: d.params[k].vec_order(v) for k, v in params.items()}
-    want = np.stack([d.numeric_forward(vx(x[e]), pvec) for e in range(n)])
+    want = np.stack([at[e].numeric_forward(vx(x[e]), pvec) for e in range(n)])
     report.add("forward vs the core's forward", np.stack([vy(y[e]) for e in range(n)]), want)
     if saved is not None:  # what the forward pass keeps for the backward: max pooling's switches
         got = np.asarray(saved)
         want_sw = np.stack([np.asarray(d.saved(x[e])) for e in range(n)])
-        report.add("switches vs the core's i_pq (Appendix B)", got, want_sw, 0.0)
+        exact = np.issubdtype(got.dtype, np.integer)
+        what = "switches vs the core's i_pq (Appendix B)" if exact else "saved values vs the core's"
+        report.add(what, got, want_sw, 0.0 if exact else TOL_EXACT)
     progress.step("backward and the seed's route")
     g = rng.standard_normal(y.shape)
     grads = backward(g, x, saved)
@@ -248,9 +266,9 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport, progress:
     key = d.input_key
     route: dict[str, np.ndarray] = {k: np.zeros_like(v) for k, v in grads.items()}
     for e in range(n):
-        env = d.env(vx(x[e]), pvec)
+        env = at[e].env(vx(x[e]), pvec)
         gv = vy(g[e])
-        jac = d.full_input_jacobian(vx(x[e]))
+        jac = at[e].full_input_jacobian(vx(x[e]))
         route[key][e] = d.input.unvec(jac.rmatvec(gv, env))
         for name, tensor in d.params.items():
             route[name] += tensor.unvec(d.full_jacobian(name).rmatvec(gv, env))
@@ -261,7 +279,7 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport, progress:
     progress.step("finite differences")
 
     def loss(xx: np.ndarray, pp: dict[str, np.ndarray]) -> float:
-        f, _ = _layer_calls(module, d, pp)
+        f, _ = _layer_calls(module, d, pp, side)
         return float(np.sum(g * f(xx)[0]))
 
     fd_x = _finite_differences(lambda v: loss(v, params), x, rng)
@@ -275,7 +293,7 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport, progress:
         report.add(f"d{name} vs central finite differences", grads[name].reshape(-1)[fd[0]], fd[1], TOL_FD)
     # float32 in, float32 out, close to float64
     progress.step("float32")
-    f32, b32 = _layer_calls(module, d, params)
+    f32, b32 = _layer_calls(module, d, params, side)
     y32, saved32 = f32(x.astype(np.float32))
     g32 = b32(g.astype(np.float32), x.astype(np.float32), saved32)
     dtypes = {str(np.asarray(v).dtype) for v in [y32, *g32.values()]}
@@ -284,14 +302,19 @@ def _check_layer(module: ModuleType, spec: Layer, report: CheckReport, progress:
     for name, value in g32.items():
         report.add(f"float32 d{name} vs float64", value, grads[name], TOL_FLOAT32)
     progress.step("dense Jacobians")
-    _check_jacobians(module, d, x[0], params, report)
+    _check_jacobians(module, at[0], x[0], params, report, {k: v[0] for k, v in side.items()})
 
 
 def _check_jacobians(
-    module: ModuleType, d: Derivation, x: np.ndarray, params: dict[str, np.ndarray], report: CheckReport
+    module: ModuleType,
+    d: Derivation,
+    x: np.ndarray,
+    params: dict[str, np.ndarray],
+    report: CheckReport,
+    side: dict[str, np.ndarray],
 ) -> None:
     """The module's dense vec Jacobians against the core's ``VecJacobian.to_numpy``."""
-    args = [x, *[params[n] for n in d.params][:1]]
+    args = [x, *[params[n] for n in d.params][:1], *side.values()]
     try:
         jacs = module.jacobians(*args)
     except ValueError:

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ..geometry import Geometry
-from ..layers.window_kernel import Frame, Window
+from ..layers.window_kernel import Frame
 from .printer import identifier, literal_lines, record_lines, tuple_text
 
 #: the largest dense vec Jacobian (entries) a generated ``jacobians`` function returns
@@ -82,6 +82,9 @@ class Block:
     params: dict[str, str] = field(default_factory=dict)  # name in the layer -> network key
     kernels: tuple[str, ...] = ()
     records: dict[str, Any] = field(default_factory=dict)
+    #: further public functions of a layer module, on per-example arguments (max pooling's
+    #: ``indices(switches)``)
+    extra: tuple[Call, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -141,20 +144,12 @@ def frame(m: Geometry) -> Frame:
     )
 
 
-def window(m: Geometry) -> Window:
-    """The window geometry of a pooling or conv kernel module, read off the checked slice model."""
-    t, _b, left, _right = m.padding
-    (h, w), (hp, wp), (hz, wz) = m.input, m.padded, m.output
-    (sh, sw), (dh, dw), (hl, wl) = m.stride, m.dilation, m.kernel
-    return Window(h, w, hp, wp, hz, wz, t, left, sh, sw, dh, dw, hl, wl)
-
-
-def window_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
-    """The lines that bind a windowed kind's plan record: ``{c}WINDOW = Window(...)``, then
-    ``{c}PLAN = ...(window={c}WINDOW, ...)``, the fields of ``text`` written as that source (the
-    names of the tables written before them), the others as literals."""
-    window_lines = record_lines(f"{c}WINDOW = ", record.window)
-    return window_lines + record_lines(f"{c}PLAN = ", record, {"window": f"{c}WINDOW", **text})
+def frame_plan_lines(c: str, record: Any, text: dict[str, str]) -> list[str]:
+    """The lines that bind a windowed kind's plan record read in any number of axes:
+    ``{c}FRAME = Frame(...)``, then ``{c}PLAN = ...(frame={c}FRAME, ...)``, the fields of ``text``
+    written as that source (the names of the tables written before them), the others as literals."""
+    frame_lines = record_lines(f"{c}FRAME = ", record.frame)
+    return frame_lines + record_lines(f"{c}PLAN = ", record, {"frame": f"{c}FRAME", **text})
 
 
 def offsets(m: Geometry) -> list[tuple[int, ...]]:
@@ -206,19 +201,6 @@ def holding(
             held[target] = held[source]
         out.append(held)
     return tuple(out)
-
-
-def input_lines(m: Geometry) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
-    """For each window row ``r``: the unpadded input row that output row ``p`` reads there, or
-    -1 in the padding (and the same for columns); read off the checked slice model."""
-    rows, cols = m.positions()
-    t, _, left, _ = m.padding
-    h, w = m.input
-    r_in = rows[:, 0, :, 0].T - t  # [r, p]
-    c_in = cols[0, :, 0, :].T - left  # [s, q]
-    r_in = np.where((r_in >= 0) & (r_in < h), r_in, -1)
-    c_in = np.where((c_in >= 0) & (c_in < w), c_in, -1)
-    return [tuple(int(v) for v in row) for row in r_in], [tuple(int(v) for v in col) for col in c_in]
 
 
 Run = tuple[int, int, tuple[int, ...]]

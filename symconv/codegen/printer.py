@@ -173,7 +173,7 @@ def call_lines(prefix: str, fn: str, args: Sequence[tuple[str, str]], width: int
 
 
 def record_lines(prefix: str, record: NamedTuple, text: Mapping[str, str] | None = None) -> list[str]:
-    """A kernel module's plan record (``Window(h=28, ...)``) as source lines: each field as the
+    """A kernel module's plan record (``Frame(size=(28, 28), ...)``) as source lines: each field as the
     source ``text`` gives it (the name of a constant written before it, say), else as a literal."""
     given = text or {}
     args = [(k, given[k] if k in given else _flat(v)) for k, v in record._asdict().items()]

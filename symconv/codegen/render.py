@@ -77,7 +77,7 @@ def _layer_batchless(d: Derivation, block: Block, names: Names) -> list[dict[str
     """A layer module's ``forward``, ``backward`` (and ``loss``): the input, ``dJ/d(output)``,
     the output, the switches and the labels are per example; parameters and their gradients
     are not."""
-    examples = {names.x_in, names.x_out, names.saved, "g", "labels"}
+    examples = {names.x_in, names.x_out, names.saved, "g", "labels", "indices"}
     rank_in, rank_out = len(d.spec.in_shape), len(d.spec.out_shape)
     out = [
         _wrap(block.forward, rank_in, examples, examples),
@@ -85,6 +85,7 @@ def _layer_batchless(d: Derivation, block: Block, names: Names) -> list[dict[str
     ]
     if block.loss is not None:
         out.append(_wrap(block.loss, rank_in, examples, set()))
+    out += [_wrap(call, rank_out, examples, examples) for call in block.extra]
     return out
 
 

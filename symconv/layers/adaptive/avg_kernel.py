@@ -1,5 +1,5 @@
-"""Adaptive average pooling's generated code (seed 3.1.3 over PyTorch's adaptive windows): the
-whole-plane sums of global pooling and the band weight matrices' products.
+"""Adaptive average pooling's generated code (seed 3.1.3 over PyTorch's adaptive windows) in any
+number of axes: the whole-block sums of global pooling and the band weight matrices' products.
 
 A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
 generated module with an adaptive average-pooling layer; ``plan_adaptive_avgpool`` binds an
@@ -14,117 +14,123 @@ import numpy as np
 
 
 class AdaptiveAvg(NamedTuple):
-    """What an adaptive average-pooling layer's passes need: the channels, the input ``(h, w)``
-    and output ``(hz, wz)`` planes, how many planes a pass takes at a time, whether the output
-    is ``(1, 1)`` (``whole``: one window over the whole plane, global average pooling), each
-    window's weight ``1/(h_p w_q)`` (``weights``, ``hz x wz``: its divisor is a row count times a
-    column count) and the band weights: row ``p`` of ``row_weights`` holds ``1/h_p`` on window
-    row band ``p``'s rows (``hz x h``), ``col_weights`` likewise for columns.  Row ``A_pq`` of
-    ``d vA/d vI``, ``1/(h_p w_q)`` over window ``(p, q)``, is the outer product of row ``p`` of
-    one and row ``q`` of the other, so ``A = row_weights I col_weights^T`` for each plane, and
-    ``dJ/dI = row_weights^T dA col_weights``."""
+    """What an adaptive average-pooling layer's passes need: the channels, the input ``size`` and
+    output ``out`` blocks, how many planes a pass takes at a time, whether the output is 1 along
+    every axis (``whole``: one window over the whole block, global average pooling), each
+    window's weight ``1/prod(its extents)`` (``weights``, shaped like the output) and the band
+    weights: row ``p`` of ``band_weights[a]`` holds ``1/n_p`` on window band ``p``'s entries along
+    axis ``a`` (``out_a x size_a``).  Row ``A_p`` of ``d vA/d vI`` is the outer product of row
+    ``p_a`` of each, so ``A`` is the block multiplied by every ``band_weights[a]`` along its axis,
+    and ``dJ/dI`` is ``dA`` multiplied by their transposes."""
 
     channels: int
-    h: int
-    w: int
-    hz: int
-    wz: int
+    size: tuple[int, ...]
+    out: tuple[int, ...]
     chunk: int
     whole: bool
     weights: np.ndarray
-    row_weights: np.ndarray
-    col_weights: np.ndarray
+    band_weights: tuple[np.ndarray, ...]
 
 
 def adaptive_avg_plan(
-    channels: int,
-    h: int,
-    w: int,
-    rows: tuple[tuple[int, int], ...],
-    cols: tuple[tuple[int, int], ...],
-    chunk: int,
-    whole: bool,
+    channels: int, size: tuple[int, ...], bands: tuple[tuple[tuple[int, int], ...], ...], chunk: int, whole: bool
 ) -> AdaptiveAvg:
-    """The :class:`AdaptiveAvg` of ``channels`` planes ``h x w`` pooled over the window row bands
-    ``rows`` and column bands ``cols`` (``(start, end)``: band ``p`` covers rows ``start .. end - 1``),
+    """The :class:`AdaptiveAvg` of ``channels`` blocks of ``size`` pooled over the window bands
+    ``bands[a]`` along each axis (``(start, end)``: band ``p`` covers entries ``start .. end - 1``),
     its weights read off the bands."""
-    weights = np.outer([1.0 / (end - start) for start, end in rows], [1.0 / (end - start) for start, end in cols])
-    row_weights = np.zeros((len(rows), h))
-    col_weights = np.zeros((len(cols), w))
-    for matrix, bands in ((row_weights, rows), (col_weights, cols)):
-        for b, (start, end) in enumerate(bands):
+    weights = np.ones(())
+    matrices = []
+    for n, axis in zip(size, bands, strict=True):
+        weights = np.multiply.outer(weights, [1.0 / (end - start) for start, end in axis])
+        matrix = np.zeros((len(axis), n))
+        for b, (start, end) in enumerate(axis):
             matrix[b, start:end] = 1.0 / (end - start)
-    return AdaptiveAvg(channels, h, w, len(rows), len(cols), chunk, whole, weights, row_weights, col_weights)
+        matrices.append(matrix)
+    out = tuple(len(axis) for axis in bands)
+    return AdaptiveAvg(channels, tuple(size), out, chunk, whole, weights, tuple(matrices))
 
 
 def adaptive_avg_forward(I: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:
-    """``A_pq = (1 / (h_p w_q))`` times the sum of window ``(p, q)`` (3.1.3 with adaptive windows)
-    for a batch ``I`` (``(N, C, h, w)``)."""
+    """``A_p = (1 / prod(window p's extents))`` times the sum of window ``p`` (3.1.3 with adaptive
+    windows) for a batch ``I`` (``(N, C, *size)``)."""
     if plan.whole:
         return adaptive_avg_global_forward(I, plan)
     return adaptive_avg_bands_forward(I, plan)
 
 
 def adaptive_avg_backward(dA: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:
-    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3) for a batch ``dA`` (``(N, C, hz, wz)``)."""
+    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3) for a batch ``dA`` (``(N, C, *out)``)."""
     if plan.whole:
         return adaptive_avg_global_backward(dA, plan)
     return adaptive_avg_bands_backward(dA, plan)
 
 
 def adaptive_avg_global_forward(I: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:
-    """``A_11 = (1 / (h w))`` times the sum of the whole plane (3.1.3 with one adaptive window,
-    ``output=(1, 1)``: global average pooling): each contiguous plane summed by ``np.einsum``,
-    whose row sums are about three times ``sum(axis=1)``'s on short rows, on one thread (a
-    matrix-vector product with ones is as fast idle, but its BLAS threads lose whole time slices
-    on a busy machine)."""
+    """``A = (1 / prod(size))`` times the sum of the whole block (3.1.3 with one adaptive window:
+    global average pooling): each contiguous block summed by ``np.einsum``, whose row sums are
+    about three times ``sum(axis=1)``'s on short rows, on one thread (a matrix-vector product with
+    ones is as fast idle, but its BLAS threads lose whole time slices on a busy machine)."""
     n, channels = I.shape[0], plan.channels
-    A = np.einsum("ij->i", I.reshape(n * channels, plan.h * plan.w))
-    A *= plan.weights.astype(I.dtype)[0, 0]
-    return A.reshape(n, channels, 1, 1)
+    A = np.einsum("ij->i", I.reshape(n * channels, int(np.prod(plan.size))))
+    A *= plan.weights.astype(I.dtype).reshape(-1)[0]
+    return A.reshape(n, channels, *plan.out)
 
 
 def adaptive_avg_global_backward(dA: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:
-    """The Jacobian's one row holds ``1/(h w)`` everywhere, so each weighted ``dA_11`` fills its
-    whole plane."""
+    """The Jacobian's one row holds ``1/prod(size)`` everywhere, so each weighted ``dA`` fills its
+    whole block."""
     n, channels = dA.shape[0], plan.channels
-    G = dA.reshape(n * channels, 1) * plan.weights.astype(dA.dtype)[0, 0]
-    dI = np.empty((n * channels, plan.h * plan.w), dA.dtype)
+    G = dA.reshape(n * channels, 1) * plan.weights.astype(dA.dtype).reshape(-1)[0]
+    dI = np.empty((n * channels, int(np.prod(plan.size))), dA.dtype)
     dI[...] = G
-    return dI.reshape(n, channels, plan.h, plan.w)
+    return dI.reshape(n, channels, *plan.size)
+
+
+def adaptive_avg_along(x: np.ndarray, axis: int, matrix: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``x`` (a chunk of blocks, the planes first) multiplied along ``axis`` (of the block) by
+    ``matrix`` (``len x new``): that axis moved last, one matrix product, moved back (into ``out``)."""
+    moved = np.moveaxis(x, axis + 1, -1)
+    shape = moved.shape[:-1]
+    flat = moved.reshape(-1, moved.shape[-1])
+    if out is None:
+        return np.moveaxis((flat @ matrix).reshape(*shape, matrix.shape[1]), -1, axis + 1)
+    target = np.moveaxis(out, axis + 1, -1)
+    np.matmul(flat, matrix, out=target.reshape(-1, matrix.shape[1]))
+    return out
 
 
 def adaptive_avg_bands_forward(I: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:
-    """``A = row_weights I col_weights^T`` for each plane, as two matrix products over a chunk of
-    planes at a time: across the columns (every plane's rows times ``col_weights^T``), then down
-    the rows (on the small result, transposed)."""
-    n, channels, h, w, hz, wz, step = I.shape[0], plan.channels, plan.h, plan.w, plan.hz, plan.wz, plan.chunk
+    """``A`` is each block multiplied by ``band_weights[a]`` along every axis ``a``, a matrix product
+    per axis over a chunk of planes at a time, from the last axis to the first (2-D: across the
+    columns, then down the rows on the small result)."""
+    n, channels, step = I.shape[0], plan.channels, plan.chunk
     planes = n * channels
-    planes_in = I.reshape(planes, h, w)
-    cols, rows = plan.col_weights.T.astype(I.dtype), plan.row_weights.T.astype(I.dtype)
-    A = np.empty((planes, hz, wz), I.dtype)
+    planes_in = I.reshape(planes, *plan.size)
+    matrices = [m.T.astype(I.dtype) for m in plan.band_weights]
+    A = np.empty((planes, *plan.out), I.dtype)
     for a in range(0, planes, step):
-        chunk = planes_in[a : a + step]
-        m = len(chunk)
-        across = (chunk.reshape(m * h, w) @ cols).reshape(m, h, wz)
-        down = across.transpose(0, 2, 1).reshape(m * wz, h) @ rows
-        A[a : a + m] = down.reshape(m, wz, hz).transpose(0, 2, 1)
-    return A.reshape(n, channels, hz, wz)
+        x = planes_in[a : a + step]
+        for axis in reversed(range(len(plan.size))):
+            x = adaptive_avg_along(x, axis, matrices[axis])
+        A[a : a + len(x)] = x
+    return A.reshape(n, channels, *plan.out)
 
 
 def adaptive_avg_bands_backward(dA: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:
-    """Row ``A_pq`` of the Jacobian holds ``1/(h_p w_q)`` over window ``(p, q)``, the outer product
-    of row ``p`` of ``row_weights`` and row ``q`` of ``col_weights``, so each plane's ``dJ/dI`` is
-    ``row_weights^T dA col_weights``: down the rows first (on ``dA`` transposed, which is small),
-    then across the columns, written straight into ``dI``, a chunk of planes at a time."""
-    n, channels, h, w, hz, wz, step = dA.shape[0], plan.channels, plan.h, plan.w, plan.hz, plan.wz, plan.chunk
+    """Row ``A_p`` of the Jacobian holds ``1/prod(extents)`` over window ``p``, the outer product of
+    row ``p_a`` of each ``band_weights[a]``, so each block's ``dJ/dI`` is ``dA`` multiplied along
+    every axis by ``band_weights[a]`` (transposed): from the first axis to the last (2-D: down the
+    rows first, on the small ``dA``, then across the columns straight into ``dI``), a chunk of
+    planes at a time."""
+    n, channels, step = dA.shape[0], plan.channels, plan.chunk
+    d = len(plan.size)
     planes = n * channels
-    G = dA.reshape(planes, hz, wz)
-    rows, cols = plan.row_weights.astype(dA.dtype), plan.col_weights.astype(dA.dtype)
-    dI = np.empty((planes, h, w), dA.dtype)
+    G = dA.reshape(planes, *plan.out)
+    matrices = [m.astype(dA.dtype) for m in plan.band_weights]
+    dI = np.empty((planes, *plan.size), dA.dtype)
     for a in range(0, planes, step):
-        chunk = G[a : a + step]
-        m = len(chunk)
-        down = (chunk.transpose(0, 2, 1).reshape(m * wz, hz) @ rows).reshape(m, wz, h)
-        np.matmul(down.transpose(0, 2, 1).reshape(m * h, wz), cols, out=dI[a : a + m].reshape(m * h, w))
-    return dI.reshape(n, channels, h, w)
+        x = G[a : a + step]
+        for axis in range(d - 1):
+            x = adaptive_avg_along(x, axis, matrices[axis])
+        adaptive_avg_along(x, d - 1, matrices[d - 1], out=dI[a : a + len(x)])
+    return dI.reshape(n, channels, *plan.size)

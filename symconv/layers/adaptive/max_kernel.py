@@ -21,53 +21,49 @@ Terms = tuple[tuple[np.ndarray | None, np.ndarray], ...]
 
 
 class AdaptiveMax(NamedTuple):
-    """What an adaptive max-pooling layer's passes need: the channels, the input ``(h, w)`` and
-    output ``(hz, wz)`` planes, the largest window's size (``window``), how many planes a pass
-    takes at a time, the tie order (``row_ties``: first in row-major order, PyTorch's, else
-    first in ``vΩ``), whether the output is ``(1, 1)`` (``whole``: global max pooling) and
-    whether windows overlap (the backward pass must then add), the sweeps' key type (holding
+    """What an adaptive max-pooling layer's passes need: the channels, the input ``size`` and output
+    ``out`` blocks, the largest window's size (``window``), how many planes a pass takes at a time,
+    the tie order (``row_ties``: first in row-major order, PyTorch's, else first in ``vΩ``, the
+    first axis fastest), whether the output is 1 along every axis (``whole``: global max pooling)
+    and whether windows overlap (the backward pass must then add), the sweeps' key type (holding
     ``0 .. window - 1``), and the tables read off the window bands (``adaptive_max_plan``):
 
-    ``heights``, ``widths``: ``h_p`` and ``w_q``, each window row band's height (a column) and
-    column band's width (a row); ``sizes``: ``h_p w_q``; ``routes``, ``route_starts``: see
-    ``adaptive_max_routes``; ``positions``, ``switches``: see ``adaptive_max_tables``;
-    ``height_keys``, ``width_keys``: ``h_p`` and ``w_q`` as keys; ``row_terms``, ``col_terms``:
-    the window row and column bands term by term (``adaptive_max_terms``); ``key_at``: where
-    each window's first entry along the second sweep's axis is in a chunk's first-sweep keys
-    laid end to end (``adaptive_max_key_at``)."""
+    ``sizes``: each window's number of entries (shaped like the output); ``routes``,
+    ``route_starts``: see ``adaptive_max_routes``; ``positions``, ``switches``: see
+    ``adaptive_max_tables``; in 2-D, the band sweeps' tables (else ``None``): ``heights``,
+    ``widths``, ``h_p`` and ``w_q`` (a column and a row), ``height_keys``, ``width_keys``, the same as
+    keys, ``row_terms``, ``col_terms``, the window row and column bands term by term
+    (``adaptive_max_terms``), ``key_at``: where each window's first entry along the second sweep's
+    axis is in a chunk's first-sweep keys laid end to end (``adaptive_max_key_at``)."""
 
     channels: int
-    h: int
-    w: int
-    hz: int
-    wz: int
+    size: tuple[int, ...]
+    out: tuple[int, ...]
     window: int
     chunk: int
     row_ties: bool
     whole: bool
     overlapping: bool
     key_type: Any
-    heights: np.ndarray
-    widths: np.ndarray
     sizes: np.ndarray
     routes: np.ndarray
     route_starts: np.ndarray
     positions: np.ndarray
     switches: np.ndarray
     outputs: np.ndarray
-    height_keys: np.ndarray
-    width_keys: np.ndarray
-    row_terms: Terms
-    col_terms: Terms
-    key_at: np.ndarray
+    heights: np.ndarray | None
+    widths: np.ndarray | None
+    height_keys: np.ndarray | None
+    width_keys: np.ndarray | None
+    row_terms: Terms | None
+    col_terms: Terms | None
+    key_at: np.ndarray | None
 
 
 def adaptive_max_plan(
     channels: int,
-    h: int,
-    w: int,
-    rows: Bands,
-    cols: Bands,
+    size: tuple[int, ...],
+    bands: tuple[Bands, ...],
     window: int,
     chunk: int,
     row_ties: bool,
@@ -75,79 +71,126 @@ def adaptive_max_plan(
     overlapping: bool,
     key_type: Any,
 ) -> AdaptiveMax:
-    """The :class:`AdaptiveMax` of ``channels`` planes ``h x w`` pooled over the window row bands
-    ``rows`` and column bands ``cols``, its tables read off the bands."""
-    heights = np.array([end - start for start, end in rows], np.intp)[:, None]
-    widths = np.array([end - start for start, end in cols], np.intp)[None, :]
-    corners = np.add.outer(
-        np.array([start for start, _ in rows], np.intp) * w, np.array([start for start, _ in cols], np.intp)
-    )
-    hz, wz = len(rows), len(cols)
-    routes = adaptive_max_routes(corners, heights, w, window)
-    # where window (p, q)'s switches start in routes
-    route_starts = (np.arange(hz * wz, dtype=np.intp) * (window + 1)).reshape(hz, wz)
-    positions, switches = adaptive_max_tables(rows, cols, w, window, row_ties)
+    """The :class:`AdaptiveMax` of ``channels`` blocks of ``size`` pooled over the window bands
+    ``bands[a]`` along each axis, its tables read off the bands."""
+    out = tuple(len(axis) for axis in bands)
+    extents = [np.array([end - start for start, end in axis], np.intp) for axis in bands]
+    sizes = np.ones((), np.intp)
+    for e in extents:
+        sizes = np.multiply.outer(sizes, e)
+    outputs = int(np.prod(out))
+    routes = adaptive_max_routes(bands, size, window)
+    # where window p's switches start in routes
+    route_starts = (np.arange(outputs, dtype=np.intp) * (window + 1)).reshape(out)
+    positions, switches = adaptive_max_tables(bands, size, window, row_ties)
+    two = len(size) == 2
+    heights = extents[0][:, None] if two else None
+    widths = extents[1][None, :] if two else None
+    key_at = None
+    if two:
+        h, w = size
+        hz, wz = out
+        rows, cols = bands
+        key_at = (
+            adaptive_max_key_at((chunk, h, wz), 1, rows) if row_ties else adaptive_max_key_at((chunk, hz, w), 2, cols)
+        )
     return AdaptiveMax(
         channels,
-        h,
-        w,
-        hz,
-        wz,
+        tuple(size),
+        out,
         window,
         chunk,
         row_ties,
         whole,
         overlapping,
         key_type,
-        heights,
-        widths,
-        heights * widths,
+        sizes,
         routes,
         route_starts,
         positions,
         switches,
-        np.arange(hz * wz),
-        heights.astype(key_type),
-        widths.astype(key_type),
-        adaptive_max_terms(rows),
-        adaptive_max_terms(cols),
-        adaptive_max_key_at((chunk, h, wz), 1, rows) if row_ties else adaptive_max_key_at((chunk, hz, w), 2, cols),
+        np.arange(outputs),
+        heights,
+        widths,
+        None if heights is None else heights.astype(key_type),
+        None if widths is None else widths.astype(key_type),
+        adaptive_max_terms(bands[0]) if two else None,
+        adaptive_max_terms(bands[1]) if two else None,
+        key_at,
     )
 
 
-def adaptive_max_routes(corners: np.ndarray, heights: np.ndarray, w: int, window: int) -> np.ndarray:
-    """Entry ``(p w_a + q)(window + 1) + i``: the entry of a row-major plane that switch ``i`` of
-    window ``(p, q)`` selects, row ``r_b - 1 = (i - 1) mod h_p`` and column
-    ``c_b - 1 = floor((i - 1) / h_p)`` of the window, which starts at ``corners[p, q]`` (eq.b-2.1 to
-    eq.b-2.3); ``i = 0`` is not a switch.  With it, the backward pass routes by one lookup."""
-    index = np.arange(window + 1)[None, None, :] - 1
-    heights = heights[:, :, None]
-    routes = corners[:, :, None] + (index % heights) * w + index // heights
-    return routes.reshape(-1)
+def adaptive_max_cells(
+    bands: tuple[Bands, ...], size: tuple[int, ...], entry: np.ndarray, row_major: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every window (the output's axes, row-major) and each ``entry`` (0-based, the last axis of
+    the result) of the window counted the first axis fastest (``vΩ``, eq.b-2.1) or in row-major
+    order: the entry's row-major position in the input block, and its 0-based index in ``vΩ``."""
+    d = len(size)
+    out = tuple(len(axis) for axis in bands)
+    position = np.zeros((*out, entry.size), np.intp)
+    vomega = np.zeros((*out, entry.size), np.intp)
+    rest = np.broadcast_to(entry, (*out, entry.size)).astype(np.intp)
+    order = list(reversed(range(d))) if row_major else list(range(d))
+    at = []
+    for a in order:
+        view = [1] * (d + 1)
+        view[a] = -1
+        extent = np.array([end - start for start, end in bands[a]], np.intp).reshape(view)
+        at.append((a, rest % extent))
+        rest = rest // extent
+    step, weight = 1, np.ones((*out, 1), np.intp)
+    for a in reversed(range(d)):
+        view = [1] * (d + 1)
+        view[a] = -1
+        start = np.array([s for s, _ in bands[a]], np.intp).reshape(view)
+        r = dict(at)[a]
+        position = position + (start + r) * step
+        step *= size[a]
+    for a in range(d):
+        view = [1] * (d + 1)
+        view[a] = -1
+        extent = np.array([end - start for start, end in bands[a]], np.intp).reshape(view)
+        vomega = vomega + dict(at)[a] * weight
+        weight = weight * extent
+    return position, vomega
+
+
+def adaptive_max_routes(bands: tuple[Bands, ...], size: tuple[int, ...], window: int) -> np.ndarray:
+    """Entry ``(row-major index of window p)(window + 1) + i``: the entry of a row-major block that
+    switch ``i`` of window ``p`` selects, the window's entry ``i - 1`` counted the first axis
+    fastest (eq.b-2.1 to eq.b-2.3: in 2-D, row ``r_b - 1 = (i - 1) mod h_p`` and column
+    ``c_b - 1 = floor((i - 1) / h_p)`` of the window, from its corner); ``i = 0`` is not a
+    switch.  With it, the backward pass routes by one lookup."""
+    position, _ = adaptive_max_cells(bands, size, np.arange(window + 1) - 1, row_major=False)
+    return position.reshape(-1)
 
 
 def adaptive_max_route(switches: np.ndarray, plan: AdaptiveMax) -> np.ndarray:
     """The entry each switch ``i_pq`` of a stack ``(planes, h_a, w_a)`` selects, as a position in the
     planes laid end to end, row-major (eq.b-2.1 to eq.b-2.3, looked up in ``routes``)."""
     route = np.take(plan.routes, switches + plan.route_starts)
-    route += (np.arange(len(switches), dtype=np.intp) * (plan.h * plan.w))[:, None, None]
+    route += (np.arange(len(switches), dtype=np.intp) * int(np.prod(plan.size))).reshape(-1, *([1] * len(plan.out)))
     return route
 
 
-def adaptive_max_tables(rows: Bands, cols: Bands, w: int, window: int, row_ties: bool) -> tuple[np.ndarray, np.ndarray]:
-    """For every window ``(p, q)`` (row-major), its entries in the tie order (row by row with
-    ``row_ties``, else ``vΩ``, column by column): their positions in a row-major plane, and each
-    one's switch ``i = s h_p + r + 1`` (eq.b-2.1).  Windows smaller than the largest are padded
+def adaptive_max_tables(
+    bands: tuple[Bands, ...], size: tuple[int, ...], window: int, row_ties: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every window (row-major), its entries in the tie order (row by row with ``row_ties``,
+    else ``vΩ``, the first axis fastest): their positions in a row-major block, and each one's
+    switch (its 1-based index in ``vΩ``, eq.b-2.1).  Windows smaller than the largest are padded
     with a repeat of their first entry, which comes later and so never wins the first maximum."""
-    (r0, r1), (c0, c1) = (np.array(b, np.intp).reshape(-1, 2).T for b in (rows, cols))
-    hp, wq = (r1 - r0)[:, None, None], (c1 - c0)[None, :, None]  # (h_a, 1, 1), (1, w_a, 1)
-    k = np.arange(window)[None, None, :]  # entry k of each window in the tie order
-    r, s = (k // wq, k % wq) if row_ties else (k % hp, k // hp)
-    past = k >= hp * wq  # past a smaller window's end: its first entry again
-    r, s = np.where(past, 0, r), np.where(past, 0, s)
-    positions = (r0[:, None, None] + r) * w + c0[None, :, None] + s
-    switches = s * hp + r + 1
-    return positions.reshape(-1, window).astype(np.intp), switches.reshape(-1, window).astype(np.int64)
+    k = np.arange(window)
+    position, vomega = adaptive_max_cells(bands, size, k, row_major=row_ties)
+    extents = np.ones((), np.intp)
+    for axis in bands:
+        extents = np.multiply.outer(extents, np.array([end - start for start, end in axis], np.intp))
+    past = k >= extents[..., None]  # past a smaller window's end: its first entry again
+    first = position[..., :1]
+    position = np.where(past, first, position)
+    switches = np.where(past, 1, vomega + 1)
+    return position.reshape(-1, window).astype(np.intp), switches.reshape(-1, window).astype(np.int64)
 
 
 def adaptive_max_terms(bands: Bands) -> Terms:
@@ -179,47 +222,55 @@ def adaptive_max_at(axis: int, bands: np.ndarray | None) -> tuple[Any, ...]:
 
 
 def adaptive_max_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.ndarray, np.ndarray]:
-    """``A_pq = max`` of window ``(p, q)`` (Appendix B over adaptive windows) for a batch ``I``
-    (``(N, C, h, w)``): ``(A, switches)``, ``switches`` holding the seed's ``i_pq``, the 1-based
-    index of the maximum in the window's ``vΩ`` (column-major, ``h_p`` rows), the first one on
-    ties in the plan's tie order."""
+    """``A_p = max`` of window ``p`` (Appendix B over adaptive windows) for a batch ``I``
+    (``(N, C, *size)``): ``(A, switches)``, ``switches`` holding the seed's ``i_p``, the 1-based
+    index of the maximum in the window's ``vΩ`` (the first axis fastest), the first one on ties in
+    the plan's tie order.  Global pooling reads each whole block; 2-D windows are swept band by
+    band; other windows are gathered whole (``adaptive_max_windows``)."""
     if plan.whole:
         return adaptive_max_global_forward(I, plan)
-    return adaptive_max_bands_forward(I, plan)
+    if plan.row_terms is not None:
+        return adaptive_max_bands_forward(I, plan)
+    planes = I.shape[0] * plan.channels
+    A, switches = adaptive_max_windows(I.reshape(planes, *plan.size), plan)
+    shape = (I.shape[0], plan.channels, *plan.out)
+    return A.reshape(shape), switches.reshape(shape)
 
 
 def adaptive_max_global_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.ndarray, np.ndarray]:
-    """``A_11 = max`` of the whole plane (Appendix B with one adaptive window, ``output=(1, 1)``:
-    global max pooling), ``i_11`` the 1-based index of the maximum in the plane's ``vΩ``
-    (column-major, ``h`` rows).
+    """``A = max`` of the whole block (Appendix B with one adaptive window: global max pooling),
+    ``i`` the 1-based index of the maximum in the block's ``vΩ`` (the first axis fastest).
 
-    ``np.argmax`` takes the first maximum of each plane read row by row, in place (and the first
-    NaN, if any): the first in row-major order (``tie_order="row"``).  ``vΩ`` reads the plane
-    column by column instead, and its first maximum is the same entry unless the maximum is
-    tied (a NaN too): those planes are read again transposed.  A chunk of planes at a time."""
-    n, channels, h, w, step = I.shape[0], plan.channels, plan.h, plan.w, plan.chunk
+    ``np.argmax`` takes the first maximum of each block read row-major, in place (and the first
+    NaN, if any): the first in row-major order (``tie_order="row"``).  ``vΩ`` reads the block the
+    other way round, and its first maximum is the same entry unless the maximum is tied (a NaN
+    too): those blocks are read again transposed.  A chunk of blocks at a time."""
+    n, channels, size, step = I.shape[0], plan.channels, plan.size, plan.chunk
+    d = len(size)
+    entries = int(np.prod(size))
     planes = n * channels
-    flat = I.reshape(planes, h * w)
+    flat = I.reshape(planes, entries)
     A = np.empty(planes, I.dtype)
     switches = np.empty(planes, np.int64)
     for a in range(0, planes, step):
-        V = flat[a : a + step]  # entry k = r w + s of each plane
+        V = flat[a : a + step]  # entry k of each block, row-major
         k = V.argmax(axis=1)
         best = V[np.arange(len(V)), k]
-        i = (k % w) * h + k // w + 1  # i = s h + r + 1 (eq.b-2.1)
+        # i - 1 = the entry's index in vΩ (eq.b-2.1; i = s h + r + 1 in 2-D)
+        i = np.asarray(np.ravel_multi_index(np.unravel_index(k, size), size, order="F"), np.int64) + 1
         if not plan.row_ties:
-            # a plane is read again if its maximum is tied or NaN; when every other plane's maximum
-            # is its only entry equal to it, one count over the chunk says so without a per-plane sum
+            # a block is read again if its maximum is tied or NaN; when every other block's maximum
+            # is its only entry equal to it, one count over the chunk says so without a per-block sum
             tied, nan = V == best[:, None], np.isnan(best)
             again = nan
             if np.count_nonzero(tied) != len(V) - np.count_nonzero(nan):
                 again = (np.count_nonzero(tied, axis=1) > 1) | nan
             if again.any():
-                T = np.swapaxes(V[again].reshape(-1, h, w), 1, 2).reshape(-1, h * w)  # vΩ
+                T = V[again].reshape(-1, *size).transpose(0, *reversed(range(1, d + 1))).reshape(-1, entries)  # vΩ
                 k = T.argmax(axis=1)
                 best[again], i[again] = T[np.arange(len(T)), k], k + 1
         A[a : a + step], switches[a : a + step] = best, i
-    shape = (n, channels, 1, 1)
+    shape = (n, channels, *plan.out)
     return A.reshape(shape), switches.reshape(shape)
 
 
@@ -267,8 +318,8 @@ def adaptive_max_windows(planes_in: np.ndarray, plan: AdaptiveMax) -> tuple[np.n
     """The forward pass read straight off every window's entries in the tie order
     (``positions``), a chunk of planes at a time: ``np.argmax`` takes the first maximum, and the
     first NaN if any.  Returns ``(A, switches)``, one row per plane."""
-    planes, step, outputs = len(planes_in), plan.chunk, plan.hz * plan.wz
-    flat = planes_in.reshape(planes, plan.h * plan.w)
+    planes, step, outputs = len(planes_in), plan.chunk, int(np.prod(plan.out))
+    flat = planes_in.reshape(planes, int(np.prod(plan.size)))
     A = np.empty((planes, outputs), planes_in.dtype)
     switches = np.empty((planes, outputs), np.int64)
     for a in range(0, planes, step):
@@ -289,8 +340,12 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
     and the first ``r`` holding it.  Then across its columns: the largest of those, and the
     first key ``s h_p + r = i - 1`` (eq.b-2.1).  Planes whose windows hold NaN are read again by
     ``adaptive_max_windows`` (``np.argmax`` takes the first NaN)."""
-    n, channels, h, w, hz, wz, step = I.shape[0], plan.channels, plan.h, plan.w, plan.hz, plan.wz, plan.chunk
-    key_type, row_terms, col_terms = plan.key_type, plan.row_terms, plan.col_terms
+    (h, w), (hz, wz) = plan.size, plan.out
+    n, channels, step = I.shape[0], plan.channels, plan.chunk
+    key_type, row_terms, col_terms, key_at = plan.key_type, plan.row_terms, plan.col_terms, plan.key_at
+    height_keys, width_keys = plan.height_keys, plan.width_keys
+    if row_terms is None or col_terms is None or key_at is None or height_keys is None or width_keys is None:
+        raise ValueError("the band sweeps are 2-D")
     planes = n * channels
     planes_in = I.reshape(planes, h, w)
     A = np.empty((planes, hz, wz), I.dtype)
@@ -300,15 +355,17 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
         if plan.row_ties:
             best, cols = adaptive_max_first_max(chunk, 2, col_terms, key_type)
             A[a : a + step], keys[a : a + step] = adaptive_max_first_max(
-                best, 1, row_terms, key_type, (cols, plan.width_keys, plan.key_at)
+                best, 1, row_terms, key_type, (cols, width_keys, key_at)
             )
         else:
             best, rows = adaptive_max_first_max(chunk, 1, row_terms, key_type)
             A[a : a + step], keys[a : a + step] = adaptive_max_first_max(
-                best, 2, col_terms, key_type, (rows, plan.height_keys, plan.key_at)
+                best, 2, col_terms, key_type, (rows, height_keys, key_at)
             )
     switches = keys.astype(np.int64)
     if plan.row_ties:
+        if plan.widths is None or plan.heights is None:
+            raise ValueError("the band sweeps are 2-D")
         t = switches
         switches = t % plan.widths
         switches *= plan.heights
@@ -328,13 +385,13 @@ def adaptive_max_backward(dA: np.ndarray, switches: np.ndarray, plan: AdaptiveMa
     switches: the mask of eq.b-1 routes ``dA_pq`` to entry ``i_pq`` of window ``(p, q)``, looked
     up in ``routes`` (``adaptive_max_route``).  Where windows overlap, an input entry may be
     selected by several outputs, so the routed values add up; else each is selected at most once."""
-    n, channels, h, w = dA.shape[0], plan.channels, plan.h, plan.w
+    n, channels, entries = dA.shape[0], plan.channels, int(np.prod(plan.size))
     planes = n * channels
-    route = adaptive_max_route(switches.reshape(planes, plan.hz, plan.wz), plan)
+    route = adaptive_max_route(switches.reshape(planes, *plan.out), plan)
     if plan.overlapping:
-        size = planes * h * w
+        size = planes * entries
         dI = np.bincount(route.reshape(-1), weights=dA.reshape(-1), minlength=size).astype(dA.dtype, copy=False)
     else:
-        dI = np.zeros(planes * h * w, dA.dtype)
+        dI = np.zeros(planes * entries, dA.dtype)
         dI[route.reshape(-1)] = dA.reshape(-1)
-    return dI.reshape(n, channels, h, w)
+    return dI.reshape(n, channels, *plan.size)

@@ -1,7 +1,8 @@
-"""Average pooling's generated code (seed 3.1.3): the forward sweeps and the backward spreads.
+"""Average pooling's generated code (seed 3.1.3) in any number of axes: the forward sweeps and
+the backward spreads.  Lp pooling (PyTorch's ``lp_pool``) runs the same passes on ``I^n``.
 
 A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
-generated module with an average-pooling layer; ``plan_avgpool`` binds an :class:`AvgPool`.
+generated module with an average- or Lp-pooling layer; ``plan_avgpool`` binds an :class:`AvgPool`.
 """
 
 from __future__ import annotations
@@ -10,92 +11,106 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..window_kernel import Window
-from .planes_kernel import chunk_of, padded_chunks
+from ..window_kernel import Frame
+from .planes_kernel import along, chunk_of, padded_chunks, tap_slice
 
-#: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input rows
-#: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of rows ``p0, p0 + 1, ...``
+#: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input lines
+#: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of lines ``p0, p0 + 1, ...``
 Run = tuple[int, int, tuple[int, ...]]
 
 
 class AvgPool(NamedTuple):
-    """What an average-pooling layer's passes need: its window geometry, the channels, the
-    coefficient ``1/(h_l w_l)`` of ``P`` (or the ``(hz, wz)`` array of ``1/D_pq``), how many
-    planes each pass takes at a time, and the backward pass's spreads (read off the checked
-    runs): the row runs, the column classes and the column runs written after them.  ``tiles``:
-    the windows tile the input (no padding, stride = window, dilation 1); ``repeat_columns``:
-    tiles wide enough that ``np.repeat`` spreads the columns."""
+    """What an average-pooling layer's passes need: its window geometry (``frame``), the channels,
+    the coefficient ``1/prod(window)`` of ``P`` (or the ``(*out)`` array of ``1/D_p``), how many
+    planes each pass takes at a time, and the backward pass's spreads (read off the checked runs),
+    one axis at a time from the last: ``runs[a]``, the runs along axis ``a`` (along the last axis,
+    those written after the ``classes``); ``tiles``: the windows tile the input (no padding, stride
+    = window, no dilation); ``repeat_last``: tiles wide enough that ``np.repeat`` spreads the last
+    axis."""
 
-    window: Window
+    frame: Frame
     channels: int
     coef: float | np.ndarray
     forward_chunk: int
     chunk: int
-    row_runs: tuple[Run, ...]
-    col_classes: tuple[tuple[int, tuple[int, ...]], ...]
-    col_runs: tuple[Run, ...]
+    runs: tuple[tuple[Run, ...], ...]
+    classes: tuple[tuple[int, tuple[int, ...]], ...]
     tiles: bool
-    repeat_columns: bool
+    repeat_last: bool
 
 
 def avgpool_forward(I: np.ndarray, plan: AvgPool) -> np.ndarray:
-    """``A_j = I_j * P`` for a batch ``I`` (``(N, C, h, w)``), padded entries counting as zeros.
+    """``A_j = I_j * P`` for a batch ``I`` (``(N, C, *size)``), padded entries counting as zeros.
 
-    The window sums are taken in two sweeps, a chunk of planes at a time: down the window's
-    rows (row ``r`` of window row band ``p`` is padded row ``p s_h + r d_h``), then across its
-    columns (column ``s`` of window ``(p, q)`` is column ``q s_w + s d_w``)."""
-    win = plan.window
+    The window sums are taken one axis at a time, a chunk of planes at a time: along the first
+    axis (tap ``r`` of window band ``p`` is padded entry ``p s + r d``), then the next, ..., the
+    last sweep writing the output, which is then scaled by ``P``'s coefficient."""
+    fr = plan.frame
+    d = fr.ndim
     n = I.shape[0]
     planes = n * plan.channels
     chunk = chunk_of(plan.forward_chunk, planes)
-    A = np.empty((planes, win.hz, win.wz), I.dtype)
-    down = np.empty((chunk, win.hz, win.wp), I.dtype)
-    row_span, col_span = win.row_span, win.col_span
-    for a, b, Ip in padded_chunks(I.reshape(planes, win.h, win.w), win, chunk, 0.0):
-        rows = down[: b - a]
-        np.copyto(rows, Ip[:, : row_span : win.sh])
-        for r in range(1, win.hl):
-            rows += Ip[:, r * win.dh : r * win.dh + row_span : win.sh]
-        out = A[a:b]
-        np.copyto(out, rows[:, :, : col_span : win.sw])
-        for s in range(1, win.wl):
-            out += rows[:, :, s * win.dw : s * win.dw + col_span : win.sw]
-        out *= plan.coef
-    return A.reshape(n, plan.channels, win.hz, win.wz)
+    A = np.empty((planes, *fr.out), I.dtype)
+    shapes, now = [], list(fr.padded)
+    for ax in range(d):
+        now[ax] = fr.out[ax]
+        shapes.append((chunk, *now))
+    work = [np.empty(shape, I.dtype) for shape in shapes[:-1]]
+    for a, b, Ip in padded_chunks(I.reshape(planes, *fr.size), fr, chunk, 0.0):
+        source = Ip
+        for ax in range(d):
+            out = A[a:b] if ax == d - 1 else work[ax][: b - a]
+            np.copyto(out, source[along(d, ax, tap_slice(fr, ax, 0))])
+            for r in range(1, fr.window[ax]):
+                out += source[along(d, ax, tap_slice(fr, ax, r))]
+            source = out
+        source *= plan.coef
+    return A.reshape(n, plan.channels, *fr.out)
 
 
 def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
-    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` for a batch ``dA`` (``(N, C, hz, wz)``): column ``(r, s)``
-    of the Jacobian is ``vec(dI/dI_rs * P)``, so every window position passes its coefficient
-    times ``dA`` back to its slice.  ``P`` is a column of ones times a row of ones, so the sum
-    over the window positions is spread along the columns, then along the rows, a chunk of
-    planes at a time (kept in the CPU cache)."""
-    win = plan.window
+    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` for a batch ``dA`` (``(N, C, *out)``): column ``r`` of
+    the Jacobian is ``vec(dI/dI_r * P)``, so every window position passes its coefficient times
+    ``dA`` back to its slice.  ``P`` is an outer product of ones, so the sum over the window
+    positions is spread along the last axis, then along each earlier one, a chunk of planes at a
+    time (kept in the CPU cache)."""
+    fr = plan.frame
+    d = fr.ndim
     n = dA.shape[0]
     planes = n * plan.channels
-    G = dA.reshape(planes, win.hz, win.wz)
-    dI = np.empty((planes, win.h, win.w), dA.dtype)
+    G = dA.reshape(planes, *fr.out)
+    dI = np.empty((planes, *fr.size), dA.dtype)
     chunk = min(plan.chunk, planes)
-    scaled = np.empty((chunk, win.hz, win.wz), dA.dtype)  # P-weighted dA of a chunk
-    if not plan.repeat_columns:
-        spread = np.empty((chunk, win.hz, win.w), dA.dtype)  # the same, spread along the columns
+    scaled = np.empty((chunk, *fr.out), dA.dtype)  # P-weighted dA of a chunk
+    # work[a]: the chunk spread along the axes from a on (the earlier ones still output-sized)
+    work = {
+        ax: np.empty((chunk, *fr.out[:ax], *fr.size[ax:]), dA.dtype)
+        for ax in range(1, d)
+        if not (ax == d - 1 and plan.repeat_last)
+    }
     for a in range(0, planes, plan.chunk):
         b = min(a + plan.chunk, planes)
-        S = np.multiply(G[a:b], plan.coef, out=scaled[: b - a])
-        if plan.repeat_columns:
-            T = np.repeat(S, win.wl, axis=-1)  # the windows tile the input: each entry to its window's columns
-        else:
-            T = spread[: b - a]
-            if plan.col_classes:
-                spread_classes(T.reshape(-1), S.reshape(-1), plan.col_classes, win.sw)
-            if plan.col_runs:
-                spread_runs(T, S, plan.col_runs, win.sw)
-        if plan.tiles:
-            # the windows tile the input: each row of T is copied to the hl input rows of its windows
-            dI[a:b].reshape(b - a, win.hz, win.hl, win.w)[...] = T[:, :, None, :]
-        else:
-            spread_runs(dI[a:b].swapaxes(1, 2), T.swapaxes(1, 2), plan.row_runs, win.sh)
-    return dI.reshape(n, plan.channels, win.h, win.w)
+        source = np.multiply(G[a:b], plan.coef, out=scaled[: b - a])
+        for ax in reversed(range(d)):
+            if ax == d - 1 and plan.repeat_last:
+                # the windows tile the input: each entry to its window's entries along the last axis
+                spread = np.repeat(source, fr.window[ax], axis=-1)
+                if ax == 0:
+                    dI[a:b] = spread
+                source = spread
+                continue
+            target = dI[a:b] if ax == 0 else work[ax][: b - a]
+            if plan.tiles and ax < d - 1:
+                # the windows tile the input: each line of source is copied to the lines of its windows
+                shape = (b - a, *target.shape[1 : ax + 1], fr.out[ax], fr.window[ax], *target.shape[ax + 2 :])
+                target.reshape(shape)[...] = np.expand_dims(source, ax + 2)
+            else:
+                if ax == d - 1 and plan.classes:
+                    spread_classes(target.reshape(-1), source.reshape(-1), plan.classes, fr.stride[ax])
+                if plan.runs[ax]:
+                    spread_runs(target.swapaxes(ax + 1, -1), source.swapaxes(ax + 1, -1), plan.runs[ax], fr.stride[ax])
+            source = target
+    return dI.reshape(n, plan.channels, *fr.size)
 
 
 def spread_runs(out: np.ndarray, source: np.ndarray, runs: tuple[Run, ...], step: int) -> None:
@@ -131,3 +146,25 @@ def spread_classes(
             np.add(source[lo + shifts[0] : hi + shifts[0]], source[lo + shifts[1] : hi + shifts[1]], out=part[lo:hi])
             for d in shifts[2:]:
                 part[lo:hi] += source[lo + d : hi + d]
+
+
+def lppool_forward(I: np.ndarray, plan: AvgPool, norm: float) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's ``lp_pool``: ``A_p = (c_p S_p)^(1/n)``, ``S_p`` the window sum of ``I^n``
+    (:func:`avgpool_forward` on ``I^n``, its coefficient ``c_p``); ``(A, c_p S_p)`` (the backward
+    pass's saved sums).  NaN where the real root does not exist, as in PyTorch."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        S = avgpool_forward(np.power(I, I.dtype.type(norm)), plan)
+        return np.power(S, I.dtype.type(1.0 / norm)), S
+
+
+def lppool_backward(dA: np.ndarray, I: np.ndarray, S: np.ndarray, plan: AvgPool, norm: float) -> np.ndarray:
+    """``dJ/dI_r = sum_p dJ/dA_p c_p I_r^(n-1) (c_p S_p)^(1/n - 1)``: ``dA (c S)^(1/n - 1)`` spread back
+    by :func:`avgpool_backward` (which multiplies by ``c_p``), times ``I^(n-1)``.  Where the window
+    sum ``S_p`` is 0 no gradient passes, for every ``n`` (PyTorch's: its ``relu`` of the sum masks
+    the root's infinite slope, and with ``n = 1`` the sum's slope 1 as well)."""
+    t = I.dtype.type
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.ones_like(S) if norm == 1.0 else np.power(S, t(1.0 / norm - 1.0))
+        slope[S == 0] = 0
+        G = avgpool_backward(dA * slope, plan)
+        return G if norm == 1.0 else G * np.power(I, t(norm - 1.0))

@@ -66,6 +66,9 @@ def _shapes(d: AvgPoolDerivation | MaxPoolDerivation, j: int) -> dict[str, Any]:
         "padding": common.padding_note(_as_given(d), common.POOL_AXES),
         "stride": f"$({{}}^{{l}}h_s, {{}}^{{l}}w_s) = ({g.stride[0]}, {g.stride[1]})$",
         "dilation": f"$(d_h, d_w) = ({g.dilation[0]}, {g.dilation[1]})$" if g.dilation != (1, 1) else "",
+        "spread": (
+            f"$(u_h, u_w) = ({g.input_dilation[0]}, {g.input_dilation[1]})$" if g.input_dilation != (1, 1) else ""
+        ),
         "size_lines": _ceil_size_lines(d) if d.spec.ceil_mode else common.size_lines(g, common.POOL_AXES),
         "ceil_mode": d.spec.ceil_mode,
         "extra": _extra_padding(d),
