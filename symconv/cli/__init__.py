@@ -12,9 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from .. import limits
+from .._version import __version__
 from ..errors import SpecError
 from . import check, codegen, derive, html, latex, verify
-from .common import HelpFormatter, Parser, UsageError, add_budget_flags, apply_budget, error_line, version
+from .common import HelpFormatter, Parser, UsageError, add_budget_flags, apply_budget, error_line
 from .output import surviving_pipe
 
 SUBCOMMANDS = (derive, latex, html, codegen, check, verify)
@@ -38,7 +39,7 @@ def build_parser() -> Parser:
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"symconv {version()}")
+    parser.add_argument("--version", action="version", version=f"symconv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in SUBCOMMANDS:
         module.add_parser(sub)

@@ -34,16 +34,6 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions and examples keep their line breaks."""
 
 
-def version() -> str:
-    """The installed symconv's version."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("symconv")
-    except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare checkout
-        return "unknown"
-
-
 def help_text(doc: str | None, examples: str) -> dict[str, Any]:
     """``description`` (a module docstring, whole, with its ``backticks`` plain) and an
     ``epilog`` of examples, for ``add_parser``."""

@@ -1,0 +1,67 @@
+"""The API details a SymPy or PyTorch user expects (issue 22), one row each.
+
+``PYTHON`` holds what the Python API does when called as such a user calls it: each row
+either returns a value the row's check holds, or raises the row's error type with a message
+that says what to do. ``COMMAND_LINE`` holds what the command says to the same mistakes on
+the command line: its exit code and its one stderr line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+import pytest
+
+import symconv
+from symconv.config import parse_config
+
+APPENDIX_A = {"input": (3, 4), "kernel": (2, 2), "padding": (1, 1), "stride": (1, 2)}
+#: 1.28 M symbols, more than the default budget of 500 000
+BIG = symconv.Conv2D(input=(800, 800), kernel=(1, 1))
+
+
+@dataclass(frozen=True)
+class Row:
+    """``call()`` returns a value that ``holds`` accepts, or raises ``raises`` with a
+    message that ``match`` finds (``re.search``) and ``refuse`` does not."""
+
+    call: Callable[[], Any]
+    holds: Callable[[Any], bool] | None = None
+    raises: type[BaseException] | None = None
+    match: str = ""
+    refuse: str | None = None
+
+
+def _jacobian_k() -> symconv.VecJacobian:
+    return symconv.derive(symconv.Conv2D(**APPENDIX_A, bias=False)).jacobian("K")
+
+
+def _some_values() -> Any:
+    d = symconv.derive(symconv.Conv2D(**APPENDIX_A, bias=False))
+    return _jacobian_k().to_numpy({d.A[0][0, 0]: 1.0})
+
+
+PYTHON = {
+    "symconv.__version__ is the installed distribution's": Row(
+        lambda: symconv.__version__, holds=lambda v: v == metadata.version("symconv") and v[0].isdigit()
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PYTHON))
+def test_python_api(name: str) -> None:
+    row = PYTHON[name]
+    if row.raises is None:
+        assert row.holds is not None
+        value = row.call()
+        assert row.holds(value), value
+        return
+    with pytest.raises(row.raises) as info:
+        row.call()
+    message = str(info.value)
+    assert re.search(row.match, message), message
+    assert row.refuse is None or row.refuse not in message, message
