@@ -49,6 +49,35 @@ PYTHON = {
     "symconv.__version__ is the installed distribution's": Row(
         lambda: symconv.__version__, holds=lambda v: v == metadata.version("symconv") and v[0].isdigit()
     ),
+    "NumPy integers are sizes": Row(
+        lambda: symconv.Conv2D(input=(np.int64(3), 4), kernel=np.int32(2), stride=(np.int64(1), 2)),
+        holds=lambda s: s.in_shape == (1, 3, 4) and s.out_shape == (1, 2, 2) and type(s.input[0]) is int,
+    ),
+    "a NumPy bool is not a size": Row(
+        lambda: symconv.Conv2D(input=(np.bool_(True), 4), kernel=1),
+        raises=symconv.SpecError,
+        match=r"^input: must be an integer, got",
+    ),
+    "a float is not a size": Row(
+        lambda: symconv.Conv2D(input=(3.0, 4), kernel=1), raises=symconv.SpecError, match=r"^input: must be an integer"
+    ),
+    "a NumPy float is not a size": Row(
+        lambda: symconv.Conv2D(input=(np.float64(3), 4), kernel=1),
+        raises=symconv.SpecError,
+        match=r"^input: must be an integer",
+    ),
+    "J.to_numpy() of a symbolic Jacobian says what to pass": Row(
+        lambda: _jacobian_k().to_numpy(),
+        raises=TypeError,
+        match=r"has symbolic entries; use \.to_numpy\(values\) with numbers for its symbols \(a dict symbol -> float\)",
+    ),
+    "J.to_numpy(values) names a symbol it has no number for": Row(
+        _some_values, raises=TypeError, match=r"values has no number for a_\{\d\d\}$"
+    ),
+    "J.to_numpy() of a numeric Jacobian needs no values": Row(
+        lambda: symconv.derive(symconv.AvgPool2D(input=(2, 2), window=(2, 2))).jacobian("I").to_numpy(),
+        holds=lambda j: np.array_equal(j, np.full((1, 4), 0.25)),
+    ),
 }
 
 
