@@ -78,6 +78,34 @@ PYTHON = {
         lambda: symconv.derive(symconv.AvgPool2D(input=(2, 2), window=(2, 2))).jacobian("I").to_numpy(),
         holds=lambda j: np.array_equal(j, np.full((1, 4), 0.25)),
     ),
+    "derive takes the budget as keywords": Row(
+        lambda: symconv.derive(BIG, max_symbols=2 * 10**6), holds=lambda d: d.output_shape == (800, 800)
+    ),
+    "derive's budget error speaks Python": Row(
+        lambda: symconv.derive(BIG),
+        raises=symconv.SpecError,
+        match=r"needs 1280002 symbols, more than the budget of 500000; raise it with "
+        r"symconv\.derive\(spec, max_symbols=N\)",
+        refuse="--",
+    ),
+    "a budget keyword holds for its call only": Row(
+        lambda: (symconv.derive(BIG, max_symbols=2 * 10**6), symconv.derive(BIG)),
+        raises=symconv.SpecError,
+        match="more than the budget of 500000",
+    ),
+    "max_nonzeros is a keyword too": Row(
+        lambda: symconv.derive(symconv.Conv2D(**APPENDIX_A), max_nonzeros=10),
+        raises=symconv.SpecError,
+        match=r"needs \d+ nonzeros, more than the budget of 10; raise it with symconv\.derive\(spec, max_nonzeros=N\)",
+    ),
+    "a bad budget keyword is named as the keyword": Row(
+        lambda: symconv.derive(BIG, max_symbols=0),
+        raises=symconv.SpecError,
+        match=r"^max_symbols: must be an integer from 1 to",
+    ),
+    "a NumPy integer is a budget": Row(
+        lambda: symconv.derive(BIG, max_symbols=np.int64(2 * 10**6)), holds=lambda d: d.output_shape == (800, 800)
+    ),
 }
 
 

@@ -298,7 +298,9 @@ def test_limits_table_raises_the_budget_and_flags_too():
 
     big = Conv2D(input=(800, 800), kernel=(1, 1))  # 1.28 M symbols
     with limits.raised():
-        with pytest.raises(SpecError, match=r"--max-symbols N \(or max_symbols = N in a \[limits\] table\)"):
+        with pytest.raises(SpecError, match=r"symconv.derive\(spec, max_symbols=N\) \(or max_symbols = N"):
+            limits.check(big)
+        with limits.command_line(), pytest.raises(SpecError, match=r"--max-symbols N \(or max_symbols = N in"):
             limits.check(big)
         read_toml(b"[limits]\nmax_symbols = 2000000\n[layer]\n", "t")
         limits.check(big)

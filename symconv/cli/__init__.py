@@ -77,7 +77,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        with limits.scope():  # flags and [limits] tables hold for this command only
+        with limits.scope(), limits.command_line():  # flags and [limits] tables hold for this command only
             apply_budget(args)
             return int(args.run(args))
     except (SpecError, UsageError) as err:
