@@ -106,6 +106,11 @@ PYTHON = {
     "a NumPy integer is a budget": Row(
         lambda: symconv.derive(BIG, max_symbols=np.int64(2 * 10**6)), holds=lambda d: d.output_shape == (800, 800)
     ),
+    "[layr] in a config is named": Row(
+        lambda: parse_config(b"[layr]\ntype = 'conv2d'\n"),
+        raises=symconv.SpecError,
+        match=r"^config: unknown table 'layr'; expected \[layer\] or \[network\]$",
+    ),
 }
 
 
