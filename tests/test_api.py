@@ -8,6 +8,7 @@ the command line: its exit code and its one stderr line."""
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -18,6 +19,7 @@ import pytest
 
 import symconv
 from symconv.config import parse_config
+from symconv.verify.claims import read_document
 
 APPENDIX_A = {"input": (3, 4), "kernel": (2, 2), "padding": (1, 1), "stride": (1, 2)}
 #: 1.28 M symbols, more than the default budget of 500 000
@@ -110,6 +112,11 @@ PYTHON = {
         lambda: parse_config(b"[layr]\ntype = 'conv2d'\n"),
         raises=symconv.SpecError,
         match=r"^config: unknown table 'layr'; expected \[layer\] or \[network\]$",
+    ),
+    "a claims file's key list names [[part]]": Row(
+        lambda: read_document(tomllib.loads("[[claim]]\nid = 'x'\n")),
+        raises=symconv.SpecError,
+        match=r"^claim: is not allowed here; expected title, layer, network, .*claims, part$",
     ),
 }
 

@@ -286,7 +286,8 @@ def _declare_symbols(part: Part, ns: Namespace, where: str) -> None:
 def _part(table: dict[str, Any], where: str, seen: set[str], allowed: tuple[str, ...]) -> Part:
     for key in table:
         if key not in allowed:
-            raise SpecError(f"{where}{key}", f"is not allowed here; expected {', '.join(allowed)}")
+            shown = allowed if where else (*allowed, "part")  # at the top, [[part]] tables may stand instead
+            raise SpecError(f"{where}{key}", f"is not allowed here; expected {', '.join(shown)}")
     subject: dict[str, Any] = {k: table[k] for k in ("layer", "network") if k in table}
     try:
         spec = spec_from_document(subject)
