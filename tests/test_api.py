@@ -12,13 +12,16 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 import symconv
+from symconv.cli import main
 from symconv.config import parse_config
+from symconv.registry import LAYER_TYPES, layer_params
 from symconv.verify.claims import read_document
 
 APPENDIX_A = {"input": (3, 4), "kernel": (2, 2), "padding": (1, 1), "stride": (1, 2)}
@@ -134,3 +137,60 @@ def test_python_api(name: str) -> None:
     message = str(info.value)
     assert re.search(row.match, message), message
     assert row.refuse is None or row.refuse not in message, message
+
+
+#: argv, exit code, the one line on stderr (exactly)
+COMMAND_LINE = {
+    "one prefix for an unknown flag": (["derive", "--bogus"], 2, "symconv: error: unrecognized arguments: --bogus"),
+    "a subcommand names itself once": (
+        ["codegen", "--layer", "conv9d"],
+        2,
+        "symconv: error: codegen: argument --layer: invalid choice: 'conv9d' (choose from "
+        + ", ".join(repr(k) for k in LAYER_TYPES)
+        + ")",
+    ),
+    "a bad size is checked without --layer": (
+        ["derive", "--input", "0x3"],
+        2,
+        "symconv: error: --input: must be a positive integer, got 0",
+    ),
+    "without --layer, the flags' kinds are named": (
+        ["derive", "--kernel", "2"],
+        2,
+        "symconv: error: --layer: is needed with --kernel, to say which layer it describes: "
+        + ", ".join(k for k in LAYER_TYPES if "kernel" in layer_params(k)),
+    ),
+    "a number too large says so": (
+        ["derive", "--layer", "conv2d", "--input", "99999999999999999999x3", "--kernel", "2"],
+        2,
+        "symconv: error: --input: has a number too large: 99999999999999999999 (at most 13 digits)",
+    ),
+    "a number too large says so without --layer": (
+        ["derive", "--input", "99999999999999999999x3"],
+        2,
+        "symconv: error: --input: has a number too large: 99999999999999999999 (at most 13 digits)",
+    ),
+    "a budget too large says so": (
+        ["derive", "--max-symbols", "99999999999999999999"],
+        2,
+        "symconv: error: --max-symbols: has a number too large: 99999999999999999999 (at most 13 digits)",
+    ),
+    "a budget error names the flag": (
+        ["derive", "--layer", "conv2d", "--input", "800x800", "--kernel", "1"],
+        2,
+        "symconv: error: size: the derivation of conv2d needs 1280002 symbols, more than the budget of 500000; "
+        "raise it with --max-symbols N (or max_symbols = N in a [limits] table)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(COMMAND_LINE))
+def test_command_line(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv, code, line = COMMAND_LINE[name]
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == code
+    captured = capsys.readouterr()
+    assert captured.err == line + "\n"
+    assert list(tmp_path.iterdir()) == []

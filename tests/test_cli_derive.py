@@ -96,8 +96,11 @@ BAD = [
         ["derive", "--config", "appendix_a", "--kernel", "2"],
         "symconv: error: --config: give either --config or layer flags, not both",
     ),
-    (["derive", "--kernel", "2"], "symconv: error: --layer: is required with layer flags"),
-    (["derive", "--bogus"], "symconv: error: symconv: unrecognized arguments: --bogus"),
+    (
+        ["derive", "--kernel", "2", "--window", "2"],
+        "symconv: error: --layer: is needed with --kernel, --window, and no layer kind takes them all together",
+    ),
+    (["derive", "--bogus"], "symconv: error: unrecognized arguments: --bogus"),
     (["frobnicate"], None),
 ]
 
