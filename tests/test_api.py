@@ -181,6 +181,16 @@ COMMAND_LINE = {
         "symconv: error: size: the derivation of conv2d needs 1280002 symbols, more than the budget of 500000; "
         "raise it with --max-symbols N (or max_symbols = N in a [limits] table)",
     ),
+    "a folder that takes no file says so": (
+        ["codegen", "-o", "/proc"],
+        2,
+        "symconv: error: --output: cannot write into /proc: it is a folder where files cannot be created",
+    ),
+    "a folder inside one that takes no file says so": (
+        ["latex", "-o", "/proc/new"],
+        2,
+        "symconv: error: --output: cannot write into /proc/new: /proc is a folder where files cannot be created",
+    ),
 }
 
 
