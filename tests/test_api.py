@@ -7,7 +7,10 @@ the command line: its exit code and its one stderr line."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
+import sys
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -204,3 +207,15 @@ def test_command_line(
     captured = capsys.readouterr()
     assert captured.err == line + "\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv", [["--help"], *([c, "--help"] for c in ("derive", "latex", "html", "codegen", "check", "verify"))]
+)
+def test_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out = capsys.readouterr().out
+    assert info.value.code == 0 and out.startswith("usage: symconv")
+    assert "``" not in out and not re.search(r":(func|mod|class|meth|attr):`", out), out
+

@@ -15,7 +15,7 @@ from .. import limits
 from .._version import __version__
 from ..errors import SpecError
 from . import check, codegen, derive, html, latex, verify
-from .common import HelpFormatter, Parser, UsageError, add_budget_flags, apply_budget, error_line
+from .common import HelpFormatter, Parser, UsageError, add_budget_flags, apply_budget, error_line, plain
 from .output import surviving_pipe
 
 SUBCOMMANDS = (derive, latex, html, codegen, check, verify)
@@ -35,7 +35,7 @@ EPILOG = """examples:
 def build_parser() -> Parser:
     parser = Parser(
         prog="symconv",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=plain(__doc__).splitlines()[0],
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )

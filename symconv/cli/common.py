@@ -36,11 +36,15 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions and examples keep their line breaks."""
 
 
+def plain(doc: str | None) -> str:
+    """A docstring as ``--help`` shows it: its ``literals`` quoted plainly, no markup."""
+    return re.sub(r"``([^`]*)``", r"'\1'", doc or "").strip()
+
+
 def help_text(doc: str | None, examples: str) -> dict[str, Any]:
     """``description`` (a module docstring, whole, with its ``backticks`` plain) and an
     ``epilog`` of examples, for ``add_parser``."""
-    text = (doc or "").replace("``", "'")
-    return {"description": text.strip(), "epilog": "example:\n" + examples, "formatter_class": HelpFormatter}
+    return {"description": plain(doc), "epilog": "example:\n" + examples, "formatter_class": HelpFormatter}
 
 
 def add_budget_flags(parser: argparse.ArgumentParser) -> None:
