@@ -219,3 +219,61 @@ def test_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str])
     assert info.value.code == 0 and out.startswith("usage: symconv")
     assert "``" not in out and not re.search(r":(func|mod|class|meth|attr):`", out), out
 
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _example(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"example_{name}", EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_example_help_is_whole_sentences(capsys: pytest.CaptureFixture[str]) -> None:
+    example = _example("train_digits")
+    with pytest.raises(SystemExit) as info:
+        example.main(["--help"])
+    assert info.value.code == 0
+    description = capsys.readouterr().out.split("\n\n")[1]
+    first_paragraph = example.__doc__.split("\n\n")[0]
+    assert " ".join(description.split()) == " ".join(first_paragraph.split())
+    assert description.rstrip().endswith(".")
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_the_examples_use_the_public_api_only(path: Path) -> None:
+    """No ``from symconv.x import ...`` and no ``symconv.x`` outside ``symconv.__all__``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("symconv."):
+            found.append(f"line {node.lineno}: from {node.module} import ...")
+        elif isinstance(node, ast.Import):
+            found += [f"line {node.lineno}: import {a.name}" for a in node.names if a.name.startswith("symconv.")]
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "symconv":
+            if node.attr not in symconv.__all__:
+                found.append(f"line {node.lineno}: symconv.{node.attr}")
+    assert found == []
+
+
+def test_the_public_api_check_sees_a_private_import() -> None:
+    """The check above is not vacuous: the example as it was (issue 22) fails it."""
+    tree = ast.parse("from symconv.codegen.render import write_module\nsymconv.codegen.checks.load_module(p)\n")
+    private = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module.startswith("symconv.")]
+    attrs = [
+        n.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "symconv"
+    ]
+    assert len(private) == 1 and attrs == ["codegen"] and "codegen" not in symconv.__all__
+
+
+def test_the_example_draws_no_bar_when_stderr_is_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("sklearn", reason="the examples extra (scikit-learn) is not installed")
+    pytest.importorskip("tqdm", reason="the examples extra (tqdm) is not installed")
+    example = _example("train_digits")
+    _, history = example.run(epochs=1, batch=512, lr=0.05, seed=0, progress=True)
+    assert len(history.loss) == 2  # 1437 training digits: two batches of 512
+    assert capsys.readouterr().err == ""

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import symconv
+
 pytest.importorskip("sklearn", reason="the examples extra (scikit-learn) is not installed")
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_digits.py"
@@ -35,7 +37,7 @@ def td():
 
 @pytest.fixture(scope="module")
 def setup(td):
-    module = td.generated_module(td.network())
+    module = symconv.load(td.network())
     return module, td.digits()
 
 
