@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 import symconv
+from symconv import plot
 from symconv.cli import main
 from symconv.config import parse_config
 from symconv.registry import LAYER_TYPES, layer_params
@@ -51,6 +52,15 @@ def _jacobian_k() -> symconv.VecJacobian:
 def _some_values() -> Any:
     d = symconv.derive(symconv.Conv2D(**APPENDIX_A, bias=False))
     return _jacobian_k().to_numpy({d.A[0][0, 0]: 1.0})
+
+
+def _without_matplotlib(call: Callable[[], Any]) -> Any:
+    """``call()`` as if matplotlib were not installed (``None`` in ``sys.modules`` makes its
+    import fail)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("matplotlib", "matplotlib.pyplot"):
+            mp.setitem(sys.modules, name, None)
+        return call()
 
 
 PYTHON = {
@@ -123,6 +133,11 @@ PYTHON = {
         lambda: read_document(tomllib.loads("[[claim]]\nid = 'x'\n")),
         raises=symconv.SpecError,
         match=r"^claim: is not allowed here; expected title, layer, network, .*claims, part$",
+    ),
+    "symconv.plot without matplotlib names the extra": Row(
+        lambda: _without_matplotlib(lambda: plot.jacobian(symconv.derive(symconv.Conv2D(**APPENDIX_A)), "K")),
+        raises=ImportError,
+        match=r"^symconv\.plot needs matplotlib: pip install 'symconv\[plot\]'$",
     ),
 }
 
