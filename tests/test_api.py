@@ -24,7 +24,8 @@ import pytest
 import symconv
 from symconv import plot
 from symconv.cli import main
-from symconv.config import parse_config
+from symconv.cli.common import DEFAULT_CONFIG
+from symconv.config import load_config, parse_config
 from symconv.registry import LAYER_TYPES, layer_params
 from symconv.verify.claims import read_document
 
@@ -235,7 +236,8 @@ def test_help_is_plain_text(argv: list[str], capsys: pytest.CaptureFixture[str])
     assert "``" not in out and not re.search(r":(func|mod|class|meth|attr):`", out), out
 
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
 
 
 def _example(name: str) -> Any:
@@ -292,3 +294,12 @@ def test_the_example_draws_no_bar_when_stderr_is_not_a_terminal(capsys: pytest.C
     _, history = example.run(epochs=1, batch=512, lr=0.05, seed=0, progress=True)
     assert len(history.loss) == 2  # 1437 training digits: two batches of 512
     assert capsys.readouterr().err == ""
+
+
+def test_the_default_layer_and_the_readme_session_are_the_seeds_appendix_a() -> None:
+    """The seed's Appendix A convolves A by beta with no bias (Z = A * beta, rep.2): the layer
+    ``symconv derive`` works on by default and the README's Python session are both that."""
+    assert load_config(DEFAULT_CONFIG) == symconv.Conv2D(**APPENDIX_A, bias=False)
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    sessions = [m for page in pages for m in re.findall(r">>> d = symconv\.derive\((.*)\)\n", page.read_text())]
+    assert sessions == ["symconv.Conv2D(input=(3, 4), kernel=(2, 2), padding=(1, 1), stride=(1, 2), bias=False)"]
