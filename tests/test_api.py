@@ -26,6 +26,7 @@ from symconv import plot
 from symconv.cli import main
 from symconv.cli.common import DEFAULT_CONFIG
 from symconv.config import load_config, parse_config
+from symconv.latex.document import document
 from symconv.registry import LAYER_TYPES, layer_params
 from symconv.verify.claims import read_document
 
@@ -303,3 +304,38 @@ def test_the_default_layer_and_the_readme_session_are_the_seeds_appendix_a() -> 
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     sessions = [m for page in pages for m in re.findall(r">>> d = symconv\.derive\((.*)\)\n", page.read_text())]
     assert sessions == ["symconv.Conv2D(input=(3, 4), kernel=(2, 2), padding=(1, 1), stride=(1, 2), bias=False)"]
+
+
+CONV = ["--layer", "conv2d", "--input", "5x6", "--kernel", "3x2", "--padding", "0,1,1,0", "--stride", "2,1"]
+POOL = ["--layer", "maxpool2d", "--input", "3x4", "--window", "3x2", "--padding", "1,1", "--stride", "1,2"]
+
+
+def test_latex_without_o_writes_into_a_folder_of_its_own_a_name_per_layer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's latex commands in a row leave each layer's document under its own name in
+    symconv-out/, and nothing loose in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    for argv in (["latex", *CONV], ["latex", *POOL], ["latex"], ["html", *POOL]):
+        assert main(argv) == 0
+    printed = capsys.readouterr().out.split()
+    assert printed == [
+        f"symconv-out/{name}" for name in ("conv2d.tex", "maxpool2d.tex", "appendix_a.tex", "maxpool2d.html")
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["symconv-out"]
+    out = tmp_path / "symconv-out"
+    assert sorted(p.name for p in out.iterdir()) == ["appendix_a.tex", "conv2d.tex", "maxpool2d.html", "maxpool2d.tex"]
+    conv = symconv.Conv2D(input=(5, 6), kernel=(3, 2), padding=(0, 1, 1, 0), stride=(2, 1))
+    pool = symconv.MaxPool2D(input=(3, 4), window=(3, 2), padding=(1, 1), stride=(1, 2))
+    assert (out / "conv2d.tex").read_text() == document(conv)
+    assert (out / "maxpool2d.tex").read_text() == document(pool)
+
+
+def test_latex_removes_the_pdf_and_pages_of_an_earlier_document_of_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A .tex written without --pdf never stands beside a PDF or pages of another document."""
+    for name in ("conv2d.pdf", "conv2d-1.png", "conv2d-12.png", "conv2d-x.png", "conv2d_b.pdf"):
+        (tmp_path / name).write_bytes(b"an earlier document")
+    assert main(["latex", *CONV, "-o", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conv2d-x.png", "conv2d.tex", "conv2d_b.pdf"]

@@ -7,6 +7,7 @@ import dataclasses
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import limits
@@ -17,6 +18,8 @@ from ..specs import Flag, Layer, Network
 from ..text import escape
 
 DEFAULT_CONFIG = "appendix_a"
+#: the folder the commands that write documents write into by default, made when missing
+DEFAULT_OUTPUT = "symconv-out"
 
 
 class UsageError(Exception):
@@ -251,6 +254,15 @@ def _without_layer(args: argparse.Namespace, given: list[_Option]) -> SpecError:
 
 def _counts(o: _Option, kind: str) -> tuple[int, ...]:
     return _flag_of(kind, o.field).counts_for(LAYER_TYPES[kind].ndim)
+
+
+def default_stem(args: argparse.Namespace) -> str:
+    """The file name a document takes without ``--name``: the config's name (``hand_sign``,
+    ``my_net`` for ``my_net.toml``), the layer kind, or the default config's name, so that
+    the documents of different layers never share a name."""
+    if args.config is not None:
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", Path(args.config).stem) or DEFAULT_CONFIG
+    return args.layer if args.layer is not None else DEFAULT_CONFIG
 
 
 def reject_layer_flags(args: argparse.Namespace, why: str) -> None:

@@ -24,7 +24,7 @@ from ..network import NetworkDerivation
 from ..progress import Steps
 from ..rule import Derivation, JacobianInfo
 from ..specs import Network
-from .common import add_layer_flags, error_line, help_text, spec_from_args
+from .common import DEFAULT_OUTPUT, add_layer_flags, error_line, help_text, spec_from_args
 
 EXAMPLES = """  symconv derive
   symconv derive --layer conv2d --input 5x6 --kernel 3x3 --padding 1 --stride 2 -o out
@@ -39,7 +39,9 @@ def add_parser(sub: Any) -> None:
     )
     add_layer_flags(p)
     g = p.add_argument_group("outputs")
-    g.add_argument("-o", "--output", metavar="DIR", default="symconv-out", help="output folder (default symconv-out)")
+    g.add_argument(
+        "-o", "--output", metavar="DIR", default=DEFAULT_OUTPUT, help=f"output folder (default {DEFAULT_OUTPUT})"
+    )
     g.add_argument("--no-pdf", action="store_true", help="write the .tex but do not run pdflatex")
     g.add_argument("--no-code", action="store_true", help="do not write and check the NumPy module")
     g.add_argument("--no-tex", action="store_true", help="do not write the LaTeX derivation")
