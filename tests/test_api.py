@@ -339,3 +339,16 @@ def test_latex_removes_the_pdf_and_pages_of_an_earlier_document_of_its_name(
         (tmp_path / name).write_bytes(b"an earlier document")
     assert main(["latex", *CONV, "-o", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["conv2d-x.png", "conv2d.tex", "conv2d_b.pdf"]
+
+
+def test_derive_names_a_jobs_files_after_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two jobs into one folder leave two sets of files, each under its job's name."""
+    for argv in (["derive"], ["derive", "--config", "appendix_b"]):
+        assert main([*argv, "--no-pdf", "-o", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "appendix_a.py",
+        "appendix_a.tex",
+        "appendix_b.py",
+        "appendix_b.tex",
+    ]
+    assert (tmp_path / "appendix_b.py").read_text() == symconv.generate(load_config("appendix_b"), "symconv derive")

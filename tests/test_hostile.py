@@ -216,7 +216,7 @@ def test_a_closed_pipe_loses_no_file(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout == "symconv derive: conv2d\n"
     assert done.stderr == ""
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["conv.py", "derivation.tex"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["appendix_a.py", "appendix_a.tex"]
 
 
 def test_files_honour_the_umask(tmp_path):

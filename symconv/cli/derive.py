@@ -1,7 +1,9 @@
 """The main job.  For one layer or network (default: the seed's Appendix A layer), print
 every layer's shapes and every Jacobian's size and number of nonzeros, and write into the
-output folder (-o DIR, default symconv-out) the LaTeX derivation, its PDF when pdflatex
-is installed, and the generated NumPy module, whose numeric checks are then run.
+output folder (-o DIR, default symconv-out) the LaTeX derivation NAME.tex, its PDF when
+pdflatex is installed, and the generated NumPy module NAME.py, whose numeric checks are then
+run.  NAME is the config's name or the layer kind (appendix_a by default), so the files of
+one job share a name and never mix with another job's.
 
 Exit codes: 0 done and every check passed, 1 a check or the LaTeX compile failed,
 2 invalid input."""
@@ -24,7 +26,7 @@ from ..network import NetworkDerivation
 from ..progress import Steps
 from ..rule import Derivation, JacobianInfo
 from ..specs import Network
-from .common import DEFAULT_OUTPUT, add_layer_flags, error_line, help_text, spec_from_args
+from .common import DEFAULT_OUTPUT, add_layer_flags, default_stem, error_line, help_text, spec_from_args
 
 EXAMPLES = """  symconv derive
   symconv derive --layer conv2d --input 5x6 --kernel 3x3 --padding 1 --stride 2 -o out
@@ -112,6 +114,7 @@ def report(d: Derivation | NetworkDerivation) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
+    stem = default_stem(args)
     out = Path(args.output)
     if not (args.no_tex and args.no_code):
         check_folder(out, "--output")
@@ -127,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             pdf = not args.no_pdf and have_pdflatex()
             progress.step("LaTeX" + (" and PDF" if pdf else ""))
             try:
-                for path in write_document(d, out, pdf=pdf):
+                for path in write_document(d, out, pdf=pdf, stem=stem):
                     print(f"wrote {path}")
             except LatexError as err:
                 error_line(str(err))
@@ -138,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
                 )
         if not args.no_code:
             progress.step("NumPy module")
-            module = write_module(spec, out, command="symconv derive")
+            module = write_module(spec, out, stem if stem.isidentifier() else None, command="symconv derive")
             print(f"wrote {module}")
             progress.step("numeric checks")
             checks = check_module(module)
