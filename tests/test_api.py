@@ -10,7 +10,10 @@ from __future__ import annotations
 import ast
 import importlib.util
 import re
+import signal
+import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -352,3 +355,42 @@ def test_derive_names_a_jobs_files_after_it(tmp_path: Path, capsys: pytest.Captu
         "appendix_b.tex",
     ]
     assert (tmp_path / "appendix_b.py").read_text() == symconv.generate(load_config("appendix_b"), "symconv derive")
+
+
+def _maps(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return ""
+
+
+#: moments to press Ctrl-C in a long job: what has happened by then (read off the process)
+MOMENTS = {
+    "during the imports (NumPy's C code loading)": lambda p: "_multiarray_umath" in _maps(p.pid),
+    "during the imports, a little later": lambda p: "_multiarray_umath" in _maps(p.pid) and time.sleep(0.3) is None,
+    "during the work (its first line printed)": lambda p: p.stdout.readline().startswith("symconv derive:"),
+}
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc to see where the command is")
+def test_ctrl_c_at_any_moment_is_interrupted_and_exit_130(tmp_path: Path) -> None:
+    """The installed command, interrupted while it imports and while it works: one line
+    "interrupted", exit code 130 (never a traceback, never a death by SIGINT)."""
+    exe = Path(sys.executable).parent / "symconv"
+    if not exe.exists():  # pragma: no cover - a venv always has the entry point
+        pytest.skip("the symconv entry point is not installed")
+    argv = [str(exe), "derive", "--config", "hand_sign", "--no-pdf", "-o", str(tmp_path)]
+    runs = {}
+    for name in MOMENTS:
+        runs[name] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for name, moment in MOMENTS.items():
+        p = runs[name]
+        deadline = time.monotonic() + 60
+        while not moment(p):
+            assert p.poll() is None and time.monotonic() < deadline, f"{name}: never reached"
+            time.sleep(0.001)
+        p.send_signal(signal.SIGINT)
+    for name, p in runs.items():
+        out, err = p.communicate(timeout=60)
+        assert (p.returncode, err) == (130, "symconv: error: interrupted\n"), f"{name}: {p.returncode} {err[-500:]}"
+        assert "Traceback" not in out
