@@ -13,6 +13,7 @@ error (relative to the largest reference magnitude).
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -191,6 +192,14 @@ def _param_arrays(d: Derivation, rng: np.random.Generator) -> dict[str, np.ndarr
     return {name: rng.standard_normal(t.shape) for name, t in d.params.items()}
 
 
+@functools.lru_cache(maxsize=4)
+def _planned(d: Derivation) -> tuple[Names, Any]:
+    """The kind's plan for ``d`` (its names and calls), made once for all the calls of a check:
+    a large layer's plan takes seconds, and the finite differences call the module often."""
+    names = Names()
+    return names, plan(d, names)
+
+
 def _layer_calls(
     module: ModuleType, d: Derivation, params: dict[str, np.ndarray]
 ) -> tuple[Callable[[np.ndarray], Any], Callable[[np.ndarray, np.ndarray, Any], dict[str, np.ndarray]]]:
@@ -198,8 +207,7 @@ def _layer_calls(
     the module's API adapted to one shape.  The calls are the ones a network module makes
     (the kind's plan: its ``forward`` and ``backward`` calls), so the same data describes
     both."""
-    names = Names()
-    block = plan(d, names)
+    names, block = _planned(d)
     order = [params[n] for n in d.params]
     grad_keys = {"g": d.input_key, **{names.grad(n): n for n in d.params}}
 
