@@ -25,9 +25,10 @@ import numpy as np
 import pytest
 
 import symconv
-from symconv import plot
+from symconv import limits, plot
 from symconv.cli import main
 from symconv.cli.common import DEFAULT_CONFIG
+from symconv.codegen.checks import check_module, past_budget
 from symconv.config import load_config, parse_config
 from symconv.latex.document import document
 from symconv.registry import LAYER_TYPES, layer_params
@@ -394,3 +395,61 @@ def test_ctrl_c_at_any_moment_is_interrupted_and_exit_130(tmp_path: Path) -> Non
         out, err = p.communicate(timeout=60)
         assert (p.returncode, err) == (130, "symconv: error: interrupted\n"), f"{name}: {p.returncode} {err[-500:]}"
         assert "Traceback" not in out
+
+
+#: past the default budget of 500 000 symbols (2 x 512^2 + 10), yet quick: one channel
+PAST_BUDGET = symconv.Conv2D(input=(512, 512), kernel=(3, 3), padding=1)
+
+
+def test_check_takes_a_module_past_the_budget_and_says_it_samples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``symconv check`` on a module ``symconv codegen`` wrote for a layer whose derivation is past
+    the budget: every check runs, the route at sampled entries, and the report says so."""
+    assert past_budget(PAST_BUDGET) is not None
+    argv = ["--layer", "conv2d", "--input", "512x512", "--kernel", "3", "--padding", "1"]
+    assert main(["codegen", *argv, "-o", str(tmp_path)]) == 0
+    path = capsys.readouterr().out.strip()
+    assert main(["check", path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("  sampled: the derivation of conv2d needs 524298 symbols, more than the budget")
+    assert "each gradient is checked at 3 sampled entries against central differences of the core's forward" in lines[1]
+    sampled = [line for line in lines if "sampled entries vs central differences of the core's forward" in line]
+    assert [line.split()[1] for line in sampled] == ["dA", "dK", "db"] and all(
+        line.startswith("  ok") for line in sampled
+    )
+    assert not any("seed's route" in line for line in lines[2:]) and lines[-1] == "all checks passed"
+
+
+WRONG_DA = """
+_right_backward = backward
+
+
+def backward(*args):  # dA 0.1 % too large
+    dA, *rest = _right_backward(*args)
+    return (1.001 * dA, *rest)
+"""
+
+
+@pytest.mark.parametrize("wrong", [False, True])
+def test_the_sampled_checks_see_a_wrong_gradient(tmp_path: Path, wrong: bool) -> None:
+    spec = symconv.Conv2D(input=(9, 8), kernel=(3, 2), stride=(2, 1), in_channels=2, out_channels=3)
+    path = tmp_path / "conv.py"
+    path.write_text(symconv.generate(spec) + (WRONG_DA if wrong else ""))
+    with limits.raised(max_symbols=100):  # this small layer past a small budget: the sampled checks
+        report = check_module(path)
+    assert report.notes and report.notes[0].startswith("sampled: the derivation of conv2d needs")
+    failed = {r.name.split()[0] for r in report.results if not r.ok}
+    assert failed == ({"dA"} if wrong else set()), report.lines()
+    assert any(r.name.startswith("dA at 3 sampled entries") and r.ok != wrong for r in report.results)
+
+
+def test_a_network_past_the_budget_is_checked_at_sampled_entries(tmp_path: Path) -> None:
+    path = tmp_path / "net.py"
+    path.write_text(symconv.generate(load_config("seed_cnn")))
+    with limits.raised(max_symbols=100):
+        report = check_module(path)
+    assert report.ok, report.lines()
+    assert report.notes[0].startswith("sampled: the derivation of network of 9 layers needs")
+    sampled = [r.name for r in report.results if "sampled entries vs central differences of the core's J" in r.name]
+    assert len(sampled) == 6  # K1, b1, K2, b2, W3, b3
