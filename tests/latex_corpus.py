@@ -29,7 +29,7 @@ CHANNELS: dict[str, Any] = {
 }
 WIDE: dict[str, Any] = {"layer": {"type": "conv2d", "input": [12, 12], "kernel": [3, 3], "bias": False}}
 POOL: dict[str, Any] = {"layer": APPENDIX_B}  # the seed's Appendix B layer
-NET: dict[str, Any] = {"network": SMALL_NET}
+NET: dict[str, Any] = {"network": SMALL_NET, "layout": "numerator"}  # the seed's chain rule (3.2)
 SUBJECTS = {"conv": CONV, "channels": CHANNELS, "wide": WIDE, "pool": POOL, "net": NET}
 
 #: (subject, LaTeX, the same in the expression language)
@@ -154,9 +154,7 @@ FORMS: list[tuple[str, str, str]] = [
 
 #: forms not accepted, and why (each is refused with a message, never misread)
 REFUSED = {
-    r"\operatorname{rot}_{180}(\beta)": "a subscript on an operator name is not read",
     r"\operatorname{flip}(\beta)": "flip is not a name the reader knows (rot180 is)",
-    r"e^{a_{11}}": "e is not a name (\\exp is read)",
     r"\sigma(a_{11})": "\\sigma is not read as the sigmoid",
     r"a_{111}": "ambiguous on a 12x12 tensor: (1, 11) or (11, 1); the error asks for a_{1,11} or a_{11,1}",
 }

@@ -297,6 +297,35 @@ EDGE_CASES = [
         ),
         id="network-with-convt",
     ),
+    # the general convolution in 1-D and 3-D, with input dilation, cropping and padding modes
+    pytest.param(symconv.Conv1D(input=40, kernel=5, dilation=2, in_channels=2, out_channels=3), id="conv1d-40"),
+    pytest.param(
+        symconv.Conv1D(input=7, kernel=3, stride=2, padding=(2, 2), padding_mode="reflect"), id="conv1d-reflect"
+    ),
+    pytest.param(symconv.Conv3D(input=(12, 12, 12), kernel=3, in_channels=2, out_channels=4), id="conv3d-12"),
+    pytest.param(symconv.Conv3D(input=(3, 4, 5), kernel=(2, 3, 2), padding=1, stride=(1, 2, 1)), id="conv3d-small"),
+    pytest.param(
+        symconv.Conv2D(input=(6, 5), kernel=3, input_dilation=2, padding=(-1, 2, 0, 1), stride=2), id="conv-lhs-crop"
+    ),
+    pytest.param(
+        symconv.Conv2D(input=(4, 3), kernel=(2, 3), padding=(1, 0, 2, 1), padding_mode="circular"), id="conv-circular"
+    ),
+    pytest.param(symconv.ConvTranspose1D(input=5, kernel=3, stride=2, padding=1, output_padding=1), id="convt1d"),
+    pytest.param(symconv.ConvTranspose3D(input=(2, 3, 2), kernel=2, stride=(1, 2, 2), out_channels=2), id="convt3d"),
+    pytest.param(
+        symconv.Network(
+            input=10,
+            channels=2,
+            layers=(
+                symconv.Conv1D(kernel=3, out_channels=3, padding=1, padding_mode="circular"),
+                symconv.ReLU(),
+                symconv.Flatten(),
+                symconv.Dense(out_features=3),
+                symconv.SoftmaxCrossEntropy(),
+            ),
+        ),
+        id="network-1d",
+    ),
 ]
 
 

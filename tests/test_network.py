@@ -180,6 +180,32 @@ NETS = {
             sc.SoftmaxCrossEntropy(),
         ],
     ),
+    # networks in 1-D and 3-D, as PyTorch allows: a Conv1D/Conv3D stack flattened into dense layers
+    "1d-circular-stride": sc.Network(
+        input=10,
+        channels=2,
+        layers=[
+            sc.Conv1D(kernel=3, out_channels=3, padding=1, padding_mode="circular"),
+            sc.ReLU(),
+            sc.Conv1D(kernel=2, out_channels=2, stride=2, input_dilation=2, padding=(-1, 1)),
+            sc.Tanh(),
+            sc.Flatten(),
+            sc.Dense(out_features=3),
+            sc.SoftmaxCrossEntropy(),
+        ],
+    ),
+    "3d-transposed": sc.Network(
+        input=(2, 3, 3),
+        channels=1,
+        layers=[
+            sc.Conv3D(kernel=2, out_channels=2, padding=(1, 0, 0, 1, 1, 0), padding_mode="replicate"),
+            sc.Sigmoid(),
+            sc.ConvTranspose3D(kernel=(1, 2, 2), stride=(1, 2, 1), out_channels=1, padding=(0, 1, 0)),
+            sc.Flatten(),
+            sc.Dense(out_features=2),
+            sc.SoftmaxCrossEntropy(),
+        ],
+    ),
 }
 
 

@@ -144,6 +144,12 @@ def test_gradient_of_a_loss_with_an_upstream_gradient() -> None:
     assert r.fails and sp.expand(r.correct - expected) == 0
 
 
+SIZES = (
+    "symbols.G: must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels; "
+    'a size may be the layer\'s, by name: ["h_z", "w_z"]'
+)
+
+
 @pytest.mark.parametrize(
     ("symbols", "message"),
     [
@@ -152,27 +158,30 @@ def test_gradient_of_a_loss_with_an_upstream_gradient() -> None:
         ({"G": [0, 3]}, "symbols.G: sizes must be integers >= 1, got [0, 3]"),
         (
             {"G": [1, 2, 3, 4, 5]},
-            "symbols.G: must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels",
+            SIZES,
         ),
         (
             {"G": "3x6"},
-            "symbols.G: must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels",
+            SIZES,
         ),
         (
             {"G": [True, 2]},
-            "symbols.G: must be a list of 1 to 4 sizes, e.g. [3, 6] for a matrix or [2, 3, 6] for 2 channels",
+            SIZES,
         ),
-        ({"g_1": [2, 2]}, "symbols.g_1: a symbol is a letter followed by up to 11 letters or digits (no '_')"),
+        (
+            {"g_": [2, 2]},
+            "symbols.g_: a symbol is a letter, up to 11 letters or digits and one _subscript at most (X_col)",
+        ),
         (
             {"__class__": [2, 2]},
-            "symbols.__class__: a symbol is a letter followed by up to 11 letters or digits (no '_')",
+            "symbols.__class__: a symbol is a letter, up to 11 letters or digits and one _subscript at most (X_col)",
         ),
         ({"beta": [2, 2]}, "symbols.beta: 'beta' is already a name of this conv2d layer or a function; choose another"),
         ({"Beta": [2, 2]}, "symbols.Beta: 'beta' is already a name of this conv2d layer or a function; choose another"),
         ({"conv": [2, 2]}, "symbols.conv: 'conv' is the name of a function; choose another"),
         (
             {"G\x1b[2J": [2, 2]},
-            "symbols.'G\\x1b[2J': a symbol is a letter followed by up to 11 letters or digits (no '_')",
+            "symbols.'G\\x1b[2J': a symbol is a letter, up to 11 letters or digits and one _subscript at most (X_col)",
         ),
         ({f"G{n}": [2, 2] for n in range(21)}, "symbols: declares more than 20 names"),
     ],

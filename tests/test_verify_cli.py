@@ -71,44 +71,97 @@ def test_an_invalid_claim_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "error: lhs: names starting with '_' are not allowed ('__import__')" in out
 
 
+CLAIM_FIELDS = "id, lhs, rhs, latex, relation, where, note, group, for, layout, index_base, out_of_range"
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "claim", "message"),
     [
-        ("[[claims]]\nid = 'x'\nlhs = '1'\n", "claims[0].rhs: is required"),
+        ("[[claims]]\nid = 'x'\nlhs = '1'\n", "x", "claims[1].rhs: is required"),
         (
             "[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\ncolour = 'red'\n",
-            "claims[0].colour: is not a claim field; expected id, lhs, rhs, latex, relation, where, note, group",
+            "x",
+            f"claims[1].colour: is not a claim field; expected {CLAIM_FIELDS}",
         ),
         (
-            "[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n",
-            "claims[1].id: repeats the id 'x'",
+            "[[claims]]\nid = 'y'\nlhs = '1'\nrhs = '1'\n[[claims]]\nid = 'y'\nlhs = '1'\nrhs = '1'\n",
+            "claims[2]",
+            "claims[2].id: repeats the id 'y'",
         ),
         (
             "[[claims]]\nid = 'x y'\nlhs = '1'\nrhs = '1'\n",
-            "claims[0].id: must be 1-80 characters: letters, digits and _ . : + -, starting with a letter or digit",
+            "claims[1]",
+            "claims[1].id: must be 1-80 characters: letters, digits and _ . : + -, starting with a letter or digit",
         ),
-        ("[[claims]]\nid = 'x'\nlhs = 1\nrhs = '1'\n", "claims[0].lhs: must be a string, got int"),
+        ("[[claims]]\nid = 'x'\nlhs = 1\nrhs = '1'\n", "x", "claims[1].lhs: must be a string, got int"),
         (
             "[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\nrelation = '!='\n",
-            "claims[0].relation: must be one of ==, <, <=, >, >=, got '!='",
+            "x",
+            "claims[1].relation: must be one of ==, <, <=, >, >=, got '!='",
         ),
-        ("[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\nlatex = 'yes'\n", "claims[0].latex: must be true or false"),
+        ("[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\nlatex = 'yes'\n", "x", "claims[1].latex: must be true or false"),
         (
-            "[define]\nbeta = '1'\n[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n",
-            "define.beta: is already a name of the layer or a function; choose another",
+            "[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\nlayout = 'rows'\n",
+            "x",
+            "claims[1].layout: must be one of 'numerator', 'denominator', 'mixed', got 'rows'",
         ),
-        ("[define]\nq = 'lambda: 1'\n[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n", "define.q: lambda is not allowed"),
+        (
+            "[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\nfor = {mn = [1, 2]}\n",
+            "x",
+            "claims[1].for.mn: an index is one letter, e.g. for = {m = [1, 3]}",
+        ),
+        (
+            "[define]\nq = 'lambda: 1'\n[[claims]]\nid = 'x'\nlhs = 'q'\nrhs = '1'\n",
+            "x",
+            "lhs: uses q from [define], which is invalid: lambda is not allowed",
+        ),
+    ],
+)
+def test_an_invalid_claim_table_is_reported_and_every_other_claim_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, claim: str, message: str
+) -> None:
+    """A claims table (or a define) that is not valid makes its claim invalid, with one
+    line; the file's other claims are still checked and reported."""
+    assert main(["verify", write(tmp_path, HOLDS + text)]) == 2
+    out = capsys.readouterr().out
+    assert "holds    rep2" in out
+    assert f"INVALID  {claim}\n" in out
+    assert f"error: {message}\n" in out
+
+
+def test_a_define_may_shadow_a_layer_name_with_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = "[define]\nk = '3'\nn_h = 'h_a'\n[[claims]]\nid = 'k'\nlhs = 'k + n_h'\nrhs = '6'\n"
+    text += "[[claims]]\nid = 'k.latex'\nlatex = true\nlhs = 'k \\cdot n_h'\nrhs = '9'\n"
+    assert main(["verify", write(tmp_path, HOLDS + text)]) == 0
+    out = capsys.readouterr().out
+    assert "warning: define.k shadows the conv2d layer's name k in this file" in out
+    assert "holds    k  " in out and "holds    k.latex  " in out
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
         ("", "claims: must be a non-empty list of claim tables ([[claims]])"),
         (
             "[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n[network]\ninput = [3, 3]\n",
             "config: must have exactly one of a [layer] table and a [network] table",
+        ),
+        (
+            "layout = 'rows'\n[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n",
+            "layout: must be one of 'numerator', 'denominator', 'mixed', got 'rows'",
+        ),
+        (
+            "index_base = 2\n[[claims]]\nid = 'x'\nlhs = '1'\nrhs = '1'\n",
+            "index_base: must be 0 or 1 (the first index), got 2",
         ),
     ],
 )
 def test_an_invalid_file_is_one_line_on_stderr_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
 ) -> None:
-    assert main(["verify", write(tmp_path, text)]) == 2
+    path = tmp_path / "claims.toml"
+    path.write_text(text + HEAD, encoding="utf-8")
+    assert main(["verify", str(path)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"symconv: error: {message}\n"
@@ -188,3 +241,25 @@ def test_the_example_claims_file_holds(capsys: pytest.CaptureFixture[str]) -> No
     example = Path(__file__).resolve().parents[1] / "examples" / "verify_conv_channels.toml"
     assert main(["verify", str(example)]) == 0
     assert "8 claims: 8 hold, 0 fail, 0 invalid" in capsys.readouterr().out
+
+
+def test_several_files_in_one_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each file reported in turn, one summary, the largest exit code; a file that is not
+    valid is one error line (naming the file) and the others still run."""
+    good = tmp_path / "good.toml"
+    good.write_text(HEAD + HOLDS, encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(HEAD + FAILS, encoding="utf-8")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[layer]\ntype = 'conv9d'\n" + HOLDS, encoding="utf-8")
+    assert main(["verify", str(good), str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("symconv verify: ") == 2 and "holds    rep2" in out and "FAILS    eq-a2-2" in out
+    assert out.rstrip().endswith("2 files, 2 claims: 1 holds, 1 fails, 0 invalid")
+    assert main(["verify", str(good), str(broken), str(good)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and captured.err.startswith(f"symconv: error: {broken}: layer.type: ")
+    assert captured.out.rstrip().endswith("3 files, 2 claims: 2 hold, 0 fail, 0 invalid (1 file not valid)")
+    assert main(["verify", str(good), str(bad), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["exit_code"] == 1 and [f["exit_code"] for f in data["files"]] == [0, 1]

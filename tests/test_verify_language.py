@@ -64,7 +64,7 @@ HOLDS = [
 
 @pytest.mark.parametrize(("lhs", "rhs"), HOLDS)
 def test_true_claims_hold(lhs: str, rhs: str) -> None:
-    r = one(lhs, rhs)
+    r = one(lhs, rhs, layout="numerator")  # the seed's layout
     assert r.status == "holds", r.message
     assert r.method in ("exact symbolic", "shapes")
 
@@ -169,17 +169,19 @@ def test_channels_entries_and_jacobians() -> None:
 
 @pytest.mark.slow
 def test_network_names_and_loss_gradients() -> None:
-    net = SMALL_NET
+    net, seed = SMALL_NET, "numerator"  # the seed's layout (3.2)
     assert one("shape(A0)", "(2, 4, 4)", network=net).holds
     assert one("shape(Z1[1])", "(h_z1, w_z1)", network=net).holds
     assert one("c1", "2", network=net).holds
-    assert one("diff(J, W2)", "transpose(diff(J, Z2)) * transpose(B1)", network=net).holds
-    assert one("diff(J, b2)", "diff(J, Z2)", network=net).holds
-    assert one("diff(J, vec(A1))", "reshape(diff(J, B1), c1, h_a1*w_a1)", network=net).holds
-    assert one("diff(J, Z2)", "transpose(A2 - y)", network=net).holds  # one-hot labels: checked for each class
+    assert one("diff(J, W2)", "transpose(diff(J, Z2)) * transpose(B1)", network=net, layout=seed).holds
+    assert one("diff(J, b2)", "diff(J, Z2)", network=net, layout=seed).holds
+    assert one("diff(J, vec(A1))", "reshape(diff(J, B1), c1, h_a1*w_a1)", network=net, layout=seed).holds
+    # one-hot labels: checked for each class
+    assert one("diff(J, Z2)", "transpose(A2 - y)", network=net, layout=seed).holds
     assert one("J_B2", "transpose(W2)", network=net).holds
-    assert one("grad(J, K1[1, 2])", "transpose(diff(J, K1[1, 2]))", network=net).holds
-    r = one("diff(J, Z2)", "transpose(A2 + y)", network=net)
+    assert one("grad(J, K1[1, 2])", "transpose(diff(J, K1[1, 2]))", network=net, layout=seed).holds
+    assert one("grad(J, K1[1, 2])", "diff(J, K1[1, 2])", network=net, layout="denominator").holds
+    r = one("diff(J, Z2)", "transpose(A2 + y)", network=net, layout=seed)
     assert r.fails and r.counterexample is not None
 
 
@@ -237,12 +239,13 @@ def test_defines_and_relations() -> None:
 def test_forward_definitions_are_built_only_for_the_layers_a_claim_reaches() -> None:
     """A claim about the last layers of a 16x16x3 network does not expand the convolutions."""
     from symconv.config import load_config
-    from symconv.verify.calculus import Calculus
-    from symconv.verify.claims import Claim, check_claim
-    from symconv.verify.namespace import Namespace
+    from symconv.verify.claims import Claim, Part, Subject, check_claim
+    from symconv.verify.options import Options
 
-    ns = Namespace(load_config("seed_cnn"))
-    r = check_claim(Claim("c", "diff(J, W3)", "transpose(diff(J, Z3)) * transpose(B2)"), ns, Calculus(ns.graph), {})
+    claim = Claim("c", "diff(J, W3)", "transpose(diff(J, Z3)) * transpose(B2)")
+    subject = Subject(Part("", load_config("seed_cnn"), (), (claim,), options=Options(layout="numerator")))
+    r = check_claim(claim, subject)
     assert r.holds
+    ns = subject.ns
     built = set(ns.graph.defs._done)
     assert built and all(ns.graph.level[s] >= len(ns.network.layers) - 1 for s in built)

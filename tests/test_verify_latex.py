@@ -112,21 +112,37 @@ INVALID = [
         r"lhs: the LaTeX command \catcode is not allowed in claims (it could read files or redefine TeX)",
     ),
     (r"\write18{ls}", r"lhs: the LaTeX command \write is not allowed in claims (it could read files or redefine TeX)"),
-    (r"\sqrt{2}", r"lhs: the LaTeX command \sqrt is not supported in claims"),
-    (r"\prod_{i=1}^{3} i", r"lhs: the LaTeX command \prod is not supported in claims"),
     (
-        r"\delta_{ij}",
+        r"\sqrt{2}",
+        r"lhs: the LaTeX command \sqrt is not supported in claims; exponents are integers in claims: "
+        "write the claim squared instead",
+    ),
+    (
+        r"\prod_{i=1}^{3} i",
+        r"lhs: the LaTeX command \prod is not supported in claims; "
+        "write the product out, or use the expression language",
+    ),
+    (
+        r"\delta_{1}",
         r"lhs: \delta_{ij} (the Kronecker delta) takes two indices, e.g. \delta_{i,j} or \delta_{12}",
     ),
-    (r"w_{11}", "lhs: unknown name 'w_11'; this conv2d layer knows: " + CONV_NAMES),
+    (r"w_{11}", "lhs: unknown name 'w'; this conv2d layer knows: " + CONV_NAMES),
     (r"\sum_{i=1}^{2000} i", r"lhs: a \sum from 1 to 2000 has more than 1000 terms"),
-    (r"\sum_{ii=1}^{3} i", r"lhs: a sum is written \sum_{i=1}^{n} with a one-letter index"),
+    (r"\sum_{ii=1}^{3} i", r"lhs: a sum is written \sum_{i=1}^{n}, \sum_{i} or \sum_{i,j} with one-letter indices"),
     (r"\sum_{i=1}^{3}", r"lhs: a \sum needs something to add up after its bounds"),
-    ("a_{11} % comment", "lhs: the character '%' is not allowed in a LaTeX claim"),
-    ("$a_{11}$", "lhs: the character '$' is not allowed in a LaTeX claim"),
-    ("a_{11} = 1", "lhs: the character '=' is not allowed in a LaTeX claim"),
+    ("a_{11} % comment", "lhs: the character '%' is not allowed in a LaTeX claim; write the claim without it"),
+    ("$a_{11}$", "lhs: the character '$' is not allowed in a LaTeX claim; write the claim without it"),
+    (
+        "a_{11} = 1",
+        "lhs: a comparison outside a condition; comparisons are read inside indicator(...) and where(...) "
+        r"(LaTeX: \mathbb{1}[...], [...], cases), e.g. \mathbb{1}[z_{11} > 0]",
+    ),
     ("x_{11}", f"lhs: unknown name 'x'; this conv2d layer knows: {CONV_NAMES}"),
-    ("a_{j,pq}", "lhs: the subscript {j,pq} of a must be numbers (1-based indices), e.g. a_{32}"),
+    (
+        "a_{i+}",
+        "lhs: the subscript {i+} cannot be read as indices: write numbers, index letters and arithmetic, "
+        "e.g. a_{32}, k_{mn}, a_{i+m-1,j+n-1} or a_{s(p-1)+m}",
+    ),
     ("a_{45}", "lhs: index 4 is out of range 1..3 for index 2 of A"),
     (
         r"\frac{\partial}{\partial a_{11}}",
@@ -138,17 +154,25 @@ INVALID = [
     ),
     (
         r"\mathbf{A} * \mathbf{Z}",
-        "lhs: cannot tell which padding and stride '*' uses for a 3x4 matrix * a 4x3 matrix; use the layer's input "
-        "and kernel shapes, two blocks of one shape, or conv(...) in the expression language",
+        "lhs: no padding gives '*' of a 3x4 by a 4x3 matrix the other side's shape, 1x1 (full gives 6x6, "
+        r"same gives 3x4); write the padding: \ast_{\text{full}} or conv(X, Y, padding=...), with crop(...) or "
+        "pad(...) for the rest",
     ),
     (
         r"\begin{bmatrix} 1 & 2 \\ 3 \end{bmatrix}",
         "lhs: the rows of a bmatrix must all have the same number of entries",
     ),
-    (r"\begin{align} 1 \end{align}", "lhs: the environment 'align' is not supported (use bmatrix)"),
-    (r"a_{11} +", "lhs: cannot read this LaTeX (UnexpectedEOF)"),
+    (
+        r"\begin{align} 1 \end{align}",
+        "lhs: the environment 'align' is not supported (use bmatrix, or cases for a piecewise value)",
+    ),
+    (
+        r"a_{11} +",
+        "lhs: cannot read this LaTeX (UnexpectedEOF): every operator needs something on each side; "
+        r"add parentheses or \cdot",
+    ),
     (r"\frac{1}{", "lhs: expected '}' before the end of the LaTeX"),
-    ("a_{11} &", "lhs: '&' belongs inside a \\begin{bmatrix} ... \\end{bmatrix}"),
+    ("a_{11} &", "lhs: '&' belongs inside a \\begin{bmatrix} ... \\end{bmatrix} or cases"),
     ("", "lhs: is empty"),
     ("a" * 6000, "lhs: is 6000 characters long; the limit for LaTeX is 5000"),
     ("{" * 40 + "1" + "}" * 40, "lhs: the LaTeX is nested more than 30 levels deep"),

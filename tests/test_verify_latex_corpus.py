@@ -11,7 +11,6 @@ from latex_corpus import FORMS, REFUSED, SUBJECTS
 
 from symconv.verify import language
 from symconv.verify.claims import Claim, check_claim, prepare, read_document
-from symconv.verify.functions import Context
 from symconv.verify.values import Budget
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -22,15 +21,15 @@ def _results() -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for key, subject in SUBJECTS.items():
         _, (part,) = read_document({**subject, "claims": [{"id": "x", "lhs": "1", "rhs": "1"}]})
-        ns, calculus, defines = prepare(part)
+        prepared = prepare(part)
         for n, (where, tex, meaning) in enumerate(FORMS):
             if where != key:
                 continue
             budget = Budget()
             with budget.active():
-                truth = language.evaluate(meaning, Context(ns, calculus, budget, dict(defines)))
+                truth = language.evaluate(meaning, prepared.context(prepared.options, budget))
             claim = Claim(f"form{n}", tex, "Q", latex=True)  # Q: the meaning, bound below
-            r = check_claim(claim, ns, calculus, {**defines, "Q": truth})
+            r = check_claim(claim, prepared, extra={"Q": truth})
             out[tex] = (r.status, r.message)
     return out
 

@@ -32,9 +32,10 @@ CONV_NAMES = (
     "w_a, w_k, w_p, w_s, w_z, z"
 )
 FUNCTIONS = (
-    "Max, Min, ceil, conv, crop, diag, diff, dilate, exp, eye, flat, floor, grad, hadamard, hstack, hstack_for, log, "
-    "mask, max, min, ones, pad, relu, reshape, rot180, selected, shape, sigmoid, subs, sum_entries, sum_for, "
-    "switches, tanh, trace, transpose, unit, uses, vec, vstack, vstack_for, window, zeros"
+    "Max, Min, argmax, ceil, col2im, conv, crop, diag, diff, dilate, exp, eye, flat, floor, grad, hadamard, "
+    "heaviside, hstack, hstack_for, im2col, indicator, kron, log, mask, max, min, ones, pad, relu, reshape, rot180, "
+    "selected, shape, sigmoid, sign, stack_for, subs, sum_entries, sum_for, switches, tanh, trace, transpose, unit, "
+    "uses, vec, vstack, vstack_for, where, window, zeros"
 )
 TOO_LARGE = "the claim is too large to decide exactly (its expansion is too big); split it into smaller claims"
 
@@ -61,9 +62,16 @@ HOSTILE = [
     ("eval(1)", f"lhs: unknown function 'eval'; functions: {FUNCTIONS}"),
     ("globals", f"{KNOWN} 'globals'; this conv2d layer knows: {CONV_NAMES}"),
     ("a[1,1] if 1 else 2", "lhs: 'if ... else' is not allowed"),
-    ("1 < 2", "lhs: comparisons are not allowed inside a side; a claim states lhs == rhs"),
-    ("1 and 2", "lhs: 'and' / 'or' are not allowed"),
-    ("not 1", "lhs: 'not' is not allowed"),
+    (
+        "1 < 2",
+        "lhs: a side is a comparison; comparisons are read inside indicator(...) and where(...) "
+        "(LaTeX: \\mathbb{1}[...], [...], cases), e.g. indicator(z[1,1] > 0)",
+    ),
+    ("1 and 2", "lhs: 'and' / 'or' must be a comparison such as z > 0 or a == b, got a scalar"),
+    ("not 1", "lhs: 'not' must be a comparison such as z > 0 or a == b, got a scalar"),
+    ("'full'", 'lhs: the string "full" is read only as a padding: conv(X, Y, padding="full")'),
+    ("conv(A, beta, padding='x')", "lhs: only numbers are allowed as constants, got str 'x'"),
+    ("a is 1", "lhs: 'is' is not allowed; compare with == inside indicator(...)"),
     ("~1", "lhs: '~' is not allowed"),
     ("1 << 2", "lhs: shift operators are not allowed"),
     ("f'{1}'", "lhs: strings are not allowed"),
@@ -97,7 +105,7 @@ HOSTILE = [
     ("shape", "lhs: shape is a function: call it, e.g. shape(X): its dimensions, e.g. (4, 3)"),
     (
         "diff(A, A)",
-        "lhs: diff of a 3x4 matrix by a 3x4 matrix is not defined in the seed's layout; "
+        "lhs: diff of a 3x4 matrix by a 3x4 matrix is not defined (a matrix by a matrix); "
         "vectorise both sides: diff(vec(Y), vec(X))",
     ),
     (
@@ -309,3 +317,66 @@ def test_huge_symbols_table_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Ca
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "symconv: error: symbols.G: has more than 10000 entries; the limit for one symbol is 10000\n"
+
+
+NEW_BOUNDS = [
+    (r"\sum_{i=1}^{100000} a_{11}", True, {}, r"lhs: a \sum from 1 to 100000 has more than 1000 terms"),
+    (
+        "a_{" + "+".join(["1"] * 40) + ",1}",
+        True,
+        {},
+        "lhs: the subscript {1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+} is longer than 60 tokens; "
+        "write a shorter index ([define] its pieces)",
+    ),
+    (
+        "kron(ones(100, 100), ones(100, 100))",
+        False,
+        {},
+        "lhs: a 10000x10000 matrix is larger than the limit of 10000 entries",
+    ),
+    (
+        "im2col(ones(100, 100), (1, 1), 1, 0)",
+        False,
+        {},
+        "lhs: a 1x10000 matrix is larger than the limit of 10000 entries",
+    ),
+    (
+        "a[m, n]",
+        False,
+        {"for": {"m": [1, 1000], "n": [1, 1000]}},
+        "the free indices (m = 1..1000, n = 1..1000) take 1000000 values together; the limit is 4096: "
+        "give smaller ranges with for = {...}",
+    ),
+    (
+        "col2im(ones(1, 1), (1000, 1000), (1, 1), 1, 0)",
+        False,
+        {},
+        "lhs: col2im would build more than 10000 entries; write the claim for a smaller input",
+    ),
+    (
+        r"\operatorname{dilate}_{1000}(\mathbf{A})",
+        True,
+        {},
+        "lhs: a 2001x3001 matrix is larger than the limit of 10000 entries",
+    ),
+    (
+        "stack_for(i, 1, 1000, ones(10, 10))",
+        False,
+        {},
+        "lhs: a tensor of 100000 entries is larger than the limit of 10000 entries",
+    ),
+]
+
+
+def test_index_notation_and_the_new_operators_are_bounded() -> None:
+    """Free-index grids, sums, subscripts, Kronecker products, im2col/col2im, dilations and
+    stacked tensors: each refused by its cap, in one line, before the work."""
+    claims = [
+        {"id": f"c{n}", "lhs": t, "rhs": "1", "latex": latex, **extra}
+        for n, (t, latex, extra, _) in enumerate(NEW_BOUNDS)
+    ]
+    with refuse_execution():
+        results = verify_document({"layer": APPENDIX_A, "claims": claims}).results
+    for (text, _, _, message), r in zip(NEW_BOUNDS, results, strict=True):
+        assert r.status == "invalid" and r.message == message, text[:60]
+        assert r.work <= Budget().limit

@@ -1199,7 +1199,7 @@ def l2_relu_jacobians(Z):
         _too_large(65536)
     with np.errstate(over="ignore"):
         D = np.broadcast_to(np.asarray(np.where(np.greater(Z, 0), 1, 0), dtype=Z.dtype), Z.shape)
-    D = _vec(D)
+    D = D.transpose(0, *range(D.ndim - 1, 0, -1)).reshape(D.shape[0], -1)  # each channel's vec
     return {("Z", j): np.diag(D[j]) for j in range(D.shape[0])}
 
 
@@ -1447,7 +1447,7 @@ def l5_relu_jacobians(Z):
         _too_large(4096)
     with np.errstate(over="ignore"):
         D = np.broadcast_to(np.asarray(np.where(np.greater(Z, 0), 1, 0), dtype=Z.dtype), Z.shape)
-    D = _vec(D)
+    D = D.transpose(0, *range(D.ndim - 1, 0, -1)).reshape(D.shape[0], -1)  # each channel's vec
     return {("Z", j): np.diag(D[j]) for j in range(D.shape[0])}
 
 

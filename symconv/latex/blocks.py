@@ -80,10 +80,36 @@ def _slices(
     inline: bool,
     gap: str,
 ) -> str:
-    """A 3-D block as its depth slices side by side, each labelled with its depth."""
-    shown = pick(shape[0], [k[0] for k in kept], MAX_SLICES)
+    """A 3-D block as its depth slices side by side, each labelled with its depth: as many
+    slices as fit ``budget`` (at most :data:`MAX_SLICES`, the kept ones first), the rest elided."""
+    out = ""
+    for limit in range(MAX_SLICES, 0, -1):
+        out = _sliced(cell, shape, kept, limit, rows=rows, budget=budget, inline=inline, gap=gap)
+        if width(out) <= budget:
+            break
+    return out
+
+
+def _sliced(
+    cell: Callable[[Position], str],
+    shape: tuple[int, ...],
+    kept: list[Position],
+    limit: int,
+    *,
+    rows: int,
+    budget: float,
+    inline: bool,
+    gap: str,
+) -> str:
+    """:func:`_slices` showing at most ``limit`` slices (elision marks included)."""
+    depths = [k[0] for k in kept] or [0]
+    shown = (
+        pick(shape[0], depths, limit)
+        if limit > 1
+        else ([None] if depths[0] > 0 else []) + [depths[0]] + ([None] if depths[0] < shape[0] - 1 else [])
+    )
     count = sum(1 for s in shown if s is not None)
-    each = max(80.0, (budget - 20.0 * len(shown)) / max(count, 1))
+    each = max(60.0, (budget - 20.0 * len(shown)) / max(count, 1))
     parts = []
     for s in shown:
         if s is None:

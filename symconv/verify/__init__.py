@@ -35,7 +35,8 @@ The expression language (Python syntax, never evaluated by Python)
   convolution's ``groups``);
 * free tensors from a ``[symbols]`` table, e.g. an upstream gradient ``G = [2, 3, 3]``
   (``G[j]``, ``g[j,p,q]``);
-* ``diff(y, x)`` and ``grad(y, X)`` (numerator layout, :mod:`~symconv.verify.calculus`),
+* ``diff(y, x)`` in the file's ``layout`` (``numerator``, ``denominator`` or ``mixed``, the
+  default; :mod:`~symconv.verify.options`) and ``grad(y, X)``, the gradient shaped like ``X``,
   the layer's Jacobians ``J_K``, ``J_A``, ``J_b`` (``J_K(j, i)`` with channels, ``J_K2(j, i)``
   in a network), ``vec``, ``flat``, ``transpose``, ``reshape``, ``@`` and ``*`` (matrix
   product), ``ones(m, n)``, ``zeros``, ``eye``, ``unit(m, n, r, s)``, ``diag``, ``trace``,
@@ -44,10 +45,17 @@ The expression language (Python syntax, never evaluated by Python)
   (1-based, inclusive), ``hadamard(X, Y)``, ``sum_entries(X)``, ``window(p, q)``,
   ``shape(X)``, ``Max``, ``Min``, ``relu``, ``sigmoid``, ``tanh``, ``exp``, ``log``,
   ``floor``, ``ceil``, ``switches(X)``, ``selected(X)``, ``mask(X)`` (max-pooling),
-  ``subs(y, X, values)``, ``uses(y, X)``, loops ``sum_for(i, 1, n, ...)``,
-  ``hstack_for``, ``vstack_for``; numbers, ``+ - * / ** // %``, matrices as nested lists
-  ``[[1, 2], [3, 4]]`` (a flat list is a column), tuples ``(4, 3)`` for dimensions;
-* the same claims in LaTeX (``latex = true``), see :mod:`symconv.verify.latex`.
+  ``subs(y, X, values)``, ``uses(y, X)``, ``kron``, ``im2col``, ``col2im``,
+  ``indicator(z > 0)``, ``where(c, a, b)``, ``heaviside``, ``sign``, ``argmax`` (comparisons
+  ``< <= > >= == !=``, ``and``, ``or``, ``not`` inside them), ``conv(..., padding="full")``,
+  loops ``sum_for(i, 1, n, ...)``, ``hstack_for``, ``vstack_for``, ``stack_for``; numbers,
+  ``+ - * / ** // %``, matrices as nested lists ``[[1, 2], [3, 4]]`` (a flat list is a
+  column), tuples ``(4, 3)`` for dimensions;
+* free indices: ``diff(L, k[m, n])`` is checked for every ``m`` and ``n`` in their ranges
+  (:mod:`~symconv.verify.quantify`); a ``[family]`` table checks every claim on every
+  combination of the layer's sizes (:mod:`~symconv.verify.family`);
+* the same claims in LaTeX (``latex = true``), with index notation, indicators, cases and
+  padding-inferred convolutions, see :mod:`symconv.verify.latex` and docs/verify.md.
 
 Decisions (:mod:`symconv.verify.decide`): exact for polynomials, every region for
 piecewise functions (or tie-free points, and the report says so), shapes for dimensions.

@@ -6,7 +6,7 @@ defined by the layer's forward expressions (:class:`~symconv.verify.namespace.Gr
 each symbol it uses, chained in reverse order of the layers (reverse-mode accumulation),
 so ``diff(J, W3)`` is the derivative of the loss itself, not a formula of the seed's.
 
-Layouts are the seed's numerator layout (3.1 and 3.2):
+In the seed's numerator layout (3.1 and 3.2; other layouts: :mod:`~symconv.verify.options`):
 
 * ``x`` a scalar: the result has the shape of ``y`` (eq.a1-2: ``dZ / d beta_21``);
 * ``y`` a scalar, ``x`` an ``m x n`` matrix: ``n x m`` with entry ``(j, i) = dy/dx_ij``
@@ -23,7 +23,19 @@ import heapq
 import sympy as sp
 
 from .namespace import Graph
-from .values import Budget, ClaimError, TensorView, Value, describe, is_matrix, is_scalar, matrix, to_matrix
+from .options import SCALAR_BY_ARRAY, VECTOR_BY_SCALAR, VECTOR_BY_VECTOR
+from .values import (
+    Budget,
+    ClaimError,
+    Value,
+    describe,
+    is_matrix,
+    is_scalar,
+    is_tensor,
+    matrix,
+    tensor_map,
+    to_matrix,
+)
 
 _ZERO = sp.S.Zero
 
@@ -129,7 +141,7 @@ class Calculus:
     # -- the claims language's diff and grad -----------------------------------------
     def variables(self, x: Value, what: str) -> sp.ImmutableMatrix | sp.Symbol:
         """``x`` as a variable or a matrix of distinct variables, else an error."""
-        if isinstance(x, TensorView):
+        if is_tensor(x):
             raise ClaimError(f"{what} is {describe(x)}: use vec(...) or flat(...), or pick a channel")
         if is_scalar(x):
             if not isinstance(x, sp.Symbol) or x not in self.graph.level:
@@ -145,38 +157,51 @@ class Calculus:
             seen.add(e)
         return m
 
-    def diff(self, y: Value, x: Value, budget: Budget) -> Value:
-        """``diff(y, x)`` in the seed's numerator layout (module docstring)."""
+    def diff(self, y: Value, x: Value, budget: Budget, layout: str = "numerator") -> Value:
+        """``diff(y, x)`` in ``layout`` (:mod:`~symconv.verify.options`; the module docstring
+        gives the seed's numerator layout)."""
+        if is_tensor(x):
+            if not is_scalar(y):
+                raise ClaimError(f"diff of {describe(y)} by {describe(x)}: take a channel, or vectorise both sides")
+            grad = self.grad(y, x, budget)
+            return grad if layout != "numerator" else tensor_map(grad, transpose_matrix)
         xs = self.variables(x, "the second argument of diff")
-        if isinstance(y, TensorView):
+        if is_tensor(y):
             raise ClaimError(f"diff of {describe(y)}: use vec(...) or flat(...), or pick a channel")
         if isinstance(xs, sp.Symbol):
             if is_matrix(y):
                 ym = to_matrix(y, "y")
                 budget.spend(ym.rows * ym.cols)
-                return matrix(ym.rows, ym.cols, [self.derivative(e, xs, budget) for e in ym])
+                out = matrix(ym.rows, ym.cols, [self.derivative(e, xs, budget) for e in ym])
+                if layout == "denominator" and ym.cols == 1 and ym.rows > 1:
+                    return transpose_matrix(out)  # a column by a scalar is a row in the denominator layout
+                return out
             return self.derivative(y, xs, budget)  # type: ignore[arg-type]
         m, n = xs.shape
         if is_scalar(y) or (is_matrix(y) and to_matrix(y, "y").shape == (1, 1)):
             ys = y if is_scalar(y) else to_matrix(y, "y")[0, 0]
             budget.spend(m * n)
-            return matrix(n, m, [self.derivative(ys, xs[i, j], budget) for j in range(n) for i in range(m)])
+            grad = matrix(m, n, [self.derivative(ys, xs[i, j], budget) for i in range(m) for j in range(n)])
+            return transpose_matrix(grad) if layout == "numerator" else grad
         ym = to_matrix(y, "the first argument of diff")
         if ym.cols == 1 and n == 1:
             budget.spend(ym.rows * m)
-            return matrix(
+            jac = matrix(
                 ym.rows, m, [self.derivative(ym[r, 0], xs[c, 0], budget) for r in range(ym.rows) for c in range(m)]
             )
+            return transpose_matrix(jac) if layout == "denominator" else jac
         raise ClaimError(
-            f"diff of {describe(ym)} by {describe(xs)} is not defined in the seed's layout; "
+            f"diff of {describe(ym)} by {describe(xs)} is not defined (a matrix by a matrix); "
             "vectorise both sides: diff(vec(Y), vec(X))"
         )
 
     def grad(self, y: Value, x: Value, budget: Budget) -> Value:
-        """``grad(y, X)``: the gradient, shaped like ``X`` (3.2)."""
-        xs = self.variables(x, "the second argument of grad")
+        """``grad(y, X)``: the gradient, shaped like ``X`` (3.2); a tensor for a tensor."""
         if not is_scalar(y):
             raise ClaimError(f"grad needs a scalar function, got {describe(y)}")
+        if is_tensor(x):
+            return tensor_map(x, lambda block: self.grad(y, block, budget))
+        xs = self.variables(x, "the second argument of grad")
         if isinstance(xs, sp.Symbol):
             return self.derivative(y, xs, budget)  # type: ignore[arg-type]
         budget.spend(xs.rows * xs.cols)
@@ -188,9 +213,30 @@ class Calculus:
         return sp.Integer(1) if _symbols(y) & wanted else sp.Integer(0)
 
 
+def derivative_kind(y: Value, x: Value) -> str:
+    """Which layout-dependent kind of derivative ``diff(y, x)`` is (empty: the same in
+    every layout): :data:`~symconv.verify.options.SCALAR_BY_ARRAY` and friends."""
+    scalar_y = is_scalar(y) or (is_matrix(y) and to_matrix(y, "y").shape == (1, 1))
+    if is_tensor(x):
+        return SCALAR_BY_ARRAY
+    if is_matrix(x) and to_matrix(x, "x").shape != (1, 1):
+        if scalar_y:
+            return SCALAR_BY_ARRAY
+        if is_matrix(y) and to_matrix(y, "y").cols == 1:
+            return VECTOR_BY_VECTOR
+        return ""
+    if is_matrix(y) and to_matrix(y, "y").cols == 1 and to_matrix(y, "y").rows > 1:
+        return VECTOR_BY_SCALAR
+    return ""
+
+
+def transpose_matrix(m: Value) -> sp.ImmutableMatrix:
+    return sp.ImmutableMatrix(to_matrix(m, "a matrix").T)
+
+
 def _symbols(v: Value) -> set[sp.Basic]:
-    if isinstance(v, TensorView):
-        return set(v.entries())
+    if is_tensor(v):
+        return set(v.entries())  # type: ignore[union-attr]
     if is_matrix(v):
         out: set[sp.Basic] = set()
         for e in to_matrix(v, "value"):

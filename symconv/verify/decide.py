@@ -20,6 +20,7 @@ the failing region and checked by evaluating both sides exactly (or to 40 digits
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import random
@@ -29,7 +30,21 @@ import sympy as sp
 from sympy.core.sorting import default_sort_key
 
 from .namespace import Graph
-from .values import Budget, ClaimError, Shape, TensorView, Value, describe, is_matrix, short, to_matrix, to_scalar
+from .values import (
+    Array,
+    Budget,
+    ClaimError,
+    Shape,
+    TensorView,
+    Value,
+    describe,
+    is_matrix,
+    is_tensor,
+    short,
+    tensor_map,
+    to_matrix,
+    to_scalar,
+)
 
 EXACT = "exact symbolic"
 REGIONS = "every region"
@@ -148,14 +163,79 @@ def _comparisons(node: sp.Basic) -> list[sp.Expr] | None:
     if isinstance(node, sp.Piecewise):
         out = []
         for _, cond in node.args:
-            if cond is sp.true:
-                continue
-            if isinstance(cond, sp.core.relational.Relational) and not isinstance(cond, sp.Eq | sp.Ne):
-                out.append(cond.lhs - cond.rhs)
-            else:
+            atoms = _relations(cond)
+            if atoms is None:
                 return None
+            out.extend(atoms)
         return out
     return None
+
+
+def _relations(cond: sp.Basic) -> list[sp.Expr] | None:
+    """``lhs - rhs`` of every comparison in an and/or/not of comparisons (indicators,
+    ``where``, cases); ``None`` for any other condition."""
+    if cond in (sp.true, sp.false):
+        return []
+    if isinstance(cond, sp.core.relational.Relational):
+        return [cond.lhs - cond.rhs]
+    if isinstance(cond, sp.And | sp.Or | sp.Not):
+        out: list[sp.Expr] = []
+        for arg in cond.args:
+            atoms = _relations(arg)
+            if atoms is None:
+                return None
+            out.extend(atoms)
+        return out
+    return None
+
+
+def open_regions(e: sp.Expr) -> sp.Expr:
+    """``e`` as it is on the open regions, where no two compared values are equal: an
+    equality of two different expressions is false there, and ``x = max(..., x, ...)``
+    says that ``x`` is larger than each of the others (indicators of the maximum)."""
+
+    def fix(rel: sp.Basic) -> sp.Basic:
+        value = _equal_on_regions(rel.lhs, rel.rhs)  # type: ignore[attr-defined]
+        if value is None:
+            return rel
+        return value if isinstance(rel, sp.Eq) else sp.Not(value)
+
+    if not e.has(sp.Eq, sp.Ne):
+        return e
+    return e.replace(lambda x: isinstance(x, sp.Eq | sp.Ne), fix)  # type: ignore[no-any-return]
+
+
+def _equal_on_regions(a: sp.Expr, b: sp.Expr) -> sp.Basic | None:
+    if sp.expand(a - b) == 0:
+        return sp.true
+    for u, m in ((a, b), (b, a)):
+        if isinstance(m, sp.Max | sp.Min) and (isinstance(u, sp.Symbol) or u.is_Number):
+            if u not in m.args:
+                return sp.false
+            others = [x for x in m.args if x != u]
+            if isinstance(m, sp.Max):
+                return sp.And(*[sp.StrictGreaterThan(u, x) for x in others])
+            return sp.And(*[sp.StrictLessThan(u, x) for x in others])
+    if not (a - b).has(*_PIECEWISE, *_OTHER_PIECEWISE) and (a - b).free_symbols:
+        return sp.false
+    return None
+
+
+def _tie_atoms(node: sp.Basic) -> list[sp.Expr]:
+    """The comparisons of a piecewise node that are ties when zero: a max's pairs, a step's
+    argument, a condition's strict comparison of variables (``z > 0``).  An equality, or a
+    comparison with a max (``x = max(...)``, true where ``x`` is the maximum), is decided by
+    the max's own pairs."""
+    if isinstance(node, sp.Piecewise):
+        out = []
+        for _, cond in node.args:
+            for rel in sp.preorder_traversal(cond):
+                if isinstance(rel, sp.core.relational.Relational) and not isinstance(rel, sp.Eq | sp.Ne):
+                    c = rel.lhs - rel.rhs
+                    if not c.has(sp.Max, sp.Min):
+                        out.append(c)
+        return out
+    return _comparisons(node) or []
 
 
 def _ordered(t: sp.Basic) -> bool:
@@ -328,6 +408,13 @@ class Decider:
         the conditions are not plain comparisons or there are too many orderings."""
         if e.has(*_OTHER_PIECEWISE):
             return None
+        e = open_regions(e)
+        if not e.has(*_PIECEWISE):  # only equalities, which no open region meets: decided as it stands
+            verdict = self._exact_zero(e)
+            if verdict is True:
+                return _Entry(True, REGIONS, regions=1)
+            point = self.nonzero_point(e) if verdict is False else None
+            return None if point is None else _Entry(False, REGIONS, regions=1, point=point)
         comps: list[sp.Expr] = []
         for node in _piecewise_nodes(e):
             c = _comparisons(node)
@@ -342,12 +429,12 @@ class Decider:
         if math.factorial(n + m) // math.factorial(m) > MAX_ORDERINGS:
             return None
         others = sorted(e.free_symbols - set(syms), key=default_sort_key)  # type: ignore[operator]
-        seen: set[tuple[bool, ...]] = set()
+        seen: set[tuple[int, ...]] = set()
         for order in self._orderings(syms, consts):
             self.budget.spend(len(comps))
             point = self._place(order)
             point.update({s: sp.Integer(self.rng.randint(-5, 5)) for s in others})
-            sign = tuple(bool(c.xreplace(point) > 0) for c in comps)
+            sign = tuple(int(sp.sign(c.xreplace(point))) for c in comps)
             if sign in seen:
                 continue
             seen.add(sign)
@@ -463,9 +550,10 @@ class Decider:
     def _values(self, k: int, distinct: bool) -> list[sp.Expr]:
         if distinct and k <= 18:
             return [sp.Integer(v) for v in self.rng.sample([*range(-9, 0), *range(1, 10)], k)]
-        if distinct:
-            picks = self.rng.sample(range(1, 20 * k), k)
-            return [sp.Rational(p - 10 * k, 3) for p in picks]
+        if distinct:  # distinct nonzero values in [-9, 9], on a grid fine enough for k of them
+            n = 2 * k
+            picks = self.rng.sample([*range(-n, 0), *range(1, n + 1)], k)
+            return [sp.Rational(9 * p, n) for p in picks]
         return [sp.Integer(self.rng.randint(-4, 4)) for _ in range(k)]
 
     def nonzero_point(self, d: sp.Expr) -> dict[sp.Symbol, sp.Expr] | None:
@@ -524,7 +612,7 @@ class Decider:
 
     def _tie(self, e: sp.Basic, values: dict[sp.Symbol, sp.Expr]) -> bool:
         for node in _piecewise_nodes(e):
-            comps = _comparisons(node) or []
+            comps = _tie_atoms(node)
             self.budget.spend(len(comps))
             for c in comps:
                 v = _number(c.xreplace(values))
@@ -541,7 +629,7 @@ class Decider:
             self.budget.spend(len(plain))
             if tried >= N_POINTS:
                 break
-            vals = self._values(len(plain), distinct=attempt >= N_POINTS)
+            vals = self._values(len(plain), distinct=True)  # no ties, so no equality holds by chance
             point = dict(zip(plain, vals, strict=True))
             if self._labels & set(leaves):
                 c = attempt % len(self.graph.labels)
@@ -609,11 +697,11 @@ class Decider:
 
 
 # -- whole claims ---------------------------------------------------------------------
-def _entries(v: Value) -> tuple[tuple[int, ...], list[sp.Expr], list[tuple[int, ...]]]:
+def entries(v: Value) -> tuple[tuple[int, ...], list[sp.Expr], list[tuple[int, ...]]]:
     """Shape, entries and their 1-based positions."""
-    if isinstance(v, TensorView):
-        shape = v.shape
-        entries = v.entries()
+    if is_tensor(v):
+        shape = v.shape  # type: ignore[union-attr]
+        entries = v.entries()  # type: ignore[union-attr]
         h, w = shape[-2:]
         positions = []
         for lead in itertools.product(*[range(1, n + 1) for n in shape[:-2]]):
@@ -644,8 +732,8 @@ def decide(lhs: Value, rhs: Value, relation: str, decider: Decider) -> Decision:
             other = describe(rhs if isinstance(lhs, Shape) else lhs)
             raise ClaimError(f"a tuple (a dimension) can only be compared with a tuple, not with {other}")
         return _shapes(lhs, rhs)
-    lshape, lents, positions = _entries(lhs)
-    rshape, rents, _ = _entries(rhs)
+    lshape, lents, positions = entries(lhs)
+    rshape, rents, _ = entries(rhs)
     if lshape == (1, 1) and rshape == ():
         lshape = ()
     if rshape == (1, 1) and lshape == ():
@@ -658,11 +746,23 @@ def decide(lhs: Value, rhs: Value, relation: str, decider: Decider) -> Decision:
             correct=_lowered(lhs, decider),
             claimed=rhs,
         )
+    decision = decide_entries(positions if lshape else [()], lents, rents, decider)
+    if decision.holds:
+        return decision
+    where = "" if not lshape else f" ({decision.n_differing} of {len(lents)} entries differ)"
+    return dataclasses.replace(decision, message=f"fails{where}", correct=_lowered(lhs, decider), claimed=rhs)
+
+
+def decide_entries(
+    positions: list[tuple[int, ...]], lents: list[sp.Expr], rents: list[sp.Expr], decider: Decider
+) -> Decision:
+    """Entry by entry: holds when every ``lents[k] - rents[k]`` is zero; else the entries that
+    differ (the first :data:`MAX_LISTED`) and a counterexample at the first."""
     verdicts: list[_Entry] = []
     differing: list[Difference] = []
     n_diff = 0
     first: tuple[tuple[int, ...], _Entry, sp.Expr, sp.Expr] | None = None
-    for pos, a, b in zip(positions if lshape else [()], lents, rents, strict=True):
+    for pos, a, b in zip(positions, lents, rents, strict=True):
         decider.budget.spend()
         res = decider.entry(a, b)
         verdicts.append(res)
@@ -685,13 +785,10 @@ def decide(lhs: Value, rhs: Value, relation: str, decider: Decider) -> Decision:
             used = set(decider._leaves_of(a)) | set(decider._leaves_of(b))
             shown = tuple(sorted(((s, v) for s, v in point.items() if s in used), key=lambda t: default_sort_key(t[0])))
             cx = Counterexample(shown, pos, la, rb)
-    where = "" if not lshape else f" ({n_diff} of {len(lents)} entries differ)"
     return Decision(
         False,
         method,
-        f"fails{where}",
-        correct=_lowered(lhs, decider),
-        claimed=rhs,
+        "fails",
         differing=tuple(differing),
         n_differing=n_diff,
         counterexample=cx,
@@ -729,6 +826,8 @@ def _method(verdicts: list[_Entry]) -> str:
 def _lowered(v: Value, decider: Decider) -> Value:
     if isinstance(v, TensorView | Shape):
         return v
+    if isinstance(v, Array):
+        return tensor_map(v, lambda m: _lowered(m, decider))
     if is_matrix(v):
         m = to_matrix(v, "value")
         return sp.ImmutableMatrix(m.rows, m.cols, [decider.lower_all(e) for e in m])

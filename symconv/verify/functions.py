@@ -19,47 +19,104 @@ from ..errors import SpecError
 from ..geometry import Geometry
 from ..registry import KINDS
 from ..rule import Selecting, Windowed
-from .calculus import Calculus
+from . import conditions as cond
+from . import operators as op
+from .calculus import Calculus, derivative_kind
 from .namespace import Namespace
+from .options import Options
 from .values import (
     ENTRY_COST,
     MAX_ENTRIES,
     MAX_MAX_ARGS,
     MAX_NUMBER_BITS,
+    Array,
     Budget,
     ClaimError,
     NotDifferentiableError,
     Shape,
     TensorView,
     Value,
+    array,
     charge,
     check_size,
     describe,
     is_matrix,
     is_scalar,
+    is_tensor,
     matrix,
     mul,
     short,
+    tensor_map,
+    tensor_zip,
     to_int,
     to_matrix,
     to_scalar,
 )
 
 
+@dataclass(frozen=True)
+class Broken:
+    """A ``[define]`` that could not be evaluated: a claim that uses it is invalid."""
+
+    message: str
+
+
+@dataclass
+class Trace:
+    """What evaluating a claim used, for its report: entries read as zero outside a tensor
+    (``g_{0,1}``), the layout-dependent derivatives taken, the defines used."""
+
+    zero_reads: list[str] = field(default_factory=list)
+    kinds: set[str] = field(default_factory=set)
+    defines: set[str] = field(default_factory=set)
+
+    def zero(self, text: str) -> None:
+        if text not in self.zero_reads and len(self.zero_reads) < 1_000:
+            self.zero_reads.append(text)
+
+
 @dataclass
 class Context:
-    """What evaluating one claim needs: the names, derivatives, a work budget and the
-    file's ``[define]`` values."""
+    """What evaluating one claim needs: the names, derivatives, a work budget, the
+    file's ``[define]`` values and options, and a trace of what was used."""
 
     namespace: Namespace
     calculus: Calculus
     budget: Budget = field(default_factory=Budget)
-    defines: dict[str, Value] = field(default_factory=dict)
+    defines: dict[str, Value | Broken] = field(default_factory=dict)
+    options: Options = field(default_factory=Options)
+    trace: Trace = field(default_factory=Trace)
+    #: the kinds of layout-dependent derivative each define took (see :class:`Trace`)
+    define_kinds: dict[str, set[str]] = field(default_factory=dict)
 
     def lookup(self, name: str) -> Value:
         if name in self.defines:
-            return self.defines[name]
+            value = self.defines[name]
+            if isinstance(value, Broken):
+                raise ClaimError(f"uses {name} from [define], which is invalid: {value.message}")
+            self.trace.defines.add(name)
+            self.trace.kinds |= self.define_kinds.get(name, set())
+            return value
         return self.namespace.value(name)
+
+    def derivative(self, y: Value, x: Value) -> Value:
+        """``dy/dx`` in the claim's layout (``diff``, ``\\frac{\\partial y}{\\partial x}``)."""
+        value = self.calculus.diff(y, x, self.budget, self.options.layout)
+        kind = derivative_kind(y, x)
+        if kind:
+            self.trace.kinds.add(kind)
+        return value
+
+    def out_of_range(self, text: str) -> Value:
+        """An entry outside its tensor, reached through index variables: zero (noted for
+        the report), or an error when the file asks for one."""
+        if self.options.out_of_range == "error":
+            raise ClaimError(
+                f"{text} lies outside its tensor (out_of_range = 'error'); "
+                "limit the index ranges, or remove out_of_range to read such entries as zero"
+            )
+        self.trace.zero(text)
+        return sp.S.Zero
 
     def is_bound(self, name: str) -> bool:
         return (
@@ -85,7 +142,7 @@ class Function:
 
 FUNCTIONS: dict[str, Function] = {}
 #: loop constructs, evaluated by the expression reader itself: name -> what they build
-LOOPS = {"sum_for": "sum", "hstack_for": "hstack", "vstack_for": "vstack"}
+LOOPS = {"sum_for": "sum", "hstack_for": "hstack", "vstack_for": "vstack", "stack_for": "tensor"}
 
 
 def function(name: str, min_args: int, max_args: int | None, usage: str, keywords: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
@@ -123,9 +180,9 @@ def _arity(fn: Function) -> str:
 
 
 # -- calculus ----------------------------------------------------------------------------
-@function("diff", 2, 2, "diff(y, x): dy/dx in the seed's numerator layout")
+@function("diff", 2, 2, "diff(y, x): dy/dx in the file's layout (layout = numerator, denominator or mixed)")
 def _diff(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
-    return ctx.calculus.diff(a[0], a[1], ctx.budget)
+    return ctx.derivative(a[0], a[1])
 
 
 @function("grad", 2, 2, "grad(y, X): the gradient of a scalar y, shaped like X")
@@ -158,7 +215,7 @@ def _subs(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
         check_differentiable(e, mapping)
         return e.xreplace(mapping)
 
-    if isinstance(y, TensorView):
+    if is_tensor(y):
         raise ClaimError("subs of a tensor: pick a channel or use flat(...)")
     if is_matrix(y):
         m = to_matrix(y, "y")
@@ -187,11 +244,11 @@ def check_differentiable(e: sp.Expr, mapping: dict[sp.Symbol, sp.Expr]) -> None:
 def vec(x: Value) -> sp.ImmutableMatrix:
     """The seed's ``{}_v``: a matrix's columns stacked; a ``c``-channel tensor gives the
     ``hw x c`` matrix whose column ``j`` is ``vec`` of channel ``j`` (3.1)."""
-    if isinstance(x, TensorView):
-        if len(x.shape) != 3:
+    if is_tensor(x):
+        if len(x.shape) != 3:  # type: ignore[union-attr]
             raise ClaimError(f"vec of {describe(x)} is not defined; pick a kernel first, e.g. vec(K2[j, i])")
-        c, h, w = x.shape
-        entries = x.entries()
+        c, h, w = x.shape  # type: ignore[union-attr]
+        entries = x.entries()  # type: ignore[union-attr]
         return matrix(h * w, c, [entries[j * h * w + k] for k in range(h * w) for j in range(c)])
     if is_matrix(x):
         return sp.ImmutableMatrix(ops.vec(to_matrix(x, "vec's argument")))
@@ -208,13 +265,15 @@ def _vec(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 @function("flat", 1, 1, "flat(X): the channel vecs of X stacked into one column (3.1.2)")
 def _flat(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     x = a[0]
-    if isinstance(x, TensorView):
-        e = x.entries()
+    if is_tensor(x):
+        e = x.entries()  # type: ignore[union-attr]
         return matrix(len(e), 1, e)
     return vec(x)
 
 
 def transpose(x: Value) -> Value:
+    if is_tensor(x):
+        return tensor_map(x, transpose)
     if is_matrix(x):
         return sp.ImmutableMatrix(to_matrix(x, "transpose's argument").T)
     return to_scalar(x, "transpose's argument")
@@ -236,7 +295,7 @@ def _reshape(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 
 
 def shape_of(x: Value) -> Shape:
-    if isinstance(x, TensorView):
+    if isinstance(x, TensorView | Array):
         return Shape(tuple(sp.Integer(n) for n in x.shape))
     if is_matrix(x):
         m = to_matrix(x, "value")
@@ -351,6 +410,13 @@ def convolve(
     return sp.ImmutableMatrix(ops.correlate(xm, ym, geom))
 
 
+@dataclass(frozen=True)
+class Mode:
+    """A padding given by name: ``"full"``, ``"valid"`` or ``"same"`` (``conv(..., padding="full")``)."""
+
+    name: str
+
+
 def _ints(x: Value, what: str) -> list[int]:
     if isinstance(x, Shape):
         return [to_int(i, what) for i in x.items]
@@ -379,14 +445,21 @@ def _pair(x: Value, what: str, minimum: int = 1) -> tuple[int, int]:
     "conv",
     2,
     2,
-    "conv(X, Y, padding=P, stride=S, dilation=D): the seed's X * Y; P is p, (ph, pw) or (top, bottom, left, right); "
-    "S and D are s or (sh, sw)",
+    "conv(X, Y, padding=P, stride=S, dilation=D): the seed's X * Y; P is p, (ph, pw), (top, bottom, left, right), "
+    '"full", "valid" or "same"; S and D are s or (sh, sw)',
     ("padding", "stride", "dilation"),
 )
 def _conv(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
-    pad = _padding(kw["padding"]) if "padding" in kw else (0, 0, 0, 0)
     stride = _pair(kw["stride"], "stride") if "stride" in kw else (1, 1)
     dilation = _pair(kw["dilation"], "dilation") if "dilation" in kw else (1, 1)
+    mode = kw.get("padding")
+    if isinstance(mode, Mode):
+        if mode.name == "same" and stride != (1, 1):
+            raise ClaimError('padding="same" needs stride 1 (as in PyTorch); give the padding as numbers')
+        kernel = to_matrix(a[1], "conv's second argument").shape
+        pad = op.mode_padding(mode.name, kernel, dilation)
+    else:
+        pad = _padding(mode) if mode is not None else (0, 0, 0, 0)
     return convolve(a[0], a[1], pad, stride, ctx.budget, dilation)
 
 
@@ -425,8 +498,16 @@ def _pad(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     return ops.padded(m, geom)
 
 
-@function("crop", 3, 3, "crop(X, (r1, r2), (c1, c2)): rows r1..r2 and columns c1..c2 of X (1-based, inclusive)")
+@function(
+    "crop",
+    2,
+    3,
+    "crop(X, (r1, r2), (c1, c2)): rows r1..r2 and columns c1..c2 of X (1-based, inclusive); "
+    "crop(X, P): X without a border P (pad's inverse)",
+)
 def _crop(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    if len(a) == 2:
+        return op.unpad(a[0], _padding(a[1], "crop's border"))
     m = to_matrix(a[0], "crop's argument")
     bounds = []
     for arg, what, n in ((a[1], "rows", m.rows), (a[2], "columns", m.cols)):
@@ -445,6 +526,8 @@ def hadamard(x: Value, y: Value) -> Value:
     """The entrywise product of two matrices of one shape (``\\odot``)."""
     if is_scalar(x) or is_scalar(y):
         return mul(x, y)
+    if is_tensor(x) or is_tensor(y):
+        return tensor_zip(x, y, hadamard, "multiply entrywise")
     a, b = to_matrix(x, "the left factor"), to_matrix(y, "the right factor")
     if a.shape != b.shape:
         raise ClaimError(f"the entrywise product needs one shape: {describe(a)} and {describe(b)}")
@@ -459,7 +542,7 @@ def _hadamard(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 @function("sum_entries", 1, 1, "sum_entries(X): the sum of every entry of X")
 def _sum_entries(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     x = a[0]
-    entries = x.entries() if isinstance(x, TensorView) else list(to_matrix(x, "sum_entries' argument"))
+    entries = x.entries() if is_tensor(x) else list(to_matrix(x, "sum_entries' argument"))  # type: ignore[union-attr]
     ctx.budget.spend(len(entries), "sum_entries")
     return sp.Add(*entries)
 
@@ -581,3 +664,70 @@ def _rounding(f: Callable[[sp.Expr], sp.Expr], name: str) -> Impl:
 
 for _name, _f in (("floor", sp.floor), ("ceil", sp.ceiling)):
     function(_name, 1, 1, f"{_name}(x), entrywise on a matrix")(_rounding(_f, _name))
+
+
+# -- indicators and piecewise forms (conditions.py) -------------------------------------
+@function("indicator", 1, 1, "indicator(z > 0): 1 where the comparison holds, else 0 (entrywise on matrices)")
+def _indicator(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return cond.indicator(cond.as_condition(a[0], "indicator's argument"))
+
+
+@function("where", 3, 3, "where(z > 0, a, b): a where the comparison holds, else b (entrywise)")
+def _where(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return cond.where(cond.as_condition(a[0], "where's first argument"), a[1], a[2])
+
+
+@function("heaviside", 1, 1, "heaviside(x): the step 1[x > 0] (0 at x = 0), entrywise")
+def _heaviside(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return cond.heaviside(a[0])
+
+
+@function("sign", 1, 1, "sign(x): 1, -1 or 0, entrywise")
+def _sign(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return cond.sign(a[0])
+
+
+@function("argmax", 1, 1, "argmax(M): compared with a position, (r, s) == argmax(M) inside indicator(...)")
+def _argmax(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return cond.argmax(a[0])  # type: ignore[return-value]
+
+
+# -- im2col, col2im, Kronecker (operators.py) ------------------------------------------------
+@function("kron", 2, 2, "kron(X, Y): the Kronecker product (LaTeX \\otimes)")
+def _kron(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return op.kron(a[0], a[1])
+
+
+def _kernel_stride_padding(
+    a: list[Value], first: int, what: str
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, ...]]:
+    kernel = _pair(a[first], f"{what}'s kernel")
+    stride = _pair(a[first + 1], f"{what}'s stride") if len(a) > first + 1 else (1, 1)
+    padding = _padding(a[first + 2], f"{what}'s padding") if len(a) > first + 2 else (0, 0, 0, 0)
+    return kernel, stride, padding
+
+
+@function(
+    "im2col",
+    2,
+    4,
+    "im2col(X, (h_k, w_k), stride, padding): one column per output position, vec of its window (channels stacked)",
+)
+def _im2col(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    return op.im2col(a[0], *_kernel_stride_padding(a, 1, "im2col"))
+
+
+@function(
+    "col2im",
+    3,
+    5,
+    "col2im(C, (h, w) or (c, h, w), (h_k, w_k), stride, padding): im2col's adjoint, the columns added back",
+)
+def _col2im(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
+    shape = tuple(_ints(a[1], "col2im's shape"))
+    return op.col2im(a[0], shape, *_kernel_stride_padding(a, 2, "col2im"))
+
+
+def stack_tensor(items: list[Value]) -> Value:
+    """``stack_for``: blocks along a new first index (a tensor)."""
+    return array(items)

@@ -9,16 +9,20 @@ exponent size (``9**9**9`` is refused), matrix size, loop length, and a work bud
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from fractions import Fraction
 
 import sympy as sp
 
+from . import conditions as cond
 from . import functions as fn
 from .functions import LOOPS, Context
+from .indices import Ranges
 from .namespace import TensorName
 from .values import (
     ENTRY_COST,
     MAX_NUMBER_BITS,
+    Array,
     ClaimError,
     Shape,
     TensorView,
@@ -70,6 +74,17 @@ _ALLOWED: tuple[type[ast.AST], ...] = (
     ast.FloorDiv,
     ast.USub,
     ast.UAdd,
+    ast.Compare,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.Not,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.Eq,
+    ast.NotEq,
 )
 
 _REFUSED: dict[type[ast.AST], str] = {
@@ -79,8 +94,6 @@ _REFUSED: dict[type[ast.AST], str] = {
     ast.SetComp: "comprehensions are not allowed; use sum_for, hstack_for or vstack_for",
     ast.DictComp: "comprehensions are not allowed; use sum_for, hstack_for or vstack_for",
     ast.GeneratorExp: "comprehensions are not allowed; use sum_for, hstack_for or vstack_for",
-    ast.Compare: "comparisons are not allowed inside a side; a claim states lhs == rhs",
-    ast.BoolOp: "'and' / 'or' are not allowed",
     ast.IfExp: "'if ... else' is not allowed",
     ast.Starred: "'*' unpacking is not allowed",
     ast.Dict: "dictionaries are not allowed",
@@ -96,8 +109,14 @@ _REFUSED: dict[type[ast.AST], str] = {
     ast.LShift: "shift operators are not allowed",
     ast.RShift: "shift operators are not allowed",
     ast.Invert: "'~' is not allowed",
-    ast.Not: "'not' is not allowed",
+    ast.Is: "'is' is not allowed; compare with == inside indicator(...)",
+    ast.IsNot: "'is not' is not allowed; compare with != inside indicator(...)",
+    ast.In: "'in' is not allowed",
+    ast.NotIn: "'not in' is not allowed",
 }
+_COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
+#: the only strings of the language: a padding given by name, conv(..., padding="full")
+MODES = ("full", "valid", "same")
 
 
 def parse(text: object) -> ast.Expression:
@@ -144,7 +163,7 @@ def _check(tree: ast.AST, text: str) -> None:
             raise ClaimError("only named functions can be called, e.g. diff(y, x)")
         if isinstance(node, ast.keyword) and node.arg is None:
             raise ClaimError("'**' unpacking is not allowed")
-        if isinstance(node, ast.Constant):
+        if isinstance(node, ast.Constant) and not (isinstance(node.value, str) and node.value in MODES):
             _constant(node.value, _written(text, node))
         # a chain a + b + c + ... (or * or @) nests to the left: its length is not depth
         children = list(ast.iter_child_nodes(node))
@@ -176,6 +195,8 @@ def _written(text: str, node: ast.Constant) -> str | None:
 
 
 def _constant(value: object, text: str | None = None) -> sp.Expr:
+    if isinstance(value, str) and value in MODES:
+        raise ClaimError(f'the string "{value}" is read only as a padding: conv(X, Y, padding="{value}")')
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ClaimError(f"only numbers are allowed as constants, got {type(value).__name__} {str(value)[:30]!r}")
     if isinstance(value, int):
@@ -203,8 +224,13 @@ class Evaluator:
         self.text = text
         self.loops: dict[str, sp.Integer] = {}
 
-    def run(self, tree: ast.Expression) -> Value:
-        return self.eval(tree.body)
+    def run(self, tree: ast.Expression, env: dict[str, int] | None = None) -> Value:
+        """The side's value, with the free indices at ``env``."""
+        self.loops = {name: sp.Integer(v) for name, v in (env or {}).items()}
+        value = self.eval(tree.body)
+        if isinstance(value, cond.Condition | cond.ArgMax):
+            raise ClaimError(f"a side is a comparison; {cond.HINT}, e.g. indicator(z[1,1] > 0)")
+        return value
 
     def eval(self, node: ast.AST) -> Value:
         self.ctx.budget.spend()
@@ -216,7 +242,14 @@ class Evaluator:
             return self.binop(node)
         if isinstance(node, ast.UnaryOp):
             x = self.eval(node.operand)
+            if isinstance(node.op, ast.Not):
+                return cond.negate(cond.as_condition(x, "'not'"))  # type: ignore[return-value]
             return negate(x) if isinstance(node.op, ast.USub) else x
+        if isinstance(node, ast.Compare):
+            return self.compare(node)  # type: ignore[return-value]
+        if isinstance(node, ast.BoolOp):
+            parts = [cond.as_condition(self.eval(v), "'and' / 'or'") for v in node.values]  # type: ignore[arg-type]
+            return cond.combine("and" if isinstance(node.op, ast.And) else "or", parts)  # type: ignore[return-value]
         if isinstance(node, ast.Call):
             return self.call(node)
         if isinstance(node, ast.Subscript):
@@ -226,6 +259,16 @@ class Evaluator:
         if isinstance(node, ast.List):
             return self.matrix_literal(node)
         raise ClaimError(f"{type(node).__name__} cannot be used here")
+
+    def compare(self, node: ast.Compare) -> cond.Condition:
+        """``a < b``, ``a == b``, chained ``0 < x < 1`` (each link and-ed)."""
+        left = self.eval(node.left)
+        links = []
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.eval(right_node)
+            links.append(cond.compare(_COMPARE[type(op)], left, right))
+            left = right
+        return links[0] if len(links) == 1 else cond.combine("and", links)
 
     def name(self, name: str) -> Value:
         if name in self.loops:
@@ -272,8 +315,15 @@ class Evaluator:
         if name in LOOPS:
             return self.loop(name, node)
         args = [self.eval(a) for a in node.args]
-        kwargs = {k.arg: self.eval(k.value) for k in node.keywords if k.arg is not None}
+        kwargs = {k.arg: self.keyword(k) for k in node.keywords if k.arg is not None}
         return fn.call(self.ctx, name, args, kwargs)
+
+    def keyword(self, k: ast.keyword) -> Value:
+        if isinstance(k.value, ast.Constant) and isinstance(k.value.value, str):
+            if k.arg != "padding":
+                raise ClaimError(f'a string is read only as a padding, e.g. padding="full", not as {k.arg}')
+            return fn.Mode(k.value.value)  # type: ignore[return-value]
+        return self.eval(k.value)
 
     def loop(self, name: str, node: ast.Call) -> Value:
         """``sum_for(i, lo, hi, body)``, ``hstack_for``, ``vstack_for``: ``body`` for
@@ -294,6 +344,8 @@ class Evaluator:
             if LOOPS[name] == "sum":
                 return sp.S.Zero
             raise ClaimError(f"{name} from {lo} to {hi} has nothing to stack")
+        if var.id in self.loops:
+            raise ClaimError(f"the loop variable {var.id!r} is a free index of the claim; choose another one")
         items: list[Value] = []
         try:
             for i in range(lo, hi + 1):
@@ -307,28 +359,45 @@ class Evaluator:
             for item in items[1:]:
                 total = add(total, item)
             return total
+        if LOOPS[name] == "tensor":
+            return fn.stack_tensor(items)
         return fn.stack(items, LOOPS[name] == "hstack")
 
-    def index(self, node: ast.AST) -> list[object]:
+    def index(self, node: ast.AST) -> tuple[list[object], list[bool]]:
+        """The indices, and for each whether it comes from loop or free indices (then it
+        may fall outside its tensor)."""
         parts = node.elts if isinstance(node, ast.Tuple) else [node]
         out: list[object] = []
+        variable: list[bool] = []
         for p in parts:
             if isinstance(p, ast.Slice):
                 if p.lower is not None or p.upper is not None or p.step is not None:
                     raise ClaimError("only the full slice ':' is allowed, e.g. J_K[:, 2]")
                 out.append(_FULL)
+                variable.append(False)
             else:
                 out.append(to_int(self.eval(p), "an index"))
-        return out
+                variable.append(any(isinstance(n, ast.Name) and n.id in self.loops for n in ast.walk(p)))
+        return out, variable
 
     def subscript(self, node: ast.Subscript) -> Value:
-        idx = self.index(node.slice)
+        idx, variable = self.index(node.slice)
         base = node.value
         if isinstance(base, ast.Name) and base.id not in self.loops and base.id not in self.ctx.defines:
             tn = self.ctx.namespace.tensors.get(base.id)
             if tn is not None and _FULL not in idx:
+                sizes = self.ctx.namespace.axes(tn, len(idx))
+                if _outside(idx, variable, sizes):
+                    return self.ctx.out_of_range(f"{base.id}[{', '.join(map(str, idx))}]")
                 return self.ctx.namespace.tensor_value(tn, tuple(idx))  # type: ignore[arg-type]
-        return index_value(self.ctx, self.eval(base), idx)
+        value = self.eval(base)
+        if is_matrix(value) and _FULL not in idx and any(variable):
+            m = to_matrix(value, "value")
+            sizes = (m.rows, m.cols) if len(idx) == 2 else (max(m.rows, m.cols),)
+            if _outside(idx, variable, sizes):
+                shown = ast.unparse(base) if isinstance(base, ast.Name) else "a matrix"
+                return self.ctx.out_of_range(f"{shown}[{', '.join(map(str, idx))}]")
+        return index_value(self.ctx, value, idx)
 
     def matrix_literal(self, node: ast.List) -> Value:
         if not node.elts:
@@ -350,6 +419,11 @@ class Evaluator:
         return to_scalar(self.eval(node), "a matrix entry")
 
 
+def _outside(idx: list[object], variable: list[bool], sizes: tuple[int, ...]) -> bool:
+    """Whether an index that comes from index variables lies outside its axis."""
+    return any(var and isinstance(i, int) and not 1 <= i <= n for i, var, n in zip(idx, variable, sizes, strict=False))
+
+
 def index_value(ctx: Context, value: Value, idx: list[object]) -> Value:
     """``value[idx]`` with 1-based indices (``_FULL`` for ``:``)."""
     if isinstance(value, Shape):
@@ -365,6 +439,15 @@ def index_value(ctx: Context, value: Value, idx: list[object]) -> Value:
             raise ClaimError("a tensor takes numbers as indices")
         lead = tuple(i + 1 for i in value.lead)
         return ctx.namespace.tensor_value(TensorName(value.tensor, value.label, False), (*lead, *idx))  # type: ignore[arg-type]
+    if isinstance(value, Array):
+        if _FULL in idx:
+            raise ClaimError("a tensor takes numbers as indices")
+        k = idx[0]
+        assert isinstance(k, int)
+        if not 1 <= k <= len(value.items):
+            raise ClaimError(f"index {k} is out of range 1..{len(value.items)} for {describe(value)}")
+        block = value.items[k - 1]
+        return block if len(idx) == 1 else index_value(ctx, block, idx[1:])
     if not is_matrix(value):
         raise ClaimError(f"cannot index {describe(value)}")
     m = to_matrix(value, "value")
@@ -387,5 +470,77 @@ def index_value(ctx: Context, value: Value, idx: list[object]) -> Value:
 
 def evaluate(text: object, ctx: Context) -> Value:
     """Read and evaluate one side of a claim."""
-    tree = parse(text)
-    return Evaluator(ctx, str(text).strip()).run(tree)
+    return prepare(text, ctx).evaluate({})
+
+
+class Side:
+    """One side of a claim in the expression language, read once and evaluated at each
+    value of the claim's free indices."""
+
+    def __init__(self, text: object, ctx: Context) -> None:
+        self.tree = parse(text)
+        self.text = str(text).strip()
+        self.ctx = ctx
+
+    def evaluate(self, env: dict[str, int], hint: tuple[int, ...] | None = None) -> Value:
+        return Evaluator(self.ctx, self.text).run(self.tree, env)
+
+    def free(self) -> set[str]:
+        """One-letter names that index a tensor and are bound to nothing: free indices."""
+        out: set[str] = set()
+        for node, bound in _walk(self.tree.body, frozenset()):
+            if isinstance(node, ast.Subscript):
+                for n in ast.walk(node.slice):
+                    if isinstance(n, ast.Name) and self._unbound(n.id, bound):
+                        out.add(n.id)
+        return out
+
+    def _unbound(self, name: str, bound: frozenset[str]) -> bool:
+        return len(name) == 1 and name not in bound and not self.ctx.is_bound(name)
+
+    def ranges(self, names: set[str]) -> Ranges:
+        """Where the free indices ``names`` index a tensor by themselves."""
+        out = Ranges()
+        for node, bound in _walk(self.tree.body, frozenset()):
+            if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+                continue
+            parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            sizes = self._sizes(node.value.id, len(parts))
+            if sizes is None:
+                continue
+            for p, n in zip(parts, sizes, strict=False):
+                if isinstance(p, ast.Name) and p.id in names and p.id not in bound:
+                    out.add(p.id, n, node.value.id)
+        return out
+
+    def _sizes(self, name: str, count: int) -> tuple[int, ...] | None:
+        if name in self.ctx.defines:
+            value = self.ctx.defines[name]
+            if is_matrix(value):
+                m = to_matrix(value, "value")  # type: ignore[arg-type]
+                return (m.rows, m.cols) if count == 2 else (max(m.rows, m.cols),) if count == 1 else None
+            return None
+        tn = self.ctx.namespace.tensors.get(name)
+        return None if tn is None else self.ctx.namespace.axes(tn, count)
+
+    def declared(self) -> dict[str, tuple[int, int] | None]:
+        return {}
+
+
+def prepare(text: object, ctx: Context) -> Side:
+    return Side(text, ctx)
+
+
+def _walk(node: ast.AST, bound: frozenset[str]) -> Iterator[tuple[ast.AST, frozenset[str]]]:
+    """Every node with the loop variables bound where it stands (a loop binds its variable
+    in its body only)."""
+    yield node, bound
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in LOOPS:
+        args = node.args
+        if len(args) == 4 and isinstance(args[0], ast.Name):
+            for a in args[1:3]:
+                yield from _walk(a, bound)
+            yield from _walk(args[3], bound | {args[0].id})
+            return
+    for child in ast.iter_child_nodes(node):
+        yield from _walk(child, bound)

@@ -41,6 +41,7 @@ from functools import cached_property
 import sympy as sp
 
 from ..derive import derive
+from ..geometry import AXIS_LETTERS
 from ..network import NetworkDerivation
 from ..registry import kind
 from ..rule import Derivation, Loss
@@ -167,13 +168,16 @@ class Namespace:
             self._sizes(tensor, names[-1], collapse)
 
     def _sizes(self, tensor: Tensor, letter: str, collapse: bool) -> None:
-        """``h_x, w_x`` (images) or ``n_x`` (vectors) for entry letter ``x``."""
+        """The sizes of entry letter ``x``'s blocks, one name per axis as the layer kinds name
+        their axes: ``h_x, w_x`` (images, matrices), ``n_x`` (a 1-D signal or a vector),
+        ``d_x, h_x, w_x`` (3-D)."""
         suffix = "" if tensor.layer is None or self.network is None else str(tensor.layer)
         x = letter.rstrip("0123456789").lower()
-        if len(tensor.shape) >= 3 or (len(tensor.shape) == 2 and collapse):
-            self.constants.setdefault(f"h_{x}{suffix}", tensor.shape[-2])
-            self.constants.setdefault(f"w_{x}{suffix}", tensor.shape[-1])
-        elif len(tensor.shape) == 1:
+        rank, nd = len(tensor.shape), tensor.ndim
+        if rank > nd or (rank == 2 and collapse):
+            for axis, n in zip(AXIS_LETTERS[nd], tensor.block_shape, strict=True):
+                self.constants.setdefault(f"{axis}_{x}{suffix}", n)
+        elif rank == 1:
             self.constants.setdefault(f"n_{x}{suffix}", tensor.shape[0])
 
     def _hyper(self, spec: Layer, suffix: str) -> None:
@@ -228,7 +232,7 @@ class Namespace:
         g = self.graph
         single = not d.input.channel_index
         inp = d.input
-        self._tensor(_names(inp), inp, inp.name, single and len(inp.shape) >= 3)
+        self._tensor(_names(inp), inp, inp.name, single and len(inp.shape) > inp.ndim)
         for s in inp.flat:
             g.leaf(s, 0)
         for key, tensor in d.params.items():
@@ -237,7 +241,7 @@ class Namespace:
             for s in tensor.flat:
                 g.leaf(s, 0)
         out = d.output
-        self._tensor(_names(out), out, out.name, not out.channel_index and len(out.shape) >= 3)
+        self._tensor(_names(out), out, out.name, not out.channel_index and len(out.shape) > out.ndim)
         if out.source is None:
             g.define_layer(list(out.flat), d.forward, 1)
         names = kind(d).claims
@@ -338,14 +342,25 @@ class Namespace:
     def subject_kind(self) -> str:
         return f"{self.spec.kind} layer" if isinstance(self.spec, Layer) else "network"
 
-    def tensor_value(self, tn: TensorName, index: tuple[int, ...]) -> Value:
-        """``tn`` with 1-based ``index`` applied: an entry, a channel's matrix or a view.
+    @staticmethod
+    def axes(tn: TensorName, count: int) -> tuple[int, ...]:
+        """The sizes of the axes that ``count`` indices of ``tn`` address (a one-channel
+        tensor's ``a[p, q]`` addresses its rows and columns)."""
+        shape, nd = tn.tensor.shape, tn.tensor.ndim
+        if tn.collapse and len(shape) > nd and count == nd:
+            return shape[-nd:]
+        return shape[:count]
 
-        A collapsed (single-channel) tensor also takes the short form ``a[p, q]``."""
+    def tensor_value(self, tn: TensorName, index: tuple[int, ...]) -> Value:
+        """``tn`` with 1-based ``index`` applied: an entry, a channel's block or a view.
+
+        A collapsed (single-channel) tensor also takes the short form ``a[p, q]`` (``a[p]``
+        in 1-D, ``a[d, p, q]`` in 3-D); a block is a column (1-D), a matrix (2-D) or a view
+        (3-D), as :func:`symconv.symbols.shaped` reads it."""
         t = tn.tensor
-        rank = len(t.shape)
-        if tn.collapse and rank >= 3 and len(index) == 2:
-            index = (1,) * (rank - 2) + tuple(index)
+        rank, nd = len(t.shape), t.ndim
+        if tn.collapse and rank > nd and len(index) == nd:
+            index = (1,) * (rank - nd) + tuple(index)
         if len(index) > rank:
             raise ClaimError(f"{tn.label} takes at most {rank} indices, got {len(index)}")
         zero = []
@@ -358,12 +373,15 @@ class Namespace:
             return t.entry(*zero)
         if rank == 1:
             return t.flat[0] if tn.collapse and t.shape == (1,) else sp.ImmutableMatrix(t.flat)
-        if rest == 1:
-            raise ClaimError(f"{tn.label}[{_one_based(tuple(zero))}] leaves one index open; give row and column")
-        if rest == 2:
+        if tn.collapse and rest > nd:  # the channels of a one-channel tensor left out
+            zero, rest = zero + [0] * (rest - nd), nd
+        if rest == nd and nd <= 2:
             return sp.ImmutableMatrix(t.matrix(*zero))
-        if tn.collapse:
-            return sp.ImmutableMatrix(t.matrix(*zero, *([0] * (rest - 2))))
+        if rest == 2:  # a slice of a 3-D block
+            h, w = t.shape[-2:]
+            return sp.ImmutableMatrix(h, w, lambda r, c: t.entry(*zero, int(r), int(c)))
+        if rest < nd:
+            raise ClaimError(f"{tn.label}[{_one_based(tuple(zero))}] leaves one index open; give row and column")
         return TensorView(t, tuple(zero), tn.label)
 
     def jacobian(self, name: str, args: tuple[int, ...]) -> sp.ImmutableMatrix:

@@ -12,7 +12,12 @@ _TAG = {"holds": "holds  ", "fails": "FAILS  ", "invalid": "INVALID"}
 _INDENT = " " * 11
 
 
-def _position(entry: tuple[int, ...]) -> str:
+def _position(entry: tuple[int, ...], labels: tuple[str, ...] = ()) -> str:
+    """``(3, 2)``, or with free indices ``m = 2, n = 1`` (and the entry after them)."""
+    if labels:
+        named = ", ".join(f"{n} = {v}" for n, v in zip(labels, entry, strict=False))
+        rest = entry[len(labels) :]
+        return named + (f", entry ({', '.join(map(str, rest))})" if rest else "")
     return "(" + ", ".join(str(i) for i in entry) + ")" if entry else ""
 
 
@@ -41,28 +46,32 @@ def claim_lines(r: ClaimResult, *, verbose: bool = False) -> list[str]:
     if claim is not None and (verbose or not r.holds):
         kind = "LaTeX" if claim.latex else "expr"
         lines.append(f"{_INDENT}claim ({kind}): {short(claim.lhs, 160)}  {claim.relation}  {short(claim.rhs, 160)}")
+    lines.extend(f"{_INDENT}{note}" for note in r.notes)
     if r.invalid:
         lines.append(f"{_INDENT}error: {r.message}")
     if r.fails:
         lines.append(f"{_INDENT}{r.message}; decided by {r.method}")
+        if r.hint:
+            lines.append(f"{_INDENT}hint: {r.hint}")
         if r.correct is not None:
             lines.append(f"{_INDENT}correct value: {short(r.correct)}")
         for d in r.differing[:6]:
-            at = _position(d.entry)
+            at = _position(d.entry, r.labels)
             lines.append(
                 f"{_INDENT}differs{' at ' + at if at else ''}: left {short(d.lhs, 120)}  vs  right {short(d.rhs, 120)}"
             )
             if d.delta is not None:
                 lines.append(f"{_INDENT}    left - right = {difference_text(d.delta)}")
         if r.n_differing > 6:
-            lines.append(f"{_INDENT}... and {r.n_differing - 6} more entries")
+            what = "index values" if r.labels else "entries"
+            lines.append(f"{_INDENT}... and {r.n_differing - 6} more {what}")
         cx = r.counterexample
         if cx is not None and not cx.values:
             lines.append(f"{_INDENT}(no variables: the two sides are different numbers)")
         elif cx is not None:
             values = ", ".join(f"{s} = {v}" for s, v in cx.values[:24])
             more = f" (and {len(cx.values) - 24} more)" if len(cx.values) > 24 else ""
-            at = _position(cx.entry)
+            at = _position(cx.entry, r.labels)
             lines.append(
                 f"{_INDENT}counterexample: {values}{more}  ->  left {short(cx.lhs, 60)}, right {short(cx.rhs, 60)}"
                 + (f" at {at}" if at else "")
@@ -70,6 +79,15 @@ def claim_lines(r: ClaimResult, *, verbose: bool = False) -> list[str]:
     if claim is not None and claim.note and (verbose or not r.holds):
         lines.append(f"{_INDENT}note: {claim.note}")
     return lines
+
+
+def _layout_line(report: Report, label: str) -> str:
+    """The layout of a part whose claims take layout-dependent derivatives."""
+    part = next((p for p in report.parts if (p.title or p.subject) == label), None)
+    if part is None or not any(r.layout_sensitive for r in report.results if r.part == label):
+        return ""
+    o = part.options
+    return f"{_INDENT}layout: {o.layout}" + ("" if o.layout_stated else " (the default: this file states no layout)")
 
 
 def format_report(report: Report, *, verbose: bool = False) -> str:
@@ -81,6 +99,10 @@ def format_report(report: Report, *, verbose: bool = False) -> str:
             part = next((p for p in report.parts if (p.title or p.subject) == r.part), None)
             lines.append("")
             lines.append(f"[{r.part}]" + (f" {part.subject}" if part is not None and part.title else ""))
+            layout = _layout_line(report, r.part)
+            if layout:
+                lines.append(layout)
+            lines.extend(f"{_INDENT}warning: {w}" for label, w in report.warnings if label == r.part)
         lines.extend(claim_lines(r, verbose=verbose))
     c = report.counts()
     total = sum(c.values())

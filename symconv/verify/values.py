@@ -6,6 +6,8 @@ A claim side evaluates to one of:
 * a matrix (``sympy.ImmutableMatrix``; a vector is an ``n x 1`` column),
 * a :class:`TensorView`: a symbol tensor with three or more indices (channels first, as
   in the seed's section 3: ``A^{[1]}`` is ``c x h x w``, ``K^{[2]}`` is ``c_out x c_in x h x w``),
+* an :class:`Array`: a tensor of expressions with three or more indices, e.g. the
+  gradient of a scalar by a multi-channel tensor (``grad(L, K)``) or ``stack_for(...)``,
 * a :class:`Shape`: a tuple of integers, from ``shape(...)`` or a literal ``(4, 3)``.
 
 Every operation here checks its operands' kinds and shapes and raises
@@ -16,8 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import itertools
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -49,7 +52,8 @@ def check_text(text: object, limit: int, kind: str = "") -> str:
 @dataclass(frozen=True)
 class TensorView:
     """A symbol tensor with ``lead`` (0-based) leading indices already fixed and at least
-    three indices left, e.g. all channels of ``A^{[1]}`` or kernel ``j`` of ``K^{[2]}``."""
+    three indices left, e.g. all channels of ``A^{[1]}``, kernel ``j`` of ``K^{[2]}``, or one
+    channel of a 3-D input."""
 
     tensor: Tensor
     lead: tuple[int, ...]
@@ -59,14 +63,55 @@ class TensorView:
     def shape(self) -> tuple[int, ...]:
         return self.tensor.shape[len(self.lead) :]
 
+    def positions(self) -> list[tuple[int, ...]]:
+        """0-based positions below ``lead``: leading ones row-major, each trailing matrix in
+        vec order (the seed's stacked ``[vec(X_1); vec(X_2); ...]``)."""
+        *front, h, w = self.shape
+        return [
+            (*head, r, c) for head in itertools.product(*(range(n) for n in front)) for c in range(w) for r in range(h)
+        ]
+
     def entries(self) -> list[sp.Expr]:
-        """Every entry, leading indices row-major and each matrix in vec order (the seed's
-        stacked ``[vec(X_1); vec(X_2); ...]``)."""
-        block = 1
-        for n in self.shape:
-            block *= n
-        start = self.tensor.flat_index(*self.lead, *([0] * len(self.shape)))
-        return list(self.tensor.flat[start : start + block])
+        """Every entry, in :meth:`positions` order."""
+        return [self.tensor.entry(*self.lead, *p) for p in self.positions()]
+
+    def blocks(self) -> list[sp.ImmutableMatrix | TensorView]:
+        """The values along the first remaining index: matrices, or views one index shorter."""
+        first = self.shape[0]
+        if len(self.shape) == 3:
+            _, h, w = self.shape
+            return [
+                sp.ImmutableMatrix(h, w, lambda r, c, k=k: self.tensor.entry(*self.lead, k, int(r), int(c)))
+                for k in range(first)
+            ]
+        return [TensorView(self.tensor, (*self.lead, k), self.label) for k in range(first)]
+
+
+@dataclass(frozen=True)
+class Array:
+    """A tensor of expressions with three or more indices: one block (a matrix, or an
+    :class:`Array` one index shorter) per value of the first index."""
+
+    items: tuple[sp.ImmutableMatrix | Array, ...]
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        first = self.items[0]
+        inner = first.shape if isinstance(first, Array) else (first.rows, first.cols)
+        return (len(self.items), *inner)
+
+    def blocks(self) -> list[sp.ImmutableMatrix | Array]:
+        return list(self.items)
+
+    def entries(self) -> list[sp.Expr]:
+        """Every entry in :meth:`TensorView.entries`' order (each matrix in vec order)."""
+        out: list[sp.Expr] = []
+        for item in self.items:
+            if isinstance(item, Array):
+                out.extend(item.entries())
+            else:
+                out.extend(item[r, c] for c in range(item.cols) for r in range(item.rows))
+        return out
 
 
 @dataclass(frozen=True)
@@ -76,7 +121,97 @@ class Shape:
     items: tuple[sp.Expr, ...]
 
 
-Value: TypeAlias = sp.Expr | sp.ImmutableMatrix | TensorView | Shape
+Value: TypeAlias = sp.Expr | sp.ImmutableMatrix | TensorView | Array | Shape
+
+
+def is_tensor(v: object) -> bool:
+    """A tensor of three or more indices (a symbol view or an array of expressions)."""
+    return isinstance(v, TensorView | Array)
+
+
+def as_array(v: Value) -> Array:
+    """A tensor as an :class:`Array` (its blocks evaluated)."""
+    if isinstance(v, Array):
+        return v
+    if isinstance(v, TensorView):
+        return Array(tuple(b if isinstance(b, sp.MatrixBase) else as_array(b) for b in v.blocks()))
+    raise ClaimError(f"expected a tensor, got {describe(v)}")
+
+
+def array(items: Sequence[Value]) -> Array:
+    """Blocks of one shape (matrices or tensors) stacked along a new first index."""
+    blocks: list[sp.ImmutableMatrix | Array] = []
+    for item in items:
+        if isinstance(item, sp.MatrixBase):
+            blocks.append(sp.ImmutableMatrix(item))
+        elif is_tensor(item):
+            blocks.append(as_array(item))
+        else:
+            raise ClaimError(f"a tensor is stacked from matrices or tensors, got {describe(item)}")
+    if not blocks:
+        raise ClaimError("nothing to stack")
+    shapes = {_block_shape(b) for b in blocks}
+    if len(shapes) != 1:
+        raise ClaimError(
+            "cannot stack blocks of different shapes into a tensor: " + ", ".join(sorted(map(str, shapes)))
+        )
+    out = Array(tuple(blocks))
+    size = 1
+    for n in out.shape:
+        size *= n
+    if size > MAX_ENTRIES:
+        raise ClaimError(f"a tensor of {size} entries is larger than the limit of {MAX_ENTRIES} entries")
+    charge(ENTRY_COST * size, f"a {'x'.join(map(str, out.shape))} tensor")
+    return out
+
+
+def index_of(v: Value, idx: Sequence[int]) -> Value:
+    """``v`` at 1-based ``idx``: an entry, or a block when fewer indices than ``v`` has."""
+    if is_tensor(v):
+        blocks = v.blocks()  # type: ignore[union-attr]
+        k = idx[0]
+        if not 1 <= k <= len(blocks):
+            raise ClaimError(f"index {k} is out of range 1..{len(blocks)} for {describe(v)}")
+        block = blocks[k - 1]
+        return block if len(idx) == 1 else index_of(block, idx[1:])
+    m = to_matrix(v, "an indexed value")
+    if len(idx) == 1 and (m.rows == 1 or m.cols == 1):
+        idx = [1, idx[0]] if m.rows == 1 else [idx[0], 1]
+    if len(idx) == 1:
+        r = idx[0]
+        if not 1 <= r <= m.rows:
+            raise ClaimError(f"row {r} is out of range 1..{m.rows} for {describe(m)}")
+        return sp.ImmutableMatrix(m[r - 1, :])
+    if len(idx) != 2:
+        raise ClaimError(f"{describe(m)} takes two indices (row, column)")
+    r, c = idx
+    for k, n, what in ((r, m.rows, "row"), (c, m.cols, "column")):
+        if not 1 <= k <= n:
+            raise ClaimError(f"{what} {k} is out of range 1..{n} for {describe(m)}")
+    return m[r - 1, c - 1]  # type: ignore[no-any-return]
+
+
+def _block_shape(b: sp.ImmutableMatrix | Array) -> tuple[int, ...]:
+    return b.shape if isinstance(b, Array) else (b.rows, b.cols)
+
+
+def tensor_map(v: Value, f: Callable[[Value], Value]) -> Array:
+    """``f`` applied to every matrix of a tensor."""
+    return array([f(b) if isinstance(b, sp.MatrixBase) else tensor_map(b, f) for b in as_array(v).items])
+
+
+def tensor_zip(x: Value, y: Value, f: Callable[[Value, Value], Value], what: str) -> Array:
+    """``f`` applied to matching matrices of two tensors of one shape."""
+    a, b = as_array(x), as_array(y)
+    if a.shape != b.shape:
+        raise ClaimError(f"cannot {what} {describe(a)} and {describe(b)}")
+    return array(
+        [
+            f(p, q) if isinstance(p, sp.MatrixBase) else tensor_zip(p, q, f, what)
+            for p, q in zip(a.items, b.items, strict=True)
+        ]
+    )
+
 
 #: caps that keep every claim small enough to decide quickly
 MAX_ENTRIES = 10_000
@@ -97,6 +232,10 @@ def describe(v: Value) -> str:
         return f"a {v.rows}x{v.cols} matrix"
     if isinstance(v, TensorView):
         return f"a {'x'.join(str(n) for n in v.shape)} tensor ({v.label})"
+    if isinstance(v, Array):
+        return f"a {'x'.join(str(n) for n in v.shape)} tensor"
+    if getattr(v, "is_condition", False):
+        return "a comparison (read only inside indicator(...) or where(...); LaTeX \\mathbb{1}[...])"
     if isinstance(v, Shape):
         return f"the tuple {show_shape(v)}"
     return "a scalar"
@@ -164,6 +303,8 @@ def short(e: object, limit: int = 300) -> str:
         text = show_shape(e)
     elif isinstance(e, TensorView):
         text = f"{e.label} ({'x'.join(str(n) for n in e.shape)})"
+    elif isinstance(e, Array):
+        text = "[" + ", ".join(short(b, limit) for b in e.items) + "]"
     elif isinstance(e, sp.MatrixBase):
         text = "[" + ", ".join("[" + ", ".join(sp.sstr(x) for x in e.row(r)) + "]" for r in range(e.rows)) + "]"
     else:
@@ -184,6 +325,8 @@ def is_scalar(v: Value) -> bool:
 def add(x: Value, y: Value, op: str = "+") -> Value:
     """``x + y`` (or ``x - y``): scalars with scalars, matrices of one shape."""
     sign = 1 if op == "+" else -1
+    if is_tensor(x) and is_tensor(y):
+        return tensor_zip(x, y, lambda p, q: add(p, q, op), "add" if op == "+" else "subtract")
     if is_scalar(x) and is_scalar(y):
         return x + sign * y  # type: ignore[operator]
     if is_matrix(x) and is_matrix(y):
@@ -221,6 +364,10 @@ def mul(x: Value, y: Value) -> Value:
         return sp.ImmutableMatrix(to_matrix(x, "left") * y)
     if is_matrix(x) and is_matrix(y):
         return matmul(x, y)
+    if is_tensor(y) and is_scalar(x):
+        return tensor_map(y, lambda b: mul(x, b))
+    if is_tensor(x) and is_scalar(y):
+        return tensor_map(x, lambda b: mul(b, y))
     raise ClaimError(f"cannot multiply {describe(x)} by {describe(y)}")
 
 
@@ -247,6 +394,8 @@ def divide(x: Value, y: Value) -> Value:
         raise ClaimError(f"cannot divide by {describe(y)}")
     if d == 0:
         raise ClaimError("division by zero")
+    if is_tensor(x):
+        return tensor_map(x, lambda b: divide(b, d))
     if is_matrix(x):
         charge(ENTRY_COST * len(to_matrix(x, "the numerator")), "dividing a matrix")
         return sp.ImmutableMatrix(to_matrix(x, "the numerator") / d)
@@ -254,6 +403,8 @@ def divide(x: Value, y: Value) -> Value:
 
 
 def negate(x: Value) -> Value:
+    if is_tensor(x):
+        return tensor_map(x, negate)
     if is_matrix(x):
         charge(ENTRY_COST * len(to_matrix(x, "the operand")), "negating a matrix")
         return sp.ImmutableMatrix(-to_matrix(x, "the operand"))

@@ -56,65 +56,51 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, ...], input
     check = closed_form.proven(d, j, i)
     c = check.channel
     g = d.geometry
-    n = g.ndim
-    shape_a, shape_k, shape_z = g.input, g.kernel, g.output
-    up = check.G
-    a, z = mat(d.input, c), mat(d.output, j)
+    stored = mat(d.kernel, *d.block(j, i))
+    names = {
+        "A": mat(d.input, c),
+        "K": stored,
+        "Z": mat(d.output, j),
+        "vK": vname(d.kernel, *d.block(j, i)),
+        "vA": vname(d.input, c),
+        "vZ": vname(d.output, j),
+        "grad_K": f"\\nabla_{{{stored}}} J",
+        "grad_A": f"\\nabla_{{{mat(d.input, c)}}} J",
+    }
+    return {
+        **names,
+        **_words(d),
+        "G": _g_lines(d, check),
+        "Gs": "\\mathbf{G}" if set(g.stride) == {1} else "\\mathbf{G}_s",
+        "Kd": _kernel_dilated(d, j, i),
+        "kernel": _kernel_lines(d, check, names, kernel_at),
+        "input": _input_lines(d, check, names, input_at),
+        # the kernels whose gradients add up in input channel c: all of them, or its group's
+        "many_out": len(d.group_outputs(c)) > 1,
+        "cout": len(d.group_outputs(c)),
+        "grouped": d.groups > 1,
+    }
+
+
+def _kernel_dilated(d: ConvDerivation, j: int, i: int) -> str:
+    """The window's kernel (turned for a transposed convolution), dilated by the layer's dilation."""
     stored = mat(d.kernel, *d.block(j, i))
     k = f"\\operatorname{{rot180}}({stored})" if d.transposed else stored
-    steps, dilation = g.stride, g.dilation
-    plain = g.mode == "zeros" and set(g.input_dilation) == {1} and min(g.padding) >= 0
-    stride_one = set(steps) == {1}
-    g_lines = [
-        Line(
-            "\\mathbf{G}",
-            f"= \\operatorname{{reshape}}\\left({frac_d('J', vname(d.output, j))}\\right)^\\top = "
-            + common.sym_block(up, rows=8, budget=LINE - 160),
-        )
-    ]
-    dilated_shape = tuple((m - 1) * s + 1 for m, s in zip(shape_z, steps, strict=True))
-    if not stride_one:
+    dilation = d.geometry.dilation
+    return f"\\operatorname{{dilate}}\\left({k}, {pair(dilation)}\\right)" if set(dilation) != {1} else k
 
-        def g_cell(pos: tuple[int, ...]) -> str:  # closed_form.dilate, only the entries shown looked up
-            if all(v % s == 0 for v, s in zip(pos, steps, strict=True)):
-                return tex(up[tuple(v // s for v, s in zip(pos, steps, strict=True))])
-            return "0"
 
-        g_lines.append(
-            Line(
-                "\\mathbf{G}_s",
-                f"= \\operatorname{{dilate}}\\left(\\mathbf{{G}}, {pair(steps)}\\right) = "
-                + block(g_cell, dilated_shape, rows=10, budget=LINE - 150),
-            )
-        )
-    gs = "\\mathbf{G}_s" if not stride_one else "\\mathbf{G}"
-    kd = f"\\operatorname{{dilate}}\\left({k}, {pair(dilation)}\\right)" if set(dilation) != {1} else k
-    # the window's kernel (turned for a transposed convolution), this block's entries only
-    kernel = shaped(d.kernel_entries(j, i), shape_k)
-    rot = shaped(list(reversed(ops.entries(kernel, shape_k))), shape_k)
-
-    def k_cell(pos: tuple[int, ...]) -> str:
-        return join_sum(_printed(check.kernel_terms(pos, CELL_TERMS), CELL_TERMS))
-
-    def a_cell(pos: tuple[int, ...]) -> str:
-        return join_sum(_printed(check.input_terms(pos, 2), 2))
-
-    grad_k, grad_a = f"\\nabla_{{{stored}}} J", f"\\nabla_{{{a}}} J"
-    vk = vname(d.kernel, *d.block(j, i))
-    at_k = common.position([v + 1 for v in kernel_at], n >= 2 and max(shape_k) > 9)
-    at_a = common.position([v + 1 for v in input_at], n >= 2 and max(shape_a) > 9)
-    span = g.span
-    full = tuple(m + s - 1 for m, s in zip(dilated_shape, span, strict=True))
-    fold = "\\operatorname{crop}" if plain else "\\mathcal{P}^\\top"
-    k_form = f"\\tilde{{{a}}} \\star {gs}"
-    if d.transposed:  # the stored kernel is the window's turned back
-        k_form = f"\\operatorname{{rot180}}\\left({k_form}\\right)"
+def _words(d: ConvDerivation) -> dict[str, Any]:
+    """The numbers and names the section's text uses: the stride's dilation of ``G``, the full
+    correlation's size and padding, where the input lies in it, which options apply."""
+    g = d.geometry
+    n = g.ndim
+    shape_a, shape_z, steps, dilation, span = g.input, g.output, g.stride, g.dilation, g.span
+    full = tuple((m - 1) * s + 1 + k - 1 for m, s, k in zip(shape_z, steps, span, strict=True))
     return {
-        "G": g_lines,
-        "Gs": gs,
         "ndim": n,
-        "stride_one": stride_one,
-        "plain": plain,
+        "stride_one": set(steps) == {1},
+        "plain": g.mode == "zeros" and set(g.input_dilation) == {1} and min(g.padding) >= 0,
         "transposed": d.transposed,
         "sh": steps[0],
         "sw": steps[-1],
@@ -148,42 +134,94 @@ def context(d: ConvDerivation, j: int, i: int, kernel_at: tuple[int, ...], input
         "pads": pair(tuple(m - 1 for m in span)),
         "pad_rows": common.counted(span[0] - 1, "row", math=True),
         "pad_cols": common.counted(span[-1] - 1, "column", math=True),
-        "A": a,
-        "K": stored,
-        "Kd": kd,
-        "Z": z,
-        "grad_K": grad_k,
-        "grad_A": grad_a,
-        "vK": vk,
-        "vA": vname(d.input, c),
-        "vZ": vname(d.output, j),
-        "kernel": [
-            Line(
-                grad_k,
-                f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', vk)}\\right)^\\top\\right) = {k_form}",
-            ),
-            Line("", "= " + block(k_cell, shape_k, keep=[kernel_at], rows=6, budget=LINE - 60)),
-            *_sum_lines(f"\\left({grad_k}\\right)_{{{at_k}}}", check.kernel_terms(kernel_at, ENTRY_TERMS)),
-        ],
-        "input": [
-            Line(
-                "\\operatorname{rot180}(" + k + ")",
-                "= " + common.sym_block(rot, shape=shape_k, rows=6, budget=LINE - 80),
-            ),
-            Line(
-                grad_a,
-                f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', vname(d.input, c))}\\right)^\\top\\right)"
-                f" = {fold}\\left({gs} \\star_{{\\mathrm{{full}}}} "
-                f"\\operatorname{{rot180}}({kd})\\right)",
-            ),
-            Line("", "= " + block(a_cell, shape_a, keep=[input_at], rows=8, budget=LINE - 60)),
-            *_sum_lines(f"\\left({grad_a}\\right)_{{{at_a}}}", check.input_terms(input_at, ENTRY_TERMS)),
-        ],
-        # the kernels whose gradients add up in input channel c: all of them, or its group's
-        "many_out": len(d.group_outputs(c)) > 1,
-        "cout": len(d.group_outputs(c)),
-        "grouped": d.groups > 1,
         "mode": g.mode if g.mode != "zeros" else "",
         "spread": any(u != 1 for u in g.input_dilation),
         "crop": min(g.padding) < 0,
     }
+
+
+def _g_lines(d: ConvDerivation, check: closed_form.ClosedFormCheck) -> list[Line]:
+    """``G`` and, with a stride, ``G_s``: ``G`` dilated by it (only the entries shown looked up)."""
+    g = d.geometry
+    up, steps = check.G, g.stride
+    lines = [
+        Line(
+            "\\mathbf{G}",
+            f"= \\operatorname{{reshape}}\\left({frac_d('J', vname(d.output, check.j))}\\right)^\\top = "
+            + common.sym_block(up, rows=8, budget=LINE - 160),
+        )
+    ]
+    if set(steps) == {1}:
+        return lines
+
+    def g_cell(pos: tuple[int, ...]) -> str:  # closed_form.dilate
+        if all(v % s == 0 for v, s in zip(pos, steps, strict=True)):
+            return tex(up[tuple(v // s for v, s in zip(pos, steps, strict=True))])
+        return "0"
+
+    dilated = tuple((m - 1) * s + 1 for m, s in zip(g.output, steps, strict=True))
+    lines.append(
+        Line(
+            "\\mathbf{G}_s",
+            f"= \\operatorname{{dilate}}\\left(\\mathbf{{G}}, {pair(steps)}\\right) = "
+            + block(g_cell, dilated, rows=10, budget=LINE - 150),
+        )
+    )
+    return lines
+
+
+def _kernel_lines(
+    d: ConvDerivation, check: closed_form.ClosedFormCheck, names: dict[str, str], at: tuple[int, ...]
+) -> list[Line]:
+    """``grad_K J = Apad ⋆ G_s`` (turned back for a transposed convolution), whole and one entry."""
+    shape = d.geometry.kernel
+    gs = "\\mathbf{G}" if set(d.geometry.stride) == {1} else "\\mathbf{G}_s"
+    form = f"\\tilde{{{names['A']}}} \\star {gs}"
+    if d.transposed:  # the stored kernel is the window's turned back
+        form = f"\\operatorname{{rot180}}\\left({form}\\right)"
+
+    def cell(pos: tuple[int, ...]) -> str:
+        return join_sum(_printed(check.kernel_terms(pos, CELL_TERMS), CELL_TERMS))
+
+    where = common.position([v + 1 for v in at], len(shape) >= 2 and max(shape) > 9)
+    return [
+        Line(
+            names["grad_K"],
+            f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', names['vK'])}\\right)^\\top\\right) = {form}",
+        ),
+        Line("", "= " + block(cell, shape, keep=[at], rows=6, budget=LINE - 60)),
+        *_sum_lines(f"\\left({names['grad_K']}\\right)_{{{where}}}", check.kernel_terms(at, ENTRY_TERMS)),
+    ]
+
+
+def _input_lines(
+    d: ConvDerivation, check: closed_form.ClosedFormCheck, names: dict[str, str], at: tuple[int, ...]
+) -> list[Line]:
+    """``grad_A J = crop(full(G_s ⋆ rot180(K_d)))`` (folded back by ``P^T`` in general), whole and one entry."""
+    g = d.geometry
+    plain = g.mode == "zeros" and set(g.input_dilation) == {1} and min(g.padding) >= 0
+    gs = "\\mathbf{G}" if set(g.stride) == {1} else "\\mathbf{G}_s"
+    fold = "\\operatorname{crop}" if plain else "\\mathcal{P}^\\top"
+    stored = mat(d.kernel, *d.block(check.j, check.i))
+    k = f"\\operatorname{{rot180}}({stored})" if d.transposed else stored
+    # the window's kernel (turned for a transposed convolution), this block's entries only, turned
+    kernel = ops.entries(shaped(d.kernel_entries(check.j, check.i), g.kernel), g.kernel)
+    rot = shaped(list(reversed(kernel)), g.kernel)
+
+    def cell(pos: tuple[int, ...]) -> str:
+        return join_sum(_printed(check.input_terms(pos, 2), 2))
+
+    where = common.position([v + 1 for v in at], g.ndim >= 2 and max(g.input) > 9)
+    return [
+        Line(
+            "\\operatorname{rot180}(" + k + ")", "= " + common.sym_block(rot, shape=g.kernel, rows=6, budget=LINE - 80)
+        ),
+        Line(
+            names["grad_A"],
+            f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', names['vA'])}\\right)^\\top\\right)"
+            f" = {fold}\\left({gs} \\star_{{\\mathrm{{full}}}} "
+            f"\\operatorname{{rot180}}({_kernel_dilated(d, check.j, check.i)})\\right)",
+        ),
+        Line("", "= " + block(cell, g.input, keep=[at], rows=8, budget=LINE - 60)),
+        *_sum_lines(f"\\left({names['grad_A']}\\right)_{{{where}}}", check.input_terms(at, ENTRY_TERMS)),
+    ]

@@ -590,47 +590,75 @@ def _notes(d: ConvDerivation) -> dict[str, Any]:
     return out
 
 
-def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, Any]:
-    """Everything the conv template lays out."""
-    doc = _ConvDocument(d, entry)
-    e, g = doc.e, doc.geom
-    n = g.ndim
+def _empty_context(d: ConvDerivation) -> dict[str, Any]:
+    """An empty layer's document: its shapes and why the output (or the input) has no entries;
+    every Jacobian is then an empty matrix and every gradient zero."""
+    g = d.geometry
     axes = _axes(d)
-    kflat, aflat = d.kernel.view(*doc.block), d.input.view(e.c)
-    unit_k = common.unit_matrix(doc.k_shape, *e.r)
-    unit_a = common.unit_matrix(doc.a_shape, *e.x)
-    window_unit = common.sym_block(
-        ops.window(ops.Unit(g.input, *e.x), g, *e.p), shape=doc.k_shape, inline=True, rows=4, budget=120
-    )
-    a, k = doc.a_name, doc.k_name
-    kname = mat(d.kernel, *doc.block)
-    k_labels = common.Mapped(
-        kflat,
-        lambda s: f"\\operatorname{{vec}}\\left({a} * {kernel_of(d, frac_d(kname, tex(s), display=True))}\\right)",
-    )
-    a_labels = common.Mapped(
-        aflat, lambda s: f"\\operatorname{{vec}}\\left({frac_d(a, tex(s), display=True)} * {k}\\right)"
-    )
-    many = d.cin > 1 or d.cout > 1
-    standalone = d.output.layer is None
-    summary = [
+    k_lead = (d.cin, d.cout // d.groups) if d.transposed else (d.cout, d.ck)
+    nz, na, nk = math.prod(g.output), math.prod(g.input), math.prod(g.kernel)
+    lines = [
         Line(
-            doc.z_name,
-            f"= {doc.conv_sum()}{doc.plus_bias} = " + doc.rep2(rows=6, budget=300),
-            tag="(rep.2)",
+            frac_d(vname(d.output, show=False), vname(d.input, show=False)),
+            f"\\in \\mathbb{{R}}^{{{dims(d.cout * nz, d.cin * na)}}}",
         ),
         Line(
-            frac_d(doc.vz, doc.vk),
-            "= " + common.jac_matrix(doc.k_jac, keep_rows=[doc.z_at], keep_cols=[doc.k_at], rows=8, budget=300),
-        ),
-        Line(
-            frac_d(doc.vz, doc.va),
-            "= " + common.jac_matrix(doc.a_jac, keep_rows=[doc.z_at], keep_cols=[doc.a_at], rows=8, budget=300),
+            frac_d(vname(d.output, show=False), vname(d.kernel, show=False)),
+            f"\\in \\mathbb{{R}}^{{{dims(d.cout * nz, d.kernel.size)}}}",
         ),
     ]
-    if doc.bias:
-        summary.append(Line(frac_d(doc.vz, doc.bias), f"= {ones(math.prod(doc.z_shape), 1)}"))
-    z_letters, k_letters, a_letters = _LETTERS[n]
+    return {
+        "empty": True,
+        "A_all": mat(d.input, show=False),
+        "K_all": mat(d.kernel, show=False),
+        "Z_all": mat(d.output, show=False),
+        "A_space": space(*d.spec.in_shape),
+        "K_space": space(*k_lead, *g.kernel),
+        "Z_space": space(d.cout, *g.output),
+        "padding": common.padding_note(g, axes),
+        "stride": _named([x.s for x in axes], g.stride),
+        "size_lines": common.size_lines(g, axes),
+        "no_input": 0 in g.input,
+        "no_output": 0 in g.output,
+        "jacobians": lines,
+        "nk": nk,
+        "b": bool(d.bias is not None),
+        "chain": {"K": [], "A": [], "b": []},
+        "summary": lines,
+        **_notes(d),
+    }
+
+
+def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, Any]:
+    """Everything the conv template lays out, section by section."""
+    if d.geometry.empty:
+        return _empty_context(d)
+    doc = _ConvDocument(d, entry)
+    e = doc.e
+    return {
+        **_shapes(doc),
+        **_written_out(doc),
+        **_kernel_section(doc),
+        **_input_section(doc),
+        "pictures": {
+            "windows": [pictures.window_picture(doc.geom, *_drawn(e.p), tex(doc.z_sym))] if doc.geom.ndim <= 2 else [],
+            "K": [pictures.jacobian_picture(doc.k_jac, frac_d(doc.vz, doc.vk), (doc.z_at, doc.k_at))],
+            "A": [pictures.jacobian_picture(doc.a_jac, frac_d(doc.vz, doc.va), (doc.z_at, doc.a_at))],
+        },
+        "bias_lines": doc.bias_lines(),
+        "chain": doc.chain(),
+        "closed": backward.context(d, e.j, e.i, e.stored, e.x),
+        **_remarks(doc),
+        "summary": _summary(doc),
+        **_notes(d),
+    }
+
+
+def _shapes(doc: _ConvDocument) -> dict[str, Any]:
+    """The shapes section: the tensors, their spaces, the settings and the output size."""
+    d, e, g = doc.d, doc.e, doc.geom
+    axes = _axes(d)
+    many = d.cin > 1 or d.cout > 1
     k_lead = (d.cin, d.cout // d.groups) if d.transposed else (d.cout, d.ck)
     return {
         "many": many,
@@ -639,9 +667,9 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "j": e.j + 1,
         "i": e.i + 1,
         "c": e.c + 1,
-        "A": a,
-        "K": k,
-        "Kstored": kname,
+        "A": doc.a_name,
+        "K": doc.k_name,
+        "Kstored": mat(d.kernel, *doc.block),
         "Z": doc.z_name,
         "vA": doc.va,
         "vK": doc.vk,
@@ -662,6 +690,15 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "stride": _named([x.s for x in axes], g.stride),
         "dilation": _named([x.d for x in axes], g.dilation) if any(v != 1 for v in g.dilation) else "",
         "size_lines": common.size_lines(g, axes),
+    }
+
+
+def _written_out(doc: _ConvDocument) -> dict[str, Any]:
+    """The convolution written out (rep.1 to rep.3), the worked window and the vec forms."""
+    d, e = doc.d, doc.e
+    n = doc.geom.ndim
+    z_letters, k_letters, a_letters = _LETTERS[n]
+    return {
         "forward": doc.forward(),
         "compact": doc.compact,
         "window_name": doc.window_name(e.p),
@@ -683,6 +720,22 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "z_entries": "z_{" + "".join(z_letters) + "}",
         "k_entries": "k_{" + "".join(k_letters) + "}",
         "window_label": "".join(z_letters),
+        "dims_K": dims(math.prod(doc.z_shape), math.prod(doc.k_shape)),
+        "dims_A": dims(math.prod(doc.z_shape), math.prod(doc.a_shape)),
+    }
+
+
+def _kernel_section(doc: _ConvDocument) -> dict[str, Any]:
+    """The derivative with respect to the kernel: eq.a1-1 to eq.a1-3 and the whole Jacobian."""
+    d, e = doc.d, doc.e
+    kflat = d.kernel.view(*doc.block)
+    unit_k = common.unit_matrix(doc.k_shape, *e.r)
+    a, k, kname = doc.a_name, doc.k_name, mat(d.kernel, *doc.block)
+    labels = common.Mapped(
+        kflat,
+        lambda s: f"\\operatorname{{vec}}\\left({a} * {kernel_of(d, frac_d(kname, tex(s), display=True))}\\right)",
+    )
+    return {
         "a1_1": doc.definition(doc.vk, kflat, doc.k_at, "eq.a1-1"),
         "a1_2": doc.worked(
             doc.k_sym,
@@ -692,14 +745,25 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
             "eq.a1-2",
         ),
         "a1_3": doc.construction(
-            doc.k_sym,
-            k,
-            lambda x: f"{a} * {x}",
-            unit_k,
-            common.jac_column(doc.k_jac, doc.k_at),
-            "eq.a1-3",
+            doc.k_sym, k, lambda x: f"{a} * {x}", unit_k, common.jac_column(doc.k_jac, doc.k_at), "eq.a1-3"
         ),
-        "jac_K": doc.whole(doc.vk, k_labels, doc.k_jac, doc.k_at),
+        "jac_K": doc.whole(doc.vk, labels, doc.k_jac, doc.k_at),
+    }
+
+
+def _input_section(doc: _ConvDocument) -> dict[str, Any]:
+    """The derivative with respect to the input: eq.a2-1 to eq.a2-3 and the whole Jacobian."""
+    d, e, g = doc.d, doc.e, doc.geom
+    aflat = d.input.view(e.c)
+    unit_a = common.unit_matrix(doc.a_shape, *e.x)
+    window_unit = common.sym_block(
+        ops.window(ops.Unit(g.input, *e.x), g, *e.p), shape=doc.k_shape, inline=True, rows=4, budget=120
+    )
+    a, k = doc.a_name, doc.k_name
+    labels = common.Mapped(
+        aflat, lambda s: f"\\operatorname{{vec}}\\left({frac_d(a, tex(s), display=True)} * {k}\\right)"
+    )
+    return {
         "a2_1": doc.definition(doc.va, aflat, doc.a_at, "eq.a2-1"),
         "a2_2": doc.worked(
             doc.a_sym,
@@ -711,32 +775,48 @@ def context(d: ConvDerivation, entry: Sequence[int] | None = None) -> dict[str, 
         "a2_3": doc.construction(
             doc.a_sym, a, lambda x: f"{x} * {k}", unit_a, common.jac_column(doc.a_jac, doc.a_at), "eq.a2-3"
         ),
-        "jac_A": doc.whole(doc.va, a_labels, doc.a_jac, doc.a_at),
-        "pictures": {
-            "windows": [pictures.window_picture(g, *_drawn(e.p), tex(doc.z_sym))] if n <= 2 else [],
-            "K": [pictures.jacobian_picture(doc.k_jac, frac_d(doc.vz, doc.vk), (doc.z_at, doc.k_at))],
-            "A": [pictures.jacobian_picture(doc.a_jac, frac_d(doc.vz, doc.va), (doc.z_at, doc.a_at))],
-        },
-        "bias_lines": doc.bias_lines(),
-        "chain": doc.chain(),
-        "closed": backward.context(d, e.j, e.i, e.stored, e.x),
-        # the seed's slips in Appendix A, remarked on in a layer's own document; a network
-        # remarks on 3.1.5's once, in its chain rule
-        "remarks": {
-            "forward": [remark("beta"), remark("rep1")] if standalone and n == 2 and not d.transposed else [],
-            "a2_2": [remark("eq-a2-2")] if standalone and n == 2 and not d.transposed else [],
-        },
-        # in a network, layer 1's kernel gradient is the seed's 3.1.6, a later layer's its 3.1.5
-        "chain_remarks": []
-        if standalone
-        else [remark("kernel-1")]
-        if d.layer == 1
-        else [remark("layer-input"), remark("kernel-index")],
-        "summary": summary,
-        "dims_K": dims(math.prod(doc.z_shape), math.prod(doc.k_shape)),
-        "dims_A": dims(math.prod(doc.z_shape), math.prod(doc.a_shape)),
-        **_notes(d),
+        "jac_A": doc.whole(doc.va, labels, doc.a_jac, doc.a_at),
     }
+
+
+def _remarks(doc: _ConvDocument) -> dict[str, Any]:
+    """The seed's slips in Appendix A, remarked on in a 2-D layer's own document; a network
+    remarks on 3.1.5's once, in its chain rule (layer 1's kernel gradient is the seed's 3.1.6,
+    a later layer's its 3.1.5)."""
+    d = doc.d
+    standalone = d.output.layer is None
+    seed_like = standalone and doc.geom.ndim == 2 and not d.transposed
+    if standalone:
+        chain: list[Any] = []
+    elif d.layer == 1:
+        chain = [remark("kernel-1")]
+    else:
+        chain = [remark("layer-input"), remark("kernel-index")]
+    return {
+        "remarks": {
+            "forward": [remark("beta"), remark("rep1")] if seed_like else [],
+            "a2_2": [remark("eq-a2-2")] if seed_like else [],
+        },
+        "chain_remarks": chain,
+    }
+
+
+def _summary(doc: _ConvDocument) -> list[Line]:
+    """The short form for a notebook: rep.2 and the Jacobians."""
+    summary = [
+        Line(doc.z_name, f"= {doc.conv_sum()}{doc.plus_bias} = " + doc.rep2(rows=6, budget=300), tag="(rep.2)"),
+        Line(
+            frac_d(doc.vz, doc.vk),
+            "= " + common.jac_matrix(doc.k_jac, keep_rows=[doc.z_at], keep_cols=[doc.k_at], rows=8, budget=300),
+        ),
+        Line(
+            frac_d(doc.vz, doc.va),
+            "= " + common.jac_matrix(doc.a_jac, keep_rows=[doc.z_at], keep_cols=[doc.a_at], rows=8, budget=300),
+        ),
+    ]
+    if doc.bias:
+        summary.append(Line(frac_d(doc.vz, doc.bias), f"= {ones(math.prod(doc.z_shape), 1)}"))
+    return summary
 
 
 def _drawn(p: tuple[int, ...]) -> tuple[int, int]:

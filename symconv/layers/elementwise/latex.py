@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import sympy as sp
@@ -105,8 +106,9 @@ def activation_context(d: ActivationDerivation) -> dict[str, Any]:
 
 def flatten_context(d: FlattenDerivation) -> dict[str, Any]:
     """``B = [vec(A_1); ...; vec(A_c)]`` and the reshape of ``dJ/dB`` (3.1.2)."""
-    c, h, w = d.spec.in_shape
-    n = c * h * w
+    c, *size = d.spec.in_shape
+    hw = math.prod(size)
+    n = c * hw
     b = mat(d.output)
     jac = d.jacobian()
     flat = d.input.flat
@@ -114,8 +116,8 @@ def flatten_context(d: FlattenDerivation) -> dict[str, Any]:
     entries = column([tex(s) for s in flat], rows=14)
     partial_row = row([dfrac_partial("J", tex(s)) for s in flat], budget=LINE - 60)
     grid = matrix(
-        lambda r, col: dfrac_partial("J", tex(flat[r * h * w + col])),
-        (c, h * w),
+        lambda r, col: dfrac_partial("J", tex(flat[r * hw + col])),
+        (c, hw),
         rows=8,
         budget=LINE - 60,
         gap=FRACTIONS,
@@ -125,18 +127,17 @@ def flatten_context(d: FlattenDerivation) -> dict[str, Any]:
         "A_all": mat(d.input, show=False),
         "B": b,
         "c": c,
-        "h": h,
-        "w": w,
+        "sizes": " \\cdot ".join(str(x) for x in (c, *size)),
         "n": n,
-        "hw": h * w,
-        "A_space": space(c, h, w),
+        "hw": hw,
+        "A_space": space(c, *size),
         "forward": [Line(b, f"= {stacked} = {entries}")],
         "jacobian": [
             Line(frac_d(b, vname(d.input, show=False)), f"= \\mathbf{{I}}_{{{n}}} = " + common.jac_matrix(jac, rows=8))
         ],
         "reshape": [
             Line(s(frac_d("J", b), 1, n), "= " + partial_row),
-            Line(s(frac_d("J", vname(d.input, show=False)), c, h * w), "= " + grid),
+            Line(s(frac_d("J", vname(d.input, show=False)), c, hw), "= " + grid),
         ],
         "summary": [
             Line(b, f"= {stacked}"),

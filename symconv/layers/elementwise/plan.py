@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import sympy as sp
 
 from ...codegen import plans as cg
 from ...codegen.printer import code, tuple_text
 from ...errors import require
-from ...symbols import vec_order
 from .rule import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
 
 _F = sp.Symbol("F", real=True)
@@ -59,7 +60,7 @@ def plan_activation(d: ActivationDerivation, names: cg.Names) -> cg.Block:
         "in_shape": cg.shape_text(shape),
         "channels": d.channels,
         "per_channel": n,
-        "image": len(shape) == 3,
+        "image": len(shape) >= 2,
         "jacobian_entries": entries,
         "jacobian_limit": cg.JACOBIAN_LIMIT,
         "spec": d.spec,
@@ -77,22 +78,24 @@ def plan_flatten(d: FlattenDerivation, names: cg.Names) -> cg.Block:
     core, so position ``m`` of ``B`` is the input entry at vec position ``m``; the generated
     ``A.transpose(0, 1, 3, 2).reshape(N, -1)`` is checked to give that order, and
     ``dB/d vA`` must be the identity."""
-    c, h, w = d.spec.in_shape
+    shape = d.spec.in_shape
+    size = math.prod(shape)
     jac = d.jacobian("A")
-    require(np.array_equal(jac.rows, jac.cols) and jac.nnz == c * h * w, "dB/dvA is not the identity")
+    require(np.array_equal(jac.rows, jac.cols) and jac.nnz == size, "dB/dvA is not the identity")
     require(d.output.flat == d.input.flat, "B is not the stacked channel vecs of A")
-    labels = np.arange(c * h * w).reshape(c, h, w)  # C-order position of each entry
-    axes = (0, 2, 1)  # per example: swap rows and columns, then read row-major
-    require(np.array_equal(labels.transpose(axes).reshape(-1), vec_order(labels)), "flatten order")
+    labels = np.arange(size).reshape(shape)  # C-order position of each entry
+    # per example: the channel, then the other axes reversed (the first fastest), read row-major
+    axes = (0, *range(len(shape) - 1, 0, -1))
+    require(np.array_equal(labels.transpose(axes).reshape(-1), d.input.vec_order(labels)), "flatten order")
     context = {
         "fn": names.fn,
         "c": names.const,
         "constants": [],
-        "in_shape": cg.shape_text((c, h, w)),
+        "in_shape": cg.shape_text(shape),
         "axes": tuple_text((0, *(a + 1 for a in axes))),
-        "unaxes": tuple_text((0, *(a + 1 for a in np.argsort(axes)))),
-        "swapped": cg.shape_text((c, w, h)),
-        "size": c * h * w,
+        "unaxes": tuple_text((0, *(int(a) + 1 for a in np.argsort(axes)))),
+        "swapped": cg.shape_text(tuple(shape[a] for a in axes)),
+        "size": size,
         "spec": d.spec,
     }
     return cg.Block(
