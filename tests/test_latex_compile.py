@@ -22,7 +22,6 @@ from symconv.cli import main
 from symconv.config import load_config
 from symconv.errors import SpecError
 from symconv.golden import GOLDEN_CONFIGS
-from symconv.golden import document_files as golden_files
 from symconv.latex.compile import LatexError, compile_pdf, first_error, have_pdflatex, run_pdflatex
 from symconv.latex.document import document
 
@@ -63,11 +62,6 @@ def compile_text(text: str) -> tuple[bytes, str]:
     assert pdf.startswith(b"%PDF")
     assert "LaTeX Warning: Reference" not in log
     return pdf, log
-
-
-@pytest.fixture(scope="module")
-def golden() -> dict[str, str]:
-    return golden_files()
 
 
 #: the least share of its text area a page other than the last fills (a fifth of a page)
