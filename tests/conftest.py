@@ -12,8 +12,9 @@ import pytest
 
 from symconv.golden import golden_files
 
-#: a test that takes longer says why in its marker: ``@pytest.mark.slow(reason="...")``
+#: a test that takes longer (its setup included) says why in its marker: ``@pytest.mark.slow(reason="...")``
 SLOW_SECONDS = 10.0
+_SPENT = pytest.StashKey[float]()
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +44,10 @@ def slow_reason(item: pytest.Item) -> str | None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
-    if report.when == "call" and report.duration > SLOW_SECONDS and not slow_reason(item):
-        report.user_properties.append(("slow_without_reason", round(report.duration, 1)))
+    if report.when in ("setup", "call"):  # a module fixture's setup counts for the test that made it
+        item.stash[_SPENT] = item.stash.get(_SPENT, 0.0) + report.duration
+    if report.when == "call" and item.stash[_SPENT] > SLOW_SECONDS and not slow_reason(item):
+        report.user_properties.append(("slow_without_reason", round(item.stash[_SPENT], 1)))
     return report
 
 

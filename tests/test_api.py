@@ -401,6 +401,7 @@ def test_ctrl_c_at_any_moment_is_interrupted_and_exit_130(tmp_path: Path) -> Non
 PAST_BUDGET = symconv.Conv2D(input=(512, 512), kernel=(3, 3), padding=1)
 
 
+@pytest.mark.slow(reason="the smallest square layer past the default budget (512x512), generated and checked: 5-10 s")
 def test_check_takes_a_module_past_the_budget_and_says_it_samples(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -114,7 +114,7 @@ def test_readme_has_latex_commands():
     assert len(readme_latex_commands()) >= 3
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="compiles each README document with pdflatex: 2-6 s each")
 @pytest.mark.parametrize("argv", readme_latex_commands(), ids=lambda a: " ".join(a)[:60])
 def test_readme_documents_compile_with_no_overfull_box_and_no_near_empty_page(tex, argv, tmp_path, capsys):
     kept = [a for a in argv if a not in ("--pdf", "--png")]

@@ -452,7 +452,7 @@ def test_golden_files_are_the_four_documents_with_headers(golden):
         assert text == files[rel]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="two documents made again in another process: 3-6 s")
 def test_documents_are_byte_identical_across_processes():
     """Same input, same bytes: also in another process with another hash seed."""
     code = (

@@ -9,9 +9,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow(reason="builds a wheel with pip and imports it in another process: 5-8 s")
 def test_wheel_carries_templates_and_configs_and_finds_them(tmp_path):
     wheels = tmp_path / "wheels"
     build = subprocess.run(

@@ -43,6 +43,9 @@ def _commands() -> list[tuple[str, int]]:
 
 COMMANDS = _commands()
 SLOW = ("hand_sign", "--pdf", "seed_audit")
+SLOW_MARK = pytest.mark.slow(
+    reason="a README command that derives the hand-sign network, compiles a PDF or audits the seed: 3-10 s"
+)
 
 
 def _files() -> dict[str, str]:
@@ -73,7 +76,7 @@ def test_readme_has_what_these_tests_run():
 
 @pytest.mark.parametrize(
     ("command", "code"),
-    [pytest.param(c, e, marks=[pytest.mark.slow] if any(s in c for s in SLOW) else []) for c, e in COMMANDS],
+    [pytest.param(c, e, marks=[SLOW_MARK] if any(s in c for s in SLOW) else []) for c, e in COMMANDS],
     ids=[c[:60] for c, _ in COMMANDS],
 )
 def test_readme_command_runs_as_printed(command, code, folder):
