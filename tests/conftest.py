@@ -6,7 +6,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +35,15 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         if not made.exists():
             made.write_text(json.dumps(golden_files()), encoding="utf-8")
     return json.loads(made.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def command() -> Path:
+    """The installed ``symconv`` command (the entry point a user runs), beside this Python."""
+    exe = Path(sys.executable).parent / "symconv"
+    if not exe.exists():  # pragma: no cover - a venv always has the entry point
+        pytest.skip("the symconv entry point is not installed")
+    return exe
 
 
 def slow_reason(item: pytest.Item) -> str | None:

@@ -374,13 +374,10 @@ MOMENTS = {
 
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc to see where the command is")
-def test_ctrl_c_at_any_moment_is_interrupted_and_exit_130(tmp_path: Path) -> None:
+def test_ctrl_c_at_any_moment_is_interrupted_and_exit_130(tmp_path: Path, command: Path) -> None:
     """The installed command, interrupted while it imports and while it works: one line
     "interrupted", exit code 130 (never a traceback, never a death by SIGINT)."""
-    exe = Path(sys.executable).parent / "symconv"
-    if not exe.exists():  # pragma: no cover - a venv always has the entry point
-        pytest.skip("the symconv entry point is not installed")
-    argv = [str(exe), "derive", "--config", "hand_sign", "--no-pdf", "-o", str(tmp_path)]
+    argv = [str(command), "derive", "--config", "hand_sign", "--no-pdf", "-o", str(tmp_path)]
     runs = {}
     for name in MOMENTS:
         runs[name] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
