@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections import OrderedDict
+from keyword import iskeyword
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +143,10 @@ def run(args: argparse.Namespace) -> int:
                 )
         if not args.no_code:
             progress.step("NumPy module")
-            module = write_module(spec, out, stem if stem.isidentifier() else None, command="symconv derive")
+            name = re.sub(r"\W", "_", stem)  # my-net.tex beside my_net.py
+            module = write_module(
+                spec, out, name if name.isidentifier() and not iskeyword(name) else None, command="symconv derive"
+            )
             print(f"wrote {module}")
             progress.step("numeric checks")
             checks = check_module(module)
