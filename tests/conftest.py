@@ -14,9 +14,8 @@ import pytest
 
 from symconv.golden import golden_files
 
-#: a test that takes longer (its setup included) says why in its marker: ``@pytest.mark.slow(reason="...")``
+#: a test that takes longer says why in its marker: ``@pytest.mark.slow(reason="...")``
 SLOW_SECONDS = 10.0
-_SPENT = pytest.StashKey[float]()
 
 
 @pytest.fixture(scope="session")
@@ -55,22 +54,26 @@ def slow_reason(item: pytest.Item) -> str | None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     report = yield
-    if report.when in ("setup", "call"):  # a module fixture's setup counts for the test that made it
-        item.stash[_SPENT] = item.stash.get(_SPENT, 0.0) + report.duration
-    if report.when == "call" and item.stash[_SPENT] > SLOW_SECONDS and not slow_reason(item):
-        report.user_properties.append(("slow_without_reason", round(item.stash[_SPENT], 1)))
+    if report.duration > SLOW_SECONDS and report.when in ("setup", "call") and not slow_reason(item):
+        report.user_properties.append((f"slow_{report.when}", round(report.duration, 1)))
     return report
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Name the tests that took more than ``SLOW_SECONDS`` and give no reason in a
-    ``slow(reason=...)`` marker (information: a loaded machine slows every test)."""
-    found = [
-        (dict(r.user_properties)["slow_without_reason"], r.nodeid)
-        for r in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
-        if "slow_without_reason" in dict(r.user_properties)
-    ]
-    if found:
-        terminalreporter.section(f"tests over {SLOW_SECONDS:g} s without a slow(reason=...) marker")
-        for seconds, nodeid in sorted(found, reverse=True):
-            terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")
+    ``slow(reason=...)`` marker, and the module fixtures that took as long to set up for such
+    a test (information: a loaded machine slows every test)."""
+    reports = [r for key in ("passed", "failed", "error", "") for r in terminalreporter.stats.get(key, [])]
+    for when, what in (("call", "tests"), ("setup", "fixture set-ups")):
+        found = sorted(
+            (
+                (dict(r.user_properties)[f"slow_{when}"], r.nodeid)
+                for r in reports
+                if f"slow_{when}" in dict(getattr(r, "user_properties", ()))
+            ),
+            reverse=True,
+        )
+        if found:
+            terminalreporter.section(f"{what} over {SLOW_SECONDS:g} s without a slow(reason=...) marker")
+            for seconds, nodeid in found:
+                terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")

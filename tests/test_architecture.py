@@ -229,6 +229,7 @@ def under_python_o() -> dict[str, str]:
     return lines
 
 
+@pytest.mark.slow(reason="its fixture: one python -O process imports symconv and generates 7 layers, 4-10 s in all")
 @pytest.mark.parametrize("case", sorted(_CORRUPT))
 def test_generation_refuses_a_corrupted_derivation_under_python_O(case, under_python_o):
     assert under_python_o[case].startswith("refused:"), under_python_o[case]
