@@ -98,9 +98,11 @@ def row(label: str, ours: float, theirs: float, ratio: float) -> None:
     print(f"| {label} | {ours * 1e3:.3g} ms | {theirs * 1e3:.3g} ms | {ratio:.2f} |")
 
 
-def interleaved(cases: Sequence[Case], reps: int, block: int = 9) -> None:
+def interleaved(cases: Sequence[Case], reps: int, block: int = 9) -> list[tuple[float, float]]:
+    """The rows' figures; returns each row's median times ``(generated, PyTorch)``."""
     head("forward + backward, float64, interleaved")
     figures = []
+    pairs: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
             fns = [job(case, "generated", Path(tmp)), job(case, "torch", Path(tmp))]
@@ -120,8 +122,10 @@ def interleaved(cases: Sequence[Case], reps: int, block: int = 9) -> None:
                     medians[k].append(round_[-1])
                 ratios.append(round_[0] / round_[1])
             figures.append(statistics.median(ratios))
-            row(case.label, statistics.median(medians[0]), statistics.median(medians[1]), figures[-1])
+            pairs.append((statistics.median(medians[0]), statistics.median(medians[1])))
+            row(case.label, *pairs[-1], figures[-1])
     summary(figures)
+    return pairs
 
 
 def child(case: Case, side: str, reps: int) -> None:
@@ -136,9 +140,13 @@ def child(case: Case, side: str, reps: int) -> None:
     print(json.dumps(statistics.median(times)))
 
 
-def alone(script: str, cases: Sequence[Case], chosen: list[int], reps: int, blas_threads: int | None) -> None:
+def alone(
+    script: str, cases: Sequence[Case], chosen: list[int], reps: int, blas_threads: int | None
+) -> list[tuple[float, float]]:
+    """The rows' figures; returns each row's median times ``(generated, PyTorch)``."""
     head("forward + backward, float64, each alone")
     ratios = []
+    pairs: list[tuple[float, float]] = []
     for index in chosen:
         times = []
         for side in ("generated", "torch"):
@@ -146,12 +154,20 @@ def alone(script: str, cases: Sequence[Case], chosen: list[int], reps: int, blas
             command += ["--blas-threads", str(blas_threads)] if blas_threads else []
             times.append(json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout))
         ratios.append(times[0] / times[1])
+        pairs.append((times[0], times[1]))
         row(cases[index].label, times[0], times[1], ratios[-1])
     summary(ratios)
+    return pairs
 
 
-def main(script: str, doc: str, cases: Sequence[Case]) -> int:
-    """The command line of a parity benchmark whose rows are ``cases``."""
+def main(
+    script: str,
+    doc: str,
+    cases: Sequence[Case],
+    after: Callable[[list[Case], list[tuple[float, float]]], None] | None = None,
+) -> int:
+    """The command line of a parity benchmark whose rows are ``cases``; ``after(rows, times)``
+    reports more on the rows run (their median times, generated and PyTorch)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--alone", action="store_true", help="each side alone in a fresh process")
@@ -170,7 +186,9 @@ def main(script: str, doc: str, cases: Sequence[Case]) -> int:
     print(f"load average {load} on {os.cpu_count()} cores; NumPy's BLAS threads: {args.blas_threads or 'default'}\n")
     chosen = [index for index, case in enumerate(cases) if args.only in case.label]
     if args.alone:
-        alone(script, cases, chosen, args.reps, args.blas_threads)
+        times = alone(script, cases, chosen, args.reps, args.blas_threads)
     else:
-        interleaved([cases[i] for i in chosen], args.reps)
+        times = interleaved([cases[i] for i in chosen], args.reps)
+    if after is not None:
+        after([cases[i] for i in chosen], times)
     return 0

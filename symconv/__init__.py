@@ -17,6 +17,7 @@ from .latex import document as _document  # noqa: F401  (registers the LaTeX fra
 from .layers.adaptive.spec import AdaptiveAvgPool2D, AdaptiveMaxPool2D
 from .layers.conv.spec import Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D
 from .layers.elementwise.spec import Dense, Flatten, ReLU, Sigmoid, SoftmaxCrossEntropy, Tanh
+from .layers.pad.spec import Pad1D, Pad2D, Pad3D
 from .layers.pool.spec import AvgPool2D, MaxPool2D
 from .network import NetworkDerivation
 from .sparse import VecJacobian
@@ -39,6 +40,9 @@ __all__ = [
     "MaxPool2D",
     "Network",
     "NetworkDerivation",
+    "Pad1D",
+    "Pad2D",
+    "Pad3D",
     "PlanError",
     "ReLU",
     "Sigmoid",

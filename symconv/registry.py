@@ -14,15 +14,15 @@ from typing import Any
 from .errors import SpecError
 from .layers.adaptive import home as adaptive
 from .layers.conv import home as conv
-from .layers.convt import home as convt
 from .layers.elementwise import home as elementwise
 from .layers.kind import LayerKind
+from .layers.pad import home as pad
 from .layers.pool import home as pool
 from .rule import Derivation
 from .specs import Layer
 
 #: every kind, by its name in configs and on the command line
-KINDS: dict[str, LayerKind] = {k.name: k for home in (conv, convt, pool, adaptive, elementwise) for k in home.KINDS}
+KINDS: dict[str, LayerKind] = {k.name: k for home in (conv, pool, adaptive, pad, elementwise) for k in home.KINDS}
 
 #: the spec classes, by kind
 LAYER_TYPES: dict[str, type[Layer]] = {name: k.spec for name, k in KINDS.items()}

@@ -130,6 +130,19 @@ def pad_value(name: str, value: Any) -> float:
     return 0.0 if v == 0 else v
 
 
+def real(name: str, value: Any) -> float:
+    """A real number (``inf``, ``-inf`` and ``nan`` too, as PyTorch's pad value takes them), or
+    its text as the command line and TOML give it (read with a pattern, never evaluated)."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if re.fullmatch(r"[+-]?(inf|infinity|nan|(\d{1,30}(\.\d{0,30})?|\.\d{1,30})(e[+-]?\d{1,3})?)", text):
+            return float(text)
+        raise SpecError(name, f"must be a number, got {_show(value)}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(name, f"must be a number, got {_show(value)}")
+    return float(value)
+
+
 def divides(name: str, value: int, counts: Sequence[tuple[str, int | None]]) -> int:
     """``value`` (already a positive integer) divides each known count: PyTorch's rule for
     ``groups``, which splits ``in_channels`` and ``out_channels`` into equal groups.  A count

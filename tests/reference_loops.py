@@ -11,6 +11,7 @@ Slow on purpose: use small shapes.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -700,3 +701,166 @@ def conv_transpose_backward(dZ, A, K, padding, stride, dilation=(1, 1), groups=1
         dA[a] += gz * float(K[k])
         dK[k] += gz * float(A[a])
     return dA, dK, dZ.sum(axis=(0, 2, 3))
+
+
+# -- the general convolution in any number of axes (JAX's conv_general_dilated with PyTorch's
+# padding modes and groups; its transpose, PyTorch's conv_transposeNd), written from their
+# definitions with plain loops over index tuples ------------------------------------------------
+
+
+def general_out_size(n: int, k: int, before: int, after: int, stride: int, dilation: int, lhs: int) -> int:
+    """JAX's output size along one axis: the input with ``lhs - 1`` zeros between its entries
+    (``lhs (n - 1) + 1`` entries, none when ``n`` is 0), ``before`` and ``after`` more (negative:
+    fewer), windows of ``dilation (k - 1) + 1`` entries ``stride`` apart; 0 when none fits."""
+    spread = lhs * (n - 1) + 1 if n else 0
+    room = spread + before + after - dilation * (k - 1) - 1
+    return room // stride + 1 if room >= 0 else 0
+
+
+def _held(t: int, n: int, lhs: int, mode: str) -> int:
+    """The input entry at position ``t`` of the (lhs-dilated) input counted from its first entry
+    (negative: in the padding before it), or -1 where a zero is: PyTorch's padding modes mirror
+    without the edge (``reflect``), repeat the edge (``replicate``) or wrap (``circular``)."""
+    if mode == "zeros" or n == 0:
+        return t // lhs if 0 <= t <= lhs * (n - 1) and t % lhs == 0 else -1
+    if mode == "reflect":
+        while t < 0 or t >= n:
+            t = -t if t < 0 else 2 * (n - 1) - t
+        return t
+    if mode == "replicate":
+        return min(max(t, 0), n - 1)
+    return t % n  # circular
+
+
+def _general_products(a_shape, k_shape, padding, stride, dilation, lhs, mode, groups):
+    """Every product of the general convolution: ``(z, a, k)``, output ``[n, j, *p]``, input
+    ``[n, g C_in/groups + c, *x]`` and kernel ``[j, c, *r]`` entries, ``x`` held at padded
+    position ``p s + r d`` (per axis) when that holds an input entry."""
+    n_, _, *size = a_shape
+    cout, cg, *kernel = k_shape
+    per_group = cout // groups
+    d = len(size)
+    out = [
+        general_out_size(size[a], kernel[a], padding[2 * a], padding[2 * a + 1], stride[a], dilation[a], lhs[a])
+        for a in range(d)
+    ]
+    for n in range(n_):
+        for j in range(cout):
+            first = (j // per_group) * cg
+            for p in itertools.product(*map(range, out)):
+                for c in range(cg):
+                    for r in itertools.product(*map(range, kernel)):
+                        x = [
+                            _held(p[a] * stride[a] + r[a] * dilation[a] - padding[2 * a], size[a], lhs[a], mode)
+                            for a in range(d)
+                        ]
+                        if min(x, default=0) >= 0:
+                            yield (n, j, *p), (n, first + c, *x), (j, c, *r)
+
+
+def general_conv_forward(A, K, b, padding, stride, dilation, lhs, mode="zeros", groups=1):
+    """``Z[n, j, *p] = b[j] + sum_c sum_r A[n, g CG + c, x(p, r)] K[j, c, *r]`` over any number
+    of axes; ``padding`` is ``(before_1, after_1, ...)`` (negative crops)."""
+    d = A.ndim - 2
+    out = tuple(
+        general_out_size(A.shape[2 + a], K.shape[2 + a], padding[2 * a], padding[2 * a + 1], stride[a],
+                         dilation[a], lhs[a])
+        for a in range(d)
+    )  # fmt: skip
+    Z = np.zeros((A.shape[0], K.shape[0], *out), dtype=np.result_type(A, K))
+    if b is not None:
+        Z[...] = np.asarray(b).reshape(1, -1, *(1,) * d)
+    for z, a, k in _general_products(A.shape, K.shape, padding, stride, dilation, lhs, mode, groups):
+        Z[z] += A[a] * K[k]
+    return Z
+
+
+def general_conv_backward(dZ, A, K, padding, stride, dilation, lhs, mode="zeros", groups=1):
+    """Each product routes ``dZ`` back to both factors (a copied input entry collects every
+    copy's share): ``(dA, dK, db)``."""
+    dA, dK = np.zeros(A.shape), np.zeros(K.shape)
+    for z, a, k in _general_products(A.shape, K.shape, padding, stride, dilation, lhs, mode, groups):
+        dK[k] += float(dZ[z]) * float(A[a])
+        dA[a] += float(dZ[z]) * float(K[k])
+    return dA, dK, dZ.sum(axis=(0, *range(2, dZ.ndim)))
+
+
+def _transpose_products(a_shape, k_shape, out, padding, stride, dilation, groups):
+    """Every product of PyTorch's transposed convolution (any number of axes): input entry
+    ``[n, i, *p]`` times kernel ``[i, l, *r]`` lands on output ``[n, g C_out/groups + l, *y]``,
+    ``y = p s - before + r d``, when that lies in the output."""
+    n_, cin, *size = a_shape
+    _, cout_g, *kernel = k_shape
+    cin_g = cin // groups
+    d = len(size)
+    for n in range(n_):
+        for i in range(cin):
+            for p in itertools.product(*map(range, size)):
+                for l in range(cout_g):
+                    for r in itertools.product(*map(range, kernel)):
+                        y = [p[a] * stride[a] - padding[2 * a] + r[a] * dilation[a] for a in range(d)]
+                        if all(0 <= y[a] < out[a] for a in range(d)):
+                            yield (n, i // cin_g * cout_g + l, *y), (n, i, *p), (i, l, *r)
+
+
+def transpose_forward(A, K, b, padding, stride, dilation, output_padding, groups=1):
+    """PyTorch's ``conv_transposeNd``: each input entry times the kernel scattered into the output
+    of size ``(n - 1) s - before - after + d (k - 1) + output_padding + 1``."""
+    d = A.ndim - 2
+    out = tuple(
+        conv_transpose_out_size(A.shape[2 + a], K.shape[2 + a], padding[2 * a], padding[2 * a + 1], stride[a],
+                                dilation[a], output_padding[a])
+        for a in range(d)
+    )  # fmt: skip
+    Z = np.zeros((A.shape[0], K.shape[1] * groups, *out), dtype=np.result_type(A, K))
+    if b is not None:
+        Z[...] = np.asarray(b).reshape(1, -1, *(1,) * d)
+    for z, a, k in _transpose_products(A.shape, K.shape, out, padding, stride, dilation, groups):
+        Z[z] += A[a] * K[k]
+    return Z
+
+
+def transpose_backward(dZ, A, K, padding, stride, dilation, groups=1):
+    """Each product of the scatter routes ``dJ/dz`` back to both factors: ``(dA, dK, db)``."""
+    dA, dK = np.zeros(A.shape), np.zeros(K.shape)
+    for z, a, k in _transpose_products(A.shape, K.shape, dZ.shape[2:], padding, stride, dilation, groups):
+        dA[a] += float(dZ[z]) * float(K[k])
+        dK[k] += float(dZ[z]) * float(A[a])
+    return dA, dK, dZ.sum(axis=(0, *range(2, dZ.ndim)))
+
+
+def pad_forward(A, padding, mode="constant", value=0.0):
+    """``torch.nn.functional.pad`` on the spatial axes (``padding`` per side in axis order,
+    negative crops): entry ``y`` of the output along an axis is input entry ``y - before`` read
+    through the mode (``constant``: ``value`` outside the input)."""
+    size = A.shape[2:]
+    d = len(size)
+    out = tuple(size[a] + padding[2 * a] + padding[2 * a + 1] for a in range(d))
+    Z = np.zeros((*A.shape[:2], *out), dtype=A.dtype)
+    for y in itertools.product(*map(range, out)):
+        x = [_pad_held(y[a], size[a], padding[2 * a], padding[2 * a + 1], mode) for a in range(d)]
+        Z[(slice(None), slice(None), *y)] = A[(slice(None), slice(None), *x)] if min(x, default=0) >= 0 else value
+    return Z
+
+
+def _pad_held(y: int, n: int, before: int, after: int, mode: str) -> int:
+    """The input entry output entry ``y`` of ``F.pad`` holds along one axis, -1 for the value:
+    reflect and replicate read the whole input (a negative side then crops the result), circular
+    wraps around the input once cropped (PyTorch crops first there)."""
+    if mode == "circular":
+        first, last = max(0, -before), max(0, -after)
+        kept = n - first - last
+        return first + (y - max(0, before)) % kept if kept > 0 else -1
+    return _held(y - before, n, 1, "zeros" if mode == "constant" else mode)
+
+
+def pad_backward(dZ, in_shape, padding, mode="constant"):
+    """Each output entry's gradient goes to the input entry it holds (a copy's too)."""
+    size = in_shape[2:]
+    d = len(size)
+    dA = np.zeros(in_shape)
+    for y in itertools.product(*map(range, dZ.shape[2:])):
+        x = [_pad_held(y[a], size[a], padding[2 * a], padding[2 * a + 1], mode) for a in range(d)]
+        if min(x, default=0) >= 0:
+            dA[(slice(None), slice(None), *x)] += dZ[(slice(None), slice(None), *y)]
+    return dA

@@ -25,7 +25,7 @@ CORE = {
     "symconv.rule",
     *(
         f"symconv.layers.{family}.{part}"
-        for family in ("conv", "convt", "pool", "adaptive", "elementwise")
+        for family in ("conv", "pad", "pool", "adaptive", "elementwise")
         for part in ("spec", "rule")
     ),
 }
@@ -150,7 +150,7 @@ _CORRUPT = {
         plans.offsets = offsets
     """,
     "conv_transpose dZ/dA": """
-        from symconv.layers.convt.rule import ConvTransposeDerivation as R
+        from symconv.layers.conv.rule import ConvDerivation as R
         spec = symconv.ConvTranspose2D(input=(3, 3), kernel=(2, 2), stride=(2, 1), dilation=(1, 2))
         real = R.jacobian
         def jacobian(self, wrt, **index):

@@ -130,6 +130,8 @@ def layers(draw):
             extra = {"tie_order": draw(st.sampled_from(["column", "row"]))} if kind == "adaptive_maxpool2d" else {}
             out = (draw(st.integers(1, h + 2)), draw(st.integers(1, w + 2)))
             spec = cls(input=(h, w), output=out, channels=channels, **extra)
+        if 0 in spec.out_shape:  # an empty output (a convolution takes it: tests/test_conv_general.py)
+            raise SpecError("kernel", "no window fits")
     except SpecError:  # no window fits (or a transposed conv's padding trims it all): not a valid layer
         spec = symconv.Conv2D(input=(h + span[0], w + span[1]), kernel=k, dilation=dil, in_channels=channels)
     return spec

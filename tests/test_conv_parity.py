@@ -12,6 +12,7 @@ from __future__ import annotations
 import types
 
 import numpy as np
+import opinfo
 import pytest
 import reference_loops as ref
 import sympy as sp
@@ -409,74 +410,24 @@ def test_groups_against_torch_conv2d():
                 np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
 
 
-#: conv2d's positional parameters after the input, in PyTorch's order
-CONV2D_ARGS = ("weight", "bias", "stride", "padding", "dilation", "groups")
-#: every OpInfo sample of conv2d in torch 2.13 (float64), and how many of them are batchless
-OPINFO_SAMPLES, OPINFO_BATCHLESS = 30, 15
-
-
-def _pair(v):
-    v = tuple(v) if isinstance(v, (tuple, list)) else (v,)
-    return v * 2 if len(v) == 1 else v
-
-
-def _conv_spec(shape, kw) -> sc.Conv2D:
-    """The symconv layer of one OpInfo sample: PyTorch's arguments as Conv2D's, one for one."""
-    c, h, w = shape[-3:]
-    weight = kw["weight"]
-    padding = kw.get("padding", 0)
-    return sc.Conv2D(
-        input=(h, w),
-        kernel=tuple(weight.shape[-2:]),
-        padding=padding if isinstance(padding, str) else _pair(padding),
-        stride=_pair(kw.get("stride", 1)),
-        dilation=_pair(kw.get("dilation", 1)),
-        in_channels=c,
-        out_channels=weight.shape[0],
-        groups=kw.get("groups", 1),
-        bias=kw.get("bias") is not None,
-    )
-
-
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")  # PyTorch's own note
-def test_every_opinfo_sample_of_conv2d_passes():
-    """PyTorch's own OpInfo sample_inputs of conv2d (float64), every sample run through the
-    generated module of its layer, directly: a batchless ``(C, H, W)`` sample goes in as it is.
+@pytest.mark.parametrize(("d", "samples", "batchless"), [(1, 10, 5), (2, 30, 15), (3, 20, 10)])
+def test_every_opinfo_sample_of_conv_passes(d, samples, batchless):
+    """PyTorch's own OpInfo sample_inputs of conv{1,2,3}d (float64), every sample run through the
+    generated module of its layer, directly: a batchless ``(C, *sizes)`` sample goes in as it is.
     Forward and the gradients of the input, the kernel and the bias equal torch.autograd's to
-    1e-10.  None is skipped; the count is asserted."""
-    torch = _torch()
-    try:
-        from torch.testing._internal.common_methods_invocations import op_db
-    except Exception as err:  # PyTorch's test internals need extra packages (expecttest)
-        pytest.skip(f"torch.testing._internal does not import: {err}")
-    (op,) = [o for o in op_db if o.name == "nn.functional.conv2d"]
-    counts = [0, 0]
-    modules: dict[sc.Conv2D, types.ModuleType] = {}
-    for sample in op.sample_inputs("cpu", torch.float64, requires_grad=True):
-        kw = {**dict(zip(CONV2D_ARGS, sample.args, strict=False)), **sample.kwargs}
-        x = sample.input.detach().numpy()
-        spec = _conv_spec(x.shape, kw)
-        m = modules.get(spec) or modules.setdefault(spec, load(spec))
-        xt = sample.input.detach().clone().requires_grad_(True)
-        wt = kw["weight"].detach().clone().requires_grad_(True)
-        bt = kw["bias"].detach().clone().requires_grad_(True) if kw.get("bias") is not None else None
-        yt = op.op(xt, wt, bt, **{k: v for k, v in kw.items() if k not in ("weight", "bias")})
-        g = np.random.default_rng(0).standard_normal(tuple(yt.shape))
-        yt.backward(torch.tensor(g))
-        w = wt.detach().numpy()
-        args = (x, w) if bt is None else (x, w, bt.detach().numpy())
-        y = m.forward(*args)
-        grads = m.backward(g, x, w)
-        assert np.shape(y) == tuple(yt.shape)
-        np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-10, atol=1e-10)
-        want = [xt.grad.numpy(), wt.grad.numpy(), *([bt.grad.numpy()] if bt is not None else [])]
-        assert len(grads) == len(want)
-        for got, expected in zip(grads, want, strict=True):
-            assert np.shape(got) == np.shape(expected)
-            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
-        counts[x.ndim == 3] += 1
-    print(f"conv2d OpInfo samples: {sum(counts)}, of them batchless: {counts[1]}")
-    assert (sum(counts), counts[1]) == (OPINFO_SAMPLES, OPINFO_BATCHLESS)
+    1e-10.  None is skipped; the counts are asserted."""
+    assert opinfo.run_samples(f"nn.functional.conv{d}d", d) == (samples, batchless)
+
+
+def test_every_opinfo_sample_of_pad_that_fits_passes():
+    """PyTorch's OpInfo samples of ``nn.functional.pad`` in all four modes (float64): each that
+    fits ``(N, C, *sizes)`` or ``(C, *sizes)`` (1 to 3 spatial axes, the padding on them only, at
+    least one channel) runs through the generated module of its pad layer: the output and the
+    input's gradient equal torch.autograd's.  The counts are asserted."""
+    total, fitting = opinfo.run_pad_samples()
+    assert total == 89
+    assert fitting == {"constant": 39, "reflect": 12, "replicate": 18, "circular": 8}
 
 
 def test_the_document_shows_the_groups_and_the_grouped_sum():
@@ -501,3 +452,71 @@ def test_derive_reports_the_listed_pairs(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "groups 2" in out
     assert "d vec(Z_j) / d vec(A_i) for j=1..2, i=1..4 (4 of the 8 index pairs, 4 Jacobians): 9 x 16" in out
+
+
+# -- every dimension and every padding mode ------------------------------------------------------
+
+#: (d, input, kernel, padding, stride, dilation, in, out, groups, padding_mode)
+MODES = [
+    (1, (9,), 3, 1, 1, 1, 2, 3, 1, "reflect"),
+    (1, (10,), 5, 2, 2, 1, 4, 4, 4, "replicate"),
+    (1, (8,), 3, "same", 1, 2, 2, 4, 2, "circular"),
+    (2, (6, 7), 3, (1, 2), 1, 1, 3, 3, 3, "reflect"),
+    (2, (7, 6), (3, 2), 1, (2, 1), (1, 2), 4, 6, 2, "replicate"),
+    (2, (6, 6), 4, "same", 1, 1, 2, 2, 1, "circular"),
+    (2, (6, 5), 3, 2, 2, 1, 2, 4, 1, "zeros"),
+    (3, (4, 5, 4), 3, 1, 1, 1, 2, 2, 1, "reflect"),
+    (3, (4, 4, 5), (2, 3, 2), (1, 0, 1), (1, 2, 1), 1, 4, 4, 2, "replicate"),
+    (3, (5, 4, 4), 3, "same", 1, (2, 1, 1), 3, 3, 3, "circular"),
+]
+
+
+@pytest.mark.parametrize(("d", "inp", "k", "pad", "stride", "dil", "cin", "cout", "groups", "mode"), MODES)
+def test_padding_modes_equal_torch_conv_modules(d, inp, k, pad, stride, dil, cin, cout, groups, mode):
+    """``Conv{1,2,3}D(padding_mode=...)`` equals ``torch.nn.Conv{1,2,3}d(padding_mode=...)``
+    (float64, forward and every gradient) with stride, dilation, groups and ``"same"``."""
+    torch = _torch()
+    spec = getattr(sc, f"Conv{d}D")(input=inp, kernel=k, padding=pad, stride=stride, dilation=dil, in_channels=cin,
+                                    out_channels=cout, groups=groups, padding_mode=mode)  # fmt: skip
+    layer = getattr(torch.nn, f"Conv{d}d")(cin, cout, k, stride=stride, padding=pad, dilation=dil, groups=groups,
+                                           padding_mode=mode, dtype=torch.float64)  # fmt: skip
+    m = load(spec)
+    rng = np.random.default_rng(d)
+    x = rng.standard_normal((3, cin, *inp))
+    xt = torch.tensor(x, requires_grad=True)
+    yt = layer(xt)
+    g = rng.standard_normal(tuple(yt.shape))
+    yt.backward(torch.tensor(g))
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
+    np.testing.assert_allclose(m.forward(x, w, b), yt.detach().numpy(), rtol=1e-10, atol=1e-10)
+    want = (xt.grad.numpy(), layer.weight.grad.numpy(), layer.bias.grad.numpy())
+    for got, expected in zip(m.backward(g, x, w), want, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--layer", "conv1d", "--input", "9", "--kernel", "3", "--padding", "2,1", "--padding-mode", "reflect",
+         "--in-channels", "2", "--out-channels", "4", "--groups", "2"],
+        ["--layer", "conv3d", "--input", "3x4x5", "--kernel", "2", "--stride", "2,1,2", "--padding", "1",
+         "--padding-mode", "circular", "--in-channels", "2", "--out-channels", "2"],
+        ["--layer", "conv2d", "--input", "4x5", "--kernel", "3", "--input-dilation", "2,1", "--stride", "2",
+         "--padding", "1,-1,2,0", "--in-channels", "2", "--out-channels", "2"],
+        ["--layer", "conv_transpose3d", "--input", "2x3x2", "--kernel", "2", "--stride", "2", "--output-padding",
+         "1", "--in-channels", "2", "--out-channels", "2"],
+        ["--layer", "conv2d", "--input", "0x4", "--kernel", "2", "--padding", "1", "--in-channels", "2",
+         "--out-channels", "3"],
+        ["--layer", "pad3d", "--input", "2x3x4", "--padding", "1,0,2,1,-1,2", "--mode", "reflect", "--channels", "2"],
+    ],
+    ids=["conv1d-reflect-grouped", "conv3d-circular-strided", "conv2d-input-dilation-crop", "conv_transpose3d",
+         "conv2d-empty-input", "pad3d-reflect-crop"],
+)  # fmt: skip
+def test_symconv_check_passes_on_modules_of_every_dimension(tmp_path, capsys, flags):
+    """``symconv codegen`` then ``symconv check`` on generated N-d modules: the seed's route, finite
+    differences, float32, batchless inputs and the dense Jacobians."""
+    assert main(["codegen", *flags, "-o", str(tmp_path)]) == 0
+    capsys.readouterr()
+    (path,) = tmp_path.glob("*.py")
+    assert main(["check", str(path)]) == 0
+    assert "all checks passed" in capsys.readouterr().out

@@ -11,6 +11,7 @@ from __future__ import annotations
 import types
 
 import numpy as np
+import opinfo
 import pytest
 import reference_loops as ref
 import sympy as sp
@@ -18,7 +19,7 @@ import sympy as sp
 import symconv as sc
 from symconv.cli import main
 from symconv.codegen.render import generate
-from symconv.layers.convt import plan as convt_plan
+from symconv.layers.conv import plan as conv_plan
 from symconv.symbols import vec_order
 
 
@@ -143,7 +144,7 @@ def test_generated_code_equals_the_scatter_loop(kw):
 def test_generated_code_over_many_chunks_equals_the_scatter_loop(monkeypatch):
     """One example per chunk (the chunk budget forced to 1 byte): every chunk's products, padded
     output and windows start afresh, and the kernel gradient adds up over the chunks."""
-    monkeypatch.setattr(convt_plan, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(conv_plan, "SCATTER_BYTES", 1)
     spec = sc.ConvTranspose2D(input=(3, 4), kernel=(3, 2), padding=(1, 0, 0, 1), stride=(2, 1), dilation=(1, 2),
                               output_padding=(1, 1), in_channels=4, out_channels=2, groups=2)  # fmt: skip
     m = load(spec)
@@ -182,9 +183,9 @@ def test_symconv_check_passes(tmp_path, capsys):
          "got 2x2 with stride 2x2 and dilation 1x1"),
         (["--input", "3x3", "--kernel", "3", "--in-channels", "3", "--out-channels", "4", "--groups", "2"],
          "--groups: must divide in_channels (3), got 2"),
-        (["--input", "2x2", "--kernel", "1", "--padding", "1"],
-         "--padding: 1,1,1,1 trims the output to 0x0: (n - 1) s - before - after + d (k - 1) + output_padding + 1 "
-         "must be at least 1"),
+        (["--input", "2x2", "--kernel", "1", "--padding", "2"],
+         "--padding: 2,2,2,2 trims the output to -2x-2: (n - 1) s - before - after + d (k - 1) + output_padding + 1 "
+         "must be at least 0"),
         (["--input", "3x3", "--kernel", "3", "--window", "2"], "--window: does not apply to conv_transpose2d"),
     ],
 )  # fmt: skip
@@ -285,28 +286,13 @@ def _agree(torch, x, weight, bias, kwargs):
         np.testing.assert_allclose(grads[2], bt.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
-def test_every_opinfo_sample_of_conv_transpose2d_passes():
-    """PyTorch's own OpInfo sample_inputs (float64) of ``nn.functional.conv_transpose2d``, every
-    sample run through the generated module of its layer directly (batchless samples as they
-    are): forward and the gradients of the input, the weight and the bias equal
-    torch.autograd's.  None is skipped; the count is asserted."""
-    torch = _torch()
-    try:
-        from torch.testing._internal.common_methods_invocations import op_db
-    except Exception as err:  # PyTorch's test internals need extra packages (expecttest)
-        pytest.skip(f"torch.testing._internal does not import: {err}")
-    counts = [0, 0]
-    (op,) = (o for o in op_db if o.name == "nn.functional.conv_transpose2d")
-    for sample in op.sample_inputs("cpu", torch.float64, requires_grad=True):
-        weight, *rest = sample.args
-        bias = rest[0] if rest else sample.kwargs.get("bias")
-        kwargs = {k: v for k, v in sample.kwargs.items() if k != "bias"}
-        x = sample.input.detach().numpy()
-        b = bias.detach().numpy() if bias is not None else None
-        _agree(torch, x, weight.detach().numpy(), b, kwargs)
-        counts[x.ndim == 3] += 1
-    print("conv_transpose2d OpInfo samples (batched, batchless):", counts)
-    assert counts == [6, 6]
+@pytest.mark.parametrize(("d", "samples", "batchless"), [(1, 10, 5), (2, 12, 6), (3, 10, 5)])
+def test_every_opinfo_sample_of_conv_transpose_passes(d, samples, batchless):
+    """PyTorch's own OpInfo sample_inputs (float64) of ``nn.functional.conv_transpose{1,2,3}d``,
+    every sample run through the generated module of its layer directly (batchless samples as
+    they are): forward and the gradients of the input, the weight and the bias equal
+    torch.autograd's to 1e-10.  None is skipped; the counts are asserted."""
+    assert opinfo.run_samples(f"nn.functional.conv_transpose{d}d", d, transposed=True) == (samples, batchless)
 
 
 def test_cross_check_against_torch_on_more_shapes():

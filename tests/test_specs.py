@@ -17,7 +17,6 @@ from symconv.geometry import output_size
 INVALID = [
     (sc.Conv2D, {"input": (3, 4), "kernel": (0, 2)}, "kernel: must be a positive integer, got 0"),
     (sc.Conv2D, {"input": (3, 4), "kernel": (2, -1)}, "kernel: must be a positive integer, got -1"),
-    (sc.Conv2D, {"input": (0, 4), "kernel": 1}, "input: must have at least one entry along each axis, got 0x4"),
     (sc.Conv2D, {"input": (3, -4), "kernel": 1}, "input: must be an integer >= 0, got -4"),
     (sc.Conv2D, {"input": (3, 4), "kernel": 2, "stride": 0}, "stride: must be a positive integer, got 0"),
     (sc.MaxPool2D, {"input": (3, 4), "window": 2, "padding": -1}, "padding: must be an integer >= 0, got -1"),
@@ -30,16 +29,6 @@ INVALID = [
         sc.Conv2D,
         {"input": (3, 4), "kernel": 2, "padding": (1, 1, 1)},
         "padding: must have 1, 2 or 4 entries (P, PH,PW or TOP,BOTTOM,LEFT,RIGHT), got 3",
-    ),
-    (
-        sc.Conv2D,
-        {"input": (3, 4), "kernel": (6, 2)},
-        "kernel: 6x2 is larger than the padded input 3x4, so the output would be empty",
-    ),
-    (
-        sc.Conv2D,
-        {"input": (3, 4), "kernel": (2, 2), "dilation": 3},
-        "kernel: 2x2 (dilated to 4x4) is larger than the padded input 3x4, so the output would be empty",
     ),
     (sc.Conv2D, {"input": (3, 4), "kernel": 2.5}, "kernel: must be an integer or a pair (height, width), got 2.5"),
     (sc.Conv2D, {"input": (3, 4), "kernel": (2.0, 2)}, "kernel: must be an integer, got 2.0"),
@@ -180,7 +169,7 @@ INVALID = [
         sc.ConvTranspose2D,
         {"input": (1, 3), "kernel": 1, "padding": (1, 0)},
         "padding: 1,1,0,0 trims the output to -1x3: (n - 1) s - before - after + d (k - 1) + output_padding + 1 "
-        "must be at least 1",
+        "must be at least 0",
     ),
     (
         sc.ConvTranspose2D,
@@ -228,10 +217,6 @@ NET_INVALID = [
     (
         {"input": (4, 4), "layers": [sc.Conv2D(kernel=2, input=(5, 5))]},
         "layers[0].input: is 5x5 but the previous layer gives 4x4 as input size",
-    ),
-    (
-        {"input": (4, 4), "layers": [sc.Conv2D(kernel=3), sc.Conv2D(kernel=3)]},
-        "layers[1].kernel: 3x3 is larger than the padded input 2x2, so the output would be empty",
     ),
     (
         {"input": (4, 4), "layers": [sc.Flatten(), sc.SoftmaxCrossEntropy(), sc.ReLU()]},
@@ -337,9 +322,9 @@ def _to_toml(doc: dict) -> str:
 CONFIG_INVALID = [
     (
         b"[layer]\ntype = 'conv4d'\n",
-        "layer.type: must be one of conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose3d, conv_transpose2d, "
-        "maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, relu, sigmoid, tanh, flatten, dense, "
-        "softmax_cross_entropy, got 'conv4d'",
+        "layer.type: must be one of conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, "
+        "maxpool2d, avgpool2d, adaptive_avgpool2d, adaptive_maxpool2d, pad1d, pad2d, pad3d, relu, sigmoid, tanh, "
+        "flatten, dense, softmax_cross_entropy, got 'conv4d'",
     ),
     (
         b"[layer]\ntype = 'maxpool2d'\ninput = [3, 4]\nwindow = 2\ncount_include_pad = false\n",

@@ -116,7 +116,8 @@ def test_configurations_that_are_not_layers_are_skipped_and_counted(
     doc = {"layer": LAYER, "family": {"input": [[2, 2], [5, 5]], "padding": [0, 1]}, **TABLES, "claims": CLAIMS[3:]}
     (r,) = verify_document(doc).results  # 2x2 input, 3x3 kernel, no padding: no output
     assert r.holds and r.notes == (
-        "family of 3 configurations (1 more are not valid layers and were skipped): holds on all 3 configurations",
+        "family of 3 configurations (1 more are not valid layers, or empty ones, and were skipped): holds on all 3 "
+        "configurations",
     )
     path = tmp_path / "family.toml"
     path.write_text(

@@ -26,7 +26,7 @@ def test_every_registered_kind_has_names_in_claims(name: str) -> None:
     layer = spec_from_document({"layer": {"type": name, **_example(name)}})
     ns = Namespace(layer)
     assert ns.tensors and spec.kind == name
-    ndim = len(getattr(layer, "stride", (1, 1)))
+    ndim = getattr(layer, "ndim", None) or len(getattr(layer, "stride", (1, 1)))
     letters = {1: ("n",), 2: ("h", "w"), 3: ("d", "h", "w")}[ndim]
     inp = ns.tensors[ns.layer.input.name] if ns.layer is not None else None
     assert inp is not None
@@ -46,6 +46,8 @@ def _example(name: str) -> dict[str, Any]:
         return {"input": size, "window": window}
     if name.startswith("conv"):
         return {"input": size, "kernel": window}
+    if name.startswith("pad"):
+        return {"input": size, "padding": 1, "mode": "reflect"}
     if name == "dense":
         return {"in_features": 3, "out_features": 2}
     if name == "softmax_cross_entropy":

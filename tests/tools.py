@@ -53,3 +53,18 @@ def conv_spec(inp, ker, pad, stride, dil, cin, cout, groups, bias=True):
         groups=groups,
         bias=bias,
     )
+
+
+def conv_reference(spec, A, K, b, dZ=None):  # noqa: N803 - the seed's names
+    """``Z`` (or, given ``dZ``, ``(dA, dK, db)``) of a general or transposed convolution ``spec``
+    in any number of axes, by the plain loops of ``tests/reference_loops.py``."""
+    import reference_loops as ref
+
+    if hasattr(spec, "output_padding"):  # a transposed convolution
+        if dZ is None:
+            return ref.transpose_forward(
+                A, K, b, spec.padding, spec.stride, spec.dilation, spec.output_padding, spec.groups
+            )
+        return ref.transpose_backward(dZ, A, K, spec.padding, spec.stride, spec.dilation, spec.groups)
+    args = (spec.padding, spec.stride, spec.dilation, spec.input_dilation, spec.padding_mode, spec.groups)
+    return ref.general_conv_forward(A, K, b, *args) if dZ is None else ref.general_conv_backward(dZ, A, K, *args)

@@ -67,17 +67,20 @@ def _same_batch(*arrays):
     return sizes.pop()
 
 
-def _vec(x):
-    """``vec`` of each matrix in ``x`` (its last two axes), the seed's column stacking."""
-    return np.swapaxes(x, -1, -2).reshape(*x.shape[:-2], -1)
+def _vec(x, axes=2):
+    """``vec`` of each block of ``x`` over its last ``axes`` axes, the first of them fastest (the
+    seed's column stacking of a matrix)."""
+    lead = x.ndim - axes
+    return x.transpose(*range(lead), *range(x.ndim - 1, lead - 1, -1)).reshape(*x.shape[:lead], -1)
 
 
 def _dense(shape, rows, cols, values, dtype):
-    """A dense vec Jacobian from its nonzeros (one per (row, column) pair)."""
+    """A dense vec Jacobian from its terms (the values of a (row, column) pair that comes more than
+    once add up: a padding mode's copies)."""
     if shape[0] * shape[1] > JACOBIAN_LIMIT:
         raise ValueError(f"a {shape[0]} x {shape[1]} Jacobian has more entries than JACOBIAN_LIMIT = {JACOBIAN_LIMIT}")
     out = np.zeros(shape, dtype)
-    out[rows, cols] = values
+    np.add.at(out, (rows, cols), values)
     return out
 
 

@@ -157,7 +157,7 @@ def combine(
     shown = tuple((describe(c), status) for c, status in outcomes)
     text = summary(family, outcomes)
     total = f"{len(results)} configurations" + (
-        f" ({skipped} more are not valid layers and were skipped)" if skipped else ""
+        f" ({skipped} more are not valid layers, or empty ones, and were skipped)" if skipped else ""
     )
     for status in ("fails", "invalid"):
         bad = [(c, r) for c, r in results if r.status == status]

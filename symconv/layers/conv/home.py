@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from ...geometry import AXIS_LETTERS
 from ...latex.layout import Line
 from ...latex.notation import dims, frac_d, mat, ones, vname
 from ..kind import ClaimKind, LatexKind, LayerKind, kernel_chain, window_constants
 from . import latex
 from .plan import plan_conv
 from .rule import ConvDerivation
-from .spec import Conv, Conv1D, Conv2D, Conv3D, ConvTranspose, ConvTranspose1D, ConvTranspose3D
+from .spec import Conv, Conv1D, Conv2D, Conv3D, ConvTranspose, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D
 
 
 def _title(d: ConvDerivation) -> str:
@@ -74,8 +75,11 @@ def _update(d: ConvDerivation) -> list[Line]:
 
 def _constants(spec: Conv | ConvTranspose) -> dict[str, int]:
     """The seed's ``h_p, w_p`` (symmetric padding only) and ``h_s, w_s`` (per axis in 1-D and
-    3-D), and PyTorch's ``groups``."""
-    return {**window_constants(spec, ""), "groups": spec.groups}
+    3-D), PyTorch's ``groups``, and a transposed convolution's output padding ``o_h, o_w``."""
+    out = {**window_constants(spec, ""), "groups": spec.groups}
+    if isinstance(spec, ConvTranspose):
+        out |= {f"o_{x}": o for x, o in zip(AXIS_LETTERS[spec.axes], spec.output_padding, strict=True)}
+    return out
 
 
 def _conv_kind(spec: type[Conv] | type[ConvTranspose]) -> LayerKind:
@@ -110,4 +114,4 @@ def _conv_kind(spec: type[Conv] | type[ConvTranspose]) -> LayerKind:
     )
 
 
-KINDS = tuple(_conv_kind(spec) for spec in (Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose3D))
+KINDS = tuple(_conv_kind(spec) for spec in (Conv1D, Conv2D, Conv3D, ConvTranspose1D, ConvTranspose2D, ConvTranspose3D))

@@ -1,17 +1,27 @@
-"""Generated code for conv2d: the plan record of ``conv_kernel.py`` and the data
-``templates/numpy/conv.py.j2`` lays out (Appendix A, 3.1.5)."""
+"""Generated code for the general convolution, every dimension, the transposed one included:
+the plan record of ``conv_kernel.py`` and the data ``templates/numpy/conv.py.j2`` lays out
+(Appendix A, 3.1.5)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ...codegen import plans as cg
-from ...codegen.printer import literal_lines
-from ...codegen.slices import check_input_jacobian, check_kernel_jacobian
+from ...codegen.printer import literal_lines, record_lines
+from ...codegen.slices import check_input_jacobian, check_kernel_jacobian, check_scatter
 from ...errors import require
+from ...geometry import Geometry
 from . import conv_kernel
 from .conv_kernel import ConvPath, ConvPlan
 from .rule import ConvDerivation
+from .spec import ConvTranspose
+
+#: the scatter path (input dilation at stride 1, the transposed convolution) takes about this
+#: many bytes (float64) of products, output buffer and input per chunk of examples: few, wide
+#: products, so the BLAS is called (and its threads meet) a few times per pass
+SCATTER_BYTES = 1 << 24
 
 
 def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
@@ -19,9 +29,8 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
     ``d vZ/d vK`` (eq.a1-3) and ``d vZ/d vA`` (eq.a2-3) of the core; ``d vZ/d b`` must be
     a column of ones (3.1.5)."""
     m = d.geometry
-    jac_k = d.jacobian("K", j=0, i=0)
-    check_kernel_jacobian(m, jac_k)
-    check_input_jacobian(m, d.jacobian("A", j=0, i=0))
+    jac_k = d.jacobian("K", j=0, i=d.input_channel(0, 0) if d.transposed else 0)
+    jac_a = d.jacobian("A", j=0, i=d.input_channel(0, 0))
     if d.bias is not None:
         ones = d.jacobian("b", j=0).to_numpy()
         require(np.array_equal(ones, np.ones_like(ones)), "d vZ/d b is not a column of ones")
@@ -29,61 +38,91 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
     grouped = d.groups > 1
     if grouped:
         _check_groups(d)
-    hk, wk = d.spec.kernel
-    nz = m.output[0] * m.output[1]
-    na = m.input[0] * m.input[1]
-    entries, small = cg.jacobian_size([(nz, hk * wk), (nz, na)], 1)
+    nd = m.ndim
+    nk, nz, na = math.prod(m.kernel), math.prod(m.output), math.prod(m.input)
+    padded = math.prod(m.padded)
+    entries, small = cg.jacobian_size([(nz, nk), (nz, na)], 1)
     bias = d.bias is not None
     c = names.const
+    places, copies = cg.placement(m)
+    stride1 = m.stride == (1,) * nd
+    dilated = m.input_dilation != (1,) * nd
+    # the transposed convolution, and any input dilation at stride 1: the scatter
+    scatter = stride1 and (d.transposed or dilated)
     # stride 1: the windows are read in flat padded coordinates (see conv_kernel.py)
-    flat = m.stride == (1, 1)
+    flat = stride1 and not scatter
     # depthwise at stride 1: each kernel position's shifted planes are used in place
     shifted = flat and grouped and d.cout == d.cin == d.groups
     # few channels per group at stride 1: one product per kernel row (see conv_kernel.py)
     rowwise = flat and grouped and not shifted and d.ck <= cg.ROWWISE_CHANNELS
-    per_example = cin * hk * wk * (m.padded[0] * m.padded[1] if flat else nz) * 8
-    if rowwise:
-        _check_rows(d)
-        # the row-wise path gathers w_k copies of the padded planes of its input (A, then dZ)
-        per_example = max(cin, d.cout) * wk * m.padded[0] * m.padded[1] * 8
-        chunk = max(1, cg.CHUNK_BYTES // per_example)
-    elif flat:
-        columns = min(cg.FLAT_COLUMNS, cg.FLAT_BYTES // (cin * hk * wk * 8))
-        chunk = max(1, round(columns / (m.padded[0] * m.padded[1])))
+    per_example = cin * nk * (padded if flat else nz) * 8
+    buffer, lead = m.padded, (0,) * nd
+    if scatter:
+        # a transposed convolution's buffer is the padded output of the convolution it is the
+        # adjoint of (the older conv_transpose2d code's, whose chunks it keeps)
+        least = d.spec.adjoint.padded if isinstance(d.spec, ConvTranspose) else (0,) * nd
+        offsets, buffer, lead = _scatter(m, least)
+        check_scatter(m, jac_k, jac_a, offsets, lead, d.transposed)
+        per_example = (cout * nk * na + cout * math.prod(buffer) + cin * na) * 8
+        chunk = max(1, SCATTER_BYTES // per_example)
     else:
-        chunk = max(1, cg.CHUNK_BYTES // per_example)
-    offsets = cg.offsets(m)
-    path: ConvPath = "shifted" if shifted else "rowwise" if rowwise else "flat" if flat else "strided"
+        holds = cg.holding(places, copies, m.padded, m.input_dilation)
+        check_kernel_jacobian(m, jac_k, holds, d.transposed)
+        check_input_jacobian(m, jac_a, True, holds, d.transposed)
+        offsets = tuple(cg.offsets(m))
+        if rowwise:
+            _check_rows(d)
+            # the row-wise path gathers prod(k_2..k_d) copies of the padded planes of its input (A, then dZ)
+            per_example = max(cin, d.cout) * math.prod(m.kernel[1:]) * padded * 8
+            chunk = max(1, cg.CHUNK_BYTES // per_example)
+        elif flat:
+            columns = min(cg.FLAT_COLUMNS, cg.FLAT_BYTES // (cin * nk * 8))
+            chunk = max(1, round(columns / padded)) if padded else 1
+        else:
+            chunk = max(1, cg.CHUNK_BYTES // per_example) if per_example else 1
+    path: ConvPath = (
+        "scatter" if scatter else "shifted" if shifted else "rowwise" if rowwise else "flat" if flat else "strided"
+    )
+    steps = [int(np.prod(m.padded[a + 1 :])) for a in range(nd)]
     record = ConvPlan(
-        window=cg.window(m),
+        frame=cg.frame(m),
         cin=cin,
         cout=cout,
         groups=d.groups,
         chunk=chunk,
-        offsets=tuple(offsets),
-        # the same slices' starts in flat padded coordinates: kernel position (r, s) starts r d_h w_p + s d_w on
-        shifts=tuple(r0 * m.padded[1] + c0 for _, _, r0, _, c0, _ in offsets),
+        places=places,
+        copies=copies,
+        offsets=offsets,
+        # the same slices' starts in flat padded coordinates: kernel position r starts sum_a r_a d_a steps_a on
+        shifts=tuple(sum(o[nd + 2 * a] * steps[a] for a in range(nd)) for o in offsets),
         path=path,
         one_kernel_per_group=grouped and d.cout == d.groups,
         bias=bias,
+        transposed=d.transposed,
+        buffer=buffer,
+        lead=lead,
     )
+    in_shape, k_shape, out_shape = (cin, *m.input), tuple(d.kernel.shape), (cout, *m.output)
     context = {
         "grouped": grouped,
+        "transposed": d.transposed,
+        "ndim": nd,
         "path": path,
         "fn": names.fn,
         "c": c,
         "chunk_bytes": chunk * per_example,
-        "offsets": literal_lines(offsets),
-        "plan": cg.window_plan_lines(c, record, {"offsets": f"{c}OFFSETS"}),
+        "offsets": literal_lines(list(offsets)),
+        "plan": record_lines(f"{c}FRAME = ", record.frame)
+        + record_lines(f"{c}PLAN = ", record, {"frame": f"{c}FRAME", "offsets": f"{c}OFFSETS"}),
         "bias": bias,
-        "in_shape": cg.shape_text((cin, *m.input)),
-        "k_shape": cg.shape_text((cout, d.ck, hk, wk)),
-        "out_shape": cg.shape_text((cout, *m.output)),
+        "in_shape": cg.shape_text(in_shape),
+        "k_shape": cg.shape_text(k_shape),
+        "out_shape": cg.shape_text(out_shape),
         "groups": d.groups,
         "og": cout // d.groups,
         "cg": d.ck,
         "nz": nz,
-        "k_jacobian_shape": cg.shape_text((nz, hk * wk)),
+        "k_jacobian_shape": cg.shape_text((nz, nk)),
         "a_jacobian_shape": cg.shape_text((nz, na)),
         "tables": cg.index_tables(
             c, small, jac_k.nnz, {"JAC_OUT": jac_k.rows, "JAC_KER": jac_k.cols, "JAC_INP": jac_k.ids}
@@ -106,6 +145,36 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
     )
 
 
+def _scatter(
+    m: Geometry, least: tuple[int, ...]
+) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...], tuple[int, ...]]:
+    """The scatter path's slices, output buffer and output start, per axis: input entry ``p``
+    reaches the padded coordinate ``before + p u``, which window ``y`` reads at kernel position
+    ``r`` when ``y = before + p u - r d``; with ``r' = k - 1 - r`` (the turned kernel) that is
+    ``y = r' d + p u - lead``, ``lead = d (k - 1) - before``.  The buffer holds every
+    ``r' d + p u`` and every output, from ``min(0, lead)`` on, and is at least ``least`` long."""
+    starts, buffer, lead = [], [], []
+    for a, at_least in zip(m.axes, least, strict=True):
+        span = a.dilation * (a.window - 1) + a.input_dilation * (a.size - 1) + 1
+        first = a.dilation * (a.window - 1) - a.before
+        low = min(0, first)
+        buffer.append(max(span, first + a.output, at_least) - low)
+        lead.append(first - low)
+        starts.append([r * a.dilation - low for r in range(a.window)])
+    offsets = tuple(
+        (
+            *r,
+            *(
+                v
+                for x, a in enumerate(m.axes)
+                for v in (starts[x][r[x]], starts[x][r[x]] + a.input_dilation * (a.size - 1) + 1)
+            ),
+        )
+        for r in np.ndindex(*m.kernel)
+    )
+    return offsets, tuple(buffer), tuple(lead)
+
+
 def _check_groups(d: ConvDerivation) -> None:
     """The kernels' groups are consecutive blocks: the windows of ``CIN`` channels reshape
     to ``(GROUPS, GKK, ...)`` and the kernels to ``(GROUPS, OG, GKK)``, so kernel ``j`` meets
@@ -118,18 +187,26 @@ def _check_groups(d: ConvDerivation) -> None:
 
 
 def _check_rows(d: ConvDerivation) -> None:
-    """The row-wise path (stride 1, ``conv_kernel.py``) reads kernel position ``(r, s)`` as the
-    padded planes in flat coordinates, ``r d_h`` rows and ``s d_w`` columns on: its products
-    take kernel row ``r`` at ``r d_h w_p`` flat positions on, from the ``w_k`` copies of the
-    planes shifted by ``s d_w`` columns (``s = 0 .. w_k - 1``); the backward reads ``dZ``'s
-    planes at the rotated positions ``(h_k - 1 - r, w_k - 1 - s)``, which is the same table.
-    Every window of the window map (``OFFSETS``, checked against eq.a1-3 and eq.a2-3) must
-    be that slice, ``h_z`` rows and ``w_z`` columns long."""
+    """The row-wise path (stride 1, ``conv_kernel.py``) reads kernel position ``r`` as the
+    padded planes in flat coordinates, ``r_a d_a`` entries on along each axis: its products
+    take kernel row ``r_1`` at ``r_1 d_1 stride_1`` flat positions on, from the copies of the
+    planes shifted along the other axes; the backward reads ``dZ``'s planes at the turned
+    positions, which is the same table.  Every window of the window map (``OFFSETS``, checked
+    against eq.a1-3 and eq.a2-3) must be that slice, the output's extent long."""
     m = d.geometry
-    dh, dw = m.dilation
-    hz, wz = m.output
-    require(m.stride == (1, 1), "the row-wise path is for stride 1")
-    for r, s, r0, r1, c0, c1 in cg.offsets(m):
-        require((r0, c0) == (r * dh, s * dw), f"kernel position ({r}, {s}) starts elsewhere than ({r * dh}, {s * dw})")
-        require((r1 - r0, c1 - c0) == (hz, wz), f"kernel position ({r}, {s}) does not read h_z x w_z entries")
-        require(r0 + hz <= m.padded[0] and c0 + wz <= m.padded[1], f"kernel position ({r}, {s}) leaves the planes")
+    nd = m.ndim
+    require(m.stride == (1,) * nd, "the row-wise path is for stride 1")
+    for o in cg.offsets(m):
+        r = o[:nd]
+        starts = tuple(o[nd + 2 * a] for a in range(nd))
+        stops = tuple(o[nd + 2 * a + 1] for a in range(nd))
+        want = tuple(x * dil for x, dil in zip(r, m.dilation, strict=True))
+        require(starts == want, f"kernel position {r} starts elsewhere than {want}")
+        require(
+            tuple(b - a for a, b in zip(starts, stops, strict=True)) == m.output,
+            f"kernel position {r} does not read the output's extent",
+        )
+        require(
+            all(a + o <= p for a, o, p in zip(starts, m.output, m.padded, strict=True)),
+            f"kernel position {r} leaves the planes",
+        )

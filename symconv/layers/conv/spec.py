@@ -151,10 +151,6 @@ class Conv(_Kernelled):
                 )
             if self.padding_mode == "replicate" and axis.size == 0 and max(sides) > 0:
                 raise SpecError("padding", f"replicate padding needs an input entry along axis {a + 1}")
-        # TODO(empty): empty inputs and outputs, once code and documents take them
-        if 0 in self.input:
-            raise SpecError("input", f"must have at least one entry along each axis, got {dims(self.input)}")
-        self.geometry.check("kernel")
 
     @property
     def out_shape(self) -> Shape:
@@ -270,12 +266,12 @@ class ConvTranspose(_Kernelled):
             )
         if self.input is not None:
             out = self.output_size
-            # TODO(empty): an empty output (0 along an axis), once code and documents take it
-            if min(out) < 1:
+            # an empty output (0 along an axis) is taken, as JAX takes it
+            if min(out) < 0:
                 raise SpecError(
                     "padding",
                     f"{','.join(map(str, self.padding))} trims the output to {dims(out)}: "
-                    "(n - 1) s - before - after + d (k - 1) + output_padding + 1 must be at least 1",
+                    "(n - 1) s - before - after + d (k - 1) + output_padding + 1 must be at least 0",
                 )
 
     def _stride(self) -> tuple[int, ...]:
