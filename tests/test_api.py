@@ -163,8 +163,8 @@ def test_python_api(name: str) -> None:
     assert row.refuse is None or row.refuse not in message, message
 
 
-#: argv, exit code, the one line on stderr (exactly)
-COMMAND_LINE = {
+#: argv, exit code, the one line on stderr (exactly, or a pattern it matches whole)
+COMMAND_LINE: dict[str, tuple[list[str], int, str | re.Pattern[str]]] = {
     "one prefix for an unknown flag": (["derive", "--bogus"], 2, "symconv: error: unrecognized arguments: --bogus"),
     "a subcommand names itself once": (
         ["codegen", "--layer", "conv9d"],
@@ -173,10 +173,20 @@ COMMAND_LINE = {
         + ", ".join(repr(k) for k in LAYER_TYPES)
         + ")",
     ),
-    "a bad size is checked without --layer": (
+    "a bad value is checked without --layer": (
+        ["derive", "--kernel", "0"],
+        2,
+        "symconv: error: --kernel: must be a positive integer, got 0",
+    ),
+    "values that no kind takes together are checked without --layer": (
+        ["derive", "--input", "3x4", "--window", "9"],
+        2,
+        "symconv: error: --window: 9x9 is larger than the padded input 3x4, so the output would be empty",
+    ),
+    "an empty input without --layer is told what is missing": (
         ["derive", "--input", "0x3"],
         2,
-        "symconv: error: --input: must be a positive integer, got 0",
+        re.compile(r"symconv: error: --layer: is needed with --input, to say which layer it describes: .*\bconv2d\b.*"),
     ),
     "without --layer, the flags' kinds are named": (
         ["derive", "--kernel", "2"],
@@ -225,8 +235,9 @@ def test_command_line(
     argv, code, line = COMMAND_LINE[name]
     monkeypatch.chdir(tmp_path)
     assert main(argv) == code
-    captured = capsys.readouterr()
-    assert captured.err == line + "\n"
+    err = capsys.readouterr().err
+    assert err.endswith("\n") and err.count("\n") == 1, err
+    assert line.fullmatch(err[:-1]) if isinstance(line, re.Pattern) else err[:-1] == line, err
     assert list(tmp_path.iterdir()) == []
 
 

@@ -217,9 +217,9 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
 
 def _without_layer(args: argparse.Namespace, given: list[_Option]) -> SpecError:
     """Layer flags without ``--layer``: the error their values earn (checked as each kind that
-    takes them all reads them, so ``--input 0x3`` is told what is wrong with it) unless some
+    takes them all reads them, so ``--kernel 0`` is told what is wrong with it) unless some
     kind makes a layer of them, else the error that says ``--layer`` is missing and which
-    kinds take those flags."""
+    kinds take those flags (``--input 0x3``: an empty input is a layer now)."""
     for o in given:  # the syntax every kind shares: integers, not too large, a count some kind takes
         value = getattr(args, o.dest)
         if o.switch is None and value.strip() not in o.words:
