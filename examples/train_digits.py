@@ -29,8 +29,6 @@ from types import ModuleType
 import numpy as np
 
 import symconv
-from symconv.codegen.checks import load_module
-from symconv.codegen.render import write_module
 
 #: 8x8 digits, ten classes
 CLASSES = 10
@@ -54,12 +52,6 @@ def network(c1: int = 8, c2: int = 16) -> symconv.Network:
             symconv.SoftmaxCrossEntropy(),
         ),
     )
-
-
-def generated_module(spec: symconv.Network) -> ModuleType:
-    """symconv's NumPy module for ``spec``, written to a temporary folder and imported."""
-    with tempfile.TemporaryDirectory(prefix="symconv-digits-") as tmp:
-        return load_module(write_module(spec, Path(tmp), "digits_network"))
 
 
 def digits(test_fraction: float = 0.2, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -138,11 +130,12 @@ def run(epochs: int, batch: int, lr: float, seed: int, progress: bool = True) ->
 
     x_train, y_train, x_test, y_test = digits(seed=seed)
     stream = batches(len(y_train), batch, seed)
-    module = generated_module(network())
+    module = symconv.load(network())  # generated and imported in memory
     params = module.init_params(seed)
     per_epoch = len(y_train) // batch
     history = History()
-    with tqdm(total=epochs * per_epoch, disable=not progress, unit="step", file=sys.stderr) as bar:
+    # disable=None: tqdm draws the bar only when stderr is a terminal (never into a file or pipe)
+    with tqdm(total=epochs * per_epoch, disable=None if progress else True, unit="step", file=sys.stderr) as bar:
         for epoch in range(1, epochs + 1):
             history.loss += train(
                 module, params, x_train, y_train, stream, steps=per_epoch, lr=lr, on_step=lambda _: bar.update()
@@ -181,13 +174,14 @@ def plot(history: History, steps_per_epoch: int, path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--seed", type=int, default=0)
+    summary = " ".join((__doc__ or "").split("\n\n")[0].split())  # the first paragraph, whole
+    p = argparse.ArgumentParser(description=summary)
+    p.add_argument("--epochs", type=int, default=40, help="passes over the training set (default 40)")
+    p.add_argument("--batch", type=int, default=32, help="examples per SGD step (default 32)")
+    p.add_argument("--lr", type=float, default=0.05, help="SGD learning rate (default 0.05)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split, the batches and the start (default 0)")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="save the loss and accuracy curves")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (there is none when stderr is not a terminal)")
     args = p.parse_args(argv)
     for name in ("epochs", "batch"):
         if getattr(args, name) < 1:

@@ -6,6 +6,7 @@ produced from those same objects.
 """
 
 from . import config
+from ._version import __version__ as __version__
 from .codegen.render import generate, load
 from .config import load_config
 from .derive import derive

@@ -73,10 +73,16 @@ def parse_config(data: bytes, name: str = "config") -> Layer | Network:
 
 
 def spec_from_document(doc: dict[str, Any]) -> Layer | Network:
-    """The spec of a parsed TOML document holding ``[layer]`` or ``[network]``."""
+    """The spec of a parsed TOML document holding ``[layer]`` or ``[network]``, and nothing else."""
     has_layer, has_net = "layer" in doc, "network" in doc
-    if has_layer == has_net:
+    if has_layer and has_net:
         raise SpecError("config", "must have exactly one of a [layer] table and a [network] table")
+    for key, value in doc.items():
+        if key not in ("layer", "network"):
+            what = "table" if isinstance(value, dict) else "key"
+            raise SpecError("config", f"unknown {what} {escape(key, 60)!r}; expected [layer] or [network]")
+    if not (has_layer or has_net):
+        raise SpecError("config", "must have a [layer] table or a [network] table")
     if has_layer:
         return layer_from_table(doc["layer"], "layer", bound=True)
     return network_from_table(doc["network"])

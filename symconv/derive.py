@@ -15,18 +15,24 @@ from .specs import Layer, Network
 
 
 @overload
-def derive(spec: Network) -> NetworkDerivation: ...
+def derive(spec: Network, *, max_symbols: int | None = None, max_nonzeros: int | None = None) -> NetworkDerivation: ...
 @overload
-def derive(spec: Layer) -> Derivation: ...
-def derive(spec: Layer | Network) -> Derivation | NetworkDerivation:
+def derive(spec: Layer, *, max_symbols: int | None = None, max_nonzeros: int | None = None) -> Derivation: ...
+def derive(
+    spec: Layer | Network, *, max_symbols: int | None = None, max_nonzeros: int | None = None
+) -> Derivation | NetworkDerivation:
     """Derive a layer (its forward and vec Jacobians) or a network (all of section 3).
 
-    A derivation larger than the budget of :mod:`symconv.limits` is refused first."""
+    A derivation larger than the budget of :mod:`symconv.limits` is refused first;
+    ``max_symbols`` and ``max_nonzeros`` set that budget for this call (``None``: the budget
+    in force, 500 000 symbols and 10 000 000 nonzeros unless raised)."""
     if not isinstance(spec, (Layer, Network)):
         raise SpecError("spec", f"must be a layer spec or a Network, got {type(spec).__name__}")
     if isinstance(spec, Layer):
         spec.require_bound()
-    limits.check(spec)
+    with limits.scope():
+        limits.set_budget(max_symbols=max_symbols, max_nonzeros=max_nonzeros)
+        limits.check(spec)
     return _derived(spec)
 
 

@@ -3,6 +3,7 @@ failure never leaves a half-written file) with the permissions the umask gives."
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -69,8 +70,23 @@ def check_folder(folder: str | Path, parameter: str) -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as err:
-        raise SpecError(parameter, f"cannot write into {shown}: {err.strerror or err}") from None
+        where = "it" if existing == folder else escape(existing, 200)
+        raise SpecError(parameter, f"cannot write into {shown}: {where} {_refusal(err)}") from None
     return folder
+
+
+def _refusal(err: OSError) -> str:
+    """Why a folder takes no new file, in words (a folder that exists said "No such file or
+    directory" when its file system, /proc, refuses new files)."""
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return "is a folder you may not write into (permission denied)"
+    if err.errno == errno.EROFS:
+        return "is on a read-only file system"
+    if err.errno == errno.ENOSPC:
+        return "is on a full disk"
+    if err.errno == errno.ENOENT:  # the folder is there: its file system makes no new file
+        return "is a folder where files cannot be created"
+    return f"is a folder where files cannot be created ({err.strerror or err})"
 
 
 def check_file(path: str | Path, parameter: str) -> Path:

@@ -6,8 +6,10 @@ One place holds every limit that is not part of the claims language:
   output and parameters) and the nonzeros its vec Jacobians store, both computed from
   the shapes alone by :meth:`symconv.specs.Layer.derivation_size`, so a derivation too
   large to finish is refused at once with a message that names its size and says how
-  to raise the budget (``--max-symbols`` / ``--max-nonzeros`` on the command line, or
-  ``max_symbols`` / ``max_nonzeros`` in a ``[limits]`` table of a config or claims file);
+  to raise the budget in the caller's terms: ``derive(spec, max_symbols=N, max_nonzeros=N)``
+  or ``with raised(...)`` from Python, ``--max-symbols`` / ``--max-nonzeros`` on the command
+  line (inside :func:`command_line`), ``max_symbols`` / ``max_nonzeros`` in a ``[limits]``
+  table of a config or claims file;
 - reading files: only regular files (a FIFO or a device is refused), and never more
   than the cap (the size is checked before reading, then at most cap + 1 bytes are read);
 - TOML: nesting depth and dotted-key depth, checked by a linear scan before the parser
@@ -17,7 +19,7 @@ One place holds every limit that is not part of the claims language:
 >>> check(Conv2D(input=(3000, 3000), kernel=(1, 1)))  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-symconv.errors.SpecError: size: the derivation of conv2d needs 18000002 symbols, more than ... --max-symbols N ...
+symconv.errors.SpecError: size: the derivation of conv2d needs 18000002 symbols, ...derive(spec, max_symbols=N) ...
 >>> with raised(max_symbols=20_000_000, max_nonzeros=10**8):
 ...     check(Conv2D(input=(3000, 3000), kernel=(1, 1)))
 """
@@ -33,6 +35,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .errors import SpecError
 from .specs import Layer, Network
@@ -58,6 +62,7 @@ MAX_BUDGET = 10**12
 _DEFAULT = Budget()
 _BUDGET: ContextVar[Budget | None] = ContextVar("symconv_budget", default=None)
 _NUMERIC_ONLY: ContextVar[bool] = ContextVar("symconv_numeric_only", default=False)
+_COMMAND_LINE: ContextVar[bool] = ContextVar("symconv_command_line", default=False)
 
 #: a derivation used only for its numbers (generated code) may still not pass this many
 #: entries in one tensor: index maps of that size take gigabytes
@@ -75,8 +80,27 @@ def budget() -> Budget:
 def set_budget(**fields: int | None) -> None:
     """Set budget fields (``max_symbols=``, ``max_nonzeros=``) for what follows in this
     context; ``None`` leaves a field as it is."""
-    given = {k: _positive(k, v, f"--{k.replace('_', '-')}") for k, v in fields.items() if v is not None}
+    given = {k: _positive(k, v, _named(k)) for k, v in fields.items() if v is not None}
     _BUDGET.set(replace(budget(), **given))
+
+
+@contextlib.contextmanager
+def command_line() -> Iterator[None]:
+    """Inside, budget errors speak the command line's terms (``--max-symbols N``); outside,
+    a Python caller's (``derive(spec, max_symbols=N)``)."""
+    token = _COMMAND_LINE.set(True)
+    try:
+        yield
+    finally:
+        _COMMAND_LINE.reset(token)
+
+
+def _named(key: str) -> str:
+    """A budget field as the caller names it: ``--max-symbols`` on the command line,
+    ``max_symbols`` (the keyword) from Python."""
+    if key in _HOW and _COMMAND_LINE.get():
+        return _HOW[key][1]
+    return key
 
 
 @contextlib.contextmanager
@@ -128,9 +152,9 @@ def apply_table(table: Any, where: str = "limits") -> None:
 def _positive(key: str, value: Any, name: str) -> int:
     if key not in _HOW:
         raise SpecError(name, f"is not a limit; expected one of {', '.join(_HOW)}")
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BUDGET:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_BUDGET:
         raise SpecError(name, f"must be an integer from 1 to {MAX_BUDGET}, got {str(value)[:40]}")
-    return value
+    return int(value)
 
 
 def check(spec: Layer | Network) -> None:
@@ -164,12 +188,13 @@ def check(spec: Layer | Network) -> None:
     for key, total in totals.items():
         cap = getattr(limit, key)
         if total > cap:
-            what, flag = _HOW[key]
+            what = _HOW[key][0]
             subject = f"network of {len(layers)} layers" if many else layers[0].kind
+            how = f"{_named(key)} N" if _COMMAND_LINE.get() else f"symconv.derive(spec, {key}=N)"
             raise SpecError(
                 "size",
                 f"the derivation of {subject} needs {total} {what}, more than the budget of {cap}; "
-                f"raise it with {flag} N (or {key} = N in a [limits] table)",
+                f"raise it with {how} (or {key} = N in a [limits] table)",
             )
 
 

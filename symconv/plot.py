@@ -35,8 +35,8 @@ MAX_CELLS = 256
 def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
-    except ImportError:  # an optional extra: say which, rather than fail deep inside
-        raise SpecError("plot", "needs matplotlib: pip install 'symconv[plot]'") from None
+    except ImportError:  # an optional extra: say which (a missing package, not invalid input)
+        raise ImportError("symconv.plot needs matplotlib: pip install 'symconv[plot]'") from None
     return plt
 
 

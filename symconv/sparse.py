@@ -246,14 +246,34 @@ class VecJacobian:
         }
         return sp.SparseMatrix(self.shape[0], self.shape[1], entries)
 
-    def numeric_values(self, env: Env) -> np.ndarray:
-        """The value of every stored entry, in triplet order."""
-        return self.table.numeric(env)[self.ids] if self.nnz else np.zeros(0)
+    def numeric_values(self, env: Env | None = None) -> np.ndarray:
+        """The value of every stored entry, in triplet order (``env`` as for :meth:`to_numpy`).
+
+        A symbol without a number is a ``TypeError`` that says what to pass."""
+        if not self.nnz:
+            return np.zeros(0)
+        try:
+            return self.table.numeric(env or {})[self.ids]
+        except (KeyError, TypeError):  # a symbol without a number (TypeError: SymPy's float())
+            raise self._needs_values(env) from None
+
+    def _needs_values(self, env: Env | None) -> TypeError:
+        message = (
+            f"{self!r} has symbolic entries; use .to_numpy(values) with numbers for its symbols "
+            "(a dict symbol -> float), or sp.Matrix(J) / .to_matrix() for the symbolic matrix"
+        )
+        if env:
+            entries = (sp.sympify(self.table[k]) for k in range(len(self.table)))
+            missing = next((x for e in entries for x in sorted(e.free_symbols, key=str) if x not in env), None)
+            if missing is not None:
+                message += f"; values has no number for {missing}"
+        return TypeError(message)
 
     def to_numpy(self, env: Env | None = None) -> np.ndarray:
-        """A dense float array; ``env`` gives numbers for the symbols the entries use."""
+        """A dense float array; ``env`` gives numbers for the symbols the entries use (a dict
+        symbol -> float; a Jacobian whose entries are numbers needs none)."""
         out = np.zeros(self.shape)
-        np.add.at(out, (self.rows, self.cols), self.numeric_values(env or {}))
+        np.add.at(out, (self.rows, self.cols), self.numeric_values(env))
         return out
 
     def __array__(self, dtype: np.typing.DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
@@ -268,17 +288,8 @@ class VecJacobian:
             for r, c, i in zip(self.rows.tolist(), self.cols.tolist(), self.ids.tolist(), strict=True):
                 out[r, c] = self.table[i]
             return out
-        values = self._numbers()
+        values = self.to_numpy()
         return values if dtype is None else values.astype(dtype)
-
-    def _numbers(self, env: Env | None = None) -> np.ndarray:
-        try:
-            return self.to_numpy(env)
-        except (KeyError, TypeError):
-            raise TypeError(
-                f"{self!r} has symbolic entries; use .to_numpy(values) with numbers for its symbols "
-                "(a dict symbol -> float), or sp.Matrix(J) / .to_matrix() for the symbolic matrix"
-            ) from None
 
     def to_scipy(self, env: Env | None = None) -> Any:
         """A ``scipy.sparse.csc_array`` of the values (``env`` as for :meth:`to_numpy`);
@@ -287,20 +298,12 @@ class VecJacobian:
             from scipy import sparse
         except ImportError:
             raise ImportError("to_scipy needs SciPy: pip install 'symconv[scipy]'") from None
-        values = self._checked_values(env)
-        return sparse.csc_array((values, (self.rows, self.cols)), shape=self.shape)
-
-    def _checked_values(self, env: Env | None) -> np.ndarray:
-        try:
-            return self.numeric_values(env or {})
-        except (KeyError, TypeError):
-            self._numbers(env)  # raises the TypeError that says what to do
-            raise
+        return sparse.csc_array((self.numeric_values(env), (self.rows, self.cols)), shape=self.shape)
 
     def rmatvec(self, g: np.ndarray, env: Env | None = None) -> np.ndarray:
         """``g @ J`` for a row vector (or rows) ``g``: the chain rule's step, numerically."""
         g = np.asarray(g, dtype=float)
-        vals = self.numeric_values(env or {})
+        vals = self.numeric_values(env)
         contrib = g[..., self.rows] * vals
         out = np.zeros((*g.shape[:-1], self.shape[1]))
         for idx in np.ndindex(*g.shape[:-1]):

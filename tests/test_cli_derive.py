@@ -29,8 +29,8 @@ def test_default_is_the_seeds_appendix_a_layer(tmp_path):
     assert "d vec(Z_1) / d vec(A_1): 12 x 12, 24 nonzeros" in out
     assert "all checks passed" in out
     files = {p.name for p in (tmp_path / "out").iterdir()}
-    assert {"derivation.tex", "conv.py"} <= files
-    assert ("derivation.pdf" in files) == have_pdflatex()
+    assert {"appendix_a.tex", "appendix_a.py"} <= files
+    assert ("appendix_a.pdf" in files) == have_pdflatex()
 
 
 def test_derive_a_network_config_prints_every_layer(tmp_path):
@@ -39,7 +39,7 @@ def test_derive_a_network_config_prints_every_layer(tmp_path):
     assert done.stdout.count("\n[") == 9  # one line per layer, each after a newline
     assert "[8] dense (layer 3): B 128 -> Z 10" in done.stdout
     assert "d vec(Z^[1]_j) / d vec(K^[1]_j,i) for j=1..4, i=1..3 (12 Jacobians): 256 x 9" in done.stdout
-    assert (tmp_path / "network.py").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["seed_cnn.py"]  # the job's name: the config's
 
 
 def test_layer_flags_build_the_layer(tmp_path):
@@ -92,8 +92,11 @@ BAD = [
         ["derive", "--config", "appendix_a", "--kernel", "2"],
         "symconv: error: --config: give either --config or layer flags, not both",
     ),
-    (["derive", "--kernel", "2"], "symconv: error: --layer: is required with layer flags"),
-    (["derive", "--bogus"], "symconv: error: symconv: unrecognized arguments: --bogus"),
+    (
+        ["derive", "--kernel", "2", "--window", "2"],
+        "symconv: error: --layer: is needed with --kernel, --window, and no layer kind takes them all together",
+    ),
+    (["derive", "--bogus"], "symconv: error: unrecognized arguments: --bogus"),
     (["frobnicate"], None),
 ]
 

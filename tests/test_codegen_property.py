@@ -17,6 +17,7 @@ import math
 import types
 
 import numpy as np
+import pytest
 import reference_loops as ref
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -142,6 +143,7 @@ def _close(got, want, tol):
     assert float(np.abs(got - want).max() if want.size else 0.0) <= tol * scale
 
 
+@pytest.mark.slow(reason="200 drawn layers, each generated, loaded and compared with the reference loops: 10-20 s")
 @SETTINGS
 @given(spec=layers(), n=st.integers(1, 3), seed=st.integers(0, 2**16))
 def test_generated_layer_matches_reference_loops(spec, n, seed):

@@ -1,7 +1,7 @@
 """generated/ is golden output: what the generator makes now, byte for byte.
 
-The files are generated once for this module (``made``); the tests of writing and of
-drift then read that result instead of generating all four configs again each time."""
+The files are generated once for the test run (conftest's ``golden``); the tests of writing
+and of drift then read that result instead of generating all four configs again each time."""
 
 from __future__ import annotations
 
@@ -10,23 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from symconv import golden
-from symconv.golden import default_root, drift, golden_files, write_all
+from symconv import golden as golden_module
+from symconv.golden import default_root, drift, write_all
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def made() -> dict[str, str]:
-    """``golden_files()``, generated once."""
-    return golden_files()
-
-
 @pytest.fixture
-def files(made: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """``made``, also as what ``write_all`` and ``drift`` generate in this test."""
-    monkeypatch.setattr(golden, "golden_files", lambda progress=golden.QUIET: made)
-    return made
+def files(golden: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """conftest's ``golden``, also as what ``write_all`` and ``drift`` generate in this test."""
+    monkeypatch.setattr(golden_module, "golden_files", lambda progress=golden_module.QUIET: golden)
+    return golden
 
 
 def test_generated_folder_has_not_drifted(files):
@@ -53,8 +47,8 @@ def test_drift_reports_edits_and_stale_files(tmp_path, files):
     assert any("generated/old.py: not made by the generator" in p for p in problems)
 
 
-def test_every_golden_file_names_its_command_and_forbids_editing(made):
-    for rel, text in made.items():
+def test_every_golden_file_names_its_command_and_forbids_editing(golden):
+    for rel, text in golden.items():
         head = "\n".join(itertools.takewhile(lambda line: line.startswith(("#", "%")), text.splitlines()))
         assert "symconv codegen --all" in head, rel
         assert "not edit" in head.lower() or "do not edit" in head.lower(), rel

@@ -216,7 +216,7 @@ def test_a_closed_pipe_loses_no_file(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout == "symconv derive: conv2d\n"
     assert done.stderr == ""
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["conv.py", "derivation.tex"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["appendix_a.py", "appendix_a.tex"]
 
 
 def test_files_honour_the_umask(tmp_path):
@@ -298,7 +298,9 @@ def test_limits_table_raises_the_budget_and_flags_too():
 
     big = Conv2D(input=(800, 800), kernel=(1, 1))  # 1.28 M symbols
     with limits.raised():
-        with pytest.raises(SpecError, match=r"--max-symbols N \(or max_symbols = N in a \[limits\] table\)"):
+        with pytest.raises(SpecError, match=r"symconv.derive\(spec, max_symbols=N\) \(or max_symbols = N"):
+            limits.check(big)
+        with limits.command_line(), pytest.raises(SpecError, match=r"--max-symbols N \(or max_symbols = N in"):
             limits.check(big)
         read_toml(b"[limits]\nmax_symbols = 2000000\n[layer]\n", "t")
         limits.check(big)

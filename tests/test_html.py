@@ -125,6 +125,7 @@ def test_every_kind_gets_a_page_with_the_documents_sections(name):
     assert "\\begin{" not in text and "\\VAR" not in text and "\\symconvfigure" not in text
 
 
+@pytest.mark.slow(reason="the hand-sign network's page: every layer's pictures and documents, 5-10 s")
 @pytest.mark.parametrize("config", ["appendix_a", "appendix_b", "seed_cnn", "hand_sign"])
 def test_built_in_pages_are_self_contained_and_carry_every_picture(config):
     spec = symconv.load_config(config)

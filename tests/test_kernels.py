@@ -64,18 +64,18 @@ def test_every_kernel_function_is_called():
     """No dead kernel code: each function of a kernel module is called from a template or
     from another kernel function."""
     bodies = {name: embed.kernel(name).body for name in KERNELS}
-    for name, body in bodies.items():
-        for node in ast.parse(body).body:
+    trees = {name: ast.parse(body).body for name, body in bodies.items()}  # each parsed once
+    # every top-level definition of every kernel module: (its name, or None, and its source)
+    parts = [
+        (getattr(n, "name", None), ast.get_source_segment(bodies[m], n) or "") for m, t in trees.items() for n in t
+    ]
+    for name, tree in trees.items():
+        for node in tree:
             if not isinstance(node, ast.FunctionDef):
                 continue
             call = re.compile(rf"\b{node.name}\(")
-            others = "\n".join(
-                ast.get_source_segment(b, n) or ""
-                for b in bodies.values()
-                for n in ast.parse(b).body
-                if getattr(n, "name", None) != node.name
-            )
-            assert call.search(TEMPLATES) or call.search(others), f"{name}.{node.name} is never called"
+            elsewhere = (text for other, text in parts if other != node.name)
+            assert call.search(TEMPLATES) or any(map(call.search, elsewhere)), f"{name}.{node.name} is never called"
 
 
 @pytest.mark.parametrize("path", GENERATED, ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -19,13 +19,14 @@ def run(argv, capsys):
     return code, out.out, out.err
 
 
-def test_default_writes_the_appendix_a_document_here(tmp_path, monkeypatch, capsys):
+def test_default_writes_the_appendix_a_document_into_its_own_folder(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(["latex"], capsys)
     assert code == 0 and err == ""
-    assert out.strip() == "derivation.tex"
-    assert (tmp_path / "derivation.tex").read_text(encoding="utf-8") == document(load_config("appendix_a"))
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["derivation.tex"]
+    assert out.strip() == "symconv-out/appendix_a.tex"
+    assert (tmp_path / out.strip()).read_text(encoding="utf-8") == document(load_config("appendix_a"))
+    assert [p.name for p in tmp_path.iterdir()] == ["symconv-out"]
+    assert [p.name for p in (tmp_path / "symconv-out").iterdir()] == ["appendix_a.tex"]
 
 
 def test_layer_flags_and_entry(tmp_path, capsys):

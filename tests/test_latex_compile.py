@@ -22,7 +22,6 @@ from symconv.cli import main
 from symconv.config import load_config
 from symconv.errors import SpecError
 from symconv.golden import GOLDEN_CONFIGS
-from symconv.golden import document_files as golden_files
 from symconv.latex.compile import LatexError, compile_pdf, first_error, have_pdflatex, run_pdflatex
 from symconv.latex.document import document
 
@@ -63,11 +62,6 @@ def compile_text(text: str) -> tuple[bytes, str]:
     assert pdf.startswith(b"%PDF")
     assert "LaTeX Warning: Reference" not in log
     return pdf, log
-
-
-@pytest.fixture(scope="module")
-def golden() -> dict[str, str]:
-    return golden_files()
 
 
 #: the least share of its text area a page other than the last fills (a fifth of a page)
@@ -120,7 +114,7 @@ def test_readme_has_latex_commands():
     assert len(readme_latex_commands()) >= 3
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="compiles each README document with pdflatex: 2-6 s each")
 @pytest.mark.parametrize("argv", readme_latex_commands(), ids=lambda a: " ".join(a)[:60])
 def test_readme_documents_compile_with_no_overfull_box_and_no_near_empty_page(tex, argv, tmp_path, capsys):
     kept = [a for a in argv if a not in ("--pdf", "--png")]

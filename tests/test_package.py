@@ -9,9 +9,12 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow(reason="builds a wheel with pip and imports it in another process: 5-8 s")
 def test_wheel_carries_templates_and_configs_and_finds_them(tmp_path):
     wheels = tmp_path / "wheels"
     build = subprocess.run(
@@ -29,6 +32,7 @@ def test_wheel_carries_templates_and_configs_and_finds_them(tmp_path):
     for config in ("appendix_a", "appendix_b", "seed_cnn", "hand_sign"):
         assert f"symconv/configs/{config}.toml" in names
     assert "symconv/claims/seed_audit.toml" in names
+    assert "_symconv_entry.py" in names  # the command's entry point, outside the package
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     work = tmp_path / "elsewhere"

@@ -287,7 +287,7 @@ def _pages(pdf: bytes, tmp_path: Path) -> list[np.ndarray]:
     return pages
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="compiles two documents, the ResNet stem's among them, and reads their pages: 3-6 s")
 @pytest.mark.parametrize("spec", [sc.load_config("appendix_a"), STEM], ids=["appendix_a", "stem"])
 def test_compiled_documents_show_the_window_in_blue(spec, tmp_path):
     require_pdflatex()

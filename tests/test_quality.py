@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from tools import python_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,7 @@ def test_ruff_check_and_format_are_clean():
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow(reason="mypy over the whole package: 10-40 s on a loaded machine")
 def test_mypy_is_clean():
     done = subprocess.run([*python_tool("mypy")], cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -372,7 +372,10 @@ CONFIG_INVALID = [
         "network.layers[1].input: a dense layer needs a vector input, got 1 channel of 4x4; "
         "put a flatten layer before it",
     ),
-    (b"[a]\n", "config: must have exactly one of a [layer] table and a [network] table"),
+    (b"[layr]\ntype = 'conv2d'\n", "config: unknown table 'layr'; expected [layer] or [network]"),
+    (b"[layer]\n[network]\n", "config: must have exactly one of a [layer] table and a [network] table"),
+    (b"title = 'x'\n", "config: unknown key 'title'; expected [layer] or [network]"),
+    (b"", "config: must have a [layer] table or a [network] table"),
 ]
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import symconv
+
 pytest.importorskip("sklearn", reason="the examples extra (scikit-learn) is not installed")
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "train_digits.py"
@@ -35,10 +37,11 @@ def td():
 
 @pytest.fixture(scope="module")
 def setup(td):
-    module = td.generated_module(td.network())
+    module = symconv.load(td.network())
     return module, td.digits()
 
 
+@pytest.mark.slow(reason="150 SGD steps of the seed's CNN on the digits: 5-8 s")
 def test_training_lowers_the_loss_and_beats_chance_by_far(td, setup):
     module, (x, y, x_test, y_test) = setup
     params = module.init_params(0)
@@ -111,7 +114,7 @@ def _torch_params(net):
     }
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="fifty SGD steps in symconv's module and in PyTorch (with torch installed): 3-6 s")
 def test_fifty_sgd_steps_equal_pytorch_to_1e_10(td, setup):
     torch = pytest.importorskip("torch")
     module, (x, y, _, _) = setup

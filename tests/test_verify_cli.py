@@ -178,7 +178,7 @@ def test_bad_toml_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert err == f"symconv: error: claims: no such file: {tmp_path / 'nope.toml'} (built-in claims: seed_audit)\n"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="the whole seed audit (105 claims) through the command: 3-6 s")
 def test_builtin_seed_audit_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["verify", "seed_audit", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from symconv.verify import verify_file
 from symconv.verify.report import format_report
 
@@ -12,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.mark.slow(reason="every claim of the shipped index-notation example, over its layers: 5-10 s")
 def test_the_index_notation_example_holds() -> None:
     report = verify_file(EXAMPLES / "textbook_index_notation.toml")
     assert report.exit_code == 0, [(r.id, r.message) for r in report.results if not r.holds]

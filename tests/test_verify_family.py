@@ -94,6 +94,7 @@ def test_the_smallest_failing_configuration_is_the_brute_force_ones() -> None:
     assert results["square"].smallest == "stride 1, padding 0, input 6x7"
 
 
+@pytest.mark.slow(reason="the shipped family: every stride and padding of the example derived and checked, 5-8 s")
 def test_the_shipped_example_answers_the_stride_question() -> None:
     report = verify_file(EXAMPLE)
     assert report.exit_code == 1

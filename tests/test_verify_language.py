@@ -167,7 +167,7 @@ def test_channels_entries_and_jacobians() -> None:
     assert r.invalid and r.message == "lhs: A[1,1] leaves one index open; give row and column"
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="claims over a whole network's derivation, loss gradients included: 4-6 s")
 def test_network_names_and_loss_gradients() -> None:
     net, seed = SMALL_NET, "numerator"  # the seed's layout (3.2)
     assert one("shape(A0)", "(2, 4, 4)", network=net).holds
@@ -185,7 +185,7 @@ def test_network_names_and_loss_gradients() -> None:
     assert r.fails and r.counterexample is not None
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="a network claim's counterexample, replayed by a NumPy forward pass: 3-5 s")
 def test_network_failing_claim_counterexample_is_consistent() -> None:
     """The counterexample gives every input and parameter; a NumPy forward pass written
     here from the seed's section 2 reproduces the left side's value."""

@@ -284,7 +284,7 @@ BOUNDED = [
 ]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="each costly claim runs up to its budget before it is refused: 3-6 s")
 def test_costly_claims_are_refused_by_their_cost() -> None:
     """Each case (issue 11's list and the new functions) is refused with one line naming
     the limit; the work count shows it stopped at the budget, not after the work."""

@@ -43,6 +43,7 @@ def verdicts(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[str, s
     return {int(r["id"][4:]): (r["status"], r["message"]) for f in data["files"] for r in f["results"]}
 
 
+@pytest.mark.slow(reason="its fixture checks the whole textbook corpus (120 forms) in one run of the command: 5-10 s")
 def test_symconv_gives_every_stated_verdict_and_refuses_the_rest_in_one_line(
     verdicts: dict[int, tuple[str, str]],
 ) -> None:

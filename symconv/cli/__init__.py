@@ -12,9 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from .. import limits
+from .._version import __version__
 from ..errors import SpecError
 from . import check, codegen, derive, html, latex, verify
-from .common import HelpFormatter, Parser, UsageError, add_budget_flags, apply_budget, error_line, version
+from .common import HelpFormatter, Parser, UsageError, add_budget_flags, apply_budget, error_line, plain
 from .output import surviving_pipe
 
 SUBCOMMANDS = (derive, latex, html, codegen, check, verify)
@@ -34,11 +35,11 @@ EPILOG = """examples:
 def build_parser() -> Parser:
     parser = Parser(
         prog="symconv",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=plain(__doc__).splitlines()[0],
         epilog=EPILOG,
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"symconv {version()}")
+    parser.add_argument("--version", action="version", version=f"symconv {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in SUBCOMMANDS:
         module.add_parser(sub)
@@ -76,7 +77,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.command is None:
             parser.print_help()
             return 2
-        with limits.scope():  # flags and [limits] tables hold for this command only
+        with limits.scope(), limits.command_line():  # flags and [limits] tables hold for this command only
             apply_budget(args)
             return int(args.run(args))
     except (SpecError, UsageError) as err:

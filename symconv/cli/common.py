@@ -7,6 +7,7 @@ import dataclasses
 import re
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import limits
@@ -17,6 +18,8 @@ from ..specs import Flag, Layer, Network
 from ..text import escape
 
 DEFAULT_CONFIG = "appendix_a"
+#: the folder the commands that write documents write into by default, made when missing
+DEFAULT_OUTPUT = "symconv-out"
 
 
 class UsageError(Exception):
@@ -27,28 +30,24 @@ class Parser(argparse.ArgumentParser):
     """argparse, but an error is one line on stderr and exit code 2, never usage spam."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        # the line's own "symconv: error: " names the program; a subcommand names itself
+        command = self.prog.partition(" ")[2]
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Descriptions and examples keep their line breaks."""
 
 
-def version() -> str:
-    """The installed symconv's version."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("symconv")
-    except metadata.PackageNotFoundError:  # pragma: no cover - run from a bare checkout
-        return "unknown"
+def plain(doc: str | None) -> str:
+    """A docstring as ``--help`` shows it: its ``literals`` quoted plainly, no markup."""
+    return re.sub(r"``([^`]*)``", r"'\1'", doc or "").strip()
 
 
 def help_text(doc: str | None, examples: str) -> dict[str, Any]:
     """``description`` (a module docstring, whole, with its ``backticks`` plain) and an
     ``epilog`` of examples, for ``add_parser``."""
-    text = (doc or "").replace("``", "'")
-    return {"description": text.strip(), "epilog": "example:\n" + examples, "formatter_class": HelpFormatter}
+    return {"description": plain(doc), "epilog": "example:\n" + examples, "formatter_class": HelpFormatter}
 
 
 def add_budget_flags(parser: argparse.ArgumentParser) -> None:
@@ -66,14 +65,14 @@ def apply_budget(args: argparse.Namespace) -> None:
     for key in ("max_symbols", "max_nonzeros"):
         text = getattr(args, key, None)
         if text is not None:
-            if not re.fullmatch(r"\d{1,13}", text.strip()):
-                raise SpecError("--" + key.replace("_", "-"), f"must be a whole number, got {escape(text, 40)!r}")
-            fields[key] = int(text)
+            fields[key] = int(ints(text, "--" + key.replace("_", "-"), (1,)))  # type: ignore[arg-type]
     limits.set_budget(**fields)
 
 
-_SIZE = re.compile(r"^\d{1,13}(?:[x,]\d{1,13})*$")
-_SIGNED = re.compile(r"^[+-]?\d{1,13}(?:[x,][+-]?\d{1,13})*$")
+_SIZE = re.compile(r"^\d+(?:[x,]\d+)*$")
+_SIGNED = re.compile(r"^[+-]?\d+(?:[x,][+-]?\d+)*$")
+#: the most digits a number on the command line may have (every size and budget is far below)
+MAX_DIGITS = 13
 
 
 def ints(text: str, name: str, counts: tuple[int, ...], signed: bool = False) -> int | tuple[int, ...]:
@@ -82,7 +81,11 @@ def ints(text: str, name: str, counts: tuple[int, ...], signed: bool = False) ->
         if _SIGNED.match(text.strip()):
             raise SpecError(name, f"must not be negative, got {escape(text, 40)}")
         raise SpecError(name, f"must be integers separated by 'x' or ',', got {escape(text, 40)!r}")
-    values = tuple(int(t) for t in re.split(r"[x,]", text.strip()))
+    tokens = re.split(r"[x,]", text.strip())
+    large = next((t for t in tokens if len(t.lstrip("+-").lstrip("0")) > MAX_DIGITS), None)
+    if large is not None:
+        raise SpecError(name, f"has a number too large: {escape(large, 40)} (at most {MAX_DIGITS} digits)")
+    values = tuple(int(t) for t in tokens)
     if len(values) not in counts:
         shown = " or ".join(str(c) for c in counts)
         raise SpecError(name, f"takes {shown} numbers, got {len(values)} in {escape(text, 40)!r}")
@@ -174,7 +177,7 @@ def _value(o: _Option, text: str, kind: str) -> Any:
     """A flag's value: integers (as many as ``kind`` takes there), one of its words, or text
     the spec validates itself."""
     meta = _flag_of(kind, o.field)
-    counts = meta.counts_for(LAYER_TYPES[kind].ndim)
+    counts = _counts(o, kind)
     if not counts or text.strip() in meta.words:
         return text.strip()
     return ints(text, o.flag, counts, meta.signed)
@@ -195,7 +198,7 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
         return load_config(args.config)
     if args.layer is None:
         if given:
-            raise SpecError("--layer", "is required with layer flags")
+            raise _without_layer(args, given)
         if default is None:
             raise SpecError("--layer", "give --layer with its flags, or --config")
         return load_config(default)
@@ -210,6 +213,56 @@ def spec_from_args(args: argparse.Namespace, default: str | None = DEFAULT_CONFI
     if not spec.is_bound:
         raise SpecError(_label(spec.size_field), f"is required for {args.layer}")
     return spec
+
+
+def _without_layer(args: argparse.Namespace, given: list[_Option]) -> SpecError:
+    """Layer flags without ``--layer``: the error their values earn (checked as each kind that
+    takes them all reads them, so ``--kernel 0`` is told what is wrong with it) unless some
+    kind makes a layer of them, else the error that says ``--layer`` is missing and which
+    kinds take those flags (``--input 0x3``: an empty input is a layer now)."""
+    for o in given:  # the syntax every kind shares: integers, not too large, a count some kind takes
+        value = getattr(args, o.dest)
+        if o.switch is None and value.strip() not in o.words:
+            counts = {c for k in LAYER_TYPES if o.field in layer_params(k) for c in _counts(o, k)}
+            if counts:
+                ints(value, o.flag, tuple(sorted(counts)), any(meta.signed for meta, _ in o.helps))
+    flags = {o.flag for o in given}
+    takers, refused, made = [], [], False  # kinds that take the flags; the values they refuse
+    for kind in LAYER_TYPES:
+        if not {o.field for o in given} <= set(layer_params(kind)):
+            continue
+        try:
+            kwargs = {o.field: _value(o, getattr(args, o.dest), kind) if o.switch is None else o.switch for o in given}
+        except SpecError:
+            continue  # a count of numbers that is not this kind's
+        try:
+            make_layer(kind, kwargs, _label)
+            made = True
+        except SpecError as err:
+            if err.parameter in flags:
+                refused.append(err)
+                continue
+        takers.append(kind)  # it makes a layer of these values, or lacks another flag
+    shown = ", ".join(o.flag for o in given)
+    if refused and not made:
+        return refused[0]
+    if not takers:
+        return SpecError("--layer", f"is needed with {shown}, and no layer kind takes them all together")
+    which = "it describes" if len(given) == 1 else "they describe"
+    return SpecError("--layer", f"is needed with {shown}, to say which layer {which}: {', '.join(takers)}")
+
+
+def _counts(o: _Option, kind: str) -> tuple[int, ...]:
+    return _flag_of(kind, o.field).counts_for(LAYER_TYPES[kind].ndim)
+
+
+def default_stem(args: argparse.Namespace) -> str:
+    """The file name a document takes without ``--name``: the config's name (``hand_sign``,
+    ``my_net`` for ``my_net.toml``), the layer kind, or the default config's name, so that
+    the documents of different layers never share a name."""
+    if args.config is not None:
+        return re.sub(r"[^A-Za-z0-9_.-]", "_", Path(args.config).stem) or DEFAULT_CONFIG
+    return args.layer if args.layer is not None else DEFAULT_CONFIG
 
 
 def reject_layer_flags(args: argparse.Namespace, why: str) -> None:

@@ -1,7 +1,9 @@
 """The main job.  For one layer or network (default: the seed's Appendix A layer), print
 every layer's shapes and every Jacobian's size and number of nonzeros, and write into the
-output folder (-o DIR, default symconv-out) the LaTeX derivation, its PDF when pdflatex
-is installed, and the generated NumPy module, whose numeric checks are then run.
+output folder (-o DIR, default symconv-out) the LaTeX derivation NAME.tex, its PDF when
+pdflatex is installed, and the generated NumPy module NAME.py, whose numeric checks are then
+run.  NAME is the config's name or the layer kind (appendix_a by default), so the files of
+one job share a name and never mix with another job's.
 
 Exit codes: 0 done and every check passed, 1 a check or the LaTeX compile failed,
 2 invalid input."""
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections import OrderedDict
+from keyword import iskeyword
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +28,7 @@ from ..network import NetworkDerivation
 from ..progress import Steps
 from ..rule import Derivation, JacobianInfo
 from ..specs import Network
-from .common import add_layer_flags, error_line, help_text, spec_from_args
+from .common import DEFAULT_OUTPUT, add_layer_flags, default_stem, error_line, help_text, spec_from_args
 
 EXAMPLES = """  symconv derive
   symconv derive --layer conv2d --input 5x6 --kernel 3x3 --padding 1 --stride 2 -o out
@@ -39,7 +43,9 @@ def add_parser(sub: Any) -> None:
     )
     add_layer_flags(p)
     g = p.add_argument_group("outputs")
-    g.add_argument("-o", "--output", metavar="DIR", default="symconv-out", help="output folder (default symconv-out)")
+    g.add_argument(
+        "-o", "--output", metavar="DIR", default=DEFAULT_OUTPUT, help=f"output folder (default {DEFAULT_OUTPUT})"
+    )
     g.add_argument("--no-pdf", action="store_true", help="write the .tex but do not run pdflatex")
     g.add_argument("--no-code", action="store_true", help="do not write and check the NumPy module")
     g.add_argument("--no-tex", action="store_true", help="do not write the LaTeX derivation")
@@ -110,6 +116,7 @@ def report(d: Derivation | NetworkDerivation) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
+    stem = default_stem(args)
     out = Path(args.output)
     if not (args.no_tex and args.no_code):
         check_folder(out, "--output")
@@ -125,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             pdf = not args.no_pdf and have_pdflatex()
             progress.step("LaTeX" + (" and PDF" if pdf else ""))
             try:
-                for path in write_document(d, out, pdf=pdf):
+                for path in write_document(d, out, pdf=pdf, stem=stem):
                     print(f"wrote {path}")
             except LatexError as err:
                 error_line(str(err))
@@ -136,7 +143,10 @@ def run(args: argparse.Namespace) -> int:
                 )
         if not args.no_code:
             progress.step("NumPy module")
-            module = write_module(spec, out, command="symconv derive")
+            name = re.sub(r"\W", "_", stem)  # my-net.tex beside my_net.py
+            module = write_module(
+                spec, out, name if name.isidentifier() and not iskeyword(name) else None, command="symconv derive"
+            )
             print(f"wrote {module}")
             progress.step("numeric checks")
             checks = check_module(module)

@@ -1,7 +1,8 @@
 """Write the derivation of a layer or network as one self-contained HTML page (default: the
-seed's Appendix A layer) into the folder -o DIR (default: here) as NAME.html (--name,
-default derivation).  The page has the LaTeX document's sections and worked entries, math as
-MathML and live SVG pictures, and loads nothing from outside: open it in any browser, offline.
+seed's Appendix A layer) into the folder -o DIR (default: symconv-out, made when missing)
+as NAME.html (--name; default: the config's name or the layer kind).  The page has the
+LaTeX document's sections and worked entries, math as MathML and live SVG pictures, and
+loads nothing from outside: open it in any browser, offline.
 
 Exit codes: 0 written, 2 invalid input.
 """
@@ -15,7 +16,7 @@ from ..errors import SpecError
 from ..html.page import write_page
 from ..io import check_folder
 from .common import add_layer_flags, help_text, spec_from_args
-from .latex import add_choice_flags, choices, flag_error
+from .latex import add_choice_flags, add_file_flags, choices, flag_error
 
 EXAMPLES = """  symconv html                                   the seed's Appendix A layer: derivation.html
   symconv html --config hand_sign -o docs --name hand_sign
@@ -30,8 +31,7 @@ def add_parser(sub: Any) -> None:
     )
     add_layer_flags(p)
     g = p.add_argument_group("the page")
-    g.add_argument("-o", "--output", metavar="DIR", default=".", help="folder to write into (default: here)")
-    g.add_argument("--name", metavar="NAME", default="derivation", help="file name stem (default: derivation)")
+    add_file_flags(g)
     add_choice_flags(g)
     p.set_defaults(run=run)
 

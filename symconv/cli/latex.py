@@ -1,6 +1,9 @@
 """Write the derivation of a layer or network as a standalone LaTeX document (default:
-the seed's Appendix A layer) into the folder -o DIR (default: here) as NAME.tex (--name,
-default derivation); --pdf compiles it to NAME.pdf, --png renders its pages too.
+the seed's Appendix A layer) into the folder -o DIR (default: symconv-out, made when
+missing) as NAME.tex (--name; default: the config's name or the layer kind, so documents
+of different layers never share a name); --pdf compiles it to NAME.pdf, --png renders its
+pages too (NAME-1.png, ...).  An older NAME.pdf or NAME-N.png that this command did not
+make again is removed, so no file beside NAME.tex is of another document.
 
 Exit codes: 0 written, 1 pdflatex or pdftoppm failed, 2 invalid input.
 """
@@ -21,7 +24,7 @@ from ..latex.compile import LatexError
 from ..latex.document import valid_stem, write_document
 from ..registry import kind
 from ..specs import Layer, Network
-from .common import add_layer_flags, error_line, help_text, ints, spec_from_args
+from .common import DEFAULT_OUTPUT, add_layer_flags, default_stem, error_line, help_text, ints, spec_from_args
 
 EXAMPLES = """  symconv latex --layer conv2d --input 5x6 --kernel 3x2 --padding 0,1,1,0 --stride 2,1 --pdf
   symconv latex --config hand_sign --pdf -o docs --name hand_sign"""
@@ -41,12 +44,23 @@ def add_parser(sub: Any) -> None:
     )
     add_layer_flags(p)
     g = p.add_argument_group("the document")
-    g.add_argument("-o", "--output", metavar="DIR", default=".", help="folder to write into (default: here)")
-    g.add_argument("--name", metavar="NAME", default="derivation", help="file name stem (default: derivation)")
+    add_file_flags(g)
     g.add_argument("--pdf", action="store_true", help="compile it with pdflatex (FILE.pdf beside it)")
     g.add_argument("--png", action="store_true", help="also render the pages with pdftoppm (FILE-1.png, ...)")
     add_choice_flags(g)
     p.set_defaults(run=run)
+
+
+def add_file_flags(g: Any) -> None:
+    """``-o DIR`` and ``--name NAME``: where a document (or page) goes."""
+    g.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        default=DEFAULT_OUTPUT,
+        help=f"folder to write into (default: {DEFAULT_OUTPUT})",
+    )
+    g.add_argument("--name", metavar="NAME", help="file name stem (default: the config's name, or the layer kind)")
 
 
 def add_choice_flags(g: Any) -> None:
@@ -109,7 +123,8 @@ def choices(args: argparse.Namespace, spec: Layer | Network, suffix: str) -> Cho
     """``--name`` (without ``suffix``), ``--entry``, ``--seed`` and ``--values`` checked against ``spec``."""
     if args.output.endswith(suffix):
         raise SpecError("--output", f"is the folder to write into; for the file name use --name, got {args.output!r}")
-    stem = args.name[: -len(suffix)] if args.name.endswith(suffix) else args.name
+    name = default_stem(args) if args.name is None else args.name
+    stem = name[: -len(suffix)] if name.endswith(suffix) else name
     if not valid_stem(stem):
         raise SpecError("--name", f"must be a plain file name (letters, digits, '_', '.', '-'), got {stem!r}")
     entry = None

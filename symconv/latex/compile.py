@@ -100,6 +100,13 @@ def compile_pdf(tex_path: str | Path, *, timeout: float = TIMEOUT) -> Path:
     return write_atomic(tex_path.with_suffix(".pdf"), pdf)
 
 
+def page_images(pdf_path: str | Path) -> list[Path]:
+    """The pages :func:`render_png` wrote of ``pdf_path``: ``<stem>-<n>.png`` beside it."""
+    pdf_path = Path(pdf_path)
+    page = re.compile(re.escape(pdf_path.stem) + r"-\d+\.png")
+    return [p for p in pdf_path.parent.glob(f"{pdf_path.stem}-*.png") if page.fullmatch(p.name)]
+
+
 def render_png(pdf_path: str | Path, *, dpi: int = PNG_DPI, timeout: float = TIMEOUT) -> list[Path]:
     """Render every page of ``pdf_path`` to ``<stem>-<page>.png`` beside it."""
     pdf_path = Path(pdf_path)
@@ -113,10 +120,8 @@ def render_png(pdf_path: str | Path, *, dpi: int = PNG_DPI, timeout: float = TIM
             message = " ".join(proc.stderr.decode("utf-8", "replace").split()) or f"exit code {proc.returncode}"
             raise LatexError(f"pdftoppm failed on {pdf_path.name}: {message}")
         pages = sorted(work.glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-        stale = re.compile(re.escape(pdf_path.stem) + r"-\d+\.png")
-        for old in pdf_path.parent.glob(f"{pdf_path.stem}-*.png"):
-            if stale.fullmatch(old.name):
-                old.unlink()
+        for old in page_images(pdf_path):
+            old.unlink()
         return [
             write_atomic(pdf_path.with_name(f"{pdf_path.stem}-{n}.png"), page.read_bytes())
             for n, page in enumerate(pages, start=1)

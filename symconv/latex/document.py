@@ -24,7 +24,7 @@ from ..specs import Layer, Network
 from ..symbols import Tensor
 from ..templating import environment
 from . import network as net_doc
-from .compile import compile_pdf, render_png
+from .compile import compile_pdf, page_images, render_png
 from .layout import MAX_MATRIX_COLS, breakable
 from .notation import index_style
 
@@ -225,6 +225,8 @@ def write_document(
 ) -> list[Path]:
     """Write ``<out_dir>/<stem>.tex`` atomically and, with ``pdf`` (or ``png``), the PDF
     beside it, and with ``png`` its pages as ``<stem>-<n>.png``; return the paths written.
+    A ``<stem>.pdf`` or ``<stem>-<n>.png`` left from an earlier document and not made again
+    is removed, so that no file beside the ``.tex`` is of another document.
 
     The document is built before anything is written, so invalid input (``SpecError``)
     leaves no file behind; a LaTeX failure raises :class:`LatexError` after the ``.tex``
@@ -233,6 +235,9 @@ def write_document(
         raise SpecError("stem", f"must be a plain file name (letters, digits, '_', '.', '-'), got {stem!r}")
     text = document(spec, entry=entry, seed=seed, values=values)
     tex = write_atomic(Path(out_dir) / f"{stem}.tex", text)
+    stale = ([] if pdf or png else [tex.with_suffix(".pdf")]) + ([] if png else page_images(tex.with_suffix(".pdf")))
+    for old in stale:
+        old.unlink(missing_ok=True)
     written = [tex]
     if pdf or png:
         written.append(compile_pdf(tex))

@@ -233,7 +233,8 @@ def _sizes(name: str, shape: tuple[Any, ...], ns: Namespace, where: str) -> tupl
 def _part(table: dict[str, Any], where: str, seen: set[str], allowed: tuple[str, ...], options: Options) -> Part:
     for key in table:
         if key not in allowed:
-            raise SpecError(f"{where}{key}", f"is not allowed here; expected {', '.join(allowed)}")
+            shown = allowed if where else (*allowed, "part")  # at the top, [[part]] tables may stand instead
+            raise SpecError(f"{where}{key}", f"is not allowed here; expected {', '.join(shown)}")
     options = read_options(table, where, options)
     subject: dict[str, Any] = {k: table[k] for k in ("layer", "network") if k in table}
     family = read_family(table["family"], subject, f"{where}family") if "family" in table else None
