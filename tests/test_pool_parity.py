@@ -528,7 +528,7 @@ def _spec_of(name, shape, args, kwargs):
                ceil_mode=kw.get("ceil_mode", False), tie_order="row", pad_value=INF)  # fmt: skip
 
 
-@pytest.mark.slow
+@pytest.mark.slow(reason="3,574 OpInfo samples through their generated modules, about 30 s")
 def test_every_opinfo_sample_of_the_pooling_ops_passes():
     """PyTorch's own OpInfo sample_inputs (float64) of the pooling ops in 1, 2 and 3 axes (and their
     "grad" variants), every sample run through the generated module of its layer: forward and

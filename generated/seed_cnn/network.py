@@ -35,7 +35,7 @@ was generated for (``symconv check`` rebuilds its references from it).
 """
 
 from collections.abc import Iterator
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -921,14 +921,21 @@ def conv_scatter_forward(A: np.ndarray, Ks: np.ndarray, dtype: np.dtype, plan: C
     n = A.shape[0]
     cin_g, cout_g = plan.cin // plan.groups, cout // plan.groups
     # (G, C_out/G prod(k), C_in/G): row (l, *r) of group g holds Ks[g C_in/G + c, l, *r]
-    Kg = Ks.reshape(plan.groups, cin_g, cout_g * conv_size(frame.window)).transpose(0, 2, 1).astype(dtype)
+    rows = cout_g * conv_size(frame.window)
+    Kg = Ks.reshape(plan.groups, cin_g, rows).transpose(0, 2, 1).astype(dtype)
     Z = np.empty((n, cout, *frame.out), dtype)
-    Ph = np.empty((cout, min(n, chunk), *conv_phases(plan)), dtype)  # channels first, by phase
+    # one work space per call (see conv_work): the products, then the buffer by phase
+    first, na = min(n, chunk), conv_size(frame.size)
+    phases = conv_phases(plan)
+    work = np.empty(plan.groups * rows * first * na + cout * first * conv_size(phases), dtype)
+    products = work[: plan.groups * rows * first * na].reshape(plan.groups, rows, first * na)
+    Ph = work[plan.groups * rows * first * na :].reshape(cout, first, *phases)  # channels first, by phase
     inner = tuple(slice(a, a + o) for a, o in zip(plan.lead, frame.out, strict=True))
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
-        P = np.matmul(Kg, conv_scatter_inputs(A[n0 : n0 + m], dtype, plan))
-        P = P.reshape(cout, *frame.window, m, *frame.size)
+        here = products if m == first else np.empty((plan.groups, rows, m * na), dtype)
+        np.matmul(Kg, conv_scatter_inputs(A[n0 : n0 + m], dtype, plan), out=here)
+        P: Any = here.reshape(cout, *frame.window, m, *frame.size)
         out = Ph[:, :m]
         out.fill(0)
         for offset in plan.offsets:
@@ -956,10 +963,23 @@ def conv_scatter_backward(
     dKg = np.zeros((groups, cin_g, rows_k), dtype)
     dA = np.empty(A.shape, dtype)
     phases = conv_phases(plan)
-    # dZ in the buffer by phase (zero outside the output) and the windows, (C_out, prod(k), m, *size)
-    Gp = np.zeros((cout, min(n, chunk), *(q * u for q, u in zip(phases[d:], phases[:d], strict=True))), dtype)
-    Ph = np.empty((cout, min(n, chunk), *phases), dtype)
-    Xs = np.empty((cout, nk, min(n, chunk) * na), dtype)
+    first = min(n, chunk)
+    # one work space per call (see conv_work): dZ in the buffer (zero outside the output), the
+    # buffer by phase, the windows (C_out, prod(k), m, *size) and the input's gradient
+    buffer = tuple(q * u for q, u in zip(phases[d:], phases[:d], strict=True))
+    sizes = (
+        cout * first * conv_size(buffer),
+        cout * first * conv_size(phases),
+        cout * nk * first * na,
+        cin * first * na,
+    )
+    work = np.empty(sum(sizes), dtype)
+    starts = np.cumsum((0, *sizes))
+    Gp = work[starts[0] : starts[1]].reshape(cout, first, *buffer)
+    Gp.fill(0)
+    Ph = work[starts[1] : starts[2]].reshape(cout, first, *phases)
+    Xs = work[starts[2] : starts[3]].reshape(cout, nk, first * na)
+    Ds = work[starts[3] : starts[4]].reshape(groups, cin_g, first * na)
     inner = tuple(slice(a, a + o) for a, o in zip(plan.lead, frame.out, strict=True))
     split = (*(v for q, u in zip(phases[d:], phases[:d], strict=True) for v in (q, u)),)
     order = (0, 1, *(3 + 2 * a for a in range(d)), *(2 + 2 * a for a in range(d)))
@@ -971,7 +991,9 @@ def conv_scatter_backward(
         for k, offset in enumerate(plan.offsets):
             X[:, k] = Ph[(slice(None), slice(0, m), *conv_phase_slices(offset, plan))]
         X = X.reshape(groups, rows_k, m * na)
-        D = np.matmul(Kg, X).reshape(cin, m, *frame.size)
+        D = Ds if m == first else np.empty((groups, cin_g, m * na), dtype)
+        np.matmul(Kg, X, out=D)
+        D = D.reshape(cin, m, *frame.size)
         dA[n0 : n0 + m] = conv_first(D)
         dKg += np.matmul(conv_scatter_inputs(A[n0 : n0 + m], dtype, plan), X.transpose(0, 2, 1))
     return dA, dKg.reshape(Ks.shape)
