@@ -18,7 +18,7 @@ from tools import conv_reference, kernel_plan
 import symconv as sc
 from symconv.codegen import plans as cg
 from symconv.layers.conv import plan as conv_plan
-from symconv.layers.conv.conv_kernel import ConvPlan, conv_backward, conv_forward
+from symconv.layers.conv.conv_kernel import ConvPlan, conv_backward, conv_forward, conv_passes
 
 S = sc
 #: (spec, the path its plan takes)
@@ -101,16 +101,18 @@ def _data(k: int):
 
 
 def _with_path(plan: ConvPlan, spec, path: str) -> ConvPlan:
-    """The plan record on another path: the scatter reads its own slices and buffer, the others
-    the window map's slices (as the plan builds them)."""
+    """The plan record on another path (its passes): the scatter reads its own slices and buffer,
+    the others the window map's slices (as the plan builds them)."""
     m = spec.geometry
+    forward_pass, backward_pass = conv_passes(path, plan.frame)
+    plan = plan._replace(path=path, forward_pass=forward_pass, backward_pass=backward_pass)
     if path == "scatter":
         offsets, buffer, lead = conv_plan._scatter(m, (0,) * m.ndim)
-        return plan._replace(path=path, offsets=offsets, buffer=buffer, lead=lead)
+        return plan._replace(offsets=offsets, buffer=buffer, lead=lead)
     offsets = tuple(cg.offsets(m))
     steps = [int(np.prod(m.padded[a + 1 :])) for a in range(m.ndim)]
     shifts = tuple(sum(o[m.ndim + 2 * a] * steps[a] for a in range(m.ndim)) for o in offsets)
-    return plan._replace(path=path, offsets=offsets, shifts=shifts, buffer=m.padded, lead=(0,) * m.ndim)
+    return plan._replace(offsets=offsets, shifts=shifts, buffer=m.padded, lead=(0,) * m.ndim)
 
 
 def _paths(plan: ConvPlan) -> list[str]:

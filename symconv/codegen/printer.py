@@ -12,8 +12,9 @@ from __future__ import annotations
 import ast
 import keyword
 import re
-from collections.abc import Mapping, Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from types import FunctionType
+from typing import Any, NamedTuple
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
@@ -147,6 +148,8 @@ def pyliteral(value: object, prefix: str = "", indent: int = 0, suffix: str = ""
 
 
 def _flat(value: object) -> str:
+    if isinstance(value, FunctionType):
+        return kernel_function(value)
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if value is None or isinstance(value, (bool, int, float)):
@@ -158,6 +161,15 @@ def _flat(value: object) -> str:
     if isinstance(value, tuple):
         return "(" + ", ".join(_flat(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     raise TypeError(f"cannot write {type(value).__name__} as a literal")
+
+
+def kernel_function(fn: Callable[..., Any]) -> str:
+    """The name of a kernel module's function, as a plan record that holds it (a pass its plan
+    chose) is written: a top-level function of ``symconv/layers/**/*_kernel.py``, which the
+    module holds a copy of (:mod:`symconv.codegen.embed`)."""
+    if not isinstance(fn, FunctionType) or not fn.__module__.endswith("_kernel") or fn.__qualname__ != fn.__name__:
+        raise TypeError(f"only a kernel module's top-level functions are written by name, got {fn!r}")
+    return identifier(fn.__name__)
 
 
 def call_lines(prefix: str, fn: str, args: Sequence[tuple[str, str]], width: int = 120) -> list[str]:
@@ -174,7 +186,8 @@ def call_lines(prefix: str, fn: str, args: Sequence[tuple[str, str]], width: int
 
 def record_lines(prefix: str, record: NamedTuple, text: Mapping[str, str] | None = None) -> list[str]:
     """A kernel module's plan record (``Frame(size=(28, 28), ...)``) as source lines: each field as the
-    source ``text`` gives it (the name of a constant written before it, say), else as a literal."""
+    source ``text`` gives it (the name of a constant written before it, say), else as a literal (a
+    kernel function, a pass the plan chose, by its name)."""
     given = text or {}
     args = [(k, given[k] if k in given else _flat(v)) for k, v in record._asdict().items()]
     return call_lines(prefix, type(record).__name__, args)

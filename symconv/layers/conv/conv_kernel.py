@@ -5,7 +5,8 @@ and backward passes of the general convolution, the transposed one included.
 A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
 generated module with a convolution; ``plan_conv`` binds a :class:`ConvPlan`.  Arrays are
 ``(N, C, *sizes)``; nothing here cares how many spatial axes there are.  Five paths, chosen by
-the plan:
+the plan, whose record holds the chosen path's passes (:func:`conv_passes`, called when the
+module is generated, so a module holds the passes of its own path only):
 
 * ``flat`` (stride 1): the windows of rep.1 gathered in flat padded coordinates;
 * ``rowwise`` (stride 1, few channels per group): one product per kernel position along the
@@ -15,7 +16,9 @@ the plan:
 * ``strided`` (any stride, any input dilation: the general one): the windows as a strided view
   of the padded input, the input dilation's zeros written out;
 * ``scatter`` (input dilation at stride 1, the transposed convolution's own): each input entry
-  times the kernel added into the output, the backward pass the windows of ``dZ``.
+  times the kernel added into the output, the backward pass the windows of ``dZ``;
+
+and, whatever the path, the empty passes of a layer where no input entry meets an output.
 
 The padded planes hold the input at the places of ``places`` and, under a padding mode, the
 copies of ``copies`` (``pad_kernel.py``); the backward passes fold the copies' gradients back.
@@ -23,6 +26,7 @@ copies of ``copies`` (``pad_kernel.py``); the backward passes fold the copies' g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -32,6 +36,10 @@ from ..window_kernel import Frame
 
 #: the paths of the passes (see the module's docstring)
 ConvPath = Literal["flat", "rowwise", "shifted", "strided", "scatter"]
+#: a path's forward pass: ``(A, K in the path's layout, dtype, plan) -> Z``
+ConvForward = Callable[..., np.ndarray]
+#: a path's backward pass: ``(dZ, A, K in the path's layout, dtype, plan) -> (dA, dK in that layout)``
+ConvBackward = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
 class ConvPlan(NamedTuple):
@@ -42,11 +50,11 @@ class ConvPlan(NamedTuple):
     start_d, stop_d)``, the strided slice of the padded input that ``r`` meets for every output,
     column ``r`` of ``d vZ / d vK``, ``vec(A * E_r)``, eq.a1-3; on the scatter path the slice of
     the output buffer ``r`` of the turned kernel meets for every input entry), the same slices'
-    starts in flat padded coordinates (``shifts``), the path, ``one_kernel_per_group``
-    (``C_out = GROUPS``: the backward products have an inner size of one), whether the layer has
-    a bias, whether ``K`` is stored transposed (PyTorch's ``(C_in, C_out/groups, *kernel)``,
-    turned), and the scatter path's output buffer (``buffer`` entries per axis, the output
-    ``lead`` entries in)."""
+    starts in flat padded coordinates (``shifts``), the path and its two passes
+    (:func:`conv_passes`), ``one_kernel_per_group`` (``C_out = GROUPS``: the backward products
+    have an inner size of one), whether the layer has a bias, whether ``K`` is stored transposed
+    (PyTorch's ``(C_in, C_out/groups, *kernel)``, turned), and the scatter path's output buffer
+    (``buffer`` entries per axis, the output ``lead`` entries in)."""
 
     frame: Frame
     cin: int
@@ -58,6 +66,8 @@ class ConvPlan(NamedTuple):
     offsets: tuple[tuple[int, ...], ...]
     shifts: tuple[int, ...]
     path: ConvPath
+    forward_pass: ConvForward
+    backward_pass: ConvBackward
     one_kernel_per_group: bool
     bias: bool
     transposed: bool
@@ -65,27 +75,32 @@ class ConvPlan(NamedTuple):
     lead: tuple[int, ...]
 
 
+def conv_passes(path: ConvPath, frame: Frame) -> tuple[ConvForward, ConvBackward]:
+    """The forward and backward passes of ``path`` (see the module's docstring), or the empty
+    passes when no input entry meets an output (an empty input or an empty output: then ``Z`` is
+    the bias alone and every gradient but the bias's is zero, as in PyTorch and JAX).  Called
+    when a module is generated: the plan record holds the passes it returns."""
+    if 0 in frame.size or 0 in frame.out:
+        return conv_empty_forward, conv_empty_backward
+    passes: dict[str, tuple[ConvForward, ConvBackward]] = {
+        "flat": (conv_flat_forward, conv_flat_backward),
+        "rowwise": (conv_rowwise_forward, conv_rowwise_backward),
+        "shifted": (conv_shifted_forward, conv_shifted_backward),
+        "strided": (conv_strided_forward, conv_strided_backward),
+        "scatter": (conv_scatter_forward, conv_scatter_backward),
+    }
+    return passes[path]
+
+
 def conv_forward(A: np.ndarray, K: np.ndarray, b: np.ndarray | None, plan: ConvPlan) -> np.ndarray:
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2; no ``b_j 1`` when ``b`` is ``None``)
     for a batch ``A`` (``(N, C_in, *sizes)``) and the kernels ``K``.
 
     Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk of
-    examples are one product of the kernels with the gathered windows, along the plan's path."""
+    examples are one product of the kernels with the gathered windows, by the plan's forward
+    pass (its path's)."""
     dtype = np.result_type(A, K) if b is None else np.result_type(A, K, b)
-    if conv_vacuous(plan):
-        Z = np.zeros((A.shape[0], plan.cout, *plan.frame.out), dtype)
-    elif plan.path == "scatter":
-        Z = conv_scatter_forward(A, conv_layout(K, plan, True), dtype, plan)
-    else:
-        Kc = conv_layout(K, plan, False)
-        if plan.path == "shifted":
-            Z = conv_shifted_forward(A, Kc, dtype, plan)
-        elif plan.path == "rowwise":
-            Z = conv_rowwise_forward(A, Kc, dtype, plan)
-        elif plan.path == "flat":
-            Z = conv_flat_forward(A, Kc, dtype, plan)
-        else:
-            Z = conv_strided_forward(A, Kc, dtype, plan)
+    Z = plan.forward_pass(A, conv_layout(K, plan, plan.path == "scatter"), dtype, plan)
     if b is not None:
         Z += b.astype(dtype, copy=False).reshape(-1, *(1,) * plan.frame.ndim)
     return Z
@@ -101,49 +116,42 @@ def conv_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvPlan) 
       (eq.a2-3): each kernel position adds ``K[:, :, r]``-weighted ``dZ`` into its slice, and
       the copies of a padding mode add into the entries they copy.
 
-    Examples are taken ``chunk`` at a time so that the gathered windows stay in cache."""
+    By the plan's backward pass (its path's); examples are taken ``chunk`` at a time so that the
+    gathered windows stay in cache."""
     dtype = np.result_type(dZ, A, K)
-    if conv_vacuous(plan):  # no input entry meets an output: zero gradients
-        dA, dK = np.zeros(A.shape, dtype), np.zeros(K.shape, dtype)
-    elif plan.path == "scatter":
-        dA, dKs = conv_scatter_backward(dZ, A, conv_layout(K, plan, True), dtype, plan)
-        dK = conv_layout(dKs, plan, True)
-    else:
-        Kc = conv_layout(K, plan, False)
-        if plan.path == "shifted":
-            dA, dKc = conv_shifted_backward(dZ, A, Kc, dtype, plan)
-        elif plan.path == "rowwise":
-            dA, dKc = conv_rowwise_backward(dZ, A, Kc, dtype, plan)
-        elif plan.path == "flat":
-            dA, dKc = conv_flat_backward(dZ, A, Kc, dtype, plan)
-        else:
-            dA, dKc = conv_strided_backward(dZ, A, Kc, dtype, plan)
-        dK = conv_layout(dKc, plan, False)
+    scatter = plan.path == "scatter"
+    dA, dKp = plan.backward_pass(dZ, A, conv_layout(K, plan, scatter), dtype, plan)
+    dK = conv_layout(dKp, plan, scatter)
     if plan.bias:
         return dA, dK, dZ.sum(axis=(0, *range(2, dZ.ndim)), dtype=dtype)
     return dA, dK
 
 
-def conv_vacuous(plan: ConvPlan) -> bool:
-    """Whether no input entry meets an output: an empty input or an empty output (then ``Z`` is
-    the bias alone and every gradient but the bias's is zero, as in PyTorch and JAX)."""
-    return 0 in plan.frame.size or 0 in plan.frame.out
+def conv_empty_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+    """No input entry meets an output: ``Z`` is zero (the bias alone once it is added)."""
+    return np.zeros((A.shape[0], plan.cout, *plan.frame.out), dtype)
+
+
+def conv_empty_backward(
+    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
+) -> tuple[np.ndarray, np.ndarray]:
+    """No input entry meets an output: zero gradients."""
+    return np.zeros(A.shape, dtype), np.zeros(K.shape, dtype)
 
 
 # -- layouts and work space -------------------------------------------------------------------
-def conv_swap(K: np.ndarray, groups: int) -> np.ndarray:
-    """The kernels with their two channel axes swapped group by group and turned by 180° along
+def conv_layout(K: np.ndarray, plan: ConvPlan, scatter: bool) -> np.ndarray:
+    """``K`` (or a gradient of it) in the layout a path reads, from the stored one, or back: the
+    scatter path reads the transposed layout, the others the convolution's.  Between the two,
+    the kernels have their two channel axes swapped group by group and are turned by 180° along
     every spatial axis: a convolution's ``(C_out, C_in/groups, *k)`` becomes the transposed
-    layout ``(C_in, C_out/groups, *k)`` of the same map, and back (it is its own inverse)."""
+    layout ``(C_in, C_out/groups, *k)`` of the same map, and back (the swap is its own inverse)."""
+    if plan.transposed == scatter:
+        return K
+    groups = plan.groups
     a, b, *k = K.shape
     swapped = K.reshape(groups, a // groups, b, *k).swapaxes(1, 2).reshape(groups * b, a // groups, *k)
     return np.ascontiguousarray(swapped[(slice(None), slice(None), *(slice(None, None, -1),) * len(k))])
-
-
-def conv_layout(K: np.ndarray, plan: ConvPlan, scatter: bool) -> np.ndarray:
-    """``K`` (or a gradient of it) in the layout a path reads, from the stored one, or back: the
-    scatter path reads the transposed layout, the others the convolution's (:func:`conv_swap`)."""
-    return conv_swap(K, plan.groups) if plan.transposed != scatter else K
 
 
 def conv_first(X: np.ndarray) -> np.ndarray:
@@ -179,15 +187,13 @@ def conv_place(A: np.ndarray, Ap: np.ndarray, plan: ConvPlan) -> None:
     of a padding mode."""
     inner, outer = pad_slices(plan.places, plan.frame.input_dilation)
     Ap[(slice(None), slice(0, A.shape[0]), *outer)] = conv_first(A[(slice(None), slice(None), *inner)])
-    if plan.copies:
-        pad_fill(Ap[:, : A.shape[0]], plan.copies)
+    pad_fill(Ap[:, : A.shape[0]], plan.copies)
 
 
 def conv_unplace(planes: np.ndarray, dA: np.ndarray, n0: int, plan: ConvPlan) -> None:
     """The gradient of the padded planes of a chunk (channels first) into ``dA`` from example
     ``n0`` on: the copies folded back into the entries they copy, then the input's places."""
-    if plan.copies:
-        pad_fold(planes, plan.copies)
+    pad_fold(planes, plan.copies)
     inner, outer = pad_slices(plan.places, plan.frame.input_dilation)
     dA[(slice(n0, n0 + planes.shape[1]), slice(None), *inner)] = conv_first(planes[(slice(None), slice(None), *outer)])
 

@@ -14,7 +14,7 @@ from ...codegen.slices import check_input_jacobian, check_kernel_jacobian, check
 from ...errors import require
 from ...geometry import Geometry
 from . import conv_kernel
-from .conv_kernel import ConvPath, ConvPlan
+from .conv_kernel import ConvPath, ConvPlan, conv_passes
 from .rule import ConvDerivation
 from .spec import ConvTranspose
 
@@ -84,8 +84,10 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         "scatter" if scatter else "shifted" if shifted else "rowwise" if rowwise else "flat" if flat else "strided"
     )
     steps = [int(np.prod(m.padded[a + 1 :])) for a in range(nd)]
+    frame = cg.frame(m)
+    forward_pass, backward_pass = conv_passes(path, frame)
     record = ConvPlan(
-        frame=cg.frame(m),
+        frame=frame,
         cin=cin,
         cout=cout,
         groups=d.groups,
@@ -96,6 +98,8 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         # the same slices' starts in flat padded coordinates: kernel position r starts sum_a r_a d_a steps_a on
         shifts=tuple(sum(o[nd + 2 * a] * steps[a] for a in range(nd)) for o in offsets),
         path=path,
+        forward_pass=forward_pass,
+        backward_pass=backward_pass,
         one_kernel_per_group=grouped and d.cout == d.groups,
         bias=bias,
         transposed=d.transposed,
