@@ -7,6 +7,7 @@ generated module with an average- or Lp-pooling layer; ``plan_avgpool`` binds an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -17,6 +18,8 @@ from .planes_kernel import along, chunk_of, padded_chunks, tap_slice
 #: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input lines
 #: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of lines ``p0, p0 + 1, ...``
 Run = tuple[int, int, tuple[int, ...]]
+#: the backward pass's spread along one axis: ``(target, source, axis, plan) -> the spread source``
+Spread = Callable[..., np.ndarray]
 
 
 class AvgPool(NamedTuple):
@@ -26,7 +29,7 @@ class AvgPool(NamedTuple):
     one axis at a time from the last: ``runs[a]``, the runs along axis ``a`` (along the last axis,
     those written after the ``classes``); ``tiles``: the windows tile the input (no padding, stride
     = window, no dilation); ``repeat_last``: tiles wide enough that ``np.repeat`` spreads the last
-    axis."""
+    axis; ``spreads[a]``, the spread along axis ``a`` (:func:`avgpool_spreads`)."""
 
     frame: Frame
     channels: int
@@ -37,6 +40,17 @@ class AvgPool(NamedTuple):
     classes: tuple[tuple[int, tuple[int, ...]], ...]
     tiles: bool
     repeat_last: bool
+    spreads: tuple[Spread, ...]
+
+
+def avgpool_spreads(ndim: int, tiles: bool, repeat_last: bool) -> tuple[Spread, ...]:
+    """The backward pass's spread along each of ``ndim`` axes: where the windows tile the input,
+    each line copied to the lines of its window (:func:`avgpool_spread_tiles`), along the last axis
+    by ``np.repeat`` when the tiles are wide (:func:`avgpool_spread_repeat`); else the runs
+    (:func:`avgpool_spread_runs`).  Called when a module is generated: the plan record holds them."""
+    earlier = avgpool_spread_tiles if tiles else avgpool_spread_runs
+    last = avgpool_spread_repeat if repeat_last else avgpool_spread_runs
+    return (*(earlier,) * (ndim - 1), last)
 
 
 def avgpool_forward(I: np.ndarray, plan: AvgPool) -> np.ndarray:
@@ -72,8 +86,8 @@ def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` for a batch ``dA`` (``(N, C, *out)``): column ``r`` of
     the Jacobian is ``vec(dI/dI_r * P)``, so every window position passes its coefficient times
     ``dA`` back to its slice.  ``P`` is an outer product of ones, so the sum over the window
-    positions is spread along the last axis, then along each earlier one, a chunk of planes at a
-    time (kept in the CPU cache)."""
+    positions is spread along the last axis, then along each earlier one (by the plan's spread of
+    that axis), a chunk of planes at a time (kept in the CPU cache)."""
     fr = plan.frame
     d = fr.ndim
     n = dA.shape[0]
@@ -92,25 +106,38 @@ def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
         b = min(a + plan.chunk, planes)
         source = np.multiply(G[a:b], plan.coef, out=scaled[: b - a])
         for ax in reversed(range(d)):
-            if ax == d - 1 and plan.repeat_last:
-                # the windows tile the input: each entry to its window's entries along the last axis
-                spread = np.repeat(source, fr.window[ax], axis=-1)
-                if ax == 0:
-                    dI[a:b] = spread
-                source = spread
-                continue
-            target = dI[a:b] if ax == 0 else work[ax][: b - a]
-            if plan.tiles and ax < d - 1:
-                # the windows tile the input: each line of source is copied to the lines of its windows
-                shape = (b - a, *target.shape[1 : ax + 1], fr.out[ax], fr.window[ax], *target.shape[ax + 2 :])
-                target.reshape(shape)[...] = np.expand_dims(source, ax + 2)
-            else:
-                if ax == d - 1 and plan.classes:
-                    spread_classes(target.reshape(-1), source.reshape(-1), plan.classes, fr.stride[ax])
-                if plan.runs[ax]:
-                    spread_runs(target.swapaxes(ax + 1, -1), source.swapaxes(ax + 1, -1), plan.runs[ax], fr.stride[ax])
-            source = target
+            target = dI[a:b] if ax == 0 else work[ax][: b - a] if ax in work else None
+            source = plan.spreads[ax](target, source, ax, plan)
     return dI.reshape(n, plan.channels, *fr.size)
+
+
+def avgpool_spread_runs(target: np.ndarray, source: np.ndarray, ax: int, plan: AvgPool) -> np.ndarray:
+    """Along axis ``ax``: the runs of ``runs[ax]`` (:func:`spread_runs`), along the last axis after
+    the classes (:func:`spread_classes`), which the runs then overwrite where they differ."""
+    fr = plan.frame
+    if ax == fr.ndim - 1:
+        spread_classes(target.reshape(-1), source.reshape(-1), plan.classes, fr.stride[ax])
+    spread_runs(target.swapaxes(ax + 1, -1), source.swapaxes(ax + 1, -1), plan.runs[ax], fr.stride[ax])
+    return target
+
+
+def avgpool_spread_tiles(target: np.ndarray, source: np.ndarray, ax: int, plan: AvgPool) -> np.ndarray:
+    """The windows tile the input: each line of ``source`` along axis ``ax`` copied to the lines
+    of its window."""
+    fr = plan.frame
+    shape = (source.shape[0], *target.shape[1 : ax + 1], fr.out[ax], fr.window[ax], *target.shape[ax + 2 :])
+    target.reshape(shape)[...] = np.expand_dims(source, ax + 2)
+    return target
+
+
+def avgpool_spread_repeat(target: np.ndarray | None, source: np.ndarray, ax: int, plan: AvgPool) -> np.ndarray:
+    """The windows tile the input, and are wide along the last axis ``ax``: each entry to its
+    window's entries by ``np.repeat`` (into ``target`` when given: ``dI``, the last axis being the
+    first)."""
+    spread = np.repeat(source, plan.frame.window[ax], axis=-1)
+    if target is not None:
+        target[...] = spread
+    return spread
 
 
 def spread_runs(out: np.ndarray, source: np.ndarray, runs: tuple[Run, ...], step: int) -> None:

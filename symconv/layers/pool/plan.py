@@ -122,6 +122,7 @@ def _avg_record(d: AvgPoolDerivation | LPPoolDerivation, jac: VecJacobian, coef:
         classes=tuple(classes),
         tiles=tiles,
         repeat_last=repeat_last,
+        spreads=avg_kernel.avgpool_spreads(m.ndim, tiles, repeat_last),
     )
 
 

@@ -39,12 +39,12 @@ def padded_chunks(
     dilation's zeros) holding ``fill``.  With padding, each chunk is copied into one buffer whose
     other entries keep ``fill``; without, ``Ip`` is a view of ``planes_in``."""
     planes = planes_in.shape[0]
+    inside = (slice(None), *frame_interior(frame))
     if not frame_padded(frame):
         for a in range(0, planes, chunk):
             yield a, min(a + chunk, planes), planes_in[a : a + chunk]
         return
     padded = np.full((chunk, *frame.padded), fill, planes_in.dtype)
-    inside = (slice(None), *frame_interior(frame))
     for a in range(0, planes, chunk):
         b = min(a + chunk, planes)
         Ip = padded[: b - a]
