@@ -13,8 +13,18 @@ import reference_loops as ref
 from tools import kernel_plan
 
 import symconv
-from symconv.layers.adaptive.avg_kernel import adaptive_avg_backward, adaptive_avg_forward
-from symconv.layers.adaptive.max_kernel import adaptive_max_backward, adaptive_max_forward
+from symconv.layers.adaptive.avg_kernel import (
+    adaptive_avg_backward,
+    adaptive_avg_bands_forward,
+    adaptive_avg_forward,
+    adaptive_avg_global_forward,
+)
+from symconv.layers.adaptive.max_kernel import (
+    adaptive_max_backward,
+    adaptive_max_bands_forward,
+    adaptive_max_forward,
+    adaptive_max_global_forward,
+)
 
 RNG = np.random.default_rng(47)
 
@@ -131,13 +141,16 @@ def test_the_cases_take_every_path():
     bands of one length and of two (a sweep term that leaves bands out, windows smaller than
     the largest), overlapping windows and not, and both tie orders."""
     avg = [kernel_plan(_avg(inp, out)) for inp, out, _ in CASES]
-    assert any(p.whole for p in avg) and any(not p.whole for p in avg)
+    assert {p.forward_pass for p in avg} == {adaptive_avg_global_forward, adaptive_avg_bands_forward}
     mx = [kernel_plan(_max(inp, out, ties)) for inp, out, _ in CASES for ties in TIES]
-    assert any(p.whole for p in mx) and any(not p.whole for p in mx)
-    assert {p.row_ties for p in mx if p.whole} == {p.row_ties for p in mx if not p.whole} == {False, True}
-    bands = [p for p in mx if not p.whole]
+    whole = [p for p in mx if p.forward_pass is adaptive_max_global_forward]
+    bands = [p for p in mx if p.forward_pass is adaptive_max_bands_forward]
+    assert whole and bands and len(whole) + len(bands) == len(mx)
+    assert {p.row_ties for p in whole} == {p.row_ties for p in bands} == {False, True}
     assert any(p.overlapping for p in bands) and any(not p.overlapping for p in bands)
-    terms = [longer for p in bands for term in (p.row_terms, p.col_terms) for longer, _ in term]
+    sweeps = [p.sweeps for p in bands if p.sweeps is not None]
+    assert len(sweeps) == len(bands)
+    terms = [longer for s in sweeps for term in (s.row_terms, s.col_terms) for longer, _ in term]
     assert any(longer is None for longer in terms) and any(longer is not None for longer in terms)
     assert any((p.sizes < p.window).any() for p in bands) and any((p.sizes == p.window).all() for p in bands)
     assert any(p.window == 1 for p in bands)  # output equal to the input: one entry per window

@@ -8,6 +8,7 @@ generated module with an adaptive max-pooling layer; ``plan_adaptive_maxpool`` b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -20,21 +21,38 @@ Bands = tuple[tuple[int, int], ...]
 Terms = tuple[tuple[np.ndarray | None, np.ndarray], ...]
 
 
+#: a forward pass: ``(I, plan) -> (A, switches)``
+AdaptiveMaxPass = Callable[..., tuple[np.ndarray, np.ndarray]]
+
+
+class AdaptiveMaxSweeps(NamedTuple):
+    """The 2-D band sweeps' tables (``adaptive_max_sweeps``): ``heights``, ``widths``, ``h_p`` and
+    ``w_q`` (a column and a row), ``height_keys``, ``width_keys``, the same as keys, ``row_terms``,
+    ``col_terms``, the window row and column bands term by term (``adaptive_max_terms``),
+    ``key_at``: where each window's first entry along the second sweep's axis is in a chunk's
+    first-sweep keys laid end to end (``adaptive_max_key_at``)."""
+
+    heights: np.ndarray
+    widths: np.ndarray
+    height_keys: np.ndarray
+    width_keys: np.ndarray
+    row_terms: Terms
+    col_terms: Terms
+    key_at: np.ndarray
+
+
 class AdaptiveMax(NamedTuple):
     """What an adaptive max-pooling layer's passes need: the channels, the input ``size`` and output
     ``out`` blocks, the largest window's size (``window``), how many planes a pass takes at a time,
     the tie order (``row_ties``: first in row-major order, PyTorch's, else first in ``vΩ``, the
-    first axis fastest), whether the output is 1 along every axis (``whole``: global max pooling)
-    and whether windows overlap (the backward pass must then add), the sweeps' key type (holding
-    ``0 .. window - 1``), and the tables read off the window bands (``adaptive_max_plan``):
+    first axis fastest), the forward pass (:func:`adaptive_max_pass`), whether windows overlap
+    (the backward pass must then add), the sweeps' key type (holding ``0 .. window - 1``), and the
+    tables read off the window bands (``adaptive_max_plan``):
 
     ``sizes``: each window's number of entries (shaped like the output); ``routes``,
     ``route_starts``: see ``adaptive_max_routes``; ``positions``, ``switches``: see
-    ``adaptive_max_tables``; in 2-D, the band sweeps' tables (else ``None``): ``heights``,
-    ``widths``, ``h_p`` and ``w_q`` (a column and a row), ``height_keys``, ``width_keys``, the same as
-    keys, ``row_terms``, ``col_terms``, the window row and column bands term by term
-    (``adaptive_max_terms``), ``key_at``: where each window's first entry along the second sweep's
-    axis is in a chunk's first-sweep keys laid end to end (``adaptive_max_key_at``)."""
+    ``adaptive_max_tables``; ``sweeps``, the 2-D band sweeps' tables (:class:`AdaptiveMaxSweeps`,
+    ``None`` on the other passes)."""
 
     channels: int
     size: tuple[int, ...]
@@ -42,7 +60,7 @@ class AdaptiveMax(NamedTuple):
     window: int
     chunk: int
     row_ties: bool
-    whole: bool
+    forward_pass: AdaptiveMaxPass
     overlapping: bool
     key_type: Any
     sizes: np.ndarray
@@ -51,13 +69,18 @@ class AdaptiveMax(NamedTuple):
     positions: np.ndarray
     switches: np.ndarray
     outputs: np.ndarray
-    heights: np.ndarray | None
-    widths: np.ndarray | None
-    height_keys: np.ndarray | None
-    width_keys: np.ndarray | None
-    row_terms: Terms | None
-    col_terms: Terms | None
-    key_at: np.ndarray | None
+    sweeps: AdaptiveMaxSweeps | None
+
+
+def adaptive_max_pass(whole: bool, ndim: int) -> AdaptiveMaxPass:
+    """The forward pass: global pooling (output 1 along every axis, ``whole``) reads each whole
+    block, 2-D windows are swept band by band (their tables: :func:`adaptive_max_sweeps`), other
+    windows are gathered whole.  Called when a module is generated: the plan record holds it."""
+    if whole:
+        return adaptive_max_global_forward
+    if ndim == 2:
+        return adaptive_max_bands_forward
+    return adaptive_max_windows_forward
 
 
 def adaptive_max_plan(
@@ -67,12 +90,14 @@ def adaptive_max_plan(
     window: int,
     chunk: int,
     row_ties: bool,
-    whole: bool,
+    forward_pass: AdaptiveMaxPass,
     overlapping: bool,
     key_type: Any,
+    sweeps: AdaptiveMaxSweeps | None,
 ) -> AdaptiveMax:
     """The :class:`AdaptiveMax` of ``channels`` blocks of ``size`` pooled over the window bands
-    ``bands[a]`` along each axis, its tables read off the bands."""
+    ``bands[a]`` along each axis, its tables read off the bands, with the forward pass and the
+    band sweeps' tables given."""
     out = tuple(len(axis) for axis in bands)
     extents = [np.array([end - start for start, end in axis], np.intp) for axis in bands]
     sizes = np.ones((), np.intp)
@@ -83,17 +108,6 @@ def adaptive_max_plan(
     # where window p's switches start in routes
     route_starts = (np.arange(outputs, dtype=np.intp) * (window + 1)).reshape(out)
     positions, switches = adaptive_max_tables(bands, size, window, row_ties)
-    two = len(size) == 2
-    heights = extents[0][:, None] if two else None
-    widths = extents[1][None, :] if two else None
-    key_at = None
-    if two:
-        h, w = size
-        hz, wz = out
-        rows, cols = bands
-        key_at = (
-            adaptive_max_key_at((chunk, h, wz), 1, rows) if row_ties else adaptive_max_key_at((chunk, hz, w), 2, cols)
-        )
     return AdaptiveMax(
         channels,
         tuple(size),
@@ -101,7 +115,7 @@ def adaptive_max_plan(
         window,
         chunk,
         row_ties,
-        whole,
+        forward_pass,
         overlapping,
         key_type,
         sizes,
@@ -110,12 +124,28 @@ def adaptive_max_plan(
         positions,
         switches,
         np.arange(outputs),
+        sweeps,
+    )
+
+
+def adaptive_max_sweeps(
+    size: tuple[int, int], bands: tuple[Bands, Bands], chunk: int, row_ties: bool, key_type: Any
+) -> AdaptiveMaxSweeps:
+    """The tables of the 2-D band sweeps (:func:`adaptive_max_bands_forward`) over the window bands
+    ``bands`` of a ``size`` block, ``chunk`` planes at a time."""
+    rows, cols = bands
+    heights = np.array([end - start for start, end in rows], np.intp)[:, None]
+    widths = np.array([end - start for start, end in cols], np.intp)[None, :]
+    h, w = size
+    hz, wz = len(rows), len(cols)
+    key_at = adaptive_max_key_at((chunk, h, wz), 1, rows) if row_ties else adaptive_max_key_at((chunk, hz, w), 2, cols)
+    return AdaptiveMaxSweeps(
         heights,
         widths,
-        None if heights is None else heights.astype(key_type),
-        None if widths is None else widths.astype(key_type),
-        adaptive_max_terms(bands[0]) if two else None,
-        adaptive_max_terms(bands[1]) if two else None,
+        heights.astype(key_type),
+        widths.astype(key_type),
+        adaptive_max_terms(rows),
+        adaptive_max_terms(cols),
         key_at,
     )
 
@@ -225,12 +255,12 @@ def adaptive_max_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.ndarray, 
     """``A_p = max`` of window ``p`` (Appendix B over adaptive windows) for a batch ``I``
     (``(N, C, *size)``): ``(A, switches)``, ``switches`` holding the seed's ``i_p``, the 1-based
     index of the maximum in the window's ``vΩ`` (the first axis fastest), the first one on ties in
-    the plan's tie order.  Global pooling reads each whole block; 2-D windows are swept band by
-    band; other windows are gathered whole (``adaptive_max_windows``)."""
-    if plan.whole:
-        return adaptive_max_global_forward(I, plan)
-    if plan.row_terms is not None:
-        return adaptive_max_bands_forward(I, plan)
+    the plan's tie order, by the plan's forward pass (:func:`adaptive_max_pass`)."""
+    return plan.forward_pass(I, plan)
+
+
+def adaptive_max_windows_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.ndarray, np.ndarray]:
+    """Every window gathered whole (``adaptive_max_windows``)."""
     planes = I.shape[0] * plan.channels
     A, switches = adaptive_max_windows(I.reshape(planes, *plan.size), plan)
     shape = (I.shape[0], plan.channels, *plan.out)
@@ -342,10 +372,11 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
     ``adaptive_max_windows`` (``np.argmax`` takes the first NaN)."""
     (h, w), (hz, wz) = plan.size, plan.out
     n, channels, step = I.shape[0], plan.channels, plan.chunk
-    key_type, row_terms, col_terms, key_at = plan.key_type, plan.row_terms, plan.col_terms, plan.key_at
-    height_keys, width_keys = plan.height_keys, plan.width_keys
-    if row_terms is None or col_terms is None or key_at is None or height_keys is None or width_keys is None:
-        raise ValueError("the band sweeps are 2-D")
+    sweeps = plan.sweeps
+    if sweeps is None:
+        raise ValueError("the band sweeps need their tables (adaptive_max_sweeps)")
+    key_type, row_terms, col_terms, key_at = plan.key_type, sweeps.row_terms, sweeps.col_terms, sweeps.key_at
+    height_keys, width_keys = sweeps.height_keys, sweeps.width_keys
     planes = n * channels
     planes_in = I.reshape(planes, h, w)
     A = np.empty((planes, hz, wz), I.dtype)
@@ -364,12 +395,10 @@ def adaptive_max_bands_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.nda
             )
     switches = keys.astype(np.int64)
     if plan.row_ties:
-        if plan.widths is None or plan.heights is None:
-            raise ValueError("the band sweeps are 2-D")
         t = switches
-        switches = t % plan.widths
-        switches *= plan.heights
-        switches += t // plan.widths
+        switches = t % sweeps.widths
+        switches *= sweeps.heights
+        switches += t // sweeps.widths
     switches += 1
     if A.size and np.isnan(A.max()):  # the planes whose windows hold NaN are read again
         nan = np.isnan(A).any(axis=(1, 2))

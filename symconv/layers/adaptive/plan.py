@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...codegen import plans as cg
-from ...codegen.printer import literal_lines
+from ...codegen.printer import call_lines, kernel_function, literal_lines
 from ...errors import require
 from ...geometry import vec_strides
 from . import avg_kernel, max_kernel
@@ -111,9 +111,11 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
     nz, n = d._sizes
     entries, small = cg.jacobian_size([(nz, n)], 1)
     c = names.const
+    forward_pass, backward_pass = avg_kernel.adaptive_avg_passes(whole)
     args: dict[str, Any] = {"channels": d.channels, "size": d.input_size, "bands": tuple(tuple(b) for b in bands)}
-    args |= {"chunk": _chunk(n), "whole": whole}  # adaptive_avg_plan's arguments
-    record, plan = _plan(c, adaptive_avg_plan, args, {})
+    args |= {"chunk": _chunk(n), "forward_pass": forward_pass, "backward_pass": backward_pass}  # adaptive_avg_plan's
+    text = {"forward_pass": kernel_function(forward_pass), "backward_pass": kernel_function(backward_pass)}
+    record, plan = _plan(c, adaptive_avg_plan, args, text)
     context = {
         **_common(d, names, bands),
         "plan": plan,
@@ -158,13 +160,22 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
     # the sweeps' keys run from 0 to the window's size - 1; the gathered windows are nz x window per plane
     key_type = "int8" if window <= 2**7 else "int16" if window <= 2**15 else "int64"
     c = names.const
-    args: dict[str, Any] = {"channels": d.channels, "size": size, "bands": tuple(tuple(b) for b in bands)}
-    args |= {"window": window, "chunk": _chunk(max(n, nz * window)), "row_ties": d.spec.tie_order == "row"}
-    args |= {"whole": whole, "overlapping": overlapping, "key_type": getattr(np, key_type)}  # adaptive_max_plan's
-    record, plan = _plan(c, adaptive_max_plan, args, {"key_type": f"np.{key_type}"})
+    forward_pass = max_kernel.adaptive_max_pass(whole, len(size))
+    chunk, row_ties, table = _chunk(max(n, nz * window)), d.spec.tie_order == "row", tuple(tuple(b) for b in bands)
+    sweeps, sweeps_lines = None, []
+    if forward_pass is max_kernel.adaptive_max_bands_forward:  # its tables, built as the module builds them
+        sweeps = max_kernel.adaptive_max_sweeps(size, table, chunk, row_ties, getattr(np, key_type))  # type: ignore[arg-type]
+        given = [("size", str(size)), ("bands", f"{c}BANDS"), ("chunk", str(chunk)), ("row_ties", str(row_ties))]
+        sweeps_lines = call_lines(f"{c}SWEEPS = ", "adaptive_max_sweeps", [*given, ("key_type", f"np.{key_type}")])
+    args: dict[str, Any] = {"channels": d.channels, "size": size, "bands": table}
+    args |= {"window": window, "chunk": chunk, "row_ties": row_ties, "forward_pass": forward_pass}
+    args |= {"overlapping": overlapping, "key_type": getattr(np, key_type), "sweeps": sweeps}  # adaptive_max_plan's
+    text = {"forward_pass": kernel_function(forward_pass), "key_type": f"np.{key_type}"}
+    record, plan = _plan(c, adaptive_max_plan, args, {**text, "sweeps": f"{c}SWEEPS" if sweeps else "None"})
     context = {
         **_common(d, names, bands),
         "plan": plan,
+        "sweeps": sweeps_lines,
         "row_ties": record.row_ties,
         "jacobian_entries": entries,
     }
