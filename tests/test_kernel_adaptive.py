@@ -1,4 +1,4 @@
-# ruff: noqa: E741 - the seed's name I
+# ruff: noqa: E741, N803 - the seed's names I, dA
 """Adaptive pooling's kernel functions (``symconv/layers/adaptive/avg_kernel.py`` and
 ``max_kernel.py``) run directly on the plan records generation binds, against the reference
 loops: every path (global pooling over the whole plane, band weights, band sweeps with bands of
@@ -14,17 +14,34 @@ from tools import kernel_plan
 
 import symconv
 from symconv.layers.adaptive.avg_kernel import (
-    adaptive_avg_backward,
+    AdaptiveAvg,
     adaptive_avg_bands_forward,
-    adaptive_avg_forward,
     adaptive_avg_global_forward,
+    adaptive_avg_passes,
 )
 from symconv.layers.adaptive.max_kernel import (
+    AdaptiveMax,
     adaptive_max_backward,
     adaptive_max_bands_forward,
-    adaptive_max_forward,
     adaptive_max_global_forward,
+    adaptive_max_pass,
 )
+
+
+def adaptive_avg_forward(I, plan: AdaptiveAvg):
+    """The forward pass the plan's module calls (:func:`adaptive_avg_passes`)."""
+    return adaptive_avg_passes(plan)[0](I, plan)
+
+
+def adaptive_avg_backward(dA, plan: AdaptiveAvg):
+    """The backward pass the plan's module calls."""
+    return adaptive_avg_passes(plan)[1](dA, plan)
+
+
+def adaptive_max_forward(I, plan: AdaptiveMax):
+    """The forward pass the plan's module calls (:func:`adaptive_max_pass`)."""
+    return adaptive_max_pass(plan)(I, plan)
+
 
 RNG = np.random.default_rng(47)
 
@@ -141,10 +158,10 @@ def test_the_cases_take_every_path():
     bands of one length and of two (a sweep term that leaves bands out, windows smaller than
     the largest), overlapping windows and not, and both tie orders."""
     avg = [kernel_plan(_avg(inp, out)) for inp, out, _ in CASES]
-    assert {p.forward_pass for p in avg} == {adaptive_avg_global_forward, adaptive_avg_bands_forward}
+    assert {adaptive_avg_passes(p)[0] for p in avg} == {adaptive_avg_global_forward, adaptive_avg_bands_forward}
     mx = [kernel_plan(_max(inp, out, ties)) for inp, out, _ in CASES for ties in TIES]
-    whole = [p for p in mx if p.forward_pass is adaptive_max_global_forward]
-    bands = [p for p in mx if p.forward_pass is adaptive_max_bands_forward]
+    whole = [p for p in mx if adaptive_max_pass(p) is adaptive_max_global_forward]
+    bands = [p for p in mx if adaptive_max_pass(p) is adaptive_max_bands_forward]
     assert whole and bands and len(whole) + len(bands) == len(mx)
     assert {p.row_ties for p in whole} == {p.row_ties for p in bands} == {False, True}
     assert any(p.overlapping for p in bands) and any(not p.overlapping for p in bands)

@@ -13,7 +13,7 @@ import reference_loops as ref
 from tools import kernel_plan
 
 import symconv
-from symconv.layers.pool.avg_kernel import avgpool_backward, avgpool_forward
+from symconv.layers.pool.avg_kernel import avgpool_backward, avgpool_forward, avgpool_spreads
 
 RNG = np.random.default_rng(31)
 
@@ -76,9 +76,8 @@ def test_kernel_matches_the_reference_loops(case, chunk):
     A = avgpool_forward(I, plan)
     np.testing.assert_allclose(A, _reference(spec, I), rtol=1e-12, atol=1e-12)
     dA = RNG.standard_normal(A.shape)
-    np.testing.assert_allclose(
-        avgpool_backward(dA, plan), _reference_backward(spec, dA, I.shape), rtol=1e-12, atol=1e-12
-    )
+    dI = avgpool_backward(dA, plan, avgpool_spreads(plan))
+    np.testing.assert_allclose(dI, _reference_backward(spec, dA, I.shape), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -89,10 +88,10 @@ def test_kernel_keeps_float32_and_takes_an_empty_batch(case):
     A = avgpool_forward(I, plan)
     assert A.dtype == np.float32
     np.testing.assert_allclose(A, _reference(spec, I.astype(np.float64)), rtol=1e-5, atol=1e-5)
-    assert avgpool_backward(A, plan).dtype == np.float32
+    assert avgpool_backward(A, plan, avgpool_spreads(plan)).dtype == np.float32
     empty = avgpool_forward(np.zeros((0, 2, *spec.input)), plan)
     assert empty.shape == (0, *A.shape[1:])
-    assert avgpool_backward(empty, plan).shape == (0, 2, *spec.input)
+    assert avgpool_backward(empty, plan, avgpool_spreads(plan)).shape == (0, 2, *spec.input)
 
 
 def test_the_cases_take_every_path():

@@ -1,3 +1,4 @@
+# ruff: noqa: N803 - the seed's names A, K, dZ
 """The convolution's kernel functions (``symconv/layers/conv/conv_kernel.py``), one family for
 every convolution, run directly on the plan records generation binds, against the plain N-d
 loops of ``tests/reference_loops.py`` (written without symconv.geometry): every path (flat
@@ -18,7 +19,9 @@ from tools import conv_reference, kernel_plan
 import symconv as sc
 from symconv.codegen import plans as cg
 from symconv.layers.conv import plan as conv_plan
-from symconv.layers.conv.conv_kernel import ConvPlan, conv_backward, conv_forward, conv_passes
+from symconv.layers.conv.conv_kernel import ConvPlan, conv_passes
+from symconv.layers.conv.conv_kernel import conv_backward as kernel_backward
+from symconv.layers.conv.conv_kernel import conv_forward as kernel_forward
 
 S = sc
 #: (spec, the path its plan takes)
@@ -101,25 +104,33 @@ def _data(k: int):
 
 
 def _with_path(plan: ConvPlan, spec, path: str) -> ConvPlan:
-    """The plan record on another path (its passes): the scatter reads its own slices and buffer,
-    the others the window map's slices (as the plan builds them)."""
+    """The plan record on another path: the scatter reads its own slices and buffer, the others
+    the window map's slices (as the plan builds them)."""
     m = spec.geometry
-    forward_pass, backward_pass = conv_passes(path, plan.frame)
-    plan = plan._replace(path=path, forward_pass=forward_pass, backward_pass=backward_pass)
     if path == "scatter":
         offsets, buffer, lead = conv_plan._scatter(m, (0,) * m.ndim)
-        return plan._replace(offsets=offsets, buffer=buffer, lead=lead)
+        return plan._replace(path=path, offsets=offsets, buffer=buffer, lead=lead)
     offsets = tuple(cg.offsets(m))
     steps = [int(np.prod(m.padded[a + 1 :])) for a in range(m.ndim)]
     shifts = tuple(sum(o[m.ndim + 2 * a] * steps[a] for a in range(m.ndim)) for o in offsets)
-    return plan._replace(offsets=offsets, shifts=shifts, buffer=m.padded, lead=(0,) * m.ndim)
+    return plan._replace(path=path, offsets=offsets, shifts=shifts, buffer=m.padded, lead=(0,) * m.ndim)
+
+
+def conv_forward(A, K, b, plan: ConvPlan):
+    """The kernel's forward pass by the plan's path (the pass a generated module names)."""
+    return kernel_forward(A, K, b, plan, conv_passes(plan)[0])
+
+
+def conv_backward(dZ, A, K, plan: ConvPlan):
+    """The kernel's backward pass by the plan's path."""
+    return kernel_backward(dZ, A, K, plan, conv_passes(plan)[1])
 
 
 def _paths(plan: ConvPlan) -> list[str]:
     """The paths whose kernels can run this layer: the strided windows any, the flat windows and
     the row-wise products stride 1, the shifted planes depthwise at stride 1, the scatter stride 1
     without a padding mode."""
-    if plan.frame.stride != (1,) * plan.frame.ndim:
+    if plan.frame.stride != (1,) * len(plan.frame.size):
         return ["strided"]
     depthwise = plan.cin == plan.cout == plan.groups
     return [
@@ -189,7 +200,7 @@ def test_the_cases_take_every_path():
     paths = ("flat", "rowwise", "shifted", "strided", "scatter")
     for path in paths:
         assert {p.bias for p in plans if p.path == path} == {True, False}, path
-        assert {p.frame.ndim for p in plans if p.path == path} == {1, 2, 3}, path
+        assert {len(p.frame.size) for p in plans if p.path == path} == {1, 2, 3}, path
     assert {p.groups > 1 for p in plans if p.path in ("flat", "strided", "scatter")} == {True, False}
     assert {p.path for p in plans if p.one_kernel_per_group} >= {"flat", "shifted", "strided", "scatter"}
     assert {p.frame.mode for p in plans} == {"zeros", "reflect", "replicate", "circular"}

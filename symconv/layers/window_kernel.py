@@ -29,7 +29,3 @@ class Frame(NamedTuple):
     window: tuple[int, ...]
     input_dilation: tuple[int, ...]
     mode: str
-
-    @property
-    def ndim(self) -> int:
-        return len(self.size)

@@ -13,50 +13,43 @@ from typing import NamedTuple
 
 import numpy as np
 
-#: a forward pass: ``(I, plan) -> A``; a backward pass: ``(dA, plan) -> dI``
+#: a forward pass, ``(I, plan) -> A`` (``(N, C, *size)`` to ``(N, C, *out)``), or a backward pass,
+#: ``(dA, plan) -> dI``
 AdaptiveAvgPass = Callable[..., np.ndarray]
 
 
 class AdaptiveAvg(NamedTuple):
     """What an adaptive average-pooling layer's passes need: the channels, the input ``size`` and
-    output ``out`` blocks, how many planes a pass takes at a time, the forward and backward
-    passes (:func:`adaptive_avg_passes`), each window's weight ``1/prod(its extents)``
-    (``weights``, shaped like the output) and the band weights: row ``p`` of ``band_weights[a]``
-    holds ``1/n_p`` on window band ``p``'s entries along axis ``a`` (``out_a x size_a``).  Row
-    ``A_p`` of ``d vA/d vI`` is the outer product of row ``p_a`` of each, so ``A`` is the block
-    multiplied by every ``band_weights[a]`` along its axis, and ``dJ/dI`` is ``dA`` multiplied by
-    their transposes."""
+    output ``out`` blocks, how many planes a pass takes at a time, each window's weight
+    ``1/prod(its extents)`` (``weights``, shaped like the output) and the band weights: row ``p``
+    of ``band_weights[a]`` holds ``1/n_p`` on window band ``p``'s entries along axis ``a``
+    (``out_a x size_a``).  Row ``A_p`` of ``d vA/d vI`` is the outer product of row ``p_a`` of
+    each, so ``A`` is the block multiplied by every ``band_weights[a]`` along its axis, and
+    ``dJ/dI`` is ``dA`` multiplied by their transposes."""
 
     channels: int
     size: tuple[int, ...]
     out: tuple[int, ...]
     chunk: int
-    forward_pass: AdaptiveAvgPass
-    backward_pass: AdaptiveAvgPass
     weights: np.ndarray
     band_weights: tuple[np.ndarray, ...]
 
 
-def adaptive_avg_passes(whole: bool) -> tuple[AdaptiveAvgPass, AdaptiveAvgPass]:
-    """The forward and backward passes: with output 1 along every axis (``whole``: one window over
-    the whole block, global average pooling) the whole-block sums, else the band weight matrices'
-    products.  Called when a module is generated: the plan record holds them."""
-    if whole:
+def adaptive_avg_passes(plan: AdaptiveAvg) -> tuple[AdaptiveAvgPass, AdaptiveAvgPass]:
+    """The forward and backward passes: with output 1 along every axis (one window over the whole
+    block, global average pooling) the whole-block sums, else the band weight matrices' products.
+    Called when a module is generated: the module calls the passes it returns by name."""
+    if all(n == 1 for n in plan.out):
         return adaptive_avg_global_forward, adaptive_avg_global_backward
     return adaptive_avg_bands_forward, adaptive_avg_bands_backward
 
 
 def adaptive_avg_plan(
-    channels: int,
-    size: tuple[int, ...],
-    bands: tuple[tuple[tuple[int, int], ...], ...],
-    chunk: int,
-    forward_pass: AdaptiveAvgPass,
-    backward_pass: AdaptiveAvgPass,
+    channels: int, size: tuple[int, ...], bands: tuple[tuple[tuple[int, int], ...], ...], chunk: int
 ) -> AdaptiveAvg:
     """The :class:`AdaptiveAvg` of ``channels`` blocks of ``size`` pooled over the window bands
     ``bands[a]`` along each axis (``(start, end)``: band ``p`` covers entries ``start .. end - 1``),
-    its weights read off the bands, with the passes given."""
+    its weights read off the bands."""
     weights = np.ones(())
     matrices = []
     for n, axis in zip(size, bands, strict=True):
@@ -66,19 +59,7 @@ def adaptive_avg_plan(
             matrix[b, start:end] = 1.0 / (end - start)
         matrices.append(matrix)
     out = tuple(len(axis) for axis in bands)
-    return AdaptiveAvg(channels, tuple(size), out, chunk, forward_pass, backward_pass, weights, tuple(matrices))
-
-
-def adaptive_avg_forward(I: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:
-    """``A_p = (1 / prod(window p's extents))`` times the sum of window ``p`` (3.1.3 with adaptive
-    windows) for a batch ``I`` (``(N, C, *size)``), by the plan's forward pass."""
-    return plan.forward_pass(I, plan)
-
-
-def adaptive_avg_backward(dA: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:
-    """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3) for a batch ``dA`` (``(N, C, *out)``), by the plan's
-    backward pass."""
-    return plan.backward_pass(dA, plan)
+    return AdaptiveAvg(channels, tuple(size), out, chunk, weights, tuple(matrices))
 
 
 def adaptive_avg_global_forward(I: np.ndarray, plan: AdaptiveAvg) -> np.ndarray:

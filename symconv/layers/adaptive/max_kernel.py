@@ -45,9 +45,9 @@ class AdaptiveMax(NamedTuple):
     """What an adaptive max-pooling layer's passes need: the channels, the input ``size`` and output
     ``out`` blocks, the largest window's size (``window``), how many planes a pass takes at a time,
     the tie order (``row_ties``: first in row-major order, PyTorch's, else first in ``vΩ``, the
-    first axis fastest), the forward pass (:func:`adaptive_max_pass`), whether windows overlap
-    (the backward pass must then add), the sweeps' key type (holding ``0 .. window - 1``), and the
-    tables read off the window bands (``adaptive_max_plan``):
+    first axis fastest), whether windows overlap (the backward pass must then add), the sweeps' key
+    type (holding ``0 .. window - 1``), and the tables read off the window bands
+    (``adaptive_max_plan``):
 
     ``sizes``: each window's number of entries (shaped like the output); ``routes``,
     ``route_starts``: see ``adaptive_max_routes``; ``positions``, ``switches``: see
@@ -60,7 +60,6 @@ class AdaptiveMax(NamedTuple):
     window: int
     chunk: int
     row_ties: bool
-    forward_pass: AdaptiveMaxPass
     overlapping: bool
     key_type: Any
     sizes: np.ndarray
@@ -72,13 +71,14 @@ class AdaptiveMax(NamedTuple):
     sweeps: AdaptiveMaxSweeps | None
 
 
-def adaptive_max_pass(whole: bool, ndim: int) -> AdaptiveMaxPass:
-    """The forward pass: global pooling (output 1 along every axis, ``whole``) reads each whole
-    block, 2-D windows are swept band by band (their tables: :func:`adaptive_max_sweeps`), other
-    windows are gathered whole.  Called when a module is generated: the plan record holds it."""
-    if whole:
+def adaptive_max_pass(plan: AdaptiveMax) -> AdaptiveMaxPass:
+    """The forward pass: global pooling (output 1 along every axis) reads each whole block, 2-D
+    windows are swept band by band (their tables: :func:`adaptive_max_sweeps`), other windows are
+    gathered whole.  Called when a module is generated: the module calls the pass it returns by
+    name."""
+    if all(n == 1 for n in plan.out):
         return adaptive_max_global_forward
-    if ndim == 2:
+    if len(plan.size) == 2:
         return adaptive_max_bands_forward
     return adaptive_max_windows_forward
 
@@ -90,14 +90,13 @@ def adaptive_max_plan(
     window: int,
     chunk: int,
     row_ties: bool,
-    forward_pass: AdaptiveMaxPass,
     overlapping: bool,
     key_type: Any,
     sweeps: AdaptiveMaxSweeps | None,
 ) -> AdaptiveMax:
     """The :class:`AdaptiveMax` of ``channels`` blocks of ``size`` pooled over the window bands
-    ``bands[a]`` along each axis, its tables read off the bands, with the forward pass and the
-    band sweeps' tables given."""
+    ``bands[a]`` along each axis, its tables read off the bands, with the band sweeps' tables
+    given (or none)."""
     out = tuple(len(axis) for axis in bands)
     extents = [np.array([end - start for start, end in axis], np.intp) for axis in bands]
     sizes = np.ones((), np.intp)
@@ -115,7 +114,6 @@ def adaptive_max_plan(
         window,
         chunk,
         row_ties,
-        forward_pass,
         overlapping,
         key_type,
         sizes,
@@ -138,7 +136,10 @@ def adaptive_max_sweeps(
     widths = np.array([end - start for start, end in cols], np.intp)[None, :]
     h, w = size
     hz, wz = len(rows), len(cols)
-    key_at = adaptive_max_key_at((chunk, h, wz), 1, rows) if row_ties else adaptive_max_key_at((chunk, hz, w), 2, cols)
+    if row_ties:
+        key_at = adaptive_max_key_at((chunk, h, wz), 1, rows)
+    else:
+        key_at = adaptive_max_key_at((chunk, hz, w), 2, cols)
     return AdaptiveMaxSweeps(
         heights,
         widths,
@@ -246,21 +247,11 @@ def adaptive_max_key_at(shape: tuple[int, int, int], axis: int, bands: Bands) ->
     return np.take(np.arange(shape[0] * shape[1] * shape[2]).reshape(shape), starts, axis=axis)
 
 
-def adaptive_max_at(axis: int, bands: np.ndarray | None) -> tuple[Any, ...]:
-    """The index of ``bands`` (``None``: all) along ``axis`` of a stack of planes."""
-    return (slice(None),) * axis + (slice(None) if bands is None else bands,)
-
-
-def adaptive_max_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.ndarray, np.ndarray]:
+def adaptive_max_windows_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.ndarray, np.ndarray]:
     """``A_p = max`` of window ``p`` (Appendix B over adaptive windows) for a batch ``I``
     (``(N, C, *size)``): ``(A, switches)``, ``switches`` holding the seed's ``i_p``, the 1-based
     index of the maximum in the window's ``vΩ`` (the first axis fastest), the first one on ties in
-    the plan's tie order, by the plan's forward pass (:func:`adaptive_max_pass`)."""
-    return plan.forward_pass(I, plan)
-
-
-def adaptive_max_windows_forward(I: np.ndarray, plan: AdaptiveMax) -> tuple[np.ndarray, np.ndarray]:
-    """Every window gathered whole (``adaptive_max_windows``)."""
+    the plan's tie order: every window's entries gathered whole (``adaptive_max_windows``)."""
     planes = I.shape[0] * plan.channels
     A, switches = adaptive_max_windows(I.reshape(planes, *plan.size), plan)
     shape = (I.shape[0], plan.channels, *plan.out)
@@ -327,7 +318,7 @@ def adaptive_max_first_max(
     # nothing); a term over the longer bands only takes its own, smaller ones
     entry, larger, step = np.empty_like(best), np.empty(best.shape, bool), np.empty_like(key)
     for k, (longer, sources) in enumerate(rest, 1):
-        at = adaptive_max_at(axis, longer)
+        at = (slice(None),) * axis + (slice(None) if longer is None else longer,)  # the longer bands (None: all)
         b, kb = best[at], key[at]  # views of every band, or copies of the longer ones
         e, more, s = (entry, larger, step) if longer is None else (None, None, None)
         e = np.take(x, sources, axis=axis, out=e, mode="clip")

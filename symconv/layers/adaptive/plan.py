@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -61,12 +60,12 @@ def _common(d: _AdaptiveDerivation, names: cg.Names, bands: list[Band]) -> dict[
     }
 
 
-def _plan(c: str, build: Callable[..., Any], args: dict[str, Any], text: dict[str, str]) -> tuple[Any, list[str]]:
-    """The plan record ``build(**args)`` and the arguments of the module's call that builds it the
-    same way, one ``name=value,`` line each, the value a literal or the source ``text`` gives
-    (the window tables written before it)."""
+def _plan_lines(c: str, args: dict[str, Any], text: dict[str, str]) -> list[str]:
+    """The arguments of the module's call that builds the plan record from ``args``, one
+    ``name=value,`` line each, the value a literal or the source ``text`` gives (the window tables
+    written before it)."""
     given = {"bands": f"{c}BANDS", **text}
-    return build(**args), [f"{k}={given.get(k, str(v))}," for k, v in args.items()]
+    return [f"{k}={given.get(k, str(v))}," for k, v in args.items()]
 
 
 def _chunk(per_plane: int) -> int:
@@ -111,14 +110,15 @@ def plan_adaptive_avgpool(d: AdaptiveAvgDerivation, names: cg.Names) -> cg.Block
     nz, n = d._sizes
     entries, small = cg.jacobian_size([(nz, n)], 1)
     c = names.const
-    forward_pass, backward_pass = avg_kernel.adaptive_avg_passes(whole)
     args: dict[str, Any] = {"channels": d.channels, "size": d.input_size, "bands": tuple(tuple(b) for b in bands)}
-    args |= {"chunk": _chunk(n), "forward_pass": forward_pass, "backward_pass": backward_pass}  # adaptive_avg_plan's
-    text = {"forward_pass": kernel_function(forward_pass), "backward_pass": kernel_function(backward_pass)}
-    record, plan = _plan(c, adaptive_avg_plan, args, text)
+    args |= {"chunk": _chunk(n)}  # adaptive_avg_plan's
+    record = adaptive_avg_plan(**args)
+    forward_pass, backward_pass = avg_kernel.adaptive_avg_passes(record)
     context = {
         **_common(d, names, bands),
-        "plan": plan,
+        "plan": _plan_lines(c, args, {}),
+        "forward_pass": kernel_function(forward_pass),
+        "backward_pass": kernel_function(backward_pass),
         "whole": whole,
         "tables": cg.index_tables(c, small, jac.nnz, {"JAC_OUT": jac.rows, "JAC_INP": jac.cols}),
         "jacobian_entries": entries,
@@ -156,25 +156,27 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
     overlapping = any(_overlap(band) for band in bands)
     nz, n = d._sizes
     entries, _ = cg.jacobian_size([(nz, n)], 1)
-    whole = _whole(d, bands)
+    _whole(d, bands)  # global pooling: its one window is the whole block
     # the sweeps' keys run from 0 to the window's size - 1; the gathered windows are nz x window per plane
     key_type = "int8" if window <= 2**7 else "int16" if window <= 2**15 else "int64"
     c = names.const
-    forward_pass = max_kernel.adaptive_max_pass(whole, len(size))
     chunk, row_ties, table = _chunk(max(n, nz * window)), d.spec.tie_order == "row", tuple(tuple(b) for b in bands)
-    sweeps, sweeps_lines = None, []
+    args: dict[str, Any] = {"channels": d.channels, "size": size, "bands": table}
+    args |= {"window": window, "chunk": chunk, "row_ties": row_ties}
+    args |= {"overlapping": overlapping, "key_type": getattr(np, key_type), "sweeps": None}  # adaptive_max_plan's
+    record = adaptive_max_plan(**args)
+    forward_pass = max_kernel.adaptive_max_pass(record)
+    sweeps_lines = []
     if forward_pass is max_kernel.adaptive_max_bands_forward:  # its tables, built as the module builds them
-        sweeps = max_kernel.adaptive_max_sweeps(size, table, chunk, row_ties, getattr(np, key_type))  # type: ignore[arg-type]
+        args["sweeps"] = max_kernel.adaptive_max_sweeps(size, table, chunk, row_ties, getattr(np, key_type))  # type: ignore[arg-type]
+        record = record._replace(sweeps=args["sweeps"])
         given = [("size", str(size)), ("bands", f"{c}BANDS"), ("chunk", str(chunk)), ("row_ties", str(row_ties))]
         sweeps_lines = call_lines(f"{c}SWEEPS = ", "adaptive_max_sweeps", [*given, ("key_type", f"np.{key_type}")])
-    args: dict[str, Any] = {"channels": d.channels, "size": size, "bands": table}
-    args |= {"window": window, "chunk": chunk, "row_ties": row_ties, "forward_pass": forward_pass}
-    args |= {"overlapping": overlapping, "key_type": getattr(np, key_type), "sweeps": sweeps}  # adaptive_max_plan's
-    text = {"forward_pass": kernel_function(forward_pass), "key_type": f"np.{key_type}"}
-    record, plan = _plan(c, adaptive_max_plan, args, {**text, "sweeps": f"{c}SWEEPS" if sweeps else "None"})
+    text = {"key_type": f"np.{key_type}", "sweeps": f"{c}SWEEPS" if sweeps_lines else "None"}
     context = {
         **_common(d, names, bands),
-        "plan": plan,
+        "plan": _plan_lines(c, args, text),
+        "forward_pass": kernel_function(forward_pass),
         "sweeps": sweeps_lines,
         "row_ties": record.row_ties,
         "jacobian_entries": entries,

@@ -5,8 +5,8 @@ and backward passes of the general convolution, the transposed one included.
 A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
 generated module with a convolution; ``plan_conv`` binds a :class:`ConvPlan`.  Arrays are
 ``(N, C, *sizes)``; nothing here cares how many spatial axes there are.  Five paths, chosen by
-the plan, whose record holds the chosen path's passes (:func:`conv_passes`, called when the
-module is generated, so a module holds the passes of its own path only):
+the plan (:func:`conv_passes` gives a plan's two passes; a generated module calls the ones its
+plan chose, named when it is generated, so it holds the passes of its own path only):
 
 * ``flat`` (stride 1): the windows of rep.1 gathered in flat padded coordinates;
 * ``rowwise`` (stride 1, few channels per group): one product per kernel position along the
@@ -50,11 +50,11 @@ class ConvPlan(NamedTuple):
     start_d, stop_d)``, the strided slice of the padded input that ``r`` meets for every output,
     column ``r`` of ``d vZ / d vK``, ``vec(A * E_r)``, eq.a1-3; on the scatter path the slice of
     the output buffer ``r`` of the turned kernel meets for every input entry), the same slices'
-    starts in flat padded coordinates (``shifts``), the path and its two passes
-    (:func:`conv_passes`), ``one_kernel_per_group`` (``C_out = GROUPS``: the backward products
-    have an inner size of one), whether the layer has a bias, whether ``K`` is stored transposed
-    (PyTorch's ``(C_in, C_out/groups, *kernel)``, turned), and the scatter path's output buffer
-    (``buffer`` entries per axis, the output ``lead`` entries in)."""
+    starts in flat padded coordinates (``shifts``), the path, ``one_kernel_per_group``
+    (``C_out = GROUPS``: the backward products have an inner size of one), whether the layer has
+    a bias, whether ``K`` is stored transposed (PyTorch's ``(C_in, C_out/groups, *kernel)``,
+    turned), and the scatter path's output buffer (``buffer`` entries per axis, the output
+    ``lead`` entries in)."""
 
     frame: Frame
     cin: int
@@ -66,8 +66,6 @@ class ConvPlan(NamedTuple):
     offsets: tuple[tuple[int, ...], ...]
     shifts: tuple[int, ...]
     path: ConvPath
-    forward_pass: ConvForward
-    backward_pass: ConvBackward
     one_kernel_per_group: bool
     bias: bool
     transposed: bool
@@ -75,12 +73,12 @@ class ConvPlan(NamedTuple):
     lead: tuple[int, ...]
 
 
-def conv_passes(path: ConvPath, frame: Frame) -> tuple[ConvForward, ConvBackward]:
-    """The forward and backward passes of ``path`` (see the module's docstring), or the empty
-    passes when no input entry meets an output (an empty input or an empty output: then ``Z`` is
-    the bias alone and every gradient but the bias's is zero, as in PyTorch and JAX).  Called
-    when a module is generated: the plan record holds the passes it returns."""
-    if 0 in frame.size or 0 in frame.out:
+def conv_passes(plan: ConvPlan) -> tuple[ConvForward, ConvBackward]:
+    """The forward and backward passes of the plan's path (see the module's docstring), or the
+    empty passes when no input entry meets an output (an empty input or an empty output: then
+    ``Z`` is the bias alone and every gradient but the bias's is zero, as in PyTorch and JAX).
+    Called when a module is generated: the module calls the passes it returns by name."""
+    if 0 in plan.frame.size or 0 in plan.frame.out:
         return conv_empty_forward, conv_empty_backward
     passes: dict[str, tuple[ConvForward, ConvBackward]] = {
         "flat": (conv_flat_forward, conv_flat_backward),
@@ -89,24 +87,28 @@ def conv_passes(path: ConvPath, frame: Frame) -> tuple[ConvForward, ConvBackward
         "strided": (conv_strided_forward, conv_strided_backward),
         "scatter": (conv_scatter_forward, conv_scatter_backward),
     }
-    return passes[path]
+    return passes[plan.path]
 
 
-def conv_forward(A: np.ndarray, K: np.ndarray, b: np.ndarray | None, plan: ConvPlan) -> np.ndarray:
+def conv_forward(
+    A: np.ndarray, K: np.ndarray, b: np.ndarray | None, plan: ConvPlan, forward_pass: ConvForward
+) -> np.ndarray:
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2; no ``b_j 1`` when ``b`` is ``None``)
     for a batch ``A`` (``(N, C_in, *sizes)``) and the kernels ``K``.
 
     Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk of
-    examples are one product of the kernels with the gathered windows, by the plan's forward
-    pass (its path's)."""
+    examples are one product of the kernels with the gathered windows, by ``forward_pass``, the
+    plan's path's (:func:`conv_passes`)."""
     dtype = np.result_type(A, K) if b is None else np.result_type(A, K, b)
-    Z = plan.forward_pass(A, conv_layout(K, plan, plan.path == "scatter"), dtype, plan)
+    Z = forward_pass(A, conv_layout(K, plan, plan.path == "scatter"), dtype, plan)
     if b is not None:
-        Z += b.astype(dtype, copy=False).reshape(-1, *(1,) * plan.frame.ndim)
+        Z += b.astype(dtype, copy=False).reshape(-1, *(1,) * len(plan.frame.size))
     return Z
 
 
-def conv_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvPlan) -> tuple[np.ndarray, ...]:
+def conv_backward(
+    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvPlan, backward_pass: ConvBackward
+) -> tuple[np.ndarray, ...]:
     """``(dA, dK)``, and ``db`` after them with a bias, for the incoming ``dZ = dJ/dZ`` (3.1.5):
 
     * ``dJ/dvK_{j,i} = dJ/dvZ_j dvZ_j/dvK_{j,i}``, whose column ``r`` is ``vec(A_i * E_r)``
@@ -116,11 +118,11 @@ def conv_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvPlan) 
       (eq.a2-3): each kernel position adds ``K[:, :, r]``-weighted ``dZ`` into its slice, and
       the copies of a padding mode add into the entries they copy.
 
-    By the plan's backward pass (its path's); examples are taken ``chunk`` at a time so that the
-    gathered windows stay in cache."""
+    By ``backward_pass``, the plan's path's (:func:`conv_passes`); examples are taken ``chunk`` at
+    a time so that the gathered windows stay in cache."""
     dtype = np.result_type(dZ, A, K)
     scatter = plan.path == "scatter"
-    dA, dKp = plan.backward_pass(dZ, A, conv_layout(K, plan, scatter), dtype, plan)
+    dA, dKp = backward_pass(dZ, A, conv_layout(K, plan, scatter), dtype, plan)
     dK = conv_layout(dKp, plan, scatter)
     if plan.bias:
         return dA, dK, dZ.sum(axis=(0, *range(2, dZ.ndim)), dtype=dtype)
@@ -370,7 +372,7 @@ def conv_row_kernels(K: np.ndarray, dtype: np.dtype, plan: ConvPlan, turned: boo
     prod(k_2..k_d))``, the backward pass's."""
     frame = plan.frame
     groups, cg, og = plan.groups, plan.cin // plan.groups, plan.cout // plan.groups
-    d = frame.ndim
+    d = len(frame.size)
     rest = conv_size(frame.window[1:])
     Kg = K.reshape(groups, og, cg, *frame.window)
     if turned:
@@ -523,7 +525,7 @@ def conv_rowwise_backward(
     frame = plan.frame
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
     cg, og = cin // groups, cout // groups
-    d, hk = frame.ndim, frame.window[0]
+    d, hk = len(frame.size), frame.window[0]
     rest = conv_size(frame.window[1:])
     last = plan.shifts[-1]
     rstep = frame.dilation[0] * conv_strides(plan)[0]  # kernel row r reads the planes r d_1 rows on
@@ -613,7 +615,7 @@ def conv_strided_backward(
     size = (min(n, chunk), *frame.padded)
     Ap = np.zeros((cin, *size), dtype)  # channels first: the padding stays zero
     dAp = np.empty((cin, *size), dtype)
-    d = frame.ndim
+    d = len(frame.size)
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
         conv_place(A[n0 : n0 + m], Ap, plan)
@@ -652,7 +654,7 @@ def conv_phases(plan: ConvPlan) -> tuple[int, ...]:
 def conv_phase_slices(offset: tuple[int, ...], plan: ConvPlan) -> tuple[int | slice, ...]:
     """The phases and the contiguous runs (``size`` entries) of one entry of ``offsets``."""
     frame = plan.frame
-    d = frame.ndim
+    d = len(frame.size)
     starts = [offset[d + 2 * a] for a in range(d)]
     steps = frame.input_dilation
     return (
@@ -663,7 +665,7 @@ def conv_phase_slices(offset: tuple[int, ...], plan: ConvPlan) -> tuple[int | sl
 
 def conv_unphase(Ph: np.ndarray, plan: ConvPlan) -> np.ndarray:
     """The output buffer (``(C, m, *buffer)``) from its phases (``(C, m, *u, *ceil(buffer / u))``)."""
-    d = plan.frame.ndim
+    d = len(plan.frame.size)
     order = (0, 1, *(v for a in range(d) for v in (2 + d + a, 2 + a)))
     shape = (*Ph.shape[:2], *(q * u for q, u in zip(Ph.shape[2 + d :], Ph.shape[2 : 2 + d], strict=True)))
     return Ph.transpose(order).reshape(shape)[(slice(None), slice(None), *conv_spatial(plan.buffer))]
@@ -678,7 +680,7 @@ def conv_scatter_forward(A: np.ndarray, Ks: np.ndarray, dtype: np.dtype, plan: C
     slice a contiguous run of one phase of the buffer (:func:`conv_phases`); the output is the
     buffer from ``lead`` on."""
     frame = plan.frame
-    cout, chunk, d = plan.cout, plan.chunk, frame.ndim
+    cout, chunk, d = plan.cout, plan.chunk, len(frame.size)
     n = A.shape[0]
     cin_g, cout_g = plan.cin // plan.groups, cout // plan.groups
     # (G, C_out/G prod(k), C_in/G): row (l, *r) of group g holds Ks[g C_in/G + c, l, *r]
@@ -719,7 +721,7 @@ def conv_scatter_backward(
     rows_k = cout // groups * nk
     na = conv_size(frame.size)
     n = A.shape[0]
-    d = frame.ndim
+    d = len(frame.size)
     Kg = Ks.reshape(groups, cin_g, rows_k).astype(dtype, copy=False)
     dKg = np.zeros((groups, cin_g, rows_k), dtype)
     dA = np.empty(A.shape, dtype)

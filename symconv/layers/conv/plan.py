@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from ...codegen import plans as cg
-from ...codegen.printer import literal_lines, record_lines
+from ...codegen.printer import kernel_function, literal_lines, record_lines
 from ...codegen.slices import check_input_jacobian, check_kernel_jacobian, check_scatter
 from ...errors import require
 from ...geometry import Geometry
@@ -84,10 +84,8 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         "scatter" if scatter else "shifted" if shifted else "rowwise" if rowwise else "flat" if flat else "strided"
     )
     steps = [int(np.prod(m.padded[a + 1 :])) for a in range(nd)]
-    frame = cg.frame(m)
-    forward_pass, backward_pass = conv_passes(path, frame)
     record = ConvPlan(
-        frame=frame,
+        frame=cg.frame(m),
         cin=cin,
         cout=cout,
         groups=d.groups,
@@ -98,8 +96,6 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         # the same slices' starts in flat padded coordinates: kernel position r starts sum_a r_a d_a steps_a on
         shifts=tuple(sum(o[nd + 2 * a] * steps[a] for a in range(nd)) for o in offsets),
         path=path,
-        forward_pass=forward_pass,
-        backward_pass=backward_pass,
         one_kernel_per_group=grouped and d.cout == d.groups,
         bias=bias,
         transposed=d.transposed,
@@ -107,7 +103,10 @@ def plan_conv(d: ConvDerivation, names: cg.Names) -> cg.Block:
         lead=lead,
     )
     in_shape, k_shape, out_shape = (cin, *m.input), tuple(d.kernel.shape), (cout, *m.output)
+    forward_pass, backward_pass = conv_passes(record)
     context = {
+        "forward_pass": kernel_function(forward_pass),
+        "backward_pass": kernel_function(backward_pass),
         "grouped": grouped,
         "transposed": d.transposed,
         "ndim": nd,

@@ -47,7 +47,7 @@ def plan_activation(d: ActivationDerivation, names: cg.Names) -> cg.Block:
     derivative, uses_forward = _proved_derivative(d)
     (fx,) = d.f.variables
     shape = d.spec.in_shape
-    entries, _ = cg.jacobian_size([(n, n)], 1)
+    entries, fits = cg.jacobian_size([(n, n)], 1)
     context = {
         "fn": names.fn,
         "c": names.const,
@@ -61,6 +61,7 @@ def plan_activation(d: ActivationDerivation, names: cg.Names) -> cg.Block:
         "channels": d.channels,
         "per_channel": n,
         "image": len(shape) >= 2,
+        "fits": fits,
         "jacobian_entries": entries,
         "jacobian_limit": cg.JACOBIAN_LIMIT,
         "spec": d.spec,
@@ -87,6 +88,7 @@ def plan_flatten(d: FlattenDerivation, names: cg.Names) -> cg.Block:
     # per example: the channel, then the other axes reversed (the first fastest), read row-major
     axes = (0, *range(len(shape) - 1, 0, -1))
     require(np.array_equal(labels.transpose(axes).reshape(-1), d.input.vec_order(labels)), "flatten order")
+    entries, fits = cg.jacobian_size([(size, size)], 1)
     context = {
         "fn": names.fn,
         "c": names.const,
@@ -96,6 +98,8 @@ def plan_flatten(d: FlattenDerivation, names: cg.Names) -> cg.Block:
         "unaxes": tuple_text((0, *(int(a) + 1 for a in np.argsort(axes)))),
         "swapped": cg.shape_text(tuple(shape[a] for a in axes)),
         "size": size,
+        "fits": fits,
+        "jacobian_entries": entries,
         "spec": d.spec,
     }
     return cg.Block(

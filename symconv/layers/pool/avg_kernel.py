@@ -29,7 +29,7 @@ class AvgPool(NamedTuple):
     one axis at a time from the last: ``runs[a]``, the runs along axis ``a`` (along the last axis,
     those written after the ``classes``); ``tiles``: the windows tile the input (no padding, stride
     = window, no dilation); ``repeat_last``: tiles wide enough that ``np.repeat`` spreads the last
-    axis; ``spreads[a]``, the spread along axis ``a`` (:func:`avgpool_spreads`)."""
+    axis."""
 
     frame: Frame
     channels: int
@@ -40,17 +40,17 @@ class AvgPool(NamedTuple):
     classes: tuple[tuple[int, tuple[int, ...]], ...]
     tiles: bool
     repeat_last: bool
-    spreads: tuple[Spread, ...]
 
 
-def avgpool_spreads(ndim: int, tiles: bool, repeat_last: bool) -> tuple[Spread, ...]:
-    """The backward pass's spread along each of ``ndim`` axes: where the windows tile the input,
-    each line copied to the lines of its window (:func:`avgpool_spread_tiles`), along the last axis
-    by ``np.repeat`` when the tiles are wide (:func:`avgpool_spread_repeat`); else the runs
-    (:func:`avgpool_spread_runs`).  Called when a module is generated: the plan record holds them."""
-    earlier = avgpool_spread_tiles if tiles else avgpool_spread_runs
-    last = avgpool_spread_repeat if repeat_last else avgpool_spread_runs
-    return (*(earlier,) * (ndim - 1), last)
+def avgpool_spreads(plan: AvgPool) -> tuple[Spread, ...]:
+    """The backward pass's spread along each axis: where the windows tile the input, each line
+    copied to the lines of its window (:func:`avgpool_spread_tiles`), along the last axis by
+    ``np.repeat`` when the tiles are wide (:func:`avgpool_spread_repeat`); else the runs
+    (:func:`avgpool_spread_runs`).  Called when a module is generated: the module passes the
+    spreads it returns by name."""
+    earlier = avgpool_spread_tiles if plan.tiles else avgpool_spread_runs
+    last = avgpool_spread_repeat if plan.repeat_last else avgpool_spread_runs
+    return (*(earlier,) * (len(plan.frame.size) - 1), last)
 
 
 def avgpool_forward(I: np.ndarray, plan: AvgPool) -> np.ndarray:
@@ -60,7 +60,7 @@ def avgpool_forward(I: np.ndarray, plan: AvgPool) -> np.ndarray:
     axis (tap ``r`` of window band ``p`` is padded entry ``p s + r d``), then the next, ..., the
     last sweep writing the output, which is then scaled by ``P``'s coefficient."""
     fr = plan.frame
-    d = fr.ndim
+    d = len(fr.size)
     n = I.shape[0]
     planes = n * plan.channels
     chunk = chunk_of(plan.forward_chunk, planes)
@@ -82,14 +82,14 @@ def avgpool_forward(I: np.ndarray, plan: AvgPool) -> np.ndarray:
     return A.reshape(n, plan.channels, *fr.out)
 
 
-def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
+def avgpool_backward(dA: np.ndarray, plan: AvgPool, spreads: tuple[Spread, ...]) -> np.ndarray:
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` for a batch ``dA`` (``(N, C, *out)``): column ``r`` of
     the Jacobian is ``vec(dI/dI_r * P)``, so every window position passes its coefficient times
     ``dA`` back to its slice.  ``P`` is an outer product of ones, so the sum over the window
-    positions is spread along the last axis, then along each earlier one (by the plan's spread of
-    that axis), a chunk of planes at a time (kept in the CPU cache)."""
+    positions is spread along the last axis, then along each earlier one (``spreads[a]`` along
+    axis ``a``: :func:`avgpool_spreads`), a chunk of planes at a time (kept in the CPU cache)."""
     fr = plan.frame
-    d = fr.ndim
+    d = len(fr.size)
     n = dA.shape[0]
     planes = n * plan.channels
     G = dA.reshape(planes, *fr.out)
@@ -107,7 +107,7 @@ def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
         source = np.multiply(G[a:b], plan.coef, out=scaled[: b - a])
         for ax in reversed(range(d)):
             target = dI[a:b] if ax == 0 else work[ax][: b - a] if ax in work else None
-            source = plan.spreads[ax](target, source, ax, plan)
+            source = spreads[ax](target, source, ax, plan)
     return dI.reshape(n, plan.channels, *fr.size)
 
 
@@ -115,7 +115,7 @@ def avgpool_spread_runs(target: np.ndarray, source: np.ndarray, ax: int, plan: A
     """Along axis ``ax``: the runs of ``runs[ax]`` (:func:`spread_runs`), along the last axis after
     the classes (:func:`spread_classes`), which the runs then overwrite where they differ."""
     fr = plan.frame
-    if ax == fr.ndim - 1:
+    if ax == len(fr.size) - 1:
         spread_classes(target.reshape(-1), source.reshape(-1), plan.classes, fr.stride[ax])
     spread_runs(target.swapaxes(ax + 1, -1), source.swapaxes(ax + 1, -1), plan.runs[ax], fr.stride[ax])
     return target
@@ -184,14 +184,17 @@ def lppool_forward(I: np.ndarray, plan: AvgPool, norm: float) -> tuple[np.ndarra
         return np.power(S, I.dtype.type(1.0 / norm)), S
 
 
-def lppool_backward(dA: np.ndarray, I: np.ndarray, S: np.ndarray, plan: AvgPool, norm: float) -> np.ndarray:
-    """``dJ/dI_r = sum_p dJ/dA_p c_p I_r^(n-1) (c_p S_p)^(1/n - 1)``: ``dA (c S)^(1/n - 1)`` spread back
-    by :func:`avgpool_backward` (which multiplies by ``c_p``), times ``I^(n-1)``.  Where the window
-    sum ``S_p`` is 0 no gradient passes, for every ``n`` (PyTorch's: its ``relu`` of the sum masks
-    the root's infinite slope, and with ``n = 1`` the sum's slope 1 as well)."""
+def lppool_backward(
+    dA: np.ndarray, I: np.ndarray, S: np.ndarray, plan: AvgPool, norm: float, spreads: tuple[Spread, ...]
+) -> np.ndarray:
+    """``dJ/dI_r = sum_p dJ/dA_p c_p I_r^(n-1) (c_p S_p)^(1/n - 1)``: ``dA (c S)^(1/n - 1)`` spread
+    back by :func:`avgpool_backward` (which multiplies by ``c_p``; ``spreads`` as there), times
+    ``I^(n-1)``.  Where the window sum ``S_p`` is 0 no gradient passes, for every ``n`` (PyTorch's:
+    its ``relu`` of the sum masks the root's infinite slope, and with ``n = 1`` the sum's slope 1
+    as well)."""
     t = I.dtype.type
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = np.ones_like(S) if norm == 1.0 else np.power(S, t(1.0 / norm - 1.0))
         slope[S == 0] = 0
-        G = avgpool_backward(dA * slope, plan)
+        G = avgpool_backward(dA * slope, plan, spreads)
         return G if norm == 1.0 else G * np.power(I, t(norm - 1.0))

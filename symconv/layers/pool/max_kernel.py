@@ -117,7 +117,7 @@ def maxpool_sweeps(planes_in: np.ndarray, A: np.ndarray, switches: np.ndarray, p
     axis first; ties in row-major order (``tie_order="row"``) sweep the last axis first.  Each
     sweep after the first carries the partial index of what it compares."""
     fr = plan.frame
-    d = fr.ndim
+    d = len(fr.size)
     st = plan.switch_type
     axes = list(reversed(range(d))) if plan.row_ties else list(range(d))
     weight = [int(np.prod(fr.window[:a], dtype=np.int64)) for a in range(d)]
@@ -195,7 +195,7 @@ def maxpool_windows(Ip: np.ndarray, n: int, plan: MaxPool) -> tuple[np.ndarray, 
     (:func:`maxpool_planes`): every window's entries in ``vΩ`` order (or row-major), and
     ``np.argmax`` (the first maximum; a NaN counts as the maximum)."""
     fr = plan.frame
-    d = fr.ndim
+    d = len(fr.size)
     planes = n * plan.channels
     Ip = np.ascontiguousarray(Ip)
     st = Ip.strides

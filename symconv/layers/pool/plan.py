@@ -11,7 +11,7 @@ import numpy as np
 import sympy as sp
 
 from ...codegen import plans as cg
-from ...codegen.printer import code, literal_lines
+from ...codegen.printer import code, kernel_function, literal_lines, name_tuple
 from ...errors import require
 from ...geometry import Geometry, vec_strides
 from ...sparse import VecJacobian
@@ -122,7 +122,6 @@ def _avg_record(d: AvgPoolDerivation | LPPoolDerivation, jac: VecJacobian, coef:
         classes=tuple(classes),
         tiles=tiles,
         repeat_last=repeat_last,
-        spreads=avg_kernel.avgpool_spreads(m.ndim, tiles, repeat_last),
     )
 
 
@@ -142,6 +141,7 @@ def _avg_common(
         "out_shape": cg.shape_text((d.channels, *m.output)),
         "jacobian_shape": cg.shape_text(d._sizes),
         "jacobian_limit": cg.JACOBIAN_LIMIT,
+        "spreads": name_tuple([kernel_function(f) for f in avg_kernel.avgpool_spreads(record)]),
         "spec": d.spec,
     }
 
@@ -190,13 +190,15 @@ def plan_lppool(d: LPPoolDerivation, names: cg.Names) -> cg.Block:
     record = _avg_record(d, jac, 1.0 if uniform else size / np.array(counts, np.float64).reshape(m.output))
     c = names.const
     norm = float(d.n)
+    entries, fits = cg.jacobian_size([d._sizes], 1)
     context = {
         **_avg_common(d, names, record, {"coef": "1.0" if uniform else f"{c}COEF"}),
         "counts": literal_lines(counts) if not uniform else [],
         "size": size,
         "norm": repr(norm),
         "norm_text": str(d.n),
-        "jacobian_entries": cg.jacobian_size([d._sizes], 1)[0],
+        "jacobian_entries": entries,
+        "fits": fits,
     }
     saved = names.saved
     return cg.Block(

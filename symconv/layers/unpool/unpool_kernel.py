@@ -32,7 +32,7 @@ def maxunpool_targets(indices: Any, shape: tuple[int, ...], plan: MaxUnpool) -> 
     if indices.size and (indices.min() < 0 or indices.max() >= plane):
         raise ValueError(f"indices must lie in 0..{plane - 1}, got values from {indices.min()} to {indices.max()}")
     planes = shape[0] * plan.channels
-    flat = indices.reshape(planes, -1).astype(np.intp)
+    flat = indices.reshape(planes, int(np.prod(plan.size))).astype(np.intp)  # -1 fails on an empty batch
     flat += (np.arange(planes, dtype=np.intp) * plane)[:, None]
     return flat.reshape(-1)
 
