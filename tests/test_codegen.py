@@ -4,10 +4,12 @@ carrying their SPEC; ``symconv codegen`` and ``symconv check`` on the command li
 from __future__ import annotations
 
 import ast
+import inspect
 import itertools
 import math
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -66,10 +68,12 @@ def test_header_docstrings_spec_and_imports(sources):
         assert any("Do not edit" in line for line in header), name
         assert "templates/numpy/module.py.j2" in text
         tree = ast.parse(text)
-        # numpy, and the typing/collections.abc names of the kernels copied in, all at the top
+        # numpy (functools for the batch decorators), and the typing/collections.abc names of the
+        # kernels copied in, all at the top
         imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
         assert all(n in tree.body for n in imports), name
-        assert [(a.name, a.asname) for n in imports if isinstance(n, ast.Import) for a in n.names] == [("numpy", "np")]
+        plain = [(a.name, a.asname) for n in imports if isinstance(n, ast.Import) for a in n.names]
+        assert plain in ([("numpy", "np")], [("functools", None), ("numpy", "np")]), name
         assert {n.module for n in imports if isinstance(n, ast.ImportFrom)} <= {"typing", "collections.abc"}, name
         spec_node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "SPEC")
         assert ast.literal_eval(spec_node.value) == SPECS[name].config(), name
@@ -78,6 +82,31 @@ def test_header_docstrings_spec_and_imports(sources):
             assert doc, f"{name}: {fn.name} has no docstring"
     assert "eq.a1-3" in sources["conv"] and "eq.a2-3" in sources["conv"]
     assert "eq.b-2.1" in sources["maxpool"] and "3.1.3" in sources["avgpool"]
+
+
+def test_named_signatures_one_jacobians_and_public_all(sources):
+    """A module's public functions keep their own parameters (the batch decorators wrap them with
+    ``functools.wraps``), ``jacobians`` is defined once, ``__all__`` lists exactly the public
+    functions, and every other name a module defines is private (``_x``) or a constant."""
+    for name, text in sources.items():
+        module = types.ModuleType(name)
+        exec(compile(text, f"<{name}>", "exec"), module.__dict__)
+        tree = ast.parse(text)
+        functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+        assert [f.name for f in functions].count("jacobians") == 1, name
+        public = sorted(f.name for f in functions if not f.name.startswith("_"))
+        assert module.__all__ == public, name
+        for f in functions:
+            if f.name in public:
+                assert list(inspect.signature(getattr(module, f.name)).parameters) == [a.arg for a in f.args.args]
+        others = {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        others |= {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+        assert all(n.startswith("_") or n.isupper() for n in others), (name, sorted(others))
+    conv = types.ModuleType("conv")
+    exec(sources["conv"], conv.__dict__)
+    assert str(inspect.signature(conv.forward)) == "(A, K, b)"
+    assert str(inspect.signature(conv.backward)) == "(dZ, A, K)"
+    assert str(inspect.signature(conv.jacobians)) == "(A, K)"
 
 
 @pytest.mark.parametrize("name", list(SPECS))
@@ -170,10 +199,10 @@ def test_check_module_fails_on_a_wrong_module(tmp_path):
 
 @pytest.mark.parametrize("name", ["conv", "maxpool", "dense", "softmax", "hand_sign"])
 def test_check_module_fails_when_one_example_loses_its_batchless_form(tmp_path, name):
-    """Without the ``_batchless`` wrappers a single example is read as a batch: the check sees it."""
+    """Without the ``_batchless`` decorators a single example is read as a batch: the check sees it."""
     path = write_module(SPECS[name], tmp_path)
     text = path.read_text()
-    broken = "\n".join(line for line in text.splitlines() if " = _batchless(" not in line) + "\n"
+    broken = "\n".join(line for line in text.splitlines() if not line.startswith("@_batchless(")) + "\n"
     assert broken != text
     path.write_text(broken)
     with pytest.raises(ValueError, match="must have shape"):  # the example is refused as a malformed batch

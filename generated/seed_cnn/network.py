@@ -6,6 +6,7 @@
 #   templates/numpy/dense.py.j2
 #   templates/numpy/softmax.py.j2
 #   templates/numpy/network.py.j2
+#   templates/numpy/helpers.py.j2
 #   templates/numpy/module.py.j2
 #   symconv/layers/pad_kernel.py
 #   symconv/layers/window_kernel.py
@@ -34,10 +35,13 @@ columns (column-major), as the seed does.  ``SPEC`` is the layer or network this
 was generated for (``symconv check`` rebuilds its references from it).
 """
 
-from collections.abc import Iterator
-from typing import Any, Literal, NamedTuple
+import functools
+from collections.abc import Callable, Iterator
+from typing import Literal, NamedTuple
 
 import numpy as np
+
+__all__ = ["forward", "init_params", "jacobians", "loss_and_gradients", "sgd_step"]
 
 SPEC = {
     "input": [16, 16],
@@ -138,39 +142,48 @@ def _dense(shape, rows, cols, values, dtype):
     return out
 
 
-def _batchless(fn, rank, args, outs):
-    """``fn``, also taking one example without its batch axis: when its first argument has
-    ``rank`` axes (one fewer than a batch), the arguments at positions ``args`` get a batch
-    axis of one, and the results at positions ``outs`` (0 for a single result) lose it."""
-
-    def one_example(*a):
-        if np.ndim(a[0]) != rank:
-            return fn(*a)
-        out = fn(*[np.asarray(x)[None] if k in args else x for k, x in enumerate(a)])
-        if not isinstance(out, tuple):
-            return out[0] if 0 in outs else out
-        return tuple(o[0] if k in outs else o for k, o in enumerate(out))
-
-    one_example.__name__, one_example.__qualname__, one_example.__doc__ = fn.__name__, fn.__qualname__, fn.__doc__
-    return one_example
+def _per_example(fn, inputs):
+    """The positions of ``fn``'s parameters named ``inputs`` (the arguments that hold one entry per
+    example), and the name of its first parameter."""
+    names = fn.__code__.co_varnames[: fn.__code__.co_argcount]
+    return {names.index(name) for name in inputs}, names[0]
 
 
-def _too_large(entries):
-    """Refuse to build dense Jacobians that are too large (or were not written into the module)."""
-    raise ValueError(
-        f"this layer's dense vec Jacobians have {entries} entries or their index tables were too large to "
-        f"write into the module (JACOBIAN_LIMIT = {JACOBIAN_LIMIT}); generate a smaller layer to inspect them"
-    )
+def _batchless(rank, inputs, results):
+    """A decorator: ``fn`` takes a batch, and also one example without its batch axis (see the
+    module's docstring).  When the first argument has ``rank`` axes (one fewer than a batch), the
+    arguments named ``inputs`` get a batch axis of one, and the results at the positions
+    ``results`` (0 for a single result) lose it."""
+
+    def decorate(fn):
+        positions, first = _per_example(fn, inputs)
+
+        @functools.wraps(fn)
+        def one_example(*args, **kwargs):
+            if np.ndim(args[0] if args else kwargs.get(first)) != rank:
+                return fn(*args, **kwargs)
+            args = [np.asarray(x)[None] if k in positions else x for k, x in enumerate(args)]
+            kwargs = {k: np.asarray(x)[None] if k in inputs else x for k, x in kwargs.items()}
+            out = fn(*args, **kwargs)
+            if not isinstance(out, tuple):
+                return out[0] if 0 in results else out
+            return tuple(o[0] if k in results else o for k, o in enumerate(out))
+
+        return one_example
+
+    return decorate
 
 
-# -- the algorithms of symconv/layers/pad_kernel.py ---------------------------------------------
+# -- from symconv/layers/pad_kernel.py ------------------------------------------------------------
 #: per axis: input entries ``i0 .. i1 - 1`` at padded coordinates ``x0, x0 + u, ... < x1``
-Places = tuple[tuple[int, int, int, int], ...]
+_Places = tuple[tuple[int, int, int, int], ...]
+
+
 #: per axis: ``(target, source)`` padded coordinates of the copies
-Copies = tuple[tuple[tuple[int, int], ...], ...]
+_Copies = tuple[tuple[tuple[int, int], ...], ...]
 
 
-def pad_slices(places: Places, steps: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+def _pad_slices(places: _Places, steps: tuple[int, ...]) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
     """The slices of the input and of the padded planes (their last ``d`` axes) that hold the
     same entries: ``input[inner] `` lies at ``padded[outer]``."""
     inner = tuple(slice(i0, i1) for i0, i1, _, _ in places)
@@ -178,12 +191,12 @@ def pad_slices(places: Places, steps: tuple[int, ...]) -> tuple[tuple[slice, ...
     return inner, outer
 
 
-def pad_whole(places: Places, size: tuple[int, ...]) -> bool:
+def _pad_whole(places: _Places, size: tuple[int, ...]) -> bool:
     """Whether every input entry lies in the padded planes (nothing cropped)."""
     return all((i0, i1) == (0, n) for (i0, i1, _, _), n in zip(places, size, strict=True))
 
 
-def pad_fill(X: np.ndarray, copies: Copies) -> None:
+def _pad_fill(X: np.ndarray, copies: _Copies) -> None:
     """Fill the padded entries of ``X`` (its last ``d = len(copies)`` axes are the padded planes)
     with the copies, axis by axis: the copies along an axis run over the whole extent of the axes
     before it, so a corner holds the copy of a copy, as PyTorch's padding does."""
@@ -194,7 +207,7 @@ def pad_fill(X: np.ndarray, copies: Copies) -> None:
             X[(*lead, target)] = X[(*lead, source)]
 
 
-def pad_fold(G: np.ndarray, copies: Copies) -> None:
+def _pad_fold(G: np.ndarray, copies: _Copies) -> None:
     """The transpose of :func:`pad_fill`, in place on a gradient ``G`` over the padded planes:
     axis by axis in reverse order, each copy's gradient is added into the entry it copies
     (that entry's Jacobian column sums the copies)."""
@@ -205,52 +218,8 @@ def pad_fold(G: np.ndarray, copies: Copies) -> None:
             G[(*lead, source)] += G[(*lead, target)]
 
 
-class PadPlan(NamedTuple):
-    """What a pad layer's passes need: the input's ``size`` and the output's ``out`` per axis,
-    the ``planes`` (per axis) that hold both, the input at ``places`` and the output from
-    ``start`` on, the ``copies`` of a padding mode and the constant ``value`` the other
-    padded entries hold."""
-
-    size: tuple[int, ...]
-    out: tuple[int, ...]
-    planes: tuple[int, ...]
-    start: tuple[int, ...]
-    places: Places
-    copies: Copies
-    value: float
-
-
-def pad_window(plan: PadPlan) -> tuple[slice, ...]:
-    """The output's slices of the planes."""
-    return tuple(slice(a, a + n) for a, n in zip(plan.start, plan.out, strict=True))
-
-
-def pad_forward(A: np.ndarray, plan: PadPlan) -> np.ndarray:
-    """``Z = pad(A)`` for a batch ``(N, C, *size)``: the planes filled with ``value``, the input
-    at its places, the copies made axis by axis (:func:`pad_fill`), the output's window copied out."""
-    steps = (1,) * len(plan.size)
-    inner, outer = pad_slices(plan.places, steps)
-    X = np.full((*A.shape[:2], *plan.planes), plan.value, A.dtype)
-    X[(slice(None), slice(None), *outer)] = A[(slice(None), slice(None), *inner)]
-    pad_fill(X, plan.copies)
-    return np.ascontiguousarray(X[(slice(None), slice(None), *pad_window(plan))])
-
-
-def pad_backward(dZ: np.ndarray, plan: PadPlan) -> np.ndarray:
-    """``dJ/dA``: ``dZ`` in the output's window of zeroed planes, each copy's gradient folded
-    back into the entry it copies (:func:`pad_fold`), the input's places read out."""
-    steps = (1,) * len(plan.size)
-    inner, outer = pad_slices(plan.places, steps)
-    G = np.zeros((*dZ.shape[:2], *plan.planes), dZ.dtype)
-    G[(slice(None), slice(None), *pad_window(plan))] = dZ
-    pad_fold(G, plan.copies)
-    dA = np.zeros((*dZ.shape[:2], *plan.size), dZ.dtype)
-    dA[(slice(None), slice(None), *inner)] = G[(slice(None), slice(None), *outer)]
-    return dA
-
-
-# -- the algorithms of symconv/layers/window_kernel.py ------------------------------------------
-class Frame(NamedTuple):
+# -- from symconv/layers/window_kernel.py ---------------------------------------------------------
+class _Frame(NamedTuple):
     """A windowed layer's geometry along each of its ``d`` axes (any ``d``), read off the
     checked window map: ``size`` input entries, spread ``input_dilation`` apart (zeros between
     them) inside ``padded`` entries, ``before`` of them before the first input entry (negative:
@@ -269,17 +238,21 @@ class Frame(NamedTuple):
     input_dilation: tuple[int, ...]
     mode: str
 
-    @property
-    def ndim(self) -> int:
-        return len(self.size)
 
-
-# -- the algorithms of symconv/layers/conv/conv_kernel.py ---------------------------------------
+# -- from symconv/layers/conv/conv_kernel.py ------------------------------------------------------
 #: the paths of the passes (see the module's docstring)
-ConvPath = Literal["flat", "rowwise", "shifted", "strided", "scatter"]
+_ConvPath = Literal["flat", "rowwise", "shifted", "strided", "scatter"]
 
 
-class ConvPlan(NamedTuple):
+#: a path's forward pass: ``(A, K in the path's layout, dtype, plan) -> Z``
+_ConvForward = Callable[..., np.ndarray]
+
+
+#: a path's backward pass: ``(dZ, A, K in the path's layout, dtype, plan) -> (dA, dK in that layout)``
+_ConvBackward = Callable[..., tuple[np.ndarray, np.ndarray]]
+
+
+class _ConvPlan(NamedTuple):
     """What a convolution's passes need: its geometry (``frame``: the kernel is the window), the
     channels and groups, how many examples each pass takes at a time (``chunk``), where the
     input lies in the padded planes and what the padding copies (``places``, ``copies``), the
@@ -293,16 +266,16 @@ class ConvPlan(NamedTuple):
     turned), and the scatter path's output buffer (``buffer`` entries per axis, the output
     ``lead`` entries in)."""
 
-    frame: Frame
+    frame: _Frame
     cin: int
     cout: int
     groups: int
     chunk: int
-    places: Places
-    copies: Copies
+    places: _Places
+    copies: _Copies
     offsets: tuple[tuple[int, ...], ...]
     shifts: tuple[int, ...]
-    path: ConvPath
+    path: _ConvPath
     one_kernel_per_group: bool
     bias: bool
     transposed: bool
@@ -310,33 +283,25 @@ class ConvPlan(NamedTuple):
     lead: tuple[int, ...]
 
 
-def conv_forward(A: np.ndarray, K: np.ndarray, b: np.ndarray | None, plan: ConvPlan) -> np.ndarray:
+def _conv_forward(
+    A: np.ndarray, K: np.ndarray, b: np.ndarray | None, plan: _ConvPlan, forward_pass: _ConvForward
+) -> np.ndarray:
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2; no ``b_j 1`` when ``b`` is ``None``)
     for a batch ``A`` (``(N, C_in, *sizes)``) and the kernels ``K``.
 
     Every output is the window of rep.1 times the kernel (rep.2), so the outputs of a chunk of
-    examples are one product of the kernels with the gathered windows, along the plan's path."""
+    examples are one product of the kernels with the gathered windows, by ``forward_pass``, the
+    plan's path's (:func:`conv_passes`)."""
     dtype = np.result_type(A, K) if b is None else np.result_type(A, K, b)
-    if conv_vacuous(plan):
-        Z = np.zeros((A.shape[0], plan.cout, *plan.frame.out), dtype)
-    elif plan.path == "scatter":
-        Z = conv_scatter_forward(A, conv_layout(K, plan, True), dtype, plan)
-    else:
-        Kc = conv_layout(K, plan, False)
-        if plan.path == "shifted":
-            Z = conv_shifted_forward(A, Kc, dtype, plan)
-        elif plan.path == "rowwise":
-            Z = conv_rowwise_forward(A, Kc, dtype, plan)
-        elif plan.path == "flat":
-            Z = conv_flat_forward(A, Kc, dtype, plan)
-        else:
-            Z = conv_strided_forward(A, Kc, dtype, plan)
+    Z = forward_pass(A, _conv_layout(K, plan, plan.path == "scatter"), dtype, plan)
     if b is not None:
-        Z += b.astype(dtype, copy=False).reshape(-1, *(1,) * plan.frame.ndim)
+        Z += b.astype(dtype, copy=False).reshape(-1, *(1,) * len(plan.frame.size))
     return Z
 
 
-def conv_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvPlan) -> tuple[np.ndarray, ...]:
+def _conv_backward(
+    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: _ConvPlan, backward_pass: _ConvBackward
+) -> tuple[np.ndarray, ...]:
     """``(dA, dK)``, and ``db`` after them with a bias, for the incoming ``dZ = dJ/dZ`` (3.1.5):
 
     * ``dJ/dvK_{j,i} = dJ/dvZ_j dvZ_j/dvK_{j,i}``, whose column ``r`` is ``vec(A_i * E_r)``
@@ -346,62 +311,42 @@ def conv_backward(dZ: np.ndarray, A: np.ndarray, K: np.ndarray, plan: ConvPlan) 
       (eq.a2-3): each kernel position adds ``K[:, :, r]``-weighted ``dZ`` into its slice, and
       the copies of a padding mode add into the entries they copy.
 
-    Examples are taken ``chunk`` at a time so that the gathered windows stay in cache."""
+    By ``backward_pass``, the plan's path's (:func:`conv_passes`); examples are taken ``chunk`` at
+    a time so that the gathered windows stay in cache."""
     dtype = np.result_type(dZ, A, K)
-    if conv_vacuous(plan):  # no input entry meets an output: zero gradients
-        dA, dK = np.zeros(A.shape, dtype), np.zeros(K.shape, dtype)
-    elif plan.path == "scatter":
-        dA, dKs = conv_scatter_backward(dZ, A, conv_layout(K, plan, True), dtype, plan)
-        dK = conv_layout(dKs, plan, True)
-    else:
-        Kc = conv_layout(K, plan, False)
-        if plan.path == "shifted":
-            dA, dKc = conv_shifted_backward(dZ, A, Kc, dtype, plan)
-        elif plan.path == "rowwise":
-            dA, dKc = conv_rowwise_backward(dZ, A, Kc, dtype, plan)
-        elif plan.path == "flat":
-            dA, dKc = conv_flat_backward(dZ, A, Kc, dtype, plan)
-        else:
-            dA, dKc = conv_strided_backward(dZ, A, Kc, dtype, plan)
-        dK = conv_layout(dKc, plan, False)
+    scatter = plan.path == "scatter"
+    dA, dKp = backward_pass(dZ, A, _conv_layout(K, plan, scatter), dtype, plan)
+    dK = _conv_layout(dKp, plan, scatter)
     if plan.bias:
         return dA, dK, dZ.sum(axis=(0, *range(2, dZ.ndim)), dtype=dtype)
     return dA, dK
 
 
-def conv_vacuous(plan: ConvPlan) -> bool:
-    """Whether no input entry meets an output: an empty input or an empty output (then ``Z`` is
-    the bias alone and every gradient but the bias's is zero, as in PyTorch and JAX)."""
-    return 0 in plan.frame.size or 0 in plan.frame.out
-
-
-# -- layouts and work space -------------------------------------------------------------------
-def conv_swap(K: np.ndarray, groups: int) -> np.ndarray:
-    """The kernels with their two channel axes swapped group by group and turned by 180° along
+def _conv_layout(K: np.ndarray, plan: _ConvPlan, scatter: bool) -> np.ndarray:
+    """``K`` (or a gradient of it) in the layout a path reads, from the stored one, or back: the
+    scatter path reads the transposed layout, the others the convolution's.  Between the two,
+    the kernels have their two channel axes swapped group by group and are turned by 180° along
     every spatial axis: a convolution's ``(C_out, C_in/groups, *k)`` becomes the transposed
-    layout ``(C_in, C_out/groups, *k)`` of the same map, and back (it is its own inverse)."""
+    layout ``(C_in, C_out/groups, *k)`` of the same map, and back (the swap is its own inverse)."""
+    if plan.transposed == scatter:
+        return K
+    groups = plan.groups
     a, b, *k = K.shape
     swapped = K.reshape(groups, a // groups, b, *k).swapaxes(1, 2).reshape(groups * b, a // groups, *k)
     return np.ascontiguousarray(swapped[(slice(None), slice(None), *(slice(None, None, -1),) * len(k))])
 
 
-def conv_layout(K: np.ndarray, plan: ConvPlan, scatter: bool) -> np.ndarray:
-    """``K`` (or a gradient of it) in the layout a path reads, from the stored one, or back: the
-    scatter path reads the transposed layout, the others the convolution's (:func:`conv_swap`)."""
-    return conv_swap(K, plan.groups) if plan.transposed != scatter else K
-
-
-def conv_first(X: np.ndarray) -> np.ndarray:
+def _conv_first(X: np.ndarray) -> np.ndarray:
     """``X`` with its first two axes swapped (examples first, or channels first)."""
     return X.swapaxes(0, 1)
 
 
-def conv_spatial(extent: tuple[int, ...]) -> tuple[slice, ...]:
+def _conv_spatial(extent: tuple[int, ...]) -> tuple[slice, ...]:
     """Slices of the first ``extent[a]`` entries along each spatial axis."""
     return tuple(slice(0, n) for n in extent)
 
 
-def conv_size(shape: tuple[int, ...]) -> int:
+def _conv_size(shape: tuple[int, ...]) -> int:
     """The number of entries of an array of ``shape``."""
     total = 1
     for n in shape:
@@ -409,7 +354,7 @@ def conv_size(shape: tuple[int, ...]) -> int:
     return total
 
 
-def conv_strides(plan: ConvPlan) -> tuple[int, ...]:
+def _conv_strides(plan: _ConvPlan) -> tuple[int, ...]:
     """How far apart (in entries) neighbours along each axis of the padded planes are."""
     padded = plan.frame.padded
     out = [1] * len(padded)
@@ -418,66 +363,64 @@ def conv_strides(plan: ConvPlan) -> tuple[int, ...]:
     return tuple(out)
 
 
-def conv_place(A: np.ndarray, Ap: np.ndarray, plan: ConvPlan) -> None:
+def _conv_place(A: np.ndarray, Ap: np.ndarray, plan: _ConvPlan) -> None:
     """The examples ``A`` of a chunk into the padded planes ``Ap`` (channels first): the input at
     its places (the padding, and an input dilation's zeros, stay as they are), then the copies
     of a padding mode."""
-    inner, outer = pad_slices(plan.places, plan.frame.input_dilation)
-    Ap[(slice(None), slice(0, A.shape[0]), *outer)] = conv_first(A[(slice(None), slice(None), *inner)])
-    if plan.copies:
-        pad_fill(Ap[:, : A.shape[0]], plan.copies)
+    inner, outer = _pad_slices(plan.places, plan.frame.input_dilation)
+    Ap[(slice(None), slice(0, A.shape[0]), *outer)] = _conv_first(A[(slice(None), slice(None), *inner)])
+    _pad_fill(Ap[:, : A.shape[0]], plan.copies)
 
 
-def conv_unplace(planes: np.ndarray, dA: np.ndarray, n0: int, plan: ConvPlan) -> None:
+def _conv_unplace(planes: np.ndarray, dA: np.ndarray, n0: int, plan: _ConvPlan) -> None:
     """The gradient of the padded planes of a chunk (channels first) into ``dA`` from example
     ``n0`` on: the copies folded back into the entries they copy, then the input's places."""
-    if plan.copies:
-        pad_fold(planes, plan.copies)
-    inner, outer = pad_slices(plan.places, plan.frame.input_dilation)
-    dA[(slice(n0, n0 + planes.shape[1]), slice(None), *inner)] = conv_first(planes[(slice(None), slice(None), *outer)])
+    _pad_fold(planes, plan.copies)
+    inner, outer = _pad_slices(plan.places, plan.frame.input_dilation)
+    dA[(slice(n0, n0 + planes.shape[1]), slice(None), *inner)] = _conv_first(planes[(slice(None), slice(None), *outer)])
 
 
-def conv_input_gradient(A: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+def _conv_input_gradient(A: np.ndarray, dtype: np.dtype, plan: _ConvPlan) -> np.ndarray:
     """The array ``dA`` is written into: zeros where the input is cropped (no output meets those
     entries), else filled in whole by :func:`conv_unplace`."""
-    if pad_whole(plan.places, plan.frame.size):
+    if _pad_whole(plan.places, plan.frame.size):
         return np.empty(A.shape, dtype)
     return np.zeros(A.shape, dtype)
 
 
-def conv_work(n: int, dtype: np.dtype, plan: ConvPlan, *rows: int) -> list[np.ndarray]:
+def _conv_work(n: int, dtype: np.dtype, plan: _ConvPlan, *rows: int) -> list[np.ndarray]:
     """One array cut into blocks of ``rows[k]`` padded planes for each example of a chunk,
     ``(rows[k], chunk, *padded)`` each.  A single allocation per call: the memory allocator
     hands the same block back on the next call, where many large arrays would come as fresh,
     unmapped pages every time."""
     shape = (min(n, plan.chunk), *plan.frame.padded)
-    span = conv_size(shape)
+    span = _conv_size(shape)
     work = np.empty(sum(rows) * span, dtype)
     starts = np.cumsum((0, *rows)) * span
     return [work[a:b].reshape(k, *shape) for a, b, k in zip(starts[:-1], starts[1:], rows, strict=True)]
 
 
-def conv_leading(block: np.ndarray, length: int) -> np.ndarray:
+def _conv_leading(block: np.ndarray, length: int) -> np.ndarray:
     """The start of a work block as a contiguous ``(rows, length)`` array (a chunk of ``length``
     flat positions, one row per plane row of the block)."""
     return block.reshape(-1)[: block.shape[0] * length].reshape(block.shape[0], length)
 
 
-def conv_kernel_matrix(K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+def _conv_kernel_matrix(K: np.ndarray, dtype: np.dtype, plan: _ConvPlan) -> np.ndarray:
     """The kernels as the rows of a matrix, ``(C_out, CKK)``, or with groups one matrix per
     group, ``(GROUPS, OG, GKK)`` (kernel ``j`` has ``CG`` channels and meets the ``GKK`` window
     rows of its group, input channels ``(j // OG) CG`` onwards)."""
-    nk = conv_size(plan.frame.window)
+    nk = _conv_size(plan.frame.window)
     if plan.groups > 1:
         gkk = plan.cin // plan.groups * nk
         return K.reshape(plan.groups, plan.cout // plan.groups, gkk).astype(dtype, copy=False)
     return K.reshape(plan.cout, plan.cin * nk).astype(dtype, copy=False)
 
 
-def conv_kernel_columns(K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> tuple[np.ndarray, np.ndarray]:
+def _conv_kernel_columns(K: np.ndarray, dtype: np.dtype, plan: _ConvPlan) -> tuple[np.ndarray, np.ndarray]:
     """The transpose of :func:`conv_kernel_matrix` (per group: its kernels' entries by its
     kernels) and the zeroed sum of ``dK`` in the same layout."""
-    nk = conv_size(plan.frame.window)
+    nk = _conv_size(plan.frame.window)
     if plan.groups > 1:
         og, gkk = plan.cout // plan.groups, plan.cin // plan.groups * nk
         Kt = K.reshape(plan.groups, og, gkk).transpose(0, 2, 1).astype(dtype, copy=False)
@@ -486,7 +429,7 @@ def conv_kernel_columns(K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> tuple
     return K.reshape(plan.cout, ckk).T.astype(dtype, copy=False), np.zeros((ckk, plan.cout), dtype)
 
 
-def conv_kernel_gradient(dKt: np.ndarray, plan: ConvPlan) -> np.ndarray:
+def _conv_kernel_gradient(dKt: np.ndarray, plan: _ConvPlan) -> np.ndarray:
     """``dK`` (the convolution's layout) from its sum in the layout of :func:`conv_kernel_columns`."""
     shape = (plan.cout, plan.cin // plan.groups, *plan.frame.window)
     if plan.groups > 1:
@@ -494,32 +437,7 @@ def conv_kernel_gradient(dKt: np.ndarray, plan: ConvPlan) -> np.ndarray:
     return np.ascontiguousarray(dKt.T).reshape(shape)
 
 
-def conv_windows(
-    Xp: np.ndarray, window: tuple[int, ...], dilation: tuple[int, ...], step: tuple[int, ...], out: tuple[int, ...]
-) -> np.ndarray:
-    """rep.1 for a chunk of examples at once: a read-only view of the padded stack ``Xp``
-    (``(C, n, *padded)``, channels first) whose ``[c, *r, e, *p]`` entry is
-    ``Xp[c, e, *(r d + p step)]``, tap ``r`` of window ``p``; reshaped, one column per output of
-    every example (the columns of ``d vZ / d vK``, eq.a1-3)."""
-    s0, s1, *s = Xp.strides
-    shape = (Xp.shape[0], *window, Xp.shape[1], *out)
-    strides = (
-        s0,
-        *(a * d for a, d in zip(s, dilation, strict=True)),
-        s1,
-        *(a * t for a, t in zip(s, step, strict=True)),
-    )
-    return np.lib.stride_tricks.as_strided(Xp, shape=shape, strides=strides, writeable=False)
-
-
-def conv_slices(offset: tuple[int, ...], step: tuple[int, ...]) -> tuple[slice, ...]:
-    """The strided slices of one entry of ``offsets``: ``start:stop:step`` along each axis."""
-    d = len(step)
-    return tuple(slice(offset[d + 2 * a], offset[d + 2 * a + 1], step[a]) for a in range(d))
-
-
-# -- stride 1: flat padded coordinates --------------------------------------------------------
-def conv_flat_windows(Af: np.ndarray, length: int, plan: ConvPlan) -> np.ndarray:
+def _conv_flat_windows(Af: np.ndarray, length: int, plan: _ConvPlan) -> np.ndarray:
     """rep.1 in flat padded coordinates, for stride 1: ``Af`` holds each input channel's padded
     planes laid end to end (``(C_in, n prod(padded))``), and the view's ``[i, *r, t]`` entry is
     ``Af[i, t + sum_a r_a d_a stride_a]``.  Column ``t`` (a padded position of an example) then
@@ -529,208 +447,77 @@ def conv_flat_windows(Af: np.ndarray, length: int, plan: ConvPlan) -> np.ndarray
     s0, s1 = Af.strides
     frame = plan.frame
     shape = (plan.cin, *frame.window, length)
-    steps = tuple(s1 * d * w for d, w in zip(frame.dilation, conv_strides(plan), strict=True))
+    steps = tuple(s1 * d * w for d, w in zip(frame.dilation, _conv_strides(plan), strict=True))
     return np.lib.stride_tricks.as_strided(Af, shape=(shape), strides=(s0, *steps, s1), writeable=False)
 
 
-def conv_gather(A: np.ndarray, Ap: np.ndarray, Xs: np.ndarray, plan: ConvPlan) -> tuple[int, int, np.ndarray]:
+def _conv_gather(A: np.ndarray, Ap: np.ndarray, Xs: np.ndarray, plan: _ConvPlan) -> tuple[int, int, np.ndarray]:
     """rep.1 for the examples ``A`` of a chunk: placed in the padded planes ``Ap`` (channels
     first, :func:`conv_place`), then their windows into ``Xs`` (see ``conv_flat_windows``).
     Returns the chunk's flat size, the number of columns that hold windows (the last output is
     column ``length - 1``) and the windows ``X``, ``(CKK, length)``."""
-    conv_place(A, Ap, plan)
+    _conv_place(A, Ap, plan)
     m = A.shape[0]
-    size = m * conv_size(plan.frame.padded)
+    size = m * _conv_size(plan.frame.padded)
     length = size - plan.shifts[-1]
-    X = conv_leading(Xs, length)
-    windows = conv_flat_windows(Ap[:, :m].reshape(plan.cin, size), length, plan)
+    X = _conv_leading(Xs, length)
+    windows = _conv_flat_windows(Ap[:, :m].reshape(plan.cin, size), length, plan)
     np.copyto(X.reshape(plan.cin, *plan.frame.window, length), windows)
     return size, length, X
 
 
-def conv_columns(planes: np.ndarray, span: int, out: np.ndarray, plan: ConvPlan) -> np.ndarray:
-    """The shifts of flat padded ``planes`` (``(C, length)``) along every axis but the first,
-    copied into ``out``: ``out[i, *s, t] = planes[i, t + sum_a s_a d_a stride_a]`` (``a >= 2``)
-    for ``t < span``, as a ``(C prod(k_2..k_d), span)`` matrix.  Kernel position ``(r, *s)``'s
-    slice of ``offsets`` is then columns ``r d_1 stride_1`` onwards of row ``(i, *s)``: one
-    kernel row's windows of rep.1, without the ``k_1`` copies of the rows."""
-    frame = plan.frame
-    s0, s1 = planes.strides
-    steps = tuple(s1 * d * w for d, w in zip(frame.dilation[1:], conv_strides(plan)[1:], strict=True))
-    shape = (planes.shape[0], *frame.window[1:], span)
-    view = np.lib.stride_tricks.as_strided(planes, shape=shape, strides=(s0, *steps, s1))
-    X = out.reshape(-1)[: view.size].reshape(view.shape)
-    np.copyto(X, view)
-    return X.reshape(-1, span)
-
-
-def conv_rows(Kr: np.ndarray, X: np.ndarray, out: np.ndarray, temp: np.ndarray, plan: ConvPlan) -> None:
-    """``out = sum_r Kr[r] @ X[:, :, r step : r step + length]`` per group (``length`` is
-    ``out``'s, ``step = d_1 stride_1``): kernel row ``r`` of each group times its rows of the
-    shifts ``X``, added up over the ``k_1`` kernel rows in ``out`` (``temp`` holds one product)."""
-    length = out.shape[-1]
-    step = plan.frame.dilation[0] * conv_strides(plan)[0]  # kernel row r reads the planes r d_1 rows on
-    np.matmul(Kr[0], X[:, :, :length], out=out)
-    for r in range(1, plan.frame.window[0]):
-        np.matmul(Kr[r], X[:, :, r * step : r * step + length], out=temp)
-        out += temp
-
-
-def conv_flat_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
+def _conv_flat_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: _ConvPlan) -> np.ndarray:
     """Stride 1: the kernels times the windows of each chunk in flat padded coordinates
     (``conv_gather``), with groups one product per group (each group's kernels times its own
     window rows)."""
     frame = plan.frame
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
-    ckk = cin * conv_size(frame.window)
-    Km = conv_kernel_matrix(K, dtype, plan)
+    ckk = cin * _conv_size(frame.window)
+    Km = _conv_kernel_matrix(K, dtype, plan)
     n = A.shape[0]
     Z = np.empty((n, cout, *frame.out), dtype)
     # one work space per call (see conv_work): the padded input, the products, the windows
-    Ap, P, Xs = conv_work(n, dtype, plan, cin, cout, ckk)
+    Ap, P, Xs = _conv_work(n, dtype, plan, cin, cout, ckk)
     Ap.fill(0)  # the padding stays zero
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
-        size, length, X = conv_gather(A[n0 : n0 + m], Ap, Xs, plan)
+        size, length, X = _conv_gather(A[n0 : n0 + m], Ap, Xs, plan)
         out = P[:, :m]
         if groups > 1:
             Xg = X.reshape(groups, ckk // groups, length)
             np.matmul(Km, Xg, out=out.reshape(groups, cout // groups, size)[:, :, :length])
         else:
             np.matmul(Km, X, out=out.reshape(cout, size)[:, :length])
-        Z[n0 : n0 + m] = conv_first(out[(slice(None), slice(None), *conv_spatial(frame.out))])
+        Z[n0 : n0 + m] = _conv_first(out[(slice(None), slice(None), *_conv_spatial(frame.out))])
     return Z
 
 
-def conv_row_kernels(K: np.ndarray, dtype: np.dtype, plan: ConvPlan, turned: bool) -> np.ndarray:
-    """Kernel row ``r`` (position ``r`` along the first axis) of each group, ``(k_1, GROUPS, OG,
-    CG prod(k_2..k_d))`` (``Kr[r, g, o, (i, *s)] = K[g OG + o, i, r, *s]``); ``turned``: the
-    kernel turned by 180° with each group's channel axes swapped, ``(k_1, GROUPS, CG, OG
-    prod(k_2..k_d))``, the backward pass's."""
-    frame = plan.frame
-    groups, cg, og = plan.groups, plan.cin // plan.groups, plan.cout // plan.groups
-    d = frame.ndim
-    rest = conv_size(frame.window[1:])
-    Kg = K.reshape(groups, og, cg, *frame.window)
-    if turned:
-        Kg = Kg[(slice(None),) * 3 + (slice(None, None, -1),) * d]
-        order = (3, 0, 2, 1, *range(4, 3 + d))
-        return np.ascontiguousarray(Kg.transpose(order), dtype=dtype).reshape(frame.window[0], groups, cg, og * rest)
-    order = (3, 0, 1, 2, *range(4, 3 + d))
-    return np.ascontiguousarray(Kg.transpose(order), dtype=dtype).reshape(frame.window[0], groups, og, cg * rest)
-
-
-def conv_rowwise_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
-    """With ``GROUPS`` groups of ``CG`` channels (kernel j meets ``A_{o_j + i}``,
-    ``o_j = (j // OG) CG``), stride 1: the products are per group and per kernel row (position
-    along the first axis).  The padded planes are copied ``prod(k_2..k_d)`` times, shifted along
-    the other axes; kernel row ``r``'s windows are those copies ``r d_1`` rows on, so ``Z`` adds
-    up ``k_1`` products of the group's kernel row ``K[:, :, r]`` with them, and no window is
-    gathered ``k_1`` times."""
-    frame = plan.frame
-    cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
-    cg, og = cin // groups, cout // groups
-    rest = conv_size(frame.window[1:])
-    last = plan.shifts[-1]
-    rstep = frame.dilation[0] * conv_strides(plan)[0]  # kernel row r reads the planes r d_1 rows on
-    n = A.shape[0]
-    Z = np.empty((n, cout, *frame.out), dtype)
-    Kr = conv_row_kernels(K, dtype, plan, False)
-    # one work space per call (see conv_work): the padded input, the sums, one product, the shifts
-    Ap, P, T, Xs = conv_work(n, dtype, plan, cin, cout, cout, cin * rest)
-    Ap.fill(0)  # the padding stays zero
-    for n0 in range(0, n, chunk):
-        m = min(chunk, n - n0)
-        conv_place(A[n0 : n0 + m], Ap, plan)
-        size = m * conv_size(frame.padded)
-        length = size - last
-        X = conv_columns(Ap[:, :m].reshape(cin, size), length + (frame.window[0] - 1) * rstep, Xs, plan)
-        out = P[:, :m].reshape(groups, og, size)[:, :, :length]
-        product = conv_leading(T, length).reshape(groups, og, length)
-        # rep.2, eq.a1-3: each group's kernel rows times its rows of the shifts
-        conv_rows(Kr, X.reshape(groups, cg * rest, -1), out, product, plan)
-        Z[n0 : n0 + m] = conv_first(P[(slice(None), slice(0, m), *conv_spatial(frame.out))])
-    return Z
-
-
-def conv_shifted_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
-    """Depthwise (``GROUPS`` groups of one channel, kernel j on input channel j alone), stride 1:
-    rep.2 one kernel position at a time, ``k_r`` times the padded planes shifted by ``r``, in
-    place; no windows are gathered."""
-    frame = plan.frame
-    cin, cout, chunk, shifts = plan.cin, plan.cout, plan.chunk, plan.shifts
-    positions = conv_size(frame.window)
-    n = A.shape[0]
-    Z = np.empty((n, cout, *frame.out), dtype)
-    # one work space per call (see conv_work): the padded input, the sums, one product
-    Ap, P, T = conv_work(n, dtype, plan, cin, cout, cin)
-    Ap.fill(0)  # the padding stays zero
-    Kd = K.reshape(cout, positions).astype(dtype, copy=False)
-    for n0 in range(0, n, chunk):
-        m = min(chunk, n - n0)
-        conv_place(A[n0 : n0 + m], Ap, plan)
-        size = m * conv_size(frame.padded)
-        length = size - shifts[-1]
-        Af = Ap[:, :m].reshape(cin, size)
-        out = P[:, :m].reshape(cout, size)[:, :length]
-        product = conv_leading(T, length)
-        first = shifts[0]  # the first kernel position starts the sum
-        np.multiply(Kd[:, :1], Af[:, first : first + length], out=out)
-        for rs in range(1, positions):
-            shift = shifts[rs]
-            np.multiply(Kd[:, rs, None], Af[:, shift : shift + length], out=product)
-            out += product
-        Z[n0 : n0 + m] = conv_first(P[(slice(None), slice(0, m), *conv_spatial(frame.out))])
-    return Z
-
-
-def conv_strided_forward(A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
-    """Any stride and input dilation: the kernels times the windows of each chunk
-    (``conv_windows``), with groups one product per group (kernel j meets the ``CG`` input
-    channels of its group only, ``A_{o_j + i}``, ``o_j = (j // OG) CG``)."""
-    frame = plan.frame
-    cin, cout, chunk = plan.cin, plan.cout, plan.chunk
-    nz = conv_size(frame.out)
-    Km = conv_kernel_matrix(K, dtype, plan)
-    n = A.shape[0]
-    Z = np.empty((n, cout, nz), dtype)
-    Ap = np.zeros((cin, min(n, chunk), *frame.padded), dtype)  # the padding stays zero
-    for n0 in range(0, n, chunk):
-        m = min(chunk, n - n0)
-        conv_place(A[n0 : n0 + m], Ap, plan)
-        # the window rows (GKK per group, or CKK) by the outputs of the chunk
-        windows = conv_windows(Ap[:, :m], frame.window, frame.dilation, frame.stride, frame.out)
-        X = windows.reshape(*Km.shape[:-2], Km.shape[-1], m * nz)
-        Z[n0 : n0 + m] = (Km @ X).reshape(cout, m, nz).transpose(1, 0, 2)
-    return Z.reshape(n, cout, *frame.out)
-
-
-def conv_flat_backward(
-    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
+def _conv_flat_backward(
+    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: _ConvPlan
 ) -> tuple[np.ndarray, np.ndarray]:
     """Stride 1: ``dK`` is the windows of each chunk (``conv_gather``) times ``dZ`` in flat
     padded coordinates; each kernel position adds its ``K``-weighted ``dZ`` into the input
     shifted by ``r``."""
     frame = plan.frame
     cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
-    positions = conv_size(frame.window)
+    positions = _conv_size(frame.window)
     ckk = cin * positions
     n = A.shape[0]
-    Kt, dKt = conv_kernel_columns(K, dtype, plan)
-    dA = conv_input_gradient(A, dtype, plan)
+    Kt, dKt = _conv_kernel_columns(K, dtype, plan)
+    dA = _conv_input_gradient(A, dtype, plan)
     # one work space per call (see conv_work): the padded input, dZ in flat padded coordinates,
     # dA's padded planes, and the windows and the K-weighted dZ of eq.a2-3 (CKK rows each)
-    Ap, Gp, dAp, Xs, Ds = conv_work(n, dtype, plan, cin, cout, cin, ckk, ckk)
+    Ap, Gp, dAp, Xs, Ds = _conv_work(n, dtype, plan, cin, cout, cin, ckk, ckk)
     Ap.fill(0)  # the padding stays zero
     Gp.fill(0)  # zero at the positions that are no output's
     for n0 in range(0, n, chunk):
         m = min(chunk, n - n0)
-        size, length, X = conv_gather(A[n0 : n0 + m], Ap, Xs, plan)
-        Gp[(slice(None), slice(0, m), *conv_spatial(frame.out))] = conv_first(dZ[n0 : n0 + m])
+        size, length, X = _conv_gather(A[n0 : n0 + m], Ap, Xs, plan)
+        Gp[(slice(None), slice(0, m), *_conv_spatial(frame.out))] = _conv_first(dZ[n0 : n0 + m])
         if groups > 1:
             G = Gp[:, :m].reshape(groups, cout // groups, size)[:, :, :length]
             dKt += X.reshape(groups, ckk // groups, length) @ G.transpose(0, 2, 1)
-            Dg = conv_leading(Ds, length).reshape(groups, ckk // groups, length)
+            Dg = _conv_leading(Ds, length).reshape(groups, ckk // groups, length)
             if plan.one_kernel_per_group:
                 # one kernel per group: the product Kt @ G has an inner size of 1, a broadcast product
                 D = np.multiply(Kt, G, out=Dg).reshape(cin, positions, length)
@@ -739,278 +526,29 @@ def conv_flat_backward(
         else:
             G = Gp[:, :m].reshape(cout, size)[:, :length]
             dKt += X @ G.T
-            D = np.matmul(Kt, G, out=conv_leading(Ds, length)).reshape(cin, positions, length)
+            D = np.matmul(Kt, G, out=_conv_leading(Ds, length)).reshape(cin, positions, length)
         planes = dAp[:, :m]
         flat = planes.reshape(cin, size)
         flat.fill(0)
         # eq.a2-3: kernel position r adds its K-weighted dZ into the input shifted by r
         for rs, shift in enumerate(plan.shifts):
             flat[:, shift : shift + length] += D[:, rs]
-        conv_unplace(planes, dA, n0, plan)
-    return dA, conv_kernel_gradient(dKt, plan)
+        _conv_unplace(planes, dA, n0, plan)
+    return dA, _conv_kernel_gradient(dKt, plan)
 
 
-def conv_rowwise_backward(
-    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
-) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise, as the forward pass: both come from the shifts of ``dZ``'s padded planes (the
-    closed forms of 3.1.5, ``grad_K J = Apad ⋆ G`` and ``grad_A J = full(G ⋆ rot180(K))``).
-    ``dZ``'s planes sit after ``shifts[-1]`` zeros, so the window of flat input position ``u``
-    at the turned kernel position is ``dZ`` at ``u - shifts[r]``, the outputs whose windows hold
-    ``u`` there: ``dA`` adds up one product per kernel row of the turned kernel with them, and
-    ``dK``'s row ``r`` is their product with the padded input."""
-    frame = plan.frame
-    cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
-    cg, og = cin // groups, cout // groups
-    d, hk = frame.ndim, frame.window[0]
-    rest = conv_size(frame.window[1:])
-    last = plan.shifts[-1]
-    rstep = frame.dilation[0] * conv_strides(plan)[0]  # kernel row r reads the planes r d_1 rows on
-    plane = conv_size(frame.padded)
-    n = A.shape[0]
-    Kf = conv_row_kernels(K, dtype, plan, True)
-    dKf = np.zeros((hk, groups, og * rest, cg), dtype)
-    dA = conv_input_gradient(A, dtype, plan)
-    # one work space per call (see conv_work): the padded input, dA's padded planes, one product
-    Ap, dAp, T = conv_work(n, dtype, plan, cin, cin, cin)
-    Ap.fill(0)  # the padding stays zero
-    # dZ's padded planes in flat coordinates after shifts[-1] zeros (zero at the positions that
-    # are no output's), and their shifts
-    size = min(n, chunk) * plane
-    Gb = np.zeros((cout, last + size), dtype)
-    Xs = np.empty(cout * rest * (size + (hk - 1) * rstep), dtype)
-    for n0 in range(0, n, chunk):
-        m = min(chunk, n - n0)
-        size = m * plane
-        conv_place(A[n0 : n0 + m], Ap, plan)
-        G = Gb[:, last : last + size].reshape(cout, m, *frame.padded)
-        G[(slice(None), slice(None), *conv_spatial(frame.out))] = conv_first(dZ[n0 : n0 + m])
-        X = conv_columns(Gb, size + (hk - 1) * rstep, Xs, plan).reshape(groups, og * rest, -1)
-        # eq.a1-3: dK's turned row r is dZ's windows there times the padded input
-        Af = Ap[:, :m].reshape(groups, cg, size)
-        for r in range(hk):
-            dKf[r] += X[:, :, r * rstep : r * rstep + size] @ Af.transpose(0, 2, 1)
-        # eq.a2-3: dA's padded planes, the turned kernel's rows times dZ's windows
-        out = dAp[:, :m].reshape(groups, cg, size)
-        conv_rows(Kf, X, out, conv_leading(T, size).reshape(groups, cg, size), plan)
-        conv_unplace(dAp[:, :m], dA, n0, plan)
-    # dKf[r, g, (o, *s), i] = dK[g OG + o, i, k_1 - 1 - r, *(k - 1 - s)]
-    dKr = dKf.reshape(hk, groups, og, *frame.window[1:], cg).transpose(1, 2, 2 + d, 0, *range(3, 2 + d))
-    turned = dKr[(slice(None),) * 3 + (slice(None, None, -1),) * d]
-    return dA, np.ascontiguousarray(turned).reshape(cout, cg, *frame.window)
-
-
-def conv_shifted_backward(
-    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
-) -> tuple[np.ndarray, np.ndarray]:
-    """Depthwise: kernel position ``r`` at a time, on the padded planes shifted by ``r``."""
-    frame = plan.frame
-    cin, cout, chunk, shifts = plan.cin, plan.cout, plan.chunk, plan.shifts
-    positions = conv_size(frame.window)
-    n = A.shape[0]
-    Kd = K.reshape(cout, positions).astype(dtype, copy=False)
-    dKd = np.zeros((cout, positions), dtype)
-    dA = conv_input_gradient(A, dtype, plan)
-    # one work space per call (see conv_work): the padded input, dZ in flat padded coordinates,
-    # dA's padded planes, one product
-    Ap, Gp, dAp, T = conv_work(n, dtype, plan, cin, cout, cin, cin)
-    Ap.fill(0)  # the padding stays zero
-    Gp.fill(0)  # zero at the positions that are no output's
-    for n0 in range(0, n, chunk):
-        m = min(chunk, n - n0)
-        conv_place(A[n0 : n0 + m], Ap, plan)
-        Gp[(slice(None), slice(0, m), *conv_spatial(frame.out))] = conv_first(dZ[n0 : n0 + m])
-        size = m * conv_size(frame.padded)
-        length = size - shifts[-1]
-        Af = Ap[:, :m].reshape(cin, size)
-        G = Gp[:, :m].reshape(cout, size)[:, :length]
-        product = conv_leading(T, length)
-        flat = dAp[:, :m].reshape(cin, size)
-        flat.fill(0)
-        for rs, shift in enumerate(shifts):
-            # eq.a1-3: dJ/dk_r is dZ times the input plane shifted by r
-            dKd[:, rs] += np.einsum("ct,ct->c", Af[:, shift : shift + length], G)
-            # eq.a2-3: k_r times dZ, added into the input shifted by r
-            np.multiply(Kd[:, rs, None], G, out=product)
-            flat[:, shift : shift + length] += product
-        conv_unplace(dAp[:, :m], dA, n0, plan)
-    return dA, dKd.reshape(cout, cin // plan.groups, *frame.window)
-
-
-def conv_strided_backward(
-    dZ: np.ndarray, A: np.ndarray, K: np.ndarray, dtype: np.dtype, plan: ConvPlan
-) -> tuple[np.ndarray, np.ndarray]:
-    """Any stride and input dilation: ``dK`` is the windows of each chunk (``conv_windows``)
-    times ``dZ``; each kernel position adds its ``K``-weighted ``dZ`` into its strided slice of
-    ``offsets``."""
-    frame = plan.frame
-    cin, chunk = plan.cin, plan.chunk
-    nz = conv_size(frame.out)
-    n = A.shape[0]
-    Kt, dKt = conv_kernel_columns(K, dtype, plan)
-    dA = conv_input_gradient(A, dtype, plan)
-    size = (min(n, chunk), *frame.padded)
-    Ap = np.zeros((cin, *size), dtype)  # channels first: the padding stays zero
-    dAp = np.empty((cin, *size), dtype)
-    d = frame.ndim
-    for n0 in range(0, n, chunk):
-        m = min(chunk, n - n0)
-        conv_place(A[n0 : n0 + m], Ap, plan)
-        # the window rows and dZ's rows (per group with groups) by the outputs of the chunk
-        windows = conv_windows(Ap[:, :m], frame.window, frame.dilation, frame.stride, frame.out)
-        X = windows.reshape(*dKt.shape[:-1], m * nz)
-        G = conv_first(dZ[n0 : n0 + m]).astype(dtype, copy=False).reshape(*Kt.shape[:-2], -1, m * nz)
-        dKt += X @ G.swapaxes(-1, -2)
-        if plan.one_kernel_per_group:
-            D = (Kt * G).reshape(cin, *frame.window, m, *frame.out)  # Kt @ G, inner size 1
-        else:
-            D = (Kt @ G).reshape(cin, *frame.window, m, *frame.out)
-        planes = dAp[:, :m]
-        planes[...] = 0
-        for offset in plan.offsets:
-            planes[(slice(None), slice(None), *conv_slices(offset, frame.stride))] += D[(slice(None), *offset[:d])]
-        conv_unplace(planes, dA, n0, plan)
-    return dA, conv_kernel_gradient(dKt, plan)
-
-
-# -- input dilation at stride 1: the scatter ---------------------------------------------------
-def conv_scatter_inputs(A: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
-    """The examples ``A`` of a chunk channels first, one ``(C_in/G, m prod(sizes))`` matrix per group."""
-    return conv_first(A).astype(dtype).reshape(plan.groups, plan.cin // plan.groups, -1)
-
-
-def conv_phases(plan: ConvPlan) -> tuple[int, ...]:
-    """The output buffer split by phase: along an axis of step ``u`` (the input dilation), buffer
-    entry ``y`` is entry ``y // u`` of phase ``y % u``, so the array ``(*u, *ceil(buffer / u))``
-    holds each phase's entries side by side, and the slice of ``offsets`` that position ``r``
-    meets (start ``t``, step ``u``) is the contiguous run ``t // u ..`` of phase ``t % u``."""
-    steps = plan.frame.input_dilation
-    return (*steps, *(-(-b // u) for b, u in zip(plan.buffer, steps, strict=True)))
-
-
-def conv_phase_slices(offset: tuple[int, ...], plan: ConvPlan) -> tuple[int | slice, ...]:
-    """The phases and the contiguous runs (``size`` entries) of one entry of ``offsets``."""
-    frame = plan.frame
-    d = frame.ndim
-    starts = [offset[d + 2 * a] for a in range(d)]
-    steps = frame.input_dilation
-    return (
-        *(t % u for t, u in zip(starts, steps, strict=True)),
-        *(slice(t // u, t // u + n) for t, u, n in zip(starts, steps, frame.size, strict=True)),
-    )
-
-
-def conv_unphase(Ph: np.ndarray, plan: ConvPlan) -> np.ndarray:
-    """The output buffer (``(C, m, *buffer)``) from its phases (``(C, m, *u, *ceil(buffer / u))``)."""
-    d = plan.frame.ndim
-    order = (0, 1, *(v for a in range(d) for v in (2 + d + a, 2 + a)))
-    shape = (*Ph.shape[:2], *(q * u for q, u in zip(Ph.shape[2 + d :], Ph.shape[2 : 2 + d], strict=True)))
-    return Ph.transpose(order).reshape(shape)[(slice(None), slice(None), *conv_spatial(plan.buffer))]
-
-
-def conv_scatter_forward(A: np.ndarray, Ks: np.ndarray, dtype: np.dtype, plan: ConvPlan) -> np.ndarray:
-    """Input dilation ``u`` at stride 1 (the transposed convolution's own form,
-    ``vZ_j = sum_i (dvY/dvU)^T vA_i``): each input entry ``a_{i,p}`` times the turned kernel
-    (``Ks``, ``(C_in, C_out/groups, *k)``), for a chunk of examples one product of the kernels
-    with the input per group, is added into the output buffer at its slice of ``offsets``
-    (position ``r`` of the turned kernel, input entry ``p``: buffer entry ``r d + p u``), each
-    slice a contiguous run of one phase of the buffer (:func:`conv_phases`); the output is the
-    buffer from ``lead`` on."""
-    frame = plan.frame
-    cout, chunk, d = plan.cout, plan.chunk, frame.ndim
-    n = A.shape[0]
-    cin_g, cout_g = plan.cin // plan.groups, cout // plan.groups
-    # (G, C_out/G prod(k), C_in/G): row (l, *r) of group g holds Ks[g C_in/G + c, l, *r]
-    rows = cout_g * conv_size(frame.window)
-    Kg = Ks.reshape(plan.groups, cin_g, rows).transpose(0, 2, 1).astype(dtype)
-    Z = np.empty((n, cout, *frame.out), dtype)
-    # one work space per call (see conv_work): the products, then the buffer by phase
-    first, na = min(n, chunk), conv_size(frame.size)
-    phases = conv_phases(plan)
-    work = np.empty(plan.groups * rows * first * na + cout * first * conv_size(phases), dtype)
-    products = work[: plan.groups * rows * first * na].reshape(plan.groups, rows, first * na)
-    Ph = work[plan.groups * rows * first * na :].reshape(cout, first, *phases)  # channels first, by phase
-    inner = tuple(slice(a, a + o) for a, o in zip(plan.lead, frame.out, strict=True))
-    for n0 in range(0, n, chunk):
-        m = min(chunk, n - n0)
-        here = products if m == first else np.empty((plan.groups, rows, m * na), dtype)
-        np.matmul(Kg, conv_scatter_inputs(A[n0 : n0 + m], dtype, plan), out=here)
-        P: Any = here.reshape(cout, *frame.window, m, *frame.size)
-        out = Ph[:, :m]
-        out.fill(0)
-        for offset in plan.offsets:
-            out[(slice(None), slice(None), *conv_phase_slices(offset, plan))] += P[(slice(None), *offset[:d])]
-        Z[n0 : n0 + m] = conv_first(conv_unphase(out, plan)[(slice(None), slice(None), *inner)])
-    return Z
-
-
-def conv_scatter_backward(
-    dZ: np.ndarray, A: np.ndarray, Ks: np.ndarray, dtype: np.dtype, plan: ConvPlan
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(dA, dKs)`` of :func:`conv_scatter_forward`: ``dJ/dvA_i = sum_j dJ/dvZ_j (dvY/dvU)^T``
-    is the strided convolution of ``dZ`` (in the buffer, from ``lead`` on) by the turned kernels
-    (eq.a2-3 read forward): the windows of the buffer (taps ``d`` apart, windows ``u`` apart,
-    each tap's windows a contiguous run of one phase of the buffer) times the kernels, one
-    product per group; ``dJ/dKs`` is the same windows times the input."""
-    frame = plan.frame
-    cin, cout, groups, chunk = plan.cin, plan.cout, plan.groups, plan.chunk
-    cin_g, nk = cin // groups, conv_size(frame.window)
-    rows_k = cout // groups * nk
-    na = conv_size(frame.size)
-    n = A.shape[0]
-    d = frame.ndim
-    Kg = Ks.reshape(groups, cin_g, rows_k).astype(dtype, copy=False)
-    dKg = np.zeros((groups, cin_g, rows_k), dtype)
-    dA = np.empty(A.shape, dtype)
-    phases = conv_phases(plan)
-    first = min(n, chunk)
-    # one work space per call (see conv_work): dZ in the buffer (zero outside the output), the
-    # buffer by phase, the windows (C_out, prod(k), m, *size) and the input's gradient
-    buffer = tuple(q * u for q, u in zip(phases[d:], phases[:d], strict=True))
-    sizes = (
-        cout * first * conv_size(buffer),
-        cout * first * conv_size(phases),
-        cout * nk * first * na,
-        cin * first * na,
-    )
-    work = np.empty(sum(sizes), dtype)
-    starts = np.cumsum((0, *sizes))
-    Gp = work[starts[0] : starts[1]].reshape(cout, first, *buffer)
-    Gp.fill(0)
-    Ph = work[starts[1] : starts[2]].reshape(cout, first, *phases)
-    Xs = work[starts[2] : starts[3]].reshape(cout, nk, first * na)
-    Ds = work[starts[3] : starts[4]].reshape(groups, cin_g, first * na)
-    inner = tuple(slice(a, a + o) for a, o in zip(plan.lead, frame.out, strict=True))
-    split = (*(v for q, u in zip(phases[d:], phases[:d], strict=True) for v in (q, u)),)
-    order = (0, 1, *(3 + 2 * a for a in range(d)), *(2 + 2 * a for a in range(d)))
-    for n0 in range(0, n, chunk):
-        m = min(chunk, n - n0)
-        Gp[(slice(None), slice(0, m), *inner)] = conv_first(dZ[n0 : n0 + m])
-        np.copyto(Ph[:, :m], Gp[:, :m].reshape(cout, m, *split).transpose(order))
-        X = Xs[:, :, : m * na].reshape(cout, nk, m, *frame.size)
-        for k, offset in enumerate(plan.offsets):
-            X[:, k] = Ph[(slice(None), slice(0, m), *conv_phase_slices(offset, plan))]
-        X = X.reshape(groups, rows_k, m * na)
-        D = Ds if m == first else np.empty((groups, cin_g, m * na), dtype)
-        np.matmul(Kg, X, out=D)
-        D = D.reshape(cin, m, *frame.size)
-        dA[n0 : n0 + m] = conv_first(D)
-        dKg += np.matmul(conv_scatter_inputs(A[n0 : n0 + m], dtype, plan), X.transpose(0, 2, 1))
-    return dA, dKg.reshape(Ks.shape)
-
-
-# -- the algorithms of symconv/layers/pool/planes_kernel.py -------------------------------------
-def chunk_of(chunk: int, planes: int) -> int:
+# -- from symconv/layers/pool/planes_kernel.py ----------------------------------------------------
+def _chunk_of(chunk: int, planes: int) -> int:
     """How many planes a pass takes at a time: at most ``chunk``, at least one."""
     return min(chunk, max(planes, 1))
 
 
-def frame_padded(frame: Frame) -> bool:
+def _frame_padded(frame: _Frame) -> bool:
     """Whether the input has any padding or input dilation (its padded planes are not the input's)."""
     return frame.padded != frame.size
 
 
-def frame_interior(frame: Frame) -> tuple[slice, ...]:
+def _frame_interior(frame: _Frame) -> tuple[slice, ...]:
     """Where the input entries lie in a padded plane, per axis: from ``before`` on, ``input_dilation``
     apart (pooling pads, it never crops)."""
     return tuple(
@@ -1018,20 +556,20 @@ def frame_interior(frame: Frame) -> tuple[slice, ...]:
     )
 
 
-def padded_chunks(
-    planes_in: np.ndarray, frame: Frame, chunk: int, fill: float
+def _padded_chunks(
+    planes_in: np.ndarray, frame: _Frame, chunk: int, fill: float
 ) -> Iterator[tuple[int, int, np.ndarray]]:
     """``(a, b, Ip)`` for the planes ``a .. b - 1`` of ``planes_in`` (``(planes, *size)``), ``chunk``
     at a time: ``Ip`` is those planes padded (``(b - a, *padded)``), the padding (and an input
     dilation's zeros) holding ``fill``.  With padding, each chunk is copied into one buffer whose
     other entries keep ``fill``; without, ``Ip`` is a view of ``planes_in``."""
     planes = planes_in.shape[0]
-    if not frame_padded(frame):
+    inside = (slice(None), *_frame_interior(frame))
+    if not _frame_padded(frame):
         for a in range(0, planes, chunk):
             yield a, min(a + chunk, planes), planes_in[a : a + chunk]
         return
     padded = np.full((chunk, *frame.padded), fill, planes_in.dtype)
-    inside = (slice(None), *frame_interior(frame))
     for a in range(0, planes, chunk):
         b = min(a + chunk, planes)
         Ip = padded[: b - a]
@@ -1039,27 +577,31 @@ def padded_chunks(
         yield a, b, Ip
 
 
-def tap_slice(frame: Frame, axis: int, r: int) -> slice:
+def _tap_slice(frame: _Frame, axis: int, r: int) -> slice:
     """Along ``axis`` of a padded plane: tap ``r`` of every window, padded entries
     ``r d, r d + s, ...`` (``out`` of them)."""
     d, s, n = frame.dilation[axis], frame.stride[axis], frame.out[axis]
     return slice(r * d, r * d + (n - 1) * s + 1, s)
 
 
-def along(ndim: int, axis: int, part: slice) -> tuple[slice, ...]:
+def _along(ndim: int, axis: int, part: slice) -> tuple[slice, ...]:
     """``part`` on ``axis`` of a chunk of planes (the planes first), everything elsewhere."""
     out = [slice(None)] * (ndim + 1)
     out[axis + 1] = part
     return tuple(out)
 
 
-# -- the algorithms of symconv/layers/pool/avg_kernel.py ----------------------------------------
+# -- from symconv/layers/pool/avg_kernel.py -------------------------------------------------------
 #: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input lines
 #: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of lines ``p0, p0 + 1, ...``
-Run = tuple[int, int, tuple[int, ...]]
+_Run = tuple[int, int, tuple[int, ...]]
 
 
-class AvgPool(NamedTuple):
+#: the backward pass's spread along one axis: ``(target, source, axis, plan) -> the spread source``
+_Spread = Callable[..., np.ndarray]
+
+
+class _AvgPool(NamedTuple):
     """What an average-pooling layer's passes need: its window geometry (``frame``), the channels,
     the coefficient ``1/prod(window)`` of ``P`` (or the ``(*out)`` array of ``1/D_p``), how many
     planes each pass takes at a time, and the backward pass's spreads (read off the checked runs),
@@ -1068,54 +610,54 @@ class AvgPool(NamedTuple):
     = window, no dilation); ``repeat_last``: tiles wide enough that ``np.repeat`` spreads the last
     axis."""
 
-    frame: Frame
+    frame: _Frame
     channels: int
     coef: float | np.ndarray
     forward_chunk: int
     chunk: int
-    runs: tuple[tuple[Run, ...], ...]
+    runs: tuple[tuple[_Run, ...], ...]
     classes: tuple[tuple[int, tuple[int, ...]], ...]
     tiles: bool
     repeat_last: bool
 
 
-def avgpool_forward(I: np.ndarray, plan: AvgPool) -> np.ndarray:
+def _avgpool_forward(I: np.ndarray, plan: _AvgPool) -> np.ndarray:
     """``A_j = I_j * P`` for a batch ``I`` (``(N, C, *size)``), padded entries counting as zeros.
 
     The window sums are taken one axis at a time, a chunk of planes at a time: along the first
     axis (tap ``r`` of window band ``p`` is padded entry ``p s + r d``), then the next, ..., the
     last sweep writing the output, which is then scaled by ``P``'s coefficient."""
     fr = plan.frame
-    d = fr.ndim
+    d = len(fr.size)
     n = I.shape[0]
     planes = n * plan.channels
-    chunk = chunk_of(plan.forward_chunk, planes)
+    chunk = _chunk_of(plan.forward_chunk, planes)
     A = np.empty((planes, *fr.out), I.dtype)
     shapes, now = [], list(fr.padded)
     for ax in range(d):
         now[ax] = fr.out[ax]
         shapes.append((chunk, *now))
     work = [np.empty(shape, I.dtype) for shape in shapes[:-1]]
-    for a, b, Ip in padded_chunks(I.reshape(planes, *fr.size), fr, chunk, 0.0):
+    for a, b, Ip in _padded_chunks(I.reshape(planes, *fr.size), fr, chunk, 0.0):
         source = Ip
         for ax in range(d):
             out = A[a:b] if ax == d - 1 else work[ax][: b - a]
-            np.copyto(out, source[along(d, ax, tap_slice(fr, ax, 0))])
+            np.copyto(out, source[_along(d, ax, _tap_slice(fr, ax, 0))])
             for r in range(1, fr.window[ax]):
-                out += source[along(d, ax, tap_slice(fr, ax, r))]
+                out += source[_along(d, ax, _tap_slice(fr, ax, r))]
             source = out
         source *= plan.coef
     return A.reshape(n, plan.channels, *fr.out)
 
 
-def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
+def _avgpool_backward(dA: np.ndarray, plan: _AvgPool, spreads: tuple[_Spread, ...]) -> np.ndarray:
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` for a batch ``dA`` (``(N, C, *out)``): column ``r`` of
     the Jacobian is ``vec(dI/dI_r * P)``, so every window position passes its coefficient times
     ``dA`` back to its slice.  ``P`` is an outer product of ones, so the sum over the window
-    positions is spread along the last axis, then along each earlier one, a chunk of planes at a
-    time (kept in the CPU cache)."""
+    positions is spread along the last axis, then along each earlier one (``spreads[a]`` along
+    axis ``a``: :func:`avgpool_spreads`), a chunk of planes at a time (kept in the CPU cache)."""
     fr = plan.frame
-    d = fr.ndim
+    d = len(fr.size)
     n = dA.shape[0]
     planes = n * plan.channels
     G = dA.reshape(planes, *fr.out)
@@ -1132,28 +674,31 @@ def avgpool_backward(dA: np.ndarray, plan: AvgPool) -> np.ndarray:
         b = min(a + plan.chunk, planes)
         source = np.multiply(G[a:b], plan.coef, out=scaled[: b - a])
         for ax in reversed(range(d)):
-            if ax == d - 1 and plan.repeat_last:
-                # the windows tile the input: each entry to its window's entries along the last axis
-                spread = np.repeat(source, fr.window[ax], axis=-1)
-                if ax == 0:
-                    dI[a:b] = spread
-                source = spread
-                continue
-            target = dI[a:b] if ax == 0 else work[ax][: b - a]
-            if plan.tiles and ax < d - 1:
-                # the windows tile the input: each line of source is copied to the lines of its windows
-                shape = (b - a, *target.shape[1 : ax + 1], fr.out[ax], fr.window[ax], *target.shape[ax + 2 :])
-                target.reshape(shape)[...] = np.expand_dims(source, ax + 2)
-            else:
-                if ax == d - 1 and plan.classes:
-                    spread_classes(target.reshape(-1), source.reshape(-1), plan.classes, fr.stride[ax])
-                if plan.runs[ax]:
-                    spread_runs(target.swapaxes(ax + 1, -1), source.swapaxes(ax + 1, -1), plan.runs[ax], fr.stride[ax])
-            source = target
+            target = dI[a:b] if ax == 0 else work[ax][: b - a] if ax in work else None
+            source = spreads[ax](target, source, ax, plan)
     return dI.reshape(n, plan.channels, *fr.size)
 
 
-def spread_runs(out: np.ndarray, source: np.ndarray, runs: tuple[Run, ...], step: int) -> None:
+def _avgpool_spread_runs(target: np.ndarray, source: np.ndarray, ax: int, plan: _AvgPool) -> np.ndarray:
+    """Along axis ``ax``: the runs of ``runs[ax]`` (:func:`spread_runs`), along the last axis after
+    the classes (:func:`spread_classes`), which the runs then overwrite where they differ."""
+    fr = plan.frame
+    if ax == len(fr.size) - 1:
+        _spread_classes(target.reshape(-1), source.reshape(-1), plan.classes, fr.stride[ax])
+    _spread_runs(target.swapaxes(ax + 1, -1), source.swapaxes(ax + 1, -1), plan.runs[ax], fr.stride[ax])
+    return target
+
+
+def _avgpool_spread_tiles(target: np.ndarray, source: np.ndarray, ax: int, plan: _AvgPool) -> np.ndarray:
+    """The windows tile the input: each line of ``source`` along axis ``ax`` copied to the lines
+    of its window."""
+    fr = plan.frame
+    shape = (source.shape[0], *target.shape[1 : ax + 1], fr.out[ax], fr.window[ax], *target.shape[ax + 2 :])
+    target.reshape(shape)[...] = np.expand_dims(source, ax + 2)
+    return target
+
+
+def _spread_runs(out: np.ndarray, source: np.ndarray, runs: tuple[_Run, ...], step: int) -> None:
     """Along the last axis: ``out[..., i0:i1:step]`` gets the sum, over the run's ``starts``, of
     ``source[..., p0:p0 + m]`` (zero for a run no window reads), for each run ``(i0, i1, starts)``."""
     for i0, i1, starts in runs:
@@ -1169,7 +714,7 @@ def spread_runs(out: np.ndarray, source: np.ndarray, runs: tuple[Run, ...], step
                 part += source[..., p0 : p0 + m]
 
 
-def spread_classes(
+def _spread_classes(
     out: np.ndarray, source: np.ndarray, classes: tuple[tuple[int, tuple[int, ...]], ...], step: int
 ) -> None:
     """Flattened, ``out`` ``step`` times as long as ``source``: ``out[e::step][x]`` gets the sum, over
@@ -1186,28 +731,6 @@ def spread_classes(
             np.add(source[lo + shifts[0] : hi + shifts[0]], source[lo + shifts[1] : hi + shifts[1]], out=part[lo:hi])
             for d in shifts[2:]:
                 part[lo:hi] += source[lo + d : hi + d]
-
-
-def lppool_forward(I: np.ndarray, plan: AvgPool, norm: float) -> tuple[np.ndarray, np.ndarray]:
-    """PyTorch's ``lp_pool``: ``A_p = (c_p S_p)^(1/n)``, ``S_p`` the window sum of ``I^n``
-    (:func:`avgpool_forward` on ``I^n``, its coefficient ``c_p``); ``(A, c_p S_p)`` (the backward
-    pass's saved sums).  NaN where the real root does not exist, as in PyTorch."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        S = avgpool_forward(np.power(I, I.dtype.type(norm)), plan)
-        return np.power(S, I.dtype.type(1.0 / norm)), S
-
-
-def lppool_backward(dA: np.ndarray, I: np.ndarray, S: np.ndarray, plan: AvgPool, norm: float) -> np.ndarray:
-    """``dJ/dI_r = sum_p dJ/dA_p c_p I_r^(n-1) (c_p S_p)^(1/n - 1)``: ``dA (c S)^(1/n - 1)`` spread back
-    by :func:`avgpool_backward` (which multiplies by ``c_p``), times ``I^(n-1)``.  Where the window
-    sum ``S_p`` is 0 no gradient passes, for every ``n`` (PyTorch's: its ``relu`` of the sum masks
-    the root's infinite slope, and with ``n = 1`` the sum's slope 1 as well)."""
-    t = I.dtype.type
-    with np.errstate(invalid="ignore", divide="ignore"):
-        slope = np.ones_like(S) if norm == 1.0 else np.power(S, t(1.0 / norm - 1.0))
-        slope[S == 0] = 0
-        G = avgpool_backward(dA * slope, plan)
-        return G if norm == 1.0 else G * np.power(I, t(norm - 1.0))
 
 
 # -- 2-D convolution (seed section 2, 3.1.5, Appendix A) -------------------------------
@@ -1464,7 +987,7 @@ _L1_JAC_INP = (
 # fmt: on
 #: the geometry and the constants of the passes (``ConvPlan``'s fields), the flat path;
 #: examples per step: a chunk's work takes about 909792 bytes in float64
-_L1_FRAME = Frame(
+_L1_FRAME = _Frame(
     size=(16, 16),
     padded=(18, 18),
     out=(16, 16),
@@ -1475,7 +998,7 @@ _L1_FRAME = Frame(
     input_dilation=(1, 1),
     mode="zeros",
 )
-_L1_PLAN = ConvPlan(
+_L1_PLAN = _ConvPlan(
     frame=_L1_FRAME,
     cin=3,
     cout=4,
@@ -1494,7 +1017,7 @@ _L1_PLAN = ConvPlan(
 )
 
 
-def l1_conv2d_forward(A, K, b):
+def _l1_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (3, 16, 16)``,
     ``K`` is (4, 3, 3, 3), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (4, 16, 16)``.
 
@@ -1502,10 +1025,10 @@ def l1_conv2d_forward(A, K, b):
     of examples are one product of the kernels with the gathered windows (``conv_forward``)."""
     A = _batch(A, _L1_IN_SHAPE, "A")
     K = _fixed(K, _L1_K_SHAPE, "K")
-    return conv_forward(A, K, _fixed(b, (_L1_PLAN.cout,), "b"), _L1_PLAN)
+    return _conv_forward(A, K, _fixed(b, (_L1_PLAN.cout,), "b"), _L1_PLAN, _conv_flat_forward)
 
 
-def l1_conv2d_backward(dZ, A, K):
+def _l1_conv2d_backward(dZ, A, K):
     """Returns ``(dA, dK, db)`` for the incoming ``dZ = dJ/dZ`` (3.1.5):
 
     * ``dJ/dvK_{j,i} = dJ/dvZ_j dvZ_j/dvK_{j,i}``, whose column ``r`` is ``vec(A_i * E_r)``
@@ -1518,10 +1041,10 @@ def l1_conv2d_backward(dZ, A, K):
     dZ = _batch(dZ, _L1_OUT_SHAPE, "dZ")
     K = _fixed(K, _L1_K_SHAPE, "K")
     _same_batch(A, dZ)
-    return conv_backward(dZ, A, K, _L1_PLAN)
+    return _conv_backward(dZ, A, K, _L1_PLAN, _conv_flat_backward)
 
 
-def l1_conv2d_jacobians(A, K):
+def _l1_conv2d_jacobians(A, K):
     """The seed's dense vec Jacobians at one example ``A`` (shape (3, 16, 16)):
     ``("K", j, i)``: ``dvZ_j/dvK_{j,i}`` (eq.a1-1), ``("A", j, i)``: ``dvZ_j/dvA_i`` (eq.a2-1),
     ``("b", j)``: ``dvZ_j/db_j``, a column of ones (3.1.5).
@@ -1544,14 +1067,14 @@ def l1_conv2d_jacobians(A, K):
 _L2_SHAPE = (4, 16, 16)
 
 
-def l2_relu_forward(Z):
+def _l2_relu_forward(Z):
     """``I = f(Z)`` entrywise (section 2), ``f`` = relu.  ``Z`` is ``(N,) + (4, 16, 16)``."""
     Z = _batch(Z, _L2_SHAPE, "Z")
     with np.errstate(over="ignore"):
         return np.asarray(np.where(np.greater(Z, 0), Z, 0), dtype=Z.dtype)
 
 
-def l2_relu_backward(dI, Z):
+def _l2_relu_backward(dI, Z):
     """``dJ/dvZ_j = dJ/dvI_j diag(f'(z_j))`` (3.1.4), with ``f'(z) = Piecewise((1, z > 0), (0, True))``
     (SymPy's derivative of the core's ``f``)."""
     dI = _batch(dI, _L2_SHAPE, "dI")
@@ -1563,12 +1086,10 @@ def l2_relu_backward(dI, Z):
     return dI * D
 
 
-def l2_relu_jacobians(Z):
+def _l2_relu_jacobians(Z):
     """The seed's ``dvI_j/dvZ_j = diag(f'(z_j))`` (3.1.4) at one example ``Z`` (shape (4, 16, 16)),
     keyed ``("Z", j)`` (0-based)."""
     Z = _fixed(Z, _L2_SHAPE, "Z")
-    if 256 * 256 > JACOBIAN_LIMIT:
-        _too_large(65536)
     with np.errstate(over="ignore"):
         D = np.broadcast_to(np.asarray(np.where(np.greater(Z, 0), 1, 0), dtype=Z.dtype), Z.shape)
     D = D.transpose(0, *range(D.ndim - 1, 0, -1)).reshape(D.shape[0], -1)  # each channel's vec
@@ -1619,7 +1140,7 @@ _L3_JAC_INP = (
 )
 # fmt: on
 #: the window geometry and the constants of the passes (``AvgPool``'s fields)
-_L3_FRAME = Frame(
+_L3_FRAME = _Frame(
     size=(16, 16),
     padded=(16, 16),
     out=(8, 8),
@@ -1630,7 +1151,7 @@ _L3_FRAME = Frame(
     input_dilation=(1, 1),
     mode="zeros",
 )
-_L3_PLAN = AvgPool(
+_L3_PLAN = _AvgPool(
     frame=_L3_FRAME,
     channels=4,
     coef=0.25,
@@ -1641,22 +1162,24 @@ _L3_PLAN = AvgPool(
     tiles=True,
     repeat_last=False,
 )
+#: the backward pass's spread along each axis (``avgpool_spreads``)
+_L3_SPREADS = (_avgpool_spread_tiles, _avgpool_spread_runs)
 
 
-def l3_avgpool2d_forward(I):
+def _l3_avgpool2d_forward(I):
     """``A_j = I_j * P`` (3.1.3), ``P`` having every entry 1/4, padded entries
     counting as zeros.  ``I`` is ``(N,) + (4, 16, 16)``; returns ``A`` (``avgpool_forward``)."""
-    return avgpool_forward(_batch(I, _L3_IN_SHAPE, "I"), _L3_PLAN)
+    return _avgpool_forward(_batch(I, _L3_IN_SHAPE, "I"), _L3_PLAN)
 
 
-def l3_avgpool2d_backward(dA):
+def _l3_avgpool2d_backward(dA):
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``r`` of the Jacobian is
     ``vec(dI/dI_r * P)``, so every window position passes ``1/4 dA`` back to its
     slice (``avgpool_backward``)."""
-    return avgpool_backward(_batch(dA, _L3_OUT_SHAPE, "dA"), _L3_PLAN)
+    return _avgpool_backward(_batch(dA, _L3_OUT_SHAPE, "dA"), _L3_PLAN, _L3_SPREADS)
 
 
-def l3_avgpool2d_jacobians(I=None):
+def _l3_avgpool2d_jacobians(I=None):
     """The seed's ``dvA_j/dvI_j`` (3.1.3), the same for every channel and every input, keyed
     ``("I", j)`` (0-based); ``I`` is accepted for a uniform interface and not used."""
     dtype = np.float64 if I is None else np.asarray(I).dtype
@@ -1734,7 +1257,7 @@ _L4_JAC_INP = (
 # fmt: on
 #: the geometry and the constants of the passes (``ConvPlan``'s fields), the flat path;
 #: examples per step: a chunk's work takes about 1180800 bytes in float64
-_L4_FRAME = Frame(
+_L4_FRAME = _Frame(
     size=(8, 8),
     padded=(10, 10),
     out=(8, 8),
@@ -1745,7 +1268,7 @@ _L4_FRAME = Frame(
     input_dilation=(1, 1),
     mode="zeros",
 )
-_L4_PLAN = ConvPlan(
+_L4_PLAN = _ConvPlan(
     frame=_L4_FRAME,
     cin=4,
     cout=8,
@@ -1764,7 +1287,7 @@ _L4_PLAN = ConvPlan(
 )
 
 
-def l4_conv2d_forward(A, K, b):
+def _l4_conv2d_forward(A, K, b):
     """``Z_j = sum_i A_i * K_{j,i} + b_j 1`` (section 2): ``A`` is ``(N,) + (4, 8, 8)``,
     ``K`` is (8, 4, 3, 3), ``b`` is (C_out,); returns ``Z`` of shape ``(N,) + (8, 8, 8)``.
 
@@ -1772,10 +1295,10 @@ def l4_conv2d_forward(A, K, b):
     of examples are one product of the kernels with the gathered windows (``conv_forward``)."""
     A = _batch(A, _L4_IN_SHAPE, "A")
     K = _fixed(K, _L4_K_SHAPE, "K")
-    return conv_forward(A, K, _fixed(b, (_L4_PLAN.cout,), "b"), _L4_PLAN)
+    return _conv_forward(A, K, _fixed(b, (_L4_PLAN.cout,), "b"), _L4_PLAN, _conv_flat_forward)
 
 
-def l4_conv2d_backward(dZ, A, K):
+def _l4_conv2d_backward(dZ, A, K):
     """Returns ``(dA, dK, db)`` for the incoming ``dZ = dJ/dZ`` (3.1.5):
 
     * ``dJ/dvK_{j,i} = dJ/dvZ_j dvZ_j/dvK_{j,i}``, whose column ``r`` is ``vec(A_i * E_r)``
@@ -1788,10 +1311,10 @@ def l4_conv2d_backward(dZ, A, K):
     dZ = _batch(dZ, _L4_OUT_SHAPE, "dZ")
     K = _fixed(K, _L4_K_SHAPE, "K")
     _same_batch(A, dZ)
-    return conv_backward(dZ, A, K, _L4_PLAN)
+    return _conv_backward(dZ, A, K, _L4_PLAN, _conv_flat_backward)
 
 
-def l4_conv2d_jacobians(A, K):
+def _l4_conv2d_jacobians(A, K):
     """The seed's dense vec Jacobians at one example ``A`` (shape (4, 8, 8)):
     ``("K", j, i)``: ``dvZ_j/dvK_{j,i}`` (eq.a1-1), ``("A", j, i)``: ``dvZ_j/dvA_i`` (eq.a2-1),
     ``("b", j)``: ``dvZ_j/db_j``, a column of ones (3.1.5).
@@ -1814,14 +1337,14 @@ def l4_conv2d_jacobians(A, K):
 _L5_SHAPE = (8, 8, 8)
 
 
-def l5_relu_forward(Z):
+def _l5_relu_forward(Z):
     """``I = f(Z)`` entrywise (section 2), ``f`` = relu.  ``Z`` is ``(N,) + (8, 8, 8)``."""
     Z = _batch(Z, _L5_SHAPE, "Z")
     with np.errstate(over="ignore"):
         return np.asarray(np.where(np.greater(Z, 0), Z, 0), dtype=Z.dtype)
 
 
-def l5_relu_backward(dI, Z):
+def _l5_relu_backward(dI, Z):
     """``dJ/dvZ_j = dJ/dvI_j diag(f'(z_j))`` (3.1.4), with ``f'(z) = Piecewise((1, z > 0), (0, True))``
     (SymPy's derivative of the core's ``f``)."""
     dI = _batch(dI, _L5_SHAPE, "dI")
@@ -1833,12 +1356,10 @@ def l5_relu_backward(dI, Z):
     return dI * D
 
 
-def l5_relu_jacobians(Z):
+def _l5_relu_jacobians(Z):
     """The seed's ``dvI_j/dvZ_j = diag(f'(z_j))`` (3.1.4) at one example ``Z`` (shape (8, 8, 8)),
     keyed ``("Z", j)`` (0-based)."""
     Z = _fixed(Z, _L5_SHAPE, "Z")
-    if 64 * 64 > JACOBIAN_LIMIT:
-        _too_large(4096)
     with np.errstate(over="ignore"):
         D = np.broadcast_to(np.asarray(np.where(np.greater(Z, 0), 1, 0), dtype=Z.dtype), Z.shape)
     D = D.transpose(0, *range(D.ndim - 1, 0, -1)).reshape(D.shape[0], -1)  # each channel's vec
@@ -1874,7 +1395,7 @@ _L6_JAC_INP = (
 )
 # fmt: on
 #: the window geometry and the constants of the passes (``AvgPool``'s fields)
-_L6_FRAME = Frame(
+_L6_FRAME = _Frame(
     size=(8, 8),
     padded=(8, 8),
     out=(4, 4),
@@ -1885,7 +1406,7 @@ _L6_FRAME = Frame(
     input_dilation=(1, 1),
     mode="zeros",
 )
-_L6_PLAN = AvgPool(
+_L6_PLAN = _AvgPool(
     frame=_L6_FRAME,
     channels=8,
     coef=0.25,
@@ -1896,22 +1417,24 @@ _L6_PLAN = AvgPool(
     tiles=True,
     repeat_last=False,
 )
+#: the backward pass's spread along each axis (``avgpool_spreads``)
+_L6_SPREADS = (_avgpool_spread_tiles, _avgpool_spread_runs)
 
 
-def l6_avgpool2d_forward(I):
+def _l6_avgpool2d_forward(I):
     """``A_j = I_j * P`` (3.1.3), ``P`` having every entry 1/4, padded entries
     counting as zeros.  ``I`` is ``(N,) + (8, 8, 8)``; returns ``A`` (``avgpool_forward``)."""
-    return avgpool_forward(_batch(I, _L6_IN_SHAPE, "I"), _L6_PLAN)
+    return _avgpool_forward(_batch(I, _L6_IN_SHAPE, "I"), _L6_PLAN)
 
 
-def l6_avgpool2d_backward(dA):
+def _l6_avgpool2d_backward(dA):
     """``dJ/dvI_j = dJ/dvA_j dvA_j/dvI_j`` (3.1.3): column ``r`` of the Jacobian is
     ``vec(dI/dI_r * P)``, so every window position passes ``1/4 dA`` back to its
     slice (``avgpool_backward``)."""
-    return avgpool_backward(_batch(dA, _L6_OUT_SHAPE, "dA"), _L6_PLAN)
+    return _avgpool_backward(_batch(dA, _L6_OUT_SHAPE, "dA"), _L6_PLAN, _L6_SPREADS)
 
 
-def l6_avgpool2d_jacobians(I=None):
+def _l6_avgpool2d_jacobians(I=None):
     """The seed's ``dvA_j/dvI_j`` (3.1.3), the same for every channel and every input, keyed
     ``("I", j)`` (0-based); ``I`` is accepted for a uniform interface and not used."""
     dtype = np.float64 if I is None else np.asarray(I).dtype
@@ -1925,24 +1448,22 @@ def l6_avgpool2d_jacobians(I=None):
 _L7_SHAPE = (8, 4, 4)
 
 
-def l7_flatten_forward(A):
+def _l7_flatten_forward(A):
     """``B = [vec(A_1); vec(A_2); ...; vec(A_c)]`` (3.1.2), the channel vecs stacked.
     ``A`` is ``(N,) + (8, 4, 4)``; returns ``B`` of shape ``(N, 128)``."""
     A = _batch(A, _L7_SHAPE, "A")
     return np.ascontiguousarray(A.transpose(0, 1, 3, 2)).reshape(A.shape[0], 128)
 
 
-def l7_flatten_backward(dB):
+def _l7_flatten_backward(dB):
     """``dJ/dvA``: ``dJ/dB`` reshaped to one row per channel (3.1.2, figure 2); ``dB/dvA`` is
     the identity."""
     dB = _batch(dB, (128,), "dB")
     return np.ascontiguousarray(dB.reshape(dB.shape[0], *(8, 4, 4)).transpose(0, 1, 3, 2))
 
 
-def l7_flatten_jacobians(A=None):
+def _l7_flatten_jacobians(A=None):
     """``dB/dvA``, the identity (3.1.2), keyed ``("A",)``; ``A`` is not used."""
-    if 128 * 128 > JACOBIAN_LIMIT:
-        _too_large(128 * 128)
     return {("A",): np.eye(128, dtype=np.float64 if A is None else np.asarray(A).dtype)}
 
 
@@ -2250,7 +1771,7 @@ _L8_JAC_W_IDS = (
 # fmt: on
 
 
-def l8_dense_forward(B, W, b):
+def _l8_dense_forward(B, W, b):
     """``Z = W^T B + b`` (3.1.1) for each example; for a batch ``B`` of shape ``(N, 128)``
     that is ``B @ W + b``, ``W`` being ``(n_in, n_out)``."""
     B = _batch(B, (_L8_N_IN,), "B")
@@ -2261,7 +1782,7 @@ def l8_dense_forward(B, W, b):
     return Z + b.astype(dtype, copy=False)
 
 
-def l8_dense_backward(dZ, B, W):
+def _l8_dense_backward(dZ, B, W):
     """Returns ``(dB, dW, db)`` (3.1.1): ``dJ/dB = dJ/dZ W^T``, ``dJ/dW = (dJ/dZ)^T B^T``
     (its transpose, summed over the batch, is the gradient ``B^T dZ``), ``dJ/db = dJ/dZ``."""
     dZ = _batch(dZ, (_L8_N_OUT,), "dZ")
@@ -2275,7 +1796,7 @@ def l8_dense_backward(dZ, B, W):
     return dB, dW, dZ.sum(axis=0)
 
 
-def l8_dense_jacobians(B, W):
+def _l8_dense_jacobians(B, W):
     """The seed's vec Jacobians at one example ``B`` (3.1.1), keyed ``("B",)``: ``dZ/dB = W^T``,
     ``("W",)``: ``dZ/dvec(W)``, ``("b",)``: ``dZ/db``, the identity."""
     B = _fixed(B, (_L8_N_IN,), "B")
@@ -2295,7 +1816,7 @@ def l8_dense_jacobians(B, W):
 _L9_CLASSES = 10
 
 
-def l9_softmax_cross_entropy_forward(Z):
+def _l9_softmax_cross_entropy_forward(Z):
     """``a = softmax(z)`` for each example, computed as ``exp(z - max z) / sum exp(z - max z)``
     (the same function, proved with SymPy when this module was generated)."""
     Z = _batch(Z, (_L9_CLASSES,), "Z")
@@ -2303,7 +1824,7 @@ def l9_softmax_cross_entropy_forward(Z):
     return E / E.sum(axis=1, keepdims=True)
 
 
-def l9_softmax_cross_entropy__labels(labels, n):
+def _l9_softmax_cross_entropy__labels(labels, n):
     """``labels`` checked: ``n`` integer class indices (the one-hot ``y`` of 3.1.1)."""
     labels = np.asarray(labels)
     if labels.shape != (n,) or labels.dtype.kind not in "iu":
@@ -2313,30 +1834,30 @@ def l9_softmax_cross_entropy__labels(labels, n):
     return labels
 
 
-def l9_softmax_cross_entropy_loss(Z, labels):
+def _l9_softmax_cross_entropy_loss(Z, labels):
     """``J``: the mean over the batch of ``-sum_k y_k log a_k`` (3.1.1) for one-hot ``y``, as
     log-sum-exp of ``z`` minus ``z_label`` (the same value, proved with SymPy at generation)."""
     Z = _batch(Z, (_L9_CLASSES,), "Z")
-    labels = l9_softmax_cross_entropy__labels(labels, Z.shape[0])
+    labels = _l9_softmax_cross_entropy__labels(labels, Z.shape[0])
     m = Z.max(axis=1)
     lse = m + np.log(np.exp(Z - m[:, None]).sum(axis=1))
     return (lse - Z[np.arange(Z.shape[0]), labels]).mean()
 
 
-def l9_softmax_cross_entropy_backward(A, labels):
+def _l9_softmax_cross_entropy_backward(A, labels):
     """``dJ/dZ = dJ/dA dA/dZ = (a - y)^T`` for each one-hot ``y`` (3.1.1, checked with SymPy at
     generation), divided by the batch size since ``J`` is the batch mean."""
     A = _batch(A, (_L9_CLASSES,), "A")
     n = A.shape[0]
-    labels = l9_softmax_cross_entropy__labels(labels, n)
+    labels = _l9_softmax_cross_entropy__labels(labels, n)
     dZ = A.copy()
     dZ[np.arange(n), labels] -= 1
     return dZ / max(n, 1)
 
 
-def l9_softmax_cross_entropy_jacobians(Z):
+def _l9_softmax_cross_entropy_jacobians(Z):
     """``dA/dZ = diag(a) - a a^T`` (3.1.1) at one example ``Z``, keyed ``("Z",)``."""
-    a = l9_softmax_cross_entropy_forward(np.asarray(Z)[None])[0]
+    a = _l9_softmax_cross_entropy_forward(np.asarray(Z)[None])[0]
     return {("Z",): np.diag(a) - np.outer(a, a)}
 
 
@@ -2367,19 +1888,20 @@ def init_params(seed=0, dtype=np.float64):
     return {key: (rng.standard_normal(shape) * PARAM_SCALES[key]).astype(dtype) for key, shape in PARAM_SHAPES.items()}
 
 
+@_batchless(3, ("X",), (0,))
 def forward(X, params):
     """The forward pass of section 2, layer after layer; ``X`` is ``(N,) + (3, 16, 16)``.
     Returns the last layer's output (the class probabilities a)."""
     x0 = X
-    x1 = l1_conv2d_forward(x0, params["K1"], params["b1"])
-    x2 = l2_relu_forward(x1)
-    x3 = l3_avgpool2d_forward(x2)
-    x4 = l4_conv2d_forward(x3, params["K2"], params["b2"])
-    x5 = l5_relu_forward(x4)
-    x6 = l6_avgpool2d_forward(x5)
-    x7 = l7_flatten_forward(x6)
-    x8 = l8_dense_forward(x7, params["W3"], params["b3"])
-    x9 = l9_softmax_cross_entropy_forward(x8)
+    x1 = _l1_conv2d_forward(x0, params["K1"], params["b1"])
+    x2 = _l2_relu_forward(x1)
+    x3 = _l3_avgpool2d_forward(x2)
+    x4 = _l4_conv2d_forward(x3, params["K2"], params["b2"])
+    x5 = _l5_relu_forward(x4)
+    x6 = _l6_avgpool2d_forward(x5)
+    x7 = _l7_flatten_forward(x6)
+    x8 = _l8_dense_forward(x7, params["W3"], params["b3"])
+    x9 = _l9_softmax_cross_entropy_forward(x8)
     return x9
 
 
@@ -2391,72 +1913,73 @@ def jacobians(X, params, layers=None):
     X = np.asarray(X)
     batchless = X.ndim == 3
     x0 = X[None] if batchless else X
-    x1 = l1_conv2d_forward(x0, params["K1"], params["b1"])
-    x2 = l2_relu_forward(x1)
-    x3 = l3_avgpool2d_forward(x2)
-    x4 = l4_conv2d_forward(x3, params["K2"], params["b2"])
-    x5 = l5_relu_forward(x4)
-    x6 = l6_avgpool2d_forward(x5)
-    x7 = l7_flatten_forward(x6)
-    x8 = l8_dense_forward(x7, params["W3"], params["b3"])
+    x1 = _l1_conv2d_forward(x0, params["K1"], params["b1"])
+    x2 = _l2_relu_forward(x1)
+    x3 = _l3_avgpool2d_forward(x2)
+    x4 = _l4_conv2d_forward(x3, params["K2"], params["b2"])
+    x5 = _l5_relu_forward(x4)
+    x6 = _l6_avgpool2d_forward(x5)
+    x7 = _l7_flatten_forward(x6)
+    x8 = _l8_dense_forward(x7, params["W3"], params["b3"])
     wanted = set(range(1, 10) if layers is None else layers)
     out = {}
     if 1 in wanted:
-        per = [l1_conv2d_jacobians(x0[e], params["K1"]) for e in range(len(x0))]
+        per = [_l1_conv2d_jacobians(x0[e], params["K1"]) for e in range(len(x0))]
         out[1] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     if 2 in wanted:
-        per = [l2_relu_jacobians(x1[e]) for e in range(len(x0))]
+        per = [_l2_relu_jacobians(x1[e]) for e in range(len(x0))]
         out[2] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     if 3 in wanted:
-        per = [l3_avgpool2d_jacobians(x2[e]) for e in range(len(x0))]
+        per = [_l3_avgpool2d_jacobians(x2[e]) for e in range(len(x0))]
         out[3] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     if 4 in wanted:
-        per = [l4_conv2d_jacobians(x3[e], params["K2"]) for e in range(len(x0))]
+        per = [_l4_conv2d_jacobians(x3[e], params["K2"]) for e in range(len(x0))]
         out[4] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     if 5 in wanted:
-        per = [l5_relu_jacobians(x4[e]) for e in range(len(x0))]
+        per = [_l5_relu_jacobians(x4[e]) for e in range(len(x0))]
         out[5] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     if 6 in wanted:
-        per = [l6_avgpool2d_jacobians(x5[e]) for e in range(len(x0))]
+        per = [_l6_avgpool2d_jacobians(x5[e]) for e in range(len(x0))]
         out[6] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     if 7 in wanted:
-        per = [l7_flatten_jacobians(x6[e]) for e in range(len(x0))]
+        per = [_l7_flatten_jacobians(x6[e]) for e in range(len(x0))]
         out[7] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     if 8 in wanted:
-        per = [l8_dense_jacobians(x7[e], params["W3"]) for e in range(len(x0))]
+        per = [_l8_dense_jacobians(x7[e], params["W3"]) for e in range(len(x0))]
         out[8] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     if 9 in wanted:
-        per = [l9_softmax_cross_entropy_jacobians(x8[e]) for e in range(len(x0))]
+        per = [_l9_softmax_cross_entropy_jacobians(x8[e]) for e in range(len(x0))]
         out[9] = {key: per[0][key] if batchless else np.stack([p[key] for p in per]) for key in per[0]}
     return out
 
 
+@_batchless(3, ("X", "labels"), ())
 def loss_and_gradients(X, labels, params):
     """``J`` (the batch mean of the cross-entropy, 3.1.1) and ``grads[key] = dJ/dP`` for every
     parameter, shaped like the parameter: the backward chain of section 3.1, each layer
     taking ``dJ/d(its output)`` and giving ``dJ/d(its input)`` and its parameters' gradients
     (the transposes of the Jacobians, 3.2)."""
     x0 = X
-    x1 = l1_conv2d_forward(x0, params["K1"], params["b1"])
-    x2 = l2_relu_forward(x1)
-    x3 = l3_avgpool2d_forward(x2)
-    x4 = l4_conv2d_forward(x3, params["K2"], params["b2"])
-    x5 = l5_relu_forward(x4)
-    x6 = l6_avgpool2d_forward(x5)
-    x7 = l7_flatten_forward(x6)
-    x8 = l8_dense_forward(x7, params["W3"], params["b3"])
-    x9 = l9_softmax_cross_entropy_forward(x8)
-    J = l9_softmax_cross_entropy_loss(x8, labels)
+    x1 = _l1_conv2d_forward(x0, params["K1"], params["b1"])
+    x2 = _l2_relu_forward(x1)
+    x3 = _l3_avgpool2d_forward(x2)
+    x4 = _l4_conv2d_forward(x3, params["K2"], params["b2"])
+    x5 = _l5_relu_forward(x4)
+    x6 = _l6_avgpool2d_forward(x5)
+    x7 = _l7_flatten_forward(x6)
+    x8 = _l8_dense_forward(x7, params["W3"], params["b3"])
+    x9 = _l9_softmax_cross_entropy_forward(x8)
+    J = _l9_softmax_cross_entropy_loss(x8, labels)
     grads = {}
-    g = l9_softmax_cross_entropy_backward(x9, labels)
-    g, grads["W3"], grads["b3"] = l8_dense_backward(g, x7, params["W3"])
-    g = l7_flatten_backward(g)
-    g = l6_avgpool2d_backward(g)
-    g = l5_relu_backward(g, x4)
-    g, grads["K2"], grads["b2"] = l4_conv2d_backward(g, x3, params["K2"])
-    g = l3_avgpool2d_backward(g)
-    g = l2_relu_backward(g, x1)
-    g, grads["K1"], grads["b1"] = l1_conv2d_backward(g, x0, params["K1"])
+    g = _l9_softmax_cross_entropy_backward(x9, labels)
+    g, grads["W3"], grads["b3"] = _l8_dense_backward(g, x7, params["W3"])
+    g = _l7_flatten_backward(g)
+    g = _l6_avgpool2d_backward(g)
+    g = _l5_relu_backward(g, x4)
+    g, grads["K2"], grads["b2"] = _l4_conv2d_backward(g, x3, params["K2"])
+    g = _l3_avgpool2d_backward(g)
+    g = _l2_relu_backward(g, x1)
+    g, grads["K1"], grads["b1"] = _l1_conv2d_backward(g, x0, params["K1"])
     return J, grads
 
 
@@ -2466,8 +1989,3 @@ def sgd_step(params, grads, lr):
     for key in PARAM_SHAPES:
         params[key] -= np.asarray(lr * grads[key], dtype=params[key].dtype)
     return params
-
-
-# one example without its batch axis (see the module's docstring)
-forward = _batchless(forward, 3, (0,), (0,))
-loss_and_gradients = _batchless(loss_and_gradients, 3, (0, 1), ())

@@ -148,8 +148,6 @@ def pyliteral(value: object, prefix: str = "", indent: int = 0, suffix: str = ""
 
 
 def _flat(value: object) -> str:
-    if isinstance(value, FunctionType):
-        return kernel_function(value)
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if value is None or isinstance(value, (bool, int, float)):
@@ -164,12 +162,18 @@ def _flat(value: object) -> str:
 
 
 def kernel_function(fn: Callable[..., Any]) -> str:
-    """The name of a kernel module's function, as a plan record that holds it (a pass its plan
-    chose) is written: a top-level function of ``symconv/layers/**/*_kernel.py``, which the
-    module holds a copy of (:mod:`symconv.codegen.embed`)."""
+    """The name of a kernel module's function (a pass a plan chose), as a template writes it: a
+    top-level function of ``symconv/layers/**/*_kernel.py``, which the module holds a copy of
+    (:mod:`symconv.codegen.embed`)."""
     if not isinstance(fn, FunctionType) or not fn.__module__.endswith("_kernel") or fn.__qualname__ != fn.__name__:
         raise TypeError(f"only a kernel module's top-level functions are written by name, got {fn!r}")
     return identifier(fn.__name__)
+
+
+def name_tuple(names: Sequence[str]) -> str:
+    """``(a, b)`` / ``(a,)``: a tuple of names (checked identifiers) as Python writes it."""
+    inner = ", ".join(identifier(n) for n in names)
+    return f"({inner},)" if len(names) == 1 else f"({inner})"
 
 
 def call_lines(prefix: str, fn: str, args: Sequence[tuple[str, str]], width: int = 120) -> list[str]:
@@ -186,8 +190,7 @@ def call_lines(prefix: str, fn: str, args: Sequence[tuple[str, str]], width: int
 
 def record_lines(prefix: str, record: NamedTuple, text: Mapping[str, str] | None = None) -> list[str]:
     """A kernel module's plan record (``Frame(size=(28, 28), ...)``) as source lines: each field as the
-    source ``text`` gives it (the name of a constant written before it, say), else as a literal (a
-    kernel function, a pass the plan chose, by its name)."""
+    source ``text`` gives it (the name of a constant written before it, say), else as a literal."""
     given = text or {}
     args = [(k, given[k] if k in given else _flat(v)) for k, v in record._asdict().items()]
     return call_lines(prefix, type(record).__name__, args)

@@ -7,7 +7,10 @@ atomically; the same spec always gives the same text (no timestamps, fixed order
 from __future__ import annotations
 
 import ast
+import builtins
 import math
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -21,7 +24,7 @@ from ..registry import kind
 from ..rule import Derivation
 from ..specs import Layer, Network
 from ..templating import environment
-from .embed import imports, ordered
+from .embed import Definition, Kernel, check_order, definitions, imports, ordered, private, reached, reads
 from .plans import JACOBIAN_LIMIT, Block, Call, Names
 from .printer import identifier, pyliteral, tuple_text
 
@@ -57,40 +60,63 @@ def _render_block(block: Block) -> str:
     return environment("numpy").get_template(block.template).render(**block.context).rstrip("\n")
 
 
-def _layer_blocks(d: Derivation) -> tuple[list[str], list[str], list[str], list[dict[str, str]]]:
-    names = Names()
-    block = plan(d, names)
-    return [_render_block(block)], [block.template], list(block.kernels), _layer_batchless(d, block, names)
+@dataclass
+class _Code:
+    """A module's own code: its blocks laid out (``parts``), the templates and the kernel modules
+    they come from, and the decorators of its public functions (by name: the handling of one
+    example without its batch axis, and the batch of examples ``jacobians`` takes)."""
+
+    parts: list[str]
+    templates: list[str]
+    kernels: list[str]
+    decorators: dict[str, str] = field(default_factory=dict)
 
 
-def _wrap(call: Call, rank: int, args: set[str], outs: set[str]) -> dict[str, str]:
-    """How ``_batchless`` wraps one public function: which arguments and results are per example."""
+def _parameters(source: str) -> dict[str, list[str]]:
+    """The parameter names of each top-level function of ``source``."""
     return {
-        "name": call.fn,
-        "rank": str(rank),
-        "args": tuple_text(tuple(k for k, a in enumerate(call.args) if a in args)),
-        "outs": tuple_text(tuple(k for k, o in enumerate(call.outs) if o in outs)),
+        node.name: [a.arg for a in node.args.args]
+        for node in ast.parse(source).body
+        if isinstance(node, ast.FunctionDef)
     }
 
 
-def _layer_batchless(d: Derivation, block: Block, names: Names) -> list[dict[str, str]]:
-    """A layer module's ``forward``, ``backward`` (and ``loss``): the input, ``dJ/d(output)``,
-    the output, the switches and the labels are per example; parameters and their gradients
-    are not."""
+def _batchless(call: Call, params: list[str], rank: int, args: set[str], outs: set[str]) -> str:
+    """The decorator that lets the public function of ``call`` (parameters ``params``) take one
+    example without its batch axis: the arguments it passes from ``args`` and the results it names
+    in ``outs`` are per example (``rank``: one example's axes)."""
+    inputs = tuple(p for p, a in zip(params, call.args, strict=True) if a in args)
+    results = tuple(k for k, o in enumerate(call.outs) if o in outs)
+    return f"@_batchless({rank}, {pyliteral(inputs)[0]}, {tuple_text(results)})"
+
+
+def _layer_code(d: Derivation) -> _Code:
+    """A layer module's code: its block, and the decorators of ``forward``, ``backward`` (and
+    ``loss``, ``indices``): the input, ``dJ/d(output)``, the output, the switches, the labels and
+    the indices are per example, parameters and their gradients are not; ``jacobians`` takes one
+    example, or a batch of them."""
+    names = Names()
+    block = plan(d, names)
+    source = _render_block(block)
+    params = _parameters(source)
     examples = {names.x_in, names.x_out, names.saved, "g", "labels", "indices"}
     rank_in, rank_out = len(d.spec.in_shape), len(d.spec.out_shape)
-    out = [
-        _wrap(block.forward, rank_in, examples, examples),
-        _wrap(block.backward, rank_out, examples, {"g"}),
-    ]
-    if block.loss is not None:
-        out.append(_wrap(block.loss, rank_in, examples, set()))
-    out += [_wrap(call, rank_out, examples, examples) for call in block.extra]
-    return out
+    calls = [(block.forward, rank_in, examples), (block.backward, rank_out, {"g"})]
+    calls += [(block.loss, rank_in, set())] if block.loss is not None else []
+    calls += [(call, rank_out, examples) for call in block.extra]
+    decorators = {call.fn: _batchless(call, params[call.fn], rank, examples, outs) for call, rank, outs in calls}
+    forward = params[block.forward.fn]
+    inputs = tuple(p for p, a in zip(forward, block.forward.args, strict=True) if a in examples)
+    per_example = tuple(p for p in params["jacobians"] if p in inputs)
+    decorators["jacobians"] = f"@_each_example({rank_in}, {pyliteral(per_example)[0]})"
+    return _Code([source], [block.template], list(block.kernels), decorators)
 
 
-def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[str], list[str]]:
-    rendered, templates, kernels, description = [], [], [], []
+def _network_code(net: NetworkDerivation) -> tuple[_Code, list[str]]:
+    """A network module's code (each layer's block, its functions private, then the network's
+    functions) and the lines that describe its layers."""
+    code = _Code([], [], [])
+    description: list[str] = []
     forward_calls: list[Call] = []
     backward_calls: list[Call] = []
     loss: Call | None = None
@@ -99,7 +125,7 @@ def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[
         keys[p.position][p.name] = identifier(p.key)
     for pos, d in enumerate(net.layers):
         names = Names(
-            fn=f"l{pos + 1}_{d.kind}_",
+            fn=f"_l{pos + 1}_{d.kind}_",
             const=f"_L{pos + 1}_",
             x_in=f"x{pos}",
             x_out=f"x{pos + 1}",
@@ -107,10 +133,10 @@ def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[
             keys=keys.get(pos, {}),
         )
         block = plan(d, names)
-        rendered.append(_render_block(block))
-        if block.template not in templates:
-            templates.append(block.template)
-        kernels += [k for k in block.kernels if k not in kernels]
+        code.parts.append(_render_block(block))
+        if block.template not in code.templates:
+            code.templates.append(block.template)
+        code.kernels += [k for k in block.kernels if k not in code.kernels]
         description.append(f"  {pos + 1}. layer {d.layer}: {_describe(d.spec)}")
         forward_calls.append(block.forward)
         if block.loss is not None:
@@ -137,9 +163,13 @@ def _network_blocks(net: NetworkDerivation) -> tuple[list[str], list[str], list[
         "backward_calls": backward_calls,
         "loss": loss,
     }
-    rendered.append(environment("numpy").get_template("network.py.j2").render(**context).rstrip("\n"))
-    templates.append("network.py.j2")
-    return rendered, templates, kernels, description
+    code.parts.append(environment("numpy").get_template("network.py.j2").render(**context).rstrip("\n"))
+    code.templates.append("network.py.j2")
+    rank = len(net.spec.in_shape)
+    code.decorators["forward"] = f'@_batchless({rank}, ("X",), (0,))'
+    if loss is not None:
+        code.decorators["loss_and_gradients"] = f'@_batchless({rank}, ("X", "labels"), ())'
+    return code, description
 
 
 def _jacobian_calls(net: NetworkDerivation, keys: dict[int, dict[str, str]]) -> list[dict[str, object]]:
@@ -149,8 +179,40 @@ def _jacobian_calls(net: NetworkDerivation, keys: dict[int, dict[str, str]]) -> 
     for pos, d in enumerate(net.layers):
         first = next(iter(d.params), None)
         extra = f', params["{keys[pos][first]}"]' if first is not None else ""
-        calls.append({"pos": pos + 1, "fn": f"l{pos + 1}_{d.kind}_jacobians", "x": f"x{pos}", "extra": extra})
+        calls.append({"pos": pos + 1, "fn": f"_l{pos + 1}_{d.kind}_jacobians", "x": f"x{pos}", "extra": extra})
     return calls
+
+
+def _decorated(source: str, decorators: dict[str, str]) -> str:
+    """``source`` with the decorator ``decorators[name]`` above each top-level function ``name``."""
+    lines = source.split("\n")
+    for node in sorted(ast.parse(source).body, key=lambda n: -n.lineno):
+        if isinstance(node, ast.FunctionDef) and node.name in decorators:
+            if node.decorator_list:
+                raise ValueError(f"{node.name} is decorated already")
+            lines.insert(node.lineno - 1, decorators[node.name])
+    return "\n".join(lines)
+
+
+def _pruned(source: str) -> str:
+    """``source`` (a module's own code) without the private definitions (functions and constants)
+    that its public names do not reach: a network without a loss has no backward chain, so its
+    layers' backward functions and the constants only they read go."""
+    tree = ast.parse(source)
+    own = definitions(source, "<own code>")
+    keep = {d.name for d in reached([d.name for d in own if not d.name.startswith("_")], own)}
+    lines = source.split("\n")
+    gone: set[int] = set()
+    for node in tree.body:
+        name = node.name if isinstance(node, ast.FunctionDef) else next(iter(_assigned(ast.Module([node], []))), None)
+        if name is not None and name not in keep:
+            first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            while first > 1 and lines[first - 2].lstrip().startswith("#:"):
+                first -= 1
+            gone.update(range(first - 1, node.end_lineno or node.lineno))
+    kept = "\n".join(line for k, line in enumerate(lines) if k not in gone)
+    kept = re.sub(r"^# fmt: off\n# fmt: on\n", "", kept, flags=re.MULTILINE)  # a table block left empty
+    return re.sub(r"\n{4,}", "\n\n\n", kept).strip("\n")
 
 
 def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
@@ -167,41 +229,95 @@ def generate(spec: Layer | Network, command: str = DEFAULT_COMMAND) -> str:
 
 def _generate(spec: Layer | Network, command: str) -> str:
     if isinstance(spec, Network):
-        net = derive(spec)
-        blocks, templates, kernel_names, layers = _network_blocks(net)
-        rank = str(len(spec.in_shape))
-        batchless = [{"name": "forward", "rank": rank, "args": "(0,)", "outs": "(0,)"}]
-        if spec.has_loss:
-            batchless.append({"name": "loss_and_gradients", "rank": rank, "args": "(0, 1)", "outs": "()"})
+        code, layers = _network_code(derive(spec))
         title = f"A {len(spec.layers)}-layer network (the seed's section 2 and 3): forward pass, loss, gradients, SGD."
         description = ["Layers, input " + dims(spec.in_shape) + ":", *layers]
-        config = spec.config()
     else:
         d = derive(spec)
-        blocks, templates, kernel_names, batchless = _layer_blocks(d)
+        code = _layer_code(d)
         article = "An" if spec.kind[0] in "aeiou" else "A"
         title = f"{article} {spec.kind} layer: forward and backward passes (seed {d.section})."
         description = [_describe(spec) + "."]
-        config = spec.config()
-    kernels = ordered(kernel_names)
+    own = _pruned(_decorated("\n\n\n".join(code.parts), code.decorators))
+    kernels = ordered(code.kernels)
+    helpers = definitions(environment("numpy").get_template(HELPERS).render(), f"templates/numpy/{HELPERS}")
+    copied = reached(_reads(own), [*helpers, *(d for k in kernels for d in k.definitions)])
+    clash = sorted({d.name for d in copied} & _assigned(ast.parse(own)))
+    if clash:
+        raise ValueError(f"a generated module's own code redefines {', '.join(clash)}")
+    check_order(copied, {*MODULES, "SPEC", "JACOBIAN_LIMIT", *(n for k in kernels for _, n in k.names)})
+    used = [k for k in kernels if any(d.origin == k.relative for d in copied)]
+    parts = [d.source for d in copied if d.origin not in {k.relative for k in kernels}]
+    for k in used:
+        mine = [d.source for d in copied if d.origin == k.relative]
+        parts.append(f"# -- from {k.relative} {'-' * (88 - len(k.relative))}\n" + "\n\n\n".join(mine))
+    parts.append(own)
     text = (
         environment("numpy")
         .get_template("module.py.j2")
         .render(
-            header=_header(command, [*templates, "module.py.j2"], [k.relative for k in kernels]),
-            imports=imports(kernels),
-            kernels=kernels,
+            header=_header(command, [*code.templates, HELPERS, "module.py.j2"], [k.relative for k in used]),
+            imports=_imports(used, copied, own),
+            public=", ".join(f'"{n}"' for n in sorted(n for n in _functions(own) if not n.startswith("_"))),
             title=title,
             description=description,
-            spec_lines=pyliteral(config, "SPEC = "),
+            spec_lines=pyliteral(spec.config(), "SPEC = "),
             jacobian_limit=JACOBIAN_LIMIT,
-            blocks=blocks,
-            batchless=batchless,
-            batch_ndim=len(spec.in_shape) + 1 if isinstance(spec, Layer) else 0,
+            parts=parts,
         )
     )
-    ast.parse(text)
+    text = private(text, [d.name for d in copied if d.origin in {k.relative for k in used}])
+    _require_defined(text)
     return text
+
+
+#: the template of the helpers a module's functions may call (``_batch``, ``_dense``, ...)
+HELPERS = "helpers.py.j2"
+#: the modules a generated module may import, as it imports them
+MODULES = {"functools": "import functools", "np": "import numpy as np"}
+
+
+def _reads(source: str) -> frozenset[str]:
+    """The global names ``source`` reads anywhere."""
+    return reads(source)[0]
+
+
+def _assigned(tree: ast.Module) -> set[str]:
+    """The names a module's top-level statements bind."""
+    out: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            out.add(node.name)
+        for target in getattr(node, "targets", [getattr(node, "target", None)]):
+            out |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} if target is not None else set()
+    return out
+
+
+def _functions(source: str) -> list[str]:
+    """The top-level functions of ``source``, in order."""
+    return [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+
+
+def _imports(kernels: list[Kernel], copied: list[Definition], own: str) -> list[str]:
+    """A module's import lines, sorted as isort sorts them: the standard library's (``functools``
+    when the helpers use it, the ``typing`` and ``collections.abc`` names the copied kernels read),
+    then NumPy."""
+    used = _reads(own).union(*(d.uses for d in copied))
+    stdlib = [MODULES["functools"]] if "functools" in used else []
+    stdlib += imports(kernels, copied)
+    return [*stdlib, *([""] if stdlib else []), MODULES["np"]]
+
+
+def _require_defined(text: str) -> None:
+    """Every global name the module reads is defined in it (or a builtin)."""
+    tree = ast.parse(text)
+    defined = _assigned(tree) | set(dir(builtins))
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    missing = sorted(_reads(text) - defined)
+    if missing:
+        raise ValueError(f"a generated module reads names it does not define: {', '.join(missing)}")
 
 
 def write_module(spec: Layer | Network, out_dir: Path, name: str | None = None, command: str = DEFAULT_COMMAND) -> Path:
