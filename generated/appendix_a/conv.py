@@ -144,6 +144,8 @@ def _each_example(rank, inputs):
             ]
             return {key: np.stack([p[key] for p in per]) for key in per[0]} if per else {}
 
+        note = "At a batch of examples: each result stacked, the batch axis first."
+        each_example.__doc__ = f"{fn.__doc__ or ''}\n\n    {note}"
         return each_example
 
     return decorate
