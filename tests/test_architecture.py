@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 from imports import PACKAGE, cycles, graph, modules, reachable
 
-from symconv.registry import KINDS
+from symconv.registry import KINDS, part
 
 #: the core: shapes, symbols, Jacobians and every kind's spec and rule
 CORE = {
@@ -23,10 +24,15 @@ CORE = {
     "symconv.ops",
     "symconv.specs",
     "symconv.rule",
+    "symconv.registry",
+    "symconv.binding",
+    "symconv.derive",
+    "symconv.network",
+    "symconv.layers.kind",
     *(
         f"symconv.layers.{family}.{part}"
-        for family in ("conv", "pad", "pool", "adaptive", "elementwise")
-        for part in ("spec", "rule")
+        for family in ("conv", "pad", "pool", "adaptive", "unpool", "elementwise")
+        for part in ("spec", "rule", "home")
     ),
 }
 #: presentation: printing, LaTeX and generated code
@@ -38,8 +44,8 @@ PRESENTATION_PREFIXES = (
     "symconv.cli",
     "symconv.verify",
 )
-#: a home's presentation parts
-PRESENTATION_PARTS = (".latex", ".plan", ".home")
+#: a family's output parts: its document, its code, its names in claims
+PRESENTATION_PARTS = (".latex", ".latex_nd", ".backward", ".plan", ".claims")
 
 
 def _is_home(name: str) -> bool:
@@ -77,17 +83,37 @@ def _kind_words() -> tuple[set[str], set[str]]:
     return names, classes
 
 
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring nodes of a module and its classes and functions."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                out.add(id(first.value))
+    return out
+
+
 def test_outside_a_home_no_code_names_a_layer_kind():
-    """No string equal to a kind's name and no reference to a kind's spec or rule class in
-    the machinery (the registry, derive, network, latex/, codegen/, verify/, cli/, config)."""
+    """No string that holds a kind's name (as a word, inside a longer text too: docstrings
+    aside) and no reference to a kind's spec or rule class in the machinery (the registry,
+    derive, network, latex/, codegen/, verify/, cli/, config)."""
     names, classes = _kind_words()
+    # a kind's name inside a text: those made of code (a digit or an underscore: conv2d,
+    # softmax_cross_entropy) anywhere, the plain words (dense, relu) when a string is one
+    coded = sorted((n for n in names if re.search(r"[\d_]", n)), key=len, reverse=True)
+    word = re.compile(r"\b(" + "|".join(map(re.escape, coded)) + r")\b")
+    example = re.compile(r"\bsymconv (derive|latex|html|codegen|check|verify)\b")  # a command's examples
     found = []
     for name, path in sorted(modules().items()):
         if _is_home(name) or name == "symconv":  # the facade re-exports the spec classes
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
-                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.value!r}")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                if node.value in names or (word.search(node.value) and not example.search(node.value)):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.value[:60]!r}")
             elif isinstance(node, ast.Name) and node.id in classes:
                 found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.id}")
             elif isinstance(node, ast.alias) and node.name.split(".")[-1] in classes:
@@ -104,11 +130,31 @@ def test_the_detector_sees_a_kind_name():
     assert strings & names == {"maxpool2d"} and refs & classes == {"ConvDerivation"}
 
 
+def test_deriving_imports_no_output():
+    """``import symconv; symconv.derive(spec)`` loads no LaTeX, code generation, claims, HTML,
+    command line or jinja2, and no family's output part (a fresh interpreter)."""
+    code = (
+        "import sys, symconv\n"
+        "symconv.derive(symconv.Conv2D(input=(3, 4), kernel=2))\n"
+        "symconv.derive(symconv.Network(input=(6, 6), layers=[symconv.Conv2D(kernel=3), symconv.ReLU(),"
+        " symconv.MaxPool2D(window=2), symconv.Flatten(), symconv.Dense(out_features=2),"
+        " symconv.SoftmaxCrossEntropy()]))\n"
+        "outputs = ('symconv.latex', 'symconv.codegen', 'symconv.verify', 'symconv.html', 'symconv.cli', 'jinja2')\n"
+        "parts = ('.latex', '.latex_nd', '.backward', '.plan', '.claims')\n"
+        "ours = [m for m in sys.modules if m.startswith('symconv.')]\n"
+        "print(sorted(m for m in sys.modules if m.startswith(outputs)) + sorted(m for m in ours if m.endswith(parts)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
 def test_every_kind_is_complete():
-    templates = PACKAGE.parent / "templates"
+    """Every kind has its core, its document (a template in its home), its planner and its claims part."""
     for name, k in KINDS.items():
         assert k.spec.kind == k.rule.kind if hasattr(k.rule, "kind") and isinstance(k.rule.kind, str) else True
-        assert (templates / "latex" / k.latex.template).is_file(), name
+        home_templates = PACKAGE / "layers" / k.family.rsplit(".", 1)[1] / "templates"
+        assert (home_templates / part(name, "latex").template).is_file(), name
+        assert callable(part(name, "plan")) and part(name, "claims") is not None, name
         assert k.module.isidentifier() and k.what and k.description and k.backward_section, name
         assert k.rule.input_name and k.rule.output_name, name
     assert len({k.module for k in KINDS.values()}) == len(KINDS)

@@ -18,8 +18,10 @@ from ...errors import require
 from ...geometry import vec_strides
 from . import avg_kernel, max_kernel
 from .avg_kernel import adaptive_avg_plan
+from .home import SPECS
 from .max_kernel import adaptive_max_plan
 from .rule import AdaptiveAvgDerivation, AdaptiveMaxDerivation, _AdaptiveDerivation
+from .spec import AdaptiveMaxPool
 
 Band = list[tuple[int, int]]
 
@@ -177,3 +179,8 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
         kernels=(max_kernel.__name__,),
         records={"PLAN": record},
     )
+
+
+PLANS = {
+    spec.kind: plan_adaptive_maxpool if issubclass(spec, AdaptiveMaxPool) else plan_adaptive_avgpool for spec in SPECS
+}

@@ -15,6 +15,7 @@ from ...errors import require
 from ...geometry import Geometry
 from . import conv_kernel
 from .conv_kernel import ConvPath, ConvPlan
+from .home import SPECS
 from .rule import ConvDerivation
 from .spec import ConvTranspose
 
@@ -210,3 +211,6 @@ def _check_rows(d: ConvDerivation) -> None:
             all(a + o <= p for a, o, p in zip(starts, m.output, m.padded, strict=True)),
             f"kernel position {r} leaves the planes",
         )
+
+
+PLANS = {spec.kind: plan_conv for spec in SPECS}

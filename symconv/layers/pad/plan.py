@@ -12,6 +12,7 @@ from ...errors import require
 from ...geometry import vec_strides
 from .. import pad_kernel
 from ..pad_kernel import PadPlan
+from .home import SPECS
 from .rule import PadDerivation
 
 
@@ -84,3 +85,6 @@ def plan_pad(d: PadDerivation, names: cg.Names) -> cg.Block:
         kernels=(pad_kernel.__name__,),
         records={"PLAN": record},
     )
+
+
+PLANS = {spec.kind: plan_pad for spec in SPECS}

@@ -32,7 +32,11 @@ from ...latex.notation import dfrac_partial, frac_d, mat, space, vname
 from ...latex.printer import join_sum, number, tex
 from ...latex.remarks import remark
 from ...symbols import vec_order
-from .rule import AvgPoolDerivation, MaxPoolDerivation
+from ..kind import LatexKind
+from . import latex_nd
+from .home import SPECS
+from .rule import AvgPoolDerivation, LPPoolDerivation, MaxPoolDerivation
+from .spec import AvgPool, LPPool, MaxPool
 
 #: entries of a rep.2 ``max{...}`` or average shown before eliding
 SET_TERMS = 6
@@ -693,3 +697,74 @@ def _step_lines(d: MaxPoolDerivation, at: str, i_pq: int, pq: tuple[int, int], s
         Line(r_i, f"= {inner(t_r, r_b, dh, 'd_h', st['top_r'], st['r_b'])} = {st['r_i']}"),
         Line(c_i, f"= {inner(t_c, c_b, dw, 'd_w', st['top_c'], st['c_b'])} = {st['c_i']}", tag="eq.b-2.3"),
     ]
+
+
+# -- the kinds' documents --------------------------------------------------------------------
+
+
+def _title(what: str) -> Any:
+    def title(d: AvgPoolDerivation | MaxPoolDerivation | LPPoolDerivation) -> str:
+        g = d.geometry
+        size = " \\times ".join(str(n) for n in g.input)
+        window = " \\times ".join(str(n) for n in g.kernel)
+        return f"{what} pooling: ${size}$ input, ${window}$ window"
+
+    return title
+
+
+def _max_forward(d: MaxPoolDerivation) -> Line:
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= \\operatorname{{maxpool}}\\left({mat(d.input, 'j', show=True)}\\right), "
+        f"\\quad 1 \\leq j \\leq {d.channels}",
+    )
+
+
+def _avg_forward(d: AvgPoolDerivation) -> Line:
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= {mat(d.input, 'j', show=True)} * \\mathbf{{P}}^{{[{d.layer}]}}, \\quad 1 \\leq j \\leq {d.channels}",
+    )
+
+
+def _lp_forward(d: LPPoolDerivation) -> Line:
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= \\operatorname{{lppool}}_{{{sp.latex(d.n)}}}\\left({mat(d.input, 'j', show=True)}\\right), "
+        f"\\quad 1 \\leq j \\leq {d.channels}",
+    )
+
+
+def _latex_kind(spec: type[MaxPool] | type[AvgPool] | type[LPPool]) -> LatexKind:
+    two = spec.ndim == 2
+    if issubclass(spec, MaxPool):
+        return LatexKind(
+            template="maxpool.tex.j2" if two else "pool_nd.tex.j2",
+            build=(
+                (lambda d, opts, position: max_context(d, opts.entry, opts.values, opts.seed + position))
+                if two
+                else (lambda d, opts, position: latex_nd.max_context(d, opts.values, opts.seed + position))
+            ),
+            title=_title("Max"),
+            forward=_max_forward,
+            entry_help="P,Q or J,P,Q" if two else "",
+        )
+    if issubclass(spec, AvgPool):
+        return LatexKind(
+            template="avgpool.tex.j2" if two else "pool_nd.tex.j2",
+            build=(lambda d, opts, position: avg_context(d, opts.entry))
+            if two
+            else (lambda d, opts, position: latex_nd.avg_context(d)),
+            title=_title("Average"),
+            forward=_avg_forward,
+            entry_help="R,S" if two else "",
+        )
+    return LatexKind(
+        template="pool_nd.tex.j2",
+        build=lambda d, opts, position: latex_nd.lp_context(d),
+        title=_title("Lp"),
+        forward=_lp_forward,
+    )
+
+
+LATEX = {spec.kind: _latex_kind(spec) for spec in SPECS}

@@ -17,7 +17,9 @@ from ...geometry import Geometry, vec_strides
 from ...sparse import VecJacobian
 from ...symbols import vec_position
 from . import avg_kernel, max_kernel
+from . import spec as specs
 from .avg_kernel import AvgPool
+from .home import SPECS
 from .max_kernel import MaxPool
 from .rule import AvgPoolDerivation, LPPoolDerivation, MaxPoolDerivation, _kernel_order
 
@@ -342,3 +344,13 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
         records={"PLAN": record},
         extra=(cg.Call(("indices",), f"{names.fn}indices", (saved,)),),
     )
+
+
+PLANS = {
+    spec.kind: plan_maxpool
+    if issubclass(spec, specs.MaxPool)
+    else plan_avgpool
+    if issubclass(spec, specs.AvgPool)
+    else plan_lppool
+    for spec in SPECS
+}
