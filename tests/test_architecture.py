@@ -77,6 +77,29 @@ def test_homes_never_import_the_machinery():
         assert sorted(reachable(g, name) & machinery) == [], name
 
 
+def test_the_machinery_imports_no_family():
+    """The shared output machinery (latex/, codegen/, html/, templating) holds no kind's
+    knowledge: it imports no layer family's module (only the kind record type); a family's
+    settings and helpers live in its home (``symconv/layers/<family>/``)."""
+    g = graph()
+    shared = ("symconv.latex", "symconv.codegen", "symconv.html", "symconv.templating")
+    family = re.compile(r"symconv\.layers\.(?!kind$)")
+    for name in sorted(m for m in modules() if m.startswith(shared)):
+        assert sorted(m for m in g.get(name, ()) if family.match(m)) == [], name
+
+
+def test_no_function_is_longer_than_a_screen_and_a_half():
+    """Builders are split into section-sized functions: none in ``symconv/`` over 100 lines."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 100:
+                    long.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name} ({lines} lines)")
+    assert long == []
+
+
 def _kind_words() -> tuple[set[str], set[str]]:
     names = set(KINDS)
     classes = {k.spec.__name__ for k in KINDS.values()} | {k.rule.__name__ for k in KINDS.values()}
@@ -187,13 +210,13 @@ _CORRUPT = {
         R.jacobian = jacobian
     """,
     "conv row-wise steps": """
-        from symconv.codegen import plans
+        from symconv.layers import window_plan
         spec = symconv.Conv2D(input=(6, 6), kernel=3, padding=1, in_channels=8, out_channels=8, groups=2)
-        real = plans.offsets
+        real = window_plan.offsets
         def offsets(m):
             (r, s, r0, r1, c0, c1), *rest = real(m)
             return [(r, s, r0, r1, c0 + 1, c1 + 1), *rest]
-        plans.offsets = offsets
+        window_plan.offsets = offsets
     """,
     "conv_transpose dZ/dA": """
         from symconv.layers.conv.rule import ConvDerivation as R

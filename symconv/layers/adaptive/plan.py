@@ -16,6 +16,7 @@ from ...codegen import plans as cg
 from ...codegen.printer import literal_lines
 from ...errors import require
 from ...geometry import vec_strides
+from ..pool import plan as pool_plan
 from . import avg_kernel, max_kernel
 from .avg_kernel import adaptive_avg_plan
 from .home import SPECS
@@ -75,7 +76,7 @@ def _chunk(per_plane: int) -> int:
     """Planes at a time (``per_plane`` entries each): enough that each NumPy call does real work,
     few enough that a chunk's work arrays stay small (larger ones come fresh from the system,
     page by page, on every call), whatever the batch."""
-    return max(1, cg.POOL_FORWARD_CHUNK_BYTES // (per_plane * 8))
+    return max(1, pool_plan.POOL_FORWARD_CHUNK_BYTES // (per_plane * 8))
 
 
 def _window_entries(bands: list[Band], size: tuple[int, ...]) -> bytes:
