@@ -40,9 +40,9 @@ import numpy as np
 
 import symconv
 from symconv.codegen.checks import load_module
-from symconv.codegen.plans import POOL_CHUNK_BYTES
 from symconv.codegen.render import write_module
 from symconv.geometry import output_size
+from symconv.layers.pool.plan import POOL_CHUNK_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))

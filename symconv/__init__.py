@@ -5,15 +5,14 @@ as the seed's appendices derive them, and LaTeX, NumPy code and a claims checker
 produced from those same objects.
 """
 
+from types import ModuleType
+
 from . import config
 from ._version import __version__ as __version__
-from .codegen.render import generate, load
 from .config import load_config
 from .derive import derive
 from .errors import PlanError, SpecError
 from .geometry import Geometry, output_size
-from .html import page as _page  # noqa: F401  (registers the pages of _repr_html_)
-from .latex import document as _document  # noqa: F401  (registers the LaTeX fragments of .latex())
 from .layers.adaptive.spec import (
     AdaptiveAvgPool1D,
     AdaptiveAvgPool2D,
@@ -89,3 +88,17 @@ __all__ = [
     "load_config",
     "output_size",
 ]
+
+
+def generate(spec: Layer | Network, command: str = "symconv codegen") -> str:
+    """The NumPy module for a layer spec or a network (:func:`symconv.codegen.render.generate`)."""
+    from .codegen.render import generate as render
+
+    return render(spec, command)
+
+
+def load(spec: Layer | Network) -> ModuleType:
+    """The module of ``spec``, generated and imported in memory (:func:`symconv.codegen.render.load`)."""
+    from .codegen.render import load as loaded
+
+    return loaded(spec)

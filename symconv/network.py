@@ -12,6 +12,7 @@ import sympy as sp
 
 from .binding import activation, derive_layer, output_name
 from .errors import SpecError
+from .registry import KINDS
 from .rule import Derivation, JacobianList, Loss, present
 from .sparse import VecJacobian
 from .specs import Network
@@ -95,7 +96,8 @@ class NetworkDerivation:
     def _require_loss(self) -> Loss:
         loss = self.loss_layer
         if loss is None:
-            raise SpecError("network", "has no loss: end it with a softmax_cross_entropy layer")
+            losses = " or ".join(name for name, k in KINDS.items() if k.spec.loss)
+            raise SpecError("network", f"has no loss: end it with a {losses} layer")
         return loss
 
     @cached_property

@@ -1,14 +1,18 @@
 """The registry of layer kinds: each home registers its kinds once (``KINDS`` in
-``symconv/layers/<family>/home.py``), and everything else asks here.
+``symconv/layers/<family>/home.py``: spec and rule), and everything else asks here; an
+output's part of a kind (its LaTeX, its planner, its claim names) is read off the family's
+own modules by :func:`part`.
 
-To add a layer: write its home (spec, rule, LaTeX builder, plan, ``home.py``), its
-templates, one line below, rows in the test tables and a README line.
+To add a layer: write its home (spec, rule, ``home.py``; ``latex.py`` with ``LATEX``,
+``plan.py`` with ``PLANS``, ``claims.py`` with ``CLAIMS``), its templates, one line below,
+rows in the test tables and a README line.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 from .errors import SpecError
@@ -29,6 +33,20 @@ KINDS: dict[str, LayerKind] = {
 
 #: the spec classes, by kind
 LAYER_TYPES: dict[str, type[Layer]] = {name: k.spec for name, k in KINDS.items()}
+
+
+def part(obj: Layer | Derivation | str, name: str) -> Any:
+    """Kind ``obj``'s output part ``name``: its record in the table of that name in its family's
+    module (``part(d, "latex")`` is ``LATEX[kind]`` of ``symconv/layers/<family>/latex.py``;
+    ``"plan"``: ``PLANS``, ``"claims"``: ``CLAIMS``).  The module is imported when first asked
+    for, so deriving imports no output code."""
+    k = kind(obj)
+    table = getattr(import_module(f"{k.family}.{name}"), _TABLES[name])
+    return table[k.name]
+
+
+#: the table each output part keeps, by the module it sits in
+_TABLES = {"latex": "LATEX", "plan": "PLANS", "claims": "CLAIMS"}
 
 
 def kind(obj: Layer | Derivation | str) -> LayerKind:

@@ -10,9 +10,10 @@ here imports presentation (LaTeX, code generation)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import import_module
 from typing import Any, ClassVar
 
 import numpy as np
@@ -341,22 +342,18 @@ class Loss(Derivation):
         raise NotImplementedError
 
 
-#: how a derivation becomes a LaTeX fragment or an HTML page; presentation registers them
-#: (:func:`symconv.latex.document.fragment`, :func:`symconv.html.page.notebook`), so the
-#: core imports no presentation
-_PRESENTER: dict[str, Callable[[Any], str]] = {}
-
-
-def set_presenter(present_fn: Callable[[Any], str], form: str = "latex") -> None:
-    """Register the builder of one form of output: ``"latex"`` (``latex()``,
-    ``_repr_latex_``) or ``"html"`` (``_repr_html_``)."""
-    _PRESENTER[form] = present_fn
+#: where each form of output of a derivation is built, by name: the function ``name`` of module
+#: ``module``, imported when first asked for (so deriving imports no presentation, and nothing is
+#: installed by importing it): a LaTeX fragment (``latex()``, ``_repr_latex_``) or an HTML page
+#: (``_repr_html_``)
+PRESENTERS = {"latex": ("symconv.latex.document", "fragment"), "html": ("symconv.html.page", "notebook")}
 
 
 def present(obj: object, form: str = "latex") -> str:
-    if form not in _PRESENTER:
-        raise SpecError(form, f"{form} output is not loaded: import symconv (not only its core modules)")
-    return _PRESENTER[form](obj)
+    """``obj`` (a layer's or a network's derivation) as the output ``form`` of :data:`PRESENTERS`."""
+    module, name = PRESENTERS[form]
+    text: str = getattr(import_module(module), name)(obj)
+    return text
 
 
 def check_index(name: str, value: int, count: int) -> int:

@@ -14,16 +14,29 @@ from typing import Any
 
 import jinja2
 
+from .registry import KINDS
+
 
 def templates_dir() -> Path:
     """The templates folder: the repository's ``templates/``, shipped as ``symconv.templates``."""
     return Path(str(resources.files("symconv.templates")))
 
 
+def template_dirs(kind: str) -> list[Path]:
+    """Where templates of ``kind`` are found: the shared ones (``templates/<kind>/``: a document's
+    frame, macros, pictures, a module's frame), then each layer family's own
+    (``symconv/layers/<family>/templates/``, for LaTeX: its documents)."""
+    out = [templates_dir() / kind]
+    if kind == "latex":
+        families = sorted({k.family for k in KINDS.values()})
+        out += [Path(str(resources.files(family))) / "templates" for family in families]
+    return out
+
+
 @cache
 def environment(kind: str) -> jinja2.Environment:
-    """``kind`` is ``"latex"``, ``"numpy"`` or ``"html"`` (a subfolder of ``templates/``)."""
-    loader = jinja2.FileSystemLoader(templates_dir() / kind)
+    """``kind`` is ``"latex"``, ``"numpy"`` or ``"html"`` (see :func:`template_dirs`)."""
+    loader = jinja2.FileSystemLoader(template_dirs(kind))
     return jinja2.Environment(loader=loader, **options(kind))  # noqa: S701 - set by options(): on for HTML only
 
 

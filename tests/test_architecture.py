@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 from imports import PACKAGE, cycles, graph, modules, reachable
 
-from symconv.registry import KINDS
+from symconv.registry import KINDS, part
 
 #: the core: shapes, symbols, Jacobians and every kind's spec and rule
 CORE = {
@@ -23,10 +24,15 @@ CORE = {
     "symconv.ops",
     "symconv.specs",
     "symconv.rule",
+    "symconv.registry",
+    "symconv.binding",
+    "symconv.derive",
+    "symconv.network",
+    "symconv.layers.kind",
     *(
         f"symconv.layers.{family}.{part}"
-        for family in ("conv", "pad", "pool", "adaptive", "elementwise")
-        for part in ("spec", "rule")
+        for family in ("conv", "pad", "pool", "adaptive", "unpool", "elementwise")
+        for part in ("spec", "rule", "home")
     ),
 }
 #: presentation: printing, LaTeX and generated code
@@ -38,8 +44,8 @@ PRESENTATION_PREFIXES = (
     "symconv.cli",
     "symconv.verify",
 )
-#: a home's presentation parts
-PRESENTATION_PARTS = (".latex", ".plan", ".home")
+#: a family's output parts: its document, its code, its names in claims
+PRESENTATION_PARTS = (".latex", ".latex_nd", ".backward", ".plan", ".claims")
 
 
 def _is_home(name: str) -> bool:
@@ -71,23 +77,66 @@ def test_homes_never_import_the_machinery():
         assert sorted(reachable(g, name) & machinery) == [], name
 
 
+def test_the_machinery_imports_no_family():
+    """The shared output machinery (latex/, codegen/, html/, templating) holds no kind's
+    knowledge: it imports no layer family's module (only the kind record type); a family's
+    settings and helpers live in its home (``symconv/layers/<family>/``)."""
+    g = graph()
+    shared = ("symconv.latex", "symconv.codegen", "symconv.html", "symconv.templating")
+    family = re.compile(r"symconv\.layers\.(?!kind$)")
+    for name in sorted(m for m in modules() if m.startswith(shared)):
+        assert sorted(m for m in g.get(name, ()) if family.match(m)) == [], name
+
+
+def test_no_function_is_longer_than_a_screen_and_a_half():
+    """Builders are split into section-sized functions: none in ``symconv/`` over 100 lines."""
+    long = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > 100:
+                    long.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name} ({lines} lines)")
+    assert long == []
+
+
 def _kind_words() -> tuple[set[str], set[str]]:
     names = set(KINDS)
     classes = {k.spec.__name__ for k in KINDS.values()} | {k.rule.__name__ for k in KINDS.values()}
     return names, classes
 
 
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring nodes of a module and its classes and functions."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                out.add(id(first.value))
+    return out
+
+
 def test_outside_a_home_no_code_names_a_layer_kind():
-    """No string equal to a kind's name and no reference to a kind's spec or rule class in
-    the machinery (the registry, derive, network, latex/, codegen/, verify/, cli/, config)."""
+    """No string that holds a kind's name (as a word, inside a longer text too: docstrings
+    aside) and no reference to a kind's spec or rule class in the machinery (the registry,
+    derive, network, latex/, codegen/, verify/, cli/, config)."""
     names, classes = _kind_words()
+    # a kind's name inside a text: those made of code (a digit or an underscore: conv2d,
+    # softmax_cross_entropy) anywhere, the plain words (dense, relu) when a string is one
+    coded = sorted((n for n in names if re.search(r"[\d_]", n)), key=len, reverse=True)
+    word = re.compile(r"\b(" + "|".join(map(re.escape, coded)) + r")\b")
+    example = re.compile(r"\bsymconv (derive|latex|html|codegen|check|verify)\b")  # a command's examples
     found = []
     for name, path in sorted(modules().items()):
         if _is_home(name) or name == "symconv":  # the facade re-exports the spec classes
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in names:
-                found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.value!r}")
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docs = _docstrings(tree)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                if node.value in names or (word.search(node.value) and not example.search(node.value)):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.value[:60]!r}")
             elif isinstance(node, ast.Name) and node.id in classes:
                 found.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.id}")
             elif isinstance(node, ast.alias) and node.name.split(".")[-1] in classes:
@@ -104,11 +153,31 @@ def test_the_detector_sees_a_kind_name():
     assert strings & names == {"maxpool2d"} and refs & classes == {"ConvDerivation"}
 
 
+def test_deriving_imports_no_output():
+    """``import symconv; symconv.derive(spec)`` loads no LaTeX, code generation, claims, HTML,
+    command line or jinja2, and no family's output part (a fresh interpreter)."""
+    code = (
+        "import sys, symconv\n"
+        "symconv.derive(symconv.Conv2D(input=(3, 4), kernel=2))\n"
+        "symconv.derive(symconv.Network(input=(6, 6), layers=[symconv.Conv2D(kernel=3), symconv.ReLU(),"
+        " symconv.MaxPool2D(window=2), symconv.Flatten(), symconv.Dense(out_features=2),"
+        " symconv.SoftmaxCrossEntropy()]))\n"
+        "outputs = ('symconv.latex', 'symconv.codegen', 'symconv.verify', 'symconv.html', 'symconv.cli', 'jinja2')\n"
+        "parts = ('.latex', '.latex_nd', '.backward', '.plan', '.claims')\n"
+        "ours = [m for m in sys.modules if m.startswith('symconv.')]\n"
+        "print(sorted(m for m in sys.modules if m.startswith(outputs)) + sorted(m for m in ours if m.endswith(parts)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
+
+
 def test_every_kind_is_complete():
-    templates = PACKAGE.parent / "templates"
+    """Every kind has its core, its document (a template in its home), its planner and its claims part."""
     for name, k in KINDS.items():
         assert k.spec.kind == k.rule.kind if hasattr(k.rule, "kind") and isinstance(k.rule.kind, str) else True
-        assert (templates / "latex" / k.latex.template).is_file(), name
+        home_templates = PACKAGE / "layers" / k.family.rsplit(".", 1)[1] / "templates"
+        assert (home_templates / part(name, "latex").template).is_file(), name
+        assert callable(part(name, "plan")) and part(name, "claims") is not None, name
         assert k.module.isidentifier() and k.what and k.description and k.backward_section, name
         assert k.rule.input_name and k.rule.output_name, name
     assert len({k.module for k in KINDS.values()}) == len(KINDS)
@@ -141,13 +210,13 @@ _CORRUPT = {
         R.jacobian = jacobian
     """,
     "conv row-wise steps": """
-        from symconv.codegen import plans
+        from symconv.layers import window_plan
         spec = symconv.Conv2D(input=(6, 6), kernel=3, padding=1, in_channels=8, out_channels=8, groups=2)
-        real = plans.offsets
+        real = window_plan.offsets
         def offsets(m):
             (r, s, r0, r1, c0, c1), *rest = real(m)
             return [(r, s, r0, r1, c0 + 1, c1 + 1), *rest]
-        plans.offsets = offsets
+        window_plan.offsets = offsets
     """,
     "conv_transpose dZ/dA": """
         from symconv.layers.conv.rule import ConvDerivation as R

@@ -13,8 +13,9 @@ import pytest
 import reference_loops as ref
 
 import symconv
-from symconv.codegen import plans
 from symconv.codegen.render import generate
+from symconv.layers.conv import plan as conv_plan
+from symconv.layers.pool import plan as pool_plan
 
 
 def load(spec):
@@ -38,8 +39,8 @@ POOLS = [
 @pytest.mark.parametrize("kind", ["maxpool2d", "avgpool2d"])
 @pytest.mark.parametrize(("inp", "window", "padding", "stride"), POOLS)
 def test_backward_over_many_chunks_matches_the_loops(monkeypatch, kind, inp, window, padding, stride):
-    monkeypatch.setattr(plans, "POOL_CHUNK_BYTES", 1)  # one plane per chunk
-    monkeypatch.setattr(plans, "POOL_FORWARD_CHUNK_BYTES", 1)
+    monkeypatch.setattr(pool_plan, "POOL_CHUNK_BYTES", 1)  # one plane per chunk
+    monkeypatch.setattr(pool_plan, "POOL_FORWARD_CHUNK_BYTES", 1)
     cls = symconv.MaxPool2D if kind == "maxpool2d" else symconv.AvgPool2D
     extra = {"pad_value": -math.inf} if kind == "maxpool2d" and padding[0] else {}
     spec = cls(input=inp, window=window, padding=padding, stride=stride, channels=3, **extra)
@@ -80,8 +81,8 @@ def test_conv_over_many_chunks_matches_the_loops(monkeypatch, inp, kernel, paddi
     )
     hz, wz = symconv.derive(spec).geometry.output
     hp, wp = inp[0] + padding[0] + padding[1], inp[1] + padding[2] + padding[3]
-    monkeypatch.setattr(plans, "FLAT_COLUMNS", per_chunk * hp * wp)
-    monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * 2 * kernel[0] * kernel[1] * hz * wz * 8)
+    monkeypatch.setattr(conv_plan, "FLAT_COLUMNS", per_chunk * hp * wp)
+    monkeypatch.setattr(conv_plan, "CHUNK_BYTES", per_chunk * 2 * kernel[0] * kernel[1] * hz * wz * 8)
     module = load(spec)
     assert module._PLAN.chunk == per_chunk
     rng = np.random.default_rng(11)
@@ -104,13 +105,13 @@ def test_a_stride_1_conv_chunk_keeps_its_windows_near_flat_bytes(channels):
     chunk = load(spec)._PLAN.chunk
     plane = 34 * 34
     windows = chunk * plane * channels * 9 * 8
-    assert chunk == 1 or windows <= 1.5 * plans.FLAT_BYTES
-    assert chunk * plane <= 1.5 * plans.FLAT_COLUMNS
-    assert (chunk + 1) * plane * channels * 9 * 8 > plans.FLAT_BYTES or (chunk + 1) * plane > plans.FLAT_COLUMNS
+    assert chunk == 1 or windows <= 1.5 * conv_plan.FLAT_BYTES
+    assert chunk * plane <= 1.5 * conv_plan.FLAT_COLUMNS
+    assert (chunk + 1) * plane * channels * 9 * 8 > conv_plan.FLAT_BYTES or (chunk + 1) * plane > conv_plan.FLAT_COLUMNS
 
 
 def test_pairs_cover_small_windows_only():
-    assert 2 * 2 <= plans.PAIR_WINDOW_LIMIT < 5 * 4
+    assert 2 * 2 <= pool_plan.PAIR_WINDOW_LIMIT < 5 * 4
     assert "PAIR_OFFSETS" in generate(symconv.MaxPool2D(input=(6, 6), window=2))
     assert "PAIR_OFFSETS" not in generate(symconv.MaxPool2D(input=(7, 6), window=(5, 4)))
 

@@ -20,10 +20,11 @@ from tools import conv_spec
 
 import symconv as sc
 from symconv.cli import main
-from symconv.codegen import plans
 from symconv.codegen.render import generate
 from symconv.latex.document import document
+from symconv.layers import window_plan
 from symconv.layers.conv import closed_form
+from symconv.layers.conv import plan as conv_plan
 from symconv.verify import verify
 
 
@@ -183,9 +184,9 @@ def test_grouped_code_over_many_chunks_matches_the_loops(
     )
     hz, wz = spec.geometry.output
     hp, wp = inp[0] + pad[0] + pad[1], inp[1] + pad[2] + pad[3]
-    monkeypatch.setattr(plans, "ROWWISE_CHANNELS", 0)
-    monkeypatch.setattr(plans, "FLAT_COLUMNS", per_chunk * hp * wp)
-    monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * cin * ker[0] * ker[1] * hz * wz * 8)
+    monkeypatch.setattr(conv_plan, "ROWWISE_CHANNELS", 0)
+    monkeypatch.setattr(conv_plan, "FLAT_COLUMNS", per_chunk * hp * wp)
+    monkeypatch.setattr(conv_plan, "CHUNK_BYTES", per_chunk * cin * ker[0] * ker[1] * hz * wz * 8)
     m = load(spec)
     assert m._PLAN.chunk == per_chunk
     rng = np.random.default_rng(11)
@@ -221,7 +222,7 @@ def test_rowwise_code_matches_the_loops(monkeypatch, inp, ker, pad, dil, cin, co
     dZ's column shifts) against the plain loops, batched and batchless, in both dtypes."""
     spec = conv_spec(inp, ker, pad, (1, 1), dil, cin, cout, groups)
     hp, wp = spec.geometry.padded
-    monkeypatch.setattr(plans, "CHUNK_BYTES", per_chunk * max(cin, cout) * ker[1] * hp * wp * 8)
+    monkeypatch.setattr(conv_plan, "CHUNK_BYTES", per_chunk * max(cin, cout) * ker[1] * hp * wp * 8)
     m = load(spec)
     assert m._PLAN.chunk == per_chunk
     assert m._PLAN.path == "rowwise"
@@ -248,7 +249,7 @@ def test_rowwise_code_matches_the_loops(monkeypatch, inp, ker, pad, dil, cin, co
 
 
 def test_the_plan_takes_the_row_wise_path_for_few_channels_per_group(monkeypatch):
-    """The rule of ``plans.ROWWISE_CHANNELS``: grouped, stride 1, not depthwise, at most that
+    """The rule of ``conv_plan.ROWWISE_CHANNELS``: grouped, stride 1, not depthwise, at most that
     many input channels per group."""
 
     def rowwise(cin, cout, groups, stride=(1, 1)):
@@ -259,20 +260,20 @@ def test_the_plan_takes_the_row_wise_path_for_few_channels_per_group(monkeypatch
     assert not rowwise(8, 8, 2, stride=(2, 2))
     assert not rowwise(4, 4, 4)  # depthwise: the shifted planes
     assert not rowwise(4, 4, 1)
-    monkeypatch.setattr(plans, "ROWWISE_CHANNELS", 3)
+    monkeypatch.setattr(conv_plan, "ROWWISE_CHANNELS", 3)
     assert not rowwise(8, 8, 2)  # 4 channels per group, more than 3
     assert rowwise(6, 6, 2)
 
 
 def test_the_plan_refuses_row_wise_steps_that_are_not_the_window_map(monkeypatch):
     """``_check_rows``: a kernel position read one column off is refused (a PlanError)."""
-    real = plans.offsets
+    real = window_plan.offsets
 
     def moved(m):
         (r, s, r0, r1, c0, c1), *rest = real(m)
         return [(r, s, r0, r1, c0 + 1, c1 + 1), *rest]  # still inside the padded planes
 
-    monkeypatch.setattr(plans, "offsets", moved)
+    monkeypatch.setattr(window_plan, "offsets", moved)
     with pytest.raises(sc.PlanError, match=r"kernel position \(0, 0\) starts elsewhere"):
         generate(conv_spec((6, 6), (3, 3), (1, 1, 1, 1), (1, 1), (1, 1), 8, 8, 2))
 

@@ -17,7 +17,7 @@ import pytest
 from tools import conv_reference, kernel_plan
 
 import symconv as sc
-from symconv.codegen import plans as cg
+from symconv.layers import window_plan
 from symconv.layers.conv import plan as conv_plan
 from symconv.layers.conv.conv_kernel import ConvPlan, conv_passes
 from symconv.layers.conv.conv_kernel import conv_backward as kernel_backward
@@ -110,7 +110,7 @@ def _with_path(plan: ConvPlan, spec, path: str) -> ConvPlan:
     if path == "scatter":
         offsets, buffer, lead = conv_plan._scatter(m, (0,) * m.ndim)
         return plan._replace(path=path, offsets=offsets, buffer=buffer, lead=lead)
-    offsets = tuple(cg.offsets(m))
+    offsets = tuple(window_plan.offsets(m))
     steps = [int(np.prod(m.padded[a + 1 :])) for a in range(m.ndim)]
     shifts = tuple(sum(o[m.ndim + 2 * a] * steps[a] for a in range(m.ndim)) for o in offsets)
     return plan._replace(path=path, offsets=offsets, shifts=shifts, buffer=m.padded, lead=(0,) * m.ndim)

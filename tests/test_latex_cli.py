@@ -69,7 +69,7 @@ def test_values_are_used_for_max_pooling(tmp_path, capsys):
     [
         (["--entry", "9,1,1,1"], "--entry: P must be in 1..4"),
         (["--entry", "1,1,x,1"], "--entry: must be integers"),
-        (["--entry", "1,1,1,1,1"], "--entry: takes 2 or 3 or 4 or 6 numbers"),
+        (["--entry", "1,1,1,1,1"], "--entry: takes 2 or 3 or 4 or 6 or 8 numbers"),
         (["--entry", "1,1"], "--entry: takes P,Q,R,S or J,I,P,Q,R,S"),
         (["--layer", "relu", "--input", "3x3", "--entry", "1,1"], "--entry: does not apply to a relu layer"),
         (["--config", "hand_sign", "--entry", "1,1,1,1"], "--entry: picks a worked entry of a single layer"),
@@ -79,7 +79,7 @@ def test_values_are_used_for_max_pooling(tmp_path, capsys):
         (["--config", "appendix_b", "--values", "__import__('os')"], "--values: must be decimal numbers"),
         (["--config", "appendix_b", "--values", "1e999 " * 12], "--values: must be finite numbers"),
         (["--config", "appendix_b", "--values", "1 " * 12, "--seed", "2"], "--values: give either --values or --seed"),
-        (["--values", "1 2"], "--values: gives the input of a single maxpool2d layer"),
+        (["--values", "1 2"], "--values: gives the input of a single max-pooling layer"),
         (["-o", "out.tex"], "--output: is the folder to write into; for the file name use --name"),
         (["--name", "../x"], "--name: must be a plain file name"),
         (["-o", "/proc/x"], "--output: cannot write into /proc/x"),

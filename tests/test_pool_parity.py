@@ -20,9 +20,9 @@ import sympy as sp
 
 import symconv as sc
 from symconv.cli import main
-from symconv.codegen import plans
 from symconv.codegen.render import generate
 from symconv.layers.adaptive import plan as adaptive_plan
+from symconv.layers.pool import plan as pool_plan
 
 INF = float("-inf")
 
@@ -293,7 +293,7 @@ def test_adaptive_max_paths_take_the_first_maximum_in_the_tie_order(monkeypatch,
     the tie order, and the backward routes as eq.b-2.1 to eq.b-2.3 say; a chunk of one plane
     crosses every chunk boundary."""
     if chunked:
-        monkeypatch.setattr(plans, "POOL_FORWARD_CHUNK_BYTES", 1)
+        monkeypatch.setattr(pool_plan, "POOL_FORWARD_CHUNK_BYTES", 1)
     spec = sc.AdaptiveMaxPool2D(input=inp, output=out, channels=3, tie_order=tie_order)
     m = load(spec)
     assert (m._PLAN.chunk == 1) == chunked
@@ -340,7 +340,7 @@ def test_adaptive_avg_paths_match_the_loops(monkeypatch, inp, out, chunked):
     """Every path of the generated adaptive average pooling against the loop reference, forward
     and backward, in float64 and float32, in one chunk and a plane per chunk."""
     if chunked:
-        monkeypatch.setattr(plans, "POOL_FORWARD_CHUNK_BYTES", 1)
+        monkeypatch.setattr(pool_plan, "POOL_FORWARD_CHUNK_BYTES", 1)
     m = load(sc.AdaptiveAvgPool2D(input=inp, output=out, channels=3))
     assert (m._PLAN.chunk == 1 or m._PLAN.whole) == (chunked or out == (1, 1))
     rng = np.random.default_rng(14)

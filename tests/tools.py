@@ -32,10 +32,10 @@ def kernel_plan(spec, name: str = "PLAN"):
     (``symconv/layers/*/*_kernel.py``), built as generation builds it, checks included."""
     import symconv
     from symconv.codegen.plans import Names
-    from symconv.registry import kind
+    from symconv.registry import part
 
     d = symconv.derive(spec)
-    return kind(d).plan(d, Names()).records[name]
+    return part(d, "plan")(d, Names()).records[name]
 
 
 def conv_spec(inp, ker, pad, stride, dil, cin, cout, groups, bias=True):

@@ -592,7 +592,7 @@ def _along(ndim: int, axis: int, part: slice) -> tuple[slice, ...]:
 
 
 # -- from symconv/layers/pool/avg_kernel.py -------------------------------------------------------
-#: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input lines
+#: a write-once run of a spread (``symconv.layers.pool.spreads.spread_runs``): input lines
 #: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of lines ``p0, p0 + 1, ...``
 _Run = tuple[int, int, tuple[int, ...]]
 

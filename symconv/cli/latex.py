@@ -22,7 +22,7 @@ from ..errors import SpecError
 from ..io import check_folder
 from ..latex.compile import LatexError
 from ..latex.document import valid_stem, write_document
-from ..registry import kind
+from ..registry import KINDS, kind, part
 from ..specs import Layer, Network
 from .common import DEFAULT_OUTPUT, add_layer_flags, default_stem, error_line, help_text, ints, spec_from_args
 
@@ -63,13 +63,23 @@ def add_file_flags(g: Any) -> None:
     g.add_argument("--name", metavar="NAME", help="file name stem (default: the config's name, or the layer kind)")
 
 
+def entry_forms() -> str:
+    """How ``--entry`` is written for each kind that has a worked entry (its document's
+    ``entry_help``), kinds of the same form together."""
+    forms: dict[str, list[str]] = {}
+    for name in KINDS:
+        text = part(name, "latex").entry_help
+        if text:
+            forms.setdefault(text, []).append(name)
+    return "; ".join(f"{', '.join(names)}: {text}" for text, names in forms.items())
+
+
 def add_choice_flags(g: Any) -> None:
     """The flags that choose what a document (or page) works out: ``--entry``, ``--seed``, ``--values``."""
     g.add_argument(
         "--entry",
         metavar="P,Q,R,S",
-        help="the worked entry, 1-based: conv2d P,Q,R,S (output z_pq, kernel k_rs) or J,I,P,Q,R,S; "
-        "maxpool2d P,Q or J,P,Q; avgpool2d R,S (input entry)",
+        help="the worked entry, 1-based: " + entry_forms(),
     )
     g.add_argument("--seed", metavar="N", help="max pooling: seed of the random example input (default 0)")
     g.add_argument(
@@ -129,17 +139,17 @@ def choices(args: argparse.Namespace, spec: Layer | Network, suffix: str) -> Cho
         raise SpecError("--name", f"must be a plain file name (letters, digits, '_', '.', '-'), got {stem!r}")
     entry = None
     if args.entry is not None:
-        parsed = ints(args.entry, "--entry", (2, 3, 4, 6))
+        parsed = ints(args.entry, "--entry", (2, 3, 4, 6, 8))
         entry = parsed if isinstance(parsed, tuple) else (parsed,)
     seed = 0
     if args.seed is not None:
         if not _has_max_pool(spec):
-            raise SpecError("--seed", "sets the example input of max pooling; this spec has no maxpool2d layer")
+            raise SpecError("--seed", "sets the example input of max pooling; this spec has no max-pooling layer")
         seed = int(ints(args.seed, "--seed", (1,)))  # type: ignore[arg-type]
     values = None
     if args.values is not None:
         if not isinstance(spec, Layer) or not _takes_example(spec):
-            raise SpecError("--values", "gives the input of a single maxpool2d layer")
+            raise SpecError("--values", "gives the input of a single max-pooling layer")
         if args.seed is not None:
             raise SpecError("--values", "give either --values or --seed, not both")
         values = parse_values(args.values)

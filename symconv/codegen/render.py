@@ -20,7 +20,7 @@ from ..errors import SpecError
 from ..geometry import dims
 from ..io import write_atomic
 from ..network import NetworkDerivation
-from ..registry import kind
+from ..registry import kind, part
 from ..rule import Derivation
 from ..specs import Layer, Network
 from ..templating import environment
@@ -39,7 +39,7 @@ def module_name(spec: Layer | Network) -> str:
 
 def plan(d: Derivation, names: Names) -> Block:
     """The block of one layer's derivation, by its kind's planner."""
-    block: Block = kind(d).plan(d, names)
+    block: Block = part(d, "plan")(d, names)
     return block
 
 

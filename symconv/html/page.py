@@ -29,9 +29,9 @@ from ..latex.document import ABSTRACT, Options, as_derivation, content, tensors,
 from ..latex.notation import index_style
 from ..latex.pictures import Picture
 from ..network import NetworkDerivation
-from ..rule import Derivation, set_presenter
+from ..rule import Derivation
 from ..specs import Layer, Network
-from ..templating import environment, options, templates_dir
+from ..templating import environment, options, template_dirs, templates_dir
 from . import svg
 from .tex import blocks, inline
 
@@ -52,7 +52,7 @@ def _set_aside(pictures: Sequence[Picture]) -> int:
 def latex_environment() -> jinja2.Environment:
     """The LaTeX templates as the documents use them, except ``figures``."""
     loader = jinja2.ChoiceLoader(
-        [jinja2.DictLoader({"pictures.tex.j2": _FIGURES}), jinja2.FileSystemLoader(templates_dir() / "latex")]
+        [jinja2.DictLoader({"pictures.tex.j2": _FIGURES}), jinja2.FileSystemLoader(template_dirs("latex"))]
     )
     env = jinja2.Environment(loader=loader, **options("latex"))  # noqa: S701 - LaTeX, not HTML
     env.globals["set_aside"] = _set_aside
@@ -121,9 +121,6 @@ def notebook(obj: Layer | Network | Derivation | NetworkDerivation) -> str:
     d = as_derivation(obj)
     title, html, toc = body(d, Options())
     return _render(title, html, toc, standalone=False)
-
-
-set_presenter(notebook, "html")  # ``Derivation._repr_html_`` shows pages
 
 
 def write_page(

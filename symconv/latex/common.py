@@ -62,9 +62,6 @@ def axis_names(ndim: int, input: str, window: str, output: str, prefix: str = ""
 #: room between the rows of a matrix of matrices (rep.1's blocks), so the blocks do not touch
 BLOCK_GAP = "10pt"
 
-CONV_AXES = axis_names(2, "a", "k", "z")
-POOL_AXES = axis_names(2, "i", "l", "a", "{}^{l}")
-
 
 def _signed(n: int) -> str:
     """`` + 2`` or `` - 2``: a term added to a sum (a negative padding side crops)."""

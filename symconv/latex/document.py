@@ -18,8 +18,8 @@ from ..errors import SpecError
 from ..io import write_atomic
 from ..layers.kind import LatexKind
 from ..network import NetworkDerivation
-from ..registry import KINDS, kind
-from ..rule import Derivation, set_presenter
+from ..registry import KINDS, kind, part
+from ..rule import Derivation
 from ..specs import Layer, Network
 from ..symbols import Tensor
 from ..templating import environment
@@ -44,7 +44,9 @@ class Options:
 
 
 def _kind(d: Derivation) -> LatexKind:
-    return kind(d).latex
+    """The kind's document part (``LATEX`` of its family's ``latex.py``)."""
+    latex_kind: LatexKind = part(d, "latex")
+    return latex_kind
 
 
 def _input_dependent() -> str:
@@ -201,8 +203,6 @@ def fragment(obj: Layer | Network | Derivation | NetworkDerivation) -> str:
         lines = layer_context(d, Options())["summary"]
     return render(FRAGMENT_TEMPLATE, {"lines": lines})
 
-
-set_presenter(fragment)  # ``Derivation.latex()`` and ``_repr_latex_`` show fragments
 
 _STEM = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..network import NetworkDerivation
 from ..pictures import pattern
-from ..registry import kind
+from ..registry import kind, part
 from ..rule import Derivation, JacobianInfo
 from . import pictures
 from .layout import Line
@@ -44,7 +44,7 @@ def _params(d: Derivation) -> str:
 
 def forward_line(d: Derivation) -> Line:
     """The layer's forward equation (seed section 2) with this network's names."""
-    return kind(d).latex.forward(d)
+    return part(d, "latex").forward(d)
 
 
 def jacobian_rows(pos: int, d: Derivation) -> list[dict[str, str]]:
@@ -114,7 +114,7 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
     for pos in range(len(net.layers) - 1, -1, -1):
         d = net.layers[pos]
         k = kind(d)
-        lines = k.latex.backward(ctxs[pos], pos == 0)
+        lines = part(d, "latex").backward(ctxs[pos], pos == 0)
         if lines:
             remarks = [r for r in ctxs[pos].get("chain_remarks", []) if r.seed not in remarked]
             remarked |= {r.seed for r in remarks}
@@ -135,10 +135,10 @@ def context(net: NetworkDerivation, layer_context: Callable[[Derivation, int], d
         "has_max": has_max,
         "last": vname(net.layers[-1].output, show=False),
         "forward": [forward_line(d) for d in net.layers],
-        "update": [line for d in net.layers for line in kind(d).latex.update(d)],
+        "update": [line for d in net.layers for line in part(d, "latex").update(d)],
         "backward": backward,
         "jacobians": [row for pos, d in enumerate(net.layers) for row in jacobian_rows(pos, d)],
-        "gradients": [line for d in net.layers for line in kind(d).latex.gradients(d)],
+        "gradients": [line for d in net.layers for line in part(d, "latex").gradients(d)],
         "bias_remark": [remark("grad-b")] if any("b" in d.params for d in net.layers) else [],
         "contexts": ctxs,
         "chain_pictures": chain_pictures(net),

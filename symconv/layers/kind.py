@@ -1,9 +1,14 @@
-"""The record a layer kind registers once: everything symconv knows about the kind.
+"""The records of a layer kind: its core (:class:`LayerKind`: spec and rule) and the parts its
+outputs read (:class:`LatexKind` for its document, :class:`ClaimKind` for its names in claims,
+and a planner for its generated code).
 
-Each family's home (``symconv/layers/<family>/home.py``) builds one :class:`LayerKind` per
-kind from its own spec, rule, LaTeX builder and code planner; :mod:`symconv.registry`
-collects them.  The machinery (``derive``, ``network``, ``latex/``, ``codegen/``,
-``verify/``, ``cli/``) asks the registry and never names a kind.
+Each family's home (``symconv/layers/<family>/home.py``) builds one :class:`LayerKind` per kind
+from its own spec and rule; :mod:`symconv.registry` collects them, and deriving needs nothing
+else.  The output parts sit beside them, in the family's own modules, each a table by kind name:
+``LATEX`` in ``latex.py``, ``PLANS`` in ``plan.py``, ``CLAIMS`` in ``claims.py``
+(:func:`symconv.registry.part` reads them when an output asks).  The machinery (``derive``,
+``network``, ``latex/``, ``codegen/``, ``verify/``, ``cli/``) asks the registry and never names
+a kind.
 """
 
 from __future__ import annotations
@@ -95,9 +100,8 @@ class ClaimKind:
 
 @dataclass(frozen=True)
 class LayerKind:
-    """One layer kind: its spec and rule (the core), its description and seed sections,
-    its LaTeX, its generated code (``plan(d, names)`` gives the block a template lays out,
-    written to ``module.py`` by default) and its names in claims."""
+    """One layer kind's core: its spec and rule, its description and seed sections, and the
+    name of the module generated for it (``module.py`` by default)."""
 
     spec: type[Layer]
     rule: type[Derivation]
@@ -105,11 +109,13 @@ class LayerKind:
     what: str
     backward_section: str
     module: str
-    plan: Callable[[Any, Any], Any]
-    latex: LatexKind
-    claims: ClaimKind = field(default_factory=ClaimKind)
 
     @property
     def name(self) -> str:
         """The kind's name in configs and on the command line (``type = "conv2d"``)."""
         return self.spec.kind
+
+    @property
+    def family(self) -> str:
+        """The package of its home (``symconv.layers.conv``), where its output parts sit."""
+        return self.spec.__module__.rsplit(".", 1)[0]

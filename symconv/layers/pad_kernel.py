@@ -4,7 +4,7 @@ copies a padding mode makes (PyTorch's ``reflect``, ``replicate`` and ``circular
 
 A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
 generated module with a padded convolution or a pad layer.  Its two records are read off the
-checked window map by ``symconv.codegen.plans.placement``:
+checked window map by ``symconv.layers.window_plan.placement``:
 
 * ``places``, per spatial axis ``(i0, i1, x0, x1)``: input entries ``i0 .. i1 - 1`` sit at
   padded coordinates ``x0, x0 + u, ... < x1`` (``u`` the input dilation; a cropped input has

@@ -3,7 +3,7 @@ convolution's kernel.  :class:`Frame` is the geometry of any number of axes.
 
 A kernel module (see :mod:`symconv.codegen.embed`): its source is copied into every generated
 module with a conv, transposed-conv or pooling layer; the plans build the record with
-``symconv.codegen.plans.frame``.
+``symconv.layers.window_plan.frame``.
 """
 
 from __future__ import annotations

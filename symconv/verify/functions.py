@@ -17,7 +17,7 @@ from .. import ops
 from .. import validate as v
 from ..errors import SpecError
 from ..geometry import Geometry
-from ..registry import KINDS
+from ..registry import KINDS, part
 from ..rule import Selecting, Windowed
 from . import conditions as cond
 from . import operators as op
@@ -551,7 +551,7 @@ def _sum_entries(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 def _window(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
     d = ctx.namespace.layer
     if not isinstance(d, Windowed):
-        raise ClaimError("window(...) needs a single conv2d or pooling layer")
+        raise ClaimError("window(...) needs a single convolution or pooling layer")
     idx = [to_int(x, "an index of window") for x in a]
     channel, p, q = (1, *idx) if len(idx) == 2 else idx
     hz, wz = d.geometry.output
@@ -564,7 +564,7 @@ def _window(ctx: Context, a: list[Value], kw: dict[str, Value]) -> Value:
 def _maxpool(ctx: Context, what: str) -> Selecting:
     d = ctx.namespace.layer
     if not isinstance(d, Selecting):
-        raise ClaimError(f"{what}(X) needs a single maxpool2d layer")
+        raise ClaimError(f"{what}(X) needs a single max-pooling layer")
     return d
 
 
@@ -633,7 +633,7 @@ for _name, _small in (("Max", False), ("max", False), ("Min", True), ("min", Tru
         lambda ctx, a, kw, _s=_small: maximum(a, _s)
     )
 
-for _act, _fn in ((name, f) for k in KINDS.values() for name, f in k.claims.functions.items()):
+for _act, _fn in ((name, f) for k in KINDS for name, f in part(k, "claims").functions.items()):
     function(_act, 1, 1, f"{_act}(x): the core's {_act}, entrywise on a matrix")(
         lambda ctx, a, kw, _f=_fn, _n=_act: entrywise(a[0], _f, _n)
     )

@@ -43,7 +43,7 @@ import sympy as sp
 from ..derive import derive
 from ..geometry import AXIS_LETTERS
 from ..network import NetworkDerivation
-from ..registry import kind
+from ..registry import part
 from ..rule import Derivation, Loss
 from ..specs import Layer, Network
 from ..symbols import Tensor, real
@@ -182,7 +182,7 @@ class Namespace:
 
     def _hyper(self, spec: Layer, suffix: str) -> None:
         """Padding, stride and pooling window, named as the seed names them (the kind's claim names)."""
-        for name, value in kind(spec).claims.constants(spec).items():
+        for name, value in part(spec, "claims").constants(spec).items():
             self.constants[f"{name}{suffix}"] = value
 
     def _jacobians(self, d: Derivation, suffix: str) -> None:
@@ -244,7 +244,7 @@ class Namespace:
         self._tensor(_names(out), out, out.name, not out.channel_index and len(out.shape) > out.ndim)
         if out.source is None:
             g.define_layer(list(out.flat), d.forward, 1)
-        names = kind(d).claims
+        names = part(d, "claims")
         for alias, key in names.aliases.items():
             self.tensors.setdefault(alias, self.tensors[key])
         for name, leaf in names.leaves(d).items():
@@ -276,7 +276,7 @@ class Namespace:
                 g.define_layer(list(out.flat), d.forward, pos + 1)
             if out.name == "A" and len(out.shape) == 3:
                 self.constants[f"c{n}"] = out.shape[0]
-            for name, matrix in kind(d).claims.matrices(d).items():
+            for name, matrix in part(d, "claims").matrices(d).items():
                 self.matrices.setdefault(name + n, matrix)
             if isinstance(d, Loss):
                 self._loss(d, len(nd.layers))

@@ -15,8 +15,11 @@ from ...latex.blocks import block
 from ...latex.layout import LINE, Line, matrix
 from ...latex.notation import frac_d, mat, space, vname
 from ...latex.printer import join_sum, tex
+from ..kind import LatexKind
 from ..pool.latex_nd import chain_lines, names, vec_words
+from .home import SPECS
 from .rule import AdaptiveAvgDerivation, AdaptiveMaxDerivation, _AdaptiveDerivation
+from .spec import AdaptiveAvgPool, AdaptiveMaxPool
 
 #: entries of a window shown in a sum or a max before eliding
 TERMS = 6
@@ -228,3 +231,48 @@ def nd_max_context(d: AdaptiveMaxDerivation, values: np.ndarray | None, seed: in
             )
         ],
     }
+
+
+# -- the kinds' documents --------------------------------------------------------------------
+
+
+def _title(what: str) -> Any:
+    def title(d: AdaptiveAvgDerivation | AdaptiveMaxDerivation) -> str:
+        size = " \\times ".join(str(n) for n in d.input_size)
+        out = " \\times ".join(str(n) for n in d.spec.output_size)
+        return f"Adaptive {what} pooling: ${size}$ input, ${out}$ output"
+
+    return title
+
+
+def _forward(op: str) -> Any:
+    def forward(d: AdaptiveAvgDerivation | AdaptiveMaxDerivation) -> Line:
+        return Line(
+            mat(d.output, "j", show=True),
+            f"= \\operatorname{{{op}}}\\left({mat(d.input, 'j', show=True)}\\right), "
+            f"\\quad 1 \\leq j \\leq {d.channels}",
+        )
+
+    return forward
+
+
+def _latex_kind(spec: type[AdaptiveAvgPool] | type[AdaptiveMaxPool]) -> LatexKind:
+    two = spec.ndim == 2
+    if issubclass(spec, AdaptiveMaxPool):
+        return LatexKind(
+            template="adaptive_pool.tex.j2" if two else "adaptive_nd.tex.j2",
+            build=(lambda d, opts, position: max_context(d, opts.values, opts.seed + position))
+            if two
+            else (lambda d, opts, position: nd_max_context(d, opts.values, opts.seed + position)),
+            title=_title("max"),
+            forward=_forward("adaptivemaxpool"),
+        )
+    return LatexKind(
+        template="adaptive_pool.tex.j2" if two else "adaptive_nd.tex.j2",
+        build=(lambda d, opts, position: avg_context(d)) if two else (lambda d, opts, position: nd_avg_context(d)),
+        title=_title("average"),
+        forward=_forward("adaptiveavgpool"),
+    )
+
+
+LATEX = {spec.kind: _latex_kind(spec) for spec in SPECS}

@@ -15,10 +15,13 @@ from ...codegen import plans as cg
 from ...codegen.printer import call_lines, kernel_function, literal_lines
 from ...errors import require
 from ...geometry import vec_strides
+from ..pool import plan as pool_plan
 from . import avg_kernel, max_kernel
 from .avg_kernel import adaptive_avg_plan
+from .home import SPECS
 from .max_kernel import adaptive_max_plan
 from .rule import AdaptiveAvgDerivation, AdaptiveMaxDerivation, _AdaptiveDerivation
+from .spec import AdaptiveMaxPool
 
 Band = list[tuple[int, int]]
 
@@ -72,7 +75,7 @@ def _chunk(per_plane: int) -> int:
     """Planes at a time (``per_plane`` entries each): enough that each NumPy call does real work,
     few enough that a chunk's work arrays stay small (larger ones come fresh from the system,
     page by page, on every call), whatever the batch."""
-    return max(1, cg.POOL_FORWARD_CHUNK_BYTES // (per_plane * 8))
+    return max(1, pool_plan.POOL_FORWARD_CHUNK_BYTES // (per_plane * 8))
 
 
 def _window_entries(bands: list[Band], size: tuple[int, ...]) -> bytes:
@@ -190,3 +193,8 @@ def plan_adaptive_maxpool(d: AdaptiveMaxDerivation, names: cg.Names) -> cg.Block
         kernels=(max_kernel.__name__,),
         records={"PLAN": record},
     )
+
+
+PLANS = {
+    spec.kind: plan_adaptive_maxpool if issubclass(spec, AdaptiveMaxPool) else plan_adaptive_avgpool for spec in SPECS
+}

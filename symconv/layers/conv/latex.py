@@ -42,7 +42,9 @@ from ...latex.printer import join_sum, product, short_sum, tex
 from ...latex.remarks import remark
 from ...sparse import VecJacobian
 from ...symbols import shaped, vec_index
+from ..kind import LatexKind, kernel_chain
 from . import backward
+from .home import SPECS
 from .rule import ConvDerivation
 
 #: rep.2 entries with more terms than this are elided inside the matrix
@@ -827,3 +829,82 @@ def _drawn(p: tuple[int, ...]) -> tuple[int, int]:
 def kernel_of(d: ConvDerivation, name: str) -> str:
     """``name`` as the window's kernel: itself, or turned for a transposed convolution."""
     return f"\\operatorname{{rot180}}\\left({name}\\right)" if d.transposed else name
+
+
+# -- the kind's document in a network: its title, forward line, gradients, update -----------
+
+
+def _title(d: ConvDerivation) -> str:
+    g = d.geometry
+    what = "transposed convolution" if d.transposed else "convolution"
+    if g.ndim == 1:
+        return f"A 1D {what}: an input of ${d.spec.in_shape[1]}$ entries, a kernel of ${g.kernel[0]}$"
+    return f"A {g.ndim}D {what}: ${dims(*d.spec.in_shape[1:])}$ input, ${dims(*g.kernel)}$ kernel"
+
+
+def _forward(d: ConvDerivation) -> Line:
+    shape = d.geometry.output
+    bias = f" + {mat(d.bias, 'j', show=True)} {ones(*shape)}" if d.bias is not None else ""
+    if d.groups > 1:
+        return Line(
+            mat(d.output, "j", show=True),
+            f"= {grouped_sum(d, 'j', show=True)}{bias}, \\quad 1 \\leq j \\leq {d.cout}"
+            + (f", \\ {offset}" if (offset := group_offset(d)) else ""),
+        )
+    if d.transposed:
+        kernel = f"\\operatorname{{rot180}}({mat(d.kernel, 'i', 'j', show=True)})"
+    else:
+        kernel = mat(d.kernel, "j", "i", show=True)
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= \\sum_{{i=1}}^{{{d.cin}}} {mat(d.input, 'i', show=True)} * {kernel}{bias}, \\quad 1 \\leq j \\leq {d.cout}",
+    )
+
+
+def _gradients(d: ConvDerivation) -> list[Line]:
+    names = kernel_index_names(d)
+    k = vname(d.kernel, *names, show=True)
+    each = "for every $i$ and $j$ of its group" if d.transposed else ""
+    lines = [
+        Line(
+            f"\\nabla_{{{mat(d.kernel, *names, show=True)}}} J",
+            f"= \\operatorname{{reshape}}\\left(\\left({frac_d('J', k)}\\right)^\\top\\right) "
+            f"\\in \\mathbb{{R}}^{{{dims(*d.geometry.kernel)}}}"
+            + ("" if d.transposed else f", \\quad 1 \\leq j \\leq {d.cout}, \\ 1 \\leq i \\leq {d.ck}"),
+            each,
+        )
+    ]
+    if d.bias is not None:
+        b = mat(d.bias, show=False)
+        grad = f"= \\left({frac_d('J', b)}\\right)^\\top \\in \\mathbb{{R}}^{{{d.cout}}}"
+        lines.append(Line(f"\\nabla_{{{b}}} J", grad))
+    return lines
+
+
+def _update(d: ConvDerivation) -> list[Line]:
+    k = mat(d.kernel, *kernel_index_names(d), show=True)
+    where = (
+        "for every $i$ and $j$ of its group"
+        if d.transposed
+        else f"for $1 \\leq j \\leq {d.cout}$, $1 \\leq i \\leq {d.ck}$"
+    )
+    lines = [Line(k, f":= {k} - \\alpha \\nabla_{{{k}}} J", where)]
+    if d.bias is not None:
+        b = mat(d.bias, show=False)
+        lines.append(Line(b, f":= {b} - \\alpha \\nabla_{{{b}}} J"))
+    return lines
+
+
+LATEX = {
+    spec.kind: LatexKind(
+        template="conv.tex.j2",
+        build=lambda d, opts, position: context(d, opts.entry),
+        title=_title,
+        forward=_forward,
+        entry_help=entry_help(spec.ndim or 0),
+        gradients=_gradients,
+        update=_update,
+        backward=kernel_chain,
+    )
+    for spec in SPECS
+}

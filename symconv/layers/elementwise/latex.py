@@ -12,6 +12,7 @@ from ...latex import common
 from ...latex.layout import FRACTIONS, LINE, Line, aligned_row, chunks, column, matrix, row, row_room
 from ...latex.notation import dfrac_partial, dims, frac_d, frac_partial, is_vector, mat, space, vname
 from ...latex.printer import join_sum, product, short_sum, tex
+from ..kind import LatexKind
 from .rule import ActivationDerivation, DenseDerivation, FlattenDerivation, SoftmaxDerivation
 
 #: terms of a dense layer's sum shown before eliding
@@ -257,3 +258,101 @@ def _ordered(expr: sp.Expr, symbols: list[sp.Symbol]) -> list[sp.Expr]:
     terms = list(sp.Add.make_args(expr))
     rank = {s: n for n, s in enumerate(symbols)}
     return sorted(terms, key=lambda t: min((rank[s] for s in t.free_symbols if s in rank), default=len(rank)))
+
+
+# -- the kinds' documents --------------------------------------------------------------------
+
+
+def _title(name: str) -> Any:
+    def title(d: Any) -> str:
+        shape = " \\times ".join(str(n) for n in d.spec.in_shape)
+        return f"{name}: ${shape}$ input"
+
+    return title
+
+
+def _activation_forward(function: str) -> Any:
+    def forward(d: ActivationDerivation) -> Line:
+        return Line(mat(d.output, show=False), f"= {function}\\left({mat(d.input, show=False)}\\right)", "entrywise")
+
+    return forward
+
+
+def _flatten_forward(d: FlattenDerivation) -> Line:
+    vecs = [f"\\operatorname{{vec}}\\left({mat(d.input, k, show=True)}\\right)" for k in range(d.channels)]
+    return Line(mat(d.output, show=False), "= " + column(vecs, rows=5))
+
+
+def _dense_forward(d: DenseDerivation) -> Line:
+    bias = f" + {mat(d.bias)}" if d.bias is not None else ""
+    return Line(mat(d.output), f"= \\left({mat(d.weights)}\\right)^\\top {mat(d.input)}{bias}")
+
+
+def _dense_gradients(d: DenseDerivation) -> list[Line]:
+    w, b_in, z = mat(d.weights), mat(d.input), mat(d.output)
+    lines = [
+        Line(
+            f"\\nabla_{{{w}}} J",
+            f"= \\left({frac_d('J', w)}\\right)^\\top = "
+            + common.sized(b_in, d.n_in, 1)
+            + common.sized(frac_d("J", z), 1, d.n_out)
+            + f" \\in \\mathbb{{R}}^{{{d.n_in} \\times {d.n_out}}}",
+        )
+    ]
+    if d.bias is not None:
+        b = mat(d.bias)
+        grad = f"= \\left({frac_d('J', b)}\\right)^\\top \\in \\mathbb{{R}}^{{{d.n_out}}}"
+        lines.append(Line(f"\\nabla_{{{b}}} J", grad))
+    return lines
+
+
+def _dense_update(d: DenseDerivation) -> list[Line]:
+    w = mat(d.weights)
+    lines = [Line(w, f":= {w} - \\alpha \\nabla_{{{w}}} J")]
+    if d.bias is not None:
+        b = mat(d.bias, show=False)
+        lines.append(Line(b, f":= {b} - \\alpha \\nabla_{{{b}}} J"))
+    return lines
+
+
+def _softmax_forward(d: SoftmaxDerivation) -> Line:
+    loss = f"J = -\\sum_{{k=1}}^{{{d.n}}} y_k \\log a_k^{{[{d.layer}]}}"
+    return Line(mat(d.output), f"= \\operatorname{{softmax}}\\left({mat(d.input)}\\right), \\quad {loss}")
+
+
+def _activation_latex(title: str, function: str) -> LatexKind:
+    return LatexKind(
+        template="activation.tex.j2",
+        build=lambda d, opts, position: activation_context(d),
+        title=_title(title),
+        forward=_activation_forward(function),
+    )
+
+
+LATEX = {
+    "relu": _activation_latex("A ReLU activation", "\\operatorname{relu}"),
+    "sigmoid": _activation_latex("A sigmoid activation", "\\sigma"),
+    "tanh": _activation_latex("A tanh activation", "\\tanh"),
+    "flatten": LatexKind(
+        template="flatten.tex.j2",
+        build=lambda d, opts, position: flatten_context(d),
+        title=_title("Flattening"),
+        forward=_flatten_forward,
+        backward=lambda ctx, first: list(ctx["reshape"]),
+    ),
+    "dense": LatexKind(
+        template="dense.tex.j2",
+        build=lambda d, opts, position: dense_context(d),
+        title=_title("A fully-connected layer"),
+        forward=_dense_forward,
+        gradients=_dense_gradients,
+        update=_dense_update,
+    ),
+    "softmax_cross_entropy": LatexKind(
+        template="softmax.tex.j2",
+        build=lambda d, opts, position: softmax_context(d),
+        title=_title("Softmax with cross-entropy"),
+        forward=_softmax_forward,
+        backward=lambda ctx, first: [*ctx["dJ_dA"], *ctx["dA_dZ"], *ctx["dJ_dZ"]],
+    ),
+}

@@ -192,3 +192,13 @@ def plan_softmax(d: SoftmaxDerivation, names: cg.Names) -> cg.Block:
         cg.Call(("g",), f"{names.fn}backward", (names.x_out, "labels")),
         loss=cg.Call(("J",), f"{names.fn}loss", (names.x_in, "labels")),
     )
+
+
+PLANS = {
+    "relu": plan_activation,
+    "sigmoid": plan_activation,
+    "tanh": plan_activation,
+    "flatten": plan_flatten,
+    "dense": plan_dense,
+    "softmax_cross_entropy": plan_softmax,
+}

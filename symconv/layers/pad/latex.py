@@ -12,6 +12,8 @@ import numpy as np
 from ...latex import common
 from ...latex.layout import Line
 from ...latex.notation import frac_d, mat, space, vname
+from ..kind import LatexKind
+from .home import SPECS
 from .rule import PadDerivation
 
 #: what each mode fills the padding with, in words
@@ -60,3 +62,29 @@ def context(d: PadDerivation) -> dict[str, Any]:
             )
         ],
     }
+
+
+def _title(d: PadDerivation) -> str:
+    shape = " \\times ".join(str(n) for n in d.spec.in_shape)
+    return f"Padding ({d.spec.mode}): ${shape}$ input"
+
+
+def _forward(d: PadDerivation) -> Line:
+    sides = ", ".join(str(p) for p in d.spec.padding)
+    return Line(
+        mat(d.output, show=False),
+        f"= \\operatorname{{pad}}\\left({mat(d.input, show=False)}\\right)",
+        f"{d.spec.mode}, padding {sides}",
+    )
+
+
+LATEX = {
+    spec.kind: LatexKind(
+        template="pad.tex.j2",
+        build=lambda d, opts, position: context(d),
+        title=_title,
+        forward=_forward,
+        backward=lambda ctx, first: [] if first else list(ctx["chain"]),
+    )
+    for spec in SPECS
+}

@@ -10,8 +10,9 @@ from ...codegen import plans as cg
 from ...codegen.printer import record_lines
 from ...errors import require
 from ...geometry import vec_strides
-from .. import pad_kernel
+from .. import pad_kernel, window_plan
 from ..pad_kernel import PadPlan
+from .home import SPECS
 from .rule import PadDerivation
 
 
@@ -44,7 +45,7 @@ def pad_record(d: PadDerivation) -> PadPlan:
 def _check(d: PadDerivation, record: PadPlan) -> None:
     """What the planes hold at the output's window (the places and the copies) must be the
     core's: the input entry each output entry holds, ``-1`` for the value."""
-    holds = cg.holding(record.places, record.copies, record.planes, (1,) * len(record.size))
+    holds = window_plan.holding(record.places, record.copies, record.planes, (1,) * len(record.size))
     total = np.zeros((), np.int64)
     inside = np.ones((), bool)
     steps = vec_strides(record.size)
@@ -84,3 +85,6 @@ def plan_pad(d: PadDerivation, names: cg.Names) -> cg.Block:
         kernels=(pad_kernel.__name__,),
         records={"PLAN": record},
     )
+
+
+PLANS = {spec.kind: plan_pad for spec in SPECS}

@@ -15,7 +15,7 @@ import numpy as np
 from ..window_kernel import Frame
 from .planes_kernel import along, chunk_of, padded_chunks, tap_slice
 
-#: a write-once run of a spread (``symconv.codegen.plans.spread_runs``): input lines
+#: a write-once run of a spread (``symconv.layers.pool.spreads.spread_runs``): input lines
 #: ``i0, i0 + step, ... < i1`` get the sum over ``p0`` in ``starts`` of lines ``p0, p0 + 1, ...``
 Run = tuple[int, int, tuple[int, ...]]
 #: the backward pass's spread along one axis: ``(target, source, axis, plan) -> the spread source``

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,11 @@ from ...latex.notation import dfrac_partial, frac_d, mat, space, vname
 from ...latex.printer import join_sum, number, tex
 from ...latex.remarks import remark
 from ...symbols import vec_order
-from .rule import AvgPoolDerivation, MaxPoolDerivation
+from ..kind import LatexKind
+from . import latex_nd
+from .home import SPECS
+from .rule import AvgPoolDerivation, LPPoolDerivation, MaxPoolDerivation
+from .spec import AvgPool, LPPool, MaxPool
 
 #: entries of a rep.2 ``max{...}`` or average shown before eliding
 SET_TERMS = 6
@@ -63,13 +68,13 @@ def _shapes(d: AvgPoolDerivation | MaxPoolDerivation, j: int) -> dict[str, Any]:
         "wa": wa,
         "I_space": space(hi, wi),
         "A_space": space(ha, wa),
-        "padding": common.padding_note(_as_given(d), common.POOL_AXES),
+        "padding": common.padding_note(_as_given(d), latex_nd.pool_axes(d)),
         "stride": f"$({{}}^{{l}}h_s, {{}}^{{l}}w_s) = ({g.stride[0]}, {g.stride[1]})$",
         "dilation": f"$(d_h, d_w) = ({g.dilation[0]}, {g.dilation[1]})$" if g.dilation != (1, 1) else "",
         "spread": (
             f"$(u_h, u_w) = ({g.input_dilation[0]}, {g.input_dilation[1]})$" if g.input_dilation != (1, 1) else ""
         ),
-        "size_lines": _ceil_size_lines(d) if d.spec.ceil_mode else common.size_lines(g, common.POOL_AXES),
+        "size_lines": _ceil_size_lines(d) if d.spec.ceil_mode else common.size_lines(g, latex_nd.pool_axes(d)),
         "ceil_mode": d.spec.ceil_mode,
         "extra": _extra_padding(d),
     }
@@ -95,7 +100,7 @@ def _ceil_size_lines(d: AvgPoolDerivation | MaxPoolDerivation) -> list[Line]:
     t, b, left, right = g.padding
     lines = []
     for axis, n, k, (before, after), s, dil, out in zip(
-        common.POOL_AXES,
+        latex_nd.pool_axes(d),
         g.input,
         g.kernel,
         ((t, b), (left, right)),
@@ -209,6 +214,65 @@ def _chain(d: AvgPoolDerivation | MaxPoolDerivation, what: str) -> list[Line]:
 # -- average pooling (3.1.3) ---------------------------------------------------------------------
 
 
+def _avg_construction(
+    d: AvgPoolDerivation, info: dict[str, Any], pooled: Callable[[str], str], xy: tuple[int, int], pq: tuple[int, int]
+) -> list[Line]:
+    """One input entry's column of the Jacobian built as 3.1.3 builds it: ``dA/dI_xy`` is the
+    pooled unit matrix, and its vec is that column."""
+    (hi, wi), (ha, wa) = d.geometry.input, d.geometry.output
+    (x, y), (p, q) = xy, pq
+    i_name, a_name, va = info["I"], info["A"], info["vA"]
+    wrt = tex(d.input.entry(0, x, y))
+    col = common.jac_column(d.jacobian("I", j=0), y * hi + x)
+    d_i = frac_d(i_name, wrt)
+    return [
+        *fit(
+            frac_d(a_name, wrt),
+            [
+                f"= {pooled(d_i)}",
+                f"= {pooled(common.unit_matrix((hi, wi), x, y))}",
+                "= "
+                + common.sym_matrix(common.unvec(list(col), (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
+            ],
+        ),
+        *fit(
+            frac_d(va, wrt),
+            [
+                f"= \\operatorname{{vec}}\\left({pooled(d_i)}\\right)",
+                "= " + column(common.printed(col), keep=[q * ha + p]),
+            ],
+        ),
+    ]
+
+
+def _avg_whole(
+    d: AvgPoolDerivation, info: dict[str, Any], pooled: Callable[[str], str], at: int, at_out: int
+) -> list[Line]:
+    """The whole Jacobian ``dvA/dvI``, each column labelled with the operator that makes it."""
+    i_name, vi, va = info["I"], info["vI"], info["vA"]
+    ins = d.input.view(0)
+    labels = common.Mapped(
+        ins, lambda s: f"\\operatorname{{vec}}\\left({pooled(frac_d(i_name, tex(s), display=True))}\\right)"
+    )
+    shown: list[int | None] = []
+    operators = common.Mapped(ins, lambda s: dfrac_partial("", tex(s)))
+    suffix = f" \\otimes {va}"
+    whole_jac = common.jac_matrix(
+        d.jacobian("I", j=0),
+        keep_rows=[at_out],
+        keep_cols=[at],
+        rows=12,
+        budget=LINE - 40,
+        shown=shown,
+        above=[(operators, row_room(frac_d(va, vi), suffix))],  # the wider labels show fewer when they must
+    )
+    return [
+        *aligned_row(frac_d(va, vi), operators, shown, suffix=suffix),
+        *aligned_row("", labels, shown),
+        Line("", "= " + whole_jac),
+    ]
+
+
 def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dict[str, Any]:
     """Everything the average-pooling template lays out."""
     g = d.geometry
@@ -256,51 +320,9 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
         return f"{weight(r, c)}\\left({join_sum(terms)}\\right)" if terms else "0"
 
     forward = _forward(d, 0, (p, q), (op, p_tex), rep1_cell, rep2_cell, "" if d.uniform else " \\oslash \\mathbf{D}")
-    entry_sym = d.input.entry(0, x, y)
-    wrt = tex(entry_sym)
-    col = common.jac_column(jac, at)
-    unit = common.unit_matrix((hi, wi), x, y)
-    lhs = frac_d(a_name, wrt)
-    d_i = frac_d(i_name, wrt)
-    construction = [
-        *fit(
-            lhs,
-            [
-                f"= {pooled(d_i)}",
-                f"= {pooled(unit)}",
-                "= "
-                + common.sym_matrix(common.unvec(list(col), (ha, wa)), keep_rows=[p], keep_cols=[q], budget=LINE - 40),
-            ],
-        ),
-        *fit(
-            frac_d(va, wrt),
-            [
-                f"= \\operatorname{{vec}}\\left({pooled(d_i)}\\right)",
-                "= " + column(common.printed(col), keep=[q * ha + p]),
-            ],
-        ),
-    ]
-    ins = d.input.view(0)
-    labels = common.Mapped(
-        ins, lambda s: f"\\operatorname{{vec}}\\left({pooled(frac_d(i_name, tex(s), display=True))}\\right)"
-    )
-    shown: list[int | None] = []
-    operators = common.Mapped(ins, lambda s: dfrac_partial("", tex(s)))
-    suffix = f" \\otimes {va}"
-    whole_jac = common.jac_matrix(
-        jac,
-        keep_rows=[q * ha + p],
-        keep_cols=[at],
-        rows=12,
-        budget=LINE - 40,
-        shown=shown,
-        above=[(operators, row_room(frac_d(va, vi), suffix))],  # the wider labels show fewer when they must
-    )
-    whole = [
-        *aligned_row(frac_d(va, vi), operators, shown, suffix=suffix),
-        *aligned_row("", labels, shown),
-        Line("", "= " + whole_jac),
-    ]
+    wrt = tex(d.input.entry(0, x, y))
+    construction = _avg_construction(d, info, pooled, (x, y), (p, q))
+    whole = _avg_whole(d, info, pooled, at, q * ha + p)
     summary = [
         Line(a_name, f"= {pooled(i_name)}, \\quad {op} = {p_tex}"),
         Line(frac_d(va, vi), "= " + common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=8, budget=300)),
@@ -317,7 +339,7 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
             Line(
                 vi,
                 "= "
-                + column(common.printed(ins), keep=[at])
+                + column(common.printed(d.input.view(0)), keep=[at])
                 + f"; \\quad {va} = "
                 + column(common.printed(d.output.view(0)), keep=[q * ha + p]),
             )
@@ -407,12 +429,45 @@ def _max_set(d: MaxPoolDerivation, p: int, q: int, j: int) -> str:
     return "\\max\\{" + ", ".join(items) + "\\}"
 
 
-def max_context(
-    d: MaxPoolDerivation, entry: Sequence[int] | None = None, values: np.ndarray | None = None, seed: int = 0
-) -> dict[str, Any]:
-    """Everything the max-pooling template lays out (Appendix B)."""
+@dataclass(frozen=True)
+class _Worked:
+    """Max pooling's worked example: the channel ``j``, the output ``(p, q)`` the document
+    follows, the numbers and their switches (Appendix B's ``i_pq``) and selection steps."""
+
+    d: MaxPoolDerivation
+    j: int
+    p: int
+    q: int
+    example: np.ndarray
+    source: str
+    switches: np.ndarray
+    steps: Any
+    seed_ex: tuple[int, int, int] | None
+
+    @property
+    def values(self) -> np.ndarray:
+        return self.example[self.j]
+
+    @property
+    def at_out(self) -> int:
+        """The followed output's position in vA (vec by columns)."""
+        return self.q * self.d.geometry.output[0] + self.p
+
+    @property
+    def at(self) -> str:
+        """The followed output's subscript, ``pq``."""
+        return common.pq(self.p + 1, self.q + 1, self.d.output.wide)
+
+    def step(self, name: str, p: int | None = None, q: int | None = None) -> int:
+        """One selection step's value (``c_b``, ``r_i``, ..., ``vec_index``) at an output."""
+        return int(np.asarray(getattr(self.steps, name))[self.p if p is None else p, self.q if q is None else q])
+
+
+def _worked(d: MaxPoolDerivation, entry: Sequence[int] | None, values: np.ndarray | None, seed: int) -> _Worked:
+    """The worked example: the given or random numbers, the channel and output the user
+    named (``entry``), else the seed's example, else a central window that selects an input."""
     g = d.geometry
-    (hi, wi), (hl, wl), (ha, wa) = g.input, g.kernel, g.output
+    (ha, wa) = g.output
     example, source = example_input(d, values, seed)
     j = 0
     given: tuple[int, ...] | None = None
@@ -424,8 +479,7 @@ def max_context(
             raise SpecError("entry", f"takes P,Q or J,P,Q for maxpool2d, got {len(entry)} numbers")
         given = common.check_entry(entry, limits)
         j = given[0] if len(given) == 3 else 0
-    values_j = example[j]
-    switches = d.switches(values_j)
+    switches = d.switches(example[j])
     steps = d.selection_steps(switches)
     seed_ex = seed_example(d)
     if given is not None:
@@ -436,22 +490,28 @@ def max_context(
         padded_window = (g.windows < 0).any(axis=(2, 3))
         real = steps.vec_index > 0
         p, q = common.central(g, real * 2 + (real & padded_window))
-    info = _shapes(d, j)
-    i_name, a_name, vi, va = info["I"], info["A"], info["vI"], info["vA"]
-    wide = d.output.wide
-    at_out = q * ha + p
-    compact = hl * wl > 9
+    return _Worked(d, j, p, q, example, source, switches, steps, seed_ex)
 
-    # -- the symbolic part: I, Omega, A, rep.1..3, vec forms, eq.b-1 -----------------------------
-    omega = [[f"\\Omega_{{{common.pq(r + 1, c + 1, max(hl, wl) > 9)}}}" for c in range(wl)] for r in range(hl)]
-    omega_tex = matrix(lambda r, c: omega[r][c], (hl, wl), rows=8, budget=200)
+
+def _omega(d: MaxPoolDerivation) -> list[list[str]]:
+    """Appendix B's window block ``Omega``'s entry names, ``h_l x w_l``."""
+    hl, wl = d.geometry.kernel
+    return [[f"\\Omega_{{{common.pq(r + 1, c + 1, max(hl, wl) > 9)}}}" for c in range(wl)] for r in range(hl)]
+
+
+def _max_symbolic(w: _Worked, info: dict[str, Any]) -> dict[str, Any]:
+    """The symbolic part: ``I``, ``Omega``, ``A``, rep.1 to rep.3, the vec forms and eq.b-1."""
+    d, j, p, q = w.d, w.j, w.p, w.q
+    (hl, wl), (ha, wa) = d.geometry.kernel, d.geometry.output
+    vi, va, i_name, a_name = info["vI"], info["vA"], info["I"], info["A"]
+    compact = hl * wl > 9
+    omega = _omega(d)
 
     def rep1_cell(r: int, c: int) -> str:
         if compact:
-            return f"\\max {{}}^{{{common.pq(r + 1, c + 1, wide)}}}\\Omega"
+            return f"\\max {{}}^{{{common.pq(r + 1, c + 1, d.output.wide)}}}\\Omega"
         return "\\max " + common.sym_matrix(d.window(r, c, j), inline=True, rows=4, budget=110)
 
-    prow, pcol = _window_corners(d, p, q)
     forward = _forward(d, j, (p, q), ("\\max \\Omega", "\\max \\Omega"), rep1_cell, lambda r, c: _max_set(d, r, c, j))
     ins, outs = d.input.view(j), d.output.view(j)
     vomega = [omega[r][c] for c in range(wl) for r in range(hl)]
@@ -461,7 +521,7 @@ def max_context(
             "= "
             + column(common.printed(ins))
             + f"; \\quad {va} = "
-            + column(common.printed(outs), keep=[at_out])
+            + column(common.printed(outs), keep=[w.at_out])
             + "; \\quad {}_v\\Omega = "
             + column(vomega),
         )
@@ -471,122 +531,150 @@ def max_context(
     partials = matrix(
         lambda r, c: dfrac_partial(tex(outs[r]), tex(ins[c])),
         (len(outs), len(ins)),
-        keep_rows=[at_out],
+        keep_rows=[w.at_out],
         rows=8,
         budget=TAGGED - 40,
         gap=FRACTIONS,
         shown=shown,
         above=[(operators, row_room(frac_d(va, vi), f" \\otimes {va}"))],
     )
-    eq_b1 = [
-        *aligned_row(frac_d(va, vi), operators, shown, suffix=f" \\otimes {va}"),
-        Line("", f"= {partials}", tag="eq.b-1"),
-    ]
+    general = fit(
+        i_name,
+        [
+            "= " + common.sym_matrix(d.input.grid(j), rows=8, budget=200) + ",",
+            "\\qquad \\Omega = " + matrix(lambda r, c: omega[r][c], (hl, wl), rows=8, budget=200) + ",",
+            f"\\qquad {a_name} = " + matrix(lambda r, c: tex(d.output.entry(j, r, c)), (ha, wa), rows=8, budget=200),
+        ],
+    )
+    return {
+        "general": general,
+        "forward": forward,
+        "compact": compact,
+        "vecs": vecs,
+        "nl": hl * wl,
+        "eq_b1": [
+            *aligned_row(frac_d(va, vi), operators, shown, suffix=f" \\otimes {va}"),
+            Line("", f"= {partials}", tag="eq.b-1"),
+        ],
+    }
 
-    # -- the switches on numbers: eq.b-2.1 .. eq.b-2.3 ---------------------------------------------------
-    out_vec = d.numeric_forward(vec_order(example), {}).reshape(d.channels, wa, ha)[j].T
-    window_vals = d.window_values(values_j)[0, p, q]
-    i_pq = int(switches[p, q])
-    at = common.pq(p + 1, q + 1, wide)
-    st = {k: int(np.asarray(v)[p, q]) for k, v in steps._asdict().items()}
-    top, left = g.padding[0], g.padding[2]
-    in_rows = [max(0, r - top) for r in prow]
-    in_cols = [max(0, c - left) for c in pcol]
-    numbers = [
-        Line(i_name, "= " + common.sym_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=12)),
-        Line(a_name, "= " + common.sym_matrix(out_vec, keep_rows=[p], keep_cols=[q], rows=12)),
-        Line("(i_{pq})", "= " + common.sym_matrix(switches, keep_rows=[p], keep_cols=[q], rows=12)),
-    ]
+
+def _input_rows_cols(w: _Worked) -> tuple[list[int], list[int]]:
+    """The input rows and columns of the followed window (its padded corners moved inside)."""
+    g = w.d.geometry
+    prow, pcol = _window_corners(w.d, w.p, w.q)
+    return [max(0, r - g.padding[0]) for r in prow], [max(0, c - g.padding[2]) for c in pcol]
+
+
+def _max_numbers(w: _Worked, info: dict[str, Any]) -> dict[str, Any]:
+    """The switches on numbers: ``I``, ``A`` and ``(i_pq)``, the followed window's block."""
+    d, j, p, q = w.d, w.j, w.p, w.q
+    (hl, wl), (ha, wa) = d.geometry.kernel, d.geometry.output
+    out_vec = d.numeric_forward(vec_order(w.example), {}).reshape(d.channels, wa, ha)[j].T
+    window_vals = d.window_values(w.values)[0, p, q]
+    i_pq = int(w.switches[p, q])
+    in_rows, in_cols = _input_rows_cols(w)
     omega_vals = window_vals.reshape(wl, hl).T  # vΩ back to the h_l x w_l block
-    block = [
-        Line(
-            f"{{}}^{{{at}}}\\Omega",
-            "= "
-            + common.sym_matrix(
-                omega_vals, keep_rows=[(i_pq - 1) % hl], keep_cols=[(i_pq - 1) // hl], rows=10, budget=200
-            )
-            + f", \\quad {{}}^{{{at}}}_v\\Omega = "
-            + row([number(v) for v in window_vals], keep=[i_pq - 1], budget=LINE - 220)
-            + "^\\top",
-        ),
-        Line(
-            tex(d.output.entry(j, p, q)),
-            f"= {number(out_vec[p, q])}, \\quad i_{{{at}}} = {i_pq}",
-        ),
-    ]
-    steps_lines = _step_lines(d, at, i_pq, (p, q), st)
-    seed_lines: list[Line] = []
-    if seed_ex is not None:
-        ep, eq, ei = seed_ex
-        e_at = common.pq(ep + 1, eq + 1, wide)
-        e_win = d.window(ep, eq, j)
-        e_vec = [e_win[r, c] for c in range(e_win.cols) for r in range(e_win.rows)]
-        seed_lines = [
-            Line(tex(d.output.entry(j, ep, eq)), f"= {_max_set(d, ep, eq, j)} = {tex(e_vec[ei - 1])}"),
+    return {
+        "numbers": [
+            Line(info["I"], "= " + common.sym_matrix(w.values, keep_rows=in_rows, keep_cols=in_cols, rows=12)),
+            Line(info["A"], "= " + common.sym_matrix(out_vec, keep_rows=[p], keep_cols=[q], rows=12)),
+            Line("(i_{pq})", "= " + common.sym_matrix(w.switches, keep_rows=[p], keep_cols=[q], rows=12)),
+        ],
+        "block": [
             Line(
-                f"i_{{{e_at}}}",
-                f"= {ei}, \\quad {{}}^{{{e_at}}}_v\\Omega = "
-                + row([tex(v) for v in e_vec], keep=[ei - 1], budget=LINE - 160)
+                f"{{}}^{{{w.at}}}\\Omega",
+                "= "
+                + common.sym_matrix(
+                    omega_vals, keep_rows=[(i_pq - 1) % hl], keep_cols=[(i_pq - 1) // hl], rows=10, budget=200
+                )
+                + f", \\quad {{}}^{{{w.at}}}_v\\Omega = "
+                + row([number(v) for v in window_vals], keep=[i_pq - 1], budget=LINE - 220)
                 + "^\\top",
             ),
-        ]
-    mask = d.mask(example, j) if d.channels > 1 else d.mask(values_j)
+            Line(tex(d.output.entry(j, p, q)), f"= {number(out_vec[p, q])}, \\quad i_{{{w.at}}} = {i_pq}"),
+        ],
+    }
+
+
+def _seed_lines(w: _Worked) -> list[Line]:
+    """The seed's own switch example (``A_21 = max{0, I_11, I_21, I_31} = I_21``) for these shapes."""
+    if w.seed_ex is None:
+        return []
+    d, j = w.d, w.j
+    ep, eq, ei = w.seed_ex
+    e_at = common.pq(ep + 1, eq + 1, d.output.wide)
+    e_win = d.window(ep, eq, j)
+    e_vec = [e_win[r, c] for c in range(e_win.cols) for r in range(e_win.rows)]
+    return [
+        Line(tex(d.output.entry(j, ep, eq)), f"= {_max_set(d, ep, eq, j)} = {tex(e_vec[ei - 1])}"),
+        Line(
+            f"i_{{{e_at}}}",
+            f"= {ei}, \\quad {{}}^{{{e_at}}}_v\\Omega = "
+            + row([tex(v) for v in e_vec], keep=[ei - 1], budget=LINE - 160)
+            + "^\\top",
+        ),
+    ]
+
+
+def _selection_lines(w: _Worked, vi: str, mask: Any) -> list[Line]:
+    """eq.b-2.1 to eq.b-2.3 for the followed output, then its input's place in vI and its row of the mask."""
+    d = w.d
+    hi, wi = d.geometry.input
+    st = {k: w.step(k) for k in w.steps._asdict()}
+    lines = _step_lines(d, w.at, int(w.switches[w.p, w.q]), (w.p, w.q), st)
     selected = st["vec_index"]
     if selected:
-        steps_lines.append(
+        lines.append(
             Line(
                 "j",
-                f"= ({{}}^{{{at}}}c_i - 1) h_i + {{}}^{{{at}}}r_i "
+                f"= ({{}}^{{{w.at}}}c_i - 1) h_i + {{}}^{{{w.at}}}r_i "
                 f"= ({st['c_i']} - 1) \\cdot {hi} + {st['r_i']} = {selected}",
             )
         )
-        mask_row = common.Mapped(range(hi * wi), lambda c: tex(mask[at_out, c]))
-        steps_lines.append(
+        mask_row = common.Mapped(range(hi * wi), lambda c: tex(mask[w.at_out, c]))
+        lines.append(
             Line(
-                frac_d(tex(d.output.entry(j, p, q)), vi),
+                frac_d(tex(d.output.entry(w.j, w.p, w.q)), vi),
                 "= " + row(mask_row, keep=[selected - 1], budget=LINE - 80),
             )
         )
+    return lines
+
+
+def _switch_table(w: _Worked) -> str:
+    """Every output's switch and selection steps, a LaTeX array (elided past ``TABLE_ROWS``)."""
+    d = w.d
+    ha, wa = d.geometry.output
     header = ["A_{pq}", "i_{pq}", "c_b", "r_b", "{}_{t}r_i", "{}_{t}c_i", "r_i", "c_i", "j"]
-    n_out = ha * wa
 
     def table_row(k: int) -> list[str]:
         r, c = k % ha, k // ha
-        vals = [
-            int(np.asarray(getattr(steps, name))[r, c])
-            for name in ("c_b", "r_b", "top_r", "top_c", "r_i", "c_i", "vec_index")
-        ]
+        vals = [w.step(name, r, c) for name in ("c_b", "r_b", "top_r", "top_c", "r_i", "c_i", "vec_index")]
         return [
-            tex(d.output.entry(j, r, c)),
-            str(int(switches[r, c])),
+            tex(d.output.entry(w.j, r, c)),
+            str(int(w.switches[r, c])),
             *[str(v) for v in vals[:-1]],
             str(vals[-1]) if vals[-1] else "-",
         ]
 
-    shown = pick(n_out, [at_out], TABLE_ROWS)
-    body = []
-    for k in shown:
-        body.append(" & ".join(["\\vdots"] * len(header)) if k is None else " & ".join(table_row(k)))
-    table = (
+    body = [
+        " & ".join(["\\vdots"] * len(header)) if k is None else " & ".join(table_row(k))
+        for k in pick(ha * wa, [w.at_out], TABLE_ROWS)
+    ]
+    return (
         "\\begin{array}{c|cccccccc}\n"
         + " & ".join(header)
         + " \\\\\n\\hline\n"
         + " \\\\\n".join(body)
         + "\n\\end{array}"
     )
-    summary = [
-        Line(
-            a_name,
-            "= "
-            + matrix(lambda r, c: _max_set(d, r, c, j), (ha, wa), keep_rows=[p], keep_cols=[q], rows=6, budget=300),
-            tag="(rep.2)",
-        ),
-        Line(i_name, "= " + common.sym_matrix(values_j, keep_rows=in_rows, keep_cols=in_cols, rows=8, budget=300)),
-        Line(frac_d(va, vi), "= " + common.jac_matrix(mask, keep_rows=[at_out], rows=8, budget=300)),
-    ]
+
+
+def _max_remarks(d: MaxPoolDerivation) -> dict[str, Any]:
+    """The remarks of a max-pooling layer's own document (none inside a network's, but the channels' one)."""
     standalone = d.output.layer is None
-    out = {
-        **info,
+    return {
         "remarks": {
             "shapes": [remark("omega")] if standalone else [],
             "mask": [remark("switch-bound"), remark("top-left"), remark("assigned-to"), remark("empty-row")]
@@ -594,50 +682,72 @@ def max_context(
             else [],
         },
         "chain_remarks": [remark("mask-channels")] if not standalone and d.channels > 1 else [],
-        "pad_value": number(d.pad_value),
-        "general": fit(
-            i_name,
-            [
-                "= " + common.sym_matrix(d.input.grid(j), rows=8, budget=200) + ",",
-                "\\qquad \\Omega = " + omega_tex + ",",
-                f"\\qquad {a_name} = "
-                + matrix(lambda r, c: tex(d.output.entry(j, r, c)), (ha, wa), rows=8, budget=200),
-            ],
+    }
+
+
+def max_context(
+    d: MaxPoolDerivation, entry: Sequence[int] | None = None, values: np.ndarray | None = None, seed: int = 0
+) -> dict[str, Any]:
+    """Everything the max-pooling template lays out (Appendix B)."""
+    g = d.geometry
+    hi, wi = g.input
+    w = _worked(d, entry, values, seed)
+    info = _shapes(d, w.j)
+    i_name, a_name, vi, va = info["I"], info["A"], info["vI"], info["vA"]
+    mask = d.mask(w.example, w.j) if d.channels > 1 else d.mask(w.values)
+    selected = w.step("vec_index")
+    in_rows, in_cols = _input_rows_cols(w)
+    out_entry = tex(d.output.entry(w.j, w.p, w.q))
+    summary = [
+        Line(
+            a_name,
+            "= "
+            + matrix(
+                lambda r, c: _max_set(d, r, c, w.j),
+                (g.output[0], g.output[1]),
+                keep_rows=[w.p],
+                keep_cols=[w.q],
+                rows=6,
+                budget=300,
+            ),
+            tag="(rep.2)",
         ),
-        "forward": forward,
-        "compact": compact,
-        "vecs": vecs,
-        "nl": hl * wl,
-        "eq_b1": eq_b1,
-        "source": source,
-        "numbers": numbers,
-        "block": block,
-        "out": tex(d.output.entry(j, p, q)),
-        "at": at,
-        "steps": steps_lines,
-        "seed_example": seed_lines,
+        Line(i_name, "= " + common.sym_matrix(w.values, keep_rows=in_rows, keep_cols=in_cols, rows=8, budget=300)),
+        Line(frac_d(va, vi), "= " + common.jac_matrix(mask, keep_rows=[w.at_out], rows=8, budget=300)),
+    ]
+    out = {
+        **info,
+        **_max_remarks(d),
+        **_max_symbolic(w, info),
+        **_max_numbers(w, info),
+        "pad_value": number(d.pad_value),
+        "source": w.source,
+        "out": out_entry,
+        "at": w.at,
+        "steps": _selection_lines(w, vi, mask),
+        "seed_example": _seed_lines(w),
         "selected": selected,
-        "table": table,
+        "table": _switch_table(w),
         "mask": [
             Line(
                 frac_d(va, vi),
                 "= "
                 + common.jac_matrix(
-                    mask, keep_rows=[at_out], keep_cols=[selected - 1] if selected else [], rows=12, budget=LINE - 40
+                    mask, keep_rows=[w.at_out], keep_cols=[selected - 1] if selected else [], rows=12, budget=LINE - 40
                 ),
             )
         ],
-        "dims": f"{n_out} \\times {hi * wi}",
+        "dims": f"{g.output[0] * g.output[1]} \\times {hi * wi}",
         "pictures": {
-            "windows": [pictures.window_picture(g, p, q, _seed_names(tex(d.output.entry(j, p, q))))],
+            "windows": [pictures.window_picture(g, w.p, w.q, _seed_names(out_entry))],
             "mask": [
-                pictures.jacobian_picture(mask, frac_d(va, vi), (at_out, selected - 1) if selected else None),
+                pictures.jacobian_picture(mask, frac_d(va, vi), (w.at_out, selected - 1) if selected else None),
             ],
         },
         "chain": _chain(d, "the mask of eq.b-1"),
         "summary": summary,
     }
-    return {k: _seed_names(v) for k, v in out.items()} if standalone else out
+    return {k: _seed_names(v) for k, v in out.items()} if d.output.layer is None else out
 
 
 _OUTPUT_ENTRY = re.compile(r"(?<![A-Za-z\\])a_\{")
@@ -693,3 +803,74 @@ def _step_lines(d: MaxPoolDerivation, at: str, i_pq: int, pq: tuple[int, int], s
         Line(r_i, f"= {inner(t_r, r_b, dh, 'd_h', st['top_r'], st['r_b'])} = {st['r_i']}"),
         Line(c_i, f"= {inner(t_c, c_b, dw, 'd_w', st['top_c'], st['c_b'])} = {st['c_i']}", tag="eq.b-2.3"),
     ]
+
+
+# -- the kinds' documents --------------------------------------------------------------------
+
+
+def _title(what: str) -> Any:
+    def title(d: AvgPoolDerivation | MaxPoolDerivation | LPPoolDerivation) -> str:
+        g = d.geometry
+        size = " \\times ".join(str(n) for n in g.input)
+        window = " \\times ".join(str(n) for n in g.kernel)
+        return f"{what} pooling: ${size}$ input, ${window}$ window"
+
+    return title
+
+
+def _max_forward(d: MaxPoolDerivation) -> Line:
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= \\operatorname{{maxpool}}\\left({mat(d.input, 'j', show=True)}\\right), "
+        f"\\quad 1 \\leq j \\leq {d.channels}",
+    )
+
+
+def _avg_forward(d: AvgPoolDerivation) -> Line:
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= {mat(d.input, 'j', show=True)} * \\mathbf{{P}}^{{[{d.layer}]}}, \\quad 1 \\leq j \\leq {d.channels}",
+    )
+
+
+def _lp_forward(d: LPPoolDerivation) -> Line:
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= \\operatorname{{lppool}}_{{{sp.latex(d.n)}}}\\left({mat(d.input, 'j', show=True)}\\right), "
+        f"\\quad 1 \\leq j \\leq {d.channels}",
+    )
+
+
+def _latex_kind(spec: type[MaxPool] | type[AvgPool] | type[LPPool]) -> LatexKind:
+    two = spec.ndim == 2
+    if issubclass(spec, MaxPool):
+        return LatexKind(
+            template="maxpool.tex.j2" if two else "pool_nd.tex.j2",
+            build=(
+                (lambda d, opts, position: max_context(d, opts.entry, opts.values, opts.seed + position))
+                if two
+                else (lambda d, opts, position: latex_nd.max_context(d, opts.values, opts.seed + position))
+            ),
+            title=_title("Max"),
+            forward=_max_forward,
+            entry_help="P,Q or J,P,Q" if two else "",
+        )
+    if issubclass(spec, AvgPool):
+        return LatexKind(
+            template="avgpool.tex.j2" if two else "pool_nd.tex.j2",
+            build=(lambda d, opts, position: avg_context(d, opts.entry))
+            if two
+            else (lambda d, opts, position: latex_nd.avg_context(d)),
+            title=_title("Average"),
+            forward=_avg_forward,
+            entry_help="R,S" if two else "",
+        )
+    return LatexKind(
+        template="pool_nd.tex.j2",
+        build=lambda d, opts, position: latex_nd.lp_context(d),
+        title=_title("Lp"),
+        forward=_lp_forward,
+    )
+
+
+LATEX = {spec.kind: _latex_kind(spec) for spec in SPECS}

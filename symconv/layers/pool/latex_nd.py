@@ -69,7 +69,8 @@ def names(d: Any) -> dict[str, Any]:
     }
 
 
-def _axes(d: Pooled) -> tuple[common.Axis, ...]:
+def pool_axes(d: Pooled) -> tuple[common.Axis, ...]:
+    """Appendix B's names along each axis of a pooling layer (``h_i, h_l, {}^{l}h_p, {}^{l}h_s, h_a`` in 2-D)."""
     return common.axis_names(d.geometry.ndim, "i", "l", "a", "{}^{l}")
 
 
@@ -89,7 +90,7 @@ def _vomega(d: Pooled, p: tuple[int, ...]) -> np.ndarray:
 
 def _shapes(d: Pooled) -> dict[str, Any]:
     g = d.geometry
-    axes = _axes(d)
+    axes = pool_axes(d)
     spec = d.spec
     dilation = (
         ", ".join(f"{a.d} = {x}" for a, x in zip(axes, g.dilation, strict=True))
@@ -213,37 +214,29 @@ def lp_context(d: LPPoolDerivation) -> dict[str, Any]:
     }
 
 
-def max_context(d: MaxPoolDerivation, values: Any = None, seed: int = 0) -> dict[str, Any]:
-    """Max pooling (Appendix B) in 1-D and 3-D with a worked example on numbers."""
-    g = d.geometry
-    axes = _axes(d)
-    shape = (d.channels, *g.input)
+def _example(d: MaxPoolDerivation, values: Any, seed: int) -> tuple[np.ndarray, str]:
+    """The worked example's input ``(c, *sizes)``: the user's numbers or distinct nonzero random
+    integers from ``seed`` (so no two entries of a window tie), and how the document names them."""
+    shape = (d.channels, *d.geometry.input)
     n = int(np.prod(shape))
     if values is None:
         rng = np.random.default_rng(seed)
         pool = np.concatenate([np.arange(-n, 0), np.arange(1, n + 1)])
-        example = rng.choice(pool, size=n, replace=False).astype(float).reshape(shape)
-        source = f"distinct random integers (seed {seed})"
-    else:
-        arr = np.asarray(values, dtype=float).reshape(-1)
-        if arr.size < n or not np.isfinite(arr).all():
-            raise SpecError("values", f"must hold {n} finite numbers, got {arr.size}")
-        example, source = arr[:n].reshape(shape), "the given numbers"
-    x = example[0]
-    p = _worked(d)
-    switches = d.switches(x)
-    sel = d.selection(switches)
-    i = int(switches[p])
+        return rng.choice(pool, size=n, replace=False).astype(float).reshape(
+            shape
+        ), f"distinct random integers (seed {seed})"
+    arr = np.asarray(values, dtype=float).reshape(-1)
+    if arr.size < n or not np.isfinite(arr).all():
+        raise SpecError("values", f"must hold {n} finite numbers, got {arr.size}")
+    return arr[:n].reshape(shape), "the given numbers"
+
+
+def _selection_lines(d: MaxPoolDerivation, p: tuple[int, ...], i: int, sel: Any) -> list[Line]:
+    """eq.b-2.1 to eq.b-2.3 on numbers, axis by axis: the maximum's place in the window, the
+    window's first entry and the maximum's position in the input."""
+    g = d.geometry
     weights = [math.prod(g.kernel[:a]) for a in range(g.ndim)]
-    fill = tex(d.fill)
-
-    def cell(q: tuple[int, ...]) -> str:
-        return "\\max\\left\\{" + ", ".join(_terms([tex(s) for s in _window_entries(d, q)])) + "\\right\\}"
-
-    at_out = int(np.ravel_multi_index(p, g.output, order="F"))
-    omega = [tex(s) for s in _window_entries(d, p)]
-    values_p = d.window_values(x)[(0, *p)]
-    letters = [a.n.split("_")[0] for a in axes]
+    letters = [a.n.split("_")[0] for a in pool_axes(d)]
     blocks, corners, positions = [], [], []
     for a, (axis, name) in enumerate(zip(g.axes, letters, strict=True)):
         w, t, r = weights[a], int(sel.corner[a][p]), int(sel.block[a][p])
@@ -258,7 +251,40 @@ def max_context(d: MaxPoolDerivation, values: Any = None, seed: int = 0) -> dict
         )
         outside = "" if int(sel.at[a][p]) else " \\text{ (padding)}"
         positions.append(Line(f"x_{{{name}}}", rhs + outside, tag=_tag(a, "eq.b-2.3")))
-    steps = blocks + corners + positions
+    return blocks + corners + positions
+
+
+#: eq.b-2.1 to eq.b-2.3 in general, for any number of axes
+_RULES = [
+    Line(
+        "r_a",
+        "= \\left\\lfloor \\frac{i - 1}{\\prod_{b < a} k_b} \\right\\rfloor \\bmod k_a + 1",
+        "position in the window along axis $a$",
+        "eq.b-2.1",
+    ),
+    Line("t_a", "= 1 + s_a (p_a - 1) - p_a^{-}", "the window's first entry", "eq.b-2.2"),
+    Line("x_a", "= \\frac{t_a - 1 + d_a (r_a - 1)}{u_a} + 1", "the maximum's position in the input", "eq.b-2.3"),
+    Line("j", "= 1 + \\sum_a (x_a - 1) \\prod_{b < a} n_b", "its column of the mask"),
+]
+
+
+def max_context(d: MaxPoolDerivation, values: Any = None, seed: int = 0) -> dict[str, Any]:
+    """Max pooling (Appendix B) in 1-D and 3-D with a worked example on numbers."""
+    g = d.geometry
+    example, source = _example(d, values, seed)
+    x = example[0]
+    p = _worked(d)
+    switches = d.switches(x)
+    sel = d.selection(switches)
+    i = int(switches[p])
+    fill = tex(d.fill)
+
+    def cell(q: tuple[int, ...]) -> str:
+        return "\\max\\left\\{" + ", ".join(_terms([tex(s) for s in _window_entries(d, q)])) + "\\right\\}"
+
+    at_out = int(np.ravel_multi_index(p, g.output, order="F"))
+    omega = [tex(s) for s in _window_entries(d, p)]
+    values_p = d.window_values(x)[(0, *p)]
     index = int(sel.vec_index[p])
     strides = [math.prod(g.input[:a]) for a in range(g.ndim)]
     vec_rule = "1 + " + " + ".join(
@@ -273,19 +299,7 @@ def max_context(d: MaxPoolDerivation, values: Any = None, seed: int = 0) -> dict
         "forward": [_rep2(d, cell, p)],
         "out": tex(d.output.entry(0, *p)),
         "vomega": [Line("{}_v\\Omega", "= " + column(_terms(omega) if len(omega) > TERMS else omega))],
-        "rules": [
-            Line(
-                "r_a",
-                "= \\left\\lfloor \\frac{i - 1}{\\prod_{b < a} k_b} \\right\\rfloor \\bmod k_a + 1",
-                "position in the window along axis $a$",
-                "eq.b-2.1",
-            ),
-            Line("t_a", "= 1 + s_a (p_a - 1) - p_a^{-}", "the window's first entry", "eq.b-2.2"),
-            Line(
-                "x_a", "= \\frac{t_a - 1 + d_a (r_a - 1)}{u_a} + 1", "the maximum's position in the input", "eq.b-2.3"
-            ),
-            Line("j", "= 1 + \\sum_a (x_a - 1) \\prod_{b < a} n_b", "its column of the mask"),
-        ],
+        "rules": _RULES,
         "source": source,
         "numbers": [
             Line(mat(d.input, 0), "= " + common.sym_block(x.astype(int), rows=8)),
@@ -299,7 +313,7 @@ def max_context(d: MaxPoolDerivation, values: Any = None, seed: int = 0) -> dict
                 + f", \\quad i = {i}",
             )
         ],
-        "steps": steps,
+        "steps": _selection_lines(d, p, i, sel),
         "selected": index,
         "vec_rule": vec_rule,
         "mask": [

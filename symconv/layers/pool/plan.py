@@ -16,10 +16,27 @@ from ...errors import require
 from ...geometry import Geometry, vec_strides
 from ...sparse import VecJacobian
 from ...symbols import vec_position
-from . import avg_kernel, max_kernel
+from .. import window_plan
+from . import avg_kernel, max_kernel, spreads
+from . import spec as specs
 from .avg_kernel import AvgPool
+from .home import SPECS
 from .max_kernel import MaxPool
 from .rule import AvgPoolDerivation, LPPoolDerivation, MaxPoolDerivation, _kernel_order
+
+#: the pooling backward passes fill this many bytes of input planes (float64) at a time, so a
+#: chunk's planes are still in the CPU cache when they are zeroed, scattered into or summed
+POOL_CHUNK_BYTES = 1 << 19
+#: the pooling forward passes sweep this many bytes of padded input planes (float64) at a time
+POOL_FORWARD_CHUNK_BYTES = 1 << 20
+#: the max-pool backward pass looks up the routes of two neighbouring outputs at once up to
+#: this window size (its table has 256 (h_l w_l + 1) rows of two offsets, 68 KiB at 16)
+PAIR_WINDOW_LIMIT = 16
+#: tiled average pooling spreads the columns with ``np.repeat`` from this window width on
+REPEAT_FROM = 4
+#: arrays this large are allocated as fresh, already zeroed pages (glibc's largest mmap
+#: threshold), so the max-pool backward pass takes them from ``np.zeros`` and does not zero them again
+FRESH_BYTES = 1 << 25
 
 
 def c_strides(shape: tuple[int, ...]) -> np.ndarray:
@@ -41,23 +58,23 @@ def _window_order(d: MaxPoolDerivation, m: Geometry) -> None:
 
 def _forward_chunk(m: Geometry) -> int:
     """How many (float64) padded planes a pooling forward pass sweeps at a time."""
-    return max(1, cg.POOL_FORWARD_CHUNK_BYTES // (math.prod(m.padded) * 8))
+    return max(1, POOL_FORWARD_CHUNK_BYTES // (math.prod(m.padded) * 8))
 
 
 def _pool_chunk(plane: tuple[int, ...]) -> int:
     """How many (float64) planes of this size a pooling backward pass handles at a time."""
-    return max(1, cg.POOL_CHUNK_BYTES // (math.prod(plane) * 8))
+    return max(1, POOL_CHUNK_BYTES // (math.prod(plane) * 8))
 
 
-def _checked_runs(m: Geometry, jac: VecJacobian) -> list[list[cg.Run]]:
+def _checked_runs(m: Geometry, jac: VecJacobian) -> list[list[spreads.Run]]:
     """The runs of the average-pooling backward pass along each axis, read off the window map
     (each axis's taps); their (input entry, output) pairs, taken along every axis together, must be
     exactly the nonzeros of the core's ``d vA/d vI`` (3.1.3)."""
     runs, pairs = [], []
     for axis in m.axes:
         lines = [tuple(int(v) for v in axis.taps[:, r]) for r in range(axis.window)]
-        axis_runs = cg.spread_runs(lines, axis.size, axis.stride)
-        terms = cg.run_terms(axis_runs, axis.size, axis.stride)
+        axis_runs = spreads.spread_runs(lines, axis.size, axis.stride)
+        terms = spreads.run_terms(axis_runs, axis.size, axis.stride)
         pairs.append(np.array([(i, p) for i in range(axis.size) for p in terms[i]], np.int64).reshape(-1, 2))
         runs.append(axis_runs)
     out_steps, in_steps = vec_strides(m.output), vec_strides(m.input)
@@ -107,13 +124,13 @@ def _avg_record(d: AvgPoolDerivation | LPPoolDerivation, jac: VecJacobian, coef:
         and tuple(o * k for o, k in zip(m.output, m.kernel, strict=True)) == m.input
     )
     # wide tiles: one np.repeat spreads the last axis faster than a strided copy per window position
-    repeat_last = tiles and m.kernel[last] >= cg.REPEAT_FROM
-    classes, rest = cg.whole_classes(runs[last], m.input[last], m.stride[last], m.output[last])
+    repeat_last = tiles and m.kernel[last] >= REPEAT_FROM
+    classes, rest = spreads.whole_classes(runs[last], m.input[last], m.stride[last], m.output[last])
     if repeat_last:
         classes, rest = [], []
     runs[last] = rest
     return AvgPool(
-        frame=cg.frame(m),
+        frame=window_plan.frame(m),
         channels=d.channels,
         coef=coef,
         forward_chunk=_forward_chunk(m),
@@ -133,7 +150,7 @@ def _avg_common(
     return {
         "fn": names.fn,
         "c": c,
-        "plan": cg.frame_plan_lines(c, record, {"runs": f"{c}RUNS", "classes": f"{c}CLASSES", **text}),
+        "plan": window_plan.frame_plan_lines(c, record, {"runs": f"{c}RUNS", "classes": f"{c}CLASSES", **text}),
         "out_plane": cg.shape_text(m.output),
         "runs": literal_lines(record.runs),
         "classes": literal_lines(record.classes),
@@ -282,10 +299,10 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
     size = math.prod(m.kernel)
     nz = math.prod(m.output)
     switch_type = np.uint8 if size < 2**8 else np.int16 if size < 2**15 else np.int64
-    pairs = size <= cg.PAIR_WINDOW_LIMIT
+    pairs = size <= PAIR_WINDOW_LIMIT
     chunk = _pool_chunk(m.padded)
     chunk += chunk % 2 if pairs and nz % 2 == 1 else 0  # chunks of pairs start on a pair
-    frame = cg.frame(m)
+    frame = window_plan.frame(m)
     offset_table = np.array(offsets, np.intp)
     row_order = _kernel_order(m.kernel)
     require(np.array_equal(row_order, d.row_major), "the row-major order of the window is not the core's")
@@ -297,7 +314,7 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
         row_ties=d.spec.tie_order == "row",
         forward_chunk=_forward_chunk(m),
         chunk=chunk,
-        fresh_bytes=cg.FRESH_BYTES,
+        fresh_bytes=FRESH_BYTES,
         overlapping=m.overlapping,
         offsets=offset_table,
         corners=max_kernel.maxpool_corners(tuple(tuple(p) for p in parts), chunk, math.prod(m.padded)),
@@ -317,7 +334,7 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
     context = {
         "fn": names.fn,
         "c": c,
-        "plan": cg.frame_plan_lines(c, record, text),
+        "plan": window_plan.frame_plan_lines(c, record, text),
         "chunk": chunk,
         "plane": math.prod(m.padded),
         "row_ties": record.row_ties,
@@ -345,3 +362,13 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
         records={"PLAN": record},
         extra=(cg.Call(("indices",), f"{names.fn}indices", (saved,)),),
     )
+
+
+PLANS = {
+    spec.kind: plan_maxpool
+    if issubclass(spec, specs.MaxPool)
+    else plan_avgpool
+    if issubclass(spec, specs.AvgPool)
+    else plan_lppool
+    for spec in SPECS
+}

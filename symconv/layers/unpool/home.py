@@ -1,28 +1,15 @@
-"""The max-unpooling layers' home (maxunpool1d/2d/3d): spec, rule, LaTeX, code and claim names."""
+"""The max-unpooling layers' home (maxunpool1d/2d/3d): their spec and rule, registered once (the
+document: ``latex.py``'s ``LATEX``; the code: ``plan.py``'s ``PLANS``; no claim names of their
+own: ``claims.py``)."""
 
 from __future__ import annotations
 
-from ...latex.layout import Line
-from ...latex.notation import mat
-from ..kind import ClaimKind, LatexKind, LayerKind
-from . import latex
-from .plan import plan_maxunpool
+from ..kind import LayerKind
 from .rule import MaxUnpoolDerivation
 from .spec import MaxUnpool, MaxUnpool1D, MaxUnpool2D, MaxUnpool3D
 
-
-def _title(d: MaxUnpoolDerivation) -> str:
-    size = " \\times ".join(str(n) for n in d.spec.in_shape[1:])
-    out = " \\times ".join(str(n) for n in d.spec.output_size)
-    return f"Max unpooling: ${size}$ input, ${out}$ output"
-
-
-def _forward(d: MaxUnpoolDerivation) -> Line:
-    return Line(
-        mat(d.output, "j", show=True),
-        f"= \\operatorname{{maxunpool}}\\left({mat(d.input, 'j', show=True)}\\right), "
-        f"\\quad 1 \\leq j \\leq {d.channels}",
-    )
+#: every max-unpooling kind
+SPECS: tuple[type[MaxUnpool], ...] = (MaxUnpool1D, MaxUnpool2D, MaxUnpool3D)
 
 
 def _kind(spec: type[MaxUnpool]) -> LayerKind:
@@ -34,15 +21,7 @@ def _kind(spec: type[MaxUnpool]) -> LayerKind:
         what="max unpooling",
         backward_section="Appendix B",
         module=f"maxunpool{d}d",
-        plan=plan_maxunpool,
-        latex=LatexKind(
-            template="maxunpool.tex.j2",
-            build=lambda d, opts, position: latex.context(d, opts.seed + position),
-            title=_title,
-            forward=_forward,
-        ),
-        claims=ClaimKind(),
     )
 
 
-KINDS = tuple(_kind(spec) for spec in (MaxUnpool1D, MaxUnpool2D, MaxUnpool3D))
+KINDS = tuple(_kind(spec) for spec in SPECS)

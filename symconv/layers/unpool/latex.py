@@ -13,9 +13,11 @@ from ...latex import common
 from ...latex.layout import LINE, Line
 from ...latex.notation import frac_d, mat, space, vname
 from ...symbols import Tensor
+from ..kind import LatexKind
 from ..pool.latex_nd import chain_lines, vec_words
 from ..pool.rule import MaxPoolDerivation
 from ..pool.spec import MaxPool1D, MaxPool2D, MaxPool3D
+from .home import SPECS
 from .rule import MaxUnpoolDerivation
 
 
@@ -97,3 +99,28 @@ def context(d: MaxUnpoolDerivation, seed: int) -> dict[str, Any]:
         "dims": f"{nz} \\times {n}",
         "chain": chain_lines(d, nz, n, "\\mathbf{M}_j^\\top"),
     }
+
+
+def _title(d: MaxUnpoolDerivation) -> str:
+    size = " \\times ".join(str(n) for n in d.spec.in_shape[1:])
+    out = " \\times ".join(str(n) for n in d.spec.output_size)
+    return f"Max unpooling: ${size}$ input, ${out}$ output"
+
+
+def _forward(d: MaxUnpoolDerivation) -> Line:
+    return Line(
+        mat(d.output, "j", show=True),
+        f"= \\operatorname{{maxunpool}}\\left({mat(d.input, 'j', show=True)}\\right), "
+        f"\\quad 1 \\leq j \\leq {d.channels}",
+    )
+
+
+LATEX = {
+    spec.kind: LatexKind(
+        template="maxunpool.tex.j2",
+        build=lambda d, opts, position: context(d, opts.seed + position),
+        title=_title,
+        forward=_forward,
+    )
+    for spec in SPECS
+}

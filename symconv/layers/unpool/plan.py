@@ -8,6 +8,7 @@ import numpy as np
 from ...codegen import plans as cg
 from ...errors import require
 from . import unpool_kernel
+from .home import SPECS
 from .rule import MaxUnpoolDerivation
 from .unpool_kernel import MaxUnpool
 
@@ -51,3 +52,6 @@ def plan_maxunpool(d: MaxUnpoolDerivation, names: cg.Names) -> cg.Block:
         kernels=(unpool_kernel.__name__,),
         records={"PLAN": record},
     )
+
+
+PLANS = {spec.kind: plan_maxunpool for spec in SPECS}
