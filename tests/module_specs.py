@@ -2,7 +2,7 @@
 every path of the code generation: the kernel tests' tables (every conv path in 1-D, 2-D and
 3-D, transposed, every padding mode, cropping, input dilation; every average- and max-pooling
 branch; adaptive pooling with bands of one and two lengths, global, both tie orders), empty
-layers, pooling in 1-D and 3-D, Lp pooling, max unpooling, padding in every mode, the
+layers, pooling in 1-D and 3-D, Lp pooling, max unpooling, padding in every mode (``test_pad.py``'s cases), the
 activations, flatten, dense, softmax cross-entropy, layers whose dense Jacobians are too large
 to return, and networks.  ``tests/test_codegen_entered.py`` runs each module and
 ``benchmarks/bench_specialized.py`` compares them with the modules of another checkout.
@@ -18,6 +18,7 @@ import test_kernel_adaptive
 import test_kernel_avgpool
 import test_kernel_conv
 import test_kernel_maxpool
+import test_pad
 
 import symconv as sc
 from symconv.config import BUILTINS, load_config
@@ -82,20 +83,7 @@ OTHERS = {
     "maxunpool3d": sc.MaxUnpool3D(input=(2, 2, 2), window=2, channels=2),
     **{
         f"pad{d}d-{mode}-{k}": getattr(sc, f"Pad{d}D")(input=inp, padding=pad, mode=mode, channels=2)
-        for k, (d, inp, pad, mode) in enumerate(
-            [
-                (1, (5,), (2, 1), "constant"),
-                (1, (5,), (3, -2), "reflect"),
-                (1, (4,), (-1, 3), "replicate"),
-                (1, (5,), (3, -2), "circular"),
-                (2, (3, 4), (1, 2, -1, 2), "reflect"),
-                (2, (3, 4), (2, 0, 1, 3), "replicate"),
-                (2, (3, 4), (0, 3, 2, -1), "circular"),
-                (2, (3, 3), (-1, -1, 2, 0), "constant"),
-                (3, (2, 3, 3), (1, 0, 2, 1, -1, 2), "reflect"),
-                (3, (2, 2, 3), (1, 1, 0, 2, 3, 0), "circular"),
-            ]
-        )
+        for k, (d, inp, pad, mode) in enumerate(test_pad.CASES)
     },
     "relu": sc.ReLU(input=(3, 3), channels=2),
     "relu-3d": sc.ReLU(input=(2, 3, 2)),
