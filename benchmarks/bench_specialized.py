@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -76,7 +76,7 @@ def write_ours(specs: dict[str, Layer | Network], folder: Path) -> None:
         write_module(spec, folder, name)
 
 
-def module_names(specs: dict[str, Layer | Network]) -> dict[str, str]:
+def module_names(specs: Mapping[str, object]) -> dict[str, str]:
     """A module name for each spec (its table name made an identifier)."""
     return {name: "m_" + "".join(c if c.isalnum() else "_" for c in name) for name in specs}
 
@@ -250,7 +250,41 @@ def speed(cases: dict[str, Any], ours: Path, theirs: Path, reps: int, block: int
     return medians
 
 
+def job(folder: Path, name: str, reps: int, block: int) -> float:
+    """The median over ``reps`` of the best of ``block`` runs of one case, in this process alone."""
+    cases = speed_cases()
+    make = cases[name][1]
+    fn = make(load_module(folder / f"{module_names(cases)[name]}.py"))
+    fn()
+    return statistics.median(timed(fn, block) for _ in range(reps))
+
+
+def alone(cases: dict[str, Any], ours: Path, theirs: Path, reps: int, block: int, rounds: int) -> None:
+    print(f"{'case (each side alone in fresh processes)':44} {'other ms':>10} {'this ms':>10} {'this/other':>18}")
+    ratios = []
+    for name in cases:
+        times: dict[Path, list[float]] = {theirs: [], ours: []}
+        for _ in range(rounds):
+            for folder in (theirs, ours):
+                args = ["--job", str(folder), name, "--reps", str(reps), "--block", str(block)]
+                out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+                times[folder].append(float(out.stdout.split()[-1]))
+        t_old, t_new = statistics.median(times[theirs]), statistics.median(times[ours])
+        ratios.append(t_new / t_old)
+        print(f"{name:44} {t_old * 1e3:10.2f} {t_new * 1e3:10.2f} {t_new / t_old:18.3f}")
+    geo = math.exp(sum(map(math.log, ratios)) / len(ratios))
+    print(f"{'geometric mean of the ratios':44} {'':10} {'':10} {geo:18.3f}")
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--job"]:
+        folder, name = Path(sys.argv[2]), sys.argv[3]
+        rest = argparse.ArgumentParser()
+        rest.add_argument("--reps", type=int)
+        rest.add_argument("--block", type=int)
+        opts = rest.parse_args(sys.argv[4:])
+        print(job(folder, name, opts.reps, opts.block))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--other", type=Path, required=True, help="the other checkout's folder")
     parser.add_argument("--other-python", required=True, help="a Python with the other checkout's dependencies")
@@ -259,6 +293,8 @@ def main() -> int:
     parser.add_argument("--block", type=int, default=5)
     parser.add_argument("--no-speed", action="store_true")
     parser.add_argument("--no-compare", action="store_true")
+    parser.add_argument("--alone", action="store_true", help="also time each module alone in fresh processes")
+    parser.add_argument("--rounds", type=int, default=2, help="fresh processes per side with --alone")
     args = parser.parse_args()
     from module_specs import QUICK, SPECS
 
@@ -281,6 +317,8 @@ def main() -> int:
             load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
             print(f"# load average {load}; each rep: the other's module, then this one's, best of {args.block} runs")
             speed(cases, ours, theirs, args.reps, args.block)
+            if args.alone:
+                alone(cases, ours, theirs, args.reps, args.block, args.rounds)
     return 0
 
 
