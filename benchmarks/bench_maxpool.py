@@ -29,9 +29,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_codegen import POOL_SHAPES, module_for, pool_spec
-
-from symconv.layers.pool.plan import POOL_CHUNK_BYTES
+from bench_codegen import POOL_SHAPES, maxpool_floor, module_for, pool_spec
 
 Jobs = dict[str, Callable[[], object]]
 
@@ -64,33 +62,12 @@ def jobs(shape: tuple[int, ...], dtype: type, folder: Path, torch_threads: int) 
         xt.grad = None
         yt.backward(gt, retain_graph=True)
 
-    per_in, per_out = h * w, ind.shape[2] * ind.shape[3]
-    local = ind.numpy().reshape(n * c, per_out)
-    step = max(1, POOL_CHUNK_BYTES // (per_in * np.dtype(dtype).itemsize))
-    chunks = [
-        (slice(a * per_in, (a + k) * per_in), slice(a * per_out, (a + k) * per_out), routes)
-        for a in range(0, n * c, step)
-        for k in [min(step, n * c - a)]
-        for routes in [(local[a : a + k] + np.arange(k)[:, None] * per_in).reshape(-1)]
-    ]
-    flat_g = g.reshape(-1)
-
-    def floor() -> None:
-        dI = np.empty(n * c * per_in, dtype)
-        for into, outputs, routes in chunks:
-            target = dI[into]
-            target.fill(0)
-            if win > stride:
-                np.add.at(target, routes, flat_g[outputs])
-            else:
-                target[routes] = flat_g[outputs]
-
     return {
         "gen fwd": lambda: m.forward(x),
         "torch fwd": torch_fwd,
         "gen bwd": lambda: m.backward(g, switches),
         "torch bwd": torch_bwd,
-        "floor bwd": floor,
+        "floor bwd": maxpool_floor(ind.numpy(), g, h * w, overlapping=win > stride),
     }
 
 
