@@ -84,3 +84,25 @@ def test_docstring_examples_run():
                 runner.run(test)
     assert ran >= 10
     assert runner.failures == 0, f"{runner.failures} docstring example(s) differ from the program (see above)"
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces as ``-``."""
+    heads = re.findall(r"^#+ (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.S | re.M), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in heads}
+
+
+def test_every_link_between_the_pages_finds_its_file_and_heading():
+    pages = [ROOT / README, *sorted((ROOT / "docs").glob("*.md"))]
+    links = 0
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if "://" in target:
+                continue
+            path, _, anchor = target.partition("#")
+            found = (page.parent / path).resolve() if path else page
+            assert found.exists(), f"{page.name}: {target} names no file"
+            if anchor:
+                assert anchor in _anchors(found.read_text(encoding="utf-8")), f"{page.name}: {target} names no heading"
+            links += 1
+    assert links >= 20
