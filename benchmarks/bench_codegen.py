@@ -193,36 +193,41 @@ def pool_rows(torch, kind: str, dtype, reps: int, folder: Path) -> list[tuple]:
 
         timed = [gen_fwd, torch_fwd, gen_bwd, torch_bwd]
         if kind == "max":
-            # NumPy's floor for this backward: dI zeroed and scattered into a chunk of planes at
-            # a time (in cache, as the generated code does), with PyTorch's own flat indices, so
-            # no switch lookup at all; adding up where windows overlap
             _, ind = F.max_pool2d(xt, win, stride, padding=pad, return_indices=True)
-            per_in, per_out = h * w, ind.shape[2] * ind.shape[3]
-            local = ind.numpy().reshape(n * c, per_out)
-            step = max(1, POOL_CHUNK_BYTES // (per_in * 8))
-            chunks = [
-                (slice(a * per_in, (a + k) * per_in), slice(a * per_out, (a + k) * per_out), routes)
-                for a in range(0, n * c, step)
-                for k in [min(step, n * c - a)]
-                for routes in [(local[a : a + k] + np.arange(k)[:, None] * per_in).reshape(-1)]
-            ]
-            flat_g = g.reshape(-1)
-
-            def floor() -> None:
-                dI = np.empty(n * c * per_in, dtype)
-                for into, outputs, routes in chunks:
-                    target = dI[into]
-                    target.fill(0)
-                    if win > stride:
-                        np.add.at(target, routes, flat_g[outputs])
-                    else:
-                        target[routes] = flat_g[outputs]
-
-            timed.append(floor)
+            timed.append(maxpool_floor(ind.numpy(), g, h * w, overlapping=win > stride))
         tgf, ttf, tgb, ttb, *rest = best(timed, reps)
         name = f"N={n} {c}x{h}x{w} window {win}x{win} pad {pad} stride {stride}"
         rows.append((name, tgb, ttb, tgf, ttf, *rest))
     return rows
+
+
+def maxpool_floor(indices: np.ndarray, g: np.ndarray, per_in: int, overlapping: bool) -> Callable[[], None]:
+    """NumPy's floor for a max-pool backward: ``dI`` (planes of ``per_in`` entries) zeroed and
+    scattered into a chunk of planes (``POOL_CHUNK_BYTES`` of ``g``'s type) at a time (in cache, as
+    the generated code does), with PyTorch's own flat ``indices`` (``(N, C, *out)``), so no switch
+    is looked up at all; adding up where windows overlap."""
+    planes, per_out = indices.shape[0] * indices.shape[1], math.prod(indices.shape[2:])
+    local = indices.reshape(planes, per_out)
+    step = max(1, POOL_CHUNK_BYTES // (per_in * g.itemsize))
+    chunks = [
+        (slice(a * per_in, (a + k) * per_in), slice(a * per_out, (a + k) * per_out), routes)
+        for a in range(0, planes, step)
+        for k in [min(step, planes - a)]
+        for routes in [(local[a : a + k] + np.arange(k)[:, None] * per_in).reshape(-1)]
+    ]
+    flat_g = g.reshape(-1)
+
+    def floor() -> None:
+        dI = np.empty(planes * per_in, g.dtype)
+        for into, outputs, routes in chunks:
+            target = dI[into]
+            target.fill(0)
+            if overlapping:
+                np.add.at(target, routes, flat_g[outputs])
+            else:
+                target[routes] = flat_g[outputs]
+
+    return floor
 
 
 def loops_row(folder: Path) -> tuple[str, float, float]:

@@ -324,7 +324,9 @@ def test_the_default_layer_and_the_readme_session_are_the_seeds_appendix_a() -> 
     assert load_config(DEFAULT_CONFIG) == symconv.Conv2D(**APPENDIX_A, bias=False)
     pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     sessions = [m for page in pages for m in re.findall(r">>> d = symconv\.derive\((.*)\)\n", page.read_text())]
-    assert sessions == ["symconv.Conv2D(input=(3, 4), kernel=(2, 2), padding=(1, 1), stride=(1, 2), bias=False)"]
+    assert sessions and set(sessions) == {
+        "symconv.Conv2D(input=(3, 4), kernel=(2, 2), padding=(1, 1), stride=(1, 2), bias=False)"
+    }
 
 
 CONV = ["--layer", "conv2d", "--input", "5x6", "--kernel", "3x2", "--padding", "0,1,1,0", "--stride", "2,1"]

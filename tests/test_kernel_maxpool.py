@@ -169,6 +169,30 @@ def test_kernel_keeps_float32_and_takes_an_empty_batch(case):
     assert maxpool_backward(empty, empty_switches, plan).shape == (0, 2, *spec.input)
 
 
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+@pytest.mark.parametrize("chunk", [1, 2])
+def test_float32_takes_twice_the_planes_of_a_float64_chunk(case, chunk):
+    """The backward pass takes a chunk's float64 bytes of a narrower type, up to the planes the
+    corners cover (twice ``chunk``): float32 chunks of 2 and 4 planes over 10 planes cross chunk
+    boundaries, and give bit for bit what chunks of ``chunk`` planes give (each input entry's
+    routed values are added in the same order), and the reference loops' values."""
+    spec = _spec(*case[:-1])
+    plan = kernel_plan(spec)
+    per_plane = math.prod(plan.frame.out)
+    assert plan.corners.size == 2 * plan.chunk * per_plane  # the corners cover a float32 chunk
+    wide = plan._replace(chunk=chunk, corners=plan.corners[: 2 * chunk * per_plane])
+    narrow = plan._replace(chunk=chunk, corners=plan.corners[: chunk * per_plane])
+    I = _ties((5, 2, *spec.input)).astype(np.float32)
+    A, switches = maxpool_forward(I, plan)
+    dA = RNG.standard_normal(A.shape).astype(np.float32)
+    dA.reshape(-1)[::7] = -0.0
+    got = maxpool_backward(dA, switches, wide)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got.view(np.uint32), maxpool_backward(dA, switches, narrow).view(np.uint32))
+    want = _reference_backward(spec, dA.astype(np.float64), switches, I.shape)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
 def test_switches_outside_the_window_are_refused():
     plan = kernel_plan(_spec(*CASES[0][:-1]))
     I = RNG.standard_normal((1, 2, 8, 8))

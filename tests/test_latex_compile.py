@@ -100,10 +100,11 @@ def test_golden_documents_compile_with_no_overfull_box_and_no_near_empty_page(te
 
 
 def readme_latex_commands() -> list[list[str]]:
-    """The ``symconv latex`` commands of the README's bash blocks, as argument lists."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    """The ``symconv latex`` commands of the bash blocks of the README and docs/, as argument lists."""
+    root = Path(__file__).resolve().parent.parent
+    text = "\n".join(p.read_text(encoding="utf-8") for p in [root / "README.md", *sorted((root / "docs").glob("*.md"))])
     out = []
-    for block in re.findall(r"```bash\n(.*?)```", readme, re.S):
+    for block in re.findall(r"```bash\n(.*?)```", text, re.S):
         for line in block.replace("\\\n", " ").splitlines():
             if line.startswith("symconv latex "):
                 out.append(shlex.split(line.split("#")[0])[1:])

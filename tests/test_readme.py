@@ -1,107 +1,67 @@
-"""The README runs as printed: every ``symconv`` command of its ``bash`` blocks (in order,
-in one folder, with the ``toml`` blocks saved under the name on their first line), and
-every ``pycon`` session as a doctest.  The install lines (``python3 -m venv ...``) are what
-``.ci/run`` runs on a fresh clone.  Docstring examples of the package run here as well."""
+"""The README runs as printed: every ``python`` block, ``pycon`` session and shell command of it,
+each block in a fresh folder (``tests/docblocks.py`` says how; the pages of docs/ run in
+``tests/test_readme_docs.py``).  The README starts with the two commands of a fresh machine, and
+``.ci/run`` runs its test command.  Benchmark commands named in the README and docs/ exist, and
+docstring examples of the package run here as well."""
 
 from __future__ import annotations
 
 import doctest
 import importlib
-import os
 import pkgutil
 import re
-import shlex
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from docblocks import ROOT, RUN, SHOWN, TEST_COMMAND, Block, blocks, commands, files, params, run
 
 import symconv
 
-ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
-BLOCKS = [(m.group(1), m.group(2)) for m in BLOCK.finditer(README)]
-EXIT = re.compile(r"#\s*exit (\d)")
+README = "README.md"
 
 
-def _commands() -> list[tuple[str, int]]:
-    """``(command, expected exit code)`` for each symconv line of the bash blocks, in order;
-    a trailing ``\\`` joins lines, and ``# exit N`` says the command is meant to exit N."""
-    out = []
-    for lang, text in BLOCKS:
-        if lang != "bash":
-            continue
-        for line in text.replace("\\\n", " ").splitlines():
-            if line.startswith("symconv "):
-                m = EXIT.search(line)
-                out.append((line.split("  #")[0].split(" #")[0].strip(), int(m.group(1)) if m else 0))
-    return out
+def test_the_readme_starts_with_the_two_commands_and_ci_runs_the_second():
+    first, second = blocks(README)[:2]
+    assert (first.lang, second.lang) == ("bash", "bash")
+    text = (ROOT / README).read_text(encoding="utf-8")
+    assert text.split("```")[0].strip() == "# symconv"  # nothing but the title before them
+    (setup, _), (test, _) = (*commands(first), *commands(second))
+    assert setup == "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/symconv derive"
+    assert test == f"python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && {TEST_COMMAND}"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert test in ci, ".ci/run must run the README's test command as printed"
 
 
-COMMANDS = _commands()
-SLOW = ("hand_sign", "--pdf", "seed_audit")
-SLOW_MARK = pytest.mark.slow(
-    reason="a README command that derives the hand-sign network, compiles a PDF or audits the seed: 3-10 s"
-)
+def test_the_readme_has_what_these_tests_run():
+    langs = {b.lang for b in blocks(README)}
+    assert {"python", "pycon", "bash", "toml"} <= langs
+    assert "claims.toml" in files(README)
+    assert all(b.lang in (*RUN, *SHOWN) for b in blocks(README))
+    assert len((ROOT / README).read_text(encoding="utf-8").splitlines()) <= 300
 
 
-def _files() -> dict[str, str]:
-    """The toml blocks whose first line names a file (``# claims.toml``)."""
-    out = {}
-    for lang, text in BLOCKS:
-        first = text.splitlines()[0] if text else ""
-        if lang == "toml" and first.startswith("# ") and first.endswith(".toml"):
-            out[first[2:].strip()] = text
-    return out
+@pytest.mark.parametrize("block", params([README], RUN))
+def test_readme_block_runs_as_printed(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: Path):
+    run(block, tmp_path, monkeypatch, command)
 
 
-@pytest.fixture(scope="module")
-def folder(tmp_path_factory):
-    path = tmp_path_factory.mktemp("readme")
-    for name, text in _files().items():
-        (path / name).write_text(text, encoding="utf-8")
-    return path
+BENCH = re.compile(r"`(?:env [^`]*?)?python3? (benchmarks/\w+\.py)([^`]*)`")
 
 
-def test_readme_has_what_these_tests_run():
-    langs = [lang for lang, _ in BLOCKS]
-    assert "pycon" in langs and "bash" in langs
-    assert len(COMMANDS) >= 6
-    assert "claims.toml" in _files()
-    assert any(c.startswith("symconv verify claims.toml") for c, _ in COMMANDS)
-
-
-@pytest.mark.parametrize(
-    ("line", "code"),
-    [pytest.param(c, e, marks=[SLOW_MARK] if any(s in c for s in SLOW) else []) for c, e in COMMANDS],
-    ids=[c[:60] for c, _ in COMMANDS],
-)
-def test_readme_command_runs_as_printed(line, code, folder, command):
-    if ("--pdf" in line or "--png" in line) and shutil.which("pdflatex") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("pdflatex is missing under CI=true")
-        pytest.skip("pdflatex is not installed")
-    argv = shlex.split(line)
-    done = subprocess.run(
-        [str(command), *argv[1:]], cwd=folder, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == code, done.stderr or done.stdout[-2000:]
-    assert "internal error" not in done.stderr and "Traceback" not in done.stderr
-
-
-def _sessions() -> list[str]:
-    return [text for lang, text in BLOCKS if lang == "pycon"]
-
-
-@pytest.mark.parametrize("session", _sessions(), ids=lambda s: s.splitlines()[0][:40])
-def test_readme_python_session_runs_as_printed(session):
-    parser = doctest.DocTestParser()
-    test = parser.get_doctest(session, {}, "README.md", "README.md", 0)
-    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    runner.run(test)
-    assert runner.failures == 0, f"{runner.failures} README example(s) differ from the program (see above)"
+def test_every_benchmark_command_in_the_docs_names_a_script_and_its_flags():
+    """The speed tables name the command that produced them; each script exists and takes each
+    flag given (its own or the shared harness's, benchmarks/parity.py)."""
+    harness = (ROOT / "benchmarks" / "parity.py").read_text(encoding="utf-8")
+    found = 0
+    for page in [ROOT / README, *sorted((ROOT / "docs").glob("*.md"))]:
+        for script, args in BENCH.findall(page.read_text(encoding="utf-8")):
+            path = ROOT / script
+            assert path.exists(), f"{page.name}: {script} does not exist"
+            source = path.read_text(encoding="utf-8") + harness
+            for flag in re.findall(r"--[\w-]+", args):
+                assert f'"{flag}"' in source, f"{page.name}: {script} has no flag {flag}"
+            found += 1
+    assert found >= 8
 
 
 def _modules() -> list[str]:
@@ -124,3 +84,25 @@ def test_docstring_examples_run():
                 runner.run(test)
     assert ran >= 10
     assert runner.failures == 0, f"{runner.failures} docstring example(s) differ from the program (see above)"
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors of a page's headings: lower case, punctuation dropped, spaces as ``-``."""
+    heads = re.findall(r"^#+ (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.S | re.M), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in heads}
+
+
+def test_every_link_between_the_pages_finds_its_file_and_heading():
+    pages = [ROOT / README, *sorted((ROOT / "docs").glob("*.md"))]
+    links = 0
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            if "://" in target:
+                continue
+            path, _, anchor = target.partition("#")
+            found = (page.parent / path).resolve() if path else page
+            assert found.exists(), f"{page.name}: {target} names no file"
+            if anchor:
+                assert anchor in _anchors(found.read_text(encoding="utf-8")), f"{page.name}: {target} names no heading"
+            links += 1
+    assert links >= 20

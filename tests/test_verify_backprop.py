@@ -312,9 +312,9 @@ def test_conv_flatten_network_names() -> None:
     assert one("c1", "2", network=net).holds
 
 
-def test_the_readme_textbook_block_holds() -> None:
-    """The claims file printed in the README's verify section, run as printed."""
-    text = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
-    block = text.split("Its conv part, as a claims file of its own", 1)[1].split("```toml\n", 1)[1].split("```\n")[0]
+def test_the_docs_textbook_block_holds() -> None:
+    """The claims file printed in docs/verify.md's worked example, run as printed."""
+    text = (EXAMPLES.parent / "docs" / "verify.md").read_text(encoding="utf-8")
+    block = text.split("```toml\n# textbook_conv.toml\n", 1)[1].split("```\n")[0]
     report = verify_text(block)
     assert [r.status for r in report.results] == ["holds"] * 3

@@ -20,11 +20,12 @@ class MaxPool(NamedTuple):
     value padded entries take part as, the integer type of the switches (the seed's ``i_p``, ``1
     .. prod(window)``), whether ties go to the first maximum in row-major order
     (``tie_order="row"``) rather than in ``vΩ``'s order (the first axis fastest), how many planes
-    each pass takes at a time, from how many bytes on the backward pass's output comes zeroed from
-    the operating system, whether windows overlap, and the backward routes (checked at
+    each pass takes at a time (float64 planes; the backward pass takes as many bytes of a narrower
+    type, up to the planes ``corners`` covers), from how many bytes on the backward pass's output
+    comes zeroed from the operating system, whether windows overlap, and the backward routes (checked at
     generation): ``offsets[i]``, where entry ``i`` of ``vΩ`` lies from its window's first corner
     in a row-major padded plane (eq.b-2.1; ``offsets[0]`` unused), ``corners``, the corners of
-    the windows of ``chunk`` padded planes laid end to end (eq.b-2.2, :func:`maxpool_corners`),
+    the windows of ``2 chunk`` padded planes laid end to end (eq.b-2.2, :func:`maxpool_corners`),
     ``pair_offsets``, the offsets of two neighbouring outputs at once
     (:func:`maxpool_pair_offsets`), or ``None`` for windows too large for such a table;
     ``row_order[k]``, the ``vΩ`` index (0-based) of the ``k``-th window entry in row-major order;
@@ -257,7 +258,8 @@ def maxpool_backward(dA: np.ndarray, switches: Any, plan: MaxPool) -> np.ndarray
     n = dA.shape[0]
     planes = n * plan.channels
     plane, outputs_per_plane = int(np.prod(fr.padded)), int(np.prod(fr.out))
-    chunk = plan.chunk
+    # ``chunk`` float64 planes' bytes at a time: more planes of a narrower type, as many as the corners cover
+    chunk = max(1, min(plan.chunk * 8 // dA.itemsize, plan.corners.size // max(outputs_per_plane, 1)))
     # a large output comes zeroed from the operating system (fresh pages, zeroed when first
     # touched); a smaller one is zeroed a chunk at a time, just before that chunk is scattered into
     fresh = planes * plane * dA.itemsize >= plan.fresh_bytes

@@ -302,6 +302,8 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
     pairs = size <= PAIR_WINDOW_LIMIT
     chunk = _pool_chunk(m.padded)
     chunk += chunk % 2 if pairs and nz % 2 == 1 else 0  # chunks of pairs start on a pair
+    # the corners cover a float32 chunk: as many bytes as a float64 one, twice the planes
+    corner_planes = 2 * chunk
     frame = window_plan.frame(m)
     offset_table = np.array(offsets, np.intp)
     row_order = _kernel_order(m.kernel)
@@ -317,7 +319,7 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
         fresh_bytes=FRESH_BYTES,
         overlapping=m.overlapping,
         offsets=offset_table,
-        corners=max_kernel.maxpool_corners(tuple(tuple(p) for p in parts), chunk, math.prod(m.padded)),
+        corners=max_kernel.maxpool_corners(tuple(tuple(p) for p in parts), corner_planes, math.prod(m.padded)),
         pair_offsets=max_kernel.maxpool_pair_offsets(offset_table) if pairs else None,
         row_order=row_order.astype(np.intp),
         sources=sources,
@@ -335,7 +337,7 @@ def plan_maxpool(d: MaxPoolDerivation, names: cg.Names) -> cg.Block:
         "fn": names.fn,
         "c": c,
         "plan": window_plan.frame_plan_lines(c, record, text),
-        "chunk": chunk,
+        "chunk": corner_planes,  # the planes CORNERS covers
         "plane": math.prod(m.padded),
         "row_ties": record.row_ties,
         "corner_parts": literal_lines(tuple(tuple(p) for p in parts)),
