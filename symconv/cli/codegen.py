@@ -1,5 +1,6 @@
 """Write the NumPy module of a layer or network (default: the seed's Appendix A layer)
-into the folder -o DIR (default: here) as NAME.py (--name, default: the layer kind, or
+into the folder -o DIR (default: here) as NAME.py (--name, default: the kind's module
+name, conv, maxpool, ... in 2-D, conv3d, maxpool1d, ... otherwise, or
 network); or rewrite every golden file of generated/ (--all); or check generated/ for
 drift (--check: exit 1 and print the diff when anything drifted).
 
@@ -34,7 +35,14 @@ def add_parser(sub: Any) -> None:
     )
     add_layer_flags(p)
     p.add_argument("-o", "--output", metavar="DIR", help="folder to write into (default: here)")
-    p.add_argument("--name", metavar="NAME", help="module file name (default: the layer kind, or network)")
+    p.add_argument(
+        "--name",
+        metavar="NAME",
+        help=(
+            "module file name (default: the kind's module name: conv, maxpool, ... in 2-D, conv3d, "
+            "maxpool1d, ... otherwise; network for a network)"
+        ),
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--all", action="store_true", help="write every golden file of generated/")
     mode.add_argument("--check", action="store_true", help="regenerate generated/ in memory; exit 1 on drift")

@@ -33,7 +33,8 @@ DEFAULT_COMMAND = "symconv codegen"
 
 
 def module_name(spec: Layer | Network) -> str:
-    """``conv``, ``maxpool``, ... for a layer, ``network`` for a network."""
+    """A module's default name: its kind's (``conv``, ``maxpool``, ... in 2-D, the seed's; ``conv3d``,
+    ``maxpool1d``, ... otherwise), ``network`` for a network."""
     return "network" if isinstance(spec, Network) else kind(spec).module
 
 
@@ -322,7 +323,7 @@ def _require_defined(text: str) -> None:
 
 def write_module(spec: Layer | Network, out_dir: Path, name: str | None = None, command: str = DEFAULT_COMMAND) -> Path:
     """Generate the module of ``spec`` and write it atomically as ``out_dir/name.py``
-    (``name`` defaults to the layer kind, or ``network``)."""
+    (``name`` defaults to :func:`module_name`)."""
     stem = name if name is not None else module_name(spec)
     stem = identifier(stem[: -len(".py")] if stem.endswith(".py") else stem)
     return write_atomic(Path(out_dir) / f"{stem}.py", generate(spec, command))

@@ -2,9 +2,9 @@
 copies a padding mode makes (PyTorch's ``reflect``, ``replicate`` and ``circular``), forward
 (filled in) and backward (folded back: the gradient of a copy adds into the entry it copies).
 
-A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
-generated module with a padded convolution or a pad layer.  Its two records are read off the
-checked window map by ``symconv.layers.window_plan.placement``:
+A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, the definitions a generated module
+reaches copied into every module with a padded convolution or a pad layer. Its two records are read
+off the checked window map by ``symconv.layers.window_plan.placement``:
 
 * ``places``, per spatial axis ``(i0, i1, x0, x1)``: input entries ``i0 .. i1 - 1`` sit at
   padded coordinates ``x0, x0 + u, ... < x1`` (``u`` the input dilation; a cropped input has

@@ -1,9 +1,9 @@
 """A windowed layer's geometry as its generated code reads it: a pooling window, or a
 convolution's kernel.  :class:`Frame` is the geometry of any number of axes.
 
-A kernel module (see :mod:`symconv.codegen.embed`): its source is copied into every generated
-module with a conv, transposed-conv or pooling layer; the plans build the record with
-``symconv.layers.window_plan.frame``.
+A kernel module (see :mod:`symconv.codegen.embed`): the definitions a generated module reaches are
+copied into every module with a conv, transposed-conv or pooling layer; the plans build the record
+with ``symconv.layers.window_plan.frame``.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Adaptive average pooling's generated code (seed 3.1.3 over PyTorch's adaptive windows) in any
 number of axes: the whole-block sums of global pooling and the band weight matrices' products.
 
-A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
-generated module with an adaptive average-pooling layer; ``plan_adaptive_avgpool`` binds an
-:class:`AdaptiveAvg` that :func:`adaptive_avg_plan` builds from the window tables.
+A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, the definitions a generated module
+reaches copied into every module with an adaptive average-pooling layer; ``plan_adaptive_avgpool``
+binds an :class:`AdaptiveAvg` that :func:`adaptive_avg_plan` builds from the window tables.
 """
 
 from __future__ import annotations

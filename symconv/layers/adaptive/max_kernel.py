@@ -1,9 +1,9 @@
 """Adaptive max pooling's generated code (seed Appendix B over PyTorch's adaptive windows): the
 global max, the band sweeps of the forward pass and the routing of the backward pass.
 
-A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
-generated module with an adaptive max-pooling layer; ``plan_adaptive_maxpool`` binds an
-:class:`AdaptiveMax` that :func:`adaptive_max_plan` builds from the window tables.
+A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, the definitions a generated module
+reaches copied into every module with an adaptive max-pooling layer; ``plan_adaptive_maxpool`` binds
+an :class:`AdaptiveMax` that :func:`adaptive_max_plan` builds from the window tables.
 """
 
 from __future__ import annotations

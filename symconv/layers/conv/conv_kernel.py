@@ -2,11 +2,11 @@
 axes: the window gathers, the products with the kernels and the scatters back of the forward
 and backward passes of the general convolution, the transposed one included.
 
-A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
-generated module with a convolution; ``plan_conv`` binds a :class:`ConvPlan`.  Arrays are
-``(N, C, *sizes)``; nothing here cares how many spatial axes there are.  Five paths, chosen by
-the plan (:func:`conv_passes` gives a plan's two passes; a generated module calls the ones its
-plan chose, named when it is generated, so it holds the passes of its own path only):
+A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, the definitions a generated module
+reaches copied into every module with a convolution; ``plan_conv`` binds a :class:`ConvPlan`. Arrays
+are ``(N, C, *sizes)``; nothing here cares how many spatial axes there are. Five paths, chosen by
+the plan (:func:`conv_passes` gives a plan's two passes; a generated module calls the ones its plan
+chose, named when it is generated, so it holds the passes of its own path only):
 
 * ``flat`` (stride 1): the windows of rep.1 gathered in flat padded coordinates;
 * ``rowwise`` (stride 1, few channels per group): one product per kernel position along the

@@ -1,8 +1,9 @@
 """Average pooling's generated code (seed 3.1.3) in any number of axes: the forward sweeps and
 the backward spreads.  Lp pooling (PyTorch's ``lp_pool``) runs the same passes on ``I^n``.
 
-A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
-generated module with an average- or Lp-pooling layer; ``plan_avgpool`` binds an :class:`AvgPool`.
+A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, the definitions a generated module
+reaches copied into every module with an average- or Lp-pooling layer; ``plan_avgpool`` binds an
+:class:`AvgPool`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Max pooling's generated code (seed 3.1.3, Appendix B) in any number of axes: the forward
 sweeps, the backward routes and PyTorch's flat indices.
 
-A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
-generated module with a max-pooling layer; ``plan_maxpool`` binds a :class:`MaxPool`.
+A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, the definitions a generated module
+reaches copied into every module with a max-pooling layer; ``plan_maxpool`` binds a
+:class:`MaxPool`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What the pooling kernels share: the padded input planes, a chunk at a time, in any number of axes.
 
-A kernel module (see :mod:`symconv.codegen.embed`): its source is copied into every generated
-module with a pooling layer.
+A kernel module (see :mod:`symconv.codegen.embed`): the definitions a generated module reaches are
+copied into every module with a pooling layer.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Max unpooling's generated code (PyTorch's ``max_unpool``): a scatter forward, a gather backward.
 
-A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, its source copied into every
-generated module with a max-unpooling layer; ``plan_maxunpool`` binds a :class:`MaxUnpool`.
+A kernel module (see :mod:`symconv.codegen.embed`): NumPy only, the definitions a generated module
+reaches copied into every module with a max-unpooling layer; ``plan_maxunpool`` binds a
+:class:`MaxUnpool`.
 """
 
 from __future__ import annotations
