@@ -17,6 +17,7 @@ import math
 import types
 
 import numpy as np
+import pytest
 import reference_loops as ref
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
@@ -170,6 +171,7 @@ def test_pooling_jacobians_equal_sympys(spec, seed):
     assert (got - J).applyfunc(sp.simplify) == sp.zeros(*J.shape)
 
 
+@pytest.mark.slow(reason="250 drawn pooling layers, each a generated module, loops and central differences: 10-15 s")
 @settings(max_examples=250, **SETTINGS)
 @given(spec=pools(), n=st.integers(1, 3), seed=st.integers(0, 2**16))
 def test_generated_pooling_matches_the_loops_and_central_differences(spec, n, seed):

@@ -1,8 +1,8 @@
 """Write the NumPy module of a layer or network (default: the seed's Appendix A layer)
 into the folder -o DIR (default: here) as NAME.py (--name, default: the kind's module
-name, conv, maxpool, ... in 2-D, conv3d, maxpool1d, ... otherwise, or
-network); or rewrite every golden file of generated/ (--all); or check generated/ for
-drift (--check: exit 1 and print the diff when anything drifted).
+name, printed when written, or network); or rewrite every golden file of generated/
+(--all); or check generated/ for drift (--check: exit 1 and print the diff when anything
+drifted).
 
 Exit codes: 0 written (or no drift), 1 drift found, 2 invalid input."""
 
@@ -38,10 +38,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--name",
         metavar="NAME",
-        help=(
-            "module file name (default: the kind's module name: conv, maxpool, ... in 2-D, conv3d, "
-            "maxpool1d, ... otherwise; network for a network)"
-        ),
+        help="module file name (default: the kind's module name, which the command prints; network for a network)",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--all", action="store_true", help="write every golden file of generated/")
