@@ -14,7 +14,7 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, Self, TypeAlias, cast
 
 from . import validate as v
 from .errors import SpecError
@@ -213,6 +213,18 @@ class PlaneInput(Layer):
         self.require_bound()
         assert self.input is not None and self.channels is not None
         return (self.channels, *self.input)
+
+    def bind(self, shape: Shape, where: str) -> Self:
+        """Take ``input`` and ``channels`` from the previous layer's output ``(c, *sizes)``
+        (``ndim`` spatial axes; any number when ``None``); a given one must agree."""
+        c, size = image(shape, where, self.kind, self.ndim)
+        agree(where, "input", self.input, size, "as input size")
+        agree(where, "channels", self.channels, c, "channels")
+        try:
+            bound: Self = dataclasses.replace(cast(Any, self), input=size, channels=c)  # the kinds are dataclasses
+        except SpecError as err:
+            raise SpecError(f"{where}.{err.parameter}", err.rule) from None
+        return bound
 
 
 #: what a kind's input is called, by its number of spatial axes

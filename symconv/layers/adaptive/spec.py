@@ -4,16 +4,14 @@ sizes for a given output, along each axis)."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ... import validate as v
-from ...errors import SpecError
 from ...geometry import adaptive_windows
-from ...specs import CHANNELS, SIZE, PlaneInput, Shape, agree, image, option
+from ...specs import CHANNELS, SIZE, PlaneInput, Shape, option
 from ..pool.spec import TIE_ORDER, TIE_ORDERS
 
 
@@ -75,15 +73,6 @@ class _Adaptive(PlaneInput):
         for starts, ends in self.windows:
             out *= len(starts) * int((ends - starts).max())
         return out
-
-    def bind(self, shape: Shape, where: str) -> _Adaptive:
-        c, size = image(shape, where, self.kind, self.ndim)
-        agree(where, "input", self.input, size, "as input size")
-        agree(where, "channels", self.channels, c, "channels")
-        try:
-            return dataclasses.replace(self, input=size, channels=c)
-        except SpecError as err:
-            raise SpecError(f"{where}.{err.parameter}", err.rule) from None
 
 
 @dataclass(frozen=True, kw_only=True)

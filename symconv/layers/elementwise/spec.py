@@ -103,12 +103,6 @@ class Flatten(PlaneInput):
     def out_shape(self) -> Shape:
         return (math.prod(self.in_shape),)
 
-    def bind(self, shape: Shape, where: str) -> Flatten:
-        c, size = image(shape, where, self.kind, None)
-        agree(where, "input", self.input, size, "as input size")
-        agree(where, "channels", self.channels, c, "channels")
-        return dataclasses.replace(self, input=size, channels=c)
-
 
 @dataclass(frozen=True, kw_only=True)
 class Dense(Layer):

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -13,7 +12,7 @@ import numpy as np
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import Axis, dims
-from ...specs import CHANNELS, SIZE, PlaneInput, Shape, agree, image, option
+from ...specs import CHANNELS, SIZE, PlaneInput, Shape, option
 
 #: what the padded entries hold: ``value`` (constant), or copies of input entries
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
@@ -119,15 +118,6 @@ class Pad(PlaneInput):
 
     def window_entries(self) -> int:
         return math.prod(self.out_shape)
-
-    def bind(self, shape: Shape, where: str) -> Pad:
-        c, size = image(shape, where, self.kind, self.ndim)
-        agree(where, "input", self.input, size, "as input size")
-        agree(where, "channels", self.channels, c, "channels")
-        try:
-            return dataclasses.replace(self, input=size, channels=c)
-        except SpecError as err:
-            raise SpecError(f"{where}.{err.parameter}", err.rule) from None
 
     def config(self) -> dict[str, Any]:
         out = super().config()

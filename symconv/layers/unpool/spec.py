@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NoReturn
 
 from ... import validate as v
 from ...errors import SpecError
 from ...geometry import dims
-from ...specs import CHANNELS, SIZE, Layer, PlaneInput, Shape, option
+from ...specs import CHANNELS, SIZE, PlaneInput, Shape, option
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +86,7 @@ class MaxUnpool(PlaneInput):
         assert self.channels is not None
         return (self.channels, *self.output_size)
 
-    def bind(self, shape: Shape, where: str) -> Layer:
+    def bind(self, shape: Shape, where: str) -> NoReturn:
         raise SpecError(
             where, f"{self.kind} takes the indices of a max pooling beside its input, so it cannot stand in a network"
         )
