@@ -30,9 +30,8 @@ Layers, input 3x64x64:
 Arrays are batched, the batch axis first, in PyTorch's layouts; one example without its
 batch axis is taken too, and its results come back without it, as PyTorch's functional
 ops do.  float32 and float64 inputs keep their dtype (other numbers are converted to
-float64).  ``vec`` stacks
-columns (column-major), as the seed does.  ``SPEC`` is the layer or network this module
-was generated for (``symconv check`` rebuilds its references from it).
+float64).  ``vec`` stacks columns (column-major), as the seed does.  ``SPEC`` is the layer
+or network this module was generated for (``symconv check`` rebuilds its references from it).
 """
 
 import functools
