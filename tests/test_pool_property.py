@@ -159,7 +159,8 @@ def test_pooling_jacobians_equal_sympys(spec, seed):
     rows = sp.Matrix([A[p] for p in block_positions(outs)])
     J = rows.jacobian(sp.Matrix(symbols))
     if name in ("max", "adaptive_max"):
-        x = rng.permutation(math.prod(size)).astype(float).reshape(size) - 3  # no ties
+        # no ties: distinct entries, none equal to a padding value (0 or -inf)
+        x = rng.permutation(math.prod(size)).astype(float).reshape(size) - 3.5
         env = {symbols[k]: x[p] for k, p in enumerate(block_positions(size))}
         want = np.array(J.subs(env), dtype=float)
         np.testing.assert_array_equal(d.mask(x).to_numpy(), want)
@@ -168,7 +169,18 @@ def test_pooling_jacobians_equal_sympys(spec, seed):
         got = d.at({"indices": indices}).jacobian("A").to_matrix()
     else:
         got = d.jacobian("I").to_matrix()
-    assert (got - J).applyfunc(sp.simplify) == sp.zeros(*J.shape)
+    assert all(_zero_where_defined(e) for e in got - J), (got, J)
+
+
+def _zero_where_defined(e: sp.Expr) -> bool:
+    """``e`` is 0 wherever both sides are defined: Lp pooling's exact entries (``I_r |I_r|^(n-2)
+    S^(1/n - 1)``, ``I_1/|I_1|`` for one entry and ``n = 2``) are undefined where the window's sum
+    ``S`` is 0, where SymPy's derivative may take a value (``sign(0) = 0``); the difference is
+    then ``nan`` on that set and 0 elsewhere."""
+    s = sp.simplify(sp.piecewise_fold(e))
+    if s == 0:
+        return True
+    return isinstance(s, sp.Piecewise) and all(value == 0 or value is sp.nan for value, _ in s.args)
 
 
 @pytest.mark.slow(reason="250 drawn pooling layers, each a generated module, loops and central differences: 10-15 s")
