@@ -143,6 +143,7 @@ def draw_indices(spec, rng, n):
     return np.array(rows, np.int64).reshape(n, *spec.in_shape)
 
 
+@pytest.mark.slow(reason="100 drawn pooling layers, each SymPy's jacobian of the loop reference, simplified: 5-15 s")
 @settings(max_examples=100, **SETTINGS)
 @given(spec=pools(small=True), seed=st.integers(0, 2**16))
 def test_pooling_jacobians_equal_sympys(spec, seed):
@@ -160,7 +161,7 @@ def test_pooling_jacobians_equal_sympys(spec, seed):
     J = rows.jacobian(sp.Matrix(symbols))
     if name in ("max", "adaptive_max"):
         # no ties: distinct entries, none equal to a padding value (0 or -inf)
-        x = rng.permutation(math.prod(size)).astype(float).reshape(size) - 3.5
+        x = 2 * rng.permutation(math.prod(size)).astype(float).reshape(size) - 5  # odd: never 0
         env = {symbols[k]: x[p] for k, p in enumerate(block_positions(size))}
         want = np.array(J.subs(env), dtype=float)
         np.testing.assert_array_equal(d.mask(x).to_numpy(), want)
@@ -177,9 +178,9 @@ def _zero_where_defined(e: sp.Expr) -> bool:
     S^(1/n - 1)``, ``I_1/|I_1|`` for one entry and ``n = 2``) are undefined where the window's sum
     ``S`` is 0, where SymPy's derivative may take a value (``sign(0) = 0``); the difference is
     then ``nan`` on that set and 0 elsewhere."""
-    s = sp.simplify(sp.piecewise_fold(e))
-    if s == 0:
+    if e == 0 or sp.simplify(e) == 0:
         return True
+    s = sp.simplify(sp.piecewise_fold(e))
     return isinstance(s, sp.Piecewise) and all(value == 0 or value is sp.nan for value, _ in s.args)
 
 
