@@ -123,6 +123,8 @@ def test_every_kind_gets_a_page_with_the_documents_sections(name):
     for got, want in zip(headings, wanted, strict=True):
         assert got.startswith(want.split("(")[0].strip()), (got, want)
     assert "\\begin{" not in text and "\\VAR" not in text and "\\symconvfigure" not in text
+    # the math of a line's note (``\\text{... $a$ ...}``) is MathML too, not dollar signs
+    assert [m for m in re.findall(r"<math.*?</math>", text, re.S) if "$" in m] == []
 
 
 @pytest.mark.slow(reason="the hand-sign network's page: every layer's pictures and documents, 5-10 s")
@@ -221,6 +223,12 @@ def test_text_is_escaped_and_math_becomes_mathml():
     assert got.startswith("a &lt;b&gt; &amp; c, <math")
     assert "<code>seed_audit</code> \u2013 <em>it</em>" in got
     assert "<script" not in tex.inline("<script>alert(1)</script>")
+
+
+def test_math_inside_a_text_box_becomes_mathml():
+    got = mathml.mathml(r"r_a \qquad \text{along axis $a$, before $p_a^{-}$}", display=True)
+    assert "$" not in got and "<mi>a</mi>" in got and "along&#x000A0;axis" in got
+    assert "$5" in mathml.mathml(r"\text{costs $5}")  # one dollar: no math, left as text
 
 
 def test_displays_keep_their_tags_and_sides():

@@ -30,6 +30,25 @@ _SPACE_FOR = {"!": "", ">": "\\:", " ": "\\;"}
 _MATRIX = re.compile(r"\\(begin|end)\{([pbBvV]?matrix)\}")
 
 
+def _text_math(tex: str) -> str:
+    """``\\text{a $x$ b}`` as ``\\text{a }x\\text{ b}``: math inside a text box (a line's note),
+    which TeX reads and latex2mathml shows as dollar signs."""
+    out, at = [], 0
+    while (start := tex.find("\\text{", at)) >= 0:
+        body, depth, end = start + len("\\text{"), 1, start + len("\\text{")
+        while end < len(tex) and depth:
+            depth += {"{": 1, "}": -1}.get(tex[end], 0)
+            end += 1
+        inner = tex[body : end - 1]
+        parts = inner.split("$")
+        if len(parts) % 2 == 0:  # an odd number of dollars: not math, leave the box as it is
+            parts = [inner]
+        pieces = [f"\\text{{{p}}}" if k % 2 == 0 else f"{{{p}}}" for k, p in enumerate(parts) if p or k % 2]
+        out += [tex[at:start], *pieces]
+        at = end
+    return "".join(out) + tex[at:]
+
+
 class MathError(ValueError):
     """A formula the converter could not read: a bug in a document builder, raised at
     generation time so that no page is written with broken math."""
@@ -37,7 +56,7 @@ class MathError(ValueError):
 
 def prepare(tex: str) -> str:
     """The formula with the forms latex2mathml does not read rewritten."""
-    out = _ROW_GAP.sub(r"\\\\", tex)
+    out = _ROW_GAP.sub(r"\\\\", _text_math(tex) if "$" in tex else tex)
     out = _SPACES.sub(lambda m: m.group(1) + _SPACE_FOR[m.group(2)], out)
     return _MATRIX.sub(lambda m: "{" + m.group(0) if m.group(1) == "begin" else m.group(0) + "}", out)
 
