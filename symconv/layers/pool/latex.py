@@ -32,6 +32,7 @@ from ...latex.layout import (
 from ...latex.notation import dfrac_partial, frac_d, mat, space, vname
 from ...latex.printer import join_sum, number, tex
 from ...latex.remarks import remark
+from ...sparse import VecJacobian
 from ...symbols import vec_order
 from ..kind import LatexKind
 from . import latex_nd
@@ -215,7 +216,12 @@ def _chain(d: AvgPoolDerivation | MaxPoolDerivation, what: str) -> list[Line]:
 
 
 def _avg_construction(
-    d: AvgPoolDerivation, info: dict[str, Any], pooled: Callable[[str], str], xy: tuple[int, int], pq: tuple[int, int]
+    d: AvgPoolDerivation,
+    jac: VecJacobian,
+    info: dict[str, Any],
+    pooled: Callable[[str], str],
+    xy: tuple[int, int],
+    pq: tuple[int, int],
 ) -> list[Line]:
     """One input entry's column of the Jacobian built as 3.1.3 builds it: ``dA/dI_xy`` is the
     pooled unit matrix, and its vec is that column."""
@@ -223,7 +229,7 @@ def _avg_construction(
     (x, y), (p, q) = xy, pq
     i_name, a_name, va = info["I"], info["A"], info["vA"]
     wrt = tex(d.input.entry(0, x, y))
-    col = common.jac_column(d.jacobian("I", j=0), y * hi + x)
+    col = common.jac_column(jac, y * hi + x)
     d_i = frac_d(i_name, wrt)
     return [
         *fit(
@@ -246,7 +252,7 @@ def _avg_construction(
 
 
 def _avg_whole(
-    d: AvgPoolDerivation, info: dict[str, Any], pooled: Callable[[str], str], at: int, at_out: int
+    d: AvgPoolDerivation, jac: VecJacobian, info: dict[str, Any], pooled: Callable[[str], str], at: int, at_out: int
 ) -> list[Line]:
     """The whole Jacobian ``dvA/dvI``, each column labelled with the operator that makes it."""
     i_name, vi, va = info["I"], info["vI"], info["vA"]
@@ -258,7 +264,7 @@ def _avg_whole(
     operators = common.Mapped(ins, lambda s: dfrac_partial("", tex(s)))
     suffix = f" \\otimes {va}"
     whole_jac = common.jac_matrix(
-        d.jacobian("I", j=0),
+        jac,
         keep_rows=[at_out],
         keep_cols=[at],
         rows=12,
@@ -321,8 +327,8 @@ def avg_context(d: AvgPoolDerivation, entry: Sequence[int] | None = None) -> dic
 
     forward = _forward(d, 0, (p, q), (op, p_tex), rep1_cell, rep2_cell, "" if d.uniform else " \\oslash \\mathbf{D}")
     wrt = tex(d.input.entry(0, x, y))
-    construction = _avg_construction(d, info, pooled, (x, y), (p, q))
-    whole = _avg_whole(d, info, pooled, at, q * ha + p)
+    construction = _avg_construction(d, jac, info, pooled, (x, y), (p, q))
+    whole = _avg_whole(d, jac, info, pooled, at, q * ha + p)
     summary = [
         Line(a_name, f"= {pooled(i_name)}, \\quad {op} = {p_tex}"),
         Line(frac_d(va, vi), "= " + common.jac_matrix(jac, keep_rows=[q * ha + p], keep_cols=[at], rows=8, budget=300)),
