@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import signal
 import subprocess
@@ -397,9 +398,12 @@ def test_ctrl_c_at_any_moment_is_interrupted_and_exit_130(tmp_path: Path, comman
     """The installed command, interrupted while it imports and while it works: one line
     "interrupted", exit code 130 (never a traceback, never a death by SIGINT)."""
     argv = [str(command), "derive", "--config", "hand_sign", "--no-pdf", "-o", str(tmp_path)]
+    # unbuffered, so that the first line arrives when it is printed, not when a pipe's buffer
+    # fills or the process ends (which made "during the work" race with the end of the work)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     runs = {}
     for name in MOMENTS:
-        runs[name] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        runs[name] = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     for name, moment in MOMENTS.items():
         p = runs[name]
         deadline = time.monotonic() + 60
